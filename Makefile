@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything installs into .venv.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/python -m tfx_core.demo
+
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check tfx_core compiler runtime tests bench
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/first_call.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""The typed dataflow IR: types, values, ops, graphs, printer, parser and verifier."""

@@ -1,0 +1,1 @@
+"""Lowering of IR graphs to StableHLO with jaxlib's MLIR bindings."""

@@ -1,0 +1,133 @@
+"""Shared lowering helpers: MLIR context, type mapping, constants, broadcasting, compares."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from jaxlib.mlir import ir
+from jaxlib.mlir._mlir_libs import _jax_mlir_ext
+from jaxlib.mlir.dialects import chlo
+from jaxlib.mlir.dialects import stablehlo as hlo
+
+from ..ir.types import TensorType
+
+_REGISTRY = ir.DialectRegistry()
+_jax_mlir_ext.register_dialects(_REGISTRY)  # func, arith, ... (jaxlib's site registry is empty)
+_POOL = ir.ThreadPool()  # one LLVM pool for every context (a plain Context makes its own)
+
+
+def make_context() -> ir.Context:
+    """A fresh MLIR context with func, stablehlo and chlo loaded.
+
+    NOTE: one context per module: a shared context keeps every uniqued constant forever.
+    """
+    ctx = ir.Context(thread_pool=_POOL, load_on_create_dialects=[])
+    ctx.append_dialect_registry(_REGISTRY)
+    ctx.dialects["func"]
+    hlo.register_dialect(ctx)
+    chlo.register_dialect(ctx)
+    return ctx
+
+
+_ELT: dict[str, Callable[[], ir.Type]] = {
+    "bool": lambda: ir.IntegerType.get_signless(1),
+    "i8": lambda: ir.IntegerType.get_signless(8),
+    "i16": lambda: ir.IntegerType.get_signless(16),
+    "i32": lambda: ir.IntegerType.get_signless(32),
+    "i64": lambda: ir.IntegerType.get_signless(64),
+    "u8": lambda: ir.IntegerType.get_unsigned(8),
+    "u32": lambda: ir.IntegerType.get_unsigned(32),
+    "f16": ir.F16Type.get,
+    "bf16": ir.BF16Type.get,
+    "f32": ir.F32Type.get,
+    "f64": ir.F64Type.get,
+}
+
+
+def elt_type(t: TensorType) -> ir.Type:
+    return _ELT[t.dtype.short]()
+
+
+def ir_type(t: TensorType) -> ir.RankedTensorType:
+    if not t.is_static:
+        raise ValueError(f"cannot lower {t}: shape must be static (specialize the graph first)")
+    return ir.RankedTensorType.get(list(t.shape), elt_type(t))
+
+
+def constant(array: np.ndarray, t: TensorType) -> ir.Value:
+    """A dense constant; a uniform array is stored once as a splat."""
+    a = np.asarray(array, dtype=t.dtype.np_dtype)
+    shape = a.shape  # NOTE: before ascontiguousarray, which makes 0-d arrays 1-d
+    if a.size > 1 and np.all(a == a.flat[0]):  # NaN-filled arrays simply stay dense
+        return splat(a.flat[0], t)
+    attr = ir.DenseElementsAttr.get(np.ascontiguousarray(a), type=elt_type(t), shape=shape)
+    return hlo.constant(attr)
+
+
+def splat(value, t: TensorType) -> ir.Value:
+    """A constant of type `t` with every element equal to `value`."""
+    e = elt_type(t)
+    if t.dtype.is_floating:
+        a = ir.FloatAttr.get(e, float(value))
+    elif t.dtype.is_bool:
+        a = ir.IntegerAttr.get(e, int(bool(value)))
+    else:
+        a = ir.IntegerAttr.get(e, int(value))
+    return hlo.constant(ir.DenseElementsAttr.get_splat(ir_type(t), a))
+
+
+def scalar_like(value, t: TensorType) -> ir.Value:
+    return splat(value, TensorType(t.dtype, ()))
+
+
+def broadcast(x: ir.Value, src: TensorType, dst: TensorType) -> ir.Value:
+    """NumPy-style broadcast of `x` (type `src`) to the shape of `dst`."""
+    if src.shape == dst.shape:
+        return x
+    offset = dst.rank - src.rank
+    dims = list(range(offset, dst.rank))
+    return hlo.broadcast_in_dim(ir_type(dst.with_dtype(src.dtype)), x, dims)
+
+
+def convert(x: ir.Value, src: TensorType, dst: TensorType) -> ir.Value:
+    """Element type conversion with TF semantics: to-bool is `x != 0`."""
+    if src.dtype is dst.dtype:
+        return x
+    if dst.dtype.is_bool:
+        return compare(x, splat(0, src), "NE", src)
+    return hlo.convert(ir_type(dst.with_shape(src.shape)), x)
+
+
+def compare_type(t: TensorType) -> str:
+    if t.dtype.is_floating:
+        return "FLOAT"
+    if t.dtype.is_unsigned or t.dtype.is_bool:
+        return "UNSIGNED"
+    return "SIGNED"
+
+
+def compare(x: ir.Value, y: ir.Value, direction: str, t: TensorType) -> ir.Value:
+    return hlo.compare(
+        x,
+        y,
+        hlo.ComparisonDirectionAttr.get(direction),
+        compare_type=hlo.ComparisonTypeAttr.get(compare_type(t)),
+    )
+
+
+def reduce(
+    operands: Sequence[ir.Value],
+    inits: Sequence[ir.Value],
+    axes: Sequence[int],
+    out_types: Sequence[TensorType],
+    scalar_types: Sequence[TensorType],
+    body: Callable[..., list[ir.Value]],
+) -> list[ir.Value]:
+    """A (variadic) stablehlo.reduce over `axes`; `body(*accs, *elems)` returns the new accs."""
+    op = hlo.ReduceOp([ir_type(t) for t in out_types], list(operands), list(inits), list(axes))
+    block = op.regions[0].blocks.append(
+        *([ir_type(t) for t in scalar_types] + [ir_type(t) for t in scalar_types])
+    )
+    with ir.InsertionPoint(block):
+        hlo.return_(list(body(*block.arguments)))
+    return list(op.results)

@@ -1,0 +1,128 @@
+"""The op registry: `OpDef` (every rule of one op), `register`, and `bind` + interpreter stack."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ir.types import TensorType
+
+# Traits that passes query.
+ELEMENTWISE = "elementwise"
+COMMUTATIVE = "commutative"
+PURE = "pure"
+SHAPE_OP = "shape_op"
+REDUCTION = "reduction"
+
+
+class OpTypeError(TypeError):
+    """Raised by an `infer` rule on misuse; `bind` prefixes the op name and the user's line."""
+
+
+class NotDifferentiable:
+    """Marker for `OpDef.vjp`: the op has no gradient (argmax, comparisons, ...)."""
+
+    def __repr__(self) -> str:
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = NotDifferentiable()
+
+InferRule = Callable[..., "TensorType | tuple[TensorType, ...]"]
+LowerRule = Callable[..., Any]
+
+
+@dataclass(frozen=True, eq=False)
+class OpDef:
+    """All the rules of one IR op, in one place.
+
+    Attributes:
+        name: printed name (StableHLO-aligned where 1:1), unique in the registry.
+        infer: (*in_types, **attrs) -> out type(s); raises OpTypeError on misuse.
+        lower: (ctx: LowerCtx, *operands: ir.Value, **attrs) -> ir.Value | list[ir.Value].
+        reference: (*np_arrays, **attrs) -> np.ndarray | tuple; the numpy semantics.
+        vjp: gradient rule, NOT_DIFFERENTIABLE, or None while not yet written.
+        traits: frozenset of trait names (ELEMENTWISE, COMMUTATIVE, PURE, ...).
+        multiple_results: whether infer/lower/reference return tuples.
+    """
+
+    name: str
+    infer: InferRule
+    lower: LowerRule
+    reference: Callable[..., Any]
+    vjp: Any = None
+    traits: frozenset = field(default_factory=lambda: frozenset({PURE}))
+    multiple_results: bool = False
+
+    def infer_types(self, in_types: tuple[TensorType, ...], attrs: dict) -> tuple[TensorType, ...]:
+        out = self.infer(*in_types, **attrs)
+        return tuple(out) if self.multiple_results else (out,)
+
+    def __repr__(self) -> str:
+        return f"<OpDef {self.name}>"
+
+
+REGISTRY: dict[str, OpDef] = {}
+
+
+def register(op: OpDef) -> OpDef:
+    """Add an OpDef to the registry; a duplicate name is a programming error."""
+    if op.name in REGISTRY:
+        raise ValueError(f"op {op.name!r} registered twice")
+    REGISTRY[op.name] = op
+    return op
+
+
+def get_op(name: str) -> OpDef:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown op {name!r}") from None
+
+
+# ---------------------------------------------------------------- interpreters
+class Interpreter:
+    """Something that gives meaning to `bind`: the eager executor or a tracer."""
+
+    def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+_STACK: list[Interpreter] = []
+_EAGER: list[Interpreter | None] = [None]
+
+
+def set_eager_interpreter(interp: Interpreter) -> None:
+    """Installed by tfx_core: what `bind` does when nothing is tracing."""
+    _EAGER[0] = interp
+
+
+def current_interpreter() -> Interpreter:
+    if _STACK:
+        return _STACK[-1]
+    interp = _EAGER[0]
+    if interp is None:
+        raise RuntimeError("no eager interpreter installed (import tfx_core)")
+    return interp
+
+
+class interpreter_scope:
+    """Context manager pushing an interpreter (a trace) for the duration of a block."""
+
+    def __init__(self, interp: Interpreter):
+        self.interp = interp
+
+    def __enter__(self) -> Interpreter:
+        _STACK.append(self.interp)
+        return self.interp
+
+    def __exit__(self, *exc) -> None:
+        popped = _STACK.pop()
+        assert popped is self.interp, "interpreter stack corrupted"
+
+
+def bind(opdef: OpDef, *args: Any, **attrs: Any) -> Any:
+    """Apply an op to arguments under the current interpreter (trace, or eager)."""
+    if _STACK:
+        return _STACK[-1].process(opdef, args, attrs)
+    return _EAGER[0].process(opdef, args, attrs)  # type: ignore[union-attr]

@@ -1,0 +1,81 @@
+"""The tracer: records bound ops into a Graph, with captures and the user's source lines."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .ir.graph import GraphBuilder, Value, freeze_attrs
+from .ir.types import TensorType
+from .registry import OpDef, OpTypeError
+
+_PKG_DIRS: list[str] = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
+_SKIP_FILES = ("contextlib.py", "functools.py", "<frozen", "tree_util.py")
+
+
+def add_internal_dir(path: str) -> None:
+    """Frames from files under `path` are not user code (tfx_core registers itself)."""
+    _PKG_DIRS.append(os.path.abspath(path) + os.sep)
+
+
+def user_location() -> str | None:
+    """The innermost stack frame outside our packages, as "file.py:line"."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(tuple(_PKG_DIRS)) and not any(s in fn for s in _SKIP_FILES):
+            return f"{os.path.basename(fn)}:{f.f_lineno}"
+        f = f.f_back
+    return None
+
+
+def op_error(opdef: OpDef, msg: str, loc: str | None) -> str:
+    where = f" ({loc})" if loc else ""
+    return f"{opdef.name}: {msg}{where}"
+
+
+def infer_or_raise(
+    opdef: OpDef, in_types: tuple[TensorType, ...], attrs: dict, loc: str | None = None
+) -> tuple[TensorType, ...]:
+    """Run `opdef.infer`; on misuse raise a TypeError/ValueError naming op, types and line."""
+    try:
+        return opdef.infer_types(in_types, attrs)
+    except (OpTypeError, TypeError, ValueError) as e:
+        if loc is None:
+            loc = user_location()
+        cls = TypeError if isinstance(e, TypeError) else ValueError
+        raise cls(op_error(opdef, str(e), loc)) from None
+
+
+class Trace:
+    """The graph being built by one trace, plus its captured outside values.
+
+    Captures are implicit graph inputs: values from outside the function (closed-over
+    tensors, Variables) that are passed at call time rather than baked in as constants.
+    """
+
+    def __init__(self, name: str = "main"):
+        self.builder = GraphBuilder(name)
+        self.num_explicit_inputs = 0
+        self.captures: list[tuple[Any, Value]] = []  # (payload, input value)
+        self._capture_index: dict[int, Value] = {}
+
+    def add_input(self, type: TensorType) -> Value:
+        assert not self.captures, "explicit inputs must come before captures"
+        self.num_explicit_inputs += 1
+        return self.builder.add_input(type)
+
+    def capture(self, key: int, payload: Any, type: TensorType) -> Value:
+        """The input standing for an outside value (one per key)."""
+        v = self._capture_index.get(key)
+        if v is None:
+            v = self.builder.add_input(type)
+            self.captures.append((payload, v))
+            self._capture_index[key] = v
+        return v
+
+    def emit(self, opdef: OpDef, inputs: Sequence[Value], attrs: dict) -> tuple[Value, ...]:
+        loc = user_location()
+        out_types = infer_or_raise(opdef, tuple(v.type for v in inputs), attrs, loc)
+        return self.builder.add_op(opdef, inputs, freeze_attrs(attrs), loc, out_types)

@@ -1,0 +1,126 @@
+"""The only module touching jaxlib's client API: backends, devices, transfers, compile, execute.
+
+NOTE: several names here are private jaxlib API (pinned to jax==jaxlib==0.10.2); keep them in
+this one file so an upgrade touches one place.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # silence PJRT start-up chatter
+
+import jax  # noqa: F401  (initialises jaxlib's backends)
+import jax.extend as jex
+import numpy as np
+from jax.core import ShapedArray
+from jaxlib import xla_client as xc
+
+Buffer = Any  # a jax.Array living on one device
+
+
+@dataclass(frozen=True)
+class Device:
+    """A physical device as TF names it (`/physical_device:CPU:0`)."""
+
+    name: str
+    device_type: str
+    index: int
+    raw: Any
+
+    def __repr__(self) -> str:
+        return f"PhysicalDevice(name={self.name!r}, device_type={self.device_type!r})"
+
+
+@functools.cache
+def backend(platform: str | None = None):
+    return jex.backend.get_backend(platform)
+
+
+def list_devices(device_type: str | None = None) -> list[Device]:
+    """Every local device of every backend jaxlib has (CPU always; GPU/TPU with a plugin)."""
+    out = []
+    for plat, be in sorted(jex.backend.backends().items()):
+        for i, d in enumerate(be.local_devices()):
+            kind = {"cuda": "GPU", "rocm": "GPU", "gpu": "GPU"}.get(plat, plat.upper())
+            if device_type is None or device_type.upper() == kind:
+                out.append(Device(f"/physical_device:{kind}:{i}", kind, i, d))
+    return out
+
+
+@functools.cache
+def default_device():
+    """The first device of the default backend (GPU/TPU when present, else CPU)."""
+    return backend().local_devices()[0]
+
+
+@functools.cache
+def _sharding(dev):
+    return jax.sharding.SingleDeviceSharding(dev)
+
+
+@functools.lru_cache(maxsize=4096)
+def _aval(shape: tuple, dtype: np.dtype) -> ShapedArray:
+    return ShapedArray(shape, dtype)
+
+
+def device_put(array: np.ndarray, device=None) -> Buffer:
+    """Copy a numpy array to a device buffer, keeping 64-bit dtypes (no x64 flag needed).
+
+    NOTE: force_copy, because a zero-copy put would alias memory the caller may mutate.
+    """
+    dev = device or default_device()
+    a = np.asarray(array)
+    return xc.batched_device_put(
+        _aval(a.shape, a.dtype), _sharding(dev), [a], [dev], True, True, enable_x64=True
+    )
+
+
+def to_numpy(buf: Buffer) -> np.ndarray:
+    return np.asarray(buf)
+
+
+def compile_options(debug: dict | None = None) -> xc.CompileOptions:
+    opts = xc.CompileOptions()
+    if debug:
+        opts.env_option_overrides = list(debug.items())
+    return opts
+
+
+def compile_and_load(module: bytes | str, device=None, options: xc.CompileOptions | None = None):
+    """XLA-compile StableHLO (text or bytecode) for one device."""
+    dev = device or default_device()
+    opts = options or compile_options()
+    if dev.id != 0:
+        opts.device_assignment = xc.DeviceAssignment.create(np.array([[dev.id]]))
+    return dev.client.compile_and_load(module, xc.DeviceList((dev,)), opts)
+
+
+def result_handlers(out_sig: list[tuple[tuple, np.dtype]], device=None) -> list:
+    sh = _sharding(device or default_device())
+    return [
+        xc.array_result_handler(_aval(tuple(s), np.dtype(d)), sh, committed=True, _skip_checks=True)
+        for s, d in out_sig
+    ]
+
+
+def stablehlo_to_hlo_text(bytecode: bytes) -> str:
+    """Pre-optimisation HLO text of a StableHLO module."""
+    from jaxlib import _jax
+
+    comp = _jax.mlir.mlir_module_to_xla_computation(bytecode, use_tuple_args=False,
+                                                    return_tuple=False)
+    return comp.as_hlo_text()
+
+
+def runtime_error_types() -> tuple[type, ...]:
+    from jax.errors import JaxRuntimeError
+
+    return (JaxRuntimeError,)
+
+
+def platform_version() -> str:
+    be = backend()
+    return f"{be.platform}:{be.platform_version}"

@@ -1,0 +1,28 @@
+"""tfx: trace Python into a typed IR, optimize it, lower it to StableHLO and run it on XLA.
+
+    import tfx_core as tx
+"""
+from __future__ import annotations
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # before jaxlib loads: no PJRT chatter
+
+from compiler import ops as _ops  # noqa: F401  (registers every OpDef)
+from compiler.tracing import add_internal_dir as _add_internal_dir
+
+_add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
+
+from . import eager as _eager  # noqa: E402,F401  (installs the eager interpreter)
+from . import operators as _operators  # noqa: E402,F401
+from .array_ops import *  # noqa: E402,F403
+from .convert import constant, convert_to_tensor  # noqa: E402
+from .dtypes import *  # noqa: E402,F403
+from .linalg_ops import *  # noqa: E402,F403
+from .math_ops import *  # noqa: E402,F403
+from .reduction_ops import *  # noqa: E402,F403
+from .tensor import Tensor, TensorShape, is_tensor  # noqa: E402
+
+from . import math, nn  # noqa: E402
+
+newaxis = None

@@ -1,0 +1,56 @@
+"""Helpers every public op module uses: argument conversion with TF's dtype rules, and bind."""
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.ir.types import DType
+from compiler.registry import OpDef, bind
+
+from .convert import convert_to_tensor
+from .tensor import Tensor
+
+__all__ = ["Tensor", "bind", "OpDef", "DType", "to_tensor", "binary_operands", "nary_operands"]
+
+
+def to_tensor(x: Any, name: str, dtype: Any = None) -> Tensor:
+    """convert_to_tensor, with errors naming the public op."""
+    if isinstance(x, Tensor) and dtype is None:
+        return x
+    try:
+        return convert_to_tensor(x, dtype=dtype)
+    except TypeError as e:
+        raise TypeError(f"{name}: {e}") from None
+
+
+def nary_operands(name: str, *xs: Any) -> list[Tensor]:
+    """Convert operands the way TF does: non-tensors take the dtype of the first tensor operand.
+
+    Two tensors of different dtypes are left alone: the op's type rule rejects them with a
+    message naming both types (tfx never promotes silently).
+    """
+    dtype = None
+    for x in xs:
+        if isinstance(x, Tensor):
+            dtype = x.dtype
+            break
+        conv = getattr(x, "_as_tensor", None)
+        if conv is not None:
+            dtype = conv().dtype
+            break
+    out = []
+    for x in xs:
+        if isinstance(x, Tensor):
+            out.append(x)
+            continue
+        if dtype is None:  # no tensor at all: the first value decides, like TF
+            t = to_tensor(x, name)
+            dtype = t.dtype
+        else:
+            t = to_tensor(x, name, dtype)
+        out.append(t)
+    return out
+
+
+def binary_operands(name: str, x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    a, b = nary_operands(name, x, y)
+    return a, b
