@@ -22,7 +22,10 @@ from .linalg_ops import *  # noqa: E402,F403
 from .math_ops import *  # noqa: E402,F403
 from .reduction_ops import *  # noqa: E402,F403
 from .tensor import Tensor, TensorShape, is_tensor  # noqa: E402
+from .tensor_spec import TensorSpec  # noqa: E402
+from .function import Function, RetracingWarning, function  # noqa: E402
+from .concrete_function import ConcreteFunction  # noqa: E402
 
-from . import math, nn  # noqa: E402
+from . import config, math, nn  # noqa: E402
 
 newaxis = None

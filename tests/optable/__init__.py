@@ -1,0 +1,104 @@
+"""The op table: one entry per public op, driving every numeric test (eager and compiled).
+
+Each family module (elementwise.py, reduction.py, ...) defines `ENTRIES: list[OpInfo]`.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+import tfx_core as tx
+from compiler.ir.types import DType
+
+
+@dataclass
+class Sample:
+    """One call: positional args (numpy arrays become tensors; other values stay Python)."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else repr(a) for a in self.args
+        )
+        kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"({shown}{', ' if kw and shown else ''}{kw})"
+
+
+@dataclass
+class OpInfo:
+    """A public tfx function, its numpy reference and how to sample inputs.
+
+    Attributes:
+        name: test id (usually the public name, e.g. "reduce_sum").
+        fn: the public function, called as fn(*args, **kwargs).
+        ref: numpy reference with the same signature, returning an array or tuple of arrays.
+        samples: (rng, dtype) -> list[Sample].
+        dtypes: dtypes to test.
+        ops: IR op names this entry exercises (a registry test checks every op is covered).
+        tol: optional {dtype: (rtol, atol)} overrides.
+        xfail: {dtype or "compiled"/"eager": reason} expected failures, recorded as data.
+    """
+
+    name: str
+    fn: Callable
+    ref: Callable
+    samples: Callable[[np.random.Generator, DType], list[Sample]]
+    dtypes: tuple
+    ops: tuple[str, ...] = ()
+    tol: dict = field(default_factory=dict)
+    xfail: dict = field(default_factory=dict)
+
+
+DEFAULT_TOL = {
+    "float16": (2e-3, 2e-3),
+    "bfloat16": (2e-2, 2e-2),
+    "float32": (2e-5, 1e-6),
+    "float64": (1e-10, 1e-12),
+}
+
+FLOATS = (tx.float16, tx.bfloat16, tx.float32, tx.float64)
+SIGNED = (tx.int8, tx.int16, tx.int32, tx.int64)
+INTS = (*SIGNED, tx.uint8)
+NUMERIC = (*FLOATS, *INTS)
+ALL = (*NUMERIC, tx.bool)
+
+# Shapes every elementwise op is tried on: 0-d, empty, vector, matrix, 3-d.
+SHAPES = [(), (0,), (5,), (2, 3), (2, 1, 4)]
+# Broadcasting pairs.
+BCAST_PAIRS = [((), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4)), ((4, 1, 3), (2, 1)), ((0, 3), (3,))]
+
+
+def make_arg(rng: np.random.Generator, shape: tuple, dtype: DType, low: float = -3.0,
+             high: float = 3.0) -> np.ndarray:
+    """Random array of `dtype` with values in [low, high) (integers: [low, high] rounded)."""
+    npdt = dtype.np_dtype
+    if dtype.is_bool:
+        return rng.random(shape) < 0.5
+    if dtype.is_integer:
+        info = np.iinfo(npdt)
+        lo, hi = max(int(np.floor(low)), info.min), min(int(np.ceil(high)), info.max)
+        return rng.integers(lo, hi + 1, size=shape).astype(npdt)
+    a = rng.uniform(low, high, size=shape)
+    if npdt == np.dtype(ml_dtypes.bfloat16):
+        return a.astype(np.float32).astype(npdt)
+    return a.astype(npdt)
+
+
+def all_entries() -> list[OpInfo]:
+    entries: list[OpInfo] = []
+    for mod in pkgutil.iter_modules(__path__):
+        m = importlib.import_module(f"{__name__}.{mod.name}")
+        entries.extend(getattr(m, "ENTRIES", []))
+    return entries
+
+
+def to_input(a: Any) -> Any:
+    return tx.constant(a) if isinstance(a, np.ndarray) else a

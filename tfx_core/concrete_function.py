@@ -1,0 +1,187 @@
+"""`ConcreteFunction`: one traced graph, compiled per concrete input shape, and how to call it."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from jax import tree_util
+
+from compiler.ir.graph import Graph
+from compiler.ir.printer import print_graph
+from compiler.ir.types import TensorType
+from compiler.lowering.stablehlo import LoweredModule, lower_graph
+from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
+from compiler.specialize import specialize
+from runtime import Executable, client, compile_stablehlo
+
+from .tensor import Tensor
+
+
+@dataclass
+class Compiled:
+    """One XLA executable of a ConcreteFunction, for one set of concrete input shapes."""
+
+    exe: Executable
+    out_types: tuple[TensorType, ...]
+    graph: Graph  # specialized, before passes
+    optimized: Graph  # after passes
+    lowered: LoweredModule
+    pass_records: list[PassRecord]
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_hit: bool = False
+
+
+class ConcreteFunction:
+    """A traced function for one input signature: its IR graph and compiled executables.
+
+    Attributes:
+        graph: the traced IR (may have None dims when traced from an input_signature).
+        structured_input_signature: the nested args with TensorSpecs for tensor leaves.
+        trace_seconds: how long tracing the Python function took.
+    """
+
+    def __init__(self, name: str, graph: Graph, in_tree: Any, in_leaves: list, tensor_idx: tuple,
+                 captures: list, out_tree: Any, trace_seconds: float,
+                 passes: tuple[str, ...] = DEFAULT_PIPELINE):
+        self.name = name
+        self.graph = graph
+        self._in_tree = in_tree
+        self._in_leaves = in_leaves  # static leaves as traced; TensorSpecs at tensor positions
+        self._tensor_idx = tensor_idx
+        self._captures = captures  # tensors whose buffers are implicit trailing arguments
+        self._out_tree = out_tree
+        self.trace_seconds = trace_seconds
+        self.passes = tuple(passes)
+        n = len(tensor_idx)
+        self.input_types: tuple[TensorType, ...] = graph.input_types[:n]
+        self._static = all(t.is_static for t in graph.input_types)
+        self._single: Compiled | None = None
+        self._by_shape: dict[tuple, Compiled] = {}
+
+    # ------------------------------------------------------------ introspection
+    @property
+    def structured_input_signature(self) -> Any:
+        args, kwargs = tree_util.tree_unflatten(self._in_tree, self._in_leaves)
+        return args, kwargs
+
+    @property
+    def structured_outputs(self) -> Any:
+        from .tensor_spec import TensorSpec
+
+        specs = [TensorSpec(t.shape, t.dtype) for t in self.graph.output_types]
+        return tree_util.tree_unflatten(self._out_tree, specs)
+
+    @property
+    def captured_inputs(self) -> list[Tensor]:
+        return list(self._captures)
+
+    def _latest(self) -> Compiled | None:
+        if self._single is not None:
+            return self._single
+        return next(reversed(self._by_shape.values()), None)
+
+    @property
+    def pass_records(self) -> list[PassRecord]:
+        c = self._latest()
+        return c.pass_records if c else []
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per stage (trace, passes, lower, xla) for the most recent compilation."""
+        c = self._latest()
+        out = {"trace": self.trace_seconds}
+        if c is not None:
+            out.update(c.timings)
+        return out
+
+    def explain(self) -> str:
+        """A table of the compile stages and what each pass did."""
+        lines = [f"concrete function {self.name!r}"]
+        for k, v in self.timings.items():
+            lines.append(f"  {k:<8} {v * 1e3:9.2f} ms")
+        for r in self.pass_records:
+            lines.append(f"  pass {r.summary}  ops {r.ops_before} -> {r.ops_after}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        sig = ", ".join(str(t) for t in self.input_types)
+        return f"<ConcreteFunction {self.name}({sig})>"
+
+    # ------------------------------------------------------------ compilation
+    def compiled_for(self, types: tuple[TensorType, ...]) -> Compiled:
+        """The executable for these concrete explicit-input types (compiling on first use)."""
+        if self._single is not None:
+            return self._single
+        key = tuple(t.shape for t in types)
+        c = self._by_shape.get(key)
+        if c is None:
+            c = self._compile(types)
+            if self._static:
+                self._single = c
+            else:
+                self._by_shape[key] = c
+        return c
+
+    def _compile(self, types: tuple[TensorType, ...]) -> Compiled:
+        cap_types = self.graph.input_types[len(self._tensor_idx):]
+        t0 = time.perf_counter()
+        g = specialize(self.graph, tuple(types) + tuple(cap_types))
+        t1 = time.perf_counter()
+        opt, records = PassManager(self.passes).run(g)
+        t2 = time.perf_counter()
+        lowered = lower_graph(opt)
+        bytecode = lowered.bytecode
+        t3 = time.perf_counter()
+        out_types = opt.output_types
+        out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
+        key = print_graph(opt)  # identical optimized graphs share one executable
+        exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key)
+        timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
+                   "xla": stats.xla_seconds}
+        return Compiled(exe, out_types, g, opt, lowered, records, timings, stats.cache_hit)
+
+    # ------------------------------------------------------------ calling
+    def _call_leaves(self, leaves: list) -> Any:
+        ins = [leaves[i] for i in self._tensor_idx]
+        bufs = []
+        for x in ins:
+            b = x._buf if type(x) is Tensor else None
+            if b is None:
+                b = _to_buffer(x, self.name)
+            bufs.append(b)
+        c = self._single
+        if c is None:
+            c = self.compiled_for(tuple(_type_of(x) for x in ins))
+        if self._captures:
+            bufs.extend(t._buf for t in self._captures)
+        outs = c.exe(bufs)
+        results = [Tensor(b, t) for b, t in zip(outs, c.out_types)]
+        return tree_util.tree_unflatten(self._out_tree, results)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .signature import check_call_matches
+
+        leaves, tree = tree_util.tree_flatten((args, kwargs))
+        check_call_matches(self, leaves, tree)
+        return self._call_leaves(leaves)
+
+
+def _type_of(x: Any) -> TensorType:
+    if isinstance(x, Tensor):
+        return x._type
+    from compiler.ir.types import DType
+
+    a = np.asarray(x)
+    return TensorType(DType.from_numpy(a.dtype), a.shape)
+
+
+def _to_buffer(x: Any, name: str) -> Any:
+    if isinstance(x, Tensor):
+        x._require_eager(f"calling {name!r} with a tensor")
+        return x._buf
+    conv = getattr(x, "_as_tensor", None)
+    if conv is not None:
+        return conv()._buf
+    return client.device_put(np.asarray(x))

@@ -1,0 +1,308 @@
+"""`tx.function`: trace a Python function into IR once per signature, compile with XLA, cache."""
+from __future__ import annotations
+
+import functools
+import re
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from jax import tree_util
+
+from compiler.ir.types import TensorType
+from compiler.passes import DEFAULT_PIPELINE
+from compiler.registry import _STACK, interpreter_scope
+
+from . import config
+from .concrete_function import ConcreteFunction
+from .convert import convert_to_tensor
+from .graph_trace import TraceInterpreter
+from .signature import (
+    LEAF_KEY,
+    describe_change,
+    flatten,
+    is_tensor_leaf,
+    leaf_key,
+    named_leaves,
+    spec_error,
+)
+from .tensor import Tensor
+from .tensor_spec import TensorSpec
+
+RETRACE_WARN_COUNT = 5  # traces within RETRACE_WINDOW seconds before warning (TF warns at 5)
+RETRACE_WINDOW = 10.0
+
+
+class RetracingWarning(UserWarning):
+    """A tx.function keeps retracing; the message says which argument changed and how."""
+
+
+class Function:
+    """A Python function compiled with XLA on each new input signature (tf.function)."""
+
+    def __init__(self, python_function: Callable, input_signature: Sequence | None = None,
+                 reduce_retracing: bool = False, jit_compile: bool | None = True,
+                 experimental_passes: Sequence[str] | None = None, name: str | None = None):
+        self._python_function = python_function
+        functools.update_wrapper(self, python_function, updated=())
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._graph_name = re.sub(r"\W", "_", self._name) or "function"
+        self._input_signature = None if input_signature is None else tuple(input_signature)
+        self._reduce_retracing = reduce_retracing
+        self._jit_compile = jit_compile  # NOTE: tfx always compiles with XLA; kept for TF parity
+        self._passes = tuple(experimental_passes) if experimental_passes is not None \
+            else DEFAULT_PIPELINE
+        self._cache: dict[Any, ConcreteFunction] = {}
+        self._relaxed: dict[Any, ConcreteFunction] = {}
+        self._sig_cf: ConcreteFunction | None = None
+        self._tracing_count = 0
+        self._trace_log: list[tuple[float, dict[str, str]]] = []
+        self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @property
+    def python_function(self) -> Callable:
+        return self._python_function
+
+    @property
+    def input_signature(self) -> tuple | None:
+        return self._input_signature
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times the Python function has been traced."""
+        return self._tracing_count
+
+    def __repr__(self) -> str:
+        return f"<tx.function {self._name}>"
+
+    # ------------------------------------------------------------ methods
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            bound = self._bound.get(instance)
+        except TypeError:  # not weak-referenceable: bind fresh each time
+            bound = None
+        if bound is None:
+            bound = Function(functools.partial(self._python_function, instance),
+                             self._input_signature, self._reduce_retracing, self._jit_compile,
+                             self._passes, self._name)
+            try:
+                self._bound[instance] = bound
+            except TypeError:
+                pass
+        return bound
+
+    # ------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if config._RUN_EAGERLY[0] or _STACK:
+            # Debug mode, or called from inside another trace: run the Python (it inlines).
+            return self._python_function(*args, **kwargs)
+        if self._input_signature is not None:
+            cf, leaves = self._signature_call(args, kwargs)
+            return cf._call_leaves(leaves)
+        leaves, tree = tree_util.tree_flatten((args, kwargs))
+        try:
+            key = (tree, *[LEAF_KEY[type(x)](x) for x in leaves])
+            cf = self._cache.get(key)
+        except KeyError:
+            cf = None
+        if cf is None:
+            cf, leaves = self._lookup_or_trace(args, kwargs)
+        return cf._call_leaves(leaves)
+
+    def _lookup_or_trace(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
+        leaves, tree = flatten((args, kwargs))
+        keys = [leaf_key(x) for x in leaves]
+        key = (tree, *keys)
+        cf = self._cache.get(key)
+        if cf is not None:
+            return cf, leaves
+        types = [k if isinstance(k, TensorType) else None for k in keys]
+        if self._reduce_retracing:
+            cf, types = self._relax(tree, keys, types)
+            if cf is not None:
+                self._cache[key] = cf
+                return cf, leaves
+        cf = self._trace(args, kwargs, leaves, tree, types)
+        self._cache[key] = cf
+        if self._reduce_retracing:
+            self._relaxed[_relaxed_key(tree, keys)] = cf
+        return cf, leaves
+
+    def _relax(self, tree: Any, keys: list, types: list) -> tuple[ConcreteFunction | None, list]:
+        """reduce_retracing: reuse a trace whose None dims fit, or widen the differing dims."""
+        rk = _relaxed_key(tree, keys)
+        prev = self._relaxed.get(rk)
+        if prev is None:
+            return None, types
+        prev_types = list(prev.input_types)
+        it = iter(prev_types)
+        fits, widened = True, []
+        for t in types:
+            if t is None:
+                widened.append(None)
+                continue
+            p = next(it)
+            dims = tuple(a if a == b else None for a, b in zip(p.shape, t.shape))
+            fits &= all(a is None or a == b for a, b in zip(p.shape, t.shape))
+            widened.append(TensorType(t.dtype, dims))
+        return (prev if fits else None), widened
+
+    def _signature_call(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
+        if kwargs:
+            import inspect
+
+            bound = inspect.signature(self._python_function).bind(*args, **kwargs)
+            args = tuple(bound.args)
+        n = len(self._input_signature)
+        if len(args) != n:
+            raise TypeError(f"{self._name}: called with {len(args)} positional arguments, but "
+                            f"input_signature has {n}")
+        leaves, tree = tree_util.tree_flatten((tuple(args), {}))
+        spec_leaves, spec_tree = tree_util.tree_flatten((self._input_signature, {}))
+        if tree != spec_tree:
+            raise TypeError(f"{self._name}: arguments {tree} do not match the structure of "
+                            f"input_signature {spec_tree}")
+        out = []
+        for i, (x, spec) in enumerate(zip(leaves, spec_leaves)):
+            if not is_tensor_leaf(x):
+                try:
+                    x = convert_to_tensor(x, dtype=spec.dtype)
+                except TypeError:
+                    raise TypeError(spec_error(self._name, f"argument leaf {i}", x, spec)) from None
+            t = x._type if isinstance(x, Tensor) else leaf_key(x)
+            if not spec.is_compatible_with(t):
+                raise TypeError(spec_error(self._name, f"argument leaf {i}", x, spec))
+            out.append(x)
+        if self._sig_cf is None:
+            types = [s.type for s in spec_leaves]
+            self._sig_cf = self._trace(args, {}, list(spec_leaves), tree, types)
+        return self._sig_cf, out
+
+    # ------------------------------------------------------------ tracing
+    def _trace(self, args: tuple, kwargs: dict, leaves: list, tree: Any,
+               types: list[TensorType | None]) -> ConcreteFunction:
+        self._note_retrace(args, kwargs)
+        t0 = time.perf_counter()
+        interp = TraceInterpreter(self._graph_name)
+        sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
+        s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
+        with interpreter_scope(interp):
+            result = self._python_function(*s_args, **s_kwargs)
+            out_leaves, out_tree = tree_util.tree_flatten(result)
+            out_values = [interp.to_value(_as_output(x, self._name)) for x in out_leaves]
+        graph = interp.trace.builder.build(out_values)
+        self._tracing_count += 1
+        tensor_idx = tuple(i for i, t in enumerate(types) if t is not None)
+        in_leaves = [TensorSpec(t.shape, t.dtype) if t is not None else x
+                     for x, t in zip(leaves, types)]
+        captures = [payload for payload, _ in interp.trace.captures]
+        return ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
+                                out_tree, time.perf_counter() - t0, self._passes)
+
+    def _note_retrace(self, args: tuple, kwargs: dict) -> None:
+        now = time.monotonic()
+        self._trace_log = [e for e in self._trace_log if now - e[0] < RETRACE_WINDOW]
+        if len(self._trace_log) + 1 < RETRACE_WARN_COUNT:
+            self._trace_log.append((now, {}))  # described lazily: only when we warn
+            return
+        desc = named_leaves(self._python_function, args, kwargs)
+        prev = self._trace_log[-1][1]
+        change = describe_change(prev, desc) if prev else "arguments changed"
+        self._trace_log.append((now, desc))
+        if prev:
+            warnings.warn(
+                f"tx.function {self._name!r} was traced {len(self._trace_log)} times in the "
+                f"last {RETRACE_WINDOW:.0f}s (tracing is expensive). This time because {change}. "
+                "Use input_signature with None dims, reduce_retracing=True, or pass changing "
+                "Python values as tensors.",
+                RetracingWarning,
+                stacklevel=4,
+            )
+
+    # ------------------------------------------------------------ introspection
+    def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        """Trace (if needed) for these arguments or TensorSpecs and return the ConcreteFunction."""
+        if self._input_signature is not None and not args and not kwargs:
+            args = self._input_signature
+        if self._input_signature is not None:
+            if self._sig_cf is None:
+                spec_leaves, tree = tree_util.tree_flatten((tuple(self._input_signature), {}))
+                self._sig_cf = self._trace(tuple(self._input_signature), {}, spec_leaves, tree,
+                                           [s.type for s in spec_leaves])
+            return self._sig_cf
+        return self._lookup_or_trace(args, kwargs)[0]
+
+    def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
+        """A function of `stage` returning the program at that stage for these arguments.
+
+        Stages: "ir" (traced, specialized), "ir_optimized" (after passes), "stablehlo",
+        "hlo" (before XLA's optimisations) and "optimized_hlo".
+        """
+        if self._input_signature is not None:
+            cf, leaves = self._signature_call(args, kwargs)
+        else:
+            cf, leaves = self._lookup_or_trace(args, kwargs)
+        from .concrete_function import _type_of
+
+        c = cf.compiled_for(tuple(_type_of(leaves[i]) for i in cf._tensor_idx))
+
+        def get(stage: str = "hlo", device_name: str | None = None,
+                platform_name: str | None = None) -> str:
+            from compiler.ir.printer import print_graph
+            from runtime import client
+
+            if stage == "ir":
+                return print_graph(c.graph)
+            if stage == "ir_optimized":
+                return print_graph(c.optimized)
+            if stage == "stablehlo":
+                return c.lowered.text
+            if stage == "hlo":
+                return client.stablehlo_to_hlo_text(c.lowered.bytecode)
+            if stage == "optimized_hlo":
+                return c.exe.optimized_hlo()
+            raise ValueError(f"unknown stage {stage!r}; use one of 'ir', 'ir_optimized', "
+                             "'stablehlo', 'hlo', 'optimized_hlo'")
+
+        return get
+
+
+def _relaxed_key(tree: Any, keys: list) -> tuple:
+    return (tree, *[(k.dtype, k.rank) if isinstance(k, TensorType) else k for k in keys])
+
+
+def _as_output(x: Any, fname: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+        return convert_to_tensor(x)
+    conv = getattr(x, "_as_tensor", None)
+    if conv is not None:
+        return conv()
+    raise TypeError(f"{fname} returned a {type(x).__name__}; a tx.function may return tensors, "
+                    "numbers, numpy arrays, None and nested lists/tuples/dicts of them")
+
+
+def function(func: Callable | None = None, *, input_signature: Sequence | None = None,
+             reduce_retracing: bool = False, jit_compile: bool | None = True,
+             experimental_passes: Sequence[str] | None = None, name: str | None = None) -> Any:
+    """Compile a Python function with XLA (tf.function); usable as `@function` or `@function(...)`.
+
+    Args:
+        func: the function (or method) to compile.
+        input_signature: TensorSpecs fixing argument dtypes/shapes; None dims accept any size
+            (traced once, compiled per concrete shape).
+        reduce_retracing: after a shape-only retrace, trace with the differing dims as None.
+        jit_compile: accepted for TF compatibility; tfx always compiles with XLA.
+        experimental_passes: pass pipeline to run (default: the standard pipeline).
+    """
+
+    def wrap(f: Callable) -> Function:
+        return Function(f, input_signature, reduce_retracing, jit_compile, experimental_passes,
+                        name)
+
+    return wrap(func) if func is not None else wrap

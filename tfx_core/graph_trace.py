@@ -1,0 +1,75 @@
+"""The trace interpreter: while a @tx.function body runs, ops become IR instead of running."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.graph import ConstArray
+from compiler.ir.types import DType, TensorType
+from compiler.ops.constant import constant_op
+from compiler.registry import Interpreter, OpDef
+from compiler.tracing import Trace
+from runtime import client
+
+from .tensor import Tensor
+
+# Tensors up to this many elements are baked into the module as constants; larger ones are
+# passed as implicit arguments (a big literal makes XLA compile slowly: COOKBOOK §6).
+MAX_CONSTANT_ELEMENTS = 1024
+
+
+class TraceInterpreter(Interpreter):
+    """Binds ops into a compiler `Trace`; outside tensors become constants or captures."""
+
+    def __init__(self, name: str):
+        self.trace = Trace(name)
+        self._const_cache: dict[int, Any] = {}
+
+    def new_input(self, type: TensorType) -> Tensor:
+        return Tensor(None, type, self.trace.add_input(type), self)
+
+    def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
+        values = [self.to_value(a, opdef) for a in args]
+        outs = self.trace.emit(opdef, values, attrs)
+        ts = [Tensor(None, v.type, v, self) for v in outs]
+        return ts if opdef.multiple_results else ts[0]
+
+    def to_value(self, a: Any, opdef: OpDef | None = None):
+        if isinstance(a, Tensor):
+            if a._trace is self:
+                return a._value
+            if a._buf is not None:
+                return self._capture_tensor(a)
+            raise TypeError(
+                f"{opdef.name if opdef else 'op'}: a symbolic tensor from another trace was used "
+                "here; tensors created inside one @tx.function cannot leak into another "
+                "(return them instead)"
+            )
+        raise TypeError(f"{opdef.name if opdef else 'op'}: expected tensors, got {type(a).__name__}")
+
+    def _capture_tensor(self, t: Tensor):
+        n = t._type.num_elements
+        if n is not None and n <= MAX_CONSTANT_ELEMENTS:
+            v = self._const_cache.get(id(t))
+            if v is None:
+                v = self._emit_constant(t.numpy())
+                self._const_cache[id(t)] = (v, t)  # keep t alive so its id stays unique
+                return v
+            return v[0]
+        # NOTE: payload is the Tensor itself (its buffer is read at call time).
+        return self.trace.capture(id(t), t, t._type)
+
+    def _emit_constant(self, a: np.ndarray):
+        (v,) = self.trace.emit(constant_op, (), {"value": ConstArray(a)})
+        return v
+
+    def constant(self, a: np.ndarray) -> Tensor:
+        """A Python/numpy value used inside the trace: a constant, or a capture if large."""
+        if a.size <= MAX_CONSTANT_ELEMENTS:
+            v = self._emit_constant(a)
+        else:
+            t = Tensor(client.device_put(a), TensorType(DType.from_numpy(a.dtype), a.shape))
+            v = self.trace.capture(id(t), t, t._type)
+        return Tensor(None, v.type, v, self)
