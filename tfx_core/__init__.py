@@ -13,19 +13,18 @@ from compiler.tracing import add_internal_dir as _add_internal_dir
 
 _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 
+from . import config, math, nn  # noqa: E402
 from . import eager as _eager  # noqa: E402,F401  (installs the eager interpreter)
 from . import operators as _operators  # noqa: E402,F401
 from .array_ops import *  # noqa: E402,F403
+from .concrete_function import ConcreteFunction  # noqa: E402
 from .convert import constant, convert_to_tensor  # noqa: E402
 from .dtypes import *  # noqa: E402,F403
+from .function import Function, RetracingWarning, function  # noqa: E402
 from .linalg_ops import *  # noqa: E402,F403
 from .math_ops import *  # noqa: E402,F403
 from .reduction_ops import *  # noqa: E402,F403
 from .tensor import Tensor, TensorShape, is_tensor  # noqa: E402
 from .tensor_spec import TensorSpec  # noqa: E402
-from .function import Function, RetracingWarning, function  # noqa: E402
-from .concrete_function import ConcreteFunction  # noqa: E402
-
-from . import config, math, nn  # noqa: E402
 
 newaxis = None

@@ -60,7 +60,7 @@ def cast_numpy_exact(value: Any, dtype: DType, context: str = "") -> np.ndarray:
 def to_numpy_for(value: Any, dtype: DType | None, context: str = "") -> np.ndarray:
     if dtype is None:
         return infer_numpy(value)
-    if isinstance(value, (np.ndarray, np.generic)) and not np.asarray(value).dtype.kind in "US":
+    if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind not in "US":
         a = np.asarray(value)
         if DType.from_numpy(a.dtype) is dtype:
             return a

@@ -47,7 +47,8 @@ class TraceInterpreter(Interpreter):
                 "here; tensors created inside one @tx.function cannot leak into another "
                 "(return them instead)"
             )
-        raise TypeError(f"{opdef.name if opdef else 'op'}: expected tensors, got {type(a).__name__}")
+        op = opdef.name if opdef else "op"
+        raise TypeError(f"{op}: expected tensors, got {type(a).__name__}")
 
     def _capture_tensor(self, t: Tensor):
         n = t._type.num_elements

@@ -7,7 +7,7 @@ from compiler.ir.types import F32, F64, DType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 
-from ._api import Tensor, bind, binary_operands, nary_operands, to_tensor
+from ._api import Tensor, binary_operands, bind, nary_operands, to_tensor
 
 TensorLike = Any
 

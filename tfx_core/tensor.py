@@ -158,7 +158,8 @@ class Tensor:
     def __str__(self) -> str:
         if self._buf is None:
             return repr(self)
-        return f"tx.Tensor({np.array2string(self.numpy(), separator=', ')}, shape={tuple(self.shape)}, dtype={self.dtype.name})"
+        body = np.array2string(self.numpy(), separator=", ")
+        return f"tx.Tensor({body}, shape={tuple(self.shape)}, dtype={self.dtype.name})"
 
     __hash__ = object.__hash__  # identity, like tf.Tensor in TF1 graph mode
 

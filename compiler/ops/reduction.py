@@ -1,0 +1,160 @@
+"""Reductions over axes (sum, prod, max, min, and, or) and argmax/argmin."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from jaxlib.mlir.dialects import stablehlo as hlo
+
+from ..ir.types import F32, I32, I64, DType, TensorType
+from ..lowering import helpers as H
+from ..registry import NOT_DIFFERENTIABLE, PURE, REDUCTION, OpDef, OpTypeError, register
+from .common import check_kind
+
+_TRAITS = frozenset({REDUCTION, PURE})
+
+
+# ---------------------------------------------------------------- shared helpers
+def check_axes(x: TensorType, axes: tuple) -> None:
+    """`axes` must be a sorted tuple of distinct non-negative ints below the rank of `x`."""
+    if not isinstance(axes, tuple) or not all(
+        isinstance(a, int) and not isinstance(a, bool) for a in axes
+    ):
+        raise OpTypeError(f"axes must be a tuple of ints, got {axes!r} for {x}")
+    for a in axes:
+        if not 0 <= a < x.rank:
+            raise OpTypeError(f"axis {a} is out of range for {x} (rank {x.rank})")
+    if list(axes) != sorted(set(axes)):
+        raise OpTypeError(f"axes must be sorted and distinct, got {axes} for {x}")
+
+
+def reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _identity(kind: str, dtype: DType):
+    """The init value of a reduction: what reducing zero elements gives."""
+    if kind == "sum":
+        return 0
+    if kind == "prod":
+        return 1
+    if kind == "and":
+        return True
+    if kind == "or":
+        return False
+    if dtype.is_floating:
+        return -np.inf if kind == "max" else np.inf
+    info = np.iinfo(dtype.np_dtype)
+    return info.min if kind == "max" else info.max
+
+
+def _accumulate_type(dtype: DType, kind: str) -> DType:
+    """f16/bf16 sums and products accumulate in f32 (then round once), as TF and XLA GPU do."""
+    if kind in ("sum", "prod") and dtype.is_floating and dtype.bits < 32:
+        return F32
+    return dtype
+
+
+# ---------------------------------------------------------------- the reduction factory
+_NP_REDUCE = {
+    "sum": np.add.reduce,
+    "prod": np.multiply.reduce,
+    "max": np.maximum.reduce,
+    "min": np.minimum.reduce,
+    "and": np.logical_and.reduce,
+    "or": np.logical_or.reduce,
+}
+
+
+def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> OpDef:
+    """A reduction op `name` over attrs `axes` (normalized tuple) and `keepdims`."""
+
+    def infer(x: TensorType, *, axes: tuple, keepdims: bool) -> TensorType:
+        check_kind(x, kinds)
+        check_axes(x, axes)
+        return x.with_shape(reduced_shape(x.shape, axes, bool(keepdims)))
+
+    def lower(ctx, x, *, axes, keepdims):
+        (tin,), out = ctx.types_in, ctx.type_out
+        acc = _accumulate_type(tin.dtype, kind)
+        x = H.convert(x, tin, tin.with_dtype(acc))
+        scalar = TensorType(acc, ())
+        flat = TensorType(acc, reduced_shape(tin.shape, axes, False))
+        init = H.splat(_identity(kind, acc), scalar)
+        (r,) = H.reduce([x], [init], axes, [flat], [scalar], lambda a, b: [hlo_fn(a, b)])
+        r = H.convert(r, flat, flat.with_dtype(out.dtype))
+        return hlo.reshape(H.ir_type(out), r) if keepdims and axes else r
+
+    def reference(x, *, axes, keepdims):
+        dt = x.dtype
+        work = x.astype(np.float64) if dt.kind == "f" else x
+        init = _identity(kind, DType.from_numpy(dt))
+        with np.errstate(all="ignore"):
+            if kind in ("and", "or"):
+                r = _NP_REDUCE[kind](work, axis=axes, keepdims=keepdims)
+            else:
+                r = _NP_REDUCE[kind](
+                    work, axis=axes, keepdims=keepdims, initial=init,
+                    dtype=work.dtype,
+                )
+            return np.asarray(r).astype(dt)
+
+    return register(OpDef(name, infer, lower, reference, vjp, _TRAITS))
+
+
+reduce_sum_op = _reduction("reduce_sum", "sum", hlo.add, "fiu")
+reduce_prod_op = _reduction("reduce_prod", "prod", hlo.multiply, "fiu")
+reduce_max_op = _reduction("reduce_max", "max", hlo.maximum, "fiu")
+reduce_min_op = _reduction("reduce_min", "min", hlo.minimum, "fiu")
+reduce_and_op = _reduction("reduce_and", "and", hlo.and_, "b", vjp=NOT_DIFFERENTIABLE)
+reduce_or_op = _reduction("reduce_or", "or", hlo.or_, "b", vjp=NOT_DIFFERENTIABLE)
+
+
+# ---------------------------------------------------------------- argmax / argmin
+def _arg_infer(x: TensorType, *, axis: int, output_type: DType = I64) -> TensorType:
+    check_kind(x, "fiu")
+    if not isinstance(output_type, DType) or output_type not in (I32, I64):
+        raise OpTypeError(f"output_type must be int32 or int64, got {output_type!r} for {x}")
+    if not isinstance(axis, int) or not 0 <= axis < x.rank:
+        raise OpTypeError(f"axis {axis!r} is out of range for {x} (rank {x.rank})")
+    if x.shape[axis] == 0:
+        raise OpTypeError(f"reduction axis {axis} is empty in {x}")
+    return TensorType(output_type, reduced_shape(x.shape, (axis,), False))
+
+
+def _arg_reduction(name: str, direction: str, np_fn: Callable) -> OpDef:
+    """argmax (direction "GT") or argmin ("LT"): first index of the extreme; NaN is extreme."""
+
+    def lower(ctx, x, *, axis, output_type=I64):
+        (tin,), out = ctx.types_in, ctx.type_out
+        idx_t = tin.with_dtype(out.dtype)
+        idx = hlo.iota(H.ir_type(idx_t), axis)
+        sv, si = TensorType(tin.dtype, ()), TensorType(out.dtype, ())
+        init_v = H.splat(_identity("max" if direction == "GT" else "min", tin.dtype), sv)
+
+        def body(av, ai, v, i):
+            better = H.compare(v, av, direction, sv)
+            same = H.compare(v, av, "EQ", sv)
+            if tin.dtype.is_floating:  # NaN beats every number; two NaNs tie
+                v_nan, a_nan = H.compare(v, v, "NE", sv), H.compare(av, av, "NE", sv)
+                better = hlo.or_(better, hlo.and_(v_nan, hlo.not_(a_nan)))
+                same = hlo.or_(same, hlo.and_(v_nan, a_nan))
+            take = hlo.or_(better, hlo.and_(same, H.compare(i, ai, "LT", si)))
+            return [hlo.select(take, v, av), hlo.select(take, i, ai)]
+
+        flat_v = TensorType(tin.dtype, out.shape)
+        _, r = H.reduce([x, idx], [init_v, H.splat(0, si)], (axis,), [flat_v, out], [sv, si], body)
+        return r
+
+    def reference(x, *, axis, output_type=I64):
+        if x.dtype.kind == "f":
+            x = x.astype(np.float64)  # exact for every float dtype; numpy lacks bf16 kernels
+        return np.asarray(np_fn(x, axis=axis)).astype(output_type.np_dtype)
+
+    return register(OpDef(name, _arg_infer, lower, reference, NOT_DIFFERENTIABLE, _TRAITS))
+
+
+argmax_op = _arg_reduction("argmax", "GT", np.argmax)
+argmin_op = _arg_reduction("argmin", "LT", np.argmin)

@@ -1,0 +1,361 @@
+"""Shape ops: reshape, squeeze, transpose, broadcasts, tile, concatenate, slice, reverse, pad."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from jaxlib.mlir.dialects import stablehlo as hlo
+
+from ..ir.types import TensorType, dims_compatible
+from ..lowering import helpers as H
+from ..registry import PURE, SHAPE_OP, OpDef, OpTypeError, register
+from .common import normalize_axis, same_dtype
+
+SHAPE_TRAITS = frozenset({SHAPE_OP, PURE})
+
+
+def _shape_op(name: str, infer, lower, reference, multiple_results: bool = False) -> OpDef:
+    return register(
+        OpDef(name, infer, lower, reference, None, SHAPE_TRAITS, multiple_results)
+    )
+
+
+def _ints(v, what: str, t: TensorType | None = None) -> tuple:
+    """Validate an int-tuple attribute."""
+    shown = f" (input {t})" if t is not None else ""
+    if not isinstance(v, tuple) or not all(
+        isinstance(d, int) and not isinstance(d, bool) for d in v
+    ):
+        raise OpTypeError(f"{what} must be a tuple of ints, got {v!r}{shown}")
+    return v
+
+
+def _axes(axes, rank: int, t: TensorType, what: str = "axes") -> tuple[int, ...]:
+    """Normalize axes (negative allowed) for `rank`; duplicates are an error."""
+    out = tuple(normalize_axis(a, rank, t) for a in _ints(tuple(axes), what, t))
+    if len(set(out)) != len(out):
+        raise OpTypeError(f"repeated axis in {what}={axes!r} for {t}")
+    return out
+
+
+def _prod(dims: Sequence) -> int | None:
+    n = 1
+    for d in dims:
+        if d is None:
+            return None
+        n *= d
+    return n
+
+
+# ---------------------------------------------------------------- reshape
+def _reshape_infer(x: TensorType, *, shape: tuple) -> TensorType:
+    shape = _ints(shape, "reshape shape", x)
+    if any(d < -1 for d in shape) or shape.count(-1) > 1:
+        raise OpTypeError(
+            f"invalid target shape {list(shape)} for {x}: dims must be >= 0, with at most one -1"
+        )
+    known = _prod(d for d in shape if d != -1)
+    n = x.num_elements
+    if -1 not in shape:
+        if n is not None and n != known:
+            raise OpTypeError(
+                f"cannot reshape {x} ({n} elements) to shape {list(shape)} ({known} elements)"
+            )
+        return x.with_shape(shape)
+    if n is None:
+        return x.with_shape(None if d == -1 else d for d in shape)
+    if known == 0 or n % known:
+        raise OpTypeError(
+            f"cannot reshape {x} ({n} elements) to shape {list(shape)}: {n} is not a "
+            f"multiple of {known}"
+        )
+    return x.with_shape(n // known if d == -1 else d for d in shape)
+
+
+def _reshape_lower(ctx, x, **_):
+    if ctx.types_in[0].shape == ctx.type_out.shape:
+        return x
+    return hlo.reshape(H.ir_type(ctx.type_out), x)
+
+
+reshape_op = _shape_op(
+    "reshape", _reshape_infer, _reshape_lower, lambda x, *, shape: np.reshape(x, shape)
+)
+
+
+def _expand_shape(x: TensorType, axes: tuple) -> tuple:
+    rank = x.rank + len(axes)
+    axes = _axes(axes, rank, x)
+    dims = iter(x.shape)
+    return tuple(1 if i in axes else next(dims) for i in range(rank))
+
+
+expand_dims_op = _shape_op(
+    "expand_dims",
+    lambda x, *, axes: x.with_shape(_expand_shape(x, axes)),
+    _reshape_lower,
+    lambda x, *, axes: np.expand_dims(x, tuple(axes)) if axes else x,
+)
+
+
+def _squeeze_infer(x: TensorType, *, axes: tuple) -> TensorType:
+    axes = _axes(axes, x.rank, x)
+    for a in axes:
+        if x.shape[a] not in (1, None):
+            raise OpTypeError(f"cannot squeeze axis {a} of {x}: its size is {x.shape[a]}, not 1")
+    return x.with_shape(d for i, d in enumerate(x.shape) if i not in axes)
+
+
+squeeze_op = _shape_op(
+    "squeeze",
+    _squeeze_infer,
+    _reshape_lower,
+    lambda x, *, axes: np.squeeze(x, tuple(axes)) if axes else x,
+)
+
+
+# ---------------------------------------------------------------- transpose
+def _transpose_infer(x: TensorType, *, perm: tuple) -> TensorType:
+    perm = _ints(perm, "perm", x)
+    if sorted(perm) != list(range(x.rank)):
+        raise OpTypeError(f"perm {list(perm)} is not a permutation of the {x.rank} axes of {x}")
+    return x.with_shape(x.shape[p] for p in perm)
+
+
+def _transpose_lower(ctx, x, *, perm):
+    if list(perm) == sorted(perm):
+        return x
+    return hlo.transpose(x, list(perm))
+
+
+transpose_op = _shape_op(
+    "transpose", _transpose_infer, _transpose_lower, lambda x, *, perm: np.transpose(x, perm)
+)
+
+
+# ---------------------------------------------------------------- broadcasting
+def _broadcast_check(x: TensorType, shape: tuple, target: object) -> None:
+    ok = x.rank <= len(shape) and all(
+        d in (1, None) or dims_compatible(d, t)
+        for d, t in zip(reversed(x.shape), reversed(shape))
+    )
+    if not ok:
+        raise OpTypeError(f"cannot broadcast {x} to {target} (numpy broadcasting rules)")
+
+
+def _broadcast_to_infer(x: TensorType, *, shape: tuple) -> TensorType:
+    shape = _ints(shape, "broadcast shape", x)
+    if any(d < 0 for d in shape):
+        raise OpTypeError(f"broadcast shape {list(shape)} has a negative dim (input {x})")
+    _broadcast_check(x, shape, f"shape {list(shape)}")
+    return x.with_shape(shape)
+
+
+def _broadcast_lower(ctx, x, *_, **__):
+    src, dst = ctx.types_in[0], ctx.type_out
+    if src.shape == dst.shape:
+        return x
+    return hlo.broadcast_in_dim(H.ir_type(dst), x, list(range(dst.rank - src.rank, dst.rank)))
+
+
+broadcast_to_op = _shape_op(
+    "broadcast_to",
+    _broadcast_to_infer,
+    _broadcast_lower,
+    lambda x, *, shape: np.array(np.broadcast_to(x, shape)),
+)
+
+
+def _broadcast_like_infer(x: TensorType, like: TensorType) -> TensorType:
+    _broadcast_check(x, like.shape, f"the shape of {like}")
+    return like.with_dtype(x.dtype)
+
+
+# Broadcast `x` to the shape of `like` (whose values are unused): shape-independent, so
+# `zeros_like` works on tensors with dims unknown at trace time.
+broadcast_like_op = _shape_op(
+    "broadcast_like",
+    _broadcast_like_infer,
+    _broadcast_lower,
+    lambda x, like: np.array(np.broadcast_to(x, like.shape)),
+)
+
+
+def _tile_infer(x: TensorType, *, multiples: tuple) -> TensorType:
+    m = _ints(multiples, "multiples", x)
+    if len(m) != x.rank or any(k < 0 for k in m):
+        raise OpTypeError(f"multiples {list(m)} must be {x.rank} non-negative ints for {x}")
+    return x.with_shape(0 if k == 0 else None if d is None else d * k for d, k in zip(x.shape, m))
+
+
+def _tile_lower(ctx, x, *, multiples):
+    src, dst = ctx.types_in[0], ctx.type_out
+    if all(k == 1 for k in multiples):
+        return x
+    inter = [v for k, d in zip(multiples, src.shape) for v in (k, d)]
+    dims = list(range(1, 2 * src.rank, 2))
+    b = hlo.broadcast_in_dim(H.ir_type(src.with_shape(inter)), x, dims)
+    return hlo.reshape(H.ir_type(dst), b)
+
+
+tile_op = _shape_op(
+    "tile",
+    _tile_infer,
+    _tile_lower,
+    lambda x, *, multiples: np.tile(x, multiples) if multiples else x.copy(),
+)
+
+
+# ---------------------------------------------------------------- concatenate
+def _concat_infer(*xs: TensorType, axis: int) -> TensorType:
+    if not xs:
+        raise OpTypeError("needs at least one tensor")
+    same_dtype(*xs)
+    first = xs[0]
+    shown = ", ".join(str(t) for t in xs)
+    if any(t.rank != first.rank for t in xs):
+        raise OpTypeError(f"ranks differ: {shown}")
+    if first.rank == 0:
+        raise OpTypeError(f"cannot concatenate 0-d tensors ({shown}); use stack")
+    a = normalize_axis(axis, first.rank, first)
+    dims = list(first.shape)
+    for t in xs[1:]:
+        for i, (d, e) in enumerate(zip(dims, t.shape)):
+            if i == a:
+                dims[i] = None if d is None or e is None else d + e
+            elif not dims_compatible(d, e):
+                raise OpTypeError(f"shapes differ outside axis {axis}: {shown}")
+            elif d is None:
+                dims[i] = e
+    return first.with_shape(dims)
+
+
+def _concat_lower(ctx, *xs, axis):
+    if len(xs) == 1:
+        return xs[0]
+    return hlo.concatenate(list(xs), axis % ctx.type_out.rank)
+
+
+concatenate_op = _shape_op(
+    "concatenate", _concat_infer, _concat_lower, lambda *xs, axis: np.concatenate(xs, axis)
+)
+
+
+# ---------------------------------------------------------------- slice
+def _slice_attrs(x: TensorType, begin, end, strides) -> None:
+    for what, v in (("begin", begin), ("end", end), ("strides", strides)):
+        if not isinstance(v, tuple) or len(v) != x.rank or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in v
+        ):
+            raise OpTypeError(
+                f"{what}={v!r} must be a tuple of {x.rank} ints or None for {x}"
+            )
+    if 0 in strides:
+        raise OpTypeError(f"slice step cannot be zero (strides={strides!r}, input {x})")
+
+
+def _resolve(b, e, s, d: int) -> tuple[int, int, int, int]:
+    """A Python slice on a dim of size d: (start, stop, step, count)."""
+    start, stop, step = slice(b, e, s).indices(d)
+    return start, stop, step, len(range(start, stop, step))
+
+
+def _slice_infer(x: TensorType, *, begin: tuple, end: tuple, strides: tuple) -> TensorType:
+    _slice_attrs(x, begin, end, strides)
+    return x.with_shape(
+        None if d is None else _resolve(b, e, s, d)[3]
+        for b, e, s, d in zip(begin, end, strides, x.shape)
+    )
+
+
+def _slice_lower(ctx, x, *, begin, end, strides):
+    src = ctx.types_in[0]
+    starts, limits, steps, flip = [], [], [], []
+    for i, (b, e, s, d) in enumerate(zip(begin, end, strides, src.shape)):
+        start, _, step, n = _resolve(b, e, s, d)
+        if step < 0:
+            flip.append(i)
+            start, step = d - 1 - start, -step
+        if n == 0:
+            start = 0
+        starts.append(start)
+        limits.append(start + (n - 1) * step + 1 if n else 0)
+        steps.append(step)
+    if flip:
+        x = hlo.reverse(x, flip)
+    if starts == [0] * src.rank and limits == list(src.shape) and steps == [1] * src.rank:
+        return x
+    return hlo.slice(x, starts, limits, steps)
+
+
+slice_op = _shape_op(
+    "slice",
+    _slice_infer,
+    _slice_lower,
+    lambda x, *, begin, end, strides: x[
+        tuple(slice(b, e, s) for b, e, s in zip(begin, end, strides))
+    ],
+)
+
+
+def _reverse_infer(x: TensorType, *, axes: tuple) -> TensorType:
+    _axes(axes, x.rank, x)
+    return x
+
+
+def _reverse_lower(ctx, x, *, axes):
+    rank = ctx.type_out.rank
+    if not axes:
+        return x
+    return hlo.reverse(x, sorted(a % rank for a in axes))
+
+
+reverse_op = _shape_op(
+    "reverse",
+    _reverse_infer,
+    _reverse_lower,
+    lambda x, *, axes: np.flip(x, tuple(axes)) if axes else x,
+)
+
+
+# ---------------------------------------------------------------- pad
+def _pad_infer(x: TensorType, value: TensorType, *, low: tuple, high: tuple,
+               interior: tuple) -> TensorType:
+    same_dtype(x, value)
+    if value.rank != 0:
+        raise OpTypeError(f"the padding value must be a scalar, got {value} (operand {x})")
+    for what, v in (("low", low), ("high", high), ("interior", interior)):
+        if len(_ints(v, what, x)) != x.rank:
+            raise OpTypeError(f"{what}={list(v)} must have {x.rank} entries for {x}")
+    if any(i < 0 for i in interior):
+        raise OpTypeError(f"interior padding {list(interior)} must be non-negative ({x})")
+    dims = []
+    for d, lo, hi, it in zip(x.shape, low, high, interior):
+        n = None if d is None else lo + hi + d + max(d - 1, 0) * it
+        if n is not None and n < 0:
+            raise OpTypeError(f"padding low={list(low)} high={list(high)} makes {x} negative")
+        dims.append(n)
+    return x.with_shape(dims)
+
+
+def _pad_reference(x, value, *, low, high, interior):
+    shape = [d + max(d - 1, 0) * it for d, it in zip(x.shape, interior)]
+    out = np.full(shape, value, dtype=x.dtype)
+    out[tuple(slice(None, None, it + 1) for it in interior)] = x
+    for axis, (lo, hi) in enumerate(zip(low, high)):
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = (max(lo, 0), max(hi, 0))
+        out = np.pad(out, widths, constant_values=value)
+        stop = out.shape[axis] - max(-hi, 0)
+        idx = [slice(None)] * x.ndim
+        idx[axis] = slice(max(-lo, 0), stop)
+        out = out[tuple(idx)]
+    return out
+
+
+pad_op = _shape_op(
+    "pad",
+    _pad_infer,
+    lambda ctx, x, v, *, low, high, interior: hlo.pad(x, v, list(low), list(high), list(interior)),
+    _pad_reference,
+)
