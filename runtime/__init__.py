@@ -1,9 +1,10 @@
 """The runtime: XLA client adapter, executables, compile caches. Knows nothing of the IR."""
 from .client import Device, default_device, device_put, list_devices, to_numpy
-from .compile import CompileStats, compile_stablehlo
+from .compile import CompileError, CompileStats, compile_stablehlo
 from .executable import Executable, ExecutionError
 
 __all__ = [
+    "CompileError",
     "CompileStats",
     "Device",
     "Executable",

@@ -11,6 +11,10 @@ from .cache import MEMORY_CACHE
 from .executable import Executable
 
 
+class CompileError(RuntimeError):
+    """XLA rejected a module (invalid StableHLO, unsupported op, ...)."""
+
+
 @dataclass
 class CompileStats:
     """How the executable was obtained: XLA seconds, or a cache hit."""
@@ -42,7 +46,10 @@ def compile_stablehlo(
         if exe is not None:
             return exe, CompileStats(0.0, True)
     t0 = time.perf_counter()
-    loaded = client.compile_and_load(module, dev)
+    try:
+        loaded = client.compile_and_load(module, dev)
+    except client.runtime_error_types() as e:
+        raise CompileError(f"XLA could not compile {name!r}: {e}") from e
     stats = CompileStats(time.perf_counter() - t0, False)
     exe = Executable(name, loaded, out_sig, dev)
     if key is not None:

@@ -59,6 +59,7 @@ class ConcreteFunction:
         self._static = all(t.is_static for t in graph.input_types)
         self._single: Compiled | None = None
         self._by_shape: dict[tuple, Compiled] = {}
+        self._py_signature: Any = None  # set by Function so keyword calls can be canonicalized
 
     # ------------------------------------------------------------ introspection
     @property
@@ -163,6 +164,9 @@ class ConcreteFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .signature import check_call_matches
 
+        if kwargs and self._py_signature is not None:
+            bound = self._py_signature.bind(*args, **kwargs)
+            args, kwargs = tuple(bound.args), dict(bound.kwargs)
         leaves, tree = tree_util.tree_flatten((args, kwargs))
         check_call_matches(self, leaves, tree)
         return self._call_leaves(leaves)
@@ -178,6 +182,10 @@ def _type_of(x: Any) -> TensorType:
 
 
 def _to_buffer(x: Any, name: str) -> Any:
+    from .tensor_spec import TensorSpec
+
+    if isinstance(x, TensorSpec):
+        raise TypeError(f"{name}: called with a TensorSpec; pass tensors")
     if isinstance(x, Tensor):
         x._require_eager(f"calling {name!r} with a tensor")
         return x._buf

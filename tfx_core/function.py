@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import os
 import re
+import sys
 import time
 import warnings
 import weakref
@@ -61,6 +64,8 @@ class Function:
         self._tracing_count = 0
         self._trace_log: list[tuple[float, dict[str, str]]] = []
         self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._bound_strong: dict[int, tuple[Any, Function]] = {}  # non-weakrefable instances
+        self._py_signature: Any = None
 
     @property
     def python_function(self) -> Callable:
@@ -83,16 +88,19 @@ class Function:
             return self
         try:
             bound = self._bound.get(instance)
-        except TypeError:  # not weak-referenceable: bind fresh each time
-            bound = None
+            weak = True
+        except TypeError:  # not weak-referenceable (__slots__): keep it alive with its Function
+            entry = self._bound_strong.get(id(instance))
+            bound = entry[1] if entry is not None and entry[0] is instance else None
+            weak = False
         if bound is None:
             bound = Function(functools.partial(self._python_function, instance),
                              self._input_signature, self._reduce_retracing, self._jit_compile,
                              self._passes, self._name)
-            try:
+            if weak:
                 self._bound[instance] = bound
-            except TypeError:
-                pass
+            else:
+                self._bound_strong[id(instance)] = (instance, bound)
         return bound
 
     # ------------------------------------------------------------ calling
@@ -100,6 +108,8 @@ class Function:
         if config._RUN_EAGERLY[0] or _STACK:
             # Debug mode, or called from inside another trace: run the Python (it inlines).
             return self._python_function(*args, **kwargs)
+        if kwargs:
+            args, kwargs = self._canonical(args, kwargs)
         if self._input_signature is not None:
             cf, leaves = self._signature_call(args, kwargs)
             return cf._call_leaves(leaves)
@@ -112,6 +122,22 @@ class Function:
         if cf is None:
             cf, leaves = self._lookup_or_trace(args, kwargs)
         return cf._call_leaves(leaves)
+
+    def _canonical(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Spell a call one way: parameters passed by name become positional (f(x, n=3) is
+        the same call as f(x, 3)), so both share one trace."""
+        if self._py_signature is None:
+            try:
+                self._py_signature = inspect.signature(self._python_function)
+            except (TypeError, ValueError):
+                self._py_signature = False
+        if self._py_signature is False:
+            return args, kwargs
+        try:
+            bound = self._py_signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self._name}: {e}") from None
+        return tuple(bound.args), dict(bound.kwargs)
 
     def _lookup_or_trace(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
         leaves, tree = flatten((args, kwargs))
@@ -153,21 +179,24 @@ class Function:
 
     def _signature_call(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
         if kwargs:
-            import inspect
-
-            bound = inspect.signature(self._python_function).bind(*args, **kwargs)
-            args = tuple(bound.args)
+            raise TypeError(f"{self._name}: keyword-only arguments are not allowed with an "
+                            "input_signature")
         n = len(self._input_signature)
         if len(args) != n:
             raise TypeError(f"{self._name}: called with {len(args)} positional arguments, but "
                             f"input_signature has {n}")
-        leaves, tree = tree_util.tree_flatten((tuple(args), {}))
         spec_leaves, spec_tree = tree_util.tree_flatten((self._input_signature, {}))
-        if tree != spec_tree:
-            raise TypeError(f"{self._name}: arguments {tree} do not match the structure of "
-                            f"input_signature {spec_tree}")
+        try:  # flatten only down to the specs: a nested Python list matches one TensorSpec
+            leaves = spec_tree.flatten_up_to((tuple(args), {}))
+        except (ValueError, TypeError):
+            raise TypeError(f"{self._name}: the arguments do not match the structure of "
+                            f"input_signature {list(self._input_signature)}") from None
+        tree = spec_tree
         out = []
         for i, (x, spec) in enumerate(zip(leaves, spec_leaves)):
+            if isinstance(x, TensorSpec):
+                raise TypeError(f"{self._name}: called with a TensorSpec; pass tensors (use "
+                                "get_concrete_function(spec) to trace from specs)")
             if not is_tensor_leaf(x):
                 try:
                     x = convert_to_tensor(x, dtype=spec.dtype)
@@ -200,35 +229,44 @@ class Function:
         in_leaves = [TensorSpec(t.shape, t.dtype) if t is not None else x
                      for x, t in zip(leaves, types)]
         captures = [payload for payload, _ in interp.trace.captures]
-        return ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
-                                out_tree, time.perf_counter() - t0, self._passes)
+        cf = ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
+                              out_tree, time.perf_counter() - t0, self._passes)
+        try:
+            cf._py_signature = inspect.signature(self._python_function)
+        except (TypeError, ValueError):
+            pass
+        return cf
 
     def _note_retrace(self, args: tuple, kwargs: dict) -> None:
         now = time.monotonic()
         self._trace_log = [e for e in self._trace_log if now - e[0] < RETRACE_WINDOW]
-        if len(self._trace_log) + 1 < RETRACE_WARN_COUNT:
-            self._trace_log.append((now, {}))  # described lazily: only when we warn
-            return
         desc = named_leaves(self._python_function, args, kwargs)
-        prev = self._trace_log[-1][1]
-        change = describe_change(prev, desc) if prev else "arguments changed"
+        prev = self._trace_log[-1][1] if self._trace_log else None
         self._trace_log.append((now, desc))
-        if prev:
+        if len(self._trace_log) >= RETRACE_WARN_COUNT and prev is not None:
             warnings.warn(
                 f"tx.function {self._name!r} was traced {len(self._trace_log)} times in the "
-                f"last {RETRACE_WINDOW:.0f}s (tracing is expensive). This time because {change}. "
-                "Use input_signature with None dims, reduce_retracing=True, or pass changing "
-                "Python values as tensors.",
+                f"last {RETRACE_WINDOW:.0f}s (tracing is expensive). This time because "
+                f"{describe_change(prev, desc)}. Use input_signature with None dims, "
+                "reduce_retracing=True, or pass changing Python values as tensors.",
                 RetracingWarning,
-                stacklevel=4,
+                stacklevel=_user_stacklevel(),
             )
 
     # ------------------------------------------------------------ introspection
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
         """Trace (if needed) for these arguments or TensorSpecs and return the ConcreteFunction."""
-        if self._input_signature is not None and not args and not kwargs:
-            args = self._input_signature
         if self._input_signature is not None:
+            if args or kwargs:
+                leaves = tree_util.tree_leaves((args, kwargs))
+                specs = tree_util.tree_leaves(self._input_signature)
+                ok = len(leaves) == len(specs) and all(
+                    s.is_compatible_with(x.type if isinstance(x, (Tensor, TensorSpec))
+                                         else leaf_key(x))
+                    for x, s in zip(leaves, specs) if is_tensor_leaf(x))
+                if not ok:
+                    raise TypeError(f"{self._name}: {list(leaves)} is incompatible with "
+                                    f"input_signature {list(self._input_signature)}")
             if self._sig_cf is None:
                 spec_leaves, tree = tree_util.tree_flatten((tuple(self._input_signature), {}))
                 self._sig_cf = self._trace(tuple(self._input_signature), {}, spec_leaves, tree,
@@ -269,6 +307,15 @@ class Function:
                              "'stablehlo', 'hlo', 'optimized_hlo'")
 
         return get
+
+
+def _user_stacklevel() -> int:
+    """The warnings stacklevel of the innermost frame outside tfx_core (the user's call)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    f, level = sys._getframe(1), 1
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(here):
+        f, level = f.f_back, level + 1
+    return level
 
 
 def _relaxed_key(tree: Any, keys: list) -> tuple:

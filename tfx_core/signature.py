@@ -37,6 +37,8 @@ def leaf_key(x: Any) -> Any:
         return x.type
     if isinstance(x, Tensor):
         return x._type
+    if isinstance(x, np.ndarray):
+        return _ndarray_key(x)
     if isinstance(x, np.generic):
         return (type(x), x.item())
     conv = getattr(x, "_as_tensor", None)

@@ -88,9 +88,9 @@ class Tensor:
     def _require_eager(self, what: str) -> None:
         if self._buf is None:
             raise TypeError(
-                f"{what} is not available on a symbolic tensor ({self._type}) inside "
-                "@tx.function: it has no value until the compiled function runs. Return it "
-                "from the function, or use tx.config.run_functions_eagerly(True) to debug."
+                f"{what} is not available on a symbolic tensor ({self._type}) of a "
+                "@tx.function trace: it has no value until the compiled function runs. Return "
+                "it from the function, or use tx.config.run_functions_eagerly(True) to debug."
             )
 
     def numpy(self) -> np.ndarray:

@@ -145,10 +145,7 @@ class _Parser:
         ops = []
         while True:
             if self.accept("return"):
-                outputs = []
-                while self.peek()[0] == "value":
-                    outputs.append(self._use(env, self.next()[1]))
-                    self.accept(",")
+                outputs = self._value_list(env)
                 self.expect("}")
                 return Graph(tuple(inputs), tuple(ops), tuple(outputs), sym[1:])
             out_names, out_types = [], []
@@ -162,10 +159,7 @@ class _Parser:
             self.expect("=")
             _, opname = self.next()
             opdef = get_op(opname)
-            ins = []
-            while self.peek()[0] == "value":
-                ins.append(self._use(env, self.next()[1]))
-                self.accept(",")
+            ins = self._value_list(env)
             attrs = {}
             if self.accept("{"):
                 while not self.accept("}"):
@@ -177,6 +171,16 @@ class _Parser:
             for n, v in zip(out_names, outs):
                 env[n] = v
             ops.append(Op(opdef, tuple(ins), freeze_attrs(attrs), outs))
+
+    def _value_list(self, env: dict[str, Value]) -> list[Value]:
+        """`%1, %2, ...`: operands continue only after a comma (the next line starts with %)."""
+        vals: list[Value] = []
+        if self.peek()[0] != "value":
+            return vals
+        vals.append(self._use(env, self.next()[1]))
+        while self.accept(","):
+            vals.append(self._use(env, self.next()[1]))
+        return vals
 
     @staticmethod
     def _use(env: dict[str, Value], name: str) -> Value:
