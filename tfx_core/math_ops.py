@@ -12,20 +12,20 @@ from ._api import Tensor, binary_operands, bind, nary_operands, to_tensor
 TensorLike = Any
 
 
-def _unary(opdef, name: str, doc: str):
-    def fn(x: TensorLike, name_: str | None = None) -> Tensor:
-        return bind(opdef, to_tensor(x, name))
+def _unary(opdef, opname: str, doc: str):
+    def fn(x: TensorLike, name: str | None = None) -> Tensor:
+        return bind(opdef, to_tensor(x, opname))
 
-    fn.__name__ = fn.__qualname__ = name
+    fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc
     return fn
 
 
-def _binary(opdef, name: str, doc: str):
-    def fn(x: TensorLike, y: TensorLike, name_: str | None = None) -> Tensor:
-        return bind(opdef, *binary_operands(name, x, y))
+def _binary(opdef, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        return bind(opdef, *binary_operands(opname, x, y))
 
-    fn.__name__ = fn.__qualname__ = name
+    fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc
     return fn
 
@@ -58,11 +58,11 @@ pow = _binary(E.pow_op, "pow", "Elementwise x ** y (tf.math.pow).")  # noqa: A00
 atan2 = _binary(E.atan2_op, "atan2", "Elementwise arctangent of y / x (tf.math.atan2).")
 
 
-def _compare(direction: str, name: str, doc: str):
-    def fn(x: TensorLike, y: TensorLike, name_: str | None = None) -> Tensor:
-        return bind(E.compare_op, *binary_operands(name, x, y), direction=direction)
+def _compare(direction: str, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        return bind(E.compare_op, *binary_operands(opname, x, y), direction=direction)
 
-    fn.__name__ = fn.__qualname__ = name
+    fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc
     return fn
 
@@ -188,15 +188,15 @@ def is_inf(x: TensorLike, name: str | None = None) -> Tensor:
     return equal(bind(E.abs_op, x), to_tensor(float("inf"), "is_inf", x.dtype))
 
 
-def _logical(opdef, name: str, doc: str):
-    def fn(x: TensorLike, y: TensorLike, name_: str | None = None) -> Tensor:
-        a, b = binary_operands(name, x, y)
+def _logical(opdef, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        a, b = binary_operands(opname, x, y)
         for t in (a, b):
             if not t.dtype.is_bool:
-                raise TypeError(f"{name}: expected bool tensors, got {a.type} and {b.type}")
+                raise TypeError(f"{opname}: expected bool tensors, got {a.type} and {b.type}")
         return bind(opdef, a, b)
 
-    fn.__name__ = fn.__qualname__ = name
+    fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc
     return fn
 
@@ -214,15 +214,15 @@ def logical_not(x: TensorLike, name: str | None = None) -> Tensor:
     return bind(E.not_op, x)
 
 
-def _bitwise(opdef, name: str):
-    def fn(x: TensorLike, y: TensorLike, name_: str | None = None) -> Tensor:
-        a, b = binary_operands(name, x, y)
+def _bitwise(opdef, opname: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        a, b = binary_operands(opname, x, y)
         if not a.dtype.is_integer:
-            raise TypeError(f"{name}: expected integer tensors, got {a.type} and {b.type}")
+            raise TypeError(f"{opname}: expected integer tensors, got {a.type} and {b.type}")
         return bind(opdef, a, b)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {name.split('_')[1].upper()} of the bits of integer tensors."
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = f"Elementwise {opname.split('_')[1].upper()} of the bits of integer tensors."
     return fn
 
 
