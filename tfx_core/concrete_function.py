@@ -101,7 +101,7 @@ class ConcreteFunction:
         """A table of the compile stages and what each pass did."""
         lines = [f"concrete function {self.name!r}"]
         for k, v in self.timings.items():
-            lines.append(f"  {k:<8} {v * 1e3:9.2f} ms")
+            lines.append(f"  {k:<10} {v * 1e3:9.2f} ms")
         for r in self.pass_records:
             lines.append(f"  pass {r.summary}  ops {r.ops_before} -> {r.ops_after}")
         return "\n".join(lines)

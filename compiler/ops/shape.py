@@ -292,9 +292,9 @@ slice_op = _shape_op(
     "slice",
     _slice_infer,
     _slice_lower,
-    lambda x, *, begin, end, strides: x[
-        tuple(slice(b, e, s) for b, e, s in zip(begin, end, strides))
-    ],
+    lambda x, *, begin, end, strides: np.asarray(
+        x[tuple(slice(b, e, s) for b, e, s in zip(begin, end, strides))]
+    ),
 )
 
 

@@ -81,7 +81,7 @@ def make_arg(rng: np.random.Generator, shape: tuple, dtype: DType, low: float = 
     """Random array of `dtype` with values in [low, high) (integers: [low, high] rounded)."""
     npdt = dtype.np_dtype
     if dtype.is_bool:
-        return rng.random(shape) < 0.5
+        return np.asarray(rng.random(shape) < 0.5)
     if dtype.is_integer:
         info = np.iinfo(npdt)
         lo, hi = max(int(np.floor(low)), info.min), min(int(np.ceil(high)), info.max)
