@@ -22,9 +22,15 @@ def infer_numpy(value: Any) -> np.ndarray:
         if a.dtype.kind in "US" or a.dtype == object:
             raise TypeError(f"cannot convert {a.dtype} data to a tensor")
         return a
-    a = np.asarray(value)
+    try:
+        a = np.asarray(value)
+    except OverflowError:
+        raise TypeError(f"cannot convert {value!r} to a tensor: out of range for int64") from None
     if a.dtype == object or a.dtype.kind in "USV":
-        raise TypeError(f"cannot convert {value!r} to a tensor (ragged or non-numeric)")
+        raise TypeError(f"cannot convert {value!r} to a tensor (ragged, too large or "
+                        "non-numeric)")
+    if a.dtype == np.uint64:  # a Python int above int64's range
+        raise TypeError(f"cannot convert {value!r} to a tensor: out of range for int64")
     if a.dtype.kind == "f":
         return a.astype(np.float32)
     if a.dtype.kind in "iu":

@@ -71,12 +71,20 @@ class _Parser:
         k, t = self.next()
         if k != "ident":
             raise ParseError(f"expected a type, got {t!r}")
-        dt = DType.from_short(t)
+        try:
+            dt = DType.from_short(t)
+        except KeyError:
+            raise ParseError(f"unknown dtype {t!r}") from None
         self.expect("[")
         dims: list[int | None] = []
         while not self.accept("]"):
             k, d = self.next()
-            dims.append(None if d == "?" else int(d))
+            if d == "?":
+                dims.append(None)
+            elif k == "number" and d.isdigit():
+                dims.append(int(d))
+            else:
+                raise ParseError(f"bad dimension {d!r} in type {t}[...]")
             self.accept(",")
         return TensorType(dt, tuple(dims))
 
@@ -110,6 +118,9 @@ class _Parser:
                 vals.append(self.scalar(self.next()))
                 self.accept(",")
             self.expect(">")
+            n = int(np.prod(ty.shape, dtype=np.int64))
+            if len(vals) != n:
+                raise ParseError(f"dense<{ty}> needs {n} values, got {len(vals)}")
             arr = np.array(vals, dtype=ty.dtype.np_dtype).reshape(ty.shape)
             return ConstArray(arr)
         if t == "func":
@@ -126,6 +137,8 @@ class _Parser:
 
         self.expect("func")
         k, sym = self.next()
+        if k != "sym":
+            raise ParseError(f"expected @name after func, got {sym!r}")
         env: dict[str, Value] = {}
         self.expect("(")
         inputs = []
@@ -133,13 +146,14 @@ class _Parser:
             _, name = self.next()
             self.expect(":")
             v = Value(self.type())
-            env[name] = v
+            self._define(env, name, v)
             inputs.append(v)
             self.accept(",")
         self.expect("->")
         self.expect("(")
+        declared = []
         while not self.accept(")"):
-            self.type()
+            declared.append(self.type())
             self.accept(",")
         self.expect("{")
         ops = []
@@ -147,6 +161,10 @@ class _Parser:
             if self.accept("return"):
                 outputs = self._value_list(env)
                 self.expect("}")
+                got = [v.type for v in outputs]
+                if got != declared:
+                    raise ParseError(f"@{sym[1:]} declares results {list(map(str, declared))} "
+                                     f"but returns {list(map(str, got))}")
                 return Graph(tuple(inputs), tuple(ops), tuple(outputs), sym[1:])
             out_names, out_types = [], []
             while True:
@@ -158,7 +176,10 @@ class _Parser:
                     break
             self.expect("=")
             _, opname = self.next()
-            opdef = get_op(opname)
+            try:
+                opdef = get_op(opname)
+            except KeyError:
+                raise ParseError(f"unknown op {opname!r}") from None
             ins = self._value_list(env)
             attrs = {}
             if self.accept("{"):
@@ -169,8 +190,14 @@ class _Parser:
                     self.accept(",")
             outs = tuple(Value(t) for t in out_types)
             for n, v in zip(out_names, outs):
-                env[n] = v
+                self._define(env, n, v)
             ops.append(Op(opdef, tuple(ins), freeze_attrs(attrs), outs))
+
+    @staticmethod
+    def _define(env: dict[str, Value], name: str, v: Value) -> None:
+        if name in env:
+            raise ParseError(f"value {name} is defined twice")
+        env[name] = v
 
     def _value_list(self, env: dict[str, Value]) -> list[Value]:
         """`%1, %2, ...`: operands continue only after a comma (the next line starts with %)."""

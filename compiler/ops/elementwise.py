@@ -75,10 +75,15 @@ def _int_rem(x, y):
 
 
 def _int_pow(x, y):
+    """XLA integer power; a negative exponent gives 0, except for bases 1 and -1."""
     with np.errstate(all="ignore"):
         if x.dtype.kind == "f":
             return np.power(x, y)
-        return np.power(x, np.maximum(y, 0)).astype(x.dtype)
+        pos = np.power(x, np.maximum(y, 0)).astype(x.dtype)
+        if x.dtype.kind == "u":
+            return pos
+        neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+        return np.where(y < 0, neg.astype(x.dtype), pos).astype(x.dtype)
 
 
 add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiu", commutative=True)

@@ -75,11 +75,6 @@ def test_explicit_dtype():
         tx.constant(1.5, dtype=tx.int32)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG tfx_core/convert.py infer_numpy: 2**63 becomes numpy uint64, then astype(int64) "
-    "wraps it to -2**63 silently",
-)
 def test_out_of_range_python_int_is_rejected():
     # TF raises for Python ints that fit no integer dtype; wrapping would change the value.
     with pytest.raises((TypeError, ValueError, OverflowError)):

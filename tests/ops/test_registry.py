@@ -103,12 +103,7 @@ REFERENCE_EDGES = [
                  {}, id="rem_float"),
     pytest.param("power", (_i32(2, 3, 0), _i32(0, 3, 2)), {}, id="pow_int"),
     pytest.param(
-        "power", (_i32(2, -2, 1, -1, 3), _i32(-1, -1, -2, -3, -2)), {}, id="pow_int_negative_exp",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG compiler/ops/elementwise.py _int_pow: uses x**max(y, 0) (always 1 for "
-            "y < 0) but XLA gives 0 for |x| > 1, 1 for x == 1, (-1)**y for x == -1",
-        ),
+        "power", (_i32(2, -2, 1, -1, 3), _i32(-1, -1, -2, -3, -2)), {}, id="pow_int_negative_exp"
     ),
     pytest.param("convert", (np.array([np.nan, 1e10, -1e10, 3.7, -3.7, np.inf], np.float32),),
                  {"dtype": "int32"}, id="convert_f32_i32_saturating"),
