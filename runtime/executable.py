@@ -34,6 +34,13 @@ class Executable:
         except self._errors as e:
             raise ExecutionError(f"XLA failed running {self.name!r}: {e}") from e
 
+    def run_single(self, buffers: Sequence[Any]) -> Any:
+        """`self(buffers)[0]` for one-result programs (the eager hot path)."""
+        try:
+            return self._execute(buffers).consume_with_handlers(self._handlers)[0]
+        except self._errors as e:
+            raise ExecutionError(f"XLA failed running {self.name!r}: {e}") from e
+
     def cost_analysis(self) -> dict:
         """XLA's cost estimate (flops, bytes accessed, ...)."""
         return dict(self.loaded.cost_analysis())

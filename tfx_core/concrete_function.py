@@ -60,6 +60,7 @@ class ConcreteFunction:
         self._single: Compiled | None = None
         self._by_shape: dict[tuple, Compiled] = {}
         self._py_signature: Any = None  # set by Function so keyword calls can be canonicalized
+        self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
 
     # ------------------------------------------------------------ introspection
     @property
@@ -160,6 +161,23 @@ class ConcreteFunction:
         outs = c.exe(bufs)
         results = [Tensor(b, t) for b, t in zip(outs, c.out_types)]
         return tree_util.tree_unflatten(self._out_tree, results)
+
+    def _call_tensors(self, args: tuple) -> Any:
+        """Fast path: positional eager tensors matching this function's tensor leaves."""
+        try:
+            bufs = [a._buf for a in args]
+        except AttributeError:  # numpy arrays: copy them to the device
+            bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
+        c = self._single
+        if c is None:
+            c = self.compiled_for(tuple(_type_of(a) for a in args))
+        if self._captures:
+            bufs.extend(t._buf for t in self._captures)
+        outs = c.exe(bufs)
+        if self._single_output:
+            return Tensor(outs[0], c.out_types[0])
+        return tree_util.tree_unflatten(self._out_tree,
+                                        [Tensor(b, t) for b, t in zip(outs, c.out_types)])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .signature import check_call_matches

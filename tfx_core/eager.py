@@ -21,6 +21,15 @@ class EagerInterpreter(Interpreter):
         self.compiles = 0
 
     def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
+        if not attrs and len(args) <= 2:  # the common case, kept short: no sorting, no lists
+            try:
+                entry = self.cache.get((opdef, (), *[a._type for a in args]))
+            except AttributeError:
+                entry = None
+            if entry is not None and not opdef.multiple_results:
+                ins = [a._buf for a in args]
+                if None not in ins:
+                    return Tensor(entry[0].run_single(ins), entry[1][0])
         try:
             key = (opdef, tuple(sorted(attrs.items())) if attrs else (),
                    *[a._type for a in args])

@@ -59,6 +59,7 @@ class Function:
         self._passes = tuple(experimental_passes) if experimental_passes is not None \
             else DEFAULT_PIPELINE
         self._cache: dict[Any, ConcreteFunction] = {}
+        self._fast: dict[tuple, ConcreteFunction] = {}  # all-tensor calls: types -> function
         self._relaxed: dict[Any, ConcreteFunction] = {}
         self._sig_cf: ConcreteFunction | None = None
         self._tracing_count = 0
@@ -105,6 +106,17 @@ class Function:
 
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not _STACK and not config._RUN_EAGERLY[0]:
+            # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
+            try:
+                cf = self._fast.get(tuple([a._type for a in args]))
+            except AttributeError:  # numpy arrays among the tensors
+                cf = self._fast.get(_fast_key(args))
+            if cf is not None:
+                return cf._call_tensors(args)
+        return self._call_slow(args, kwargs)
+
+    def _call_slow(self, args: tuple, kwargs: dict) -> Any:
         if config._RUN_EAGERLY[0] or _STACK:
             # Debug mode, or called from inside another trace: run the Python (it inlines).
             return self._python_function(*args, **kwargs)
@@ -112,6 +124,7 @@ class Function:
             args, kwargs = self._canonical(args, kwargs)
         if self._input_signature is not None:
             cf, leaves = self._signature_call(args, kwargs)
+            self._remember_fast(args, kwargs, cf)
             return cf._call_leaves(leaves)
         leaves, tree = tree_util.tree_flatten((args, kwargs))
         try:
@@ -121,7 +134,17 @@ class Function:
             cf = None
         if cf is None:
             cf, leaves = self._lookup_or_trace(args, kwargs)
+        self._remember_fast(args, kwargs, cf)
         return cf._call_leaves(leaves)
+
+    def _remember_fast(self, args: tuple, kwargs: dict, cf: ConcreteFunction) -> None:
+        if kwargs or len(cf._tensor_idx) != len(args):
+            return
+        if all(type(a) is Tensor and a._buf is not None for a in args):
+            self._fast[tuple(a._type for a in args)] = cf
+        elif all(type(a) is Tensor and a._buf is not None or type(a) is np.ndarray
+                 for a in args):
+            self._fast[_fast_key(args)] = cf
 
     def _canonical(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         """Spell a call one way: parameters passed by name become positional (f(x, n=3) is
@@ -307,6 +330,14 @@ class Function:
                              "'stablehlo', 'hlo', 'optimized_hlo'")
 
         return get
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """Fast-path key of positional tensors and numpy arrays (None: take the slow path)."""
+    try:
+        return tuple([a._type if type(a) is Tensor else (a.dtype, a.shape) for a in args])
+    except AttributeError:
+        return None
 
 
 def _user_stacklevel() -> int:

@@ -1,7 +1,7 @@
 """Element dtypes and tensor types of the IR (`DType`, `TensorType`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ml_dtypes
 import numpy as np
@@ -129,12 +129,27 @@ INT_DTYPES = (I8, I16, I32, I64, U8, U32)
 Shape = tuple  # tuple[int | None, ...]: None marks a dimension unknown at trace time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TensorType:
     """The static type of an IR value: element dtype and shape (None = unknown dim)."""
 
     dtype: DType
     shape: tuple
+    # NOTE: types key every dispatch cache lookup, so the hash is computed once.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.dtype, self.shape)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, TensorType)
+            and self.dtype is other.dtype
+            and self.shape == other.shape
+        )
 
     @property
     def rank(self) -> int:
