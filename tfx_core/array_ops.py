@@ -29,13 +29,17 @@ def _error(cls: type, name: str, msg: str) -> Exception:
 
 
 def _concrete(v: Tensor, name: str, what: str) -> np.ndarray:
-    if v.is_symbolic:
+    from .graph_trace import get_static_value
+
+    a = get_static_value(v)
+    if a is None:
         raise _error(
             TypeError, name,
-            f"{what} must be known at trace time, got a symbolic tensor ({v.type}) inside "
-            "@tx.function; pass Python ints (e.g. from x.shape, with -1 for reshape)",
+            f"{what} must be known at trace time, got a symbolic tensor ({v.type}) whose value "
+            "depends on the function's inputs; pass Python ints (e.g. from x.shape, with -1 "
+            "for reshape)",
         )
-    return v.numpy()
+    return a
 
 
 def _static_int(v: Any, name: str, what: str) -> int:
@@ -244,7 +248,7 @@ def pad(tensor: TensorLike, paddings: Any, mode: str = "CONSTANT", constant_valu
         raise NotImplementedError(f"pad: mode={mode!r} is not implemented; only 'CONSTANT' is")
     if m != "CONSTANT":
         raise _error(ValueError, "pad", f"unknown mode {mode!r} (CONSTANT, REFLECT, SYMMETRIC)")
-    p = paddings.numpy() if isinstance(paddings, Tensor) and not paddings.is_symbolic else paddings
+    p = _concrete(paddings, "pad", "paddings") if isinstance(paddings, Tensor) else paddings
     flat = _static_ints(np.asarray(p).reshape(-1) if np.size(p) else [], "pad", "paddings")
     if len(flat) != 2 * x.ndim or builtins.any(v < 0 for v in flat):
         raise _error(ValueError, "pad",

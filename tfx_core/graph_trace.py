@@ -8,8 +8,8 @@ import numpy as np
 
 from compiler.ir.graph import ConstArray
 from compiler.ir.types import DType, TensorType
-from compiler.ops.constant import constant_op
-from compiler.registry import Interpreter, OpDef
+from compiler.ops.constant import constant_op, shape_of_op
+from compiler.registry import PURE, Interpreter, OpDef
 from compiler.tracing import Trace
 from runtime import client
 
@@ -26,6 +26,9 @@ class TraceInterpreter(Interpreter):
     def __init__(self, name: str):
         self.trace = Trace(name)
         self._const_cache: dict[int, Any] = {}
+        # Values known while tracing (TF's constant_value): constants, static shapes, and small
+        # pure ops on them, so `tx.reshape(x, [tx.shape(x)[0], -1])` works inside a trace.
+        self.known: dict[Any, np.ndarray] = {}
 
     def new_input(self, type: TensorType) -> Tensor:
         return Tensor(None, type, self.trace.add_input(type), self)
@@ -33,8 +36,26 @@ class TraceInterpreter(Interpreter):
     def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
         values = [self.to_value(a, opdef) for a in args]
         outs = self.trace.emit(opdef, values, attrs)
+        self._propagate_known(opdef, values, attrs, outs)
         ts = [Tensor(None, v.type, v, self) for v in outs]
         return ts if opdef.multiple_results else ts[0]
+
+    def _propagate_known(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
+        if opdef is shape_of_op:
+            if values[0].type.is_static:
+                self.known[outs[0]] = np.array(values[0].type.shape, np.int32)
+            return
+        if PURE not in opdef.traits or not all(v in self.known for v in values):
+            return
+        if any((v.type.num_elements or 0) > MAX_CONSTANT_ELEMENTS for v in outs):
+            return
+        try:
+            res = opdef.reference(*[self.known[v] for v in values], **attrs)
+        except Exception:  # an unusual input the reference can't take: just don't know it
+            return
+        res = res if opdef.multiple_results else (res,)
+        for v, r in zip(outs, res):
+            self.known[v] = np.asarray(r)
 
     def to_value(self, a: Any, opdef: OpDef | None = None):
         if isinstance(a, Tensor):
@@ -64,6 +85,7 @@ class TraceInterpreter(Interpreter):
 
     def _emit_constant(self, a: np.ndarray):
         (v,) = self.trace.emit(constant_op, (), {"value": ConstArray(a)})
+        self.known[v] = a
         return v
 
     def constant(self, a: np.ndarray) -> Tensor:
@@ -74,3 +96,16 @@ class TraceInterpreter(Interpreter):
             t = Tensor(client.device_put(a), TensorType(DType.from_numpy(a.dtype), a.shape))
             v = self.trace.capture(id(t), t, t._type)
         return Tensor(None, v.type, v, self)
+
+
+def get_static_value(tensor: Any) -> np.ndarray | None:
+    """The value of a tensor if it is known now (tf.get_static_value): eager tensors, and
+    symbolic ones computed only from constants and static shapes; otherwise None."""
+    if not isinstance(tensor, Tensor):
+        return np.asarray(tensor)
+    if tensor._buf is not None:
+        return tensor.numpy()
+    trace = tensor._trace
+    if isinstance(trace, TraceInterpreter):
+        return trace.known.get(tensor._value)
+    return None
