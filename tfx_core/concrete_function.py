@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -147,30 +148,23 @@ class ConcreteFunction:
     # ------------------------------------------------------------ calling
     def _call_leaves(self, leaves: list) -> Any:
         ins = [leaves[i] for i in self._tensor_idx]
-        bufs = []
-        for x in ins:
-            b = x._buf if type(x) is Tensor else None
-            if b is None:
-                b = _to_buffer(x, self.name)
-            bufs.append(b)
-        c = self._single
-        if c is None:
-            c = self.compiled_for(tuple(_type_of(x) for x in ins))
-        if self._captures:
-            bufs.extend(t._buf for t in self._captures)
-        outs = c.exe(bufs)
-        results = [Tensor(b, t) for b, t in zip(outs, c.out_types)]
-        return tree_util.tree_unflatten(self._out_tree, results)
+        bufs = [x._buf if type(x) is Tensor else _to_buffer(x, self.name) for x in ins]
+        return self._run(ins, bufs)
 
     def _call_tensors(self, args: tuple) -> Any:
-        """Fast path: positional eager tensors matching this function's tensor leaves."""
+        """Fast path: positional eager tensors (or numpy arrays) for the tensor leaves."""
         try:
             bufs = [a._buf for a in args]
         except AttributeError:  # numpy arrays: copy them to the device
             bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
+        return self._run(args, bufs)
+
+    def _run(self, ins: Sequence[Any], bufs: list) -> Any:
+        if None in bufs:  # a symbolic tensor from a finished trace: say so clearly
+            bufs = [_to_buffer(x, self.name) for x in ins]
         c = self._single
         if c is None:
-            c = self.compiled_for(tuple(_type_of(a) for a in args))
+            c = self.compiled_for(tuple(_type_of(x) for x in ins))
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
         outs = c.exe(bufs)
