@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/python -m tfx_core.demo
 
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 tests
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check tfx_core compiler runtime tests bench
