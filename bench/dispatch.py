@@ -130,6 +130,9 @@ def build(tf) -> tuple[list[Candidate], list[tuple]]:
     add("eager_add/tfx", lambda: xt + yt, block_tx)
     add("eager_add/jax", lambda: xj + yj, block_jax)
     add("eager_add/numpy", lambda: xn + yn, block_none)
+    add("eager_scalar/tfx", lambda: xt + 1.0, block_tx)
+    add("eager_scalar/jax", lambda: xj + 1.0, block_jax)
+    add("eager_scalar/numpy", lambda: xn + 1.0, block_none)
     add("compiled/numpy/numpy", lambda: xn * yn + 1.0, block_none)  # same math, for scale
     if tf is not None:
         xtf, ytf = tf.constant(xn), tf.constant(yn)
@@ -142,9 +145,11 @@ def build(tf) -> tuple[list[Candidate], list[tuple]]:
         add("compiled/numpy/tf", lambda: tf_f(xn, yn), block_tf)
         add("eager_exp/tf", lambda: tf.exp(xtf), block_tf)
         add("eager_add/tf", lambda: xtf + ytf, block_tf)
+        add("eager_scalar/tf", lambda: xtf + 1.0, block_tf)
 
     # check every candidate computes the same thing before timing it
-    ref = {"compiled": xn * yn + 1.0, "eager_exp": np.exp(xn), "eager_add": xn + yn}
+    ref = {"compiled": xn * yn + 1.0, "eager_exp": np.exp(xn), "eager_add": xn + yn,
+           "eager_scalar": xn + 1.0}
     for key, c in cands.items():
         got = np.asarray(c.fn())
         np.testing.assert_allclose(got, ref[key.split("/")[0]], rtol=1e-5, atol=1e-6,
@@ -155,6 +160,7 @@ def build(tf) -> tuple[list[Candidate], list[tuple]]:
         ("compiled `x*y+1`, numpy in", "compiled/numpy", 1.5),
         ("eager `exp(x)`", "eager_exp", 1.0),
         ("eager `x + y`", "eager_add", 1.0),
+        ("eager `x + 1.0`", "eager_scalar", 1.0),
     ]
     return list(cands.values()), rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.ir.types import DType
-from compiler.registry import OpDef, bind
+from compiler.registry import _STACK, OpDef, bind
 
 from .convert import convert_to_tensor
 from .tensor import Tensor
@@ -12,14 +12,32 @@ from .tensor import Tensor
 __all__ = ["Tensor", "bind", "OpDef", "DType", "to_tensor", "binary_operands", "nary_operands"]
 
 
+_SCALARS: dict[tuple, Tensor] = {}  # eager Python scalars by (dtype, value): buffers are immutable
+
+
 def to_tensor(x: Any, name: str, dtype: Any = None) -> Tensor:
     """convert_to_tensor, with errors naming the public op."""
     if isinstance(x, Tensor) and dtype is None:
         return x
+    scalar = type(x) in _SCALAR_TYPES and isinstance(dtype, DType) and not _STACK
+    if scalar:
+        # NOTE: float keys use hex so 0.0 and -0.0 (equal, same hash) stay distinct.
+        key = (dtype, x.hex()) if type(x) is float else (dtype, type(x), x)
+        t = _SCALARS.get(key)
+        if t is not None:
+            return t
     try:
-        return convert_to_tensor(x, dtype=dtype)
+        t = convert_to_tensor(x, dtype=dtype)
     except TypeError as e:
         raise TypeError(f"{name}: {e}") from None
+    if scalar:
+        if len(_SCALARS) > 4096:
+            _SCALARS.clear()
+        _SCALARS[key] = t
+    return t
+
+
+_SCALAR_TYPES = (int, float, bool)
 
 
 def nary_operands(name: str, *xs: Any) -> list[Tensor]:

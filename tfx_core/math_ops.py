@@ -14,7 +14,7 @@ TensorLike = Any
 
 def _unary(opdef, opname: str, doc: str):
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
-        return bind(opdef, to_tensor(x, opname))
+        return bind(opdef, x if type(x) is Tensor else to_tensor(x, opname))
 
     fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc
@@ -23,6 +23,8 @@ def _unary(opdef, opname: str, doc: str):
 
 def _binary(opdef, opname: str, doc: str):
     def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        if type(x) is Tensor and type(y) is Tensor:
+            return bind(opdef, x, y)
         return bind(opdef, *binary_operands(opname, x, y))
 
     fn.__name__ = fn.__qualname__ = opname
