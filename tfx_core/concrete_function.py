@@ -160,14 +160,18 @@ class ConcreteFunction:
         return self._run(args, bufs)
 
     def _run(self, ins: Sequence[Any], bufs: list) -> Any:
-        if None in bufs:  # a symbolic tensor from a finished trace: say so clearly
-            bufs = [_to_buffer(x, self.name) for x in ins]
         c = self._single
         if c is None:
             c = self.compiled_for(tuple(_type_of(x) for x in ins))
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
-        outs = c.exe(bufs)
+        try:
+            outs = c.exe(bufs)
+        except TypeError:
+            # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
+            for x in ins:  # a symbolic tensor from a finished trace: say so clearly
+                _to_buffer(x, self.name)
+            raise
         if self._single_output:
             return Tensor(outs[0], c.out_types[0])
         return tree_util.tree_unflatten(self._out_tree,
@@ -199,7 +203,7 @@ def _to_buffer(x: Any, name: str) -> Any:
     if isinstance(x, TensorSpec):
         raise TypeError(f"{name}: called with a TensorSpec; pass tensors")
     if isinstance(x, Tensor):
-        x._require_eager(f"calling {name!r} with a tensor")
+        x._require_eager(f"passing it to {name!r}")
         return x._buf
     conv = getattr(x, "_as_tensor", None)
     if conv is not None:

@@ -27,9 +27,10 @@ class EagerInterpreter(Interpreter):
             except AttributeError:
                 entry = None
             if entry is not None and not opdef.multiple_results:
-                ins = [a._buf for a in args]
-                if None not in ins:
-                    return Tensor(entry[0].run_single(ins), entry[1][0])
+                try:
+                    return Tensor(entry[0].run_single([a._buf for a in args]), entry[1][0])
+                except TypeError:  # a stale symbolic tensor (no buffer): the slow path says so
+                    pass
         try:
             key = (opdef, tuple(sorted(attrs.items())) if attrs else (),
                    *[a._type for a in args])
@@ -41,9 +42,7 @@ class EagerInterpreter(Interpreter):
         if entry is None:
             entry = self._compile(opdef, args, attrs, key)
         exe, out_types = entry
-        ins = [a._buf for a in args]
-        if None in ins:
-            ins = [_as_eager(a, opdef)._buf for a in args]
+        ins = [_as_eager(a, opdef)._buf for a in args]
         bufs = exe(ins)
         outs = [Tensor(b, t) for b, t in zip(bufs, out_types)]
         return outs if opdef.multiple_results else outs[0]
