@@ -47,6 +47,17 @@ class EagerInterpreter(Interpreter):
         outs = [Tensor(b, t) for b, t in zip(bufs, out_types)]
         return outs if opdef.multiple_results else outs[0]
 
+    def unary_entry(self, opdef: OpDef, t: Any) -> tuple | None:
+        """(execute, handlers, out type) for a no-attr unary op on type `t`, once compiled.
+
+        Lets public unary ops dispatch without the bind/process frames (eager hot path).
+        """
+        entry = self.cache.get((opdef, (), t))
+        if entry is None:
+            return None
+        exe = entry[0]
+        return exe._execute, exe._handlers, entry[1][0], exe
+
     def _compile(self, opdef: OpDef, args: Sequence[Tensor], attrs: dict, key: tuple) -> tuple:
         in_types = tuple(a._type for a in args)
         out_types = infer_or_raise(opdef, in_types, attrs)

@@ -6,14 +6,31 @@ from typing import Any
 from compiler.ir.types import F32, F64, DType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
+from compiler.registry import _STACK
 
 from ._api import Tensor, binary_operands, bind, nary_operands, to_tensor
+from .eager import EAGER
 
 TensorLike = Any
 
 
 def _unary(opdef, opname: str, doc: str):
+    fast: dict = {}  # eager: input type -> (execute, handlers, out type, executable)
+
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
+        if type(x) is Tensor and not _STACK:
+            e = fast.get(x._type)
+            if e is not None and x._buf is not None:
+                try:
+                    return Tensor(e[0]([x._buf]).consume_with_handlers(e[1])[0], e[2])
+                except Exception:
+                    pass  # let the executor raise its usual, named error
+            out = bind(opdef, x)
+            if x._buf is not None:
+                entry = EAGER.unary_entry(opdef, x._type)
+                if entry is not None:
+                    fast[x._type] = entry
+            return out
         return bind(opdef, x if type(x) is Tensor else to_tensor(x, opname))
 
     fn.__name__ = fn.__qualname__ = opname
