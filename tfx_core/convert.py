@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.ir.types import BOOL, F32, I32, I64, DType
+from compiler.ir.types import DType
 
 from .tensor import Tensor
 
@@ -151,7 +151,3 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
         t = reshape(t, shape)
     return t
 
-
-DEFAULT_FLOAT = F32
-DEFAULT_INT = I32
-_ = (BOOL, I64)

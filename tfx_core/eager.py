@@ -72,11 +72,6 @@ class EagerInterpreter(Interpreter):
         self.cache[key] = entry
         return entry
 
-    def constant(self, a):
-        from .convert import _eager_constant
-
-        return _eager_constant(a)
-
 
 def _as_eager(a: Any, opdef: OpDef) -> Tensor:
     if isinstance(a, Tensor):

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..ir.types import BOOL, DType, TensorType, broadcast_shapes
+from ..ir.types import DType, TensorType, broadcast_shapes
 from ..lowering import helpers as H
 from ..registry import COMMUTATIVE, ELEMENTWISE, PURE, OpDef, OpTypeError, register
 
@@ -91,7 +91,7 @@ def elementwise_binary(
         out = ctx.type_out
         x = H.broadcast(x, tx, out)
         y = H.broadcast(y, ty, out)
-        return hlo_fn(ctx, x, y) if _takes_ctx(hlo_fn) else hlo_fn(x, y)
+        return hlo_fn(x, y)
 
     def reference(x, y):
         dt = out_dtype.np_dtype if out_dtype is not None else x.dtype
@@ -100,16 +100,3 @@ def elementwise_binary(
 
     traits = {ELEMENTWISE, PURE} | ({COMMUTATIVE} if commutative else set())
     return register(OpDef(name, infer, lower, reference, vjp, frozenset(traits)))
-
-
-def _takes_ctx(fn: Callable) -> bool:
-    return getattr(fn, "takes_ctx", False)
-
-
-def with_ctx(fn: Callable) -> Callable:
-    """Mark a binary lowering helper as wanting the LowerCtx as its first argument."""
-    fn.takes_ctx = True  # type: ignore[attr-defined]
-    return fn
-
-
-BOOL_T = BOOL
