@@ -16,7 +16,8 @@ class ExecutionError(RuntimeError):
 class Executable:
     """A loaded XLA executable plus its output handlers (built once, reused every call)."""
 
-    __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors")
+    __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors",
+                 "_cpp")
 
     def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None):
         self.name = name
@@ -26,6 +27,21 @@ class Executable:
         self._handlers = client.result_handlers(out_sig, self.device)
         self._execute = loaded.execute_sharded
         self._errors = client.runtime_error_types()
+        self._cpp: Any = False  # the C++ dispatcher, built on first host-array call
+
+    def call_host(self, args: Sequence[Any], in_sig: list) -> list[Any]:
+        """Run with a mix of device buffers and numpy arrays (converted on the way in)."""
+        cpp = self._cpp
+        if cpp is False:
+            cpp = self._cpp = client.cpp_dispatcher(self.loaded, self.name, in_sig,
+                                                    self.out_sig, self.device)
+        if cpp is None:
+            return self([a if not isinstance(a, np.ndarray) else client.device_put(a)
+                         for a in args])
+        try:
+            return cpp(*args)
+        except self._errors as e:
+            raise ExecutionError(f"XLA failed running {self.name!r}: {e}") from e
 
     def __call__(self, buffers: Sequence[Any]) -> list[Any]:
         """Run on device buffers; returns device buffers (dispatch is asynchronous)."""

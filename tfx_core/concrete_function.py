@@ -62,6 +62,7 @@ class ConcreteFunction:
         self._by_shape: dict[tuple, Compiled] = {}
         self._py_signature: Any = None  # set by Function so keyword calls can be canonicalized
         self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
+        self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
 
     # ------------------------------------------------------------ introspection
     @property
@@ -155,9 +156,31 @@ class ConcreteFunction:
         """Fast path: positional eager tensors (or numpy arrays) for the tensor leaves."""
         try:
             bufs = [a._buf for a in args]
-        except AttributeError:  # numpy arrays: copy them to the device
-            bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
+        except AttributeError:  # numpy arrays among the arguments
+            return self._call_host(args)
         return self._run(args, bufs)
+
+    def _call_host(self, args: tuple) -> Any:
+        """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""
+        c = self._single
+        if c is None:
+            bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
+            return self._run(args, bufs)
+        # NOTE: private copies, so a caller mutating its array right after the call can't
+        # race the asynchronous execution (XLA may alias host memory on CPU).
+        ins = [a._buf if type(a) is Tensor else np.array(a, copy=True) for a in args]
+        if self._captures:
+            ins.extend(t._buf for t in self._captures)
+        try:
+            outs = c.exe.call_host(ins, self._in_sig)
+        except Exception:
+            for a in args:  # a symbolic tensor from a finished trace: say so clearly
+                _to_buffer(a, self.name)
+            raise
+        if self._single_output:
+            return Tensor(outs[0], c.out_types[0])
+        return tree_util.tree_unflatten(self._out_tree,
+                                        [Tensor(b, t) for b, t in zip(outs, c.out_types)])
 
     def _run(self, ins: Sequence[Any], bufs: list) -> Any:
         c = self._single

@@ -110,10 +110,12 @@ class Function:
             # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
             try:
                 cf = self._fast.get(tuple([a._type for a in args]))
+                if cf is not None:
+                    return cf._call_tensors(args)
             except AttributeError:  # numpy arrays among the tensors
                 cf = self._fast.get(_fast_key(args))
-            if cf is not None:
-                return cf._call_tensors(args)
+                if cf is not None:
+                    return cf._call_host(args)
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
