@@ -1,6 +1,7 @@
 """The op registry: `OpDef` (every rule of one op), `register`, and `bind` + interpreter stack."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,29 @@ class Interpreter:
         raise NotImplementedError
 
 
-_STACK: list[Interpreter] = []
+class _InterpreterStack(threading.local):
+    """The active traces, per thread: another thread's eager ops never join this trace."""
+
+    def __init__(self) -> None:
+        self.items: list[Interpreter] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Interpreter:
+        return self.items[i]
+
+    def append(self, interp: Interpreter) -> None:
+        self.items.append(interp)
+
+    def pop(self) -> Interpreter:
+        return self.items.pop()
+
+
+_STACK = _InterpreterStack()
 _EAGER: list[Interpreter | None] = [None]
 
 

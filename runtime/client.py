@@ -133,15 +133,15 @@ def cpp_dispatcher(loaded, name: str, in_sig: list, out_sig: list, device=None):
             [True] * n_out, [True] * n_in, [None] * n_in, [])
         handlers = result_handlers(out_sig, dev)
 
-        def cache_miss(*args):
+        def run(*args):
             bufs = [a if isinstance(a, jax.Array) else device_put(a, dev) for a in args]
-            outs = loaded.execute_sharded(bufs).consume_with_handlers(handlers)
-            return list(outs), fastpath, False
+            return list(loaded.execute_sharded(bufs).consume_with_handlers(handlers))
 
-        def never_traced(*args):  # pragma: no cover - cache_miss handles every miss
-            raise AssertionError("tfx dispatcher has no Python fallback")
+        def cache_miss(*args):
+            return run(*args), fastpath, False
 
-        return _jax.pjit(name, never_traced, cache_miss, [], [], pxla.JitGlobalCppCacheKeys(),
+        # `run` is also what jaxlib calls directly under jax.disable_jit().
+        return _jax.pjit(name, run, cache_miss, [], [], pxla.JitGlobalCppCacheKeys(),
                          jtu.dispatch_registry, pxla.cc_shard_arg, _jax.PjitFunctionCache(8))
     except Exception:  # API drift: keep working on the plain path
         return None

@@ -12,6 +12,8 @@ from runtime import compile_stablehlo
 
 from .tensor import Tensor
 
+MAX_EAGER_CACHE = 4096  # distinct (op, attrs, types) executables kept for eager mode
+
 
 class EagerInterpreter(Interpreter):
     """Runs ops immediately on XLA (like JAX's apply_primitive), caching one exe per key."""
@@ -69,6 +71,8 @@ class EagerInterpreter(Interpreter):
         exe, _ = compile_stablehlo(lowered.bytecode, out_sig, name=opdef.name)
         self.compiles += 1
         entry = (exe, out_types)
+        if len(self.cache) >= MAX_EAGER_CACHE:  # NOTE: rare; an LRU would tax every hit
+            self.cache.clear()
         self.cache[key] = entry
         return entry
 

@@ -64,8 +64,7 @@ class Function:
         self._sig_cf: ConcreteFunction | None = None
         self._tracing_count = 0
         self._trace_log: list[tuple[float, dict[str, str]]] = []
-        self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._bound_strong: dict[int, tuple[Any, Function]] = {}  # non-weakrefable instances
+        self._bound: dict[int, tuple[Callable[[], Any], Function]] = {}  # methods, per instance
         self._py_signature: Any = None
 
     @property
@@ -87,21 +86,20 @@ class Function:
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
+        # NOTE: keyed by identity (instances that compare equal still get their own traces),
+        # holding the instance weakly so its traces and executables die with it.
+        entry = self._bound.get(id(instance))
+        if entry is not None and entry[0]() is instance:
+            return entry[1]
         try:
-            bound = self._bound.get(instance)
-            weak = True
-        except TypeError:  # not weak-referenceable (__slots__): keep it alive with its Function
-            entry = self._bound_strong.get(id(instance))
-            bound = entry[1] if entry is not None and entry[0] is instance else None
-            weak = False
-        if bound is None:
-            bound = Function(functools.partial(self._python_function, instance),
-                             self._input_signature, self._reduce_retracing, self._jit_compile,
-                             self._passes, self._name)
-            if weak:
-                self._bound[instance] = bound
-            else:
-                self._bound_strong[id(instance)] = (instance, bound)
+            ref = weakref.ref(instance)
+        except TypeError:  # __slots__ without __weakref__: kept alive with its Function
+            ref = (lambda obj: lambda: obj)(instance)
+        else:
+            weakref.finalize(instance, self._bound.pop, id(instance), None)
+        bound = Function(_bind_weakly(self._python_function, ref), self._input_signature,
+                         self._reduce_retracing, self._jit_compile, self._passes, self._name)
+        self._bound[id(instance)] = (ref, bound)
         return bound
 
     # ------------------------------------------------------------ calling
@@ -334,12 +332,32 @@ class Function:
         return get
 
 
+def _bind_weakly(fn: Callable, ref: Callable[[], Any]) -> Callable:
+    """`fn` with its first (self) argument read from a weak reference at call time."""
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return fn(ref(), *args, **kwargs)
+
+    functools.update_wrapper(method, fn)
+    try:
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        method.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        pass
+    return method
+
+
 def _fast_key(args: tuple) -> tuple | None:
     """Fast-path key of positional tensors and numpy arrays (None: take the slow path)."""
-    try:
-        return tuple([a._type if type(a) is Tensor else (a.dtype, a.shape) for a in args])
-    except AttributeError:
-        return None
+    key = []
+    for a in args:
+        if type(a) is Tensor:
+            key.append(a._type)
+        elif type(a) is np.ndarray:
+            key.append((a.dtype, a.shape))
+        else:  # numpy scalars, Python values, ...: the slow path keys them by value
+            return None
+    return tuple(key)
 
 
 def _user_stacklevel() -> int:

@@ -23,7 +23,7 @@ def _ndarray_key(x: np.ndarray) -> TensorType:
 LEAF_KEY: dict[type, Any] = {
     Tensor: lambda x: x._type,
     np.ndarray: _ndarray_key,
-    float: lambda x: (float, x),
+    float: lambda x: (float, x.hex()),  # hex: nan keys equal, 0.0 and -0.0 differ
     int: lambda x: (int, x),
     bool: lambda x: (bool, x),
     str: lambda x: (str, x),
@@ -39,8 +39,11 @@ def leaf_key(x: Any) -> Any:
         return x._type
     if isinstance(x, np.ndarray):
         return _ndarray_key(x)
+    if isinstance(x, float):
+        return (float, x.hex())
     if isinstance(x, np.generic):
-        return (type(x), x.item())
+        v = x.item()
+        return (type(x), v.hex() if isinstance(v, float) else v)
     conv = getattr(x, "_as_tensor", None)
     if conv is not None:
         return conv()._type
@@ -131,6 +134,6 @@ def check_call_matches(cf: Any, leaves: list, tree: Any) -> None:
             t = leaf_key(got) if not isinstance(got, np.ndarray) else _ndarray_key(got)
             if not spec.is_compatible_with(t):
                 raise TypeError(spec_error(cf.name, f"argument leaf {i}", got, spec))
-        elif got != traced:
+        elif leaf_key(got) != leaf_key(traced):
             raise TypeError(f"{cf.name}: python argument leaf {i} is {got!r}, but the concrete "
                             f"function was traced with {traced!r}")
