@@ -107,3 +107,36 @@ def test_eager_cache_is_bounded(monkeypatch):
     for i in range(20):
         assert float(x[i]) == i
     assert len(eager.EAGER.cache) <= 8
+
+
+def test_compiled_integer_division_by_constant_zero_does_not_crash():
+    # XLA's constant folder aborts the process on these unless the divisor is guarded.
+    assert int(tx.function(lambda: tx.constant(5) // tx.constant(0))()) == -1
+    assert int(tx.function(lambda: tx.constant(5) % tx.constant(0))()) == 5
+    out = tx.function(lambda: tx.constant([-2**31, 7]) // tx.constant([-1, 0]))()
+    np.testing.assert_array_equal(out.numpy(), [-2**31, -1])
+    np.testing.assert_array_equal(
+        tx.function(lambda: tx.math.reciprocal(tx.constant([0, 2])))().numpy(), [-1, 0])
+
+
+def test_integer_reduce_mean_accumulates_wide_and_empty_is_zero():
+    i8 = tx.constant(np.array([100, 100, -7], np.int8))
+    assert int(tx.reduce_mean(i8)) == 64  # TF: 64 (no int8 wrap-around)
+    assert int(tx.reduce_mean(tx.constant(np.full(1000, 2**30, np.int32)))) == 2**30
+    empty = tx.zeros([0, 3], tx.int32)
+    np.testing.assert_array_equal(tx.reduce_mean(empty, axis=0).numpy(), [0, 0, 0])
+    compiled = tx.function(lambda a: tx.reduce_mean(a, axis=0))(empty)
+    np.testing.assert_array_equal(compiled.numpy(), [0, 0, 0])
+
+
+def test_tf_argument_forms():
+    x = tx.zeros([1, 2, 1])
+    assert tx.squeeze(x, []).shape == (2,)  # [] squeezes every size-1 axis, as TF
+    assert tx.squeeze(x, [0, 0]).shape == (2, 1)  # repeated axes allowed
+    assert tx.transpose(tx.zeros([2, 3, 4]), [-1, 0, 1]).shape == (4, 2, 3)
+    np.testing.assert_array_equal(tx.clip_by_value(tx.constant([0.0, 5.0]), 2.0, -1.0).numpy(),
+                                  [2.0, 2.0])  # TF: min wins when min > max
+    m = tx.constant(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    assert tx.nn.softmax(m, axis=np.int64(0)).shape == (2, 3)
+    f = tx.function(lambda a: tx.reduce_sum(a, axis=tx.constant(1)))
+    np.testing.assert_array_equal(f(m).numpy(), [3.0, 12.0])

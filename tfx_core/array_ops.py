@@ -107,7 +107,8 @@ def transpose(a: TensorLike, perm: Any = None, conjugate: bool = False,
     x = to_tensor(a, "transpose")
     if perm is None:
         perm = tuple(builtins.range(x.ndim - 1, -1, -1))
-    return bind(S.transpose_op, x, perm=_static_ints(perm, "transpose", "perm"))
+    perm = tuple(_axis(p, x.ndim, "transpose") for p in _static_ints(perm, "transpose", "perm"))
+    return bind(S.transpose_op, x, perm=perm)
 
 
 def expand_dims(input: TensorLike, axis: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -119,12 +120,12 @@ def expand_dims(input: TensorLike, axis: Any, name: str | None = None) -> Tensor
 def squeeze(input: TensorLike, axis: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     """Remove size-1 axes: the given ones, or every static size-1 axis (tf.squeeze)."""
     x = to_tensor(input, "squeeze")
-    if axis is None:
+    given = () if axis is None else _static_ints(axis, "squeeze", "axis")
+    if not given:  # None or [] (as TF): every static size-1 axis
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
-    else:
-        given = _static_ints(axis, "squeeze", "axis")
-        axes = tuple(sorted(_axis(a, x.ndim, "squeeze") for a in given))
-    return bind(S.squeeze_op, x, axes=axes) if axes or axis is not None else x
+    else:  # repeated axes are allowed, as in TF
+        axes = tuple(sorted({_axis(a, x.ndim, "squeeze") for a in given}))
+    return bind(S.squeeze_op, x, axes=axes) if axes else x
 
 
 def broadcast_to(input: TensorLike, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002

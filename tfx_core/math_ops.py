@@ -279,7 +279,7 @@ def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: Ten
                   name: str | None = None) -> Tensor:
     """Clamp values to [clip_value_min, clip_value_max] (tf.clip_by_value)."""
     t, lo, hi = nary_operands("clip_by_value", t, clip_value_min, clip_value_max)
-    return minimum(maximum(t, lo), hi)
+    return maximum(minimum(t, hi), lo)  # TF's order: with min > max every value becomes min
 
 
 __all__ = [

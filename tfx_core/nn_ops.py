@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from compiler.ir.types import I32, I64, dims_compatible
 from compiler.ops import constant as C
 from compiler.tracing import user_location
@@ -35,9 +37,13 @@ def _numeric(x: TensorLike, name: str) -> Tensor:
 
 
 def _axis(name: str, x: Tensor, axis: Any) -> int:
-    axis = -1 if axis is None else axis
-    if isinstance(axis, bool) or not isinstance(axis, int):
+    from .reduction_ops import _axis_values
+
+    values = [-1] if axis is None else _axis_values(name, axis)  # ints, numpy ints, tensors
+    if len(values) != 1 or isinstance(values[0], (bool, np.bool_)) or \
+            not isinstance(values[0], (int, np.integer)):
         raise _fail(name, f"axis must be an int, got {axis!r}", TypeError)
+    axis = int(values[0])
     if not -x.ndim <= axis < x.ndim:
         raise _fail(name, f"axis {axis} is out of range for {x.type} (rank {x.ndim})")
     return axis % x.ndim

@@ -24,10 +24,13 @@ def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
 
 def _axis_values(name: str, axis: Any) -> list:
     if isinstance(axis, Tensor):
-        if axis.is_symbolic:
-            raise _fail(name, f"axis must be known at trace time, got a symbolic {axis.type}",
-                        TypeError)
-        axis = axis.numpy()
+        from .graph_trace import get_static_value
+
+        value = get_static_value(axis)
+        if value is None:
+            raise _fail(name, f"axis must be known at trace time, got a symbolic {axis.type} "
+                        "that depends on the function's inputs", TypeError)
+        axis = value
     if isinstance(axis, np.ndarray):
         axis = axis.tolist()
     if isinstance(axis, (list, tuple)):
@@ -102,12 +105,16 @@ def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = Fal
     x = to_tensor(input_tensor, "reduce_mean")
     _check("reduce_mean", x, "fiu", "a numeric")
     axes = normalize_axes("reduce_mean", x, axis)
-    total = bind(R.reduce_sum_op, x, axes=axes, keepdims=bool(keepdims))
-    if x.dtype.is_floating or x.dtype.bits >= 32:
+    if x.dtype.is_floating:
+        total = bind(R.reduce_sum_op, x, axes=axes, keepdims=bool(keepdims))
         return bind(E.div_op, total, _count(x, axes, x.dtype))
-    # narrow ints: the sum wraps in x's dtype as in TF, but the count may not fit in it
-    wide = bind(C.convert_op, total, dtype=I32)
-    return bind(C.convert_op, bind(E.div_op, wide, _count(x, axes, I32)), dtype=x.dtype)
+    # Integers accumulate in int64 as TF does (int8 [100, 100, -7] has mean 64, not a wrapped
+    # sum); an empty reduction is 0, as in TF, not XLA's x / 0 = -1.
+    wide = x if x.dtype is I64 else bind(C.convert_op, x, dtype=I64)
+    total = bind(R.reduce_sum_op, wide, axes=axes, keepdims=bool(keepdims))
+    count = bind(E.max_op, _count(x, axes, I64), to_tensor(1, "reduce_mean", I64))
+    mean = bind(E.div_op, total, count)
+    return mean if x.dtype is I64 else bind(C.convert_op, mean, dtype=x.dtype)
 
 
 def reduce_logsumexp(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,

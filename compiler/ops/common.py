@@ -91,7 +91,7 @@ def elementwise_binary(
         out = ctx.type_out
         x = H.broadcast(x, tx, out)
         y = H.broadcast(y, ty, out)
-        return hlo_fn(x, y)
+        return hlo_fn(ctx, x, y) if getattr(hlo_fn, "takes_ctx", False) else hlo_fn(x, y)
 
     def reference(x, y):
         dt = out_dtype.np_dtype if out_dtype is not None else x.dtype

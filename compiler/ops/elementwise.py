@@ -89,8 +89,40 @@ def _int_pow(x, y):
 add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiu", commutative=True)
 sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiu")
 mul_op = elementwise_binary("multiply", np.multiply, hlo.multiply, kinds="fiu", commutative=True)
-div_op = elementwise_binary("divide", _int_div, hlo.divide, kinds="fiu")
-rem_op = elementwise_binary("remainder", _int_rem, hlo.remainder, kinds="fiu")
+def _guarded_int(hlo_fn, on_zero: str):
+    """Integer divide/remainder with the divisor made safe before XLA sees it.
+
+    NOTE: XLA's constant folder aborts the whole process (SIGFPE) on an integer x / 0 or
+    INT_MIN / -1 between constants, so those divisors are replaced by 1 and the XLA-defined
+    results selected afterwards: x / 0 = -1, x % 0 = x, INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0.
+    """
+
+    def lower(x, y, t):
+        zero = H.splat(0, t)
+        one = H.splat(1, t)
+        y_is_zero = H.compare(y, zero, "EQ", t)
+        unsafe = y_is_zero
+        if t.dtype.kind == "i":
+            int_min = H.splat(np.iinfo(t.dtype.np_dtype).min, t)
+            overflow = hlo.and_(H.compare(x, int_min, "EQ", t),
+                                H.compare(y, H.splat(-1, t), "EQ", t))
+            unsafe = hlo.or_(unsafe, overflow)
+        out = hlo_fn(x, hlo.select(unsafe, one, y))
+        fallback = H.splat(-1, t) if on_zero == "minus_one" else x
+        return hlo.select(y_is_zero, fallback, out)
+
+    def binary(ctx, x, y):
+        t = ctx.type_out
+        return hlo_fn(x, y) if t.dtype.is_floating else lower(x, y, t)
+
+    binary.takes_ctx = True  # type: ignore[attr-defined]
+    return binary
+
+
+div_op = elementwise_binary("divide", _int_div, _guarded_int(hlo.divide, "minus_one"),
+                            kinds="fiu")
+rem_op = elementwise_binary("remainder", _int_rem, _guarded_int(hlo.remainder, "dividend"),
+                            kinds="fiu")
 pow_op = elementwise_binary("power", _int_pow, hlo.power, kinds="fiu")
 max_op = elementwise_binary("maximum", np.maximum, hlo.maximum, kinds="fiu", commutative=True)
 min_op = elementwise_binary("minimum", np.minimum, hlo.minimum, kinds="fiu", commutative=True)

@@ -195,7 +195,7 @@ def cast_ref(x, dtype):
 
 
 def _clip_ref(t, lo, hi):
-    return np.minimum(np.maximum(t, lo), hi)
+    return np.maximum(np.minimum(t, hi), lo)  # TF order: min wins when min > max
 
 
 def _where_ref(c, x, y):

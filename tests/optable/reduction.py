@@ -65,9 +65,10 @@ def _highest(dt):
 def _mean_ref(x, axis=None, keepdims=False):
     axes = _axes(x, axis)
     n = int(np.prod([x.shape[a] for a in axes]))
-    if x.dtype.kind in "iu":  # the sum wraps in the dtype, then truncating division
-        s = np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=x.dtype).astype(np.int64)
-        return np.asarray(np.trunc(s / n)).astype(x.dtype)
+    if x.dtype.kind in "iu":  # TF: accumulate in int64, truncating division, empty -> 0
+        s = np.add.reduce(x.astype(np.int64), axis=axes, keepdims=keepdims)
+        q = np.abs(s) // max(n, 1) * np.sign(s)
+        return np.asarray(q).astype(x.dtype)
     s = np.add.reduce(_wide(x), axis=axes, keepdims=keepdims)
     return np.asarray(s / n).astype(x.dtype)
 
