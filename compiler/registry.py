@@ -113,6 +113,10 @@ class _InterpreterStack(threading.local):
 
 _STACK = _InterpreterStack()
 _EAGER: list[Interpreter | None] = [None]
+# Traces active in ANY thread. Hot paths test `_DEPTH[0] and _STACK`: when nothing traces
+# anywhere (the common case) that is one list read, without the thread-local lookup.
+_DEPTH = [0]
+_DEPTH_LOCK = threading.Lock()
 
 
 def set_eager_interpreter(interp: Interpreter) -> None:
@@ -136,16 +140,20 @@ class interpreter_scope:
         self.interp = interp
 
     def __enter__(self) -> Interpreter:
+        with _DEPTH_LOCK:
+            _DEPTH[0] += 1
         _STACK.append(self.interp)
         return self.interp
 
     def __exit__(self, *exc) -> None:
         popped = _STACK.pop()
+        with _DEPTH_LOCK:
+            _DEPTH[0] -= 1
         assert popped is self.interp, "interpreter stack corrupted"
 
 
 def bind(opdef: OpDef, *args: Any, **attrs: Any) -> Any:
     """Apply an op to arguments under the current interpreter (trace, or eager)."""
-    if _STACK:
+    if _DEPTH[0] and _STACK:
         return _STACK[-1].process(opdef, args, attrs)
     return _EAGER[0].process(opdef, args, attrs)  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from jax import tree_util
 
 from compiler.ir.types import TensorType
 from compiler.passes import DEFAULT_PIPELINE
-from compiler.registry import _STACK, interpreter_scope
+from compiler.registry import _DEPTH, _STACK, interpreter_scope
 
 from . import config
 from .concrete_function import ConcreteFunction
@@ -104,7 +104,7 @@ class Function:
 
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not _STACK and not config._RUN_EAGERLY[0]:
+        if not kwargs and not (_DEPTH[0] and _STACK) and not config._RUN_EAGERLY[0]:
             # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
             try:
                 cf = self._fast.get(tuple([a._type for a in args]))
