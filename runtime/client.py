@@ -107,7 +107,7 @@ def result_handlers(out_sig: list[tuple[tuple, np.dtype]], device=None) -> list:
 
 
 def cpp_dispatcher(loaded, name: str, in_sig: list, out_sig: list, device=None):
-    """jaxlib's C++ dispatch path (what jax.jit calls run through) over our loaded executable.
+    """jaxlib's C++ dispatch path (the one JAX's jitted calls use) over our loaded executable.
 
     It converts numpy arguments in C++, about twice as fast as one `device_put` each from
     Python. Returns a callable `(*args) -> list of buffers`, or None where it can't be used.

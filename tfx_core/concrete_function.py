@@ -174,9 +174,17 @@ class ConcreteFunction:
         try:
             outs = c.exe.call_host(ins, self._in_sig)
         except Exception:
-            for a in args:  # a symbolic tensor from a finished trace: say so clearly
-                _to_buffer(a, self.name)
+            self._explain_stale(args)
             raise
+        return self._outputs(c, outs)
+
+    def _explain_stale(self, args: Sequence[Any]) -> None:
+        """Raise the clear error if a symbolic tensor from a finished trace was passed."""
+        for a in args:
+            _to_buffer(a, self.name)
+
+    def _outputs(self, c: Compiled, outs: list) -> Any:
+        """Device buffers -> Tensors in the function's output structure."""
         if self._single_output:
             return Tensor(outs[0], c.out_types[0])
         return tree_util.tree_unflatten(self._out_tree,
@@ -192,13 +200,9 @@ class ConcreteFunction:
             outs = c.exe(bufs)
         except TypeError:
             # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
-            for x in ins:  # a symbolic tensor from a finished trace: say so clearly
-                _to_buffer(x, self.name)
+            self._explain_stale(ins)
             raise
-        if self._single_output:
-            return Tensor(outs[0], c.out_types[0])
-        return tree_util.tree_unflatten(self._out_tree,
-                                        [Tensor(b, t) for b, t in zip(outs, c.out_types)])
+        return self._outputs(c, outs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .signature import check_call_matches
