@@ -706,18 +706,23 @@ class TestReduceRetracing:
 
 
 # ======================================================================== retrace warning
+def _retrace_warnings(fn, n_shapes: int) -> list:
+    """Call `fn` on `n_shapes` different shapes; return the RetracingWarnings it emitted."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(1, n_shapes + 1):
+            fn(ones(n))
+    return [w for w in caught if issubclass(w.category, tx.RetracingWarning)]
+
+
 class TestRetracingWarning:
     def test_warning_names_argument_and_shapes(self):
         @tx.function
         def jittery(x):
             return x * 2.0
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for n in range(1, 7):
-                jittery(ones(n))
-        ws = [w for w in caught if issubclass(w.category, tx.RetracingWarning)]
-        assert ws, [str(w.message) for w in caught]
+        ws = _retrace_warnings(jittery, 6)
+        assert ws
         msg = str(ws[-1].message)
         assert "jittery" in msg
         assert "argument x" in msg
@@ -780,11 +785,7 @@ class TestRetracingWarning:
         def loc(x):
             return x * 2.0
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for n in range(1, 7):
-                loc(ones(n))
-        ws = [w for w in caught if issubclass(w.category, tx.RetracingWarning)]
+        ws = _retrace_warnings(loc, 6)
         assert ws and ws[0].filename == __file__, ws[0].filename
 
 
