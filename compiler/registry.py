@@ -152,8 +152,50 @@ class interpreter_scope:
         assert popped is self.interp, "interpreter stack corrupted"
 
 
+# ---------------------------------------------------------------- recorders (gradient tapes)
+class _RecorderStack(threading.local):
+    """The active recorders (gradient tapes), per thread, innermost last."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+
+RECORDERS = _RecorderStack()
+# Recorders active in ANY thread; like _DEPTH, lets the hot path skip the thread-local lookup.
+RECORDING = [0]
+
+
+def push_recorder(rec: Any) -> None:
+    with _DEPTH_LOCK:
+        RECORDING[0] += 1
+    RECORDERS.items.append(rec)
+
+
+def pop_recorder(rec: Any) -> None:
+    RECORDERS.items.remove(rec)
+    with _DEPTH_LOCK:
+        RECORDING[0] -= 1
+
+
+def _notify(opdef: OpDef, args: tuple, attrs: dict, out: Any) -> None:
+    for rec in list(RECORDERS.items):
+        rec.record(opdef, args, attrs, out)
+
+
 def bind(opdef: OpDef, *args: Any, **attrs: Any) -> Any:
-    """Apply an op to arguments under the current interpreter (trace, or eager)."""
+    """Apply an op to arguments under the current interpreter (trace, or eager).
+
+    Active gradient tapes (recorders) see every bound op with its inputs and outputs.
+    """
     if _DEPTH[0] and _STACK:
-        return _STACK[-1].process(opdef, args, attrs)
-    return _EAGER[0].process(opdef, args, attrs)  # type: ignore[union-attr]
+        out = _STACK[-1].process(opdef, args, attrs)
+    else:
+        out = _EAGER[0].process(opdef, args, attrs)  # type: ignore[union-attr]
+    if RECORDING[0] and RECORDERS.items:
+        _notify(opdef, args, attrs, out)
+    return out
+
+
+def fast_path_ok() -> bool:
+    """True when no trace and no tape is active: public ops may skip `bind` (eager fast paths)."""
+    return not ((_DEPTH[0] and _STACK) or (RECORDING[0] and RECORDERS.items))

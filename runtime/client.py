@@ -165,3 +165,8 @@ def runtime_error_types() -> tuple[type, ...]:
 def platform_version() -> str:
     be = backend()
     return f"{be.platform}:{be.platform_version}"
+
+
+def copy_buffer(buf: Buffer) -> Buffer:
+    """A new device buffer with the same contents (so the original can be donated safely)."""
+    return device_put(np.asarray(buf))

@@ -21,11 +21,13 @@ from .concrete_function import ConcreteFunction  # noqa: E402
 from .convert import constant, convert_to_tensor  # noqa: E402
 from .dtypes import *  # noqa: E402,F403
 from .function import Function, RetracingWarning, function  # noqa: E402
+from .gradient_tape import GradientTape, custom_gradient, stop_gradient  # noqa: E402
 from .graph_trace import get_static_value  # noqa: E402
 from .linalg_ops import *  # noqa: E402,F403
 from .math_ops import *  # noqa: E402,F403
 from .reduction_ops import *  # noqa: E402,F403
 from .tensor import Tensor, TensorShape, is_tensor  # noqa: E402
 from .tensor_spec import TensorSpec  # noqa: E402
+from .variables import Variable, init_scope  # noqa: E402
 
 newaxis = None

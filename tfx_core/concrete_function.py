@@ -45,13 +45,21 @@ class ConcreteFunction:
 
     def __init__(self, name: str, graph: Graph, in_tree: Any, in_leaves: list, tensor_idx: tuple,
                  captures: list, out_tree: Any, trace_seconds: float,
-                 passes: tuple[str, ...] = DEFAULT_PIPELINE):
+                 passes: tuple[str, ...] = DEFAULT_PIPELINE, updates: Sequence[Any] = ()):
         self.name = name
         self.graph = graph
         self._in_tree = in_tree
         self._in_leaves = in_leaves  # static leaves as traced; TensorSpecs at tensor positions
         self._tensor_idx = tensor_idx
-        self._captures = captures  # tensors whose buffers are implicit trailing arguments
+        self._captures = captures  # tensors/Variables whose buffers are implicit trailing args
+        # Variables assigned by the function: trailing outputs written back after each call.
+        # Those also read are donated (the update reuses their buffer in place).
+        self._updates = list(updates)
+        self._n_out = len(graph.outputs) - len(self._updates)
+        updated = {id(v) for v in self._updates}
+        self._donate = tuple(len(tensor_idx) + i for i, p in enumerate(captures)
+                             if id(p) in updated)
+        self._donated_vars = [captures[i - len(tensor_idx)] for i in self._donate]
         self._out_tree = out_tree
         self.trace_seconds = trace_seconds
         self.passes = tuple(passes)
@@ -74,12 +82,19 @@ class ConcreteFunction:
     def structured_outputs(self) -> Any:
         from .tensor_spec import TensorSpec
 
-        specs = [TensorSpec(t.shape, t.dtype) for t in self.graph.output_types]
+        specs = [TensorSpec(t.shape, t.dtype) for t in self.graph.output_types[:self._n_out]]
         return tree_util.tree_unflatten(self._out_tree, specs)
 
     @property
-    def captured_inputs(self) -> list[Tensor]:
+    def captured_inputs(self) -> list[Any]:
         return list(self._captures)
+
+    @property
+    def variables(self) -> list[Any]:
+        """The Variables this function reads or assigns (captured by reference)."""
+        seen = {id(v): v for v in self._captures if getattr(v, "_is_variable", False)}
+        seen.update((id(v), v) for v in self._updates)
+        return list(seen.values())
 
     def _latest(self) -> Compiled | None:
         if self._single is not None:
@@ -135,12 +150,13 @@ class ConcreteFunction:
         t1 = time.perf_counter()
         opt, records = PassManager(self.passes).run(g)
         t2 = time.perf_counter()
-        lowered = lower_graph(opt)
+        lowered = lower_graph(opt, donate=self._donate)
         bytecode = lowered.bytecode
         t3 = time.perf_counter()
         out_types = opt.output_types
         out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
-        key = print_graph(opt)  # identical optimized graphs share one executable
+        # identical optimized graphs (with the same donated inputs) share one executable
+        key = print_graph(opt) + (f"\ndonate {self._donate}" if self._donate else "")
         exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key)
         timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
                    "xla": stats.xla_seconds}
@@ -163,7 +179,7 @@ class ConcreteFunction:
     def _call_host(self, args: tuple) -> Any:
         """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""
         c = self._single
-        if c is None:
+        if c is None or self._updates:
             bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
             return self._run(args, bufs)
         # NOTE: private copies, so a caller mutating its array right after the call can't
@@ -187,13 +203,16 @@ class ConcreteFunction:
         """Device buffers -> Tensors in the function's output structure."""
         if self._single_output:
             return Tensor(outs[0], c.out_types[0])
+        n = self._n_out
         return tree_util.tree_unflatten(self._out_tree,
-                                        [Tensor(b, t) for b, t in zip(outs, c.out_types)])
+                                        [Tensor(b, t) for b, t in zip(outs[:n], c.out_types)])
 
     def _run(self, ins: Sequence[Any], bufs: list) -> Any:
         c = self._single
         if c is None:
             c = self.compiled_for(tuple(_type_of(x) for x in ins))
+        if self._updates:
+            return self._run_stateful(c, ins, bufs)
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
         try:
@@ -202,6 +221,21 @@ class ConcreteFunction:
             # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
             self._explain_stale(ins)
             raise
+        return self._outputs(c, outs)
+
+    def _run_stateful(self, c: Compiled, ins: Sequence[Any], bufs: list) -> Any:
+        """A call that assigns Variables: donate their buffers, then write the new ones back."""
+        for var in self._donated_vars:
+            var._prepare_donation()
+        bufs.extend(t._buf for t in self._captures)
+        try:
+            outs = c.exe(bufs)
+        except TypeError:
+            self._explain_stale(ins)
+            raise
+        n = self._n_out
+        for var, buf in zip(self._updates, outs[n:]):
+            var._set_buffer(buf)
         return self._outputs(c, outs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

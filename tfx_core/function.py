@@ -17,7 +17,7 @@ from jax import tree_util
 
 from compiler.ir.types import TensorType
 from compiler.passes import DEFAULT_PIPELINE
-from compiler.registry import _DEPTH, _STACK, interpreter_scope
+from compiler.registry import _DEPTH, _STACK, RECORDERS, RECORDING, interpreter_scope
 
 from . import config
 from .concrete_function import ConcreteFunction
@@ -104,7 +104,8 @@ class Function:
 
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not (_DEPTH[0] and _STACK) and not config._RUN_EAGERLY[0]:
+        if not kwargs and not (_DEPTH[0] and _STACK) and not config._RUN_EAGERLY[0] \
+                and not RECORDING[0]:
             # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
             try:
                 cf = self._fast.get(tuple([a._type for a in args]))
@@ -117,8 +118,10 @@ class Function:
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
-        if config._RUN_EAGERLY[0] or _STACK:
+        if config._RUN_EAGERLY[0] or _STACK or (RECORDING[0] and RECORDERS.items):
             # Debug mode, or called from inside another trace: run the Python (it inlines).
+            # NOTE: under an eager GradientTape the body also runs op by op, so the tape sees
+            # every op (a compiled call would be opaque to it).
             return self._python_function(*args, **kwargs)
         if kwargs:
             args, kwargs = self._canonical(args, kwargs)
@@ -240,12 +243,16 @@ class Function:
         self._note_retrace(args, kwargs)
         t0 = time.perf_counter()
         interp = TraceInterpreter(self._graph_name)
+        interp.allow_variable_creation = self._tracing_count == 0
         sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
         s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
         with interpreter_scope(interp):
             result = self._python_function(*s_args, **s_kwargs)
             out_leaves, out_tree = tree_util.tree_flatten(result)
             out_values = [interp.to_value(_as_output(x, self._name)) for x in out_leaves]
+            # Assigned Variables: their final values are extra outputs, written back per call.
+            updates = interp.variable_updates()
+            out_values += [interp.to_value(t) for _, t in updates]
         graph = interp.trace.builder.build(out_values)
         self._tracing_count += 1
         tensor_idx = tuple(i for i, t in enumerate(types) if t is not None)
@@ -253,7 +260,8 @@ class Function:
                      for x, t in zip(leaves, types)]
         captures = [payload for payload, _ in interp.trace.captures]
         cf = ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
-                              out_tree, time.perf_counter() - t0, self._passes)
+                              out_tree, time.perf_counter() - t0, self._passes,
+                              [var for var, _ in updates])
         try:
             cf._py_signature = inspect.signature(self._python_function)
         except (TypeError, ValueError):

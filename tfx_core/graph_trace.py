@@ -29,6 +29,9 @@ class TraceInterpreter(Interpreter):
         # Values known while tracing (TF's constant_value): constants, static shapes, and small
         # pure ops on them, so `tx.reshape(x, [tx.shape(x)[0], -1])` works inside a trace.
         self.known: dict[Any, np.ndarray] = {}
+        # Variables this trace touched: id -> [variable, current symbolic value, assigned?]
+        self.var_state: dict[int, list] = {}
+        self.allow_variable_creation = True  # only on a Function's first trace (as TF)
 
     def new_input(self, type: TensorType) -> Tensor:
         return Tensor(None, type, self.trace.add_input(type), self)
@@ -56,6 +59,30 @@ class TraceInterpreter(Interpreter):
         res = res if opdef.multiple_results else (res,)
         for v, r in zip(outs, res):
             self.known[v] = np.asarray(r)
+
+    # ------------------------------------------------------------ variables
+    def read_variable(self, var: Any) -> Tensor:
+        """The variable's value in this trace: an implicit input captured by reference (its
+        buffer is read at call time, never baked in), or the last value assigned here."""
+        st = self.var_state.get(id(var))
+        if st is None:
+            v = self.trace.capture(("variable", id(var)), var, var._vtype)
+            st = self.var_state[id(var)] = [var, Tensor(None, var._vtype, v, self), False]
+        elif st[1] is None:  # assigned-only so far can't happen: assignment sets the value
+            raise AssertionError("variable state without a value")
+        return st[1]
+
+    def assign_variable(self, var: Any, t: Tensor) -> None:
+        """Record `var = t`; the final value becomes an implicit output written back."""
+        if t._trace is not self:
+            t = Tensor(None, t._type, self.to_value(t), self)
+        st = self.var_state.get(id(var))
+        if st is None:
+            st = self.var_state[id(var)] = [var, None, False]
+        st[1], st[2] = t, True
+
+    def variable_updates(self) -> list[tuple[Any, Tensor]]:
+        return [(st[0], st[1]) for st in self.var_state.values() if st[2]]
 
     def to_value(self, a: Any, opdef: OpDef | None = None):
         if isinstance(a, Tensor):

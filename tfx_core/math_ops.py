@@ -6,7 +6,7 @@ from typing import Any
 from compiler.ir.types import F32, F64, DType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
-from compiler.registry import _DEPTH, _STACK
+from compiler.registry import _DEPTH, _STACK, RECORDING
 
 from ._api import Tensor, binary_operands, bind, nary_operands, to_tensor
 from .eager import EAGER
@@ -18,7 +18,7 @@ def _unary(opdef, opname: str, doc: str):
     fast: dict = {}  # eager: input type -> (execute, handlers, out type, executable)
 
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
-        if type(x) is Tensor and not (_DEPTH[0] and _STACK):
+        if type(x) is Tensor and not (_DEPTH[0] and _STACK) and not RECORDING[0]:
             e = fast.get(x._type)
             if e is not None and x._buf is not None:
                 try:

@@ -100,11 +100,17 @@ def softplus(features: TensorLike, name: str | None = None) -> Tensor:
 
 
 # ---------------------------------------------------------------- softmax
+def _shift(x: Tensor, ax: int) -> Tensor:
+    """The row max, subtracted for stability. Its gradient cancels exactly in softmax, so it
+    is cut from the tape (as JAX does): cheaper and more exact backward passes."""
+    return bind(C.stop_gradient_op, R.reduce_max(x, ax, keepdims=True))
+
+
 def softmax(logits: TensorLike, axis: int | None = None, name: str | None = None) -> Tensor:
     """exp(logits) / sum(exp(logits)) along `axis` (default -1), max-shifted (tf.nn.softmax)."""
     x = _float(logits, "softmax")
     ax = _axis("softmax", x, axis)
-    e = M.exp(M.subtract(x, R.reduce_max(x, ax, keepdims=True)))
+    e = M.exp(M.subtract(x, _shift(x, ax)))
     return M.divide(e, R.reduce_sum(e, ax, keepdims=True))
 
 
@@ -112,7 +118,7 @@ def log_softmax(logits: TensorLike, axis: int | None = None, name: str | None = 
     """logits - log(sum(exp(logits))) along `axis`, max-shifted (tf.nn.log_softmax)."""
     x = _float(logits, "log_softmax")
     ax = _axis("log_softmax", x, axis)
-    s = M.subtract(x, R.reduce_max(x, ax, keepdims=True))
+    s = M.subtract(x, _shift(x, ax))
     return M.subtract(s, M.log(R.reduce_sum(M.exp(s), ax, keepdims=True)))
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import autodiff
 from ..ir.types import DType, TensorType, broadcast_shapes
 from ..lowering import helpers as H
 from ..registry import COMMUTATIVE, ELEMENTWISE, PURE, OpDef, OpTypeError, register
@@ -99,4 +100,6 @@ def elementwise_binary(
             return np.asarray(np_fn(x, y)).astype(dt)
 
     traits = {ELEMENTWISE, PURE} | ({COMMUTATIVE} if commutative else set())
+    if callable(vjp):
+        vjp = autodiff.unbroadcast(vjp)
     return register(OpDef(name, infer, lower, reference, vjp, frozenset(traits)))

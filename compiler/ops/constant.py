@@ -1,4 +1,4 @@
-"""Ops that make values: constant, iota, convert (cast), shape_of."""
+"""Ops that make values: constant, iota, convert (cast), shape_of, stop_gradient."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from ..ir.graph import ConstArray
 from ..ir.types import I32, DType, TensorType
 from ..lowering import helpers as H
-from ..registry import NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
+from ..registry import NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, bind, register
 
 
 def _constant_infer(*, value: ConstArray) -> TensorType:
@@ -63,13 +63,20 @@ def _convert_reference(x, *, dtype: DType):
         return x.astype(dtype.np_dtype)
 
 
+def _convert_vjp(ctx, g, *, dtype: DType):
+    """Float -> float casts pass the gradient back in the input dtype; others have none."""
+    if not (dtype.is_floating and ctx.types_in[0].dtype.is_floating):
+        return (None,)
+    return (bind(convert_op, g, dtype=ctx.types_in[0].dtype),)
+
+
 convert_op = register(
     OpDef(
         "convert",
         infer=lambda x, *, dtype: x.with_dtype(dtype),
         lower=lambda ctx, x, *, dtype: H.convert(x, ctx.types_in[0], ctx.type_out),
         reference=_convert_reference,
-        vjp=None,
+        vjp=_convert_vjp,
         traits=frozenset({PURE}),
     )
 )
@@ -85,6 +92,18 @@ shape_of_op = register(
         infer=lambda x: TensorType(I32, (x.rank,)),
         lower=_shape_of_lower,
         reference=lambda x: np.array(x.shape, np.int32),
+        vjp=NOT_DIFFERENTIABLE,
+    )
+)
+
+
+# Identity whose gradient is zero (tf.stop_gradient): the tape never propagates through it.
+stop_gradient_op = register(
+    OpDef(
+        "stop_gradient",
+        infer=lambda x: x,
+        lower=lambda ctx, x: x,
+        reference=lambda x: x,
         vjp=NOT_DIFFERENTIABLE,
     )
 )

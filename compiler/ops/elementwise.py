@@ -7,6 +7,7 @@ import numpy as np
 from jaxlib.mlir.dialects import chlo
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from .. import autodiff as A
 from ..ir.types import BOOL, TensorType
 from ..lowering import helpers as H
 from ..registry import ELEMENTWISE, NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
@@ -27,29 +28,73 @@ def _in_f32(fn):
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
 # ---------------------------------------------------------------- unary, float only
-exp_op = elementwise_unary("exp", _in_f32(np.exp), hlo.exponential)
-expm1_op = elementwise_unary("expm1", _in_f32(np.expm1), hlo.exponential_minus_one)
-log_op = elementwise_unary("log", _in_f32(np.log), hlo.log)
-log1p_op = elementwise_unary("log1p", _in_f32(np.log1p), hlo.log_plus_one)
-sqrt_op = elementwise_unary("sqrt", _in_f32(np.sqrt), hlo.sqrt)
-rsqrt_op = elementwise_unary("rsqrt", _in_f32(lambda x: 1 / np.sqrt(x)), hlo.rsqrt)
-sin_op = elementwise_unary("sin", _in_f32(np.sin), hlo.sine)
-cos_op = elementwise_unary("cos", _in_f32(np.cos), hlo.cosine)
-tan_op = elementwise_unary("tan", _in_f32(np.tan), hlo.tan)
-tanh_op = elementwise_unary("tanh", _in_f32(np.tanh), hlo.tanh)
-logistic_op = elementwise_unary("logistic", _in_f32(lambda x: 1 / (1 + np.exp(-x))), hlo.logistic)
-erf_op = elementwise_unary("erf", lambda x: _erf(x).astype(x.dtype), chlo.erf)
-floor_op = elementwise_unary("floor", _in_f32(np.floor), hlo.floor)
-ceil_op = elementwise_unary("ceil", _in_f32(np.ceil), hlo.ceil)
-round_op = elementwise_unary("round_nearest_even", _in_f32(np.round), hlo.round_nearest_even)
+# vjp rules: (ctx, g) -> (dx,); x = ctx.inputs[0], y = ctx.outputs[0].
+def _x(ctx):
+    return ctx.inputs[0]
+
+
+def _y(ctx):
+    return ctx.outputs[0]
+
+
+def _c(ctx, v):
+    return A.const(v, ctx.types_in[0].dtype)
+
+
+def _no_grad(ctx, g):
+    return (None,)  # piecewise constant: TF returns no gradient (None)
+
+
+def _erf_vjp(ctx, g):
+    x = _x(ctx)
+    return (A.mul(g, A.mul(_c(ctx, 2 / math.sqrt(math.pi)), A.op("exp", A.neg(A.mul(x, x))))),)
+
+
+def _tan_vjp(ctx, g):
+    y = _y(ctx)
+    return (A.mul(g, A.add(_c(ctx, 1), A.mul(y, y))),)
+
+
+exp_op = elementwise_unary("exp", _in_f32(np.exp), hlo.exponential,
+                           vjp=lambda ctx, g: (A.mul(g, _y(ctx)),))
+expm1_op = elementwise_unary("expm1", _in_f32(np.expm1), hlo.exponential_minus_one,
+                             vjp=lambda ctx, g: (A.mul(g, A.add(_y(ctx), _c(ctx, 1))),))
+log_op = elementwise_unary("log", _in_f32(np.log), hlo.log,
+                           vjp=lambda ctx, g: (A.div(g, _x(ctx)),))
+log1p_op = elementwise_unary("log1p", _in_f32(np.log1p), hlo.log_plus_one,
+                             vjp=lambda ctx, g: (A.div(g, A.add(_x(ctx), _c(ctx, 1))),))
+sqrt_op = elementwise_unary("sqrt", _in_f32(np.sqrt), hlo.sqrt,
+                            vjp=lambda ctx, g: (A.div(A.mul(g, _c(ctx, 0.5)), _y(ctx)),))
+rsqrt_op = elementwise_unary(
+    "rsqrt", _in_f32(lambda x: 1 / np.sqrt(x)), hlo.rsqrt,
+    vjp=lambda ctx, g: (A.mul(A.mul(g, _c(ctx, -0.5)), A.div(_y(ctx), _x(ctx))),))
+sin_op = elementwise_unary("sin", _in_f32(np.sin), hlo.sine,
+                           vjp=lambda ctx, g: (A.mul(g, A.op("cos", _x(ctx))),))
+cos_op = elementwise_unary("cos", _in_f32(np.cos), hlo.cosine,
+                           vjp=lambda ctx, g: (A.neg(A.mul(g, A.op("sin", _x(ctx)))),))
+tan_op = elementwise_unary("tan", _in_f32(np.tan), hlo.tan, vjp=_tan_vjp)
+tanh_op = elementwise_unary(
+    "tanh", _in_f32(np.tanh), hlo.tanh,
+    vjp=lambda ctx, g: (A.mul(g, A.sub(_c(ctx, 1), A.mul(_y(ctx), _y(ctx)))),))
+logistic_op = elementwise_unary(
+    "logistic", _in_f32(lambda x: 1 / (1 + np.exp(-x))), hlo.logistic,
+    vjp=lambda ctx, g: (A.mul(g, A.mul(_y(ctx), A.sub(_c(ctx, 1), _y(ctx)))),))
+erf_op = elementwise_unary("erf", lambda x: _erf(x).astype(x.dtype), chlo.erf, vjp=_erf_vjp)
+floor_op = elementwise_unary("floor", _in_f32(np.floor), hlo.floor, vjp=_no_grad)
+ceil_op = elementwise_unary("ceil", _in_f32(np.ceil), hlo.ceil, vjp=_no_grad)
+round_op = elementwise_unary("round_nearest_even", _in_f32(np.round), hlo.round_nearest_even,
+                             vjp=_no_grad)
 is_finite_op = elementwise_unary(
     "is_finite", np.isfinite, hlo.is_finite, out_dtype=BOOL, vjp=NOT_DIFFERENTIABLE
 )
 
 # ---------------------------------------------------------------- unary, numeric / logical
-neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fi")
-abs_op = elementwise_unary("abs", np.abs, hlo.abs, kinds="fi")
-sign_op = elementwise_unary("sign", np.sign, hlo.sign, kinds="fi")
+neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fi",
+                           vjp=lambda ctx, g: (A.neg(g),))
+abs_op = elementwise_unary("abs", np.abs, hlo.abs, kinds="fi",
+                           vjp=lambda ctx, g: (A.mul(g, A.op("sign", _x(ctx))),))
+sign_op = elementwise_unary("sign", np.sign, hlo.sign, kinds="fi",
+                            vjp=lambda ctx, g: (A.zeros_like(ctx.types_in[0], _x(ctx)),))
 not_op = elementwise_unary("not", np.invert, hlo.not_, kinds="biu", vjp=NOT_DIFFERENTIABLE)
 
 
@@ -86,9 +131,73 @@ def _int_pow(x, y):
         return np.where(y < 0, neg.astype(x.dtype), pos).astype(x.dtype)
 
 
-add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiu", commutative=True)
-sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiu")
-mul_op = elementwise_binary("multiply", np.multiply, hlo.multiply, kinds="fiu", commutative=True)
+# Binary vjp rules return cotangents at the output shape; `elementwise_binary` sums them back
+# to each input's shape. a, b = ctx.inputs.
+def _add_vjp(ctx, g):
+    return g, g
+
+
+def _sub_vjp(ctx, g):
+    return g, (A.neg(g) if ctx.needs[1] else None)
+
+
+def _mul_vjp(ctx, g):
+    a, b = ctx.inputs
+    return (A.mul(g, b) if ctx.needs[0] else None), (A.mul(g, a) if ctx.needs[1] else None)
+
+
+def _div_vjp(ctx, g):
+    a, b = ctx.inputs
+    gb = A.div(g, b)
+    return gb, (A.neg(A.mul(gb, A.div(a, b))) if ctx.needs[1] else None)
+
+
+def _rem_vjp(ctx, g):
+    # a = trunc(a / b) * b + r, so dr/da = 1 and dr/db = -trunc(a / b) = -(a - r) / b.
+    a, b = ctx.inputs
+    return g, A.neg(A.mul(g, A.div(A.sub(a, ctx.outputs[0]), b)))
+
+
+def _pow_vjp(ctx, g):
+    a, b = ctx.inputs
+    dt = ctx.types_out[0].dtype
+    zero = A.const(0, dt)
+    da = db = None
+    if ctx.needs[0]:  # b * a**(b-1), and 0 where b == 0 (avoids 0 * inf at a == 0)
+        d = A.mul(b, A.op("power", a, A.sub(b, A.const(1, dt))))
+        da = A.mul(g, A.select(A.compare(b, zero, "EQ"), zero, d))
+    if ctx.needs[1]:  # log(a) * a**b where a > 0, else 0 (as TF)
+        pos = A.compare(a, zero, "GT")
+        safe = A.select(pos, a, A.const(1, dt))
+        db = A.mul(g, A.select(pos, A.mul(A.op("log", safe), ctx.outputs[0]), zero))
+    return da, db
+
+
+def _minmax_vjp(direction: str):
+    """maximum ("GE") / minimum ("LE"): the gradient goes to x on ties, as TF."""
+
+    def vjp(ctx, g):
+        a, b = ctx.inputs
+        zero = A.const(0, ctx.types_out[0].dtype)
+        pick_a = A.compare(a, b, direction)
+        return A.select(pick_a, g, zero), A.select(pick_a, zero, g)
+
+    return vjp
+
+
+def _atan2_vjp(ctx, g):
+    a, b = ctx.inputs
+    gd = A.div(g, A.add(A.mul(a, a), A.mul(b, b)))
+    return A.mul(gd, b), A.neg(A.mul(gd, a))
+
+
+add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiu", commutative=True,
+                            vjp=_add_vjp)
+sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiu", vjp=_sub_vjp)
+mul_op = elementwise_binary("multiply", np.multiply, hlo.multiply, kinds="fiu", commutative=True,
+                            vjp=_mul_vjp)
+
+
 def _guarded_int(hlo_fn, on_zero: str):
     """Integer divide/remainder with the divisor made safe before XLA sees it.
 
@@ -120,13 +229,15 @@ def _guarded_int(hlo_fn, on_zero: str):
 
 
 div_op = elementwise_binary("divide", _int_div, _guarded_int(hlo.divide, "minus_one"),
-                            kinds="fiu")
+                            kinds="fiu", vjp=_div_vjp)
 rem_op = elementwise_binary("remainder", _int_rem, _guarded_int(hlo.remainder, "dividend"),
-                            kinds="fiu")
-pow_op = elementwise_binary("power", _int_pow, hlo.power, kinds="fiu")
-max_op = elementwise_binary("maximum", np.maximum, hlo.maximum, kinds="fiu", commutative=True)
-min_op = elementwise_binary("minimum", np.minimum, hlo.minimum, kinds="fiu", commutative=True)
-atan2_op = elementwise_binary("atan2", np.arctan2, hlo.atan2, kinds="f")
+                            kinds="fiu", vjp=_rem_vjp)
+pow_op = elementwise_binary("power", _int_pow, hlo.power, kinds="fiu", vjp=_pow_vjp)
+max_op = elementwise_binary("maximum", np.maximum, hlo.maximum, kinds="fiu", commutative=True,
+                            vjp=_minmax_vjp("GE"))
+min_op = elementwise_binary("minimum", np.minimum, hlo.minimum, kinds="fiu", commutative=True,
+                            vjp=_minmax_vjp("LE"))
+atan2_op = elementwise_binary("atan2", np.arctan2, hlo.atan2, kinds="f", vjp=_atan2_vjp)
 and_op = elementwise_binary(
     "and", np.bitwise_and, hlo.and_, kinds="biu", commutative=True, vjp=NOT_DIFFERENTIABLE
 )
@@ -182,6 +293,14 @@ def _select_infer(pred: TensorType, x: TensorType, y: TensorType) -> TensorType:
     return TensorType(x.dtype, shape)
 
 
+def _select_vjp(ctx, g):
+    p = ctx.inputs[0]
+    zero = A.const(0, ctx.types_out[0].dtype)
+    return (None,
+            A.select(p, g, zero) if ctx.needs[1] else None,
+            A.select(p, zero, g) if ctx.needs[2] else None)
+
+
 def _select_lower(ctx, pred, x, y):
     tp, tx, ty = ctx.types_in
     out = ctx.type_out
@@ -196,7 +315,7 @@ select_op = register(
         infer=_select_infer,
         lower=_select_lower,
         reference=lambda p, x, y: np.where(p, x, y),
-        vjp=None,
+        vjp=A.unbroadcast(_select_vjp),
         traits=frozenset({ELEMENTWISE, PURE}),
     )
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from .. import autodiff as A
 from ..ir.types import TensorType, dims_compatible
 from ..lowering import helpers as H
 from ..registry import PURE, OpDef, OpTypeError, register
@@ -89,13 +90,46 @@ def _dot_general_reference(lhs, rhs, *, lhs_batch, rhs_batch, lhs_contract, rhs_
     return out.reshape(shape).astype(dt)
 
 
+def _dot_general_vjp(ctx, g, *, lhs_batch, rhs_batch, lhs_contract, rhs_contract):
+    """Contract the cotangent with the other operand, then transpose into the operand's layout.
+
+    The output's dims are [batch..., lhs free..., rhs free...].
+    """
+    lhs, rhs = ctx.inputs
+    tl, tr = ctx.types_in
+    lfree = _free_dims(tl.rank, lhs_batch, lhs_contract)
+    rfree = _free_dims(tr.rank, rhs_batch, rhs_contract)
+    nb, nl, nr = len(lhs_batch), len(lfree), len(rfree)
+    batch = tuple(range(nb))
+    dl = dr = None
+    if ctx.needs[0]:
+        # g [B, lF, rF] . rhs over rF -> [B, lF, rhs contracting dims in rhs order]
+        r = A.op("dot_general", g, rhs, lhs_batch=batch, rhs_batch=tuple(rhs_batch),
+                 lhs_contract=tuple(range(nb + nl, nb + nl + nr)), rhs_contract=tuple(rfree))
+        order = sorted(rhs_contract)
+        pos = {d: i for i, d in enumerate(lhs_batch)}
+        pos.update({d: nb + i for i, d in enumerate(lfree)})
+        pos.update({ld: nb + nl + order.index(rd) for ld, rd in zip(lhs_contract, rhs_contract)})
+        dl = A.op("transpose", r, perm=tuple(pos[d] for d in range(tl.rank)))
+    if ctx.needs[1]:
+        # g [B, lF, rF] . lhs over lF -> [B, rF, lhs contracting dims in lhs order]
+        r = A.op("dot_general", g, lhs, lhs_batch=batch, rhs_batch=tuple(lhs_batch),
+                 lhs_contract=tuple(range(nb, nb + nl)), rhs_contract=tuple(lfree))
+        order = sorted(lhs_contract)
+        pos = {d: i for i, d in enumerate(rhs_batch)}
+        pos.update({d: nb + i for i, d in enumerate(rfree)})
+        pos.update({rd: nb + nr + order.index(ld) for ld, rd in zip(lhs_contract, rhs_contract)})
+        dr = A.op("transpose", r, perm=tuple(pos[d] for d in range(tr.rank)))
+    return dl, dr
+
+
 dot_general_op = register(
     OpDef(
         "dot_general",
         infer=_dot_general_infer,
         lower=_dot_general_lower,
         reference=_dot_general_reference,
-        vjp=None,
+        vjp=_dot_general_vjp,
         traits=frozenset({PURE}),
     )
 )

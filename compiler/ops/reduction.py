@@ -6,6 +6,7 @@ from collections.abc import Callable
 import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from .. import autodiff as A
 from ..ir.types import F32, I32, I64, DType, TensorType
 from ..lowering import helpers as H
 from ..registry import NOT_DIFFERENTIABLE, PURE, REDUCTION, OpDef, OpTypeError, register
@@ -104,10 +105,45 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> 
     return register(OpDef(name, infer, lower, reference, vjp, _TRAITS))
 
 
-reduce_sum_op = _reduction("reduce_sum", "sum", hlo.add, "fiu")
-reduce_prod_op = _reduction("reduce_prod", "prod", hlo.multiply, "fiu")
-reduce_max_op = _reduction("reduce_max", "max", hlo.maximum, "fiu")
-reduce_min_op = _reduction("reduce_min", "min", hlo.minimum, "fiu")
+# ---------------------------------------------------------------- gradients
+def _keep(v, axes: tuple, keepdims: bool):
+    """A reduced value with the reduced axes kept as size 1 (so it broadcasts against x)."""
+    return v if keepdims or not axes else A.op("expand_dims", v, axes=axes)
+
+
+def _sum_vjp(ctx, g, *, axes, keepdims):
+    x = ctx.inputs[0]
+    return (A.op("broadcast_like", _keep(g, axes, keepdims), x),)
+
+
+def _prod_vjp(ctx, g, *, axes, keepdims):
+    """d prod / d x_i = product of the others, exact with zeros (no division by x_i = 0)."""
+    x = ctx.inputs[0]
+    dt = ctx.types_in[0].dtype
+    zero, one = A.const(0, dt), A.const(1, dt)
+    is_zero = A.compare(x, zero, "EQ")
+    nonzero = A.select(is_zero, one, x)
+    prod_nz = _keep(A.op("reduce_prod", nonzero, axes=axes, keepdims=keepdims), axes, keepdims)
+    n_zero = A.op("reduce_sum", A.op("convert", is_zero, dtype=dt), axes=axes, keepdims=True)
+    y = _keep(ctx.outputs[0], axes, keepdims)
+    at_zero = A.select(A.compare(n_zero, one, "EQ"), prod_nz, zero)
+    d = A.select(is_zero, at_zero, A.div(y, nonzero))
+    return (A.mul(_keep(g, axes, keepdims), d),)
+
+
+def _extreme_vjp(ctx, g, *, axes, keepdims):
+    """max/min: the gradient is shared equally by the elements equal to the result (as TF)."""
+    x = ctx.inputs[0]
+    dt = ctx.types_in[0].dtype
+    hit = A.op("convert", A.compare(x, _keep(ctx.outputs[0], axes, keepdims), "EQ"), dtype=dt)
+    count = A.op("reduce_sum", hit, axes=axes, keepdims=True)
+    return (A.mul(hit, A.div(_keep(g, axes, keepdims), count)),)
+
+
+reduce_sum_op = _reduction("reduce_sum", "sum", hlo.add, "fiu", vjp=_sum_vjp)
+reduce_prod_op = _reduction("reduce_prod", "prod", hlo.multiply, "fiu", vjp=_prod_vjp)
+reduce_max_op = _reduction("reduce_max", "max", hlo.maximum, "fiu", vjp=_extreme_vjp)
+reduce_min_op = _reduction("reduce_min", "min", hlo.minimum, "fiu", vjp=_extreme_vjp)
 reduce_and_op = _reduction("reduce_and", "and", hlo.and_, "b", vjp=NOT_DIFFERENTIABLE)
 reduce_or_op = _reduction("reduce_or", "or", hlo.or_, "b", vjp=NOT_DIFFERENTIABLE)
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from .. import autodiff as A
 from ..ir.types import TensorType, dims_compatible
 from ..lowering import helpers as H
 from ..registry import PURE, SHAPE_OP, OpDef, OpTypeError, register
@@ -14,10 +15,8 @@ from .common import normalize_axis, same_dtype
 SHAPE_TRAITS = frozenset({SHAPE_OP, PURE})
 
 
-def _shape_op(name: str, infer, lower, reference, multiple_results: bool = False) -> OpDef:
-    return register(
-        OpDef(name, infer, lower, reference, None, SHAPE_TRAITS, multiple_results)
-    )
+def _shape_op(name: str, infer, lower, reference, vjp) -> OpDef:
+    return register(OpDef(name, infer, lower, reference, vjp, SHAPE_TRAITS))
 
 
 def _ints(v, what: str, t: TensorType | None = None) -> tuple:
@@ -79,7 +78,8 @@ def _reshape_lower(ctx, x, **_):
 
 
 reshape_op = _shape_op(
-    "reshape", _reshape_infer, _reshape_lower, lambda x, *, shape: np.reshape(x, shape)
+    "reshape", _reshape_infer, _reshape_lower, lambda x, *, shape: np.reshape(x, shape),
+    lambda ctx, g, *, shape: (A.reshape_to(g, ctx.types_in[0]),),
 )
 
 
@@ -95,6 +95,8 @@ expand_dims_op = _shape_op(
     lambda x, *, axes: x.with_shape(_expand_shape(x, axes)),
     _reshape_lower,
     lambda x, *, axes: np.expand_dims(x, tuple(axes)) if axes else x,
+    lambda ctx, g, *, axes: (
+        A.op("squeeze", g, axes=tuple(sorted(a % ctx.types_out[0].rank for a in axes))),),
 )
 
 
@@ -111,6 +113,8 @@ squeeze_op = _shape_op(
     _squeeze_infer,
     _reshape_lower,
     lambda x, *, axes: np.squeeze(x, tuple(axes)) if axes else x,
+    lambda ctx, g, *, axes: (
+        A.op("expand_dims", g, axes=tuple(sorted(a % ctx.types_in[0].rank for a in axes))),),
 )
 
 
@@ -129,7 +133,8 @@ def _transpose_lower(ctx, x, *, perm):
 
 
 transpose_op = _shape_op(
-    "transpose", _transpose_infer, _transpose_lower, lambda x, *, perm: np.transpose(x, perm)
+    "transpose", _transpose_infer, _transpose_lower, lambda x, *, perm: np.transpose(x, perm),
+    lambda ctx, g, *, perm: (A.op("transpose", g, perm=tuple(np.argsort(perm).tolist())),),
 )
 
 
@@ -163,6 +168,7 @@ broadcast_to_op = _shape_op(
     _broadcast_to_infer,
     _broadcast_lower,
     lambda x, *, shape: np.array(np.broadcast_to(x, shape)),
+    lambda ctx, g, *, shape: (A.sum_to(g, ctx.types_out[0], ctx.types_in[0]),),
 )
 
 
@@ -178,6 +184,7 @@ broadcast_like_op = _shape_op(
     _broadcast_like_infer,
     _broadcast_lower,
     lambda x, like: np.array(np.broadcast_to(x, like.shape)),
+    lambda ctx, g: (A.sum_to(g, ctx.types_out[0], ctx.types_in[0]), None),
 )
 
 
@@ -198,11 +205,22 @@ def _tile_lower(ctx, x, *, multiples):
     return hlo.reshape(H.ir_type(dst), b)
 
 
+def _tile_vjp(ctx, g, *, multiples):
+    """View g as [m0, d0, m1, d1, ...] and sum over the copies."""
+    if all(k == 1 for k in multiples):
+        return (g,)
+    dims = A.static_dims(ctx.types_in[0], "tile")
+    inter = tuple(v for k, d in zip(multiples, dims) for v in (k, d))
+    r = A.op("reshape", g, shape=inter)
+    return (A.op("reduce_sum", r, axes=tuple(range(0, 2 * len(dims), 2)), keepdims=False),)
+
+
 tile_op = _shape_op(
     "tile",
     _tile_infer,
     _tile_lower,
     lambda x, *, multiples: np.tile(x, multiples) if multiples else x.copy(),
+    _tile_vjp,
 )
 
 
@@ -236,8 +254,26 @@ def _concat_lower(ctx, *xs, axis):
     return hlo.concatenate(list(xs), axis % ctx.type_out.rank)
 
 
+def _concat_vjp(ctx, g, *, axis):
+    """Each input's cotangent is its slice of g along the axis."""
+    out = ctx.types_out[0]
+    a = axis % out.rank
+    cts, start = [], 0
+    for t, need in zip(ctx.types_in, ctx.needs):
+        n = A.static_dims(t, "concatenate")[a]
+        if need:
+            begin = tuple(start if i == a else None for i in range(out.rank))
+            end = tuple(start + n if i == a else None for i in range(out.rank))
+            cts.append(A.op("slice", g, begin=begin, end=end, strides=(1,) * out.rank))
+        else:
+            cts.append(None)
+        start += n
+    return tuple(cts)
+
+
 concatenate_op = _shape_op(
-    "concatenate", _concat_infer, _concat_lower, lambda *xs, axis: np.concatenate(xs, axis)
+    "concatenate", _concat_infer, _concat_lower, lambda *xs, axis: np.concatenate(xs, axis),
+    _concat_vjp,
 )
 
 
@@ -288,6 +324,27 @@ def _slice_lower(ctx, x, *, begin, end, strides):
     return hlo.slice(x, starts, limits, steps)
 
 
+def _slice_vjp(ctx, g, *, begin, end, strides):
+    """Scatter g back with zero padding (interior padding for strides; reversed for step < 0)."""
+    t = ctx.types_in[0]
+    dims = A.static_dims(t, "a slice")
+    low, high, interior, flip = [], [], [], []
+    for i, (b, e, s, d) in enumerate(zip(begin, end, strides, dims)):
+        start, _, step, n = _resolve(b, e, s, d)
+        if step < 0:
+            flip.append(i)
+            start, step = d - 1 - start, -step
+        if n == 0:
+            low.append(d), high.append(0), interior.append(0)
+            continue
+        low.append(start)
+        interior.append(step - 1)
+        high.append(d - (start + (n - 1) * step + 1))
+    zero = A.const(0, t.dtype)
+    r = A.op("pad", g, zero, low=tuple(low), high=tuple(high), interior=tuple(interior))
+    return (A.op("reverse", r, axes=tuple(flip)) if flip else r,)
+
+
 slice_op = _shape_op(
     "slice",
     _slice_infer,
@@ -295,6 +352,7 @@ slice_op = _shape_op(
     lambda x, *, begin, end, strides: np.asarray(
         x[tuple(slice(b, e, s) for b, e, s in zip(begin, end, strides))]
     ),
+    _slice_vjp,
 )
 
 
@@ -315,6 +373,7 @@ reverse_op = _shape_op(
     _reverse_infer,
     _reverse_lower,
     lambda x, *, axes: np.flip(x, tuple(axes)) if axes else x,
+    lambda ctx, g, *, axes: (A.op("reverse", g, axes=axes),),
 )
 
 
@@ -353,9 +412,30 @@ def _pad_reference(x, value, *, low, high, interior):
     return out
 
 
+def _pad_vjp(ctx, g, *, low, high, interior):
+    """x's cotangent is the strided window of g where x landed (zeros where x was cropped);
+    the padding value's is the rest of g."""
+    t = ctx.types_in[0]
+    dims = A.static_dims(t, "pad")
+    zero = A.const(0, t.dtype)
+    if any(v < 0 for v in low + high):  # undo cropping: restore the cut-off area as zeros
+        g = A.op("pad", g, zero, low=tuple(max(-v, 0) for v in low),
+                 high=tuple(max(-v, 0) for v in high), interior=(0,) * t.rank)
+    begin = tuple(max(lo, 0) for lo in low)
+    end = tuple(b + (d - 1) * (it + 1) + 1 if d else b for b, d, it in zip(begin, dims, interior))
+    gx = A.op("slice", g, begin=begin, end=end, strides=tuple(it + 1 for it in interior))
+    gv = None
+    if ctx.needs[1]:
+        axes = tuple(range(t.rank))
+        gv = A.sub(A.op("reduce_sum", g, axes=axes, keepdims=False),
+                   A.op("reduce_sum", gx, axes=axes, keepdims=False))
+    return gx, gv
+
+
 pad_op = _shape_op(
     "pad",
     _pad_infer,
     lambda ctx, x, v, *, low, high, interior: hlo.pad(x, v, list(low), list(high), list(interior)),
     _pad_reference,
+    _pad_vjp,
 )

@@ -27,8 +27,9 @@ def test_opdef_is_complete(name):
         assert callable(getattr(op, rule, None)), f"{name}: {rule} is not callable"
     assert hasattr(op, "vjp"), f"{name}: no vjp attribute"
     # None (not written yet), NOT_DIFFERENTIABLE, or a rule
-    assert op.vjp is None or op.vjp is NOT_DIFFERENTIABLE or callable(op.vjp), (
-        f"{name}: vjp is {op.vjp!r}"
+    # Every op has a gradient rule or says explicitly that it has none.
+    assert op.vjp is NOT_DIFFERENTIABLE or callable(op.vjp), (
+        f"{name}: vjp is {op.vjp!r} (write a gradient rule or mark it NOT_DIFFERENTIABLE)"
     )
     assert isinstance(op.traits, frozenset)
     assert isinstance(op.multiple_results, bool)
