@@ -13,7 +13,7 @@ from compiler.tracing import add_internal_dir as _add_internal_dir
 
 _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 
-from . import config, linalg, math, nn  # noqa: E402
+from . import config, initializers, linalg, math, nn, optimizers  # noqa: E402
 from . import eager as _eager  # noqa: E402,F401  (installs the eager interpreter)
 from . import operators as _operators  # noqa: E402,F401
 from .array_ops import *  # noqa: E402,F403
@@ -23,8 +23,17 @@ from .dtypes import *  # noqa: E402,F403
 from .function import Function, RetracingWarning, function  # noqa: E402
 from .gradient_tape import GradientTape, custom_gradient, stop_gradient  # noqa: E402
 from .graph_trace import get_static_value  # noqa: E402
+from .initializers import (  # noqa: E402
+    constant_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    zeros_initializer,
+)
 from .linalg_ops import *  # noqa: E402,F403
 from .math_ops import *  # noqa: E402,F403
+from .module import Module  # noqa: E402
 from .reduction_ops import *  # noqa: E402,F403
 from .tensor import Tensor, TensorShape, is_tensor  # noqa: E402
 from .tensor_spec import TensorSpec  # noqa: E402
