@@ -37,6 +37,7 @@ lint: $(DEV_STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/first_call.py
+	$(BIN)/python bench/train_step.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

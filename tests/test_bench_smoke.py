@@ -17,6 +17,7 @@ BENCH = ROOT / "bench"
     [
         ("dispatch.py", "| case | tfx µs | jax µs | tfx/jax |"),
         ("first_call.py", "| stage | tfx ms | jax ms |"),
+        ("train_step.py", "| | tfx | jax.jit | tf.function | tfx/jax | tfx/tf |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:

@@ -25,7 +25,9 @@ def to_tensor(x: Any, name: str, dtype: Any = None) -> Tensor:
         key = (dtype, x.hex()) if type(x) is float else (dtype, type(x), x)
         t = _SCALARS.get(key)
         if t is not None:
-            return t
+            # NOTE: a fresh wrapper each time: tapes and variables tell tensors apart by
+            # identity, so two uses of 2.0 must not be one object (the buffer is shared).
+            return Tensor(t._buf, t._type)
     try:
         t = convert_to_tensor(x, dtype=dtype)
     except TypeError as e:
@@ -34,6 +36,7 @@ def to_tensor(x: Any, name: str, dtype: Any = None) -> Tensor:
         if len(_SCALARS) > 4096:
             _SCALARS.clear()
         _SCALARS[key] = t
+        return Tensor(t._buf, t._type)
     return t
 
 

@@ -122,7 +122,7 @@ def _eager_constant(a: np.ndarray) -> Tensor:
             if len(_SCALAR_CACHE) > 4096:
                 _SCALAR_CACHE.clear()
             t = _SCALAR_CACHE[key] = Tensor.from_numpy(a)
-        return t
+        return Tensor(t._buf, t._type)  # shared buffer, distinct identity (see _api.to_tensor)
     return Tensor.from_numpy(a)
 
 

@@ -154,7 +154,8 @@ class GradientTape:
         for t in targets:
             if not t.dtype.is_floating:
                 raise _fail(TypeError, f"GradientTape.gradient: the target must be a floating "
-                                       f"tensor, got {t.type}; cast it with tx.cast")
+                                       f"tensor, got dtype {t.dtype.name} ({t.type}); cast it "
+                                       "with tx.cast")
         seeds_in = [None] * len(targets) if output_gradients is None else \
             tree_util.tree_leaves(output_gradients, is_leaf=lambda x: x is None)
         if len(seeds_in) != len(targets):

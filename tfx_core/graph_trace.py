@@ -74,8 +74,8 @@ class TraceInterpreter(Interpreter):
 
     def assign_variable(self, var: Any, t: Tensor) -> None:
         """Record `var = t`; the final value becomes an implicit output written back."""
-        if t._trace is not self:
-            t = Tensor(None, t._type, self.to_value(t), self)
+        # A fresh wrapper: later reads are new tape sources, not the assigned computation.
+        t = Tensor(None, t._type, self.to_value(t), self)
         st = self.var_state.get(id(var))
         if st is None:
             st = self.var_state[id(var)] = [var, None, False]

@@ -44,6 +44,10 @@ def leaf_key(x: Any) -> Any:
     if isinstance(x, np.generic):
         v = x.item()
         return (type(x), v.hex() if isinstance(v, float) else v)
+    if getattr(x, "_is_variable", False):
+        # A Variable argument is passed by reference, like a captured one: the trace reads
+        # (and may assign) this very variable, so calls key on its identity.
+        return ("variable", id(x), x._vtype)
     conv = getattr(x, "_as_tensor", None)
     if conv is not None:
         return conv()._type
@@ -61,7 +65,8 @@ def leaf_key(x: Any) -> Any:
 
 def is_tensor_leaf(x: Any) -> bool:
     return (isinstance(x, (Tensor, np.ndarray, TensorSpec))
-            or getattr(x, "_as_tensor", None) is not None)
+            or (getattr(x, "_as_tensor", None) is not None
+                and not getattr(x, "_is_variable", False)))
 
 
 def flatten(tree: Any) -> tuple[list, Any]:

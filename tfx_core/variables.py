@@ -78,7 +78,7 @@ class Variable:
         if shape is not None and tuple(shape) != tuple(value.shape):
             raise ValueError(f"tx.Variable: initial value has shape {list(value.shape)}, "
                              f"but shape={list(shape)} was given{_where()}")
-        self._tensor = value
+        self._tensor = Tensor(value._buf, value._type)  # its own identity (tapes), shared buffer
         self._vtype: TensorType = value._type
         self._trainable = bool(trainable)
         base = name if name is not None else "Variable"
@@ -165,38 +165,45 @@ class Variable:
         return a.astype(dtype) if dtype is not None else a
 
     # ------------------------------------------------------------ writing
-    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
-               read_value: bool = True) -> Variable:
-        """Set a new value of the same dtype and shape."""
+    def _checked(self, value: Any, what: str) -> Tensor:
         try:
             t = convert_to_tensor(value, dtype=self.dtype)
         except TypeError as e:
-            raise TypeError(f"assign to variable {self._name!r}: {e}{_where()}") from None
+            raise TypeError(f"{what} variable {self._name!r}: {e}{_where()}") from None
         shape = t._type.shape
         if len(shape) != self._vtype.rank or not all(
                 dims_compatible(a, b) for a, b in zip(shape, self._vtype.shape)):
             raise ValueError(
-                f"assign to variable {self._name!r}: a value of shape {list(shape)} does not "
+                f"{what} variable {self._name!r}: a value of shape {list(shape)} does not "
                 f"fit the variable's shape {list(self._vtype.shape)}{_where()}")
+        return t
+
+    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+               read_value: bool = True) -> Variable:
+        """Set a new value of the same dtype and shape."""
+        t = self._checked(value, "assign to")
         trace = _active_trace()
         if trace is not None:
             trace.assign_variable(self, t)
         else:
             t._require_eager(f"assigning it to variable {self._name!r}")
-            self._tensor = t
+            # A new identity: later reads are new tape sources, not the assigned computation.
+            self._tensor = Tensor(t._buf, t._type)
         return self
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
+        """Add `delta` (same dtype and shape) to the value."""
         from .math_ops import add
 
-        return self.assign(add(self._as_tensor(), delta))
+        return self.assign(add(self._as_tensor(), self._checked(delta, "assign_add to")))
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
+        """Subtract `delta` (same dtype and shape) from the value."""
         from .math_ops import subtract
 
-        return self.assign(subtract(self._as_tensor(), delta))
+        return self.assign(subtract(self._as_tensor(), self._checked(delta, "assign_sub to")))
 
     # ------------------------------------------------------------ compiled calls
     def _prepare_donation(self) -> None:
