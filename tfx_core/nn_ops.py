@@ -53,13 +53,15 @@ def _axis(name: str, x: Tensor, axis: Any) -> int:
 def relu(features: TensorLike, name: str | None = None) -> Tensor:
     """max(features, 0) (tf.nn.relu)."""
     x = _numeric(features, "relu")
-    return M.maximum(x, 0)
+    # NOTE: 0 first: maximum's gradient goes to its first operand on ties, so the gradient at
+    # x == 0 is 0, as TF's ReluGrad (x > 0).
+    return M.maximum(0, x)
 
 
 def relu6(features: TensorLike, name: str | None = None) -> Tensor:
     """min(max(features, 0), 6) (tf.nn.relu6)."""
     x = _numeric(features, "relu6")
-    return M.minimum(M.maximum(x, 0), 6)
+    return M.minimum(6, M.maximum(0, x))  # gradient 0 at both kinks, as TF (see relu)
 
 
 def leaky_relu(features: TensorLike, alpha: float = 0.2, name: str | None = None) -> Tensor:

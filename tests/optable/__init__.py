@@ -45,6 +45,11 @@ class OpInfo:
         ops: IR op names this entry exercises (a registry test checks every op is covered).
         tol: optional {dtype: (rtol, atol)} overrides.
         xfail: {dtype or "compiled"/"eager": reason} expected failures, recorded as data.
+        grad: how tests/autodiff checks the gradient. None: against central finite differences
+            of `ref`. GRAD_ZERO: the op is (piecewise) constant, so its gradient must be None or
+            zeros. "kinks: <reason>": the samples sit on non-differentiable points, which are
+            left out (found where one-sided differences disagree). Any other string: the reason
+            the gradient check is skipped.
     """
 
     name: str
@@ -55,6 +60,10 @@ class OpInfo:
     ops: tuple[str, ...] = ()
     tol: dict = field(default_factory=dict)
     xfail: dict = field(default_factory=dict)
+    grad: str | None = None
+
+
+GRAD_ZERO = "zero"
 
 
 DEFAULT_TOL = {

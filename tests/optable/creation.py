@@ -6,7 +6,7 @@ import numpy as np
 import tfx_core as tx
 from compiler.ir.types import DType
 
-from . import ALL, FLOATS, OpInfo, Sample, make_arg
+from . import ALL, FLOATS, GRAD_ZERO, OpInfo, Sample, make_arg
 
 NUMERIC_NO_U32 = (*FLOATS, tx.int8, tx.int16, tx.int32, tx.int64, tx.uint8)
 SHAPES = [(), (0,), (3,), (2, 3), (2, 0, 4), (1, 1, 1)]
@@ -110,9 +110,9 @@ ENTRIES = [
     OpInfo("fill", lambda v, dims: tx.fill(dims, v), lambda v, dims: np.full(dims, v),
            _fill_samples, ALL, ("broadcast_to",)),
     OpInfo("zeros_like", tx.zeros_like, _like(np.zeros), _like_samples, ALL,
-           ("constant", "broadcast_like")),
+           ("constant", "broadcast_like"), grad=GRAD_ZERO),
     OpInfo("ones_like", tx.ones_like, _like(np.ones), _like_samples, ALL,
-           ("constant", "broadcast_like")),
+           ("constant", "broadcast_like"), grad=GRAD_ZERO),
     OpInfo("eye", tx.eye, _eye_ref, _eye_samples, ALL,
            ("iota", "compare", "convert", "broadcast_to")),
     OpInfo("range", tx.range, _range_ref, _range_samples, NUMERIC_NO_U32 + (tx.uint32,),

@@ -17,7 +17,19 @@ import numpy as np
 import tfx_core as tx
 from compiler.ir.types import ALL_DTYPES, DType
 
-from . import ALL, BCAST_PAIRS, FLOATS, INTS, NUMERIC, SHAPES, SIGNED, OpInfo, Sample, make_arg
+from . import (
+    ALL,
+    BCAST_PAIRS,
+    FLOATS,
+    GRAD_ZERO,
+    INTS,
+    NUMERIC,
+    SHAPES,
+    SIGNED,
+    OpInfo,
+    Sample,
+    make_arg,
+)
 
 PRIMARY = (tx.float32, tx.int32, tx.bool)
 _LOWP = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
@@ -331,6 +343,7 @@ def _pos(lo, hi):
 _CMP_OPS = ("compare",)
 _FLOORDIV_OPS = ("divide", "remainder", "compare", "and", "select", "subtract", "floor")
 _FLOORMOD_OPS = ("remainder", "compare", "and", "select", "add")
+_MOD_KINKS = "kinks: samples on a 1/4 grid, so x/y is often an integer, where floormod jumps"
 
 ENTRIES: list[OpInfo] = [
     # ------------------------------------------------------------ unary float math
@@ -353,10 +366,11 @@ ENTRIES: list[OpInfo] = [
           low=-6, high=6, edge=(INF, -INF, NAN, 100.0, -100.0)),
     unary("erf", tx.erf, lowp(_in_f64(_erf64)), FLOATS, ("erf",), edge=(INF, -INF, NAN, 10.0)),
     unary("floor", tx.floor, lowp(np.floor), FLOATS, ("floor",), specials=(-0.5, 2.0, -2.0),
-          edge=(INF, -INF, NAN)),
-    unary("ceil", tx.ceil, lowp(np.ceil), FLOATS, ("ceil",), specials=(-0.5, 2.0, -2.0)),
+          edge=(INF, -INF, NAN), grad=GRAD_ZERO),
+    unary("ceil", tx.ceil, lowp(np.ceil), FLOATS, ("ceil",), specials=(-0.5, 2.0, -2.0),
+          grad=GRAD_ZERO),
     unary("round", tx.round, lowp(np.round), FLOATS + INTS, ("round_nearest_even",),
-          specials=HALVES, edge=HALVES, edge_dtypes=FLOATS),
+          specials=HALVES, edge=HALVES, edge_dtypes=FLOATS, grad=GRAD_ZERO),
     unary("is_finite", tx.is_finite, lowp(np.isfinite), FLOATS, ("is_finite",), specials=SPECIALS,
           edge=SPECIALS, edge_dtypes=FLOATS),
     unary("is_nan", tx.is_nan, lowp(np.isnan), FLOATS, _CMP_OPS, specials=SPECIALS,
@@ -367,7 +381,7 @@ ENTRIES: list[OpInfo] = [
     unary("abs", tx.abs, lowp(np.abs), NUMERIC, ("abs",), specials=(-0.0, -1.5)),
     unary("negative", tx.negative, lowp(np.negative), FLOATS + SIGNED, ("negate",)),
     unary("sign", tx.sign, lowp(np.sign), FLOATS + SIGNED, ("sign",), specials=(0.0, -0.0),
-          gen=lambda rng, s, dt: _discrete(rng, s, dt)),
+          gen=lambda rng, s, dt: _discrete(rng, s, dt), grad=GRAD_ZERO),
     unary("square", tx.square, lowp(np.square), NUMERIC, ("multiply",)),
     unary("reciprocal", tx.reciprocal, reciprocal_ref, (*FLOATS, tx.int32), ("divide",),
           gen=lambda rng, s, dt: _nonzero(rng, s, dt, 0.5 if dt.is_floating else 1, 3)),
@@ -400,13 +414,13 @@ ENTRIES: list[OpInfo] = [
     binary("divide", tx.divide, truediv_ref, (tx.float32, tx.int32, tx.int8),
            ("convert", "divide"), samples=binary_samples(None, lambda r, s, d: _nonzero(r, s, d))),
     binary("floordiv", tx.floordiv, lowp(np.floor_divide), FLOATS + INTS, _FLOORDIV_OPS,
-           samples=_floordiv_samples),
+           samples=_floordiv_samples, grad=GRAD_ZERO),
     binary("floor_div", tx.floor_div, lowp(np.floor_divide), (tx.float32, tx.int32),
-           _FLOORDIV_OPS, samples=_floordiv_samples),
+           _FLOORDIV_OPS, samples=_floordiv_samples, grad=GRAD_ZERO),
     binary("floormod", tx.floormod, lowp(np.mod), FLOATS + INTS, _FLOORMOD_OPS,
-           samples=_floordiv_samples),
+           samples=_floordiv_samples, grad=_MOD_KINKS),
     binary("mod", tx.mod, lowp(np.mod), (tx.float32, tx.int32), _FLOORMOD_OPS,
-           samples=_floordiv_samples),
+           samples=_floordiv_samples, grad=_MOD_KINKS),
     binary("bitwise_and", tx.bitwise_and, np.bitwise_and, INTS, ("and",),
            samples=binary_samples(_pos(-100, 100))),
     binary("bitwise_or", tx.bitwise_or, np.bitwise_or, INTS, ("or",),
@@ -442,9 +456,9 @@ ENTRIES += [
            (tx.float32, tx.float16, tx.int32, tx.int8, tx.uint8), ("convert", "divide"),
            samples=_nz),
     binary("op_floordiv", lambda x, y: x // y, lowp(np.floor_divide), _ARITH_DT + (tx.int8,),
-           _FLOORDIV_OPS, samples=_floordiv_samples),
+           _FLOORDIV_OPS, samples=_floordiv_samples, grad=GRAD_ZERO),
     binary("op_mod", lambda x, y: x % y, lowp(np.mod), _ARITH_DT + (tx.int8,), _FLOORMOD_OPS,
-           samples=_floordiv_samples),
+           samples=_floordiv_samples, grad=_MOD_KINKS),
     binary("op_pow", lambda x, y: x**y, lowp(np.power), (tx.float32,), ("power",),
            samples=binary_samples(_pos(0.5, 2.5), _pos(-2, 2))),
     binary("op_pow_int", lambda x, y: x**y, np.power, (tx.int32, tx.uint8), ("power",),
@@ -481,13 +495,13 @@ _SCALAR_DT = (tx.float32, tx.float16, tx.bfloat16, tx.float64, tx.int32, tx.int8
               tx.int64)
 
 
-def scalar(name, fn, ref, dtypes, ops, low=-3.0, high=3.0, gen=None) -> OpInfo:
+def scalar(name, fn, ref, dtypes, ops, low=-3.0, high=3.0, gen=None, **kw) -> OpInfo:
     def samples(rng, dtype):
         g = gen or (lambda r, s, d: _arg(r, s, d, low, high))
         shapes = [(), (2, 3)] if dtype in PRIMARY else [(2, 3)]
         return [Sample((g(rng, s, dtype),)) for s in shapes]
 
-    return OpInfo(name, fn, lowp(ref), samples, tuple(dtypes), ("constant", *ops))
+    return OpInfo(name, fn, lowp(ref), samples, tuple(dtypes), ("constant", *ops), **kw)
 
 
 ENTRIES += [
@@ -501,9 +515,9 @@ ENTRIES += [
     scalar("scalar_rtruediv", lambda x: 1 / x, lambda x: 1 / x, (tx.float32, tx.float16),
            ("divide",), gen=lambda r, s, d: _nonzero(r, s, d)),
     scalar("scalar_floordiv", lambda x: x // 2, lambda x: x // 2, (tx.float32, tx.int32),
-           _FLOORDIV_OPS, gen=_quarters),
+           _FLOORDIV_OPS, gen=_quarters, grad=GRAD_ZERO),
     scalar("scalar_mod", lambda x: x % -3, lambda x: x % -3, (tx.float32, tx.int32),
-           _FLOORMOD_OPS, gen=_quarters),
+           _FLOORMOD_OPS, gen=_quarters, grad=_MOD_KINKS),
     scalar("scalar_pow", lambda x: x**2, lambda x: x**2, (tx.float32, tx.int32, tx.uint8),
            ("power",)),
     scalar("scalar_lt", lambda x: x < 1, lambda x: x < 1, (tx.float32, tx.int32), _CMP_OPS),

@@ -151,7 +151,7 @@ ENTRIES = [
     ), ("reverse",)),
     entry("identity", tx.identity, lambda x: x, _samples(((2, 3),), ((),), ((0,),)), ()),
     entry("stop_gradient", tx.stop_gradient, lambda x: x, _samples(((2, 3),), ((),), ((0,),)),
-          ("stop_gradient",)),
+          ("stop_gradient",), grad="None by definition (tests/autodiff checks that)"),
     entry("concat", lambda *xs, axis: tx.concat(list(xs), axis),
           lambda *xs, axis: np.concatenate(xs, axis), _samples(
         ([(2, 3), (4, 3)],), ([(2, 3), (2, 1), (2, 0)],), ([(3,), (3,), (1,)],),
