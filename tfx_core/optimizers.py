@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from compiler.ir.types import F32, I64, DType
+from compiler.tracing import user_location
 
 from .array_ops import zeros
 from .convert import constant, convert_to_tensor
@@ -150,22 +151,11 @@ class Optimizer:
                 gradient's dtype differs from its variable's.
             ValueError: a gradient's shape differs from its variable's, or every gradient is None.
         """
-        pairs: list[tuple[Tensor, Variable]] = []
-        missing: list[str] = []
-        for i, pair in enumerate(grads_and_vars):
-            try:
-                grad, var = pair
-            except (TypeError, ValueError):
-                raise TypeError(f"apply_gradients: element {i} must be a (gradient, variable) "
-                                f"pair, got {pair!r}") from None
-            self._check_variable(var, "apply_gradients")
-            if grad is None:
-                missing.append(var.name)
-                continue
-            pairs.append((self._check_gradient(grad, var), var))
-        if not pairs:
-            raise ValueError("apply_gradients: no gradients provided for any variable"
-                             + (f" (all None for {missing})" if missing else ""))
+        try:
+            pairs, missing = self._checked_pairs(grads_and_vars)
+        except (TypeError, ValueError) as e:  # name the caller's line, like op errors do
+            loc = user_location()
+            raise type(e)(f"{e} ({loc})" if loc else str(e)) from None
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
                           "loss; they are left unchanged.", UserWarning, stacklevel=2)
@@ -226,6 +216,25 @@ class Optimizer:
             raise ValueError(f"the learning rate must be a scalar, got shape {tuple(t.shape)}")
         return t if t.dtype is dtype else cast(t, dtype)
 
+    def _checked_pairs(self, grads_and_vars: Any) -> tuple[list, list[str]]:
+        pairs: list[tuple[Tensor, Variable]] = []
+        missing: list[str] = []
+        for i, pair in enumerate(grads_and_vars):
+            try:
+                grad, var = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"apply_gradients: element {i} must be a (gradient, variable) "
+                                f"pair, got {pair!r}") from None
+            self._check_variable(var, "apply_gradients")
+            if grad is None:
+                missing.append(var.name)
+                continue
+            pairs.append((self._check_gradient(grad, var), var))
+        if not pairs:
+            raise ValueError("apply_gradients: no gradients provided for any variable"
+                             + (f" (all None for {missing})" if missing else ""))
+        return pairs, missing
+
     @staticmethod
     def _check_variable(var: Any, who: str) -> None:
         if not isinstance(var, Variable):
@@ -245,8 +254,8 @@ class Optimizer:
             raise TypeError(f"gradient for variable {var.name!r} has dtype {grad.dtype.name} but "
                             f"the variable is {var.dtype.name}; cast the gradient first")
         if tuple(grad.shape) != tuple(var.shape):
-            raise ValueError(f"gradient for variable {var.name!r} has shape {tuple(grad.shape)} "
-                             f"but the variable has shape {tuple(var.shape)}")
+            raise ValueError(f"gradient for variable {var.name!r} has shape {list(grad.shape)} "
+                             f"but the variable has shape {list(var.shape)}")
         return grad
 
     def get_config(self) -> dict[str, Any]:

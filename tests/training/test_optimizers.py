@@ -284,7 +284,7 @@ def test_minimize_with_callable_loss():
 # ---------------------------------------------------------------- errors
 def test_gradient_shape_mismatch_names_variable():
     v = tx.Variable(np.zeros((2, 3), np.float32), name="kernel")
-    with pytest.raises(ValueError, match=r"'kernel:0' has shape \(3,\).*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"'kernel:0' has shape \[3\].*\[2, 3\]"):
         O.SGD().apply_gradients([(tx.zeros([3]), v)])
 
 

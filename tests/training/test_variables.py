@@ -422,3 +422,23 @@ def test_initial_value_from_function_inputs_raises():
 
     with pytest.raises(ValueError, match=r"inputs.*callable|callable.*inputs"):
         f(c([1.0, 2.0]))
+
+
+def test_variable_argument_is_passed_by_reference():
+    """A Variable passed as an argument is read and assigned in place (as TF), keyed by identity."""
+    v = tx.Variable([1.0, 2.0], name="a")
+    w = tx.Variable([5.0, 5.0], name="b")
+
+    @tx.function
+    def bump(var, d):
+        var.assign_add(d)
+        return var * 2.0
+
+    one = tx.constant([1.0, 1.0])
+    np.testing.assert_allclose(bump(v, one).numpy(), [4.0, 6.0])
+    np.testing.assert_allclose(bump(v, one).numpy(), [6.0, 8.0])
+    np.testing.assert_allclose(v.numpy(), [3.0, 4.0])
+    assert bump.experimental_get_tracing_count() == 1
+    np.testing.assert_allclose(bump(w, one).numpy(), [12.0, 12.0])
+    np.testing.assert_allclose(w.numpy(), [6.0, 6.0])
+    np.testing.assert_allclose(v.numpy(), [3.0, 4.0])
