@@ -211,8 +211,9 @@ class ConcreteFunction:
         c = self._single
         if c is None:
             c = self.compiled_for(tuple(_type_of(x) for x in ins))
-        if self._updates:
-            return self._run_stateful(c, ins, bufs)
+        if self._updates:  # the buffers of assigned Variables are donated: make them private
+            for var in self._donated_vars:
+                var._prepare_donation()
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
         try:
@@ -221,21 +222,9 @@ class ConcreteFunction:
             # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
             self._explain_stale(ins)
             raise
-        return self._outputs(c, outs)
-
-    def _run_stateful(self, c: Compiled, ins: Sequence[Any], bufs: list) -> Any:
-        """A call that assigns Variables: donate their buffers, then write the new ones back."""
-        for var in self._donated_vars:
-            var._prepare_donation()
-        bufs.extend(t._buf for t in self._captures)
-        try:
-            outs = c.exe(bufs)
-        except TypeError:
-            self._explain_stale(ins)
-            raise
-        n = self._n_out
-        for var, buf in zip(self._updates, outs[n:]):
-            var._set_buffer(buf)
+        if self._updates:  # write the assigned values back (trailing outputs)
+            for var, buf in zip(self._updates, outs[self._n_out:]):
+                var._set_buffer(buf)
         return self._outputs(c, outs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -252,44 +252,40 @@ class VarianceScaling(Initializer):
                 "seed": self.seed}
 
 
-class GlorotUniform(VarianceScaling):
+class _Preset(VarianceScaling):
+    """A VarianceScaling with fixed (scale, mode, distribution); only the seed is chosen."""
+
+    _preset: tuple[float, str, str] = (1.0, "fan_avg", "uniform")
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(*self._preset, seed)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_Preset):
     """Uniform in [-limit, limit], limit = sqrt(6 / (fan_in + fan_out)) (Xavier uniform)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(1.0, "fan_avg", "uniform", seed)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+    _preset = (1.0, "fan_avg", "uniform")
 
 
-class GlorotNormal(VarianceScaling):
+class GlorotNormal(_Preset):
     """Truncated normal, stddev = sqrt(2 / (fan_in + fan_out)) (Xavier normal)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+    _preset = (1.0, "fan_avg", "truncated_normal")
 
 
-class HeNormal(VarianceScaling):
+class HeNormal(_Preset):
     """Truncated normal, stddev = sqrt(2 / fan_in)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+    _preset = (2.0, "fan_in", "truncated_normal")
 
 
-class HeUniform(VarianceScaling):
+class HeUniform(_Preset):
     """Uniform in [-limit, limit], limit = sqrt(6 / fan_in)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(2.0, "fan_in", "uniform", seed)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+    _preset = (2.0, "fan_in", "uniform")
 
 
 # TF2 spellings (tf.random_normal_initializer, ...) and Keras' lowercase aliases.
