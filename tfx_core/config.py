@@ -1,6 +1,10 @@
-"""`tx.config`: debugging switches and devices (tf.config)."""
+"""`tx.config`: debugging switches, devices and the optimizer's pass options (tf.config)."""
 from __future__ import annotations
 
+import types
+from typing import Any
+
+from compiler.passes import DEFAULT_PIPELINE, PASSES
 from runtime import client
 
 _RUN_EAGERLY = [False]
@@ -22,3 +26,46 @@ def list_physical_devices(device_type: str | None = None) -> list[client.Device]
 
 list_logical_devices = list_physical_devices
 get_visible_devices = list_physical_devices
+
+
+# ---------------------------------------------------------------- tx.config.optimizer
+# TF's Grappler option names that map onto our passes.
+_TF_NAMES = {"arithmetic_optimization": "simplify", "layout_optimizer": "layout",
+             "remapping": "fusion"}
+_DISABLED: set[str] = set()
+
+
+def _pass_name(key: str) -> str:
+    name = _TF_NAMES.get(key, key)
+    if name not in PASSES and key not in _TF_NAMES:
+        known = sorted(set(PASSES) | set(_TF_NAMES))
+        raise ValueError(f"tx.config.optimizer: unknown option {key!r}; known: {known}")
+    return name
+
+
+def set_experimental_options(options: dict[str, Any]) -> None:
+    """Turn passes on or off for functions traced from now on (tf.config.optimizer's spelling):
+    `{"constant_folding": False, "cse": True, ...}`; unknown names are an error."""
+    for key, on in dict(options).items():
+        name = _pass_name(key)
+        if not isinstance(on, bool):
+            raise TypeError(f"tx.config.optimizer: option {key!r} must be True or False, "
+                            f"got {on!r}")
+        (_DISABLED.discard if on else _DISABLED.add)(name)
+
+
+def get_experimental_options() -> dict[str, bool]:
+    """The on/off state of every pass of the default pipeline."""
+    return {name: name not in _DISABLED for name in DEFAULT_PIPELINE}
+
+
+def pipeline() -> tuple[str, ...]:
+    """The default pipeline with the disabled passes left out."""
+    return tuple(p for p in DEFAULT_PIPELINE if p not in _DISABLED)
+
+
+optimizer = types.SimpleNamespace(
+    set_experimental_options=set_experimental_options,
+    get_experimental_options=get_experimental_options,
+    pipeline=pipeline,
+)

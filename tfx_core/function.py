@@ -16,7 +16,7 @@ import numpy as np
 from jax import tree_util
 
 from compiler.ir.types import TensorType
-from compiler.passes import DEFAULT_PIPELINE
+from compiler.passes import PASSES
 from compiler.registry import _DEPTH, _STACK, RECORDERS, RECORDING, interpreter_scope
 
 from . import config
@@ -56,8 +56,13 @@ class Function:
         self._input_signature = None if input_signature is None else tuple(input_signature)
         self._reduce_retracing = reduce_retracing
         self._jit_compile = jit_compile  # NOTE: tfx always compiles with XLA; kept for TF parity
-        self._passes = tuple(experimental_passes) if experimental_passes is not None \
-            else DEFAULT_PIPELINE
+        if experimental_passes is not None:
+            unknown = [p for p in experimental_passes if p not in PASSES]
+            if unknown:
+                raise ValueError(f"tx.function: unknown passes {unknown} in experimental_passes; "
+                                 f"known: {sorted(PASSES)}")
+        # None: the default pipeline minus what tx.config.optimizer disabled (read per trace)
+        self._passes = tuple(experimental_passes) if experimental_passes is not None else None
         self._cache: dict[Any, ConcreteFunction] = {}
         self._fast: dict[tuple, ConcreteFunction] = {}  # all-tensor calls: types -> function
         self._relaxed: dict[Any, ConcreteFunction] = {}
@@ -260,7 +265,8 @@ class Function:
                      for x, t in zip(leaves, types)]
         captures = [payload for payload, _ in interp.trace.captures]
         cf = ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
-                              out_tree, time.perf_counter() - t0, self._passes,
+                              out_tree, time.perf_counter() - t0,
+                              self._passes if self._passes is not None else config.pipeline(),
                               [var for var, _ in updates])
         try:
             cf._py_signature = inspect.signature(self._python_function)
@@ -404,7 +410,8 @@ def function(func: Callable | None = None, *, input_signature: Sequence | None =
             (traced once, compiled per concrete shape).
         reduce_retracing: after a shape-only retrace, trace with the differing dims as None.
         jit_compile: accepted for TF compatibility; tfx always compiles with XLA.
-        experimental_passes: pass pipeline to run (default: the standard pipeline).
+        experimental_passes: the passes to run, in order (default: the standard pipeline,
+            minus passes turned off with tx.config.optimizer.set_experimental_options).
     """
 
     def wrap(f: Callable) -> Function:

@@ -123,3 +123,34 @@ def test_compiled_results_do_not_depend_on_the_passes():
     records = with_passes.get_concrete_function(*args).pass_records
     assert [r.name for r in records] == list(DEFAULT_PIPELINE)
     assert records[-1].ops_after < records[0].ops_before
+
+
+def test_config_optimizer_options_choose_the_pipeline():
+    assert tx.config.optimizer.get_experimental_options() == {p: True for p in DEFAULT_PIPELINE}
+    x = tx.constant([1.0, 2.0])
+    try:
+        tx.config.optimizer.set_experimental_options({"constant_folding": False})
+        assert tx.config.optimizer.get_experimental_options()["constant_folding"] is False
+        f = tx.function(lambda v: v * tx.exp(tx.constant(1.0)))
+        np.testing.assert_allclose(f(x).numpy(), [np.e, 2 * np.e], rtol=1e-6)
+        names = [r.name for r in f.get_concrete_function(x).pass_records]
+        assert names == [p for p in DEFAULT_PIPELINE if p != "constant_folding"]
+        assert "exp" in f.experimental_get_compiler_ir(x)("ir_optimized")
+    finally:
+        tx.config.optimizer.set_experimental_options({"constant_folding": True})
+    g = tx.function(lambda v: v * tx.exp(tx.constant(1.0)))
+    g(x)
+    assert "exp" not in g.experimental_get_compiler_ir(x)("ir_optimized")
+    with pytest.raises(ValueError, match="unknown option 'bogus'"):
+        tx.config.optimizer.set_experimental_options({"bogus": False})
+    with pytest.raises(TypeError, match="True or False"):
+        tx.config.optimizer.set_experimental_options({"cse": "no"})
+
+
+def test_experimental_passes_chooses_the_pipeline_per_function():
+    x = tx.constant([1.0, 2.0])
+    f = tx.function(lambda v: v + v * 0.0 + v * 0.0, experimental_passes=["cse"])
+    f(x)
+    assert [r.name for r in f.get_concrete_function(x).pass_records] == ["cse"]
+    with pytest.raises(ValueError, match="unknown passes"):
+        tx.function(lambda v: v, experimental_passes=["no_such_pass"])
