@@ -3,9 +3,11 @@ from .constant_folding import constant_folding
 from .cse import cse
 from .dce import dce
 from .manager import PASSES, Pass, PassError, PassManager, PassRecord, graph_pass
+from .simplify import simplify
 
-# Fold first (it exposes identical constants), merge duplicates, then drop what is now unused.
-DEFAULT_PIPELINE = ("constant_folding", "cse", "dce")
+# Fold first (it exposes constant operands), simplify algebra, merge duplicates, then drop what
+# is now unused.
+DEFAULT_PIPELINE = ("constant_folding", "simplify", "cse", "dce")
 
 __all__ = ["DEFAULT_PIPELINE", "PASSES", "Pass", "PassError", "PassManager", "PassRecord",
-           "constant_folding", "cse", "dce", "graph_pass"]
+           "constant_folding", "cse", "dce", "graph_pass", "simplify"]

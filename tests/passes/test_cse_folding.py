@@ -80,13 +80,13 @@ func @g(%0: f32[3]) -> (f32[2000], i32[], f32[]) {
     pytest.param(list(DEFAULT_PIPELINE), """\
 func @g(%0: f32[2,2]) -> (f32[2,2]) {
   %1: f32[] = reduce_sum %0 {axes=(0, 1), keepdims=false}
-  %2: f32[] = constant {value=dense<f32[] [1.0]>}
+  %2: f32[] = constant {value=dense<f32[] [3.0]>}
   %3: f32[] = broadcast_like %2, %1
   %4: f32[2,2] = multiply %0, %3
   return %4
 }""", """\
 func @g(%0: f32[2,2]) -> (f32[2,2]) {
-  %1: f32[] = constant {value=dense<f32[] [1.0]>}
+  %1: f32[] = constant {value=dense<f32[] [3.0]>}
   %2: f32[2,2] = multiply %0, %1
   return %2
 }""", id="fold-shape-only-broadcast-drops-its-dependency"),
