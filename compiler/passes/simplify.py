@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import ml_dtypes
 import numpy as np
 
 from ..ir.graph import ConstArray, Graph, Op, Value
@@ -105,7 +106,8 @@ def _divide(op: Op, c: _Ctx):
     if d == 0 or not np.isfinite(d) or abs(mant) != 0.5:
         return None
     r = np.asarray(1 / d, dt.np_dtype)  # a power of two: x / d == x * (1 / d) exactly,
-    if not np.isfinite(r) or float(r) * d != 1.0 or abs(float(r)) < np.finfo(dt.np_dtype).tiny:
+    tiny = float(ml_dtypes.finfo(dt.np_dtype).tiny)
+    if not np.isfinite(r) or float(r) * d != 1.0 or abs(float(r)) < tiny:
         return None  # ... when 1 / d is a normal number of the dtype
     k = _new("constant", (), {"value": ConstArray(np.full(a.shape, r))}, op)
     return [k, _new("multiply", (x, k.outputs[0]), {}, op, op.outputs)]
