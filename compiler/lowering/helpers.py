@@ -58,10 +58,19 @@ def constant(array: np.ndarray, t: TensorType) -> ir.Value:
     """A dense constant; a uniform array is stored once as a splat."""
     a = np.asarray(array, dtype=t.dtype.np_dtype)
     shape = a.shape  # NOTE: before ascontiguousarray, which makes 0-d arrays 1-d
-    if a.size > 1 and np.all(a == a.flat[0]):  # NaN-filled arrays simply stay dense
+    if a.size > 1 and _uniform_bits(a):
         return splat(a.flat[0], t)
     attr = ir.DenseElementsAttr.get(np.ascontiguousarray(a), type=elt_type(t), shape=shape)
     return hlo.constant(attr)
+
+
+def _uniform_bits(a: np.ndarray) -> bool:
+    """Every element has the same bits (so 0.0 and -0.0 differ), and it is not a NaN (a splat
+    would not keep a NaN's payload)."""
+    bits = np.ascontiguousarray(a).view(f"u{a.dtype.itemsize}")
+    if not np.all(bits == bits.flat[0]):
+        return False
+    return a.dtype.kind in "iub" or not np.isnan(a.flat[0].astype(np.float32))
 
 
 def splat(value, t: TensorType) -> ir.Value:
