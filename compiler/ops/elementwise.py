@@ -104,9 +104,13 @@ def _int_div(x, y):
     with np.errstate(all="ignore"):
         if x.dtype.kind == "f":
             return x / y
-        safe = np.where(y == 0, 1, y)
-        q = np.abs(x) // np.abs(safe)
-        q = np.where((x < 0) != (safe < 0), -q, q) if x.dtype.kind == "i" else q
+        safe = np.where(y == 0, 1, y).astype(x.dtype)
+        # floor division, moved toward zero when inexact with operands of opposite signs
+        # (not via abs(): abs(INT_MIN) overflows); INT_MIN / -1 wraps to INT_MIN, as XLA.
+        q = np.floor_divide(x, safe)
+        if x.dtype.kind == "i":
+            inexact = (x - q * safe) != 0
+            q = q + (inexact & ((x < 0) != (safe < 0))).astype(x.dtype)
         return np.where(y == 0, np.array(-1).astype(x.dtype), q).astype(x.dtype)
 
 

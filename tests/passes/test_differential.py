@@ -2,14 +2,21 @@
 
 A seeded generator builds small float32 graphs (elementwise math with broadcasting, constants,
 repeated constants and duplicated subexpressions for cse, constant-only subgraphs for folding,
-broadcasts, reductions, reshapes, transposes, dot_general, compare/select, slices,
-concatenates, converts, and identity-like patterns a simplifier may rewrite). Each graph is run
-by XLA without passes, with `DEFAULT_PIPELINE`, and with every registered pass alone; the
-results must agree. A numpy interpreter over the ops' `reference` rules is a third oracle.
+broadcasts, reductions, reshapes, transposes (and pairs), dot_general, compare/select, slices,
+concatenates, pads, tiles, converts, int32 and float16 detours, integer constants with edge
+values, shape_of/broadcast_like/iota, and identity-like patterns the simplifier rewrites).
+Each graph is run by XLA without passes, with `DEFAULT_PIPELINE`, with every registered pass
+alone and with random pass sequences; the results must agree. A numpy interpreter over the
+ops' `reference` rules is a third oracle.
 
 Tolerance: constant folding evaluates with numpy (`reference`), which may differ from XLA by an
 ulp in transcendental functions (exp, tanh, sin, ...) and in summation order, so folded and
-unfolded results agree to rtol 1e-5 / atol 1e-6, not bit for bit.
+unfolded results agree to rtol 1e-5 / atol 1e-6, not bit for bit. Zeros must keep their sign
+(x * 0.0 and -0.0 constants feed 1 / x and atan2 in the generator, which make the sign visible).
+The numpy interpreter is compared to XLA more loosely (float64 sums; float16 chains, which XLA
+computes in float32 with excess precision).
+
+The minimal graphs of the bugs this found are kept at the end of the file.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from compiler.passes import DEFAULT_PIPELINE, PASSES, PassManager
 from compiler.registry import COMMUTATIVE, REGISTRY, OpTypeError
 
 N_SEEDS = 300
-PER_PASS_SEEDS = range(0, N_SEEDS, 5)  # each registered pass alone, and random pass orders
+PER_PASS_SEEDS = range(0, N_SEEDS, 3)  # each registered pass alone, and random pass orders
 RTOL, ATOL = 1e-5, 1e-6
 # numpy (float64 sums, libm) vs XLA (float32 sums, its own approximations) of a whole graph
 REF_RTOL, REF_ATOL = 1e-4, 1e-5
@@ -173,6 +180,22 @@ class _Gen:
         if self.coin(0.3):
             i = self.op("negate", [i])
         return self.push(self.op("convert", [i], dtype=F32))
+
+    def int_constants(self):
+        """Integer ops on constants with edge values (folded by numpy, else run by XLA),
+        scaled into [-1, 1] and added to a float value."""
+        x = self.recent(self.pool)
+        s = self.partner_shape(x.type.shape)
+        i32 = np.iinfo(np.int32)
+
+        def c():
+            arr = self.rng.choice(np.array([i32.min, i32.min + 1, -7, -3, -1, 0, 1, 2, 3, 7,
+                                            i32.max], np.int32), s)
+            return self.b.add_op(REGISTRY["constant"], [], {"value": ConstArray(arr)})[0]
+
+        i = self.op(self.pick(INT_BINARY), [c(), c()])
+        f = self.op("multiply", [self.op("convert", [i], dtype=F32), self.scalar(2.0 ** -31)])
+        return self.push(self.op("add", [x, f]))
 
     def half_detour(self):
         """A few ops in float16 (numpy's reference runs them in float32 and rounds)."""
@@ -502,8 +525,9 @@ class _Gen:
     MOVES = (("unary", 12), ("binary", 16), ("duplicate", 8), ("const_subgraph", 6),
              ("broadcast", 4), ("reduce", 6), ("reshape", 5), ("transpose", 5), ("dot", 5),
              ("compare_select", 6), ("slice", 5), ("concat", 4), ("convert", 2),
-             ("identity_like", 8), ("int_detour", 2), ("half_detour", 2), ("shapes", 3),
-             ("bools", 3), ("arg", 1), ("layout", 5), ("signed_zeros", 2))
+             ("identity_like", 8), ("int_detour", 2), ("int_constants", 2),
+             ("half_detour", 2), ("shapes", 3), ("bools", 3), ("arg", 1), ("layout", 5),
+             ("signed_zeros", 2))
 
     def build(self) -> Graph:
         rng = self.rng
@@ -610,15 +634,15 @@ def test_pipeline_keeps_results(seed):
     g = make_graph(seed)
     args = make_args(g, seed)
     want = run_xla(g, args)
+    opt = run_passes(DEFAULT_PIPELINE, g)
+    assert len(opt.ops) <= len(g.ops)
+    assert_same(run_xla(opt, args), want, f"{list(DEFAULT_PIPELINE)} vs no passes\n"
+                f"before:\n{print_graph(g)}\nafter:", opt)
     # XLA computes float16 chains in float32 (excess precision), numpy rounds every step
     half = any(v.type.dtype is F16 for op in g.ops for v in op.outputs)
     assert_same(interpret(g, args), want, "numpy reference vs XLA (no passes)", g,
                 rtol=2e-3 if half else REF_RTOL, atol=2e-3 if half else REF_ATOL,
                 signed_zeros=False)
-    opt = run_passes(DEFAULT_PIPELINE, g)
-    assert len(opt.ops) <= len(g.ops)
-    assert_same(run_xla(opt, args), want, f"{list(DEFAULT_PIPELINE)} vs no passes\n"
-                f"before:\n{print_graph(g)}\nafter:", opt)
     # and the pipeline's output is (close to) a fixed point of the pipeline
     again = run_passes(DEFAULT_PIPELINE, opt)
     assert len(again.ops) <= len(opt.ops)
@@ -644,36 +668,79 @@ def test_each_pass_alone_keeps_results(seed):
 
 
 def test_the_pipeline_has_work_to_do():
-    """Not vacuous: the generator gives every pass something to remove."""
-    shrunk, fired = 0, {name: 0 for name in DEFAULT_PIPELINE}
+    """Not vacuous: the pipeline shrinks most graphs, and each of its passes changes many."""
+    shrunk, before, after = 0, 0, 0
+    changed = {name: 0 for name in DEFAULT_PIPELINE}
     for seed in range(N_SEEDS):
         g = make_graph(seed)
-        _, records = PassManager(list(DEFAULT_PIPELINE), verify=True).run(g)
-        shrunk += records[-1].ops_after < records[0].ops_before
+        out, _ = PassManager(list(DEFAULT_PIPELINE), verify=True).run(g)
+        shrunk += len(out.ops) < len(g.ops)
+        before, after = before + len(g.ops), after + len(out.ops)
         for name in DEFAULT_PIPELINE:
             alone, _ = PassManager([name], verify=True).run(g)
-            fired[name] += alone is not g
-    assert shrunk >= 0.6 * N_SEEDS, shrunk
-    for name, n in fired.items():
-        assert n >= 0.2 * N_SEEDS, (name, n)
+            changed[name] += alone is not g
+    assert shrunk >= 0.75 * N_SEEDS, shrunk  # ~97% with the generator as written
+    assert after <= 0.6 * before, (before, after)  # ~0.32
+    for name, n in changed.items():
+        assert n >= 0.2 * N_SEEDS, (name, n)  # each ~60% (dce ~95%)
 
 
 # ---------------------------------------------------------------- minimal cases found
-# Found by seed 63: constant folding produced `constant [0.0, -0.0]`, and lowering stores an
-# array whose elements all compare equal (0.0 == -0.0) as a splat of its first element, so
-# the compiled graph returned [0.0, 0.0]; without passes XLA computed [0.0, -0.0].
-MIXED_SIGN_ZEROS = """\
+# Constants only: constant folding (numpy `reference`) replaces each graph by one constant;
+# without passes XLA computes it. Results must agree, signs of zeros included.
+FOUND = [
+    # Seed 63 (fixed in lowering): folding gave `constant [0.0, -0.0]`, which lowering stored
+    # as a splat of +0.0 because its elements compare equal.
+    pytest.param("""\
 func @g(%0: f32[2]) -> (f32[2]) {
   %1: f32[2] = constant {value=dense<f32[2] [1.0, -1.0]>}
   %2: f32[] = constant {value=dense<f32[] [0.0]>}
   %3: f32[2] = multiply %1, %2
   return %3
-}"""
+}""", id="mixed-sign-zero-constant"),
+    # Seeds 89 and 161: the `divide` reference computed np.abs(INT_MIN), which overflows to
+    # INT_MIN, so 3 / INT_MIN folded to 1 and INT_MIN / 2 to +1073741824; XLA truncates
+    # toward zero: [0, 0, -1073741824, 306783378].
+    pytest.param("""\
+func @g(%0: f32[1]) -> (i32[4]) {
+  %1: i32[4] = constant {value=dense<i32[4] [3, -3, -2147483648, -2147483648]>}
+  %2: i32[4] = constant {value=dense<i32[4] [-2147483648, -2147483648, 2, -7]>}
+  %3: i32[4] = divide %1, %2
+  return %3
+}""", id="int-min-division"),
+]
 
 
-def test_folded_zeros_keep_their_signs():
-    g = parse_graph(MIXED_SIGN_ZEROS)
-    args = [np.zeros(2, np.float32)]
+@pytest.mark.parametrize("text", FOUND)
+def test_found_cases_fold_to_what_xla_computes(text):
+    g = parse_graph(text)
+    args = [np.zeros(t.shape, t.dtype.np_dtype) for t in g.input_types]
     want = run_xla(g, args)
-    assert np.signbit(want[0]).tolist() == [False, True]
-    assert_same(run_xla(run_passes(DEFAULT_PIPELINE, g), args), want, "folded", g)
+    opt = run_passes(DEFAULT_PIPELINE, g)
+    assert all(op.name == "constant" for op in opt.ops), print_graph(opt)
+    assert_same(run_xla(opt, args), want, f"before:\n{text}\nafter:", opt)
+
+
+# Found with more seeds (1546, 2158, 2612, 2790, 3542 of a 4000-seed run): references that
+# disagree with XLA's kernels on the sign of a zero result, so folding flips it (1 / x then
+# gives inf instead of -inf). XLA folds all-constant graphs itself (with its own evaluator,
+# which e.g. gives sign(-0.0) = +0.0), so these run on inputs, comparing reference to kernel.
+SIGNED_ZERO_REFERENCES = [
+    pytest.param("sign %0", "f32[2]", id="sign-of-negative-zero"),  # XLA: -0.0
+    pytest.param("maximum %1, %0", "f32[2]", id="maximum-of-signed-zeros"),  # XLA: +0.0
+    pytest.param("minimum %0, %1", "f32[2]", id="minimum-of-signed-zeros"),  # XLA: -0.0
+    pytest.param("reduce_sum %0 {axes=(), keepdims=false}", "f32[2]",
+                 id="reduce-sum-over-no-axes"),  # XLA: the operand, -0.0
+]
+
+
+@pytest.mark.xfail(reason="numpy reference and XLA differ in the sign of a zero", strict=False)
+@pytest.mark.parametrize("expr,out", SIGNED_ZERO_REFERENCES)
+def test_references_keep_signed_zeros_as_xla(expr, out):
+    g = parse_graph(f"""\
+func @g(%0: f32[2], %1: f32[2]) -> ({out}) {{
+  %2: {out} = {expr}
+  return %2
+}}""")
+    args = [np.array([-0.0, -0.0], np.float32), np.array([0.0, 0.0], np.float32)]
+    assert_same(interpret(g, args), run_xla(g, args), "reference vs XLA", g)
