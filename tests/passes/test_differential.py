@@ -614,6 +614,11 @@ def assert_same(got, want, what: str, g: Graph, rtol=RTOL, atol=ATOL,
                     f"got:\n{a!r}\nwant:\n{b!r}")
 
 
+def compiler_passes() -> list[str]:
+    """Every registered pass of the compiler (other tests register broken ones of their own)."""
+    return sorted(n for n, p in PASSES.items() if p.fn.__module__.startswith("compiler."))
+
+
 def run_passes(names, g: Graph) -> Graph:
     out, records = PassManager(list(names), verify=True).run(g)
     assert [r.name for r in records] == list(names)
@@ -653,14 +658,14 @@ def test_each_pass_alone_keeps_results(seed):
     g = make_graph(seed)
     args = make_args(g, seed)
     want = run_xla(g, args)
-    for name in sorted(PASSES):
+    for name in compiler_passes():
         out = run_passes([name], g)
         if out is not g:
             assert_same(run_xla(out, args), want, f"pass {name!r} vs no passes\n"
                         f"before:\n{print_graph(g)}\nafter:", out)
     # passes must be correct on any valid graph, so in any order and repeated
     rng = np.random.default_rng(seed)
-    names = [str(n) for n in rng.choice(sorted(PASSES), size=4)]
+    names = [str(n) for n in rng.choice(compiler_passes(), size=4)]
     out = run_passes(names, g)
     if out is not g:
         assert_same(run_xla(out, args), want, f"passes {names} vs no passes\n"
