@@ -875,7 +875,7 @@ class TestConcreteFunction:
         assert names == list(DEFAULT_PIPELINE)
         rec = cf.pass_records[-1]
         assert rec.ops_before - rec.ops_after == 2  # the dead multiply and its constant
-        assert "removed 2 ops" in rec.summary
+        assert "dropped 2 ops (constant 1, multiply 1)" in rec.summary
         assert "cf_fn" in repr(cf) and "f32[2,3]" in repr(cf)
 
     def test_dce_removes_dead_ops_from_optimized_ir(self):

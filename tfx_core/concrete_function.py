@@ -117,11 +117,14 @@ class ConcreteFunction:
 
     def explain(self) -> str:
         """A table of the compile stages and what each pass did."""
-        lines = [f"concrete function {self.name!r}"]
+        lines = [f"concrete function {self.name!r}", f"  {'stage':<18} {'ms':>9}"]
         for k, v in self.timings.items():
-            lines.append(f"  {k:<10} {v * 1e3:9.2f} ms")
+            lines.append(f"  {k:<18} {v * 1e3:9.2f}")
+        if self.pass_records:
+            lines.append(f"  {'pass':<18} {'ms':>9}  {'ops':>12}  changed")
         for r in self.pass_records:
-            lines.append(f"  pass {r.summary}  ops {r.ops_before} -> {r.ops_after}")
+            ops = f"{r.ops_before} -> {r.ops_after}"
+            lines.append(f"  {r.name:<18} {r.seconds * 1e3:9.2f}  {ops:>12}  {r.changed}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ from ..ir.graph import ConstArray, Graph, Op, Value
 from ..ops.constant import constant_op, shape_of_op
 from ..ops.shape import broadcast_like_op, broadcast_to_op
 from ..registry import PURE
-from .manager import graph_pass
+from .manager import graph_pass, record_change
 
 # Results up to this many elements are folded; bigger ones would bloat the module (a large
 # literal compiles slowly in XLA) and are left for XLA to compute.
@@ -67,11 +67,13 @@ def constant_folding(g: Graph) -> Graph:
         rewritten = _static_broadcast(op)
         if rewritten is not None:
             op, changed = rewritten, True
+            record_change("static broadcast_like")
         value = _fold(op, known)
         if value is None:
             ops.append(op)
             continue
         known[op.outputs[0]] = value
         ops.append(_as_constant(op, value))
+        record_change(f"folded {op.name}")
         changed = True
     return Graph(g.inputs, tuple(ops), g.outputs, g.name) if changed else g

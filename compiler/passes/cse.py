@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir.graph import Graph, Value
 from ..registry import COMMUTATIVE, PURE
-from .manager import graph_pass
+from .manager import graph_pass, record_change
 
 
 @graph_pass("cse")
@@ -24,6 +24,7 @@ def cse(g: Graph) -> Graph:
             prev = seen.get(key)
             if prev is not None:
                 env.update(zip(op.outputs, prev))
+                record_change(f"merged {op.name}")
                 continue
             seen[key] = op.outputs
         ops.append(op if inputs == op.inputs else op.replace(inputs=inputs))

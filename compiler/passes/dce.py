@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir.graph import Graph
 from ..registry import PURE
-from .manager import graph_pass
+from .manager import graph_pass, record_change
 
 
 @graph_pass("dce")
@@ -14,6 +14,8 @@ def dce(g: Graph) -> Graph:
         if PURE not in op.opdef.traits or any(v in live for v in op.outputs):
             kept.append(op)
             live.update(op.inputs)
+        else:
+            record_change(f"dropped {op.name}")
     if len(kept) == len(g.ops):
         return g
     return Graph(g.inputs, tuple(reversed(kept)), g.outputs, g.name)

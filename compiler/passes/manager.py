@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,21 +33,51 @@ def graph_pass(name: str) -> Callable[[Callable[[Graph], Graph]], Callable[[Grap
     return deco
 
 
+_changes = threading.local()
+
+
+def record_change(what: str, n: int = 1) -> None:
+    """Count a change ("merged add", "folded multiply", ...) for the running pass's record.
+
+    A no-op outside a PassManager run, so passes can be called directly.
+    """
+    counts = getattr(_changes, "counts", None)
+    if counts is not None:
+        counts[what] = counts.get(what, 0) + n
+
+
 @dataclass(frozen=True)
 class PassRecord:
-    """What one pass did: its time and the op counts before and after."""
+    """What one pass did: its time, the op counts before and after, and what it changed."""
 
     name: str
     seconds: float
     ops_before: int
     ops_after: int
+    changes: tuple[tuple[str, int], ...] = ()  # ("merged add", 3), ... most frequent first
+
+    @property
+    def changed(self) -> str:
+        """e.g. "merged 12 ops (add 9, transpose 3)"; verbs group their op names."""
+        if not self.changes:
+            delta = self.ops_before - self.ops_after
+            return "no change" if delta == 0 else (
+                f"removed {delta} ops" if delta > 0 else f"added {-delta} ops")
+        by_verb: dict[str, list[tuple[str, int]]] = {}
+        for what, n in self.changes:
+            verb, _, obj = what.partition(" ")
+            by_verb.setdefault(verb, []).append((obj, n))
+        parts = []
+        for verb, items in by_verb.items():
+            total = sum(n for _, n in items)
+            detail = ", ".join(f"{obj} {n}" for obj, n in items if obj)
+            noun = "op" if total == 1 else "ops"
+            parts.append(f"{verb} {total} {noun}" + (f" ({detail})" if detail else ""))
+        return "; ".join(parts)
 
     @property
     def summary(self) -> str:
-        delta = self.ops_before - self.ops_after
-        what = f"removed {delta} ops" if delta > 0 else "no change" if delta == 0 else \
-            f"added {-delta} ops"
-        return f"{self.name}: {what} ({self.seconds * 1e3:.2f} ms)"
+        return f"{self.name}: {self.changed} ({self.seconds * 1e3:.2f} ms)"
 
 
 class PassError(RuntimeError):
@@ -75,6 +106,8 @@ class PassManager:
         self._dump(0, "input", g)
         for i, p in enumerate(self.passes, 1):
             done = [r.name for r in records]
+            outer = getattr(_changes, "counts", None)  # passes may run pipelines themselves
+            _changes.counts = counts = {}
             t0 = time.perf_counter()
             try:
                 out = p.fn(g)
@@ -83,7 +116,11 @@ class PassManager:
             except Exception as e:
                 self._dump(i, f"{p.name}_failed_input", g)
                 raise PassError(f"pass {p.name!r} failed after {done}: {e}") from e
-            records.append(PassRecord(p.name, time.perf_counter() - t0, len(g.ops), len(out.ops)))
+            finally:
+                _changes.counts = outer
+            seconds = time.perf_counter() - t0
+            changes = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+            records.append(PassRecord(p.name, seconds, len(g.ops), len(out.ops), changes))
             g = out
             self._dump(i, p.name, g)
         return g, records

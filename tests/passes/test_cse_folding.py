@@ -154,3 +154,28 @@ def test_experimental_passes_chooses_the_pipeline_per_function():
     assert [r.name for r in f.get_concrete_function(x).pass_records] == ["cse"]
     with pytest.raises(ValueError, match="unknown passes"):
         tx.function(lambda v: v, experimental_passes=["no_such_pass"])
+
+
+def test_pass_records_say_what_changed():
+    g = parse_graph("""\
+func @g(%0: f32[3]) -> (f32[3]) {
+  %1: f32[] = constant {value=dense<f32[] [2.0]>}
+  %2: f32[] = constant {value=dense<f32[] [3.0]>}
+  %3: f32[] = multiply %1, %2
+  %4: f32[3] = exp %0
+  %5: f32[3] = exp %0
+  %6: f32[3] = add %4, %5
+  %7: f32[3] = add %5, %4
+  %8: f32[3] = multiply %6, %7
+  %9: f32[3] = multiply %8, %3
+  return %9
+}""")
+    _, records = PassManager(list(DEFAULT_PIPELINE), verify=True).run(g)
+    changed = {r.name: r.changed for r in records}
+    assert changed == {
+        "constant_folding": "folded 1 op (multiply 1)",
+        "simplify": "no change",
+        "cse": "merged 2 ops (add 1, exp 1)",
+        "dce": "dropped 2 ops (constant 2)",
+    }
+    assert records[2].summary.startswith("cse: merged 2 ops (add 1, exp 1) (")

@@ -65,7 +65,7 @@ def test_dce_golden_built_graph():
     assert got == AFTER_DCE, f"actual:\n{got}"
     assert [r.name for r in records] == ["dce"]
     assert (records[0].ops_before, records[0].ops_after) == (7, 4)
-    assert "removed 3 ops" in records[0].summary
+    assert "dropped 3 ops" in records[0].summary
 
 
 def test_parser_roundtrip_multi_op():

@@ -1,0 +1,103 @@
+"""The rule-table rewrite driver: sweep, apply rules per op, repeat to a fixed point.
+
+A rule sees one op (its inputs already rewritten) and the `RewriteCtx`, and returns None (no
+change), an existing Value that replaces the op's single output (same type), or new ops whose
+last one defines the op's outputs. The driver sweeps the graph until nothing changes, with a cap,
+and raises `RewriteDidNotSettle` if rules keep undoing each other.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from ..ir.graph import Graph, Op, Value
+from ..ops.constant import constant_op
+from ..registry import REGISTRY
+from .manager import record_change
+
+MAX_ROUNDS = 8
+
+
+class RewriteDidNotSettle(RuntimeError):
+    """The rules kept rewriting: a rule pair undoes each other."""
+
+
+class RewriteCtx:
+    """What rules can ask about the graph being rewritten."""
+
+    def __init__(self, users: dict[Value, list[Op]]) -> None:
+        self.producer: dict[Value, Op] = {}
+        self._users = users  # users in the sweep's input graph (for single-use checks)
+
+    def const(self, v: Value) -> np.ndarray | None:
+        op = self.producer.get(v)
+        return op.attr_dict["value"].array if op is not None and op.opdef is constant_op else None
+
+    def splat(self, v: Value, value: float, negative_zero: bool | None = None) -> bool:
+        """`v` is a constant with every element == value (and, for 0, the given sign)."""
+        a = self.const(v)
+        if a is None or a.size == 0 or not np.all(a == value):
+            return False
+        return negative_zero is None or bool(np.all(np.signbit(a) == negative_zero))
+
+    def op(self, v: Value, name: str) -> Op | None:
+        op = self.producer.get(v)
+        return op if op is not None and op.opdef.name == name else None
+
+    def num_users(self, v: Value) -> int:
+        return len(self._users.get(v, ()))
+
+
+Rule = Callable[[Op, RewriteCtx], "Value | list[Op] | None"]
+
+
+def same_type(op: Op, v: Value) -> Value | None:
+    """`v` replaces op's result only if the types are identical (no broadcast is lost)."""
+    return v if v.type == op.outputs[0].type else None
+
+
+def new_op(name: str, inputs: tuple, attrs: dict, like: Op, outputs=None) -> Op:
+    """A new op at `like`'s source location (outputs inferred unless given)."""
+    opdef = REGISTRY[name]
+    outs = outputs if outputs is not None else tuple(
+        Value(t) for t in opdef.infer_types(tuple(v.type for v in inputs), attrs))
+    return Op(opdef, tuple(inputs), tuple(sorted(attrs.items())), outs, like.loc)
+
+
+def _sweep(g: Graph, rules: Mapping[str, Rule]) -> tuple[Graph, int]:
+    ctx = RewriteCtx(g.users())
+    env: dict[Value, Value] = {}
+    ops: list[Op] = []
+    changed = 0
+    for op in g.ops:
+        inputs = tuple(env.get(v, v) for v in op.inputs)
+        if inputs != op.inputs:
+            op = op.replace(inputs=inputs)
+        rule = rules.get(op.opdef.name)
+        res = rule(op, ctx) if rule is not None else None
+        if isinstance(res, Value):
+            env[op.outputs[0]] = res
+            changed += 1
+            record_change(f"rewrote {op.opdef.name}")
+            continue
+        if res:
+            changed += 1
+            record_change(f"rewrote {op.opdef.name}")
+        for o in res or [op]:
+            ops.append(o)
+            for v in o.outputs:
+                ctx.producer[v] = o
+    out = Graph(g.inputs, tuple(ops), tuple(env.get(v, v) for v in g.outputs), g.name)
+    return out, changed
+
+
+def rewrite_to_fixpoint(g: Graph, rules: Mapping[str, Rule], what: str,
+                        max_rounds: int = MAX_ROUNDS) -> Graph:
+    """Apply `rules` until nothing changes (at most `max_rounds` sweeps); `g` if unchanged."""
+    current = g
+    for _ in range(max_rounds):
+        current, changed = _sweep(current, rules)
+        if not changed:
+            return g if current.ops == g.ops and current.outputs == g.outputs else current
+    raise RewriteDidNotSettle(f"{what} did not settle after {max_rounds} rounds")
