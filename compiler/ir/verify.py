@@ -9,7 +9,7 @@ class VerificationError(ValueError):
 
 
 def verify_graph(g: Graph) -> None:
-    """Raise VerificationError naming the first broken invariant."""
+    """Raise VerificationError naming the first broken invariant (nested graphs included)."""
     defined = set(g.inputs)
     if len(defined) != len(g.inputs):
         raise VerificationError("a graph input is listed twice")
@@ -29,6 +29,13 @@ def verify_graph(g: Graph) -> None:
                 f"op #{i} {op.name}: recorded types {list(map(str, actual))} but infer gives "
                 f"{list(map(str, expected))}"
             )
+        for key, attr in op.attrs:
+            if isinstance(attr, Graph):  # regions are closed: they see only their own inputs
+                try:
+                    verify_graph(attr)
+                except VerificationError as e:
+                    raise VerificationError(f"op #{i} {op.name}: in {key} @{attr.name}: {e}") \
+                        from e
         for v in op.outputs:
             if v in defined:
                 raise VerificationError(f"op #{i} {op.name}: output defined twice")

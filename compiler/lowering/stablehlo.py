@@ -8,6 +8,7 @@ from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import func
 
 from ..ir.graph import Graph, Op, Value
+from ..ir.printer import print_graph
 from ..ir.types import TensorType
 from .helpers import ir_type, make_context
 
@@ -23,6 +24,7 @@ class LowerCtx:
     types_in: tuple[TensorType, ...]
     types_out: tuple[TensorType, ...]
     lower_graph: object = None  # callable(graph, operands) -> results, for nested regions
+    call: object = None  # callable(graph, operands) -> results: a call of a private function
 
     @property
     def type_out(self) -> TensorType:
@@ -61,12 +63,52 @@ def _location(op: Op) -> ir.Location:
     return ir.Location.name(op.name)
 
 
-def emit_ops(graph: Graph, operands: list[ir.Value]) -> list[ir.Value]:
+class _PrivateFunctions:
+    """Nested graphs emitted as private functions of the module: one per distinct body (two
+    regions with the same printed body share a function), called with `func.call`."""
+
+    def __init__(self, module: ir.Module):
+        self.module = module
+        self.by_body: dict[str, str] = {}  # printed body (without its name) -> symbol
+        self.symbols: set[str] = {"main"}
+
+    def call(self, body: Graph, operands: list[ir.Value]) -> list[ir.Value]:
+        key = print_graph(Graph(body.inputs, body.ops, body.outputs, ""))
+        sym = self.by_body.get(key)
+        if sym is None:
+            sym = self._define(body)
+            self.by_body[key] = sym
+        res_types = [ir_type(t) for t in body.output_types]
+        return list(func.CallOp(res_types, ir.FlatSymbolRefAttr.get(sym), operands).results)
+
+    def _define(self, body: Graph) -> str:
+        sym, n = body.name or "region", 1
+        while sym in self.symbols:
+            sym, n = f"{body.name}_{n}", n + 1
+        self.symbols.add(sym)
+        arg_types = [ir_type(t) for t in body.input_types]
+        res_types = [ir_type(t) for t in body.output_types]
+        with ir.InsertionPoint(self.module.body), ir.Location.name(sym):
+            fn = func.FuncOp(sym, ir.FunctionType.get(arg_types, res_types))
+            fn.sym_visibility = ir.StringAttr.get("private")
+            block = fn.add_entry_block()
+            with ir.InsertionPoint(block):
+                func.ReturnOp(emit_ops(body, list(block.arguments), self))
+        return sym
+
+
+def emit_ops(graph: Graph, operands: list[ir.Value],
+             functions: _PrivateFunctions | None = None) -> list[ir.Value]:
     """Emit `graph`'s ops at the current insertion point; returns the output ir.Values."""
     env: dict[Value, ir.Value] = dict(zip(graph.inputs, operands))
+    call = functions.call if functions is not None else None
+
+    def nested(g: Graph, args: list[ir.Value]) -> list[ir.Value]:
+        return emit_ops(g, args, functions)
+
     for op in graph.ops:
         ctx = LowerCtx(
-            tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs), emit_ops
+            tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs), nested, call
         )
         args = [env[v] for v in op.inputs]
         try:
@@ -112,7 +154,7 @@ def lower_graph(
                 )
             block = fn.add_entry_block()
             with ir.InsertionPoint(block):
-                outs = emit_ops(graph, list(block.arguments))
+                outs = emit_ops(graph, list(block.arguments), _PrivateFunctions(module))
                 func.ReturnOp(outs)
         try:
             module.operation.verify()

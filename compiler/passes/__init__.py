@@ -2,6 +2,7 @@
 from .constant_folding import constant_folding
 from .cse import cse
 from .dce import dce
+from .fusion import fusion
 from .manager import PASSES, Pass, PassError, PassManager, PassRecord, graph_pass
 from .simplify import simplify
 
@@ -10,4 +11,4 @@ from .simplify import simplify
 DEFAULT_PIPELINE = ("constant_folding", "simplify", "cse", "dce")
 
 __all__ = ["DEFAULT_PIPELINE", "PASSES", "Pass", "PassError", "PassManager", "PassRecord",
-           "constant_folding", "cse", "dce", "graph_pass", "simplify"]
+           "constant_folding", "cse", "dce", "fusion", "graph_pass", "simplify"]

@@ -1,0 +1,63 @@
+"""The `fusion` op: a region of ops kept together as a nested graph (its `body`).
+
+The fusion pass builds these; the lowering emits each body once as a private function and the
+op as a `func.call`, so XLA receives the region intact and the region is visible in the printed
+IR. The body is closed: it sees only its own inputs (the op's operands).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir.graph import Graph
+from ..ir.types import TensorType
+from ..registry import PURE, OpDef, OpTypeError, bind, register
+
+
+def _fusion_infer(*types_in: TensorType, body: Graph) -> tuple[TensorType, ...]:
+    if tuple(types_in) != body.input_types:
+        raise OpTypeError(f"fusion @{body.name} takes {list(map(str, body.input_types))}, "
+                          f"got {list(map(str, types_in))}")
+    return body.output_types
+
+
+def evaluate_reference(body: Graph, args: tuple) -> tuple:
+    """Run a graph with its ops' numpy `reference` rules."""
+    env: dict[Any, Any] = dict(zip(body.inputs, args))
+    for op in body.ops:
+        res = op.opdef.reference(*[env[v] for v in op.inputs], **op.attr_dict)
+        env.update(zip(op.outputs, res if op.opdef.multiple_results else (res,)))
+    return tuple(env[v] for v in body.outputs)
+
+
+def _fusion_lower(ctx, *operands, body: Graph):
+    return ctx.call(body, list(operands))
+
+
+def _fusion_vjp(ctx, g, *, body: Graph) -> tuple:
+    """Re-run the body's ops on the primal inputs under a local record, then backprop."""
+    from ..autodiff import Record, backprop
+
+    records: list[Record] = []
+    env: dict[Any, Any] = dict(zip(body.inputs, ctx.inputs))
+    for op in body.ops:
+        attrs = op.attr_dict
+        res = bind(op.opdef, *[env[v] for v in op.inputs], **attrs)
+        outs = tuple(res) if op.opdef.multiple_results else (res,)
+        records.append(Record(op.opdef, tuple(env[v] for v in op.inputs), attrs, outs))
+        env.update(zip(op.outputs, outs))
+    seeds = [(env[v], ct) for v, ct in zip(body.outputs, g) if ct is not None]
+    got = backprop(records, seeds, ctx.inputs)
+    return tuple(got.get(id(x)) if need else None for x, need in zip(ctx.inputs, ctx.needs))
+
+
+fusion_op = register(
+    OpDef(
+        "fusion",
+        infer=_fusion_infer,
+        lower=_fusion_lower,
+        reference=lambda *args, body: evaluate_reference(body, args),
+        vjp=_fusion_vjp,
+        traits=frozenset({PURE}),
+        multiple_results=True,
+    )
+)
