@@ -106,6 +106,49 @@ def _reshape(op: Op, c: RewriteCtx):
     return [new_op("reshape", (inner.inputs[0],), op.attr_dict, op, op.outputs)]
 
 
+def _reduce_of_broadcast(op: Op, c: RewriteCtx):
+    """Reducing only the copies a broadcast_to made: max/min/and/or of copies of x are x; an
+    integer sum of n copies is x * n (exact, wrapping alike). Float sums are left alone
+    (adding n copies rounds differently from one multiply)."""
+    out = op.outputs[0].type
+    kind = op.opdef.name.removeprefix("reduce_")
+    if kind == "prod" or (kind == "sum" and not out.dtype.is_integer):
+        return None
+    if op.attr_dict["axes"] == ():  # reducing no axis is x (XLA's float sum adds +0.0: skipped)
+        return same_type(op, op.inputs[0])
+    b = c.op(op.inputs[0], "broadcast_to")
+    if b is None or not out.is_static:
+        return None
+    x, target = b.inputs[0].type, b.attr_dict["shape"]
+    axes, keepdims = op.attr_dict["axes"], op.attr_dict["keepdims"]
+    lead = len(target) - x.rank
+    dims = [(x.shape[i - lead] if i >= lead else 1) for i in range(len(target))]
+    if not x.is_static or any(dims[a] != 1 for a in axes):
+        return None  # a reduced axis holds x's own values, not copies
+    n = int(np.prod([target[a] for a in axes], dtype=np.int64))
+    if n == 0:
+        return None  # reducing zero copies gives the identity, not x
+    shape = tuple(d for i, d in enumerate(dims) if keepdims or i not in axes)
+    ops = []
+    y = b.inputs[0]
+    leading_ones = len(shape) >= x.rank and shape[len(shape) - x.rank:] == x.shape and \
+        all(d == 1 for d in shape[:len(shape) - x.rank])
+    if shape != x.shape and not (leading_ones and shape != out.shape):
+        ops.append(new_op("reshape", (y,), {"shape": shape}, op))  # (broadcast_to adds 1s)
+        y = ops[-1].outputs[0]
+    if shape != out.shape:
+        ops.append(new_op("broadcast_to", (y,), {"shape": out.shape}, op))
+        y = ops[-1].outputs[0]
+    if kind == "sum" and n != 1:
+        k = new_op("constant", (), {"value": ConstArray(
+            np.array(n, np.int64).astype(out.dtype.np_dtype))}, op)  # wraps like the sum
+        ops += [k, new_op("multiply", (y, k.outputs[0]), {}, op)]
+    if not ops:
+        return same_type(op, y)
+    ops[-1] = ops[-1].replace(outputs=op.outputs)
+    return ops
+
+
 def _identity_if_same_type(op: Op, c: RewriteCtx):
     return same_type(op, op.inputs[0])
 
@@ -119,6 +162,7 @@ RULES: dict[str, Rule] = {
     "transpose": _transpose,
     "reshape": _reshape,
     "broadcast_to": _identity_if_same_type,
+    **{f"reduce_{k}": _reduce_of_broadcast for k in ("sum", "max", "min", "and", "or")},
     "convert": _identity_if_same_type,
     "expand_dims": _identity_if_same_type,
     "squeeze": _identity_if_same_type,
