@@ -10,6 +10,7 @@ import ml_dtypes
 import numpy as np
 
 from ..ir.graph import ConstArray, Graph, Op
+from ..ir.types import DType
 from ..ops.constant import constant_op
 from .manager import graph_pass
 from .rewrite import (
@@ -149,6 +150,64 @@ def _reduce_of_broadcast(op: Op, c: RewriteCtx):
     return ops
 
 
+# f(g(x)) == g(x) exactly: g's results are fixed points of f (integers for floor/ceil/round,
+# +-1/+-0/NaN for sign, non-negative values for abs).
+_IDEMPOTENT_AFTER = {
+    "abs": ("abs",),
+    "sign": ("sign",),
+    "floor": ("floor", "ceil", "round_nearest_even"),
+    "ceil": ("floor", "ceil", "round_nearest_even"),
+    "round_nearest_even": ("floor", "ceil", "round_nearest_even"),
+}
+
+
+def _unary_of_fixed_point(op: Op, c: RewriteCtx):
+    inner = c.producer.get(op.inputs[0])
+    if inner is not None and inner.opdef.name in _IDEMPOTENT_AFTER[op.opdef.name]:
+        return same_type(op, inner.outputs[0])
+    if op.opdef.name == "abs" and inner is not None and inner.opdef.name == "negate":
+        return [op.replace(inputs=inner.inputs)]  # |-x| == |x|, NaN sign included
+    return None
+
+
+def _not(op: Op, c: RewriteCtx):
+    inner = c.op(op.inputs[0], "not")
+    return inner.inputs[0] if inner is not None else None
+
+
+_MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def _holds(a: DType, b: DType) -> bool:
+    """Every value of dtype `a` is exactly a value of dtype `b`."""
+    if a.is_bool:
+        return True
+    if b.is_bool:
+        return False
+    if a.is_floating:
+        return b.is_floating and b.bits >= a.bits and (a.name, b.name) != ("float16", "bfloat16")
+    if b.is_floating:  # integers: all of them fit in the mantissa
+        return a.bits - (0 if a.is_unsigned else 1) <= _MANTISSA.get(b.name, 0)
+    if a.is_unsigned:
+        return b.bits > a.bits or (b.is_unsigned and b.bits == a.bits)
+    return not b.is_unsigned and b.bits >= a.bits
+
+
+def _convert(op: Op, c: RewriteCtx):
+    """convert(convert(x, wider), T) == convert(x, T) when `wider` holds x exactly (the same
+    real value is converted either way); convert to the same dtype is x."""
+    x = op.inputs[0]
+    if x.type == op.outputs[0].type:
+        return x
+    inner = c.op(x, "convert")
+    if inner is None or not _holds(inner.inputs[0].type.dtype, x.type.dtype):
+        return None
+    src = inner.inputs[0]
+    if src.type == op.outputs[0].type:
+        return src
+    return [op.replace(inputs=(src,))]
+
+
 def _identity_if_same_type(op: Op, c: RewriteCtx):
     return same_type(op, op.inputs[0])
 
@@ -163,7 +222,9 @@ RULES: dict[str, Rule] = {
     "reshape": _reshape,
     "broadcast_to": _identity_if_same_type,
     **{f"reduce_{k}": _reduce_of_broadcast for k in ("sum", "max", "min", "and", "or")},
-    "convert": _identity_if_same_type,
+    "convert": _convert,
+    "not": _not,
+    **{name: _unary_of_fixed_point for name in _IDEMPOTENT_AFTER},
     "expand_dims": _identity_if_same_type,
     "squeeze": _identity_if_same_type,
     "stop_gradient": _identity_if_same_type,  # gradients are computed before passes run

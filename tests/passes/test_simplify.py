@@ -137,9 +137,6 @@ func @g(%0: i32[3,1], %1: f32[3,1], %2: f32[3]) -> (i32[3], f32[2,3,1], f32[4,3]
 
 
 def test_reduce_of_broadcast_golden_and_numerics():
-    import runtime
-    from compiler.lowering.stablehlo import lower_graph
-
     before = parse_graph(REDUCE_BROADCAST)
     out, _ = PassManager(["simplify", "dce"], verify=True).run(before)
     assert print_graph(out) == REDUCE_BROADCAST_AFTER
@@ -147,11 +144,75 @@ def test_reduce_of_broadcast_golden_and_numerics():
     args = [np.array([[2**30], [-7], [3]], np.int32),  # 20 * 2**30 wraps, as the sum does
             np.array([[-0.0], [np.nan], [1.5]], np.float32),
             rng.standard_normal(3).astype(np.float32)]
+    _assert_same_on_xla(before, out, args)
+
+
+def _assert_same_on_xla(before, after, args):
+    """Both graphs give bit-identical results on XLA (NaN payload aside; zero signs kept)."""
+    import runtime
+    from compiler.lowering.stablehlo import lower_graph
+
     results = []
-    for g in (before, out):
+    for g in (before, after):
         exe, _ = runtime.compile_stablehlo(
             lower_graph(g).bytecode, [(t.shape, t.dtype.np_dtype) for t in g.output_types])
         results.append([np.asarray(o) for o in exe([runtime.device_put(a) for a in args])])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
-        assert np.array_equal(np.signbit(a), np.signbit(b))
+        if a.dtype.kind == "f":
+            assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+# Idempotent unary chains and exact cast chains. Kept: f32 -> f16 -> f32 (rounds), f16 -> bf16
+# -> f16 (bf16 can't hold every f16), a single floor/abs/sign.
+UNARY_CHAINS = """\
+func @g(%0: f32[8], %1: i8[8], %2: f16[8], %3: bool[8], %4: f32[8]) -> (f32[8], f32[8], f32[8], i32[8], f32[8], f16[8], bool[8], i8[8], f32[8], f16[8], f32[8]) {
+  %5: f32[8] = abs %0
+  %6: f32[8] = abs %5
+  %7: f32[8] = floor %0
+  %8: f32[8] = ceil %7
+  %9: f32[8] = negate %0
+  %10: f32[8] = abs %9
+  %11: f32[8] = convert %1 {dtype=f32}
+  %12: i32[8] = convert %11 {dtype=i32}
+  %13: f64[8] = convert %0 {dtype=f64}
+  %14: f32[8] = convert %13 {dtype=f32}
+  %15: f32[8] = convert %2 {dtype=f32}
+  %16: f16[8] = convert %15 {dtype=f16}
+  %17: bool[8] = not %3
+  %18: bool[8] = not %17
+  %19: i32[8] = convert %1 {dtype=i32}
+  %20: i8[8] = convert %19 {dtype=i8}
+  %21: f16[8] = convert %4 {dtype=f16}
+  %22: f32[8] = convert %21 {dtype=f32}
+  %23: bf16[8] = convert %2 {dtype=bf16}
+  %24: f16[8] = convert %23 {dtype=f16}
+  %25: f32[8] = sign %0
+  %26: f32[8] = sign %25
+  return %6, %8, %10, %12, %14, %16, %18, %20, %22, %24, %26
+}"""
+
+UNARY_CHAINS_AFTER = """\
+func @g(%0: f32[8], %1: i8[8], %2: f16[8], %3: bool[8], %4: f32[8]) -> (f32[8], f32[8], f32[8], i32[8], f32[8], f16[8], bool[8], i8[8], f32[8], f16[8], f32[8]) {
+  %5: f32[8] = abs %0
+  %6: f32[8] = floor %0
+  %7: f32[8] = abs %0
+  %8: i32[8] = convert %1 {dtype=i32}
+  %9: f16[8] = convert %4 {dtype=f16}
+  %10: f32[8] = convert %9 {dtype=f32}
+  %11: bf16[8] = convert %2 {dtype=bf16}
+  %12: f16[8] = convert %11 {dtype=f16}
+  %13: f32[8] = sign %0
+  return %5, %6, %7, %8, %0, %2, %3, %1, %10, %12, %13
+}"""
+
+
+def test_unary_and_cast_chains_golden_and_numerics():
+    before = parse_graph(UNARY_CHAINS)
+    out, _ = PassManager(["simplify", "dce"], verify=True).run(before)
+    assert print_graph(out) == UNARY_CHAINS_AFTER
+    specials = np.array([np.nan, -np.nan, -0.0, 0.0, -2.5, 2.5, np.inf, 1e-3], np.float32)
+    args = [specials, np.array([-128, 127, -1, 0, 1, 5, -5, 100], np.int8),
+            np.array([65504, -0.0, 1e-7, np.nan, 3.14159, -1, 2049, 0.1], np.float16),
+            np.array([True, False] * 4), specials[::-1].copy()]
+    _assert_same_on_xla(before, out, args)
