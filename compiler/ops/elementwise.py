@@ -93,7 +93,7 @@ neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fi",
                            vjp=lambda ctx, g: (A.neg(g),))
 abs_op = elementwise_unary("abs", np.abs, hlo.abs, kinds="fi",
                            vjp=lambda ctx, g: (A.mul(g, A.op("sign", _x(ctx))),))
-sign_op = elementwise_unary("sign", np.sign, hlo.sign, kinds="fi",
+sign_op = elementwise_unary("sign", lambda x: np.where(x == 0, x, np.sign(x)), hlo.sign, kinds="fi",
                             vjp=lambda ctx, g: (A.zeros_like(ctx.types_in[0], _x(ctx)),))
 not_op = elementwise_unary("not", np.invert, hlo.not_, kinds="biu", vjp=NOT_DIFFERENTIABLE)
 
@@ -237,9 +237,29 @@ div_op = elementwise_binary("divide", _int_div, _guarded_int(hlo.divide, "minus_
 rem_op = elementwise_binary("remainder", _int_rem, _guarded_int(hlo.remainder, "dividend"),
                             kinds="fiu", vjp=_rem_vjp)
 pow_op = elementwise_binary("power", _int_pow, hlo.power, kinds="fiu", vjp=_pow_vjp)
-max_op = elementwise_binary("maximum", np.maximum, hlo.maximum, kinds="fiu", commutative=True,
+def _zero_sign(a, b, r, negative):
+    """Where a and b are both zeros, XLA's max gives -0.0 only if both are -0.0 (min: if
+    either is); numpy picks an operand by position instead."""
+    if r.dtype.kind != "f":
+        return r
+    both = (a == 0) & (b == 0)
+    if not np.any(both):
+        return r
+    neg = negative(np.signbit(a), np.signbit(b))
+    return np.where(both, np.where(neg, -0.0, 0.0).astype(r.dtype), r)
+
+
+def _max_ref(a, b):
+    return _zero_sign(a, b, np.maximum(a, b), np.logical_and)
+
+
+def _min_ref(a, b):
+    return _zero_sign(a, b, np.minimum(a, b), np.logical_or)
+
+
+max_op = elementwise_binary("maximum", _max_ref, hlo.maximum, kinds="fiu", commutative=True,
                             vjp=_minmax_vjp("GE"))
-min_op = elementwise_binary("minimum", np.minimum, hlo.minimum, kinds="fiu", commutative=True,
+min_op = elementwise_binary("minimum", _min_ref, hlo.minimum, kinds="fiu", commutative=True,
                             vjp=_minmax_vjp("LE"))
 atan2_op = elementwise_binary("atan2", np.arctan2, hlo.atan2, kinds="f", vjp=_atan2_vjp)
 and_op = elementwise_binary(

@@ -58,6 +58,17 @@ def _accumulate_type(dtype: DType, kind: str) -> DType:
     return dtype
 
 
+def _zero_sign(x: np.ndarray, r: np.ndarray, axes: tuple, keepdims: bool, kind: str):
+    """A zero max is +0.0 if any +0.0 was reduced (a zero min: -0.0 if any -0.0), as XLA's
+    max/min order signed zeros; numpy keeps whichever zero it met first."""
+    if not np.any(r == 0):
+        return r
+    sign_wanted = kind == "min"  # min looks for -0.0 (signbit set), max for +0.0
+    hit = np.any((x == 0) & (np.signbit(x) == sign_wanted), axis=axes, keepdims=keepdims)
+    zero = np.where(hit == sign_wanted, -0.0, 0.0)
+    return np.where(r == 0, zero, r)
+
+
 # ---------------------------------------------------------------- the reduction factory
 _NP_REDUCE = {
     "sum": np.add.reduce,
@@ -90,6 +101,8 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> 
 
     def reference(x, *, axes, keepdims):
         dt = x.dtype
+        if not axes:  # XLA returns the operand itself (numpy's sum would add +0.0 to -0.0)
+            return np.array(x)
         work = x.astype(np.float64) if dt.kind == "f" else x
         init = _identity(kind, DType.from_numpy(dt))
         with np.errstate(all="ignore"):
@@ -100,6 +113,8 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> 
                     work, axis=axes, keepdims=keepdims, initial=init,
                     dtype=work.dtype,
                 )
+            if kind in ("max", "min") and dt.kind == "f":
+                r = _zero_sign(work, np.asarray(r), axes, keepdims, kind)
             return np.asarray(r).astype(dt)
 
     return register(OpDef(name, infer, lower, reference, vjp, _TRAITS))

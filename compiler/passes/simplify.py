@@ -113,10 +113,10 @@ def _reduce_of_broadcast(op: Op, c: RewriteCtx):
     (adding n copies rounds differently from one multiply)."""
     out = op.outputs[0].type
     kind = op.opdef.name.removeprefix("reduce_")
+    if op.attr_dict["axes"] == ():  # reducing no axis: XLA returns the operand itself
+        return same_type(op, op.inputs[0])
     if kind == "prod" or (kind == "sum" and not out.dtype.is_integer):
         return None
-    if op.attr_dict["axes"] == ():  # reducing no axis is x (XLA's float sum adds +0.0: skipped)
-        return same_type(op, op.inputs[0])
     b = c.op(op.inputs[0], "broadcast_to")
     if b is None or not out.is_static:
         return None
@@ -221,7 +221,8 @@ RULES: dict[str, Rule] = {
     "transpose": _transpose,
     "reshape": _reshape,
     "broadcast_to": _identity_if_same_type,
-    **{f"reduce_{k}": _reduce_of_broadcast for k in ("sum", "max", "min", "and", "or")},
+    **{f"reduce_{k}": _reduce_of_broadcast
+       for k in ("sum", "prod", "max", "min", "and", "or")},
     "convert": _convert,
     "not": _not,
     **{name: _unary_of_fixed_point for name in _IDEMPOTENT_AFTER},

@@ -727,19 +727,24 @@ def test_found_cases_fold_to_what_xla_computes(text):
 
 
 # Found with more seeds (1546, 2158, 2612, 2790, 3542 of a 4000-seed run): references that
-# disagree with XLA's kernels on the sign of a zero result, so folding flips it (1 / x then
-# gives inf instead of -inf). XLA folds all-constant graphs itself (with its own evaluator,
-# which e.g. gives sign(-0.0) = +0.0), so these run on inputs, comparing reference to kernel.
+# disagreed with XLA's kernels on the sign of a zero result, so folding flipped it (1 / x then
+# gives inf instead of -inf); the references now follow XLA. XLA folds all-constant graphs
+# itself (with its own evaluator, which e.g. gives sign(-0.0) = +0.0), so these run on inputs,
+# comparing reference to kernel. Inputs: %0 = [-0.0, -0.0], %1 = [0.0, -0.0].
 SIGNED_ZERO_REFERENCES = [
     pytest.param("sign %0", "f32[2]", id="sign-of-negative-zero"),  # XLA: -0.0
     pytest.param("maximum %1, %0", "f32[2]", id="maximum-of-signed-zeros"),  # XLA: +0.0
     pytest.param("minimum %0, %1", "f32[2]", id="minimum-of-signed-zeros"),  # XLA: -0.0
+    pytest.param("maximum %0, %1", "f32[2]", id="maximum-of-signed-zeros-swapped"),
+    pytest.param("minimum %1, %0", "f32[2]", id="minimum-of-signed-zeros-swapped"),
     pytest.param("reduce_sum %0 {axes=(), keepdims=false}", "f32[2]",
                  id="reduce-sum-over-no-axes"),  # XLA: the operand, -0.0
+    pytest.param("reduce_max %1 {axes=(0,), keepdims=false}", "f32[]", id="reduce-max-zeros"),
+    pytest.param("reduce_min %1 {axes=(0,), keepdims=true}", "f32[1]", id="reduce-min-zeros"),
+    pytest.param("reduce_max %0 {axes=(0,), keepdims=false}", "f32[]", id="reduce-max-neg-zeros"),
 ]
 
 
-@pytest.mark.xfail(reason="numpy reference and XLA differ in the sign of a zero", strict=False)
 @pytest.mark.parametrize("expr,out", SIGNED_ZERO_REFERENCES)
 def test_references_keep_signed_zeros_as_xla(expr, out):
     g = parse_graph(f"""\
@@ -747,5 +752,5 @@ func @g(%0: f32[2], %1: f32[2]) -> ({out}) {{
   %2: {out} = {expr}
   return %2
 }}""")
-    args = [np.array([-0.0, -0.0], np.float32), np.array([0.0, 0.0], np.float32)]
+    args = [np.array([-0.0, -0.0], np.float32), np.array([0.0, -0.0], np.float32)]
     assert_same(interpret(g, args), run_xla(g, args), "reference vs XLA", g)
