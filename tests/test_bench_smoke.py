@@ -18,6 +18,7 @@ BENCH = ROOT / "bench"
         ("dispatch.py", "| case | tfx µs | jax µs | tfx/jax |"),
         ("first_call.py", "| stage | tfx ms | jax ms |"),
         ("train_step.py", "| | tfx | jax.jit | tf.function | tfx/jax | tfx/tf |"),
+        ("passes.py", "| config | IR ops traced | IR ops after | StableHLO ops |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:
