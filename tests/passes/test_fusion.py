@@ -173,3 +173,16 @@ def test_gradient_through_a_fusion_op_matches_the_unfused_ops():
         plain = tx.nn.relu(tx.matmul(x, w) + b)
     for got, want in zip(tape.gradient(fused, [x, w, b]), tape.gradient(plain, [x, w, b])):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_tfx_dump_ir_writes_each_stage_and_regions_parse_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFX_DUMP_IR", str(tmp_path))
+    f = tx.function(lambda x: tx.tanh(tx.reduce_sum(tx.exp(x) * 2.0, axis=0)) + 1.0,
+                    experimental_passes=["constant_folding", "cse", "dce", "fusion"])
+    f(np.ones((3, 4), np.float32))
+    names = sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir())
+    assert names == ["00_input.tfx", "01_constant_folding.tfx", "02_cse.tfx", "03_dce.tfx",
+                     "04_fusion.tfx"]
+    fused = next(tmp_path.glob("*.04_fusion.tfx")).read_text()
+    assert "@reduction_0(" in fused and "@elementwise_1(" in fused
+    assert print_graph(parse_graph(fused)).count("fusion") == 2  # locations are comments
