@@ -4,7 +4,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from compiler.passes import DEFAULT_PIPELINE, PASSES
+from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER
 from runtime import client
 
 _RUN_EAGERLY = [False]
@@ -33,12 +33,13 @@ get_visible_devices = list_physical_devices
 _TF_NAMES = {"arithmetic_optimization": "simplify", "layout_optimizer": "layout",
              "remapping": "fusion"}
 _DISABLED: set[str] = set()
+_ENABLED: set[str] = set()  # opt-in passes switched on
 
 
 def _pass_name(key: str) -> str:
     name = _TF_NAMES.get(key, key)
-    if name not in PASSES and key not in _TF_NAMES:
-        known = sorted(set(PASSES) | set(_TF_NAMES))
+    if name not in PIPELINE_ORDER:  # other registered passes: tx.function(experimental_passes=)
+        known = sorted(set(PIPELINE_ORDER) | set(_TF_NAMES))
         raise ValueError(f"tx.config.optimizer: unknown option {key!r}; known: {known}")
     return name
 
@@ -52,16 +53,21 @@ def set_experimental_options(options: dict[str, Any]) -> None:
             raise TypeError(f"tx.config.optimizer: option {key!r} must be True or False, "
                             f"got {on!r}")
         (_DISABLED.discard if on else _DISABLED.add)(name)
+        (_ENABLED.add if on else _ENABLED.discard)(name)
 
 
 def get_experimental_options() -> dict[str, bool]:
-    """The on/off state of every pass of the default pipeline."""
-    return {name: name not in _DISABLED for name in DEFAULT_PIPELINE}
+    """The on/off state of every pass (the opt-in ones, layout and fusion, start off)."""
+    return {name: _is_on(name) for name in PIPELINE_ORDER}
+
+
+def _is_on(name: str) -> bool:
+    return name in _ENABLED if name not in DEFAULT_PIPELINE else name not in _DISABLED
 
 
 def pipeline() -> tuple[str, ...]:
-    """The default pipeline with the disabled passes left out."""
-    return tuple(p for p in DEFAULT_PIPELINE if p not in _DISABLED)
+    """The passes switched on, in pipeline order."""
+    return tuple(p for p in PIPELINE_ORDER if _is_on(p))
 
 
 optimizer = types.SimpleNamespace(

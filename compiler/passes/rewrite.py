@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ir.graph import Graph, Op, Value
 from ..ops.constant import constant_op
-from ..registry import REGISTRY
+from ..registry import PURE, REGISTRY
 from .manager import record_change
 
 MAX_ROUNDS = 8
@@ -26,9 +26,10 @@ class RewriteDidNotSettle(RuntimeError):
 class RewriteCtx:
     """What rules can ask about the graph being rewritten."""
 
-    def __init__(self, users: dict[Value, list[Op]]) -> None:
+    def __init__(self, users: dict[Value, list[Op]], outputs: tuple[Value, ...] = ()) -> None:
         self.producer: dict[Value, Op] = {}
         self._users = users  # users in the sweep's input graph (for single-use checks)
+        self._outputs = frozenset(outputs)
 
     def const(self, v: Value) -> np.ndarray | None:
         op = self.producer.get(v)
@@ -46,7 +47,8 @@ class RewriteCtx:
         return op if op is not None and op.opdef.name == name else None
 
     def num_users(self, v: Value) -> int:
-        return len(self._users.get(v, ()))
+        """Ops using v in the sweep's input graph, plus one if v is a graph output."""
+        return len(self._users.get(v, ())) + (v in self._outputs)
 
 
 Rule = Callable[[Op, RewriteCtx], "Value | list[Op] | None"]
@@ -66,7 +68,7 @@ def new_op(name: str, inputs: tuple, attrs: dict, like: Op, outputs=None) -> Op:
 
 
 def _sweep(g: Graph, rules: Mapping[str, Rule]) -> tuple[Graph, int]:
-    ctx = RewriteCtx(g.users())
+    ctx = RewriteCtx(g.users(), g.outputs)
     env: dict[Value, Value] = {}
     ops: list[Op] = []
     changed = 0
@@ -92,12 +94,29 @@ def _sweep(g: Graph, rules: Mapping[str, Rule]) -> tuple[Graph, int]:
     return out, changed
 
 
+def _drop_dead(g: Graph) -> Graph:
+    """Drop pure ops nothing uses (silently: the ops a rule replaced, not the user's)."""
+    live = set(g.outputs)
+    kept = []
+    for op in reversed(g.ops):
+        if PURE not in op.opdef.traits or any(v in live for v in op.outputs):
+            kept.append(op)
+            live.update(op.inputs)
+    return g if len(kept) == len(g.ops) else Graph(g.inputs, tuple(reversed(kept)), g.outputs,
+                                                   g.name)
+
+
 def rewrite_to_fixpoint(g: Graph, rules: Mapping[str, Rule], what: str,
                         max_rounds: int = MAX_ROUNDS) -> Graph:
-    """Apply `rules` until nothing changes (at most `max_rounds` sweeps); `g` if unchanged."""
+    """Apply `rules` until nothing changes (at most `max_rounds` sweeps); `g` if unchanged.
+
+    Ops left dead by a sweep are dropped before the next, so single-use checks see only live
+    users (otherwise a chain of sinking ops would move one op per sweep).
+    """
     current = g
     for _ in range(max_rounds):
         current, changed = _sweep(current, rules)
         if not changed:
             return g if current.ops == g.ops and current.outputs == g.outputs else current
+        current = _drop_dead(current)
     raise RewriteDidNotSettle(f"{what} did not settle after {max_rounds} rounds")

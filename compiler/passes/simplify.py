@@ -83,7 +83,7 @@ def _negate(op: Op, c: RewriteCtx):
     return inner.inputs[0] if inner is not None else None
 
 
-def _transpose(op: Op, c: RewriteCtx):
+def compose_transposes(op: Op, c: RewriteCtx):
     perm = op.attr_dict["perm"]
     if list(perm) == sorted(perm):
         return same_type(op, op.inputs[0])
@@ -218,7 +218,7 @@ RULES: dict[str, Rule] = {
     "multiply": _multiply,
     "divide": _divide,
     "negate": _negate,
-    "transpose": _transpose,
+    "transpose": compose_transposes,
     "reshape": _reshape,
     "broadcast_to": _identity_if_same_type,
     **{f"reduce_{k}": _reduce_of_broadcast

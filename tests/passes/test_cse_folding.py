@@ -9,7 +9,7 @@ import compiler.ops  # noqa: F401  (registers every OpDef)
 import tfx_core as tx
 from compiler.ir.parser import parse_graph
 from compiler.ir.printer import print_graph
-from compiler.passes import DEFAULT_PIPELINE, PassManager
+from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER, PassManager
 
 GOLDENS = [
     pytest.param(["cse", "dce"], """\
@@ -126,7 +126,8 @@ def test_compiled_results_do_not_depend_on_the_passes():
 
 
 def test_config_optimizer_options_choose_the_pipeline():
-    assert tx.config.optimizer.get_experimental_options() == {p: True for p in DEFAULT_PIPELINE}
+    assert tx.config.optimizer.get_experimental_options() == {
+        p: p in DEFAULT_PIPELINE for p in PIPELINE_ORDER}
     x = tx.constant([1.0, 2.0])
     try:
         tx.config.optimizer.set_experimental_options({"constant_folding": False})
@@ -141,6 +142,17 @@ def test_config_optimizer_options_choose_the_pipeline():
     g = tx.function(lambda v: v * tx.exp(tx.constant(1.0)))
     g(x)
     assert "exp" not in g.experimental_get_compiler_ir(x)("ir_optimized")
+    try:  # the opt-in passes go to their place in the pipeline (TF's names work too)
+        tx.config.optimizer.set_experimental_options({"remapping": True, "layout": True})
+        assert tx.config.optimizer.pipeline() == (
+            "constant_folding", "simplify", "layout", "cse", "dce", "fusion")
+        h = tx.function(lambda v: tx.tanh(v) * 2.0 + 1.0)
+        np.testing.assert_allclose(h(x).numpy(), np.tanh([1.0, 2.0]) * 2 + 1, rtol=1e-6)
+        assert [r.name for r in h.get_concrete_function(x).pass_records][-1] == "fusion"
+        assert "fusion" in h.experimental_get_compiler_ir(x)("ir_optimized")
+    finally:
+        tx.config.optimizer.set_experimental_options({"fusion": False, "layout": False})
+    assert tx.config.optimizer.pipeline() == DEFAULT_PIPELINE
     with pytest.raises(ValueError, match="unknown option 'bogus'"):
         tx.config.optimizer.set_experimental_options({"bogus": False})
     with pytest.raises(TypeError, match="True or False"):
