@@ -38,6 +38,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/first_call.py
 	$(BIN)/python bench/train_step.py
+	$(BIN)/python bench/passes.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

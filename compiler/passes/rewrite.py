@@ -13,7 +13,8 @@ import numpy as np
 
 from ..ir.graph import Graph, Op, Value
 from ..ops.constant import constant_op
-from ..registry import PURE, REGISTRY
+from ..registry import REGISTRY
+from .dce import drop_dead
 from .manager import record_change
 
 MAX_ROUNDS = 8
@@ -94,18 +95,6 @@ def _sweep(g: Graph, rules: Mapping[str, Rule]) -> tuple[Graph, int]:
     return out, changed
 
 
-def _drop_dead(g: Graph) -> Graph:
-    """Drop pure ops nothing uses (silently: the ops a rule replaced, not the user's)."""
-    live = set(g.outputs)
-    kept = []
-    for op in reversed(g.ops):
-        if PURE not in op.opdef.traits or any(v in live for v in op.outputs):
-            kept.append(op)
-            live.update(op.inputs)
-    return g if len(kept) == len(g.ops) else Graph(g.inputs, tuple(reversed(kept)), g.outputs,
-                                                   g.name)
-
-
 def rewrite_to_fixpoint(g: Graph, rules: Mapping[str, Rule], what: str,
                         max_rounds: int = MAX_ROUNDS) -> Graph:
     """Apply `rules` until nothing changes (at most `max_rounds` sweeps); `g` if unchanged.
@@ -118,5 +107,5 @@ def rewrite_to_fixpoint(g: Graph, rules: Mapping[str, Rule], what: str,
         current, changed = _sweep(current, rules)
         if not changed:
             return g if current.ops == g.ops and current.outputs == g.outputs else current
-        current = _drop_dead(current)
+        current, _ = drop_dead(current)  # silently: ops the rules replaced
     raise RewriteDidNotSettle(f"{what} did not settle after {max_rounds} rounds")
