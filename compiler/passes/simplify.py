@@ -2,7 +2,8 @@
 
 A rule table maps op names to rules, run to a fixed point by the shared driver in `rewrite.py`.
 Rules never change results: no `x + 0.0` for floats (-0.0 + 0.0 is +0.0), no
-`x * 0` for floats (NaN, inf, -0.0), division only by exact powers of two.
+`x * 0` for floats (NaN, inf, -0.0), division only by exact powers of two, and no
+`exp(log(x))` / `log(exp(x))` (log rounds, exp overflows: neither round trip is exact).
 """
 from __future__ import annotations
 
