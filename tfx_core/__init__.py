@@ -13,7 +13,7 @@ from compiler.tracing import add_internal_dir as _add_internal_dir
 
 _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 
-from . import config, initializers, linalg, math, nn, optimizers  # noqa: E402
+from . import config, initializers, linalg, math, nn, optimizers, saved_model  # noqa: E402
 from . import eager as _eager  # noqa: E402,F401  (installs the eager interpreter)
 from . import operators as _operators  # noqa: E402,F401
 from .array_ops import *  # noqa: E402,F403

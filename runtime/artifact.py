@@ -1,0 +1,158 @@
+"""The saved-model container: one zip of data-only members, checked before anything is used.
+
+Reading never executes anything from the file: members are plain bytes (JSON, our IR text,
+StableHLO portable artifacts, `.npy` arrays read with `allow_pickle=False`). Every member is
+listed in the manifest with its size and sha256; names are validated (no absolute paths, no
+`..`); members are stored uncompressed (no zip bombs); nothing is extracted to disk. Writing
+goes to a temporary file next to the target, then `os.replace`: a failed save never leaves a
+half-written artifact, and an existing one stays intact until the new one is complete.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import zipfile
+from typing import Any
+
+import numpy as np
+
+FORMAT = "tfx.saved_model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 16 << 20
+_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+
+
+class ArtifactError(ValueError):
+    """The file is not a valid tfx artifact (or not one this version can read)."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_name(name: str, path: str) -> None:
+    if not _NAME.fullmatch(name) or any(part in (".", "..") for part in name.split("/")):
+        raise ArtifactError(f"{path}: refusing member name {name!r} (absolute, '..' or odd "
+                            "characters); tfx never writes such names")
+
+
+def write_artifact(path: str, manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+    """Write `members` plus `manifest.json` (with a `members` table of sizes and sha256)."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give a file path such as model.tfx")
+    for name in members:
+        _check_name(name, path)
+    manifest = dict(manifest, format=FORMAT, format_version=FORMAT_VERSION,
+                    members={n: {"size": len(b), "sha256": sha256(b)}
+                             for n, b in sorted(members.items())})
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}-"
+                                  f"{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+                z.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+                for name, data in sorted(members.items()):
+                    z.writestr(name, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_artifact(path: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and every member, after all checks; ArtifactError names what is wrong."""
+    try:
+        z = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise ArtifactError(f"{path}: not a tfx artifact (not a readable zip file: {e})") from e
+    with z:
+        infos = z.infolist()
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise ArtifactError(f"{path}: duplicate member names")
+        for info in infos:
+            _check_name(info.filename, path)
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise ArtifactError(f"{path}: member {info.filename!r} is compressed; tfx "
+                                    "stores members uncompressed")
+        manifest = _read_manifest(z, path)
+        listed = manifest.get("members")
+        if not isinstance(listed, dict):
+            raise ArtifactError(f"{path}: manifest has no members table")
+        unlisted = sorted(set(names) - set(listed) - {MANIFEST})
+        if unlisted:
+            raise ArtifactError(f"{path}: members not in the manifest: {unlisted}")
+        members = {}
+        for name, meta in listed.items():
+            _check_name(name, path)
+            if name not in names:
+                raise ArtifactError(f"{path}: manifest names member {name!r}, which is missing")
+            if z.getinfo(name).file_size != meta.get("size"):
+                raise ArtifactError(f"{path}: member {name!r} has the wrong size")
+            data = _read(z, name, path)
+            if sha256(data) != meta.get("sha256"):
+                raise ArtifactError(f"{path}: member {name!r} fails its checksum (corrupted "
+                                    "or modified)")
+            members[name] = data
+    return manifest, members
+
+
+def _read(z: zipfile.ZipFile, name: str, path: str) -> bytes:
+    try:
+        return z.read(name)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise ArtifactError(f"{path}: member {name!r} is damaged: {e}") from e
+
+
+def _read_manifest(z: zipfile.ZipFile, path: str) -> dict[str, Any]:
+    try:
+        info = z.getinfo(MANIFEST)
+    except KeyError:
+        raise ArtifactError(f"{path}: no {MANIFEST}; not a tfx artifact") from None
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise ArtifactError(f"{path}: {MANIFEST} is implausibly large")
+    try:
+        manifest = json.loads(_read(z, MANIFEST, path).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ArtifactError(f"{path}: {MANIFEST} is not valid JSON: {e}") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArtifactError(f"{path}: not a tfx saved model (format is "
+                            f"{manifest.get('format') if isinstance(manifest, dict) else None!r})")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ArtifactError(f"{path}: bad format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ArtifactError(f"{path}: written by a newer tfx (format version {version}; this "
+                            f"tfx reads up to {FORMAT_VERSION}); upgrade tfx to load it")
+    return manifest
+
+
+def array_to_npy(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npy_to_array(data: bytes, name: str) -> np.ndarray:
+    """Decode an `.npy` member; never unpickles (object arrays are refused)."""
+    try:
+        a = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as e:
+        raise ArtifactError(f"member {name!r} is not a plain array (.npy without pickle): "
+                            f"{e}") from e
+    except Exception as e:  # truncated header, bad magic, ...
+        raise ArtifactError(f"member {name!r} is not a valid .npy array: {e}") from e
+    if not isinstance(a, np.ndarray) or a.dtype.hasobject:
+        raise ArtifactError(f"member {name!r} is not a plain numeric array")
+    return a
