@@ -39,6 +39,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/first_call.py
 	$(BIN)/python bench/train_step.py
 	$(BIN)/python bench/passes.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -19,6 +19,7 @@ BENCH = ROOT / "bench"
         ("first_call.py", "| stage | tfx ms | jax ms |"),
         ("train_step.py", "| | tfx | jax.jit | tf.function | tfx/jax | tfx/tf |"),
         ("passes.py", "| config | IR ops traced | IR ops after | StableHLO ops |"),
+        ("export.py", "| row | import ms | load ms | first call ms | cold start ms |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:
