@@ -74,7 +74,7 @@ def read_artifact(path: str) -> tuple[dict[str, Any], dict[str, bytes]]:
         z = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as e:
         raise ArtifactError(f"{path}: not a tfx artifact (not a readable zip file: {e})") from e
     with z:
         infos = z.infolist()
@@ -110,8 +110,13 @@ def read_artifact(path: str) -> tuple[dict[str, Any], dict[str, bytes]]:
 
 def _read(z: zipfile.ZipFile, name: str, path: str) -> bytes:
     try:
-        return z.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        data = z.read(name)
+        if len(data) != z.getinfo(name).file_size:  # zipfile trusts stored members' sizes
+            raise ValueError(f"{len(data)} bytes where the zip directory says "
+                             f"{z.getinfo(name).file_size}")
+        return data
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+            RuntimeError) as e:  # zipfile: unsupported versions/flags, "encrypted" bits
         raise ArtifactError(f"{path}: member {name!r} is damaged: {e}") from e
 
 
@@ -124,8 +129,8 @@ def _read_manifest(z: zipfile.ZipFile, path: str) -> dict[str, Any]:
         raise ArtifactError(f"{path}: {MANIFEST} is implausibly large")
     try:
         manifest = json.loads(_read(z, MANIFEST, path).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ArtifactError(f"{path}: {MANIFEST} is not valid JSON: {e}") from e
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ArtifactError(f"{path}: {MANIFEST} is not valid JSON: {e!r}") from e
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArtifactError(f"{path}: not a tfx saved model (format is "
                             f"{manifest.get('format') if isinstance(manifest, dict) else None!r})")
@@ -140,7 +145,7 @@ def _read_manifest(z: zipfile.ZipFile, path: str) -> dict[str, Any]:
 
 def array_to_npy(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+    np.save(buf, np.asarray(a, order="C"), allow_pickle=False)  # (0-d stays 0-d)
     return buf.getvalue()
 
 

@@ -20,6 +20,7 @@ from compiler.ir.printer import print_graph
 from compiler.ir.types import DType
 from compiler.ir.verify import VerificationError, verify_graph
 from compiler.lowering.portable import UntrustedModuleError, from_portable, to_portable
+from compiler.passes import DEFAULT_PIPELINE, PASSES
 from runtime import compile_stablehlo
 from runtime.artifact import (
     ArtifactError,
@@ -178,6 +179,7 @@ def save(obj: Any, path: str, signatures: Any = None) -> None:
         ir_member = f"functions/{k}.tfx"
         members[ir_member] = print_graph(cf.graph).encode()
         entry = {"graph": ir_member, "inputs": inputs, "outputs": outputs,
+                 "passes": list(cf.passes),
                  "captures": [store(x) for x in cf._captures],
                  "updates": [store(v)["variable"] for v in cf._updates]}
         if cf._static:  # a fixed program: ship XLA's input as a versioned portable artifact
@@ -203,7 +205,7 @@ class Loaded:
         self.variables = variables
         self.trainable_variables = [v for v in variables if v.trainable]
         for name, cf in signatures.items():
-            if name.isidentifier() and not hasattr(type(self), name):
+            if name.isidentifier() and not hasattr(self, name):  # never shadow our attributes
                 setattr(self, name, cf)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -218,7 +220,8 @@ class Loaded:
         return f"<tx.saved_model {sorted(self.signatures)}, {len(self.variables)} variables>"
 
 
-def _array(members: dict[str, bytes], name: str, dtype: str) -> np.ndarray:
+def _array(members: dict[str, bytes], name: str, dtype: str,
+           shape: list | None = None) -> np.ndarray:
     if name not in members:
         raise ArtifactError(f"member {name!r} is missing")
     a = npy_to_array(members[name], name)
@@ -228,6 +231,9 @@ def _array(members: dict[str, bytes], name: str, dtype: str) -> np.ndarray:
             a = a.view(want)  # bfloat16 & co. round-trip .npy as raw bytes
         else:
             raise ArtifactError(f"member {name!r} holds {a.dtype}, the manifest says {dtype}")
+    if shape is not None and list(a.shape) != list(shape):
+        raise ArtifactError(f"member {name!r} has shape {list(a.shape)}, the manifest says "
+                            f"{list(shape)}")
     return a
 
 
@@ -236,7 +242,7 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
     try:
         graph = parse_graph(members[entry["graph"]].decode("utf-8"))
         verify_graph(graph)
-    except (ParseError, VerificationError, UnicodeDecodeError, KeyError) as e:
+    except (ParseError, VerificationError, UnicodeDecodeError, KeyError, RecursionError) as e:
         raise ArtifactError(f"{path}: signature {name!r}: its IR is invalid: {e}") from e
     specs: list[Any] = []
 
@@ -273,10 +279,19 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
             len(graph.outputs) != out_tree.num_leaves + len(updates):
         raise ArtifactError(f"{path}: signature {name!r}: the manifest's inputs/outputs do not "
                             "match its IR")
+    passes = entry.get("passes", list(DEFAULT_PIPELINE))
+    if not isinstance(passes, list) or not all(isinstance(p, str) and p in PASSES
+                                               for p in passes):
+        raise ArtifactError(f"{path}: signature {name!r}: unknown passes {passes!r}")
     cf = ConcreteFunction(name, graph, in_tree, in_leaves, tensor_idx, captures, out_tree, 0.0,
-                          updates=updates)
+                          passes=tuple(passes), updates=updates)
     if "stablehlo" in entry and cf._static:
-        module = from_portable(members[entry["stablehlo"]])  # allowlist-checked
+        try:  # allowlist- and signature-checked
+            module = from_portable(members[entry["stablehlo"]], graph.input_types,
+                                   graph.output_types)
+        except UntrustedModuleError as e:
+            raise ArtifactError(f"{path}: signature {name!r}, member {entry['stablehlo']!r}: "
+                                f"{e}") from e
         out_sig = [(t.shape, t.dtype.np_dtype) for t in graph.output_types]
         exe, stats = compile_stablehlo(module, out_sig, name=name,
                                        cache_key="portable:" + hashlib.sha256(module).hexdigest())
@@ -290,7 +305,7 @@ def load(path: str) -> Loaded:
     path = os.fspath(path)
     manifest, members = read_artifact(path)
     try:
-        variables = [Variable(_array(members, v["member"], v["dtype"]),
+        variables = [Variable(_array(members, v["member"], v["dtype"], v["shape"]),
                               trainable=bool(v["trainable"]), name=v.get("name"))
                      for v in manifest.get("variables", [])]
         functions = manifest["functions"]
