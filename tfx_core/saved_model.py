@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from compiler.ir.types import DType
 from compiler.ir.verify import VerificationError, verify_graph
 from compiler.lowering.portable import UntrustedModuleError, from_portable, to_portable
 from compiler.passes import DEFAULT_PIPELINE, PASSES
-from runtime import compile_stablehlo
+from runtime import Executable, client, compile_stablehlo
 from runtime.artifact import (
     ArtifactError,
     array_to_npy,
@@ -130,13 +132,15 @@ def _concrete_functions(obj: Any, signatures: Any) -> dict[str, ConcreteFunction
     return found
 
 
-def save(obj: Any, path: str, signatures: Any = None) -> None:
+def save(obj: Any, path: str, signatures: Any = None, include_compiled: bool = False) -> None:
     """Save `obj` (a tx.function, ConcreteFunction or tx.Module) to the file `path`.
 
     Args:
         obj: what to save. A Module's tx.function methods become signatures by name.
         path: the artifact file (written atomically: temp file, then rename).
         signatures: a function or {name: function} to save instead of obj's methods.
+        include_compiled: also store the XLA executables of static signatures for this
+            platform (native code: `load` uses them only with `allow_compiled=True`).
     """
     fns = _concrete_functions(obj, signatures)
     members: dict[str, bytes] = {}
@@ -190,6 +194,10 @@ def save(obj: Any, path: str, signatures: Any = None) -> None:
                 member = f"functions/{k}.stablehlo"
                 members[member] = to_portable(c.lowered.text)
                 entry["stablehlo"] = member
+            if include_compiled:
+                member = f"compiled/{k}.xla"
+                members[member] = client.serialize_executable(c.exe.loaded)
+                entry["compiled"] = {"member": member, **_compiled_for(c.exe.device)}
         functions[name] = entry
     manifest = {"producer": PRODUCER, "functions": functions, "variables": variables}
     write_artifact(os.fspath(path), manifest, members)
@@ -238,7 +246,7 @@ def _array(members: dict[str, bytes], name: str, dtype: str,
 
 
 def _load_function(name: str, entry: dict, members: dict[str, bytes], variables: list,
-                   path: str) -> ConcreteFunction:
+                   path: str, allow_compiled: bool = False) -> ConcreteFunction:
     try:
         graph = parse_graph(members[entry["graph"]].decode("utf-8"))
         verify_graph(graph)
@@ -285,6 +293,9 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
         raise ArtifactError(f"{path}: signature {name!r}: unknown passes {passes!r}")
     cf = ConcreteFunction(name, graph, in_tree, in_leaves, tensor_idx, captures, out_tree, 0.0,
                           passes=tuple(passes), updates=updates)
+    if allow_compiled and "compiled" in entry and cf._static and \
+            _use_compiled(cf, name, entry, members, path):
+        return cf
     if "stablehlo" in entry and cf._static:
         try:  # allowlist- and signature-checked
             module = from_portable(members[entry["stablehlo"]], graph.input_types,
@@ -300,8 +311,47 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
     return cf
 
 
-def load(path: str) -> Loaded:
-    """Load a file written by `save`; refuses anything malformed or not written by tfx."""
+def _compiled_for(device: Any) -> dict[str, str]:
+    """What a serialized executable is valid for: it runs only where all of these match."""
+    options = client.compile_options_bytes(client.compile_options(device=device))
+    return {"jaxlib": client.jaxlib_version(), "platform": client.platform_version(device),
+            "options_sha256": hashlib.sha256(options).hexdigest()}
+
+
+def _use_compiled(cf: ConcreteFunction, name: str, entry: dict, members: dict[str, bytes],
+                  path: str) -> bool:
+    """Install the bundled executable if it was built for exactly this setup (opt-in)."""
+    info = entry["compiled"]
+    here = _compiled_for(client.default_device())
+    differs = [k for k in here if info.get(k) != here[k]]
+    if differs:
+        warnings.warn(f"{path}: signature {name!r}: bundled executable is for another "
+                      f"{'/'.join(differs)} ({', '.join(str(info.get(k)) for k in differs)}); "
+                      "compiling instead", stacklevel=3)
+        return False
+    t0 = time.perf_counter()
+    try:
+        loaded = client.deserialize_executable(members[info["member"]])
+    except Exception as e:  # a damaged blob: compile rather than fail
+        warnings.warn(f"{path}: signature {name!r}: bundled executable did not load ({e}); "
+                      "compiling instead", stacklevel=3)
+        return False
+    graph = cf.graph
+    out_sig = [(t.shape, t.dtype.np_dtype) for t in graph.output_types]
+    cf._single = Compiled(Executable(name, loaded, out_sig), graph.output_types, graph, graph,
+                          None, [], {"xla": 0.0, "deserialize": time.perf_counter() - t0}, True)
+    return True
+
+
+def load(path: str, allow_compiled: bool = False) -> Loaded:
+    """Load a file written by `save`; refuses anything malformed or not written by tfx.
+
+    Args:
+        path: the artifact file.
+        allow_compiled: use bundled XLA executables (`save(..., include_compiled=True)`) when
+            jaxlib, platform and compile options match. They are native code: only opt in for
+            files you trust. Without it they are never deserialized.
+    """
     path = os.fspath(path)
     manifest, members = read_artifact(path)
     try:
@@ -309,7 +359,8 @@ def load(path: str) -> Loaded:
                               trainable=bool(v["trainable"]), name=v.get("name"))
                      for v in manifest.get("variables", [])]
         functions = manifest["functions"]
-        signatures = {str(n): _load_function(str(n), e, members, variables, path)
+        signatures = {str(n): _load_function(str(n), e, members, variables, path,
+                                             allow_compiled)
                       for n, e in functions.items()}
     except UntrustedModuleError as e:
         raise ArtifactError(f"{path}: {e}") from e
