@@ -4,7 +4,8 @@
 
 Each round builds a FRESH Python function and a fresh `tx.function` / `jax.jit` around it, after
 clearing tfx's in-memory compile cache (`runtime.cache.MEMORY_CACHE`, keyed by the optimized IR
-text, so an identical graph would otherwise skip XLA) and JAX's caches (`jax.clear_caches()`).
+text, so an identical graph would otherwise skip XLA; the persistent disk cache is off) and JAX's
+caches (`jax.clear_caches()`).
 The timed region is the first call up to a ready result. One unreported warm-up round first pays
 for process-level one-time work (MLIR context/dialects, XLA client start-up); it is printed
 separately as "cold". Reported figures are medians over the rounds.
@@ -31,6 +32,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tfx_core as tx  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
+
+# these figures are XLA compiles: keep the persistent compile cache out of them
+tx.config.set_compile_cache_dir(None)
 
 HEADER = "| stage | tfx ms | jax ms |"
 STAGES = ("trace", "specialize", "passes", "lower", "xla")

@@ -26,7 +26,8 @@ Method:
   "ir" stage), StableHLO ops and bytes from the lowered module, and XLA's optimized HLO.
 * XLA compile / passes ms: the median over R rounds (default 5) of `cf.timings["xla"]` and
   `cf.timings["passes"]`, each round a FRESH `tx.function` with `runtime.cache.MEMORY_CACHE`
-  cleared (an identical optimized graph would otherwise skip XLA). jax: `jax.clear_caches()`,
+  cleared (an identical optimized graph would otherwise skip XLA) and the persistent disk cache
+  off. jax: `jax.clear_caches()`,
   then `jax.jit(f).lower(*args)`, timing `.compile()` only.
 * run µs: steady state, after a warm-up; every call blocks on its result; R rounds interleave
   the candidates (so a busy neighbour hurts all alike) and the figure is the median of all calls.
@@ -59,6 +60,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tfx_core as tx  # noqa: E402
 from compiler.passes import DEFAULT_PIPELINE, PASSES  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
+
+# these figures are XLA compiles: keep the persistent compile cache out of them
+tx.config.set_compile_cache_dir(None)
 
 HEADER = ("| config | IR ops traced | IR ops after | StableHLO ops | StableHLO bytes | passes ms "
           "| XLA compile ms | run µs | run vs none |")

@@ -10,7 +10,8 @@
 - tf: `tf.function(jit_compile=True)` with GradientTape and `v.assign_sub(lr * g)` per variable.
 
 All three start from the same weights and data. "first call" is trace + compile + the first
-step (a fresh function in a fresh state, after clearing compile caches). "step" is the median
+step (a fresh function in a fresh state, after clearing compile caches; tfx's persistent
+disk cache is off). "step" is the median
 of the steady-state step time (each step waits for its loss). Ratios are tfx / peer.
 
 Usage: python bench/train_step.py [--quick] [--steps N] [--no-tf]
@@ -31,6 +32,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tfx_core as tx  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
+
+# these figures are XLA compiles: keep the persistent compile cache out of them
+tx.config.set_compile_cache_dir(None)
 
 HEADER = "| | tfx | jax.jit | tf.function | tfx/jax | tfx/tf |"
 SIZES = (784, 512, 512, 10)

@@ -82,20 +82,47 @@ def to_numpy(buf: Buffer) -> np.ndarray:
     return np.asarray(buf)
 
 
-def compile_options(debug: dict | None = None) -> xc.CompileOptions:
+def compile_options(debug: dict | None = None, device=None) -> xc.CompileOptions:
+    """XLA compile options for one device (its device assignment when it is not device 0)."""
     opts = xc.CompileOptions()
     if debug:
         opts.env_option_overrides = list(debug.items())
+    if device is not None and device.id != 0:
+        opts.device_assignment = xc.DeviceAssignment.create(np.array([[device.id]]))
     return opts
+
+
+def compile_options_bytes(options: xc.CompileOptions) -> bytes:
+    """The serialized CompileOptions proto (a cache-key ingredient)."""
+    return options.SerializeAsString()
 
 
 def compile_and_load(module: bytes | str, device=None, options: xc.CompileOptions | None = None):
     """XLA-compile StableHLO (text or bytecode) for one device."""
     dev = device or default_device()
-    opts = options or compile_options()
-    if dev.id != 0:
-        opts.device_assignment = xc.DeviceAssignment.create(np.array([[dev.id]]))
+    opts = options or compile_options(device=dev)
     return dev.client.compile_and_load(module, xc.DeviceList((dev,)), opts)
+
+
+def serialize_executable(loaded) -> bytes:
+    """The compiled executable as bytes (native code for this jaxlib, platform and host)."""
+    return loaded.client.serialize_executable(loaded)
+
+
+def deserialize_executable(blob: bytes, device=None, options: xc.CompileOptions | None = None):
+    """Load bytes from `serialize_executable` onto one device, without compiling.
+
+    NOTE: the blob is native code: only ever pass bytes this user's own process wrote.
+    """
+    dev = device or default_device()
+    opts = options or compile_options(device=dev)
+    return dev.client.deserialize_executable(blob, xc.DeviceList((dev,)), opts)
+
+
+def jaxlib_version() -> str:
+    from jaxlib import version
+
+    return version.__version__
 
 
 def result_handlers(out_sig: list[tuple[tuple, np.dtype]], device=None) -> list:
@@ -162,9 +189,14 @@ def runtime_error_types() -> tuple[type, ...]:
     return (JaxRuntimeError,)
 
 
-def platform_version() -> str:
-    be = backend()
+def platform_version(device=None) -> str:
+    """`platform:platform_version` of the device's backend (default backend without one)."""
+    be = device.client if device is not None else backend()
     return f"{be.platform}:{be.platform_version}"
+
+
+def device_kind(device=None) -> str:
+    return (device or default_device()).device_kind
 
 
 def copy_buffer(buf: Buffer) -> Buffer:

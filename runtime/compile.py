@@ -1,14 +1,21 @@
-"""Compile StableHLO to an `Executable`, through the in-memory cache, timing XLA."""
+"""Compile StableHLO to an `Executable`: in-memory cache, then the disk cache, then XLA."""
 from __future__ import annotations
 
+import collections
+import hashlib
+import os
+import platform
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import client
+from . import client, disk_cache
 from .cache import MEMORY_CACHE
 from .executable import Executable
+
+# process-wide: XLA compilations, executables loaded from the disk cache, blobs XLA refused
+COUNTS: collections.Counter = collections.Counter()
 
 
 class CompileError(RuntimeError):
@@ -17,10 +24,54 @@ class CompileError(RuntimeError):
 
 @dataclass
 class CompileStats:
-    """How the executable was obtained: XLA seconds, or a cache hit."""
+    """How the executable was obtained: XLA seconds, or a memory or disk cache hit.
+
+    xla_seconds: time in XLA's compiler (0 on any cache hit).
+    cache_hit: found in the in-memory cache.
+    disk_hit: loaded from the persistent cache (read + deserialize took `disk_seconds`).
+    disk_seconds: on a disk hit, reading + deserializing; after a compile, serializing +
+        writing the new entry (0 when the disk cache is off).
+    """
 
     xla_seconds: float = 0.0
     cache_hit: bool = False
+    disk_hit: bool = False
+    disk_seconds: float = 0.0
+
+
+def persistent_key(module: bytes | str, device, options_bytes: bytes) -> str:
+    """The disk cache key: everything the compiled code depends on, hashed.
+
+    The StableHLO module as given to XLA (donation/aliasing are attributes inside it), the
+    device's platform, platform version and kind, the jaxlib version, the serialized
+    CompileOptions (debug overrides, device assignment), XLA_FLAGS, and for CPUs the host's
+    architecture and CPU feature flags (XLA compiles for the host CPU).
+    """
+    h = hashlib.sha256(b"tfx-xla-cache-key-v1\0")
+    for part in (module.encode() if isinstance(module, str) else bytes(module),
+                 device.platform, client.platform_version(device), client.device_kind(device),
+                 client.jaxlib_version(), options_bytes,
+                 os.environ.get("XLA_FLAGS", ""), os.environ.get("LIBTPU_INIT_ARGS", ""),
+                 _host_cpu() if device.platform == "cpu" else ""):
+        b = part.encode() if isinstance(part, str) else part
+        h.update(len(b).to_bytes(8, "little") + b)  # length-prefixed: no ambiguous joins
+    return h.hexdigest()
+
+
+def _host_cpu() -> str:
+    global _HOST_CPU
+    if _HOST_CPU is None:
+        flags = ""
+        try:  # Linux: the CPU features XLA's CPU backend may compile for
+            with open("/proc/cpuinfo") as f:
+                flags = next((ln for ln in f if ln.startswith(("flags", "Features"))), "")
+        except OSError:
+            pass
+        _HOST_CPU = f"{platform.machine()}|{platform.processor()}|{flags.strip()}"
+    return _HOST_CPU
+
+
+_HOST_CPU: str | None = None
 
 
 def compile_stablehlo(
@@ -31,13 +82,14 @@ def compile_stablehlo(
     cache_key: str | None = None,
     device=None,
 ) -> tuple[Executable, CompileStats]:
-    """Compile (or fetch from the cache) a StableHLO module for one device.
+    """Compile (or fetch from a cache) a StableHLO module for one device.
 
     Args:
         module: StableHLO text or MLIR bytecode with a public @main.
         out_sig: (shape, numpy dtype) of each result, for the result handlers.
         name: the user-facing function name, used in error messages.
-        cache_key: an opaque key for the in-memory cache (None: don't cache).
+        cache_key: an opaque key for the in-memory cache (None: don't cache). Only keyed
+            compilations use the persistent disk cache (keyed by the module itself).
     """
     dev = device or client.default_device()
     key = (cache_key, dev.id, dev.platform) if cache_key is not None else None
@@ -45,13 +97,47 @@ def compile_stablehlo(
         exe = MEMORY_CACHE.get(key)
         if exe is not None:
             return exe, CompileStats(0.0, True)
-    t0 = time.perf_counter()
-    try:
-        loaded = client.compile_and_load(module, dev)
-    except client.runtime_error_types() as e:
-        raise CompileError(f"XLA could not compile {name!r}: {e}") from e
-    stats = CompileStats(time.perf_counter() - t0, False)
+    opts = client.compile_options(device=dev)
+    disk = disk_cache.default_cache() if key is not None else None
+    dkey = persistent_key(module, dev, client.compile_options_bytes(opts)) if disk else ""
+    loaded = None
+    stats = CompileStats()
+    if disk is not None:
+        t0 = time.perf_counter()
+        blob = disk.get(dkey)
+        if blob is not None:
+            try:
+                loaded = client.deserialize_executable(blob, dev, opts)
+            except Exception:  # stale or damaged in a way the checksum can't see: recompile
+                COUNTS["disk_load_errors"] += 1
+                disk.discard(dkey)
+            else:
+                COUNTS["disk_loads"] += 1
+                stats = CompileStats(0.0, False, True, time.perf_counter() - t0)
+    if loaded is None:
+        t0 = time.perf_counter()
+        try:
+            loaded = client.compile_and_load(module, dev, opts)
+        except client.runtime_error_types() as e:
+            raise CompileError(f"XLA could not compile {name!r}: {e}") from e
+        COUNTS["xla_compiles"] += 1
+        stats = CompileStats(time.perf_counter() - t0, False)
+        if disk is not None:
+            t0 = time.perf_counter()
+            try:
+                disk.put(dkey, client.serialize_executable(loaded))
+            except Exception as e:  # never fail a compile because of the cache
+                disk_cache.warn_once(f"tfx: could not serialize an executable for the compile "
+                                     f"cache: {type(e).__name__}: {e}")
+            stats.disk_seconds = time.perf_counter() - t0
     exe = Executable(name, loaded, out_sig, dev)
     if key is not None:
         MEMORY_CACHE.put(key, exe)
     return exe, stats
+
+
+def counts() -> dict[str, int]:
+    """Process-wide: XLA compilations, disk-cache loads and load errors, and the disk cache's
+    own counters (hits, misses, writes, corrupt_dropped, evictions, write_errors)."""
+    return {**{k: COUNTS[k] for k in ("xla_compiles", "disk_loads", "disk_load_errors")},
+            **{f"disk_{k}": v for k, v in disk_cache.stats().items()}}

@@ -1,4 +1,17 @@
-"""Suite-wide settings: the IR verifier runs after every pass of every compiled function."""
+"""Suite-wide settings: the IR verifier runs after every pass of every compiled function, and
+the persistent compile cache lives in a temporary directory (never the user's own cache).
+
+The first conftest import (plain pytest, or xdist's controller before it starts workers) makes
+the directory; workers and subprocesses inherit it through the environment, so they share it.
+"""
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ["TFX_VERIFY_PASSES"] = "1"
+
+if not os.environ.get("TFX_TEST_CACHE_DIR"):
+    os.environ["TFX_TEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="tfx-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["TFX_TEST_CACHE_DIR"], True)
+os.environ["TFX_CACHE_DIR"] = os.environ["TFX_TEST_CACHE_DIR"]

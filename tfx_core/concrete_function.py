@@ -31,7 +31,8 @@ class Compiled:
     lowered: LoweredModule
     pass_records: list[PassRecord]
     timings: dict[str, float] = field(default_factory=dict)
-    cache_hit: bool = False
+    cache_hit: bool = False  # the in-memory compile cache had it
+    disk_hit: bool = False  # loaded from the persistent compile cache (no XLA compile)
 
 
 class ConcreteFunction:
@@ -108,7 +109,11 @@ class ConcreteFunction:
 
     @property
     def timings(self) -> dict[str, float]:
-        """Seconds per stage (trace, passes, lower, xla) for the most recent compilation."""
+        """Seconds per stage (trace, passes, lower, xla) for the most recent compilation.
+
+        `xla` is 0 when the executable came from a cache; `disk_load` is reading and
+        deserializing it from the persistent cache, `disk_write` storing a new one there.
+        """
         c = self._latest()
         out = {"trace": self.trace_seconds}
         if c is not None:
@@ -120,6 +125,11 @@ class ConcreteFunction:
         lines = [f"concrete function {self.name!r}", f"  {'stage':<18} {'ms':>9}"]
         for k, v in self.timings.items():
             lines.append(f"  {k:<18} {v * 1e3:9.2f}")
+        c = self._latest()
+        if c is not None:
+            src = ("in-memory compile cache" if c.cache_hit else "persistent compile cache"
+                   if c.disk_hit else "compiled by XLA")
+            lines.append(f"  executable: {src}")
         if self.pass_records:
             lines.append(f"  {'pass':<18} {'ms':>9}  {'ops':>12}  changed")
         for r in self.pass_records:
@@ -163,7 +173,10 @@ class ConcreteFunction:
         exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key)
         timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
                    "xla": stats.xla_seconds}
-        return Compiled(exe, out_types, g, opt, lowered, records, timings, stats.cache_hit)
+        if stats.disk_seconds:
+            timings["disk_load" if stats.disk_hit else "disk_write"] = stats.disk_seconds
+        return Compiled(exe, out_types, g, opt, lowered, records, timings, stats.cache_hit,
+                        stats.disk_hit)
 
     # ------------------------------------------------------------ calling
     def _call_leaves(self, leaves: list) -> Any:

@@ -1,11 +1,12 @@
 """`tx.config`: debugging switches, devices and the optimizer's pass options (tf.config)."""
 from __future__ import annotations
 
+import os
 import types
 from typing import Any
 
 from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER
-from runtime import client
+from runtime import client, disk_cache
 
 _RUN_EAGERLY = [False]
 
@@ -26,6 +27,23 @@ def list_physical_devices(device_type: str | None = None) -> list[client.Device]
 
 list_logical_devices = list_physical_devices
 get_visible_devices = list_physical_devices
+
+
+# ---------------------------------------------------------------- the persistent compile cache
+def set_compile_cache_dir(path: str | os.PathLike | None) -> None:
+    """Where compiled executables are cached on disk from now on; None disables the cache.
+
+    Overrides `TFX_CACHE_DIR` (whose default is `~/.cache/tfx/xla`). The directory holds
+    native code that tfx loads and runs: it must be yours alone (tfx creates it with mode
+    0o700 and refuses a world-writable one). An unusable directory gives one warning, then
+    tfx runs without the disk cache.
+    """
+    disk_cache.set_cache_dir(path)
+
+
+def get_compile_cache_dir() -> str | None:
+    """The persistent compile cache's directory, or None when it is disabled."""
+    return disk_cache.get_cache_dir()
 
 
 # ---------------------------------------------------------------- tx.config.optimizer
