@@ -112,7 +112,7 @@ if kind in ("tfx", "tfx_compiled"):
     c = cf._latest() if hasattr(cf, "_latest") else None
     if c is not None:
         info["xla"] = float(c.timings.get("xla", float("nan")))
-        info["cache_hit"] = bool(getattr(c, "cache_hit", False))
+        info["cache_hit"] = bool(getattr(c, "cache_hit", False) or getattr(c, "disk_hit", False))
 elif kind == "tf":
     import tensorflow as tf
     t1 = time.perf_counter()

@@ -307,7 +307,7 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
         exe, stats = compile_stablehlo(module, out_sig, name=name,
                                        cache_key="portable:" + hashlib.sha256(module).hexdigest())
         cf._single = Compiled(exe, graph.output_types, graph, graph, None, [],
-                              {"xla": stats.xla_seconds}, stats.cache_hit)
+                              {"xla": stats.xla_seconds}, stats.cache_hit, stats.disk_hit)
     return cf
 
 
