@@ -14,6 +14,24 @@ def specialize(g: Graph, input_types: tuple[TensorType, ...]) -> Graph:
     for v, t in zip(g.inputs, input_types):
         env[v] = b.add_input(t)
     for op in g.ops:
-        outs = b.add_op(op.opdef, [env[v] for v in op.inputs], op.attrs, op.loc)
+        inputs = [env[v] for v in op.inputs]
+        attrs = op.attrs
+        if any(isinstance(a, Graph) for _, a in attrs):
+            attrs = _specialize_regions(attrs, tuple(v.type for v in inputs))
+        outs = b.add_op(op.opdef, inputs, attrs, op.loc)
         env.update(zip(op.outputs, outs))
     return b.build([env[v] for v in g.outputs])
+
+
+def _specialize_regions(attrs: tuple, types: tuple[TensorType, ...]) -> tuple:
+    """Nested graphs (regions) take the op's LAST len(region.inputs) operands, by convention
+    of every op holding regions (case: after the index; while, fusion: all of them)."""
+
+    def one(a):
+        if isinstance(a, Graph):
+            return specialize(a, types[len(types) - len(a.inputs):])
+        if isinstance(a, tuple):
+            return tuple(one(x) for x in a)
+        return a
+
+    return tuple((k, one(a)) for k, a in attrs)

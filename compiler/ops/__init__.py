@@ -1,2 +1,2 @@
 """The op library: importing this package registers every OpDef."""
-from . import constant, elementwise, fusion, linalg, reduction, shape  # noqa: F401
+from . import constant, control_flow, elementwise, fusion, linalg, reduction, shape  # noqa: F401

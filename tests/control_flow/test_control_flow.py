@@ -1,0 +1,136 @@
+"""tx.cond / tx.switch_case / tx.while_loop: traced regions, structures, captures, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfx_core as tx
+
+X = np.array([1.0, -2.0, 3.0], np.float32)
+
+
+def test_branches_capture_outer_tensors_closures_and_variables():
+    v = tx.Variable(np.array([10.0, 20.0, 30.0], np.float32))
+    big = tx.constant(np.arange(2000, dtype=np.float32))  # captured by reference, not baked
+
+    @tx.function
+    def f(x, p):
+        y = x * 3.0
+        return tx.cond(p, lambda: y + v, lambda: x - big[:3])
+
+    np.testing.assert_array_equal(f(X, tx.constant(True)).numpy(), X * 3 + [10, 20, 30])
+    np.testing.assert_array_equal(f(X, tx.constant(False)).numpy(), X - [0, 1, 2])
+    v.assign(np.zeros(3, np.float32))  # read at call time, not baked into the trace
+    np.testing.assert_array_equal(f(X, tx.constant(True)).numpy(), X * 3)
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_nested_cond_inside_while_with_dict_loop_vars():
+    @tx.function
+    def f(x):
+        def body(state):
+            i = state["i"]
+            s = tx.cond(i % 2 == 0, lambda: state["s"] + x, lambda: state["s"] * 0.5)
+            return {"i": i + 1, "s": s}
+
+        return tx.while_loop(lambda st: st["i"] < 4, body, [{"i": tx.constant(0), "s": x}])
+
+    (out,) = f(X)
+    s = X.copy()
+    for i in range(4):
+        s = s + X if i % 2 == 0 else s * 0.5
+    np.testing.assert_allclose(out["s"].numpy(), s)
+    assert int(out["i"]) == 4
+
+
+def test_while_loop_with_maximum_iterations_and_a_single_var():
+    f = tx.function(lambda x: tx.while_loop(lambda y: True, lambda y: y + 1.0, x,
+                                            maximum_iterations=7))
+    np.testing.assert_array_equal(f(X).numpy(), X + 7)
+    eager = tx.while_loop(lambda y: True, lambda y: y + 1.0, tx.constant(X),
+                          maximum_iterations=7)
+    np.testing.assert_array_equal(eager.numpy(), X + 7)
+
+
+def test_python_predicates_stay_python():
+    calls = []
+
+    @tx.function
+    def f(x, flag):
+        return tx.cond(flag, lambda: calls.append("t") or x, lambda: calls.append("f") or -x)
+
+    np.testing.assert_array_equal(f(X, True).numpy(), X)
+    assert calls == ["t"]  # only the taken branch was traced
+    assert "case" not in f.experimental_get_compiler_ir(X, True)(stage="ir")
+
+
+def test_branches_that_disagree_name_both():
+    f = tx.function(lambda x, p: tx.cond(p, lambda: x, lambda: (x, x)))
+    with pytest.raises(TypeError, match="false_fn returns structure .* but true_fn returns"):
+        f(X, tx.constant(True))
+    g = tx.function(lambda x, p: tx.cond(p, lambda: x, lambda: tx.cast(x, tx.int32)))
+    with pytest.raises(TypeError, match=r"output 0 is i32\[3\] in false_fn but f32\[3\] in "
+                                        r"true_fn.*test_control_flow.py:\d+"):
+        g(X, tx.constant(True))
+
+
+def test_loop_variables_must_keep_their_shape_and_dtype():
+    f = tx.function(lambda x: tx.while_loop(lambda y: tx.reduce_sum(y) < 100.0,
+                                            lambda y: tx.concat([y, y], 0), x))
+    with pytest.raises(TypeError, match=r"loop variable 0 enters as f32\[3\] but the body "
+                                        r"returns f32\[6\]"):
+        f(X)
+    g = tx.function(lambda x: tx.while_loop(lambda y: True, lambda y: (y, y), (x,)))
+    with pytest.raises(TypeError, match="body returns structure"):
+        g(X)
+    h = tx.function(lambda x: tx.while_loop(lambda y: y, lambda y: y, x))
+    with pytest.raises(TypeError, match="cond must return a bool scalar"):
+        h(X)
+
+
+def test_predicate_must_be_a_bool_scalar():
+    f = tx.function(lambda x: tx.cond(x > 0, lambda: x, lambda: -x))
+    with pytest.raises(TypeError, match=r"pred must be a bool scalar, got bool\[3\]"):
+        f(X)
+
+
+def test_assigning_a_variable_in_a_branch_is_refused_clearly():
+    v = tx.Variable(1.0)
+    f = tx.function(lambda p: tx.cond(p, lambda: v.assign(2.0), lambda: v.value()))
+    with pytest.raises(NotImplementedError, match="assigning a tx.Variable inside"):
+        f(tx.constant(True))
+
+
+def test_gradient_through_cond_says_it_is_not_implemented_yet():
+    x = tx.constant(X)
+
+    @tx.function
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = tx.cond(tx.reduce_sum(x) > 0, lambda: x * x, lambda: x)
+        return tape.gradient(y, x)
+
+    with pytest.raises(Exception, match="gradients through cond/switch_case are not"):
+        f(x)
+
+
+def test_none_dims_specialize_inside_regions():
+    @tx.function(input_signature=[tx.TensorSpec([None], tx.float32)])
+    def f(x):
+        return tx.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * 2.0),
+                             (tx.constant(0), x))[1]
+
+    for n in (1, 4):
+        a = np.arange(n, dtype=np.float32)
+        np.testing.assert_array_equal(f(a).numpy(), a * 8)
+
+
+def test_saved_and_loaded_control_flow(tmp_path):
+    @tx.function(input_signature=[tx.TensorSpec([3], tx.float32), tx.TensorSpec([], tx.bool)])
+    def f(x, p):
+        return tx.cond(p, lambda: x + 1.0, lambda: x - 1.0)
+
+    tx.saved_model.save(f, str(tmp_path / "f.tfx"))
+    loaded = tx.saved_model.load(str(tmp_path / "f.tfx"))
+    np.testing.assert_array_equal(loaded(X, np.array(True)).numpy(), X + 1)

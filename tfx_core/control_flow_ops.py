@@ -1,0 +1,234 @@
+"""`tx.cond`, `tx.switch_case`, `tx.while_loop`: Python control flow eagerly, regions in a trace.
+
+Inside `@tx.function` each branch / the loop's cond and body is traced once into a nested graph
+(a region). Tensors a region uses from the enclosing trace, closed-over tensors and Variables
+become extra operands of the `case` / `while` op; loop-invariant ones are carried unchanged.
+Eagerly (no trace) the Python functions simply run, as in TensorFlow.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jax import tree_util
+
+from compiler.ir.graph import Graph, Value
+from compiler.ir.types import BOOL, I32, TensorType
+from compiler.ops.control_flow import case_op, while_op
+from compiler.registry import bind, interpreter_scope
+from compiler.tracing import user_location
+
+from .convert import convert_to_tensor
+from .graph_trace import TraceInterpreter, get_static_value
+from .tensor import Tensor
+from .variables import _active_trace
+
+__all__ = ["cond", "switch_case", "while_loop"]
+
+
+class _RegionTrace(TraceInterpreter):
+    """Traces one region; tensors of enclosing traces become captured operands."""
+
+    def __init__(self, name: str, parent: TraceInterpreter):
+        super().__init__(name)
+        self.parent = parent
+        self.allow_variable_creation = False
+
+    def _encloses(self, trace: Any) -> bool:
+        p = self.parent
+        while p is not None:
+            if p is trace:
+                return True
+            p = getattr(p, "parent", None)
+        return False
+
+    def to_value(self, a: Any, opdef: Any = None):
+        if isinstance(a, Tensor) and a._trace is not self and a._buf is None \
+                and self._encloses(a._trace):
+            return self.trace.capture(("outer", id(a._value)), a, a._type)
+        return super().to_value(a, opdef)
+
+    def read_variable(self, var: Any) -> Tensor:
+        outer = self.parent.read_variable(var)  # the enclosing trace's current value
+        return Tensor(None, outer._type, self.to_value(outer), self)
+
+    def assign_variable(self, var: Any, t: Tensor) -> None:
+        raise NotImplementedError(f"assigning a tx.Variable inside a tx.cond branch or a "
+                                  f"tx.while_loop body is not supported yet ({user_location()})"
+                                  "; return the new value and assign it after")
+
+
+def _key(t: Tensor) -> tuple:
+    return ("value", id(t._value)) if t._buf is None else ("tensor", id(t))
+
+
+def _trace(fn: Callable, args: Sequence[Any], in_types: Sequence[TensorType], name: str,
+           parent: TraceInterpreter, what: str) -> tuple[Graph, list[Tensor], Any]:
+    """Trace fn(*args-structured inputs) into a region: (graph, captured tensors, out tree)."""
+    sub = _RegionTrace(name, parent)
+    flat, tree = tree_util.tree_flatten(args)
+    inputs = [sub.new_input(t) for t in in_types]
+    with interpreter_scope(sub):
+        out = fn(*tree_util.tree_unflatten(tree, inputs)) if args is not None else fn()
+        leaves, out_tree = tree_util.tree_flatten(out)
+        values = []
+        for x in leaves:
+            try:
+                values.append(sub.to_value(convert_to_tensor(x)))
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"{what} returned {type(x).__name__} {x!r}; it must return "
+                                "tensors (or nested tuples/lists/dicts of them)") from e
+    graph = sub.trace.builder.build(values)
+    return graph, [p for p, _ in sub.trace.captures], out_tree
+
+
+def _with_operands(g: Graph, own: list[Tensor], n_explicit: int,
+                   union: dict[tuple, Tensor], carry: bool = False) -> Graph:
+    """`g` taking the explicit inputs plus every operand in `union` (unused ones unused);
+    with `carry`, also returning those operands unchanged (loop-invariant carries)."""
+    mine = {_key(t): v for t, v in zip(own, g.inputs[n_explicit:])}
+    extra = [mine.get(k) or Value(t._type) for k, t in union.items()]
+    outputs = g.outputs + tuple(extra) if carry else g.outputs
+    return Graph(g.inputs[:n_explicit] + tuple(extra), g.ops, outputs, g.name)
+
+
+def _union(*capture_lists: list[Tensor]) -> dict[tuple, Tensor]:
+    union: dict[tuple, Tensor] = {}
+    for caps in capture_lists:
+        for t in caps:
+            union.setdefault(_key(t), t)
+    return union
+
+
+def _check_same(a: Any, b: Any, ta: list, tb: list, what_a: str, what_b: str, op: str) -> None:
+    if a != b:
+        raise TypeError(f"{op}: {what_a} returns structure {a}, but {what_b} returns {b} "
+                        f"({user_location()})")
+    for i, (x, y) in enumerate(zip(ta, tb)):
+        if x != y:
+            raise TypeError(f"{op}: output {i} is {x} in {what_a} but {y} in {what_b}; both "
+                            f"must have the same dtype and shape ({user_location()})")
+
+
+# ---------------------------------------------------------------- cond / switch_case
+def switch_case(branch_index: Any, branch_fns: Sequence[Callable[[], Any]] | dict,
+                default: Callable[[], Any] | None = None, name: str | None = None) -> Any:
+    """Run branch_fns[branch_index]() (tf.switch_case); out of range runs `default` or the
+    last branch."""
+    fns = [branch_fns[k] for k in sorted(branch_fns)] if isinstance(branch_fns, dict) \
+        else list(branch_fns)
+    if default is not None:
+        fns.append(default)
+    if not fns:
+        raise ValueError("tx.switch_case: branch_fns is empty")
+    trace = _active_trace()
+    static = get_static_value(branch_index) if trace is not None else None
+    if trace is None or static is not None:
+        k = int(static if static is not None else convert_to_tensor(branch_index).numpy())
+        return fns[k if 0 <= k < len(fns) else len(fns) - 1]()
+    index = convert_to_tensor(branch_index)
+    if index.dtype is not I32 or index.shape.rank != 0:
+        raise TypeError(f"tx.switch_case: branch_index must be an int32 scalar, got "
+                        f"{index._type} ({user_location()})")
+    return _case(index, fns, trace, "switch_case", [f"branch {k}" for k in range(len(fns))])
+
+
+def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
+         name: str | None = None) -> Any:
+    """Return true_fn() if pred else false_fn() (tf.cond); in a trace, both become regions."""
+    trace = _active_trace()
+    static = get_static_value(pred) if trace is not None else None
+    if trace is None or static is not None:
+        flag = static if static is not None else convert_to_tensor(pred).numpy()
+        return true_fn() if bool(flag) else false_fn()
+    p = convert_to_tensor(pred)
+    if p.dtype is not BOOL or p.shape.rank != 0:
+        raise TypeError(f"tx.cond: pred must be a bool scalar, got {p._type} "
+                        f"({user_location()})")
+    index = bind(_cast_op(), p, dtype=I32)
+    return _case(index, [false_fn, true_fn], trace, "cond", ["false_fn", "true_fn"])
+
+
+def _cast_op():
+    from compiler.ops.constant import convert_op
+
+    return convert_op
+
+
+def _case(index: Tensor, fns: list, trace: Any, op: str, names: list[str]) -> Any:
+    traced = [_trace(f, None, (), f"{op}_{n.replace(' ', '_')}", trace, f"{op} {n}")
+              for f, n in zip(fns, names)]
+    g0, _, tree0 = traced[0]
+    for (g, _, tree), n in zip(traced[1:], names[1:]):
+        _check_same(tree0, tree, list(g0.output_types), list(g.output_types), names[0], n, op)
+    union = _union(*(caps for _, caps, _ in traced))
+    branches = tuple(_with_operands(g, caps, 0, union) for g, caps, _ in traced)
+    outs = bind(case_op, index, *union.values(), branches=branches)
+    return tree_util.tree_unflatten(tree0, list(outs))
+
+
+# ---------------------------------------------------------------- while_loop
+def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any,
+               shape_invariants: Any = None, maximum_iterations: Any = None,
+               name: str | None = None) -> Any:
+    """Repeat `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (tf.while_loop)."""
+    single = not isinstance(loop_vars, (tuple, list))
+    state = (loop_vars,) if single else tuple(loop_vars)
+    trace = _active_trace()
+    if trace is None:
+        i = 0
+        while (maximum_iterations is None or i < int(maximum_iterations)) and \
+                bool(convert_to_tensor(cond(*state)).numpy()):
+            out = body(*state)
+            state = (out,) if len(state) == 1 and not isinstance(out, (tuple, list)) \
+                else tuple(out)
+            i += 1
+        return state[0] if single else type(loop_vars)(state)
+    if maximum_iterations is not None:
+        limit = convert_to_tensor(maximum_iterations)
+        user_cond, user_body = cond, body
+
+        def cond(i, *s):  # noqa: F811
+            from .math_ops import less, logical_and
+
+            return logical_and(less(i, limit), user_cond(*s))
+
+        def body(i, *s):  # noqa: F811
+            out = user_body(*s)
+            return (i + 1, *((out,) if single else tuple(out)))
+
+        state = (convert_to_tensor(0), *state)
+    flat, tree = tree_util.tree_flatten(state)
+    flat = [convert_to_tensor(x) for x in flat]
+    types = [t._type for t in flat]
+    structured = tree_util.tree_unflatten(tree, flat)
+    cg, ccaps, ctree = _trace(cond, structured, types, "while_cond", trace, "while_loop cond")
+    if cg.output_types != (TensorType(BOOL, ()),):
+        raise TypeError(f"tx.while_loop: cond must return a bool scalar, got "
+                        f"{[str(t) for t in cg.output_types]} ({user_location()})")
+
+    def body_tuple(*s):
+        out = body(*s)
+        # one loop variable: a bare result is that variable (as TF)
+        return (out,) if len(s) == 1 and not isinstance(out, (tuple, list)) else tuple(out)
+
+    bg, bcaps, btree = _trace(body_tuple, structured, types, "while_body", trace,
+                              "while_loop body")
+    if btree != tree:
+        raise TypeError(f"tx.while_loop: body returns structure {btree}, but loop_vars are "
+                        f"{tree} ({user_location()})")
+    for i, (t_in, t_out) in enumerate(zip(types, bg.output_types)):
+        if t_in != t_out:
+            raise TypeError(f"tx.while_loop: loop variable {i} enters as {t_in} but the body "
+                            f"returns {t_out}; loop variables must keep their dtype and shape "
+                            f"({user_location()})")
+    union = _union(ccaps, bcaps)
+    n = len(flat)
+    cgraph = _with_operands(cg, ccaps, n, union)
+    bgraph = _with_operands(bg, bcaps, n, union, carry=True)
+    outs = bind(while_op, *flat, *union.values(), cond=cgraph, body=bgraph)
+    result = tree_util.tree_unflatten(tree, list(outs[:n]))
+    if maximum_iterations is not None:
+        result = result[1:]
+        return result[0] if single else type(loop_vars)(result)
+    return result[0] if single else type(loop_vars)(result)
