@@ -15,7 +15,7 @@ from jax import tree_util
 from compiler.ir.graph import Graph, Value
 from compiler.ir.types import BOOL, I32, TensorType
 from compiler.ops.control_flow import case_op, while_op
-from compiler.registry import bind, interpreter_scope
+from compiler.registry import RECORDERS, RECORDING, bind, interpreter_scope
 from compiler.tracing import user_location
 
 from .convert import convert_to_tensor
@@ -50,6 +50,9 @@ class _RegionTrace(TraceInterpreter):
 
     def read_variable(self, var: Any) -> Tensor:
         outer = self.parent.read_variable(var)  # the enclosing trace's current value
+        if RECORDING[0] and RECORDERS.items:  # tapes see the read where the op's operand is
+            for tape in list(RECORDERS.items):
+                tape._variable_read(var, outer)
         return Tensor(None, outer._type, self.to_value(outer), self)
 
     def assign_variable(self, var: Any, t: Tensor) -> None:

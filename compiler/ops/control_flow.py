@@ -13,10 +13,19 @@ import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
-from ..ir.graph import Graph
+from ..ir.graph import Graph, GraphBuilder, Value, freeze_attrs
 from ..ir.types import BOOL, I32, TensorType
 from ..lowering import helpers as H
-from ..registry import PURE, OpDef, OpTypeError, register
+from ..registry import (
+    PURE,
+    RECORDERS,
+    Interpreter,
+    OpDef,
+    OpTypeError,
+    bind,
+    interpreter_scope,
+    register,
+)
 from .fusion import evaluate_reference
 
 MAX_REFERENCE_ITERATIONS = 1_000_000
@@ -33,6 +42,58 @@ def _no_gradient(name: str):
         raise GradientError(f"gradients through {name} are not implemented yet")
 
     return vjp
+
+
+class _GraphBuild(Interpreter):
+    """Binds ops into a new closed graph (for building gradient regions from vjp rules)."""
+
+    def __init__(self, name: str):
+        self.builder = GraphBuilder(name)
+
+    def process(self, opdef: OpDef, args: Any, attrs: dict) -> Any:
+        if not all(isinstance(a, Value) for a in args):
+            raise TypeError(f"{opdef.name}: a gradient region can only use its own values")
+        outs = self.builder.add_op(opdef, args, freeze_attrs(attrs))
+        return list(outs) if opdef.multiple_results else outs[0]
+
+
+def _branch_vjp(branch: Graph, needs: tuple[bool, ...]) -> Graph:
+    """The gradient region of one branch: (operands..., cotangents...) -> (the needed operands'
+    cotangents...), by re-binding the branch's ops and backpropagating through them."""
+    from ..autodiff import Record, backprop, zeros_like
+
+    interp = _GraphBuild(f"{branch.name}_grad")
+    operands = [interp.builder.add_input(t) for t in branch.input_types]
+    cts = [interp.builder.add_input(t) for t in branch.output_types]
+    saved = RECORDERS.items[:]  # outer tapes must not record the region's construction
+    RECORDERS.items.clear()
+    try:
+        with interpreter_scope(interp):
+            records: list[Record] = []
+            env: dict[Value, Any] = dict(zip(branch.inputs, operands))
+            for op in branch.ops:
+                args = [env[v] for v in op.inputs]
+                res = bind(op.opdef, *args, **op.attr_dict)
+                outs = tuple(res) if op.opdef.multiple_results else (res,)
+                records.append(Record(op.opdef, tuple(args), op.attr_dict, outs))
+                env.update(zip(op.outputs, outs))
+            seeds = [(env[v], ct) for v, ct in zip(branch.outputs, cts)
+                     if v.type.dtype.is_floating]
+            got = backprop(records, seeds, operands)
+            results = [got.get(id(x)) if id(x) in got else zeros_like(x.type, x)
+                       for x, need in zip(operands, needs) if need]
+    finally:
+        RECORDERS.items[:] = saved
+    return interp.builder.build(results)
+
+
+def _case_vjp(ctx: Any, g: Any, *, branches: tuple) -> tuple:
+    needs = ctx.needs[1:]
+    if not any(needs):
+        return (None,) * len(ctx.inputs)
+    grads = tuple(_branch_vjp(b, needs) for b in branches)
+    outs = iter(bind(case_op, ctx.inputs[0], *ctx.inputs[1:], *g, branches=grads))
+    return (None, *[next(outs) if n else None for n in needs])
 
 
 # ---------------------------------------------------------------- case
@@ -67,9 +128,8 @@ def _case_reference(index, *operands, branches: tuple):
     return evaluate_reference(branches[k], operands)
 
 
-case_op = register(OpDef("case", _case_infer, _case_lower, _case_reference,
-                         _no_gradient("cond/switch_case"), frozenset({PURE}),
-                         multiple_results=True))
+case_op = register(OpDef("case", _case_infer, _case_lower, _case_reference, _case_vjp,
+                         frozenset({PURE}), multiple_results=True))
 
 
 # ---------------------------------------------------------------- while

@@ -101,18 +101,34 @@ def test_assigning_a_variable_in_a_branch_is_refused_clearly():
         f(tx.constant(True))
 
 
-def test_gradient_through_cond_says_it_is_not_implemented_yet():
-    x = tx.constant(X)
+def test_gradients_through_cond_reach_operands_and_variables():
+    w = tx.Variable(np.array([0.5, 1.5, -1.0], np.float32))
 
+    @tx.function
+    def f(x, p):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = tx.cond(p, lambda: tx.reduce_sum(x * x * w), lambda: tx.reduce_sum(tx.sin(x)))
+        return tape.gradient(y, [x, w])
+
+    gx, gw = f(tx.constant(X), tx.constant(True))
+    np.testing.assert_allclose(gx.numpy(), 2 * X * w.numpy())
+    np.testing.assert_allclose(gw.numpy(), X * X)
+    gx, gw = f(tx.constant(X), tx.constant(False))
+    np.testing.assert_allclose(gx.numpy(), np.cos(X), rtol=1e-6)
+    np.testing.assert_array_equal(gw.numpy(), 0)
+
+
+def test_gradient_through_while_loop_says_it_is_not_implemented_yet():
     @tx.function
     def f(x):
         with tx.GradientTape() as tape:
             tape.watch(x)
-            y = tx.cond(tx.reduce_sum(x) > 0, lambda: x * x, lambda: x)
+            y = tx.while_loop(lambda v: tx.reduce_sum(v) < 100.0, lambda v: v * 2.0, x)
         return tape.gradient(y, x)
 
-    with pytest.raises(Exception, match="gradients through cond/switch_case are not"):
-        f(x)
+    with pytest.raises(Exception, match="gradients through while_loop are not implemented"):
+        f(tx.constant(X * X))
 
 
 def test_none_dims_specialize_inside_regions():

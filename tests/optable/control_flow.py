@@ -6,7 +6,7 @@ import numpy as np
 import tfx_core as tx
 from tests.optable import OpInfo, Sample, make_arg
 
-_NO_GRAD = "gradients through cond/while_loop are not implemented yet"
+_NO_GRAD = "gradients through while_loop are not implemented yet"
 
 
 def _cond(p, x):
@@ -55,10 +55,8 @@ def _loop_samples(rng, dtype):
 
 FLOATS32 = (tx.float32, tx.float64)
 ENTRIES = [
-    OpInfo("cond", _cond, _cond_ref, _cond_samples, FLOATS32, ops=("case", "convert"),
-           grad=_NO_GRAD),
-    OpInfo("switch_case", _switch, _switch_ref, _switch_samples, FLOATS32, ops=("case",),
-           grad=_NO_GRAD),
+    OpInfo("cond", _cond, _cond_ref, _cond_samples, FLOATS32, ops=("case", "convert")),
+    OpInfo("switch_case", _switch, _switch_ref, _switch_samples, FLOATS32, ops=("case",)),
     OpInfo("while_loop", _loop, _loop_ref, _loop_samples, FLOATS32, ops=("while",),
            grad=_NO_GRAD),
 ]
