@@ -18,7 +18,7 @@ from . import eager as _eager  # noqa: E402,F401  (installs the eager interprete
 from . import operators as _operators  # noqa: E402,F401
 from .array_ops import *  # noqa: E402,F403
 from .concrete_function import ConcreteFunction  # noqa: E402
-from .control_flow_ops import cond, switch_case, while_loop  # noqa: E402
+from .control_flow_ops import cond, foldl, map_fn, scan, switch_case, while_loop  # noqa: E402
 from .convert import constant, convert_to_tensor  # noqa: E402
 from .dtypes import *  # noqa: E402,F403
 from .function import Function, RetracingWarning, function  # noqa: E402

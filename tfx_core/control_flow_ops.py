@@ -23,7 +23,7 @@ from .graph_trace import TraceInterpreter, get_static_value
 from .tensor import Tensor
 from .variables import _active_trace
 
-__all__ = ["cond", "switch_case", "while_loop"]
+__all__ = ["cond", "foldl", "map_fn", "scan", "switch_case", "while_loop"]
 
 
 class _RegionTrace(TraceInterpreter):
@@ -235,3 +235,115 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
         result = result[1:]
         return result[0] if single else type(loop_vars)(result)
     return result[0] if single else type(loop_vars)(result)
+
+
+# ---------------------------------------------------------------- map_fn / scan / foldl
+def _rows(elems: Any, what: str) -> tuple[list, Any, int]:
+    leaves, tree = tree_util.tree_flatten(elems)
+    leaves = [convert_to_tensor(x) for x in leaves]
+    ns = {t.shape[0] if t.shape.rank else None for t in leaves}
+    if not leaves or len(ns) != 1 or None in ns:
+        raise ValueError(f"tx.{what}: elems must be tensors with the same static leading "
+                         f"dimension, got {[str(t._type) for t in leaves]} ({user_location()})")
+    return leaves, tree, ns.pop()
+
+
+def _row(x: Tensor, i: Any) -> Tensor:
+    """x[i] along axis 0 for a scalar int32 tensor i (XLA clamps out-of-range i)."""
+    from compiler.ops.dynamic_slice import dynamic_slice_op
+
+    from .array_ops import reshape
+
+    zero = convert_to_tensor(0)
+    s = bind(dynamic_slice_op, x, i, *([zero] * (x.shape.rank - 1)),
+             sizes=(1, *x._type.shape[1:]))
+    return reshape(s, x._type.shape[1:])
+
+
+def _put_row(buf: Tensor, i: Any, v: Tensor) -> Tensor:
+    from compiler.ops.dynamic_slice import dynamic_update_slice_op
+
+    from .array_ops import expand_dims
+
+    zero = convert_to_tensor(0)
+    return bind(dynamic_update_slice_op, buf, expand_dims(convert_to_tensor(v), 0), i,
+                *([zero] * (buf.shape.rank - 1)))
+
+
+def _loop_over_rows(step: Callable, elems: Any, carry0: Any, start: int, collect: bool,
+                    what: str, first_out: Any = None) -> tuple[Any, Any]:
+    """Run `carry, out = step(carry, row_i)` for i in [start, n) in one while_loop; with
+    `collect`, stack the outs (row i of the result; rows before `start` come from first_out)."""
+    from .array_ops import stack, zeros
+
+    leaves, tree, n = _rows(elems, what)
+    rows = lambda i: tree_util.tree_unflatten(tree, [_row(x, i) for x in leaves])  # noqa: E731
+    trace = _active_trace()
+    if trace is None:  # eagerly: a Python loop
+        carry, outs = carry0, ([first_out] if first_out is not None else [])
+        for i in range(start, n):
+            carry, out = step(carry, tree_util.tree_unflatten(tree, [x[i] for x in leaves]))
+            outs.append(out)
+        if not collect:
+            return carry, None
+        stacked = tree_util.tree_map(lambda *xs: stack(list(xs)), *outs) if outs else None
+        return carry, stacked
+    # the output structure and types: trace the step once on row `start`
+    probe_carry = tree_util.tree_map(convert_to_tensor, carry0)
+    probe = _RegionTrace(f"{what}_probe", trace)
+    with interpreter_scope(probe):
+        _, out = step(probe_carry, rows(convert_to_tensor(start)))
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        out_types = [convert_to_tensor(o)._type for o in out_leaves]
+    bufs = [zeros([n, *t.shape], t.dtype) for t in out_types] if collect else []
+    if collect and first_out is not None:
+        bufs = [_put_row(b, convert_to_tensor(0), o)
+                for b, o in zip(bufs, tree_util.tree_leaves(first_out))]
+
+    def body(i, carry, bufs):
+        carry, out = step(carry, rows(i))
+        if collect:
+            bufs = [_put_row(b, i, o) for b, o in zip(bufs, tree_util.tree_leaves(out))]
+        return i + 1, carry, bufs
+
+    _, carry, bufs = while_loop(lambda i, c, b: i < n, body,
+                                (convert_to_tensor(start), carry0, bufs))
+    return carry, (tree_util.tree_unflatten(out_tree, list(bufs)) if collect else None)
+
+
+def map_fn(fn: Callable[[Any], Any], elems: Any, dtype: Any = None, parallel_iterations: Any = None,
+           back_prop: bool = True, swap_memory: bool = False, infer_shape: bool = True,
+           name: str | None = None, fn_output_signature: Any = None) -> Any:
+    """Apply fn to each row of elems (axis 0) and stack the results (tf.map_fn)."""
+    _, out = _loop_over_rows(lambda c, row: (c, fn(row)), elems, (), 0, True, "map_fn")
+    return out
+
+
+def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None,
+         parallel_iterations: Any = None, back_prop: bool = True, swap_memory: bool = False,
+         infer_shape: bool = True, reverse: bool = False, name: str | None = None) -> Any:
+    """acc = fn(acc, row) over the rows of elems; returns every acc stacked (tf.scan)."""
+    if reverse:
+        raise NotImplementedError("tx.scan(reverse=True) is not supported yet")
+    if initializer is None:
+        leaves, tree, _ = _rows(elems, "scan")
+        first = tree_util.tree_unflatten(tree, [x[0] for x in leaves])
+        _, out = _loop_over_rows(lambda c, row: (fn(c, row),) * 2, elems, first, 1, True,
+                                 "scan", first_out=first)
+        return out
+    _, out = _loop_over_rows(lambda c, row: (fn(c, row),) * 2, elems, initializer, 0, True,
+                             "scan")
+    return out
+
+
+def foldl(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None,
+          parallel_iterations: Any = None, back_prop: bool = True, swap_memory: bool = False,
+          name: str | None = None) -> Any:
+    """acc = fn(acc, row) over the rows of elems; returns the final acc (tf.foldl)."""
+    start, acc0 = 0, initializer
+    if initializer is None:
+        leaves, tree, _ = _rows(elems, "foldl")
+        start, acc0 = 1, tree_util.tree_unflatten(tree, [x[0] for x in leaves])
+    acc, _ = _loop_over_rows(lambda c, row: (fn(c, row), ()), elems, acc0, start, False,
+                             "foldl")
+    return acc

@@ -1,2 +1,11 @@
 """The op library: importing this package registers every OpDef."""
-from . import constant, control_flow, elementwise, fusion, linalg, reduction, shape  # noqa: F401
+from . import (  # noqa: F401
+    constant,
+    control_flow,
+    dynamic_slice,
+    elementwise,
+    fusion,
+    linalg,
+    reduction,
+    shape,
+)

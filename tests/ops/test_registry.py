@@ -75,8 +75,22 @@ def _traced_ops(info) -> set[str]:
 
             tensors = [tx.constant(a) for a, t in zip(sample.args, is_t) if t]
             cf = tx.function(f).get_concrete_function(*tensors)
-            seen.update(op.name for op in cf.graph.ops)
+            seen.update(_op_names(cf.graph))
     return seen
+
+
+def _op_names(graph) -> set[str]:
+    """Op names in a graph and in the regions (nested graphs) its ops hold."""
+    from compiler.ir.graph import Graph
+
+    names = set()
+    for op in graph.ops:
+        names.add(op.name)
+        for _, a in op.attrs:
+            for g in (a if isinstance(a, tuple) else (a,)):
+                if isinstance(g, Graph):
+                    names |= _op_names(g)
+    return names
 
 
 @pytest.mark.parametrize("info", ENTRIES, ids=[e.name for e in ENTRIES])
