@@ -187,8 +187,11 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
                 else tuple(out)
             i += 1
         return state[0] if single else type(loop_vars)(state)
+    max_trip = None
     if maximum_iterations is not None:
         limit = convert_to_tensor(maximum_iterations)
+        static = get_static_value(limit)
+        max_trip = max(int(static), 0) if static is not None else None  # for gradients
         user_cond, user_body = cond, body
 
         def cond(i, *s):  # noqa: F811
@@ -229,7 +232,8 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     n = len(flat)
     cgraph = _with_operands(cg, ccaps, n, union)
     bgraph = _with_operands(bg, bcaps, n, union, carry=True)
-    outs = bind(while_op, *flat, *union.values(), cond=cgraph, body=bgraph)
+    attrs = {"max_trip": max_trip} if max_trip is not None else {}
+    outs = bind(while_op, *flat, *union.values(), cond=cgraph, body=bgraph, **attrs)
     result = tree_util.tree_unflatten(tree, list(outs[:n]))
     if maximum_iterations is not None:
         result = result[1:]
@@ -307,7 +311,8 @@ def _loop_over_rows(step: Callable, elems: Any, carry0: Any, start: int, collect
         return i + 1, carry, bufs
 
     _, carry, bufs = while_loop(lambda i, c, b: i < n, body,
-                                (convert_to_tensor(start), carry0, bufs))
+                                (convert_to_tensor(start), carry0, bufs),
+                                maximum_iterations=n - start)  # static: gradients work
     return carry, (tree_util.tree_unflatten(out_tree, list(bufs)) if collect else None)
 
 

@@ -133,7 +133,8 @@ case_op = register(OpDef("case", _case_infer, _case_lower, _case_reference, _cas
 
 
 # ---------------------------------------------------------------- while
-def _while_infer(*operands: TensorType, cond: Graph, body: Graph) -> tuple:
+def _while_infer(*operands: TensorType, cond: Graph, body: Graph,
+                 max_trip: int | None = None) -> tuple:
     if cond.input_types != tuple(operands) or body.input_types != tuple(operands):
         raise OpTypeError(f"cond takes {_types(cond.input_types)} and body takes "
                           f"{_types(body.input_types)}; the loop carries {_types(operands)}")
@@ -145,7 +146,7 @@ def _while_infer(*operands: TensorType, cond: Graph, body: Graph) -> tuple:
     return tuple(operands)
 
 
-def _while_lower(ctx, *operands, cond: Graph, body: Graph):
+def _while_lower(ctx, *operands, cond: Graph, body: Graph, max_trip: int | None = None):
     types = [H.ir_type(t) for t in ctx.types_in]
     op = hlo.WhileOp(types, list(operands))
     for region, graph in ((op.regions[0], cond), (op.regions[1], body)):
@@ -155,7 +156,7 @@ def _while_lower(ctx, *operands, cond: Graph, body: Graph):
     return list(op.results)
 
 
-def _while_reference(*operands, cond: Graph, body: Graph):
+def _while_reference(*operands, cond: Graph, body: Graph, max_trip: int | None = None):
     state = tuple(np.asarray(x) for x in operands)
     for _ in range(MAX_REFERENCE_ITERATIONS):
         if not bool(evaluate_reference(cond, state)[0]):
@@ -164,5 +165,99 @@ def _while_reference(*operands, cond: Graph, body: Graph):
     raise RuntimeError(f"while: no exit after {MAX_REFERENCE_ITERATIONS} iterations")
 
 
+def _region(name: str, types: list[TensorType], fn: Any) -> Graph:
+    """A closed graph of `fn(*inputs)` built by binding ops (tapes paused)."""
+    interp = _GraphBuild(name)
+    inputs = [interp.builder.add_input(t) for t in types]
+    saved = RECORDERS.items[:]
+    RECORDERS.items.clear()
+    try:
+        with interpreter_scope(interp):
+            outs = fn(*inputs)
+    finally:
+        RECORDERS.items[:] = saved
+    return interp.builder.build(outs)
+
+
+def _inline(graph: Graph, args: list) -> list:
+    """Bind `graph`'s ops on `args` (in the current interpreter); its outputs."""
+    env: dict[Value, Any] = dict(zip(graph.inputs, args))
+    for op in graph.ops:
+        res = bind(op.opdef, *[env[v] for v in op.inputs], **op.attr_dict)
+        env.update(zip(op.outputs, res if op.opdef.multiple_results else (res,)))
+    return [env[v] for v in graph.outputs]
+
+
+def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | None = None):
+    """Re-run the loop saving each iteration's state in a [max_trip, ...] stack, then run the
+    body's vjp over the saved states in reverse (needs a static bound on the trip count)."""
+    from ..autodiff import Record, backprop, const, op, zeros_like
+
+    if max_trip is None:
+        raise _gradient_error("while_loop without maximum_iterations (give a static "
+                              "maximum_iterations, or use tx.scan / tx.foldl)")
+    types = list(ctx.types_in)
+    if max_trip == 0:  # the body never runs: the loop is the identity
+        return tuple(c if need else None for c, need in zip(g, ctx.needs))
+    n = len(types)
+    i32 = TensorType(I32, ())
+    stack_types = [TensorType(t.dtype, (max_trip, *t.shape)) for t in types]
+
+    def zero_starts(t):
+        return [const(0, I32)] * t.rank
+
+    def fwd_cond(k, *rest):
+        return _inline(cond, list(rest[:n]))
+
+    def fwd_body(k, *rest):
+        state, stacks = list(rest[:n]), list(rest[n:])
+        stacks = [op("dynamic_update_slice", st, op("reshape", x, shape=(1, *t.shape)), k,
+                     *zero_starts(t)) for st, x, t in zip(stacks, state, types)]
+        return [op("add", k, const(1, I32)), *_inline(body, state), *stacks]
+
+    fc = _region("while_fwd_cond", [i32, *types, *stack_types], fwd_cond)
+    fb = _region("while_fwd_body", [i32, *types, *stack_types], fwd_body)
+    zero_stacks = [op("broadcast_to", const(0, t.dtype), shape=tuple(st.shape))
+                   for t, st in zip(types, stack_types)]
+    fwd = bind(while_op, const(0, I32), *ctx.inputs, *zero_stacks, cond=fc, body=fb)
+    trips, stacks = fwd[0], list(fwd[1 + n:])
+    floats = [t.dtype.is_floating for t in types]
+
+    def bwd_cond(k, *rest):
+        return [op("compare", k, const(0, I32), direction="GE")]
+
+    def bwd_body(k, *rest):
+        cts, stacks = list(rest[:n]), list(rest[n:])
+        state = [op("reshape", op("dynamic_slice", st, k, *zero_starts(t),
+                                  sizes=(1, *t.shape)), shape=tuple(t.shape))
+                 for st, t in zip(stacks, types)]
+        records: list[Record] = []
+        env: dict[Value, Any] = dict(zip(body.inputs, state))
+        for o in body.ops:
+            args = [env[v] for v in o.inputs]
+            res = bind(o.opdef, *args, **o.attr_dict)
+            outs = tuple(res) if o.opdef.multiple_results else (res,)
+            records.append(Record(o.opdef, tuple(args), o.attr_dict, outs))
+            env.update(zip(o.outputs, outs))
+        seeds = [(env[v], ct) for v, ct, f in zip(body.outputs, cts, floats) if f]
+        got = backprop(records, seeds, state)
+        new = [got[id(x)] if f and id(x) in got else zeros_like(t, x)
+               for x, t, f in zip(state, types, floats)]
+        return [op("subtract", k, const(1, I32)), *new, *stacks]
+
+    bc = _region("while_bwd_cond", [i32, *types, *stack_types], bwd_cond)
+    bb = _region("while_bwd_body", [i32, *types, *stack_types], bwd_body)
+    start = op("subtract", trips, const(1, I32))
+    cts = [c if c is not None else zeros_like(t, x) for c, t, x in zip(g, types, ctx.inputs)]
+    bwd = bind(while_op, start, *cts, *stacks, cond=bc, body=bb)
+    return tuple(c if need else None for c, need in zip(bwd[1:1 + n], ctx.needs))
+
+
+def _gradient_error(what: str) -> Exception:
+    from ..autodiff import GradientError
+
+    return GradientError(f"gradients through {what} are not implemented yet")
+
+
 while_op = register(OpDef("while", _while_infer, _while_lower, _while_reference,
-                          _no_gradient("while_loop"), frozenset({PURE}), multiple_results=True))
+                          _while_vjp, frozenset({PURE}), multiple_results=True))

@@ -119,7 +119,7 @@ def test_gradients_through_cond_reach_operands_and_variables():
     np.testing.assert_array_equal(gw.numpy(), 0)
 
 
-def test_gradient_through_while_loop_says_it_is_not_implemented_yet():
+def test_gradient_through_an_unbounded_while_loop_says_what_is_needed():
     @tx.function
     def f(x):
         with tx.GradientTape() as tape:
@@ -127,7 +127,8 @@ def test_gradient_through_while_loop_says_it_is_not_implemented_yet():
             y = tx.while_loop(lambda v: tx.reduce_sum(v) < 100.0, lambda v: v * 2.0, x)
         return tape.gradient(y, x)
 
-    with pytest.raises(Exception, match="gradients through while_loop are not implemented"):
+    with pytest.raises(Exception, match="gradients through while_loop without "
+                                        "maximum_iterations"):
         f(tx.constant(X * X))
 
 
@@ -150,3 +151,47 @@ def test_saved_and_loaded_control_flow(tmp_path):
     tx.saved_model.save(f, str(tmp_path / "f.tfx"))
     loaded = tx.saved_model.load(str(tmp_path / "f.tfx"))
     np.testing.assert_array_equal(loaded(X, np.array(True)).numpy(), X + 1)
+
+
+def test_gradient_through_a_bounded_while_loop_matches_jax():
+    import jax
+    import jax.numpy as jnp
+
+    w = tx.Variable(np.array([1.1, 0.9, 1.0], np.float32))
+
+    @tx.function
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            _, y = tx.while_loop(lambda i, y: tx.reduce_sum(y) < 50.0,
+                                 lambda i, y: (i + 1, tx.sin(y) * w + x),
+                                 (tx.constant(0), x), maximum_iterations=4)
+            loss = tx.reduce_sum(y * y)
+        return tape.gradient(loss, [x, w])
+
+    def loss(x, w):
+        y = x
+        for _ in range(4):
+            y = jnp.where(jnp.sum(y) < 50.0, jnp.sin(y) * w + x, y)
+        return jnp.sum(y * y)
+
+    x = np.array([0.5, -1.0, 2.0], np.float32)
+    gx, gw = f(tx.constant(x))
+    jx, jw = jax.grad(loss, (0, 1))(x, w.numpy())
+    np.testing.assert_allclose(gx.numpy(), jx, rtol=1e-5)
+    np.testing.assert_allclose(gw.numpy(), jw, rtol=1e-5)
+
+
+def test_map_fn_scan_foldl_with_nested_structures_eager_and_compiled():
+    e = np.arange(12, dtype=np.float32).reshape(4, 3)
+    for run in (lambda f: f, tx.function):
+        m = run(lambda x: tx.map_fn(lambda r: {"s": tx.reduce_sum(r), "d": r * 2.0}, x))(
+            tx.constant(e))
+        np.testing.assert_array_equal(m["s"].numpy(), e.sum(1))
+        np.testing.assert_array_equal(m["d"].numpy(), e * 2)
+        s = run(lambda x: tx.scan(lambda a, r: a + r, x))(tx.constant(e))
+        np.testing.assert_array_equal(s.numpy(), np.cumsum(e, 0))
+        f = run(lambda x: tx.foldl(lambda a, r: a - r, x))(tx.constant(e))
+        np.testing.assert_array_equal(f.numpy(), e[0] - e[1] - e[2] - e[3])
+    with pytest.raises(ValueError, match="same static leading dimension"):
+        tx.map_fn(lambda r: r, (tx.constant(e), tx.constant(e[:2])))

@@ -6,7 +6,7 @@ import numpy as np
 import tfx_core as tx
 from tests.optable import OpInfo, Sample, make_arg
 
-_NO_GRAD = "gradients through while_loop are not implemented yet"
+_NO_GRAD = "gradients through while_loop need a static maximum_iterations"
 
 
 def _cond(p, x):
@@ -140,10 +140,9 @@ def _dus_samples(rng, dtype):
 
 ENTRIES += [
     OpInfo("map_fn", _map, _map_ref, _rows_samples, FLOATS32,
-           ops=("while", "dynamic_slice", "dynamic_update_slice"), grad=_NO_GRAD),
-    OpInfo("scan", _scan, _scan_ref, _rows_samples, FLOATS32, ops=("while",), grad=_NO_GRAD),
-    OpInfo("foldl", _foldl, _foldl_ref, _rows_samples, FLOATS32, ops=("while",),
-           grad=_NO_GRAD),
+           ops=("while", "dynamic_slice", "dynamic_update_slice")),
+    OpInfo("scan", _scan, _scan_ref, _rows_samples, FLOATS32, ops=("while",)),
+    OpInfo("foldl", _foldl, _foldl_ref, _rows_samples, FLOATS32, ops=("while",)),
     OpInfo("dynamic_slice", _dynamic_slice, _dynamic_slice_ref, _ds_samples,
            (tx.float32, tx.float64, tx.int32), ops=("dynamic_slice",)),
     OpInfo("dynamic_update_slice", _dynamic_update, _dynamic_update_ref, _dus_samples,
