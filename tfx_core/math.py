@@ -3,5 +3,6 @@ from .math_ops import *  # noqa: F403
 from .math_ops import __all__ as _m
 from .reduction_ops import *  # noqa: F403
 from .reduction_ops import __all__ as _r
+from .sort_ops import *  # noqa: F403
 
 __all__ = list(_m) + list(_r)

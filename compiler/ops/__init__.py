@@ -2,10 +2,14 @@
 from . import (  # noqa: F401
     constant,
     control_flow,
+    conv,
     dynamic_slice,
     elementwise,
     fusion,
+    indexing,
     linalg,
+    random,
     reduction,
     shape,
+    sorting,
 )

@@ -102,7 +102,7 @@ not_op = elementwise_unary("not", np.invert, hlo.not_, kinds="biu", vjp=NOT_DIFF
 def _int_div(x, y):
     """XLA integer division: truncate toward zero; x / 0 = -1."""
     with np.errstate(all="ignore"):
-        if x.dtype.kind == "f":
+        if x.dtype.kind not in "iub":  # floats, including ml_dtypes' bfloat16 (kind "V")
             return x / y
         safe = np.where(y == 0, 1, y).astype(x.dtype)
         # floor division, moved toward zero when inexact with operands of opposite signs

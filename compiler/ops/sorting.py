@@ -1,0 +1,290 @@
+"""Scans and orderings: cumsum/cumprod (reduce_window), sort (variadic, with a comparator) and
+segment_sum (a scatter-add)."""
+from __future__ import annotations
+
+import numpy as np
+from jaxlib.mlir import ir
+from jaxlib.mlir.dialects import stablehlo as hlo
+
+from .. import autodiff as A
+from ..ir.types import BOOL, F32, I32, I64, DType, TensorType, dims_compatible
+from ..lowering import helpers as H
+from ..registry import PURE, OpDef, OpTypeError, register
+from .common import check_kind
+
+_TRAITS = frozenset({PURE})
+
+
+def _check_axis(x: TensorType, axis: int) -> None:
+    if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis < x.rank:
+        raise OpTypeError(f"axis {axis!r} is out of range for {x} (rank {x.rank}; "
+                          "attrs take a normalized, non-negative axis)")
+
+
+def _acc(dtype: DType) -> DType:
+    """f16/bf16 scans and sums accumulate in f32 (one rounding at the end), as reductions do."""
+    return F32 if dtype.is_floating and dtype.bits < 32 else dtype
+
+
+def _wide(a: np.ndarray) -> np.ndarray:
+    """Float references compute in float64 (exact for every float dtype, bf16 included)."""
+    return a.astype(np.float64) if a.dtype.kind == "f" or a.dtype.kind == "V" else a
+
+
+# ---------------------------------------------------------------- cumsum / cumprod
+def _scan_infer(x: TensorType, *, axis: int, exclusive: bool, reverse: bool) -> TensorType:
+    check_kind(x, "fiu")
+    _check_axis(x, axis)
+    if not isinstance(exclusive, bool) or not isinstance(reverse, bool):
+        raise OpTypeError(f"exclusive/reverse must be bools, got {exclusive!r}/{reverse!r}")
+    return x
+
+
+def _scan_lower(kind: str):
+    combine = hlo.add if kind == "sum" else hlo.multiply
+    ident = 0 if kind == "sum" else 1
+
+    def lower(ctx, x, *, axis, exclusive, reverse):
+        t = ctx.types_in[0]
+        n = t.shape[axis]
+        if n == 0:
+            return x
+        acc = t.with_dtype(_acc(t.dtype))
+        y = H.convert(x, t, acc)
+        if reverse:
+            y = hlo.reverse(y, [axis])
+        # NOTE: a window of the whole axis, padded in front: XLA CPU rewrites this cumulative
+        # reduce_window into a linear scan (1e5 elements: 0.5 ms vs 3.2 ms for a log-step scan).
+        window = [1] * t.rank
+        window[axis] = n
+        pad = np.zeros((t.rank, 2), np.int64)
+        pad[axis, 0] = n - 1
+        scalar = TensorType(acc.dtype, ())
+        op = hlo.ReduceWindowOp([H.ir_type(acc)], [y], [H.splat(ident, scalar)], window,
+                                window_strides=[1] * t.rank,
+                                padding=ir.DenseIntElementsAttr.get(pad))
+        block = op.regions[0].blocks.append(H.ir_type(scalar), H.ir_type(scalar))
+        with ir.InsertionPoint(block):
+            hlo.return_([combine(*block.arguments)])
+        y = op.result
+        if exclusive:  # shift by one along the axis: identity in front, last element dropped
+            lo, hi = [0] * t.rank, [0] * t.rank
+            lo[axis], hi[axis] = 1, -1
+            y = hlo.pad(y, H.splat(ident, scalar), lo, hi, [0] * t.rank)
+        if reverse:
+            y = hlo.reverse(y, [axis])
+        return H.convert(y, acc, t)
+
+    return lower
+
+
+def _scan_reference(kind: str):
+    np_fn = np.cumsum if kind == "sum" else np.cumprod
+    ident = 0 if kind == "sum" else 1
+
+    def reference(x, *, axis, exclusive, reverse):
+        w = _wide(x)
+        if reverse:
+            w = np.flip(w, axis)
+        with np.errstate(all="ignore"):
+            y = np_fn(w, axis=axis, dtype=w.dtype)
+        if exclusive and y.shape[axis]:
+            idx = [slice(None)] * y.ndim
+            idx[axis] = slice(0, -1)
+            first = np.full_like(np.take(y, [0], axis=axis), ident)
+            y = np.concatenate([first, y[tuple(idx)]], axis=axis)
+        if reverse:
+            y = np.flip(y, axis)
+        return np.ascontiguousarray(y).astype(x.dtype)
+
+    return reference
+
+
+def _cumsum_vjp(ctx, g, *, axis, exclusive, reverse):
+    """The cotangent of a scan is the scan of the cotangent in the other direction."""
+    return (A.op("cumsum", g, axis=axis, exclusive=exclusive, reverse=not reverse),)
+
+
+def _cumprod_vjp(ctx, g, *, axis, exclusive, reverse):
+    """d/dx_i = sum over outputs j that include x_i of g_j * (their product without x_i).
+
+    Where no zero precedes x_i (in scan order) that is `reverse-cumsum(g * y)_i / x_i`; at the
+    first zero it is the same sum with that zero replaced by one (so no 0/0); after the first
+    zero every such product contains it, so the gradient is 0. Exact with zeros, like TF.
+    """
+    x, y = ctx.inputs[0], ctx.outputs[0]
+    dt = ctx.types_in[0].dtype
+    zero, one = A.const(0, dt), A.const(1, dt)
+    back = {"axis": axis, "exclusive": exclusive, "reverse": not reverse}
+    is_zero = A.compare(x, zero, "EQ")
+    n_zeros = A.op("cumsum", A.op("convert", is_zero, dtype=dt), axis=axis, exclusive=False,
+                   reverse=reverse)
+    before_first = A.compare(n_zeros, zero, "EQ")
+    first = A.op("and", is_zero, A.compare(n_zeros, one, "EQ"))
+    safe_x = A.select(is_zero, one, x)
+    plain = A.div(A.op("cumsum", A.mul(g, y), **back), safe_x)
+    y_fixed = A.op("cumprod", A.select(first, one, x), axis=axis, exclusive=exclusive,
+                   reverse=reverse)
+    at_first = A.op("cumsum", A.mul(g, y_fixed), **back)
+    return (A.select(before_first, plain, A.select(first, at_first, A.zeros_like(
+        ctx.types_in[0], x))),)
+
+
+cumsum_op = register(OpDef("cumsum", _scan_infer, _scan_lower("sum"), _scan_reference("sum"),
+                           _cumsum_vjp, _TRAITS))
+cumprod_op = register(OpDef("cumprod", _scan_infer, _scan_lower("prod"),
+                            _scan_reference("prod"), _cumprod_vjp, _TRAITS))
+
+
+# ---------------------------------------------------------------- sort
+def _sort_infer(*xs: TensorType, axis: int, descending: bool, stable: bool) -> tuple:
+    if not xs:
+        raise OpTypeError("sort needs at least one operand (the keys)")
+    keys = xs[0]
+    check_kind(keys, "fiu", "keys: ")
+    _check_axis(keys, axis)
+    for t in xs[1:]:
+        if t.rank != keys.rank or not all(dims_compatible(a, b)
+                                          for a, b in zip(t.shape, keys.shape)):
+            raise OpTypeError(f"every operand must have the keys' shape: {keys} vs {t}")
+    if not isinstance(descending, bool) or not isinstance(stable, bool):
+        raise OpTypeError(f"descending/stable must be bools, got {descending!r}/{stable!r}")
+    return tuple(xs)
+
+
+def _comes_first(a, b, t: TensorType, descending: bool):
+    """The comparator: True when key `a` goes before key `b`.
+
+    NaN (of either sign) counts as larger than +inf, so it goes last ascending and first
+    descending (TF's top_k / XLA order for the usual positive NaN); -0.0 and 0.0 tie.
+    """
+    scalar = TensorType(t.dtype, ())
+    lhs, rhs = (b, a) if descending else (a, b)  # descending: a before b iff b < a
+    less = H.compare(lhs, rhs, "LT", scalar)
+    if not t.dtype.is_floating:
+        return less
+    lhs_nan = H.compare(lhs, lhs, "NE", scalar)
+    rhs_nan = H.compare(rhs, rhs, "NE", scalar)
+    return hlo.or_(less, hlo.and_(rhs_nan, hlo.not_(lhs_nan)))
+
+
+def _sort_lower(ctx, *xs, axis, descending, stable):
+    op = hlo.SortOp([H.ir_type(t) for t in ctx.types_out], list(xs), dimension=axis,
+                    is_stable=stable)
+    scalars = [H.ir_type(TensorType(t.dtype, ())) for t in ctx.types_in for _ in (0, 1)]
+    block = op.regions[0].blocks.append(*scalars)
+    with ir.InsertionPoint(block):
+        a, b = block.arguments[0], block.arguments[1]
+        hlo.return_([_comes_first(a, b, ctx.types_in[0], descending)])
+    return list(op.results)
+
+
+def sort_order(keys: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """The stable sorting permutation along `axis` with the comparator's order (numpy)."""
+    w = _wide(keys)
+    if not descending:  # numpy puts NaN last, ties keep their order: as the comparator
+        return np.argsort(w, axis=axis, kind="stable")
+    # Stable descending: sort the reversed array ascending, reverse, map indices back.
+    n = w.shape[axis]
+    r = np.argsort(np.flip(w, axis), axis=axis, kind="stable")
+    return n - 1 - np.flip(r, axis)
+
+
+def _sort_reference(*xs, axis, descending, stable):
+    order = sort_order(xs[0], axis, descending)
+    return tuple(np.take_along_axis(x, order, axis=axis) for x in xs)
+
+
+def _sort_vjp(ctx, g, *, axis, descending, stable):
+    """Un-permute each cotangent: sort (permutation, cotangent) by the permutation.
+
+    The permutation is recomputed with a stable sort of (keys, iota); an unstable forward sort
+    of float payloads with tied keys may have ordered the ties differently.
+    """
+    keys = ctx.inputs[0]
+    t = ctx.types_in[0]
+    dims = A.static_dims(t, "sort")
+    want = [i for i, need in enumerate(ctx.needs) if need]
+    iota = A.op("iota", shape=dims, dimension=axis, dtype=I32)
+    _, perm = A.op("sort", keys, iota, axis=axis, descending=descending, stable=True)
+    back = A.op("sort", perm, *[g[i] for i in want], axis=axis, descending=False, stable=False)
+    cts: list = [None] * len(ctx.inputs)
+    for i, ct in zip(want, back[1:]):
+        cts[i] = ct
+    return tuple(cts)
+
+
+sort_op = register(OpDef("sort", _sort_infer, _sort_lower, _sort_reference, _sort_vjp, _TRAITS,
+                         multiple_results=True))
+
+
+# ---------------------------------------------------------------- segment_sum
+def _segment_infer(data: TensorType, ids: TensorType, *, num_segments: int) -> TensorType:
+    check_kind(data, "fiu", "data: ")
+    if ids.dtype not in (I32, I64):
+        raise OpTypeError(f"segment_ids must be int32 or int64, got {ids}")
+    if isinstance(num_segments, bool) or not isinstance(num_segments, int) or num_segments < 0:
+        raise OpTypeError(f"num_segments must be an int >= 0, got {num_segments!r}")
+    if ids.rank > data.rank or not all(
+            dims_compatible(a, b) for a, b in zip(ids.shape, data.shape)):
+        raise OpTypeError(f"the shape of segment_ids {ids} must be a prefix of data's {data}")
+    return data.with_shape((num_segments, *data.shape[ids.rank:]))
+
+
+def _segment_lower(ctx, data, ids, *, num_segments):
+    td, ti = ctx.types_in
+    out = ctx.type_out
+    acc = out.with_dtype(_acc(td.dtype))
+    if num_segments == 0 or td.num_elements == 0:
+        return H.splat(0, out)
+    # Out-of-range ids are dropped (TF). StableHLO leaves out-of-bounds scatter indices to the
+    # implementation, so they add the additive identity (-0.0 for floats) to segment 0 instead.
+    valid = hlo.and_(H.compare(ids, H.splat(0, ti), "GE", ti),
+                     H.compare(ids, H.splat(num_segments, ti), "LT", ti))
+    ids = hlo.select(valid, ids, H.splat(0, ti))
+    valid = hlo.broadcast_in_dim(H.ir_type(td.with_dtype(BOOL)), valid, list(range(ti.rank)))
+    wide = td.with_dtype(acc.dtype)
+    neutral = -0.0 if wide.dtype.is_floating else 0
+    data = hlo.select(valid, H.convert(data, td, wide), H.splat(neutral, wide))
+    idx = hlo.reshape(H.ir_type(ti.with_shape((*ti.shape, 1))), ids)
+    dnums = hlo.ScatterDimensionNumbers.get(
+        update_window_dims=list(range(ti.rank, td.rank)), inserted_window_dims=[0],
+        input_batching_dims=[], scatter_indices_batching_dims=[],
+        scattered_dims_to_operand_dims=[0], index_vector_dim=ti.rank)
+    op = hlo.ScatterOp([H.ir_type(acc)], [H.splat(0, acc)], idx, [data], dnums)
+    scalar = H.ir_type(TensorType(acc.dtype, ()))
+    block = op.regions[0].blocks.append(scalar, scalar)
+    with ir.InsertionPoint(block):
+        hlo.return_([hlo.add(*block.arguments)])
+    return H.convert(op.results[0], acc, out)
+
+
+def _segment_reference(data, ids, *, num_segments):
+    w = _wide(data)
+    out = np.zeros((num_segments, *data.shape[ids.ndim:]), w.dtype)
+    flat_ids = ids.reshape(-1)
+    rows = w.reshape((flat_ids.size, *data.shape[ids.ndim:]))
+    keep = (flat_ids >= 0) & (flat_ids < num_segments)
+    with np.errstate(all="ignore"):
+        np.add.at(out, flat_ids[keep], rows[keep])
+    return out.astype(data.dtype)
+
+
+def _segment_vjp(ctx, g, *, num_segments):
+    """data's cotangent is g gathered at each id (0 for dropped ids), as a one-hot contraction.
+
+    NOTE: a one-hot matmul: an inf/NaN in g reaches every row (0 * inf); g is finite in practice.
+    """
+    data, ids = ctx.inputs
+    td, ti = ctx.types_in
+    dims = A.static_dims(ti, "segment_sum")
+    iota = A.op("iota", shape=(*dims, num_segments), dimension=ti.rank, dtype=ti.dtype)
+    hit = A.compare(A.op("expand_dims", ids, axes=(ti.rank,)), iota, "EQ")
+    onehot = A.op("convert", hit, dtype=td.dtype)
+    r = A.op("dot_general", onehot, g, lhs_batch=(), rhs_batch=(), lhs_contract=(ti.rank,),
+             rhs_contract=(0,))
+    return r, None
+
+
+segment_sum_op = register(OpDef("segment_sum", _segment_infer, _segment_lower, _segment_reference,
+                                _segment_vjp, _TRAITS))
