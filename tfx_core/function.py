@@ -19,7 +19,7 @@ from compiler.ir.types import TensorType
 from compiler.passes import PASSES
 from compiler.registry import _DEPTH, _STACK, RECORDERS, RECORDING, interpreter_scope
 
-from . import config
+from . import autograph, config
 from .concrete_function import ConcreteFunction
 from .convert import convert_to_tensor
 from .graph_trace import TraceInterpreter
@@ -48,8 +48,10 @@ class Function:
 
     def __init__(self, python_function: Callable, input_signature: Sequence | None = None,
                  reduce_retracing: bool = False, jit_compile: bool | None = True,
-                 experimental_passes: Sequence[str] | None = None, name: str | None = None):
+                 experimental_passes: Sequence[str] | None = None, name: str | None = None,
+                 autograph: bool = True):
         self._python_function = python_function
+        self._autograph = autograph
         functools.update_wrapper(self, python_function, updated=())
         self._name = name or getattr(python_function, "__name__", "function")
         self._graph_name = re.sub(r"\W", "_", self._name) or "function"
@@ -103,7 +105,8 @@ class Function:
         else:
             weakref.finalize(instance, self._bound.pop, id(instance), None)
         bound = Function(_bind_weakly(self._python_function, ref), self._input_signature,
-                         self._reduce_retracing, self._jit_compile, self._passes, self._name)
+                         self._reduce_retracing, self._jit_compile, self._passes, self._name,
+                         self._autograph)
         self._bound[id(instance)] = (ref, bound)
         return bound
 
@@ -252,7 +255,7 @@ class Function:
         sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
         s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
         with interpreter_scope(interp):
-            result = self._python_function(*s_args, **s_kwargs)
+            result = self._traced_callable()(*s_args, **s_kwargs)
             out_leaves, out_tree = tree_util.tree_flatten(result)
             out_values = [interp.to_value(_as_output(x, self._name)) for x in out_leaves]
             # Assigned Variables: their final values are extra outputs, written back per call.
@@ -273,6 +276,21 @@ class Function:
         except (TypeError, ValueError):
             pass
         return cf
+
+    def _traced_callable(self) -> Callable:
+        """The Python function to trace: AutoGraph's conversion when it has control flow."""
+        fn = self._python_function
+        if not self._autograph:
+            return fn
+        base = getattr(fn, "_ag_fn", fn)  # a method bound by __get__: convert the function
+        conv = autograph.convert(base)
+        if conv is None:
+            return fn
+        converted = conv()
+        if base is fn:
+            return converted
+        ref = fn._ag_ref
+        return lambda *a, **k: converted(ref(), *a, **k)
 
     def _note_retrace(self, args: tuple, kwargs: dict) -> None:
         now = time.monotonic()
@@ -353,6 +371,7 @@ def _bind_weakly(fn: Callable, ref: Callable[[], Any]) -> Callable:
         return fn(ref(), *args, **kwargs)
 
     functools.update_wrapper(method, fn)
+    method._ag_fn, method._ag_ref = fn, ref  # type: ignore[attr-defined]  (for AutoGraph)
     try:
         params = list(inspect.signature(fn).parameters.values())[1:]
         method.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -401,7 +420,8 @@ def _as_output(x: Any, fname: str) -> Tensor:
 
 def function(func: Callable | None = None, *, input_signature: Sequence | None = None,
              reduce_retracing: bool = False, jit_compile: bool | None = True,
-             experimental_passes: Sequence[str] | None = None, name: str | None = None) -> Any:
+             experimental_passes: Sequence[str] | None = None, name: str | None = None,
+             autograph: bool = True) -> Any:
     """Compile a Python function with XLA (tf.function); usable as `@function` or `@function(...)`.
 
     Args:
@@ -412,10 +432,11 @@ def function(func: Callable | None = None, *, input_signature: Sequence | None =
         jit_compile: accepted for TF compatibility; tfx always compiles with XLA.
         experimental_passes: the passes to run, in order (default: the standard pipeline,
             minus passes turned off with tx.config.optimizer.set_experimental_options).
+        autograph: convert Python if/while/for on tensors into tx.cond / tx.while_loop.
     """
 
     def wrap(f: Callable) -> Function:
         return Function(f, input_signature, reduce_retracing, jit_compile, experimental_passes,
-                        name)
+                        name, autograph)
 
     return wrap(func) if func is not None else wrap
