@@ -205,3 +205,19 @@ def backprop(records: Sequence[Record], seeds: Sequence[tuple[Any, Any]],
             prev = acc.get(id(v))
             acc[id(v)] = ct if prev is None else add(prev, ct)
     return acc
+
+
+def replay(graph: Any, args: Sequence[Any]) -> tuple[list[Record], list[Any]]:
+    """Bind a (region) graph's ops on `args` under the current interpreter, recording each
+    application: (records for `backprop`, the graph's outputs). How ops holding regions
+    (fusion, case, while) differentiate their bodies."""
+    records: list[Record] = []
+    env: dict[Any, Any] = dict(zip(graph.inputs, args))
+    for o in graph.ops:
+        ins = [env[v] for v in o.inputs]
+        attrs = o.attr_dict
+        res = bind(o.opdef, *ins, **attrs)
+        outs = tuple(res) if o.opdef.multiple_results else (res,)
+        records.append(Record(o.opdef, tuple(ins), attrs, outs))
+        env.update(zip(o.outputs, outs))
+    return records, [env[v] for v in graph.outputs]

@@ -60,7 +60,7 @@ class _GraphBuild(Interpreter):
 def _branch_vjp(branch: Graph, needs: tuple[bool, ...]) -> Graph:
     """The gradient region of one branch: (operands..., cotangents...) -> (the needed operands'
     cotangents...), by re-binding the branch's ops and backpropagating through them."""
-    from ..autodiff import Record, backprop, zeros_like
+    from ..autodiff import backprop, replay, zeros_like
 
     interp = _GraphBuild(f"{branch.name}_grad")
     operands = [interp.builder.add_input(t) for t in branch.input_types]
@@ -69,15 +69,8 @@ def _branch_vjp(branch: Graph, needs: tuple[bool, ...]) -> Graph:
     RECORDERS.items.clear()
     try:
         with interpreter_scope(interp):
-            records: list[Record] = []
-            env: dict[Value, Any] = dict(zip(branch.inputs, operands))
-            for op in branch.ops:
-                args = [env[v] for v in op.inputs]
-                res = bind(op.opdef, *args, **op.attr_dict)
-                outs = tuple(res) if op.opdef.multiple_results else (res,)
-                records.append(Record(op.opdef, tuple(args), op.attr_dict, outs))
-                env.update(zip(op.outputs, outs))
-            seeds = [(env[v], ct) for v, ct in zip(branch.outputs, cts)
+            records, outs = replay(branch, operands)
+            seeds = [(o, ct) for o, ct, v in zip(outs, cts, branch.outputs)
                      if v.type.dtype.is_floating]
             got = backprop(records, seeds, operands)
             results = [got.get(id(x)) if id(x) in got else zeros_like(x.type, x)
@@ -181,17 +174,15 @@ def _region(name: str, types: list[TensorType], fn: Any) -> Graph:
 
 def _inline(graph: Graph, args: list) -> list:
     """Bind `graph`'s ops on `args` (in the current interpreter); its outputs."""
-    env: dict[Value, Any] = dict(zip(graph.inputs, args))
-    for op in graph.ops:
-        res = bind(op.opdef, *[env[v] for v in op.inputs], **op.attr_dict)
-        env.update(zip(op.outputs, res if op.opdef.multiple_results else (res,)))
-    return [env[v] for v in graph.outputs]
+    from ..autodiff import replay
+
+    return replay(graph, args)[1]
 
 
 def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | None = None):
     """Re-run the loop saving each iteration's state in a [max_trip, ...] stack, then run the
     body's vjp over the saved states in reverse (needs a static bound on the trip count)."""
-    from ..autodiff import Record, backprop, const, op, zeros_like
+    from ..autodiff import backprop, const, op, replay, zeros_like
 
     if max_trip is None:
         raise _gradient_error("while_loop without maximum_iterations (give a static "
@@ -231,15 +222,8 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
         state = [op("reshape", op("dynamic_slice", st, k, *zero_starts(t),
                                   sizes=(1, *t.shape)), shape=tuple(t.shape))
                  for st, t in zip(stacks, types)]
-        records: list[Record] = []
-        env: dict[Value, Any] = dict(zip(body.inputs, state))
-        for o in body.ops:
-            args = [env[v] for v in o.inputs]
-            res = bind(o.opdef, *args, **o.attr_dict)
-            outs = tuple(res) if o.opdef.multiple_results else (res,)
-            records.append(Record(o.opdef, tuple(args), o.attr_dict, outs))
-            env.update(zip(o.outputs, outs))
-        seeds = [(env[v], ct) for v, ct, f in zip(body.outputs, cts, floats) if f]
+        records, outs = replay(body, state)
+        seeds = [(o, ct) for o, ct, f in zip(outs, cts, floats) if f]
         got = backprop(records, seeds, state)
         new = [got[id(x)] if f and id(x) in got else zeros_like(t, x)
                for x, t, f in zip(state, types, floats)]

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..ir.graph import Graph
 from ..ir.types import TensorType
-from ..registry import PURE, OpDef, OpTypeError, bind, register
+from ..registry import PURE, OpDef, OpTypeError, register
 
 
 def _fusion_infer(*types_in: TensorType, body: Graph) -> tuple[TensorType, ...]:
@@ -35,17 +35,10 @@ def _fusion_lower(ctx, *operands, body: Graph):
 
 def _fusion_vjp(ctx, g, *, body: Graph) -> tuple:
     """Re-run the body's ops on the primal inputs under a local record, then backprop."""
-    from ..autodiff import Record, backprop
+    from ..autodiff import backprop, replay
 
-    records: list[Record] = []
-    env: dict[Any, Any] = dict(zip(body.inputs, ctx.inputs))
-    for op in body.ops:
-        attrs = op.attr_dict
-        res = bind(op.opdef, *[env[v] for v in op.inputs], **attrs)
-        outs = tuple(res) if op.opdef.multiple_results else (res,)
-        records.append(Record(op.opdef, tuple(env[v] for v in op.inputs), attrs, outs))
-        env.update(zip(op.outputs, outs))
-    seeds = [(env[v], ct) for v, ct in zip(body.outputs, g) if ct is not None]
+    records, outs = replay(body, ctx.inputs)
+    seeds = [(o, ct) for o, ct in zip(outs, g) if ct is not None]
     got = backprop(records, seeds, ctx.inputs)
     return tuple(got.get(id(x)) if need else None for x, need in zip(ctx.inputs, ctx.needs))
 
