@@ -40,6 +40,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/train_step.py
 	$(BIN)/python bench/passes.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/models.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

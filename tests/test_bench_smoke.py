@@ -20,6 +20,7 @@ BENCH = ROOT / "bench"
         ("train_step.py", "| | tfx | jax.jit | tf.function | tfx/jax | tfx/tf |"),
         ("passes.py", "| config | IR ops traced | IR ops after | StableHLO ops |"),
         ("export.py", "| row | import ms | load ms | first call ms | cold start ms |"),
+        ("models.py", "| model |  | tfx | jax.jit |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:

@@ -1,0 +1,301 @@
+"""Model inference, compiled: tfx vs jax.jit vs tf.function (graph and jit_compile=True).
+
+    cnn:          batch 32, 32x32x3 NHWC f32; conv3x3 3->32 + bias, relu, conv3x3 32->64 + bias,
+                  relu (both SAME, stride 1), spatial mean, dense 64->10
+    transformer:  batch 8, seq 128, d_model 256, 4 heads; pre-LN block: layer norm, multi-head
+                  self-attention (einsum), residual, layer norm, GELU (erf) MLP 256-1024-256,
+                  residual
+
+All peers get the same weights and input and must agree with numpy (float64) first. Weights are
+each framework's idiom: `tx.Variable`s / `tf.Variable`s captured by the function, a params
+pytree argument for jax.jit. "first call" is trace + compile + the first result of a fresh
+function after clearing compile caches (tfx's persistent disk cache is off). "steady" is the
+median over calls (each waits for its result), best of interleaved rounds. Ratios: tfx / peer.
+
+Usage: python bench/models.py [--quick] [--calls N] [--rounds R] [--models cnn,transformer]
+                              [--no-tf]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy import special  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import tfx_core as tx  # noqa: E402
+from runtime import cache as rt_cache  # noqa: E402
+
+tx.config.set_compile_cache_dir(None)  # first-call figures are XLA compiles
+
+HEADS = 4
+
+
+# ---------------------------------------------------------------- weights and inputs
+def cnn_data(seed: int = 0) -> tuple[dict, np.ndarray]:
+    rng = np.random.default_rng(seed)
+
+    def he(*shape):
+        return (rng.standard_normal(shape) * np.sqrt(2 / np.prod(shape[:-1]))).astype(np.float32)
+
+    p = {"w1": he(3, 3, 3, 32), "b1": np.full(32, 0.01, np.float32),
+         "w2": he(3, 3, 32, 64), "b2": np.full(64, 0.01, np.float32),
+         "wd": he(64, 10), "bd": np.zeros(10, np.float32)}
+    return p, rng.standard_normal((32, 32, 32, 3)).astype(np.float32)
+
+
+def transformer_data(seed: int = 0) -> tuple[dict, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    d, ff = 256, 1024
+
+    def w(*shape):
+        return (rng.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32)
+
+    p = {"q": w(d, d), "k": w(d, d), "v": w(d, d), "o": w(d, d),
+         "g1": np.ones(d, np.float32), "be1": np.zeros(d, np.float32),
+         "g2": np.ones(d, np.float32), "be2": np.zeros(d, np.float32),
+         "w1": w(d, ff), "c1": np.zeros(ff, np.float32), "w2": w(ff, d),
+         "c2": np.zeros(d, np.float32)}
+    return p, rng.standard_normal((8, 128, d)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- numpy (float64) references
+def np_cnn(p, x):
+    def conv(h, w):
+        hp = np.pad(h, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        n, hh, ww, _ = h.shape
+        return sum(hp[:, i:i + hh, j:j + ww] @ w[i, j] for i in range(3) for j in range(3))
+
+    h = np.maximum(conv(x, p["w1"]) + p["b1"], 0)
+    h = np.maximum(conv(h, p["w2"]) + p["b2"], 0)
+    return h.mean(axis=(1, 2)) @ p["wd"] + p["bd"]
+
+
+def np_transformer(p, x):
+    def ln(x, g, b):
+        return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * g + b
+
+    b, s, d = x.shape
+    dk = d // HEADS
+    h = ln(x, p["g1"], p["be1"])
+    q, k, v = (np.einsum("bsd,dhk->bshk", h, p[n].reshape(d, HEADS, dk)) for n in "qkv")
+    sc = np.einsum("bqhk,bshk->bhqs", q, k) / np.sqrt(dk)
+    a = np.exp(sc - sc.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    x = x + np.einsum("bhqs,bshk->bqhk", a, v).reshape(b, s, d) @ p["o"]
+    u = ln(x, p["g2"], p["be2"]) @ p["w1"] + p["c1"]
+    u = 0.5 * u * (1 + special.erf(u / np.sqrt(2)))
+    return x + u @ p["w2"] + p["c2"]
+
+
+# ---------------------------------------------------------------- tfx
+def tx_cnn(p, x):
+    h = tx.nn.relu(tx.nn.conv2d(x, p["w1"], strides=1, padding="SAME") + p["b1"])
+    h = tx.nn.relu(tx.nn.conv2d(h, p["w2"], strides=1, padding="SAME") + p["b2"])
+    return tx.matmul(tx.reduce_mean(h, axis=[1, 2]), p["wd"]) + p["bd"]
+
+
+def tx_transformer(p, x):
+    def ln(x, g, b):
+        mean, var = tx.nn.moments(x, axes=[-1], keepdims=True)
+        return tx.nn.batch_normalization(x, mean, var, b, g, 1e-5)
+
+    b, s, d = x.shape
+    dk = d // HEADS
+    h = ln(x, p["g1"], p["be1"])
+    q, k, v = (tx.einsum("bsd,dhk->bshk", h, tx.reshape(p[n], [d, HEADS, dk])) for n in "qkv")
+    att = tx.nn.softmax(tx.einsum("bqhk,bshk->bhqs", q, k) / float(np.sqrt(dk)), axis=-1)
+    x = x + tx.matmul(tx.reshape(tx.einsum("bhqs,bshk->bqhk", att, v), [b, s, d]), p["o"])
+    u = tx.nn.gelu(tx.matmul(ln(x, p["g2"], p["be2"]), p["w1"]) + p["c1"])
+    return x + tx.matmul(u, p["w2"]) + p["c2"]
+
+
+def make_tfx(model, params, x):
+    vs = {k: tx.Variable(v, name=k) for k, v in params.items()}
+    f = tx.function(lambda x: model(vs, x))
+    xt = tx.constant(x)
+    return lambda: f(xt), lambda out: out._buf.block_until_ready()
+
+
+# ---------------------------------------------------------------- jax
+def jax_cnn(p, x):
+    def conv(h, w):
+        return jax.lax.conv_general_dilated(h, w, (1, 1), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    h = jax.nn.relu(conv(x, p["w1"]) + p["b1"])
+    h = jax.nn.relu(conv(h, p["w2"]) + p["b2"])
+    return jnp.mean(h, axis=(1, 2)) @ p["wd"] + p["bd"]
+
+
+def jax_transformer(p, x):
+    def ln(x, g, b):
+        mean = x.mean(-1, keepdims=True)
+        var = jnp.square(x - mean).mean(-1, keepdims=True)
+        return (x - mean) * jax.lax.rsqrt(var + 1e-5) * g + b
+
+    b, s, d = x.shape
+    dk = d // HEADS
+    h = ln(x, p["g1"], p["be1"])
+    q, k, v = (jnp.einsum("bsd,dhk->bshk", h, p[n].reshape(d, HEADS, dk)) for n in "qkv")
+    att = jax.nn.softmax(jnp.einsum("bqhk,bshk->bhqs", q, k) / np.sqrt(dk), axis=-1)
+    x = x + jnp.einsum("bhqs,bshk->bqhk", att, v).reshape(b, s, d) @ p["o"]
+    u = jax.nn.gelu(ln(x, p["g2"], p["be2"]) @ p["w1"] + p["c1"], approximate=False)
+    return x + u @ p["w2"] + p["c2"]
+
+
+def make_jax(model, params, x):
+    f = jax.jit(model)
+    pj = jax.device_put(params)
+    xj = jax.device_put(x)
+    return lambda: f(pj, xj), lambda out: out.block_until_ready()
+
+
+# ---------------------------------------------------------------- tf
+def _tf():
+    try:
+        import tensorflow as tf
+    except Exception:
+        return None
+    tf.get_logger().setLevel("ERROR")  # fresh functions per first-call round are on purpose
+    return tf
+
+
+def tf_cnn(tf, p, x):
+    h = tf.nn.relu(tf.nn.conv2d(x, p["w1"], strides=1, padding="SAME") + p["b1"])
+    h = tf.nn.relu(tf.nn.conv2d(h, p["w2"], strides=1, padding="SAME") + p["b2"])
+    return tf.matmul(tf.reduce_mean(h, axis=[1, 2]), p["wd"]) + p["bd"]
+
+
+def tf_transformer(tf, p, x):
+    def ln(x, g, b):
+        mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+        return tf.nn.batch_normalization(x, mean, var, b, g, 1e-5)
+
+    b, s, d = x.shape
+    dk = d // HEADS
+    h = ln(x, p["g1"], p["be1"])
+    q, k, v = (tf.einsum("bsd,dhk->bshk", h, tf.reshape(p[n], [d, HEADS, dk])) for n in "qkv")
+    att = tf.nn.softmax(tf.einsum("bqhk,bshk->bhqs", q, k) / float(np.sqrt(dk)), axis=-1)
+    x = x + tf.matmul(tf.reshape(tf.einsum("bhqs,bshk->bqhk", att, v), [b, s, d]), p["o"])
+    u = tf.nn.gelu(tf.matmul(ln(x, p["g2"], p["be2"]), p["w1"]) + p["c1"], approximate=False)
+    return x + tf.matmul(u, p["w2"]) + p["c2"]
+
+
+def make_tf(jit: bool):
+    def make(model, params, x):
+        tf = _tf()
+        if tf is None:
+            return None
+        vs = {k: tf.Variable(v) for k, v in params.items()}
+        f = tf.function(lambda x: model(tf, vs, x), jit_compile=jit)
+        xt = tf.constant(x)
+        return lambda: f(xt), lambda out: out.numpy()  # CPU tensors: ready once returned
+
+    return make
+
+
+# ---------------------------------------------------------------- measuring
+MODELS = {
+    "cnn": (cnn_data, np_cnn, {"tfx": tx_cnn, "jax.jit": jax_cnn, "tf graph": tf_cnn,
+                               "tf jit_compile": tf_cnn}),
+    "transformer": (transformer_data, np_transformer,
+                    {"tfx": tx_transformer, "jax.jit": jax_transformer,
+                     "tf graph": tf_transformer, "tf jit_compile": tf_transformer}),
+}
+MAKERS = {"tfx": make_tfx, "jax.jit": make_jax, "tf graph": make_tf(False),
+          "tf jit_compile": make_tf(True)}
+
+
+def first_call(make, model, params, x):
+    rt_cache.MEMORY_CACHE.clear()
+    jax.clear_caches()
+    made = make(model, params, x)
+    if made is None:
+        return float("nan"), None
+    call, wait = made
+    t0 = time.perf_counter()
+    out = call()
+    wait(out)
+    return time.perf_counter() - t0, (call, wait, np.asarray(out))
+
+
+def steady(call, wait, n: int) -> float:
+    times = []
+    gc.disable()
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            wait(call())
+            times.append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    return statistics.median(times)
+
+
+def bench_model(name: str, calls: int, rounds: int, peers: list[str]) -> dict:
+    data, ref, impls = MODELS[name]
+    params, x = data()
+    want = ref({k: v.astype(np.float64) for k, v in params.items()}, x.astype(np.float64))
+    for peer in peers:  # one unreported warm-up each pays process-level start-up
+        first_call(MAKERS[peer], impls[peer], params, x)
+    firsts, runs = {}, {}
+    for peer in peers:
+        firsts[peer], made = first_call(MAKERS[peer], impls[peer], params, x)
+        if made is None:
+            continue
+        call, wait, out = made
+        err = float(np.max(np.abs(out - want)) / (np.max(np.abs(want)) + 1e-30))
+        if err > 1e-3:
+            raise SystemExit(f"{name}: {peer} disagrees with numpy (max rel err {err:.2e})")
+        runs[peer] = (call, wait)
+    best: dict[str, float] = {}
+    for _ in range(rounds):  # interleaved rounds: load drift hits every peer alike
+        for peer, (call, wait) in runs.items():
+            best[peer] = min(best.get(peer, float("inf")), steady(call, wait, calls))
+    return {p: (best.get(p, float("nan")), firsts.get(p, float("nan"))) for p in peers}
+
+
+def fmt(v: float) -> str:
+    return "—" if v != v else f"{v * 1e3:.2f}"
+
+
+def ratio(a: float, b: float) -> str:
+    return "—" if a != a or b != b else f"{a / b:.2f}×"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a few calls (smoke test)")
+    ap.add_argument("--calls", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--models", default="cnn,transformer")
+    ap.add_argument("--no-tf", action="store_true", help="skip TensorFlow")
+    args = ap.parse_args()
+    calls, rounds = (3, 1) if args.quick else (args.calls, args.rounds)
+    peers = ["tfx", "jax.jit"] + ([] if args.no_tf or _tf() is None
+                                  else ["tf graph", "tf jit_compile"])
+    print(f"median of {calls} calls, best of {rounds} interleaved rounds; ms")
+    print()
+    cols = ["model", "", *peers, *(f"tfx/{p}" for p in peers[1:])]
+    print("| " + " | ".join(cols) + " |")
+    print("|---" * len(cols) + "|")
+    for name in args.models.split(","):
+        res = bench_model(name, calls, rounds, peers)
+        for i, what in enumerate(("steady", "first call")):
+            vals = [res[p][i] for p in peers]
+            print(f"| {name} | {what} | " + " | ".join(fmt(v) for v in vals) + " | " +
+                  " | ".join(ratio(vals[0], v) for v in vals[1:]) + " |")
+
+
+if __name__ == "__main__":
+    main()
