@@ -33,6 +33,8 @@ class _RegionTrace(TraceInterpreter):
         super().__init__(name)
         self.parent = parent
         self.allow_variable_creation = False
+        # Variables assigned in this region: id -> (variable, current value, key of its slot)
+        self.assigned: dict[int, tuple[Any, Tensor, tuple]] = {}
 
     def _encloses(self, trace: Any) -> bool:
         p = self.parent
@@ -49,6 +51,9 @@ class _RegionTrace(TraceInterpreter):
         return super().to_value(a, opdef)
 
     def read_variable(self, var: Any) -> Tensor:
+        mine = self.assigned.get(id(var))
+        if mine is not None:
+            return mine[1]
         outer = self.parent.read_variable(var)  # the enclosing trace's current value
         if RECORDING[0] and RECORDERS.items:  # tapes see the read where the op's operand is
             for tape in list(RECORDERS.items):
@@ -56,9 +61,14 @@ class _RegionTrace(TraceInterpreter):
         return Tensor(None, outer._type, self.to_value(outer), self)
 
     def assign_variable(self, var: Any, t: Tensor) -> None:
-        raise NotImplementedError(f"assigning a tx.Variable inside a tx.cond branch or a "
-                                  f"tx.while_loop body is not supported yet ({user_location()})"
-                                  "; return the new value and assign it after")
+        """Record `var = t` in this region: later reads here see t, and the op gets an extra
+        result (a loop-carried value for while) that the enclosing trace assigns afterwards."""
+        key = self.assigned[id(var)][2] if id(var) in self.assigned else \
+            _key(self.parent.read_variable(var))
+        if id(var) not in self.assigned:
+            self.read_variable(var)  # the variable's value before the region is a captured slot
+        # A fresh wrapper: later reads are new tape sources, not the assigned computation.
+        self.assigned[id(var)] = (var, Tensor(None, t._type, self.to_value(t), self), key)
 
 
 def _key(t: Tensor) -> tuple:
@@ -66,8 +76,10 @@ def _key(t: Tensor) -> tuple:
 
 
 def _trace(fn: Callable, args: Sequence[Any], in_types: Sequence[TensorType], name: str,
-           parent: TraceInterpreter, what: str) -> tuple[Graph, list[Tensor], Any]:
-    """Trace fn(*args-structured inputs) into a region: (graph, captured tensors, out tree)."""
+           parent: TraceInterpreter, what: str) -> tuple[Graph, list[Tensor], Any, list]:
+    """Trace fn(*args-structured inputs) into a region: (graph, captured tensors, out tree,
+    assigned variables as (variable, slot key)); the graph's outputs are fn's results followed
+    by the assigned variables' final values."""
     sub = _RegionTrace(name, parent)
     flat, tree = tree_util.tree_flatten(args)
     inputs = [sub.new_input(t) for t in in_types]
@@ -81,18 +93,32 @@ def _trace(fn: Callable, args: Sequence[Any], in_types: Sequence[TensorType], na
             except (TypeError, ValueError) as e:
                 raise TypeError(f"{what} returned {type(x).__name__} {x!r}; it must return "
                                 "tensors (or nested tuples/lists/dicts of them)") from e
+    assigned = [(var, key) for var, _, key in sub.assigned.values()]
+    values += [t._value for _, t, _ in sub.assigned.values()]
     graph = sub.trace.builder.build(values)
-    return graph, [p for p, _ in sub.trace.captures], out_tree
+    return graph, [p for p, _ in sub.trace.captures], out_tree, assigned
 
 
-def _with_operands(g: Graph, own: list[Tensor], n_explicit: int,
-                   union: dict[tuple, Tensor], carry: bool = False) -> Graph:
-    """`g` taking the explicit inputs plus every operand in `union` (unused ones unused);
-    with `carry`, also returning those operands unchanged (loop-invariant carries)."""
+def _with_operands(g: Graph, own: list[Tensor], n_explicit: int, union: dict[tuple, Tensor],
+                   n_results: int, assigned: list, carried: Sequence[tuple]) -> Graph:
+    """`g` taking the explicit inputs plus every operand in `union` (unused ones unused), and
+    returning its first `n_results` outputs plus one per key in `carried`: the region's
+    assigned value for that slot, else the operand unchanged (loop invariants, variables
+    another branch assigns)."""
     mine = {_key(t): v for t, v in zip(own, g.inputs[n_explicit:])}
-    extra = [mine.get(k) or Value(t._type) for k, t in union.items()]
-    outputs = g.outputs + tuple(extra) if carry else g.outputs
-    return Graph(g.inputs[:n_explicit] + tuple(extra), g.ops, outputs, g.name)
+    extra = {k: mine.get(k) or Value(t._type) for k, t in union.items()}
+    set_here = {key: g.outputs[n_results + i] for i, (_, key) in enumerate(assigned)}
+    outputs = g.outputs[:n_results] + tuple(set_here.get(k, extra[k]) for k in carried)
+    return Graph(g.inputs[:n_explicit] + tuple(extra.values()), g.ops, outputs, g.name)
+
+
+def _assigned_union(*assigned_lists: list) -> dict[tuple, Any]:
+    """slot key -> variable, for every variable some region assigns (first-seen order)."""
+    out: dict[tuple, Any] = {}
+    for assigned in assigned_lists:
+        for var, key in assigned:
+            out.setdefault(key, var)
+    return out
 
 
 def _union(*capture_lists: list[Tensor]) -> dict[tuple, Tensor]:
@@ -161,13 +187,19 @@ def _cast_op():
 def _case(index: Tensor, fns: list, trace: Any, op: str, names: list[str]) -> Any:
     traced = [_trace(f, None, (), f"{op}_{n.replace(' ', '_')}", trace, f"{op} {n}")
               for f, n in zip(fns, names)]
-    g0, _, tree0 = traced[0]
-    for (g, _, tree), n in zip(traced[1:], names[1:]):
-        _check_same(tree0, tree, list(g0.output_types), list(g.output_types), names[0], n, op)
-    union = _union(*(caps for _, caps, _ in traced))
-    branches = tuple(_with_operands(g, caps, 0, union) for g, caps, _ in traced)
+    n_res = [len(g.outputs) - len(a) for g, _, _, a in traced]
+    g0, _, tree0, _ = traced[0]
+    for (g, _, tree, _), n, k in zip(traced[1:], names[1:], n_res[1:]):
+        _check_same(tree0, tree, list(g0.output_types[:n_res[0]]), list(g.output_types[:k]),
+                    names[0], n, op)
+    union = _union(*(caps for _, caps, _, _ in traced))
+    variables = _assigned_union(*(a for _, _, _, a in traced))
+    branches = tuple(_with_operands(g, caps, 0, union, k, a, list(variables))
+                     for (g, caps, _, a), k in zip(traced, n_res))
     outs = bind(case_op, index, *union.values(), branches=branches)
-    return tree_util.tree_unflatten(tree0, list(outs))
+    for var, value in zip(variables.values(), outs[n_res[0]:]):
+        trace.assign_variable(var, value)
+    return tree_util.tree_unflatten(tree0, list(outs[:n_res[0]]))
 
 
 # ---------------------------------------------------------------- while_loop
@@ -208,7 +240,11 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     flat = [convert_to_tensor(x) for x in flat]
     types = [t._type for t in flat]
     structured = tree_util.tree_unflatten(tree, flat)
-    cg, ccaps, ctree = _trace(cond, structured, types, "while_cond", trace, "while_loop cond")
+    cg, ccaps, _, cassigned = _trace(cond, structured, types, "while_cond", trace,
+                                     "while_loop cond")
+    if cassigned:
+        raise TypeError(f"tx.while_loop: cond assigns a tx.Variable; assign in the body "
+                        f"instead ({user_location()})")
     if cg.output_types != (TensorType(BOOL, ()),):
         raise TypeError(f"tx.while_loop: cond must return a bool scalar, got "
                         f"{[str(t) for t in cg.output_types]} ({user_location()})")
@@ -218,8 +254,8 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
         # one loop variable: a bare result is that variable (as TF)
         return (out,) if len(s) == 1 and not isinstance(out, (tuple, list)) else tuple(out)
 
-    bg, bcaps, btree = _trace(body_tuple, structured, types, "while_body", trace,
-                              "while_loop body")
+    bg, bcaps, btree, bassigned = _trace(body_tuple, structured, types, "while_body", trace,
+                                         "while_loop body")
     if btree != tree:
         raise TypeError(f"tx.while_loop: body returns structure {btree}, but loop_vars are "
                         f"{tree} ({user_location()})")
@@ -230,10 +266,14 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
                             f"({user_location()})")
     union = _union(ccaps, bcaps)
     n = len(flat)
-    cgraph = _with_operands(cg, ccaps, n, union)
-    bgraph = _with_operands(bg, bcaps, n, union, carry=True)
+    cgraph = _with_operands(cg, ccaps, n, union, 1, [], ())
+    # every captured operand is carried; a variable the body assigns carries its new value
+    bgraph = _with_operands(bg, bcaps, n, union, n, bassigned, list(union))
     attrs = {"max_trip": max_trip} if max_trip is not None else {}
     outs = bind(while_op, *flat, *union.values(), cond=cgraph, body=bgraph, **attrs)
+    slot = {k: i for i, k in enumerate(union)}
+    for var, key in bassigned:
+        trace.assign_variable(var, outs[n + slot[key]])
     result = tree_util.tree_unflatten(tree, list(outs[:n]))
     if maximum_iterations is not None:
         result = result[1:]
@@ -328,8 +368,13 @@ def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None,
          parallel_iterations: Any = None, back_prop: bool = True, swap_memory: bool = False,
          infer_shape: bool = True, reverse: bool = False, name: str | None = None) -> Any:
     """acc = fn(acc, row) over the rows of elems; returns every acc stacked (tf.scan)."""
-    if reverse:
-        raise NotImplementedError("tx.scan(reverse=True) is not supported yet")
+    if reverse:  # last row first, results in elems' order: scan the flipped rows, flip back
+        from .array_ops import reverse as flip
+
+        leaves, tree, _ = _rows(elems, "scan")
+        flipped = tree_util.tree_unflatten(tree, [flip(x, [0]) for x in leaves])
+        out = scan(fn, flipped, initializer)
+        return tree_util.tree_map(lambda x: flip(x, [0]), out)
     if initializer is None:
         leaves, tree, _ = _rows(elems, "scan")
         first = tree_util.tree_unflatten(tree, [x[0] for x in leaves])

@@ -94,11 +94,52 @@ def test_predicate_must_be_a_bool_scalar():
         f(X)
 
 
-def test_assigning_a_variable_in_a_branch_is_refused_clearly():
+def test_variables_assigned_in_branches_and_loop_bodies():
+    v, c = tx.Variable(0.0), tx.Variable(np.zeros(3, np.float32))
+
+    @tx.function
+    def f(x):
+        def grow():
+            v.assign_add(x)
+            return x * 2.0
+
+        y = tx.cond(x > 0, grow, lambda: -x)  # only one branch assigns: the other keeps v
+
+        def body(i):
+            c.assign(c + tx.cast(i, tx.float32))
+            tx.cond(i > 0, lambda: v.assign(v * 2.0), lambda: v)  # nested: cond in while
+            return i + 1
+
+        tx.while_loop(lambda i: i < 3, body, [tx.constant(0)])
+        return y, v.read_value()
+
+    for x, want_v, want_c in ((1.5, 6.0, 3.0), (-1.0, 24.0, 6.0), (0.5, 98.0, 9.0)):
+        y, seen = f(tx.constant(x))
+        assert float(y) == (x * 2 if x > 0 else -x)
+        assert float(seen) == float(v.numpy()) == want_v
+        np.testing.assert_array_equal(c.numpy(), [want_c] * 3)
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_generators_advance_inside_branches():
+    g, same = tx.random.Generator.from_seed(1), tx.random.Generator.from_seed(1)
+    h = tx.function(lambda p: tx.cond(p, lambda: g.uniform([2]), lambda: tx.zeros([2])))
+    draws = [h(tx.constant(p)).numpy() for p in (True, True, False, True)]
+    np.testing.assert_array_equal(draws[2], [0, 0])
+    for got in (draws[0], draws[1], draws[3]):  # the untaken branch does not advance it
+        np.testing.assert_array_equal(got, same.uniform([2]).numpy())
+
+
+def test_assigning_in_a_while_cond_is_refused_clearly():
     v = tx.Variable(1.0)
-    f = tx.function(lambda p: tx.cond(p, lambda: v.assign(2.0), lambda: v.value()))
-    with pytest.raises(NotImplementedError, match="assigning a tx.Variable inside"):
-        f(tx.constant(True))
+
+    def cond(i):
+        v.assign(2.0)
+        return i < 2
+
+    f = tx.function(lambda: tx.while_loop(cond, lambda i: i + 1, [tx.constant(0)]))
+    with pytest.raises(TypeError, match="cond assigns a tx.Variable.*test_control_flow.py"):
+        f()
 
 
 def test_gradients_through_cond_reach_operands_and_variables():
@@ -195,3 +236,14 @@ def test_map_fn_scan_foldl_with_nested_structures_eager_and_compiled():
         np.testing.assert_array_equal(f.numpy(), e[0] - e[1] - e[2] - e[3])
     with pytest.raises(ValueError, match="same static leading dimension"):
         tx.map_fn(lambda r: r, (tx.constant(e), tx.constant(e[:2])))
+
+
+def test_scan_in_reverse_matches_a_reversed_cumulative_sum():
+    e = np.arange(12, dtype=np.float32).reshape(4, 3)
+    want = np.cumsum(e[::-1], 0)[::-1]
+    for run in (lambda f: f, tx.function):
+        got = run(lambda x: tx.scan(lambda a, r: a + r, x, reverse=True))(tx.constant(e))
+        np.testing.assert_array_equal(got.numpy(), want)
+        got = run(lambda x: tx.scan(lambda a, r: a + r, x, tx.zeros([3]), reverse=True))(
+            tx.constant(e))
+        np.testing.assert_array_equal(got.numpy(), want)
