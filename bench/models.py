@@ -32,6 +32,8 @@ import numpy as np  # noqa: E402
 from scipy import special  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _report import fmt, ratio  # noqa: E402
+
 import tfx_core as tx  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
 
@@ -97,31 +99,32 @@ def np_transformer(p, x):
     return x + u @ p["w2"] + p["c2"]
 
 
-# ---------------------------------------------------------------- tfx
-def tx_cnn(p, x):
-    h = tx.nn.relu(tx.nn.conv2d(x, p["w1"], strides=1, padding="SAME") + p["b1"])
-    h = tx.nn.relu(tx.nn.conv2d(h, p["w2"], strides=1, padding="SAME") + p["b2"])
-    return tx.matmul(tx.reduce_mean(h, axis=[1, 2]), p["wd"]) + p["bd"]
+# ---------------------------------------------------------------- tfx and tf: one source
+# tx mirrors TensorFlow's API, so the same code runs with `lib` = tx or tf.
+def lib_cnn(lib, p, x):
+    h = lib.nn.relu(lib.nn.conv2d(x, p["w1"], strides=1, padding="SAME") + p["b1"])
+    h = lib.nn.relu(lib.nn.conv2d(h, p["w2"], strides=1, padding="SAME") + p["b2"])
+    return lib.matmul(lib.reduce_mean(h, axis=[1, 2]), p["wd"]) + p["bd"]
 
 
-def tx_transformer(p, x):
+def lib_transformer(lib, p, x):
     def ln(x, g, b):
-        mean, var = tx.nn.moments(x, axes=[-1], keepdims=True)
-        return tx.nn.batch_normalization(x, mean, var, b, g, 1e-5)
+        mean, var = lib.nn.moments(x, axes=[-1], keepdims=True)
+        return lib.nn.batch_normalization(x, mean, var, b, g, 1e-5)
 
     b, s, d = x.shape
     dk = d // HEADS
     h = ln(x, p["g1"], p["be1"])
-    q, k, v = (tx.einsum("bsd,dhk->bshk", h, tx.reshape(p[n], [d, HEADS, dk])) for n in "qkv")
-    att = tx.nn.softmax(tx.einsum("bqhk,bshk->bhqs", q, k) / float(np.sqrt(dk)), axis=-1)
-    x = x + tx.matmul(tx.reshape(tx.einsum("bhqs,bshk->bqhk", att, v), [b, s, d]), p["o"])
-    u = tx.nn.gelu(tx.matmul(ln(x, p["g2"], p["be2"]), p["w1"]) + p["c1"])
-    return x + tx.matmul(u, p["w2"]) + p["c2"]
+    q, k, v = (lib.einsum("bsd,dhk->bshk", h, lib.reshape(p[n], [d, HEADS, dk])) for n in "qkv")
+    att = lib.nn.softmax(lib.einsum("bqhk,bshk->bhqs", q, k) / float(np.sqrt(dk)), axis=-1)
+    x = x + lib.matmul(lib.reshape(lib.einsum("bhqs,bshk->bqhk", att, v), [b, s, d]), p["o"])
+    u = lib.nn.gelu(lib.matmul(ln(x, p["g2"], p["be2"]), p["w1"]) + p["c1"], approximate=False)
+    return x + lib.matmul(u, p["w2"]) + p["c2"]
 
 
 def make_tfx(model, params, x):
     vs = {k: tx.Variable(v, name=k) for k, v in params.items()}
-    f = tx.function(lambda x: model(vs, x))
+    f = tx.function(lambda x: model(tx, vs, x))
     xt = tx.constant(x)
     return lambda: f(xt), lambda out: out._buf.block_until_ready()
 
@@ -170,27 +173,6 @@ def _tf():
     return tf
 
 
-def tf_cnn(tf, p, x):
-    h = tf.nn.relu(tf.nn.conv2d(x, p["w1"], strides=1, padding="SAME") + p["b1"])
-    h = tf.nn.relu(tf.nn.conv2d(h, p["w2"], strides=1, padding="SAME") + p["b2"])
-    return tf.matmul(tf.reduce_mean(h, axis=[1, 2]), p["wd"]) + p["bd"]
-
-
-def tf_transformer(tf, p, x):
-    def ln(x, g, b):
-        mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
-        return tf.nn.batch_normalization(x, mean, var, b, g, 1e-5)
-
-    b, s, d = x.shape
-    dk = d // HEADS
-    h = ln(x, p["g1"], p["be1"])
-    q, k, v = (tf.einsum("bsd,dhk->bshk", h, tf.reshape(p[n], [d, HEADS, dk])) for n in "qkv")
-    att = tf.nn.softmax(tf.einsum("bqhk,bshk->bhqs", q, k) / float(np.sqrt(dk)), axis=-1)
-    x = x + tf.matmul(tf.reshape(tf.einsum("bhqs,bshk->bqhk", att, v), [b, s, d]), p["o"])
-    u = tf.nn.gelu(tf.matmul(ln(x, p["g2"], p["be2"]), p["w1"]) + p["c1"], approximate=False)
-    return x + tf.matmul(u, p["w2"]) + p["c2"]
-
-
 def make_tf(jit: bool):
     def make(model, params, x):
         tf = _tf()
@@ -206,11 +188,11 @@ def make_tf(jit: bool):
 
 # ---------------------------------------------------------------- measuring
 MODELS = {
-    "cnn": (cnn_data, np_cnn, {"tfx": tx_cnn, "jax.jit": jax_cnn, "tf graph": tf_cnn,
-                               "tf jit_compile": tf_cnn}),
+    "cnn": (cnn_data, np_cnn, {"tfx": lib_cnn, "jax.jit": jax_cnn, "tf graph": lib_cnn,
+                               "tf jit_compile": lib_cnn}),
     "transformer": (transformer_data, np_transformer,
-                    {"tfx": tx_transformer, "jax.jit": jax_transformer,
-                     "tf graph": tf_transformer, "tf jit_compile": tf_transformer}),
+                    {"tfx": lib_transformer, "jax.jit": jax_transformer,
+                     "tf graph": lib_transformer, "tf jit_compile": lib_transformer}),
 }
 MAKERS = {"tfx": make_tfx, "jax.jit": make_jax, "tf graph": make_tf(False),
           "tf jit_compile": make_tf(True)}
@@ -263,14 +245,6 @@ def bench_model(name: str, calls: int, rounds: int, peers: list[str]) -> dict:
         for peer, (call, wait) in runs.items():
             best[peer] = min(best.get(peer, float("inf")), steady(call, wait, calls))
     return {p: (best.get(p, float("nan")), firsts.get(p, float("nan"))) for p in peers}
-
-
-def fmt(v: float) -> str:
-    return "—" if v != v else f"{v * 1e3:.2f}"
-
-
-def ratio(a: float, b: float) -> str:
-    return "—" if a != a or b != b else f"{a / b:.2f}×"
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _report import fmt, ratio  # noqa: E402
+
 import tfx_core as tx  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
 
@@ -165,14 +167,6 @@ def steady(run, x, y, steps: int) -> float:
         run(x, y)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-def fmt(v: float, unit: float = 1e3) -> str:
-    return "—" if v != v else f"{v * unit:.2f}"
-
-
-def ratio(a: float, b: float) -> str:
-    return "—" if a != a or b != b else f"{a / b:.2f}×"
 
 
 def main() -> None:
