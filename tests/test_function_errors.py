@@ -13,25 +13,29 @@ def t(value, dtype=np.float32) -> tx.Tensor:
 
 class TestSymbolicMisuse:
     def test_if_on_tensor_raises_with_where_hint(self):
-        @tx.function
         def f(x):
             if x:
                 return x
             return -x
 
         with pytest.raises(TypeError, match=r"tx\.where") as e:
-            f(t([1.0, 2.0]))
+            tx.function(f, autograph=False)(t([1.0, 2.0]))
         assert "symbolic" in str(e.value) and "f32[2]" in str(e.value)
+        # AutoGraph makes it a tx.cond, whose predicate must be one bool
+        with pytest.raises(TypeError, match=r"pred must be a bool scalar, got f32\[2\] "
+                                            r"\(test_function_errors.py:\d+\)"):
+            tx.function(f)(t([1.0, 2.0]))
 
     def test_if_on_comparison_raises(self):
-        @tx.function
         def f(x):
             if x > 0:
                 return x
             return -x
 
         with pytest.raises(TypeError, match=r"tx\.where"):
-            f(t(1.0))
+            tx.function(f, autograph=False)(t(1.0))
+        g = tx.function(f)  # with AutoGraph (the default) the early return compiles
+        assert float(g(t(2.0))) == 2.0 and float(g(t(-3.0))) == 3.0
 
     def test_while_and_boolean_operators_raise(self):
         @tx.function(autograph=False)  # with AutoGraph (the default) this loop compiles

@@ -1,12 +1,18 @@
-"""AutoGraph: inside `@tx.function`, Python `if` / `while` / `for` on tensors become tx.cond /
-tx.while_loop, by rewriting the function's AST (line numbers kept); on Python values they run
-as Python, as in TensorFlow.
+"""AutoGraph: Python control flow on tensors inside `@tx.function` becomes cond / while_loop.
 
-Each converted statement becomes functions of the names it assigns (passed in and returned),
-plus a call to a runtime helper below that decides at trace time: a symbolic tensor condition
-or iterable makes a region, anything else runs the Python statement. Statements containing
-`break`, `continue`, `return`, `yield`, `global` or `nonlocal` are left as Python (a tensor
-condition there raises the usual "tensor as a Python bool" error).
+`if` / `elif` / `else`, `while`, `for` over `tx.range` or a tensor, `break`, `continue`, early
+`return` and `and` / `or` / `not` in conditions are rewritten in the function's AST (line
+numbers kept); on Python values they run as Python, as in TensorFlow.
+
+First `autograph_jumps` lowers `break` / `continue` / `return` to boolean flags and guarded
+statements. Then each `if` / `while` / `for` becomes functions of the names it assigns (passed
+in and returned), plus a call to a helper in `autograph_runtime` that decides at trace time: a symbolic
+tensor condition or iterable makes a region, anything else runs the Python statement. The
+flags are ordinary variables, so they stay Python bools until a tensor condition sets them.
+
+Left as Python: statements containing `yield`, `await`, `global` or `nonlocal`, and every jump
+of a function using those or jumping out of a `try` (see autograph_jumps.blocker); a tensor
+condition there is an error naming the line and the reason.
 """
 from __future__ import annotations
 
@@ -17,51 +23,91 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from compiler.tracing import user_location
+from .autograph_jumps import (
+    FLAG_PREFIXES,
+    LOOP_FLAG_PREFIXES,
+    annotate_liveness,
+    blocker,
+    keyword,
+    lower_jumps,
+    not_any_call,
+    place,
+    walk_local,
+)
 
 __all__ = ["to_code"]
 
 
-class _Undefined:
-    def __repr__(self) -> str:
-        return "<undefined>"
-
-
-UNDEFINED = _Undefined()
 _SKIP = (ast.Return, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom, ast.Global,
          ast.Nonlocal, ast.Await)
 
 
 # ---------------------------------------------------------------- analysis
-def _walk_local(nodes: list[ast.stmt]):
-    """Nodes of these statements, not descending into nested functions/classes/lambdas."""
-    stack = list(reversed(nodes))
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(n))))
-
-
-def _assigned(nodes: list[ast.stmt]) -> list[str]:
+def _assigned(nodes: list) -> list[str]:
+    """Names the statements assign, less AutoGraph's own functions and the break/continue
+    flags of loops inside them (set to False there before use, so not carried out)."""
     names: dict[str, None] = {}
-    for n in _walk_local(nodes):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+    local = set()
+    # a comprehension's own variables live in its scope
+    in_comp = {id(t) for n in walk_local(nodes) if isinstance(n, ast.comprehension)
+               for t in ast.walk(n.target)}
+    for n in walk_local(nodes):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in in_comp:
             names[n.id] = None
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names[n.name] = None
-    return [k for k in names if not k.startswith("__ag")]
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and \
+                n.value.value is False and isinstance(n.targets[0], ast.Name) and \
+                n.targets[0].id.startswith(LOOP_FLAG_PREFIXES):
+            local.add(n.targets[0].id)
+    return [k for k in names if (not k.startswith("__ag") or k.startswith(FLAG_PREFIXES))
+            and k not in local]
+
+
+def _logical(test: ast.expr) -> ast.expr:
+    """`a and b` / `a or b` / `not a` of an if / while test as __ag__.and_ / or_ / not_ calls
+    (Python's, short-circuit included, unless an operand is a symbolic tensor)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return place(ast.Call(_ag_attr("not_"), [_logical(test.operand)], []), test)
+    if not isinstance(test, ast.BoolOp):
+        return test
+    helper = "and_" if isinstance(test.op, ast.And) else "or_"
+    out = _logical(test.values[-1])
+    for v in reversed(test.values[:-1]):
+        lazy = ast.Lambda(ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                        kw_defaults=[], kwarg=None, defaults=[]), out)
+        out = place(ast.Call(_ag_attr(helper), [_logical(v), lazy], []), test)
+    return out
+
+
+def _ag_attr(name: str) -> ast.Attribute:
+    return ast.Attribute(ast.Name("__ag__", ast.Load()), name, ast.Load())
+
+
+def _live(node: ast.AST, names: list[str], keep: Any = ()) -> list[str]:
+    """The names a converted statement carries: less those the liveness marked dead."""
+    dead = getattr(node, "ag_dead", set()) - set(keep)
+    return [n for n in names if n not in dead]
 
 
 def _convertible(nodes: list[ast.stmt]) -> bool:
-    return not any(isinstance(n, _SKIP) for n in _walk_local(nodes))
+    return not any(isinstance(n, _SKIP) for n in walk_local(nodes))
 
 
 # ---------------------------------------------------------------- the rewrite
 class _Rewrite(ast.NodeTransformer):
-    def __init__(self) -> None:
+    def __init__(self, line0: int, blocked: str | None) -> None:
         self.count = 0
+        self.wrapped = 0  # tests left as Python but checked by py_cond
+        self.line0, self.blocked = line0, blocked
+        self.nested = 0  # inside a function defined in the converted one
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        self.nested += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.nested -= 1
 
     def _fn(self, name: str, params: list[str], body: list[ast.stmt], ret: list[str],
             like: ast.AST) -> ast.FunctionDef:
@@ -71,42 +117,65 @@ class _Rewrite(ast.NodeTransformer):
         fn = ast.FunctionDef(name=name, args=args, body=list(body) or [ast.Pass()],
                              decorator_list=[], returns=None)
         fn.body.append(returns)
-        for n in (fn, returns):
-            ast.copy_location(n, like)
-        return fn
+        place(returns, like)
+        return place(fn, like)  # type: ignore[return-value]
 
-    def _call(self, helper: str, args: list[ast.expr], names: list[str],
-              like: ast.AST) -> ast.stmt:
-        vals = ast.Call(ast.Attribute(ast.Name("__ag__", ast.Load()), "vars_of", ast.Load()),
+    def _call(self, helper: str, args: list[ast.expr], names: list[str], like: ast.AST,
+              keywords: list[ast.keyword] | None = None) -> ast.stmt:
+        vals = ast.Call(_ag_attr("vars_of"),
                         [ast.Call(ast.Name("locals", ast.Load()), [], []),
                          ast.Tuple([ast.Constant(n) for n in names], ast.Load())], [])
-        call = ast.Call(ast.Attribute(ast.Name("__ag__", ast.Load()), helper, ast.Load()),
+        call = ast.Call(_ag_attr(helper),
                         [*args, vals, ast.Tuple([ast.Constant(n) for n in names], ast.Load())],
-                        [])
+                        keywords or [])
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         stmt = ast.Assign([target], call) if names else ast.Expr(call)
-        return ast.copy_location(stmt, like)
+        return place(stmt, like)  # type: ignore[return-value]
+
+    def _left_as_python(self, node: ast.If | ast.While, nodes: list[ast.stmt],
+                        what: str = "") -> ast.stmt:
+        """Keep `node` as Python, with a test that explains why if it turns out a tensor."""
+        bad = next((n for n in walk_local(nodes) if isinstance(n, _SKIP)), None)
+        why = f"AutoGraph keeps {what} as Python" if what or bad is None else \
+            f"its body contains `{keyword(bad)}` (line {bad.lineno + self.line0}), which " \
+            "AutoGraph keeps as Python"
+        jump = what or isinstance(bad, (ast.Return, ast.Break, ast.Continue))
+        if self.nested and jump:
+            why += " in functions defined inside the converted one"
+        elif self.blocked and jump:
+            why += f" in this function because it {self.blocked}"
+        why = f"this `{keyword(node)}` has a tensor condition, but AutoGraph cannot make it a " \
+              f"tx.cond / tx.while_loop: {why}"
+        node.test = place(ast.Call(
+            _ag_attr("py_cond"),
+            [node.test, ast.Constant(why)], []), node.test)
+        self.wrapped += 1
+        return node
 
     def visit_If(self, node: ast.If) -> Any:
         self.generic_visit(node)
         if not _convertible(node.body + node.orelse):
-            return node
+            return self._left_as_python(node, node.body + node.orelse)
         k = self.count = self.count + 1
-        names = _assigned(node.body + node.orelse)
+        names = _live(node, _assigned(node.body + node.orelse))
         t = self._fn(f"__ag_if_true_{k}", names, node.body, names, node)
         f = self._fn(f"__ag_if_false_{k}", names, node.orelse, names, node)
+        guard = [ast.keyword("guard", ast.Constant(True))] if getattr(node, "ag_guard", False) \
+            else []
         call = self._call("if_stmt", [node.test, ast.Name(t.name, ast.Load()),
-                                      ast.Name(f.name, ast.Load())], names, node)
+                                      ast.Name(f.name, ast.Load())], names, node, guard)
         return [t, f, call]
 
     def visit_While(self, node: ast.While) -> Any:
         self.generic_visit(node)
-        if node.orelse or not _convertible(node.body):
-            return node
+        if not _convertible(node.body + node.orelse):
+            return self._left_as_python(node, node.body + node.orelse)
+        if node.orelse:  # (only when jumps were not lowered)
+            return self._left_as_python(node, node.orelse, "`while ... else`")
         k = self.count = self.count + 1
-        names = _assigned(node.body)
+        names = _live(node, _assigned(node.body))
         cond = self._fn(f"__ag_while_cond_{k}", names, [], [], node)
-        cond.body = [ast.copy_location(ast.Return(node.test), node)]
+        cond.body = [place(ast.Return(node.test), node)]
         body = self._fn(f"__ag_while_body_{k}", names, node.body, names, node)
         call = self._call("while_stmt", [ast.Name(cond.name, ast.Load()),
                                          ast.Name(body.name, ast.Load())], names, node)
@@ -114,24 +183,36 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_For(self, node: ast.For) -> Any:
         self.generic_visit(node)
+        stop = getattr(node, "ag_stop", None)
         if node.orelse or not _convertible(node.body):
+            assert stop is None, "autograph: a for loop with lowered jumps must be converted"
             return node
         k = self.count = self.count + 1
-        names = [n for n in _assigned([node.target, *node.body])]
+        names = _live(node, _assigned([node.target, *node.body]), stop or ())
         it = node.iter
         ranged = isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and \
             it.func.attr == "range" and not it.keywords and 1 <= len(it.args) <= 3
-        bind_item = ast.copy_location(ast.Assign([node.target], ast.Name("__ag_item",
-                                                                         ast.Load())), node)
+        bind_item = place(ast.Assign([node.target], ast.Name("__ag_item", ast.Load())), node)
         body = self._fn(f"__ag_for_body_{k}", ["__ag_item", *names], [bind_item, *node.body],
                         names, node)
+        defs: list[ast.stmt] = [body]
+        stop_fn: ast.expr = ast.Constant(None)
+        if stop:  # break / return inside: the loop also stops once a flag is set
+            test = self._fn(f"__ag_for_stop_{k}", names, [], [], node)
+            test.body = [place(ast.Return(not_any_call(stop)), node)]
+            defs.insert(0, test)
+            stop_fn = ast.Name(test.name, ast.Load())
+        # the loop variable, if carried, is names[0]: a tensor loop gives it a start value
+        first = [ast.keyword("target", ast.Constant(True))] if isinstance(
+            node.target, ast.Name) and names[:1] == [node.target.id] else []
         if ranged:  # tx.range(n): a counted loop, even for a tensor n (as TF)
             call = self._call("for_range", [ast.Tuple(list(it.args), ast.Load()),
-                                            ast.Name(body.name, ast.Load())], names, node)
+                                            ast.Name(body.name, ast.Load()), stop_fn], names,
+                              node, first)
         else:
-            call = self._call("for_stmt", [node.iter, ast.Name(body.name, ast.Load())], names,
-                              node)
-        return [body, call]
+            call = self._call("for_stmt", [node.iter, ast.Name(body.name, ast.Load()),
+                                           stop_fn], names, node, first)
+        return [*defs, call]
 
 
 # ---------------------------------------------------------------- conversion
@@ -144,10 +225,10 @@ class _Converted:
 
     def __call__(self) -> Callable:
         """The converted function with the original's current closure values."""
-        from . import autograph
+        from . import autograph_runtime
 
         cells = [c.cell_contents for c in (self.fn.__closure__ or ())]
-        out = self.factory(autograph, *cells)
+        out = self.factory(autograph_runtime, *cells)
         out.__defaults__ = self.fn.__defaults__
         out.__kwdefaults__ = self.fn.__kwdefaults__
         return out
@@ -177,12 +258,17 @@ def _convert(fn: Callable) -> _Converted | None:
         return None
     fdef = tree.body[0] if tree.body else None
     if not isinstance(fdef, ast.FunctionDef) or not any(
-            isinstance(n, (ast.If, ast.While, ast.For)) for n in _walk_local(fdef.body)):
+            isinstance(n, (ast.If, ast.While, ast.For)) for n in walk_local(fdef.body)):
         return None
     fdef.decorator_list = []
-    rewrite = _Rewrite()
+    line0 = code.co_firstlineno - 1
+    _prepare(fdef, fn, code)
+    blocked = blocker(fdef, line0)
+    lower_jumps(fdef, line0)
+    annotate_liveness(fdef)
+    rewrite = _Rewrite(line0, blocked)
     fdef.body = [s for stmt in fdef.body for s in _as_list(rewrite.visit(stmt))]
-    if not rewrite.count:
+    if not rewrite.count and not rewrite.wrapped:
         return None
     factory = ast.FunctionDef(
         name="__ag_factory",
@@ -193,10 +279,46 @@ def _convert(fn: Callable) -> _Converted | None:
         returns=None)
     module = ast.Module([factory], [])
     ast.fix_missing_locations(module)
-    ast.increment_lineno(module, code.co_firstlineno - 1)
+    ast.increment_lineno(module, line0)
     namespace: dict[str, Any] = {}
     exec(compile(module, code.co_filename, "exec"), fn.__globals__, namespace)  # noqa: S102
     return _Converted(namespace["__ag_factory"], ast.unparse(fdef), fn)
+
+
+def _prepare(fdef: ast.FunctionDef, fn: Callable, code: Any) -> None:
+    """Source fixes before the conversion moves code into nested functions: private names
+    mangled, zero-argument super() spelled out, and/or/not in if / while tests converted."""
+    _mangle_private_names(fdef, fn)
+    first = (fdef.args.posonlyargs + fdef.args.args)[:1]
+    for n in walk_local(fdef.body):
+        # zero-argument super() reads the enclosing function's first argument, which inside
+        # a branch / loop-body function is not `self`
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super" \
+                and not n.args and not n.keywords and first and "__class__" in code.co_freevars:
+            n.args = [place(ast.Name("__class__", ast.Load()), n),
+                      place(ast.Name(first[0].arg, ast.Load()), n)]
+        # (not around `:=`, `yield` or `await`: a lambda would change what they do)
+        if isinstance(n, (ast.If, ast.While)) and not any(
+                isinstance(e, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await))
+                for e in ast.walk(n.test)):
+            n.test = _logical(n.test)
+
+
+def _mangle_private_names(fdef: ast.FunctionDef, fn: Callable) -> None:
+    """`self.__x` in a method means `self._Class__x`: Python mangles it when compiling inside
+    the class body, which the converted source is not."""
+    parts = getattr(fn, "__qualname__", "").split(".")
+    cls = parts[-2].lstrip("_") if len(parts) > 1 and parts[-2] != "<locals>" else ""
+    if not cls:
+        return
+
+    def mangled(name: str | None) -> bool:
+        return bool(name) and name.startswith("__") and not name.endswith("__")
+
+    for n in ast.walk(fdef):
+        for field in ("attr", "id", "arg"):  # Attribute, Name, arg / keyword
+            if isinstance(getattr(n, field, None), str) and mangled(getattr(n, field)):
+                setattr(n, field, f"_{cls}{getattr(n, field)}")
 
 
 def _as_list(x: Any) -> list:
@@ -211,127 +333,3 @@ def to_code(f: Any) -> str:
     return conv.source if conv is not None else textwrap.dedent(inspect.getsource(fn))
 
 
-# ---------------------------------------------------------------- runtime helpers
-def vars_of(local: dict, names: tuple) -> tuple:
-    return tuple(local.get(n, UNDEFINED) for n in names)
-
-
-def _symbolic(x: Any) -> bool:
-    from .tensor import Tensor
-
-    return isinstance(x, Tensor) and x._buf is None
-
-
-def _tensors(values: tuple, names: tuple, what: str) -> tuple:
-    from .convert import convert_to_tensor
-
-    out = []
-    for n, v in zip(names, values):
-        if v is UNDEFINED:
-            raise ValueError(f"{what}: '{n}' must be defined before the statement, because "
-                             f"its condition is a tensor ({user_location()})")
-        try:
-            out.append(convert_to_tensor(v))
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"{what}: '{n}' is a {type(v).__name__}; variables a tensor-"
-                            f"dependent statement changes must be tensors ({user_location()})"
-                            ) from e
-    return tuple(out)
-
-
-def if_stmt(test: Any, true_fn: Callable, false_fn: Callable, values: tuple,
-            names: tuple) -> tuple:
-    if not _symbolic(test):
-        return true_fn(*values) if test else false_fn(*values)
-    from .control_flow_ops import cond
-
-    def branch(fn: Callable, which: str) -> Callable:
-        def run():
-            out = fn(*values)
-            missing = [n for n, v in zip(names, out) if v is UNDEFINED]
-            if missing:
-                raise ValueError(f"if on a tensor: {missing} must be set in both branches "
-                                 f"(the {which} branch leaves them undefined) "
-                                 f"({user_location()})")
-            return _tensors(out, names, "if on a tensor")
-        return run
-
-    return tuple(cond(test, branch(true_fn, "true"), branch(false_fn, "false")))
-
-
-def while_stmt(cond_fn: Callable, body_fn: Callable, values: tuple, names: tuple) -> tuple:
-    test = cond_fn(*values)
-    if not _symbolic(test):
-        while test:
-            values = body_fn(*values)
-            test = cond_fn(*values)
-            if _symbolic(test):
-                raise TypeError(f"while: the condition became a tensor inside a Python loop "
-                                f"({user_location()}); make it a tensor from the start")
-        return values
-    from .control_flow_ops import while_loop
-
-    return tuple(while_loop(lambda *v: cond_fn(*v), lambda *v: tuple(body_fn(*v)),
-                            _tensors(values, names, "while on a tensor")))
-
-
-def for_stmt(iterable: Any, body_fn: Callable, values: tuple, names: tuple) -> tuple:
-    if not _symbolic(iterable):
-        for item in iterable:
-            values = body_fn(item, *values)
-        return values
-    from .control_flow_ops import _row, while_loop
-    from .convert import convert_to_tensor
-
-    n = iterable.shape[0] if iterable.shape.rank else None
-    if n is None:
-        raise TypeError(f"for over a tensor needs a static leading dimension, got "
-                        f"{iterable._type} ({user_location()})")
-    # the loop variable (and other names bound only in the body) start as row 0's type
-    init = tuple(v if v is not UNDEFINED else _row(iterable, convert_to_tensor(0))
-                 if k == 0 else v for k, v in enumerate(values))
-    state = (convert_to_tensor(0), *_tensors(init, names, "for over a tensor"))
-
-    def body(i, *v):
-        return (i + 1, *body_fn(_row(iterable, i), *v))
-
-    out = while_loop(lambda i, *v: i < n, body, state, maximum_iterations=n)
-    return tuple(out[1:])
-
-
-def for_range(args: tuple, body_fn: Callable, values: tuple, names: tuple) -> tuple:
-    """`for i in tx.range(...)`: in a trace, a while_loop over an int32 counter (the bounds
-    may be tensors); otherwise a Python range loop."""
-    from .variables import _active_trace
-
-    if _active_trace() is None:
-        for item in range(*[int(a) for a in args]):
-            values = body_fn(item, *values)
-        return values
-    from .control_flow_ops import while_loop
-    from .convert import convert_to_tensor
-    from .graph_trace import get_static_value
-
-    start, limit, delta = (0, args[0], 1) if len(args) == 1 else \
-        (args[0], args[1], 1) if len(args) == 2 else args
-    d = get_static_value(convert_to_tensor(delta)) if not isinstance(delta, int) else delta
-    if d is None or int(d) == 0:
-        raise ValueError(f"for over tx.range: the step must be a non-zero constant "
-                         f"({user_location()})")
-    d = int(d)
-    start, limit = convert_to_tensor(start), convert_to_tensor(limit)
-    s0, l0 = get_static_value(start), get_static_value(limit)
-    trips = max(-(-(int(l0) - int(s0)) // d), 0) if s0 is not None and l0 is not None \
-        else None
-    init = tuple(v if v is not UNDEFINED or k else start for k, v in enumerate(values))
-    state = (start, *_tensors(init, names, "for over tx.range"))
-
-    def more(i, *v):
-        from .math_ops import greater, less
-
-        return less(i, limit) if d > 0 else greater(i, limit)
-
-    def body(i, *v):
-        return (i + d, *body_fn(i, *v))
-
-    return tuple(while_loop(more, body, state, maximum_iterations=trips)[1:])

@@ -24,10 +24,10 @@ def _fold(op: Op, known: dict[Value, np.ndarray]) -> np.ndarray | None:
     if op.opdef is shape_of_op:  # shape computations: static shapes are constants
         t = op.inputs[0].type
         return np.array(t.shape, np.int32) if t.is_static else None
+    if (PURE not in op.opdef.traits or op.opdef.multiple_results or len(op.outputs) != 1
+            or not op.inputs or not all(v in known for v in op.inputs)):
+        return None  # (a region op may have no results at all)
     out = op.outputs[0].type
-    if (PURE not in op.opdef.traits or op.opdef.multiple_results or not op.inputs
-            or not all(v in known for v in op.inputs)):
-        return None
     if not out.is_static or out.num_elements > MAX_FOLD_ELEMENTS:
         return None
     # Don't expand a small constant into a big one (a broadcast splat stays a splat).
@@ -46,9 +46,9 @@ def _fold(op: Op, known: dict[Value, np.ndarray]) -> np.ndarray | None:
 def _static_broadcast(op: Op) -> Op | None:
     """broadcast_like(x, like) with `like` of static shape is broadcast_to(x, shape): it no
     longer depends on `like`'s computation (dce may then drop it)."""
-    out = op.outputs[0].type
-    if op.opdef is not broadcast_like_op or not out.is_static:
+    if op.opdef is not broadcast_like_op or not op.outputs[0].type.is_static:
         return None
+    out = op.outputs[0].type
     return Op(broadcast_to_op, (op.inputs[0],), (("shape", tuple(out.shape)),), op.outputs,
               op.loc)
 

@@ -247,3 +247,14 @@ def test_scan_in_reverse_matches_a_reversed_cumulative_sum():
         got = run(lambda x: tx.scan(lambda a, r: a + r, x, tx.zeros([3]), reverse=True))(
             tx.constant(e))
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_a_cond_without_results_survives_every_pass():
+    for passes in (None, ["constant_folding", "simplify", "layout", "cse", "dce", "fusion"]):
+        kw = {} if passes is None else {"experimental_passes": passes}
+
+        def f(p):
+            tx.cond(p, lambda: (), lambda: ())
+            return tx.constant(1)
+
+        assert int(tx.function(f, autograph=False, **kw)(tx.constant(True))) == 1
