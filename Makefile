@@ -41,6 +41,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/passes.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/models.py
+	$(BIN)/python bench/conv_formulations.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

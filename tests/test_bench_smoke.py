@@ -21,6 +21,7 @@ BENCH = ROOT / "bench"
         ("passes.py", "| config | IR ops traced | IR ops after | StableHLO ops |"),
         ("export.py", "| row | import ms | load ms | first call ms | cold start ms |"),
         ("models.py", "| model |  | tfx | jax.jit |"),
+        ("conv_formulations.py", "| case | candidate |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:

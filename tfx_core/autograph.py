@@ -5,10 +5,11 @@
 numbers kept); on Python values they run as Python, as in TensorFlow.
 
 First `autograph_jumps` lowers `break` / `continue` / `return` to boolean flags and guarded
-statements. Then each `if` / `while` / `for` becomes functions of the names it assigns (passed
-in and returned), plus a call to a helper in `autograph_runtime` that decides at trace time: a symbolic
-tensor condition or iterable makes a region, anything else runs the Python statement. The
-flags are ordinary variables, so they stay Python bools until a tensor condition sets them.
+statements. Then each `if` / `while` / `for` becomes functions of the names it assigns
+(passed in and returned), plus a call to a helper in `autograph_runtime` that decides at trace
+time: a symbolic tensor condition or iterable makes a region, anything else runs the Python
+statement. The flags are ordinary variables, so they stay Python bools until a tensor
+condition sets them.
 
 Left as Python: statements containing `yield`, `await`, `global` or `nonlocal`, and every jump
 of a function using those or jumping out of a `try` (see autograph_jumps.blocker); a tensor

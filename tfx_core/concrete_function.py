@@ -12,6 +12,7 @@ from jax import tree_util
 from compiler.ir.graph import Graph
 from compiler.ir.printer import print_graph
 from compiler.ir.types import TensorType
+from compiler.lowering import conv_formulations
 from compiler.lowering.stablehlo import LoweredModule, lower_graph
 from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
 from compiler.specialize import specialize
@@ -170,6 +171,7 @@ class ConcreteFunction:
         out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
         # identical optimized graphs (with the same donated inputs) share one executable
         key = print_graph(opt) + (f"\ndonate {self._donate}" if self._donate else "")
+        key += conv_formulations.cache_tag()  # a forced conv lowering is another program
         exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key)
         timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
                    "xla": stats.xla_seconds}
