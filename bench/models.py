@@ -1,7 +1,10 @@
 """Model inference, compiled: tfx vs jax.jit vs tf.function (graph and jit_compile=True).
 
     cnn:          batch 32, 32x32x3 NHWC f32; conv3x3 3->32 + bias, relu, conv3x3 32->64 + bias,
-                  relu (both SAME, stride 1), spatial mean, dense 64->10
+                  relu (both SAME, stride 1), spatial mean, dense 64->10; also run as
+                  "tfx plain conv": our convolution lowering forced to one plain
+                  stablehlo.convolution, what jax.jit emits (the rule that picks a faster
+                  formulation per shape is in compiler/lowering/conv_formulations.py)
     transformer:  batch 8, seq 128, d_model 256, 4 heads; pre-LN block: layer norm, multi-head
                   self-attention (einsum), residual, layer norm, GELU (erf) MLP 256-1024-256,
                   residual
@@ -35,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _report import fmt, ratio  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
+from compiler.lowering import conv_formulations  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
 
 tx.config.set_compile_cache_dir(None)  # first-call figures are XLA compiles
@@ -122,11 +126,19 @@ def lib_transformer(lib, p, x):
     return x + lib.matmul(u, p["w2"]) + p["c2"]
 
 
-def make_tfx(model, params, x):
+def make_tfx(model, params, x, conv_mode: str = "auto"):
     vs = {k: tx.Variable(v, name=k) for k, v in params.items()}
     f = tx.function(lambda x: model(tx, vs, x))
     xt = tx.constant(x)
-    return lambda: f(xt), lambda out: out._buf.block_until_ready()
+
+    def call():
+        prev = conv_formulations.set_mode(conv_mode)  # read when the first call lowers
+        try:
+            return f(xt)
+        finally:
+            conv_formulations.set_mode(prev)
+
+    return call, lambda out: out._buf.block_until_ready()
 
 
 # ---------------------------------------------------------------- jax
@@ -189,12 +201,14 @@ def make_tf(jit: bool):
 # ---------------------------------------------------------------- measuring
 MODELS = {
     "cnn": (cnn_data, np_cnn, {"tfx": lib_cnn, "jax.jit": jax_cnn, "tf graph": lib_cnn,
-                               "tf jit_compile": lib_cnn}),
+                               "tf jit_compile": lib_cnn, "tfx plain conv": lib_cnn}),
     "transformer": (transformer_data, np_transformer,
                     {"tfx": lib_transformer, "jax.jit": jax_transformer,
-                     "tf graph": lib_transformer, "tf jit_compile": lib_transformer}),
+                     "tf graph": lib_transformer, "tf jit_compile": lib_transformer,
+                     "tfx plain conv": None}),
 }
-MAKERS = {"tfx": make_tfx, "jax.jit": make_jax, "tf graph": make_tf(False),
+MAKERS = {"tfx": make_tfx, "jax.jit": make_jax,
+          "tfx plain conv": lambda *a: make_tfx(*a, conv_mode="direct"), "tf graph": make_tf(False),
           "tf jit_compile": make_tf(True)}
 
 
@@ -228,10 +242,11 @@ def bench_model(name: str, calls: int, rounds: int, peers: list[str]) -> dict:
     data, ref, impls = MODELS[name]
     params, x = data()
     want = ref({k: v.astype(np.float64) for k, v in params.items()}, x.astype(np.float64))
-    for peer in peers:  # one unreported warm-up each pays process-level start-up
+    applicable = [p for p in peers if impls[p] is not None]
+    for peer in applicable:  # one unreported warm-up each pays process-level start-up
         first_call(MAKERS[peer], impls[peer], params, x)
     firsts, runs = {}, {}
-    for peer in peers:
+    for peer in applicable:
         firsts[peer], made = first_call(MAKERS[peer], impls[peer], params, x)
         if made is None:
             continue
@@ -257,7 +272,7 @@ def main() -> None:
     args = ap.parse_args()
     calls, rounds = (3, 1) if args.quick else (args.calls, args.rounds)
     peers = ["tfx", "jax.jit"] + ([] if args.no_tf or _tf() is None
-                                  else ["tf graph", "tf jit_compile"])
+                                  else ["tf graph", "tf jit_compile"]) + ["tfx plain conv"]
     print(f"median of {calls} calls, best of {rounds} interleaved rounds; ms")
     print()
     cols = ["model", "", *peers, *(f"tfx/{p}" for p in peers[1:])]
