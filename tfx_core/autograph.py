@@ -18,8 +18,10 @@ condition there is an error naming the line and the reason.
 from __future__ import annotations
 
 import ast
+import dis
 import inspect
 import textwrap
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -256,6 +258,11 @@ def _convert(fn: Callable) -> _Converted | None:
         source = textwrap.dedent(inspect.getsource(fn))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError):
+        if _branches(code):
+            warnings.warn(f"tx.function: AutoGraph cannot read the source of {fn.__name__!r} "
+                          f"({code.co_filename}:{code.co_firstlineno}), so its Python if/while/"
+                          "for stay Python: a tensor condition in them will fail. Define it in "
+                          "a file, or use tx.cond / tx.while_loop", stacklevel=4)
         return None
     fdef = tree.body[0] if tree.body else None
     if not isinstance(fdef, ast.FunctionDef) or not any(
@@ -284,6 +291,12 @@ def _convert(fn: Callable) -> _Converted | None:
     namespace: dict[str, Any] = {}
     exec(compile(module, code.co_filename, "exec"), fn.__globals__, namespace)  # noqa: S102
     return _Converted(namespace["__ag_factory"], ast.unparse(fdef), fn)
+
+
+def _branches(code: Any) -> bool:
+    """The bytecode has a conditional jump (an if, loop, and/or): something to convert."""
+    return any(("JUMP" in i.opname and "IF" in i.opname) or i.opname == "FOR_ITER"
+               for i in dis.get_instructions(code))
 
 
 def _prepare(fdef: ast.FunctionDef, fn: Callable, code: Any) -> None:

@@ -588,3 +588,16 @@ def test_temporaries_of_a_tensor_loop_need_no_value_before_it():
 
     g = _same_as_eager(f, (X, np.int32(3)), (X, np.int32(0)))
     assert "__ag_item, acc)" in tx.autograph.to_code(g)  # only acc is carried
+
+
+def test_functions_without_source_warn_that_autograph_cannot_convert_them():
+    ns: dict = {}
+    exec(compile("def f(x):\n    if x > 0:\n        return x\n    return -x\n", "<repl>", "exec"),
+         ns)
+    with pytest.warns(UserWarning, match=r"AutoGraph cannot read the source of 'f' \(<repl>:1\)"):
+        with pytest.raises(TypeError, match="Python bool"):
+            tx.function(ns["f"])(tx.constant(1.0))
+    exec(compile("def g(x):\n    return x * 2\n", "<repl>", "exec"), ns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to convert: no warning
+        assert float(tx.function(ns["g"])(tx.constant(1.0))) == 2.0
