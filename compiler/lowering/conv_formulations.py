@@ -32,10 +32,10 @@ against 20-50 ms more compiling), on the jaxlib it was measured on; else a plain
    1.2-2.4x), and when both are >= 96 (0.8-1.15x: YNNPACK threads those itself).
 
 Measured with ``bench/conv_formulations.py`` (2-core AMD EPYC with AVX-512, shared with other
-jobs; medians of 9 interleaved rounds; jax.jit ms, then ratios to it; "extra row" is the jax
+jobs; medians of 9 interleaved rounds; ms under jax's jit, then ratios to it; "extra row" is the jax
 prototype of ``eigen``, with a taller kernel for the filter gradients):
 
-| case (NHWC, 3x3 SAME, batch 32, 32x32)  | jax.jit | jax im2col | extra row | tfx auto | TF  |
+| case (NHWC, 3x3 SAME, batch 32, 32x32)  | jax jit | jax im2col | extra row | tfx auto | TF  |
 |-----------------------------------------|--------:|-----------:|----------:|---------:|----:|
 | conv1 3 -> 32                           |  1.59   |  0.25      |  0.47     |  0.23    | 0.33 |
 | conv2 32 -> 64                          |  4.99   |  4.60      |  0.69     |  0.66    | 0.61 |
@@ -49,7 +49,7 @@ prototype of ``eigen``, with a taller kernel for the filter gradients):
 splitting (1.03-1.12x), Winograd F(2x2,3x3) (5-6x) and one dot per kernel offset (4.6-6.4x)
 all lost. Caveat: ``eigen`` needs the second core. With one core busy elsewhere it is 1.2-1.4x
 slower than YNNPACK (the CNN forward then breaks even: 1.00x), while ``im2col`` still wins.
-First call (compile): CNN 42 ms plain, 85 ms with the rule (jax.jit: 49 ms); conv1 alone
+First call (compile): CNN 42 ms plain, 85 ms with the rule (jax's jit: 49 ms); conv1 alone
 10 -> 53 ms, conv2 alone 12 -> 43 ms. XLA:CPU spends 15-30 ms per loop kernel; im2col adds
 three (pad, two concatenate levels), eigen one (the slice) unless it fuses.
 
