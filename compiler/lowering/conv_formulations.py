@@ -115,9 +115,12 @@ def cache_tag() -> str:
 
 
 def _jaxlib_measured() -> bool:
+    """The rule was measured on XLA:CPU of this jaxlib: elsewhere (another jaxlib, or a GPU/TPU
+    default backend, where cuDNN & co. own convolutions) keep the plain convolution."""
+    import jax.extend as jex
     from jaxlib import version
 
-    return version.__version__ in MEASURED_JAXLIB
+    return version.__version__ in MEASURED_JAXLIB and jex.backend.get_backend().platform == "cpu"
 
 
 # ---------------------------------------------------------------- the rule
