@@ -9,6 +9,7 @@ half-written artifact, and an existing one stays intact until the new one is com
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -16,6 +17,8 @@ import os
 import re
 import secrets
 import zipfile
+from dataclasses import dataclass
+from struct import error as struct_error
 from typing import Any
 
 import numpy as np
@@ -23,12 +26,58 @@ import numpy as np
 FORMAT = "tfx.saved_model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-MAX_MANIFEST_BYTES = 16 << 20
 _NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+_JSON_BRACKETS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class ArtifactError(ValueError):
     """The file is not a valid tfx artifact (or not one this version can read)."""
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """How much a saved model may hold, checked on the raw bytes before anything is parsed,
+    deserialized or compiled. Raise them (or use `LoadLimits.unlimited()`) for big files you
+    trust; every limit is per file unless it says otherwise.
+
+    Attributes:
+        max_file_bytes: the file's size (members are read into memory whole).
+        max_members: zip members.
+        max_manifest_bytes: manifest.json.
+        max_json_depth: brackets nested inside manifest.json (argument structures).
+        max_graph_bytes: one signature's IR text.
+        max_ops: ops in one signature's IR, nested regions included.
+        max_nesting: regions (control flow, fusions) inside regions.
+        max_constant_bytes: constants written inside one signature's IR.
+        max_tensor_bytes: any one tensor type in the IR (elements x item size).
+    """
+
+    max_file_bytes: int | None = 8 << 30
+    max_members: int | None = 65_536
+    max_manifest_bytes: int | None = 16 << 20
+    max_json_depth: int | None = 64
+    max_graph_bytes: int | None = 256 << 20
+    max_ops: int | None = 200_000
+    max_nesting: int | None = 64
+    max_constant_bytes: int | None = 256 << 20
+    max_tensor_bytes: int | None = 1 << 40
+
+    @staticmethod
+    def unlimited() -> LoadLimits:
+        """No size limits (checksums, names and structure are still checked)."""
+        return LoadLimits(**{f.name: None for f in dataclasses.fields(LoadLimits)})
+
+
+DEFAULT_LIMITS = LoadLimits()
+MAX_MANIFEST_BYTES = DEFAULT_LIMITS.max_manifest_bytes
+
+
+def over_limit(what: str, value: int, limit: int | None) -> str | None:
+    """The refusal message when `value` passes `limit` (None when it doesn't)."""
+    if limit is None or value <= limit:
+        return None
+    return (f"{what} is {value:,}, over the limit of {limit:,} (tx.saved_model.LoadLimits; "
+            "raise it for files you trust)")
 
 
 def sha256(data: bytes) -> str:
@@ -68,16 +117,31 @@ def write_artifact(path: str, manifest: dict[str, Any], members: dict[str, bytes
         raise
 
 
-def read_artifact(path: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+def read_artifact(path: str, limits: LoadLimits = DEFAULT_LIMITS
+                  ) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The manifest and every member, after all checks; ArtifactError names what is wrong."""
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as e:
+        raise ArtifactError(f"{path}: cannot read it: {e}") from e
+    problem = over_limit("the file size in bytes", size, limits.max_file_bytes)
+    if problem:
+        raise ArtifactError(f"{path}: {problem}")
     try:
         z = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as e:
-        raise ArtifactError(f"{path}: not a tfx artifact (not a readable zip file: {e})") from e
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError,
+            EOFError, OverflowError, struct_error) as e:
+        raise ArtifactError(f"{path}: not a tfx artifact (not a readable zip file: "
+                            f"{_reason(e)})") from e
     with z:
         infos = z.infolist()
+        problem = over_limit("the number of members", len(infos), limits.max_members)
+        if problem:
+            raise ArtifactError(f"{path}: {problem}")
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
             raise ArtifactError(f"{path}: duplicate member names")
@@ -86,7 +150,10 @@ def read_artifact(path: str) -> tuple[dict[str, Any], dict[str, bytes]]:
             if info.compress_type != zipfile.ZIP_STORED:
                 raise ArtifactError(f"{path}: member {info.filename!r} is compressed; tfx "
                                     "stores members uncompressed")
-        manifest = _read_manifest(z, path)
+            if info.file_size > size:  # a stored member can't be bigger than the file
+                raise ArtifactError(f"{path}: member {info.filename!r} claims "
+                                    f"{info.file_size:,} bytes in a {size:,}-byte file")
+        manifest = _read_manifest(z, path, limits)
         listed = manifest.get("members")
         if not isinstance(listed, dict):
             raise ArtifactError(f"{path}: manifest has no members table")
@@ -98,7 +165,10 @@ def read_artifact(path: str) -> tuple[dict[str, Any], dict[str, bytes]]:
             _check_name(name, path)
             if name not in names:
                 raise ArtifactError(f"{path}: manifest names member {name!r}, which is missing")
-            if z.getinfo(name).file_size != meta.get("size"):
+            if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+                raise ArtifactError(f"{path}: manifest entry of member {name!r} is malformed")
+            if z.getinfo(name).file_size != meta.get("size") or \
+                    type(meta.get("size")) is not int:
                 raise ArtifactError(f"{path}: member {name!r} has the wrong size")
             data = _read(z, name, path)
             if sha256(data) != meta.get("sha256"):
@@ -116,27 +186,53 @@ def _read(z: zipfile.ZipFile, name: str, path: str) -> bytes:
                              f"{z.getinfo(name).file_size}")
         return data
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-            RuntimeError) as e:  # zipfile: unsupported versions/flags, "encrypted" bits
-        raise ArtifactError(f"{path}: member {name!r} is damaged: {e}") from e
+            RuntimeError, OverflowError, struct_error) as e:  # unsupported flags, "encrypted"
+        raise ArtifactError(f"{path}: member {name!r} is damaged: {_reason(e)}") from e
 
 
-def _read_manifest(z: zipfile.ZipFile, path: str) -> dict[str, Any]:
+def _reason(e: BaseException) -> str:
+    """An exception as a non-empty reason (some of zipfile's have no message)."""
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply brackets nest in JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    for m in _JSON_BRACKETS.finditer(data):
+        tok = m.group()
+        if tok in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def _read_manifest(z: zipfile.ZipFile, path: str, limits: LoadLimits) -> dict[str, Any]:
     try:
         info = z.getinfo(MANIFEST)
     except KeyError:
         raise ArtifactError(f"{path}: no {MANIFEST}; not a tfx artifact") from None
-    if info.file_size > MAX_MANIFEST_BYTES:
-        raise ArtifactError(f"{path}: {MANIFEST} is implausibly large")
+    problem = over_limit(f"{MANIFEST}'s size in bytes", info.file_size,
+                         limits.max_manifest_bytes)
+    if problem:
+        raise ArtifactError(f"{path}: {problem}")
+    data = _read(z, MANIFEST, path)
+    problem = over_limit(f"{MANIFEST}'s nesting depth", json_depth(data), limits.max_json_depth)
+    if problem:
+        raise ArtifactError(f"{path}: {problem}")
     try:
-        manifest = json.loads(_read(z, MANIFEST, path).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ArtifactError(f"{path}: {MANIFEST} is not valid JSON: {e!r}") from e
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ValueError: JSON, digits
+        raise ArtifactError(f"{path}: {MANIFEST} is not valid JSON: {_reason(e)}") from e
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArtifactError(f"{path}: not a tfx saved model (format is "
                             f"{manifest.get('format') if isinstance(manifest, dict) else None!r})")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise ArtifactError(f"{path}: bad format_version {version!r}")
+    if type(version) is not int or version < 1:  # NOTE: `true` is an int to isinstance
+        raise ArtifactError(f"{path}: bad format_version {repr(version)[:40]} (a positive "
+                            "integer)")
     if version > FORMAT_VERSION:
         raise ArtifactError(f"{path}: written by a newer tfx (format version {version}; this "
                             f"tfx reads up to {FORMAT_VERSION}); upgrade tfx to load it")

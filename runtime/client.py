@@ -16,7 +16,12 @@ import jax  # noqa: F401  (initialises jaxlib's backends)
 import jax.extend as jex
 import numpy as np
 from jax.core import ShapedArray
+from jax.errors import JaxRuntimeError
 from jaxlib import xla_client as xc
+
+from . import errors
+
+_RUNTIME_ERRORS = (JaxRuntimeError,)
 
 Buffer = Any  # a jax.Array living on one device
 
@@ -79,6 +84,15 @@ def device_put(array: np.ndarray, device=None) -> Buffer:
 
 
 def to_numpy(buf: Buffer) -> np.ndarray:
+    """A host copy of a device buffer; a buffer whose computation failed raises its error.
+
+    NOTE: reading a failed buffer (out of memory at dispatch, ...) through the buffer protocol
+    aborts the whole process inside jaxlib; waiting on it first raises the status instead.
+    """
+    try:
+        buf.block_until_ready()
+    except _RUNTIME_ERRORS as e:
+        raise errors.from_status(e, "the computation of this tensor failed") from e
     return np.asarray(buf)
 
 
@@ -184,9 +198,7 @@ def stablehlo_to_hlo_text(bytecode: bytes) -> str:
 
 
 def runtime_error_types() -> tuple[type, ...]:
-    from jax.errors import JaxRuntimeError
-
-    return (JaxRuntimeError,)
+    return _RUNTIME_ERRORS
 
 
 def platform_version(device=None) -> str:
@@ -201,4 +213,4 @@ def device_kind(device=None) -> str:
 
 def copy_buffer(buf: Buffer) -> Buffer:
     """A new device buffer with the same contents (so the original can be donated safely)."""
-    return device_put(np.asarray(buf))
+    return device_put(to_numpy(buf))

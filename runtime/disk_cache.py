@@ -4,9 +4,13 @@ Where: `TFX_CACHE_DIR` (empty or "none" disables it), else `$XDG_CACHE_HOME/tfx/
 `~/.cache/tfx/xla`); `tx.config.set_compile_cache_dir(path or None)` overrides both. A directory
 that can't be created or written gives one warning, then tfx runs without the cache.
 
-SECURITY: an entry is a serialized XLA executable, native code that tfx loads and runs. As with
-JAX's persistent cache, the directory must be the user's own: tfx creates it with mode 0o700
-(entries 0o600) and refuses a world-writable one. Never fill it with files from elsewhere.
+SECURITY: an entry is a serialized XLA executable, native code that tfx loads and runs, so the
+directory must be the user's alone. tfx creates it with mode 0o700 (entries 0o600) and trusts
+it only when the directory is owned by the current user, is not a symlink, and neither it nor
+any directory above it can be written by another user (a sticky, root-owned /tmp is fine);
+every entry is opened without following symlinks and must be a regular file owned by the user
+and writable by nobody else. Anything else is refused with one warning, and the disk cache is
+off for the rest of the process. Never fill it with files from elsewhere.
 
 Entry file `<sha256(key)>.xex`: a header (magic, format version, payload length, sha256 of the
 key and of the payload), then the payload. An entry failing any check (truncated, flipped bits,
@@ -47,6 +51,10 @@ COUNTERS = ("hits", "misses", "writes", "corrupt_dropped", "evictions", "write_e
 TOTALS: collections.Counter = collections.Counter()  # process-wide, over every DiskCache
 
 
+class UntrustedCacheError(PermissionError):
+    """The cache directory or an entry could have been written by someone else."""
+
+
 class DiskCache:
     """A directory of checksummed entries with a total size bound and LRU eviction."""
 
@@ -56,6 +64,7 @@ class DiskCache:
         self.counts: collections.Counter = collections.Counter()
         self._total: int | None = None  # bytes in the directory at the last scan, plus writes
         self._since_scan = 0
+        self.refused: str | None = None  # why this cache stopped trusting its directory
         _prepare_directory(self.directory)
 
     def _count(self, what: str) -> None:
@@ -68,18 +77,35 @@ class DiskCache:
 
     # ------------------------------------------------------------ reading
     def get(self, key: str | bytes) -> bytes | None:
-        """The payload stored under `key`, or None (missing, or corrupt and now deleted)."""
+        """The payload stored under `key`, or None (missing, or corrupt and now deleted).
+
+        An entry that is a symlink, or owned or writable by someone else, is never read: the
+        cache warns once and refuses everything from then on (`refused` says why).
+        """
+        if self.refused:
+            return None
         path = self.path(key)
-        try:  # NOTE: no symlinks, and a FIFO must not block us
+        try:  # NOTE: no symlinks (ELOOP), and a FIFO must not block us
             fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_BINARY)
-            with os.fdopen(fd, "rb") as f:
-                st = os.fstat(f.fileno())
-                if not stat.S_ISREG(st.st_mode) or st.st_size > self.max_bytes:
-                    raise OSError("not an entry")
-                ino, data = st.st_ino, f.read()
-        except OSError:  # missing, vanished, or not a regular file
+        except OSError:
+            if os.path.islink(path):
+                self._refuse(f"entry {os.path.basename(path)} is a symlink")
             self._count("misses")
             return None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())  # NOTE: of what was opened, not of the name
+            problem = _untrusted(st, "entry")
+            if problem or not stat.S_ISREG(st.st_mode) or st.st_size > self.max_bytes:
+                if problem:
+                    self._refuse(f"{os.path.basename(path)}: {problem}")
+                self._count("misses")
+                return None
+            ino = st.st_ino
+            try:
+                data = f.read()
+            except OSError:
+                self._count("misses")
+                return None
         payload = _decode(data, _key_digest(key))
         if payload is None:
             self._count("corrupt_dropped")
@@ -90,6 +116,13 @@ class DiskCache:
             os.utime(path)  # last use, for LRU eviction
         self._count("hits")
         return payload
+
+    def _refuse(self, why: str) -> None:
+        if not self.refused:
+            self.refused = why
+            warn_once(f"tfx: persistent compile cache disabled for this process: {self.directory}"
+                      f" is not safe to load native code from ({why}); it must be owned by you, "
+                      "with no symlinks and writable by nobody else")
 
     def discard(self, key: str | bytes) -> None:
         """Delete an entry whose payload proved unusable (e.g. it failed to deserialize)."""
@@ -104,7 +137,10 @@ class DiskCache:
 
     # ------------------------------------------------------------ writing
     def put(self, key: str | bytes, payload: bytes) -> bool:
-        """Store `payload` atomically; False when it was not stored (too big, I/O error)."""
+        """Store `payload` atomically; False when it was not stored (too big, I/O error, or the
+        cache was refused)."""
+        if self.refused:
+            return False
         payload = bytes(payload)
         data = _HEADER.pack(MAGIC, FORMAT_VERSION, len(payload), _key_digest(key),
                             hashlib.sha256(payload).digest()) + payload
@@ -220,15 +256,40 @@ def _unlink(path: str) -> bool:
         return False
 
 
+def _untrusted(st: os.stat_result, what: str, sticky_ok: bool = False) -> str | None:
+    """Why a file or directory with this stat could hold someone else's bytes (None: it can't)."""
+    if os.name != "posix":
+        return None
+    uid = os.getuid()
+    if st.st_uid != uid and not (what == "parent" and st.st_uid == 0):
+        return f"the {what} is owned by uid {st.st_uid}, not by you (uid {uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (sticky_ok and
+                                                          st.st_mode & stat.S_ISVTX):
+        who = "everyone" if st.st_mode & stat.S_IWOTH else "its group"
+        return f"the {what} is writable by {who} (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
 def _prepare_directory(directory: str) -> None:
-    """Create the directory (0o700) and check it is writable and not world-writable."""
+    """Create the directory (0o700) and check that only this user can have written it."""
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    st = os.stat(directory)
+    st = os.lstat(directory)
+    if stat.S_ISLNK(st.st_mode):
+        raise UntrustedCacheError(f"{directory} is a symlink: the cache must be a real "
+                                  "directory of yours")
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError(directory)
-    if os.name == "posix" and st.st_mode & stat.S_IWOTH:
-        raise PermissionError(f"{directory} is world-writable: other users could plant "
-                              "executables there")
+    problem = _untrusted(st, "directory")
+    if problem:
+        raise UntrustedCacheError(f"{directory}: {problem}; other users could plant "
+                                  "executables there")
+    child, parent = directory, os.path.dirname(directory)
+    while parent != child:  # up to the root: nobody else may swap the directory out
+        problem = _untrusted(os.stat(parent), "parent", sticky_ok=True)
+        if problem:
+            raise UntrustedCacheError(f"{directory}: {parent} (above it): {problem}; another "
+                                      "user could replace the cache directory")
+        child, parent = parent, os.path.dirname(parent)
     if not os.access(directory, os.W_OK | os.X_OK):
         raise PermissionError(f"{directory} is not writable")
 
@@ -269,9 +330,12 @@ def get_cache_dir() -> str | None:
 
 
 def default_cache() -> DiskCache | None:
-    """The process's DiskCache, or None when disabled or unusable (warned about once)."""
+    """The process's DiskCache, or None when disabled, unusable or untrusted (warned once)."""
     d = get_cache_dir()
     if d is None:
+        return None
+    cache = _caches.get(d)
+    if cache is not None and cache.refused:
         return None
     if d not in _caches:
         try:

@@ -1,25 +1,31 @@
 """`Executable`: one compiled XLA program with fixed input/output types, and how to call it."""
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import client
+from . import client, errors, memory
 
+# NOTE: fixed host memory one loaded CPU executable holds besides its serialized code (JIT'd
+# LLVM objects, thunks, handlers), measured at 0.2-0.7 MB RSS each on jaxlib 0.10.2.
+EXECUTABLE_OVERHEAD_BYTES = 256 << 10
+# Programs needing more than this share of the machine check the memory available per call.
+_BIG_SHARE = 4
 
-class ExecutionError(RuntimeError):
-    """XLA failed while running a program; the message names the function."""
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every Executable not yet collected (for tests)
 
 
 class Executable:
     """A loaded XLA executable plus its output handlers (built once, reused every call)."""
 
     __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors",
-                 "_cpp")
+                 "_cpp", "nbytes", "_serialized", "__weakref__")
 
-    def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None):
+    def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None,
+                 code_bytes: int = 0, serialized: bytes | None = None):
         self.name = name
         self.loaded = loaded
         self.out_sig = out_sig
@@ -28,6 +34,40 @@ class Executable:
         self._execute = loaded.execute_sharded
         self._errors = client.runtime_error_types()
         self._cpp: Any = False  # the C++ dispatcher, built on first host-array call
+        # what keeping this executable costs (the in-memory compile cache's byte bound)
+        self.nbytes = max(int(code_bytes), len(serialized or b"")) + EXECUTABLE_OVERHEAD_BYTES
+        # NOTE: jaxlib 0.10.2 re-serializes a *deserialized* CPU executable without its object
+        # code (running that blob fails: "Function ..._fusion not found"): keep the original.
+        self._serialized = serialized
+        self._guard_memory()
+        _LIVE.add(self)
+
+    def _guard_memory(self) -> None:
+        """Refuse (or check per call) a program whose outputs and temporaries can't fit."""
+        if self.device.platform != "cpu":
+            return
+        try:
+            s = self.loaded.get_compiled_memory_stats()
+            need = s.output_size_in_bytes + s.temp_size_in_bytes
+        except Exception:  # not reported by this backend: nothing to check
+            return
+        total = memory.total_bytes()
+        if not total or need * _BIG_SHARE <= total:
+            return
+        run = self._execute
+
+        def checked(buffers: Sequence[Any]) -> Any:
+            avail = memory.available_bytes() if need <= total else 0
+            if avail is not None and need > avail:
+                where = (f"only {memory.describe(avail)} is available now" if need <= total
+                         else f"this machine has {memory.describe(total)} in all")
+                raise errors.ResourceExhaustedError(
+                    None, None, f"{self.name!r} needs {memory.describe(need)} of memory for its "
+                    f"outputs and temporaries, but {where}; it was not run")
+            return run(buffers)
+
+        self._execute = checked
+        self._cpp = None  # the C++ fast path would bypass the check
 
     def call_host(self, args: Sequence[Any], in_sig: list) -> list[Any]:
         """Run with a mix of device buffers and numpy arrays (converted on the way in)."""
@@ -41,21 +81,30 @@ class Executable:
         try:
             return cpp(*args)
         except self._errors as e:
-            raise ExecutionError(f"XLA failed running {self.name!r}: {e}") from e
+            raise self._failed(e) from e
 
     def __call__(self, buffers: Sequence[Any]) -> list[Any]:
         """Run on device buffers; returns device buffers (dispatch is asynchronous)."""
         try:
             return self._execute(buffers).consume_with_handlers(self._handlers)
         except self._errors as e:
-            raise ExecutionError(f"XLA failed running {self.name!r}: {e}") from e
+            raise self._failed(e) from e
 
     def run_single(self, buffers: Sequence[Any]) -> Any:
         """`self(buffers)[0]` for one-result programs (the eager hot path)."""
         try:
             return self._execute(buffers).consume_with_handlers(self._handlers)[0]
         except self._errors as e:
-            raise ExecutionError(f"XLA failed running {self.name!r}: {e}") from e
+            raise self._failed(e) from e
+
+    def serialize(self) -> bytes:
+        """The executable as bytes for `client.deserialize_executable` (native code)."""
+        if self._serialized is None:
+            return client.serialize_executable(self.loaded)
+        return self._serialized
+
+    def _failed(self, e: BaseException) -> errors.OpError:
+        return errors.from_status(e, f"XLA failed running {self.name!r}")
 
     def cost_analysis(self) -> dict:
         """XLA's cost estimate (flops, bytes accessed, ...)."""
@@ -79,3 +128,8 @@ class Executable:
     def optimized_hlo(self) -> str:
         """The HLO after XLA's optimisations (fusions, layouts)."""
         return self.loaded.hlo_modules()[0].to_string()
+
+
+def live_executables() -> int:
+    """How many Executables exist right now (memory tests: dead functions free theirs)."""
+    return len(_LIVE)

@@ -13,7 +13,8 @@ from compiler.tracing import add_internal_dir as _add_internal_dir
 
 _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 
-from . import autograph, config, initializers, linalg, math, nn, optimizers, random, saved_model  # noqa: E402
+from . import autograph, config, errors, initializers, linalg, math, nn, optimizers, random  # noqa: E402
+from . import saved_model  # noqa: E402
 from . import eager as _eager  # noqa: E402,F401  (installs the eager interpreter)
 from . import operators as _operators  # noqa: E402,F401
 from .array_ops import *  # noqa: E402,F403

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -11,12 +12,18 @@ from typing import Any
 import numpy as np
 
 
+def _limits(args: argparse.Namespace) -> Any:
+    from runtime.artifact import DEFAULT_LIMITS, LoadLimits
+
+    return LoadLimits.unlimited() if args.no_limits else DEFAULT_LIMITS
+
+
 def _inspect(args: argparse.Namespace) -> int:
     """Everything is read as data: nothing is compiled or run."""
-    from compiler.ir.parser import parse_graph
-    from runtime.artifact import read_artifact
+    from tfx_core.saved_model_load import parse_signature_graph, read_checked
 
-    manifest, members = read_artifact(args.path)
+    limits = _limits(args)
+    manifest, members = read_checked(args.path, limits)
     total = sum(len(b) for b in members.values())
     print(f"{args.path}: {manifest['format']} v{manifest['format_version']}, written by "
           f"{manifest.get('producer', '?')}; {len(members)} members, {total:,} bytes")
@@ -26,14 +33,15 @@ def _inspect(args: argparse.Namespace) -> int:
     for v in variables:
         print(f"  {v.get('name')}: {v['dtype']}{v['shape']} trainable={v['trainable']}")
     for name, fn in manifest["functions"].items():
-        graph = parse_graph(members[fn["graph"]].decode())
+        graph = parse_signature_graph(name, fn, members, args.path, limits)
         ins = ", ".join(str(t) for t in graph.input_types)
         outs = ", ".join(str(t) for t in graph.output_types)
         print(f"signature {name!r}: ({ins}) -> ({outs})")
         hist = sorted(graph.op_histogram().items(), key=lambda kv: (-kv[1], kv[0]))
         print(f"  {len(graph.ops)} ops: " + ", ".join(f"{k} {n}" for k, n in hist))
         if "stablehlo" in fn:
-            print(f"  StableHLO portable artifact: {len(members[fn['stablehlo']]):,} bytes")
+            print(f"  StableHLO portable artifact: {len(members[fn['stablehlo']]):,} bytes, for "
+                  "other tools (tfx runs the IR above; load checks the two agree)")
         else:
             print("  no StableHLO (None dims): compiled per shape from the IR at call time")
     return 0
@@ -64,13 +72,20 @@ def _call_with(cf: Any, tensors: list[np.ndarray]) -> Any:
     return cf(*call_args, **call_kwargs)
 
 
+def _read_input(path: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise SystemExit(f"tfx: --input {path}: not a readable .npy array ({e})") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from jax import tree_util
 
     import tfx_core as tx
 
-    cf = _signature(tx.saved_model.load(args.path), args.signature)
-    tensors = [np.load(p, allow_pickle=False) for p in args.input]
+    cf = _signature(tx.saved_model.load(args.path, limits=_limits(args)), args.signature)
+    tensors = [_read_input(p) for p in args.input]
     flat, _ = tree_util.tree_flatten_with_path(_call_with(cf, tensors))
     outs = {tree_util.keystr(path) or "output": np.asarray(t) for path, t in flat}
     if args.output:
@@ -87,7 +102,7 @@ def _bench(args: argparse.Namespace) -> int:
     import tfx_core as tx
 
     t1 = time.perf_counter()
-    cf = _signature(tx.saved_model.load(args.path), args.signature)
+    cf = _signature(tx.saved_model.load(args.path, limits=_limits(args)), args.signature)
     t2 = time.perf_counter()
     specs = [cf._in_leaves[i] for i in cf._tensor_idx]
     tensors = [np.zeros([args.batch if d is None else d for d in s.shape], s.dtype.np_dtype)
@@ -135,15 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("inspect", help="signatures, op histogram, sizes, versions (runs nothing)")
     s.add_argument("path")
+    _no_limits_flag(s)
     s.set_defaults(fn=_inspect)
     s = sub.add_parser("run", help="run a signature on .npy inputs")
     s.add_argument("path")
+    _no_limits_flag(s)
     s.add_argument("--input", action="append", default=[], help=".npy file (repeat, in order)")
     s.add_argument("--signature", default=None)
     s.add_argument("--output", default=None, help="write outputs to this .npz")
     s.set_defaults(fn=_run)
     s = sub.add_parser("bench", help="cold start (load + first call) and per-call time")
     s.add_argument("path")
+    _no_limits_flag(s)
     s.add_argument("--signature", default=None)
     s.add_argument("--batch", type=int, default=1, help="size for None dims")
     s.add_argument("--calls", type=int, default=100)
@@ -156,9 +174,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.fn(args)
-    except (ArtifactError, FileNotFoundError) as e:
-        print(f"tfx: {e}", file=sys.stderr)
+    except (ArtifactError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        print(f"tfx: {_one_line(e)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("tfx: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a user-facing tool: one line, no traceback (TFX_DEBUG=1 shows it)
+        if os.environ.get("TFX_DEBUG"):
+            raise
+        print(f"tfx: error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _no_limits_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-limits", action="store_true",
+                   help="lift the size limits on the file (for big models you trust)")
 
 
 if __name__ == "__main__":

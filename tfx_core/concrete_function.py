@@ -172,7 +172,8 @@ class ConcreteFunction:
         # identical optimized graphs (with the same donated inputs) share one executable
         key = print_graph(opt) + (f"\ndonate {self._donate}" if self._donate else "")
         key += conv_formulations.cache_tag()  # a forced conv lowering is another program
-        exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key)
+        exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key,
+                                       measure_chain=lowered.longest_chain, owner=self)
         timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
                    "xla": stats.xla_seconds}
         if stats.disk_seconds:
@@ -246,12 +247,12 @@ class ConcreteFunction:
         return self._outputs(c, outs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .signature import check_call_matches
+        from .signature import check_call_matches, flatten_arguments
 
         if kwargs and self._py_signature is not None:
             bound = self._py_signature.bind(*args, **kwargs)
             args, kwargs = tuple(bound.args), dict(bound.kwargs)
-        leaves, tree = tree_util.tree_flatten((args, kwargs))
+        leaves, tree = flatten_arguments(self.name, (args, kwargs))
         check_call_matches(self, leaves, tree)
         return self._call_leaves(leaves)
 

@@ -21,6 +21,7 @@ def infer_numpy(value: Any) -> np.ndarray:
         a = np.asarray(value)
         if a.dtype.kind in "US" or a.dtype == object:
             raise TypeError(f"cannot convert {a.dtype} data to a tensor")
+        DType.from_numpy(a.dtype)  # datetime64, float128, structured, complex: TypeError
         return a
     try:
         a = np.asarray(value)

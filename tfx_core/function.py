@@ -27,6 +27,7 @@ from .signature import (
     LEAF_KEY,
     describe_change,
     flatten,
+    flatten_arguments,
     is_tensor_leaf,
     leaf_key,
     named_leaves,
@@ -137,7 +138,7 @@ class Function:
             cf, leaves = self._signature_call(args, kwargs)
             self._remember_fast(args, kwargs, cf)
             return cf._call_leaves(leaves)
-        leaves, tree = tree_util.tree_flatten((args, kwargs))
+        leaves, tree = flatten_arguments(self._name, (args, kwargs))
         try:
             key = (tree, *[LEAF_KEY[type(x)](x) for x in leaves])
             cf = self._cache.get(key)
@@ -174,7 +175,7 @@ class Function:
         return tuple(bound.args), dict(bound.kwargs)
 
     def _lookup_or_trace(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
-        leaves, tree = flatten((args, kwargs))
+        leaves, tree = flatten((args, kwargs), self._name)
         keys = [leaf_key(x) for x in leaves]
         key = (tree, *keys)
         cf = self._cache.get(key)

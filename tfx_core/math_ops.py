@@ -7,6 +7,7 @@ from compiler.ir.types import F32, F64, DType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.registry import _DEPTH, _STACK, RECORDING
+from runtime.errors import InvalidArgumentError
 
 from ._api import Tensor, binary_operands, bind, nary_operands, to_tensor
 from .eager import EAGER
@@ -133,11 +134,30 @@ def truediv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
 divide = truediv
 
 
+def _check_integer_divisor(opname: str, y: Tensor) -> None:
+    """Eagerly, integer division by zero raises as in TF (XLA would quietly return -1 / x)."""
+    if y._buf is None or (_DEPTH[0] and _STACK) or not y.dtype.is_integer:
+        return
+    if not y.numpy().all():
+        from compiler.tracing import user_location
+
+        where = user_location()
+        raise InvalidArgumentError(
+            None, None, f"{opname}: integer division by zero ({y.dtype.name} divisor "
+            f"{y._type} holds 0){f' ({where})' if where else ''} [Op:{opname}]")
+
+
 def floordiv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
-    """x // y rounding toward -inf (tf.math.floordiv), for floats and integers."""
+    """x // y rounding toward -inf (tf.math.floordiv), for floats and integers.
+
+    Raises:
+        tx.errors.InvalidArgumentError: eagerly, an integer divisor holding 0 (inside
+            @tx.function XLA's rule applies: x // 0 is -1, as with tf.function(jit_compile)).
+    """
     x, y = binary_operands("floordiv", x, y)
     if x.dtype.is_floating:
         return floor(bind(E.div_op, x, y))
+    _check_integer_divisor("FloorDiv", y)
     q = bind(E.div_op, x, y)
     if x.dtype.is_unsigned:
         return q
@@ -151,8 +171,13 @@ floor_div = floordiv
 
 
 def floormod(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
-    """x % y with the sign of y, as Python (tf.math.floormod)."""
+    """x % y with the sign of y, as Python (tf.math.floormod).
+
+    Raises:
+        tx.errors.InvalidArgumentError: eagerly, an integer divisor holding 0 (compiled: x).
+    """
     x, y = binary_operands("floormod", x, y)
+    _check_integer_divisor("FloorMod", y)
     r = bind(E.rem_op, x, y)
     if x.dtype.is_unsigned:
         return r

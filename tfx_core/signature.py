@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 from typing import Any
 
 import numpy as np
@@ -69,9 +70,23 @@ def is_tensor_leaf(x: Any) -> bool:
                 and not getattr(x, "_is_variable", False)))
 
 
-def flatten(tree: Any) -> tuple[list, Any]:
+def flatten_arguments(fname: str, tree: Any) -> tuple[list, Any]:
+    """tree_flatten of a call's (args, kwargs); structures nested past Python's recursion limit
+    raise a clear ValueError (jaxlib reports them as a bare SystemError)."""
+    try:
+        return tree_util.tree_flatten(tree)
+    except (RecursionError, SystemError) as e:
+        if isinstance(e, SystemError) and not isinstance(e.__context__ or e.__cause__,
+                                                         (RecursionError, type(None))):
+            raise
+        raise ValueError(f"{fname}: the arguments are nested too deeply to flatten (Python's "
+                         f"recursion limit is {sys.getrecursionlimit()}); pass tensors, or "
+                         "flatter lists/tuples/dicts") from None
+
+
+def flatten(tree: Any, fname: str = "tx.function") -> tuple[list, Any]:
     """tree_flatten that also flattens plain dataclasses (registered on first sight)."""
-    leaves, treedef = tree_util.tree_flatten(tree)
+    leaves, treedef = flatten_arguments(fname, tree)
     if any(dataclasses.is_dataclass(x) and not isinstance(x, type) for x in leaves):
         for x in leaves:
             if dataclasses.is_dataclass(x) and not isinstance(x, type):

@@ -1,8 +1,14 @@
-"""Parser for exactly the printer's text, so pass tests can be text in -> text out."""
+"""Parser for exactly the printer's text, so pass tests can be text in -> text out.
+
+It also reads graphs from files nobody vouches for (saved models), so it enforces
+`ParseLimits` as it reads: op count, region nesting, constant bytes and tensor sizes are
+checked before anything of that size is built, and every failure is a ParseError.
+"""
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +35,20 @@ class ParseError(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one graph text may hold (None: unbounded)."""
+
+    max_ops: int | None = None  # ops, nested regions included
+    max_nesting: int | None = None  # regions inside regions
+    max_constant_bytes: int | None = None  # all dense<...> constants together
+    max_tensor_bytes: int | None = None  # any one tensor type (elements x item size)
+
+
+NO_LIMITS = ParseLimits()
+MAX_TUPLE_NESTING = 32  # the printer nests attribute tuples a few levels at most
+
+
 def _tokenize(text: str) -> list[tuple[str, str]]:
     toks, pos = [], 0
     text = text.rstrip()
@@ -44,9 +64,18 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, limits: ParseLimits = NO_LIMITS):
         self.toks = _tokenize(text)
         self.i = 0
+        self.limits = limits
+        self.ops = 0
+        self.nesting = 0
+        self.tuple_depth = 0
+        self.constant_bytes = 0
+
+    def _over(self, what: str, value: int, limit: int | None) -> None:
+        if limit is not None and value > limit:
+            raise ParseError(f"{what} ({value:,}) exceeds the limit of {limit:,}")
 
     def peek(self) -> tuple[str, str]:
         return self.toks[self.i] if self.i < len(self.toks) else ("eof", "")
@@ -81,11 +110,17 @@ class _Parser:
             k, d = self.next()
             if d == "?":
                 dims.append(None)
-            elif k == "number" and d.isdigit():
+            elif k == "number" and d.isdigit() and len(d) <= 19:
                 dims.append(int(d))
             else:
                 raise ParseError(f"bad dimension {d!r} in type {t}[...]")
             self.accept(",")
+        size = dt.np_dtype.itemsize
+        for d in dims:
+            size *= d or 1
+        if size >= 1 << 62:  # int64 products overflow past this (XLA's shapes are int64)
+            raise ParseError(f"type {t}{list(dims)} is too large ({size:,} bytes)")
+        self._over(f"type {t}{list(dims)} in bytes", size, self.limits.max_tensor_bytes)
         return TensorType(dt, tuple(dims))
 
     def scalar(self, tok: tuple[str, str]) -> Any:
@@ -93,21 +128,31 @@ class _Parser:
         if t in ("true", "false"):
             return t == "true"
         if k == "number" or t in ("nan", "inf"):
-            return float(t) if any(c in t for c in ".eEn") else int(t)
+            try:
+                return float(t) if any(c in t for c in ".eEn") else int(t)
+            except ValueError:  # e.g. more digits than Python converts
+                raise ParseError(f"bad number {t[:40]!r}") from None
         raise ParseError(f"expected a number, got {t!r}")
 
     def attr(self, env: dict[str, Value]) -> Any:
         k, t = self.peek()
         if t == "(":
             self.next()
+            self.tuple_depth += 1
+            if self.tuple_depth > MAX_TUPLE_NESTING:
+                raise ParseError("attribute tuples nested too deeply")
             items = []
             while not self.accept(")"):
                 items.append(self.attr(env))
                 self.accept(",")
+            self.tuple_depth -= 1
             return tuple(items)
         if k == "string":
             self.next()
-            return json.loads(t)
+            try:
+                return json.loads(t)
+            except ValueError as e:
+                raise ParseError(f"bad string {t[:40]!r}: {e}") from None
         if t == "dense":
             self.next()
             self.expect("<")
@@ -118,18 +163,35 @@ class _Parser:
                 vals.append(self.scalar(self.next()))
                 self.accept(",")
             self.expect(">")
-            n = int(np.prod(ty.shape, dtype=np.int64))
+            if None in ty.shape:
+                raise ParseError(f"dense<{ty}> must have a static shape")
+            n = 1
+            for d in ty.shape:  # NOTE: Python ints: a numpy product can overflow to 0
+                n *= d
             if len(vals) != n:
-                raise ParseError(f"dense<{ty}> needs {n} values, got {len(vals)}")
-            arr = np.array(vals, dtype=ty.dtype.np_dtype).reshape(ty.shape)
+                raise ParseError(f"dense<{ty}> needs {n:,} values, got {len(vals):,}")
+            self.constant_bytes += n * ty.dtype.np_dtype.itemsize
+            self._over("constant bytes", self.constant_bytes, self.limits.max_constant_bytes)
+            try:
+                arr = np.array(vals, dtype=ty.dtype.np_dtype).reshape(ty.shape)
+            except (OverflowError, ValueError, TypeError) as e:
+                raise ParseError(f"dense<{ty}>: {e}") from None
             return ConstArray(arr)
         if t == "func":
-            return self.graph()
+            self.nesting += 1
+            self._over("region nesting", self.nesting, self.limits.max_nesting)
+            try:
+                return self.graph()
+            finally:
+                self.nesting -= 1
         self.next()
         if t == "none":
             return None
         if k == "ident" and t not in ("true", "false", "nan", "inf"):
-            return DType.from_short(t)
+            try:
+                return DType.from_short(t)
+            except KeyError:
+                raise ParseError(f"unknown attribute value {t!r}") from None
         return self.scalar((k, t))
 
     def graph(self) -> Graph:
@@ -188,6 +250,8 @@ class _Parser:
                     self.expect("=")
                     attrs[key] = self.attr(env)
                     self.accept(",")
+            self.ops += 1
+            self._over("op count", self.ops, self.limits.max_ops)
             outs = tuple(Value(t) for t in out_types)
             for n, v in zip(out_names, outs):
                 self._define(env, n, v)
@@ -216,10 +280,17 @@ class _Parser:
         return env[name]
 
 
-def parse_graph(text: str) -> Graph:
-    """Parse the printer's text form back into a Graph (op types as written)."""
-    p = _Parser(text)
-    g = p.graph()
+def parse_graph(text: str, limits: ParseLimits = NO_LIMITS) -> Graph:
+    """Parse the printer's text form back into a Graph (op types as written).
+
+    Raises:
+        ParseError: malformed text, or text holding more than `limits` allow.
+    """
+    p = _Parser(text, limits)
+    try:
+        g = p.graph()
+    except RecursionError:
+        raise ParseError("regions nested too deeply to read") from None
     if p.peek()[0] != "eof":
         raise ParseError(f"trailing text after graph: {p.peek()[1]!r}")
     return g

@@ -81,7 +81,8 @@ class DType:
         try:
             return DType._by_np[np.dtype(dt)]
         except (KeyError, TypeError):
-            raise TypeError(f"unsupported dtype {dt!r}") from None
+            known = ", ".join(d.name for d in DType._by_name.values())
+            raise TypeError(f"unsupported dtype {dt!r}; tensors can be {known}") from None
 
     @staticmethod
     def from_any(dt) -> DType:

@@ -1,6 +1,7 @@
 """The lowering driver: an IR Graph becomes a verified StableHLO module with a public @main."""
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from jaxlib.mlir.dialects import func
 from ..ir.graph import Graph, Op, Value
 from ..ir.printer import print_graph
 from ..ir.types import TensorType
+from .chain import SMALL_MODULE_BYTES, count_ops, longest_chain
 from .helpers import ir_type, make_context
 
 
@@ -45,11 +47,19 @@ class LoweredModule:
     def text_with_locations(self) -> str:
         return self.module.operation.get_asm(enable_debug_info=True)
 
-    @property
+    @functools.cached_property
     def bytecode(self) -> bytes:
         buf = io.BytesIO()
         self.module.operation.write_bytecode(buf)
         return buf.getvalue()
+
+    def longest_chain(self, limit: int = 0) -> int:
+        """The most dependent ops on one path (what XLA's compiler recurses over); 0 when the
+        module is too small to reach `limit`, so small programs are not walked."""
+        with self.context:
+            if len(self.bytecode) < SMALL_MODULE_BYTES or count_ops(self.module) <= limit:
+                return 0
+            return longest_chain(self.module)
 
 
 def _location(op: Op) -> ir.Location:
