@@ -16,6 +16,7 @@ from typing import Any
 
 DEFAULT_MAX_BYTES = 512 << 20
 DEFAULT_MAX_ENTRIES = 4096
+_UNBOUNDED = 1 << 62
 
 
 class _Entry:
@@ -38,6 +39,7 @@ class CompileCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self._released: deque = deque()  # (key, entry ref) whose last owner died
+        self._claims: dict[tuple, weakref.finalize] = {}  # (key, id(owner)) -> its claim
         self.hits = 0
         self.misses = 0
         self.evictions = 0
@@ -78,17 +80,27 @@ class CompileCache:
 
     # ------------------------------------------------------------ owners
     def _own(self, key: Any, entry: _Entry, owner: Any) -> None:
-        if owner is None:
+        if owner is None or (key, id(owner)) in self._claims:
             return
         try:
-            weakref.finalize(owner, self._release, key, weakref.ref(entry))
+            claim = weakref.finalize(owner, self._release, key, weakref.ref(entry),
+                                     (key, id(owner)))
         except TypeError:  # not weak-referenceable: the entry just stays LRU-bounded
             return
+        claim.atexit = False
+        self._claims[(key, id(owner))] = claim
         entry.owners += 1
 
-    def _release(self, key: Any, entry_ref: weakref.ref) -> None:
+    def disown(self, key: Any, owner: Any) -> None:
+        """`owner` no longer needs the entry (it dropped its executable): as if collected."""
+        claim = self._claims.get((key, id(owner)))
+        if claim is not None:
+            claim()  # runs _release now, once
+
+    def _release(self, key: Any, entry_ref: weakref.ref, claim: tuple) -> None:
         # NOTE: runs whenever the garbage collector frees an owner, possibly inside one of our
         # own locked sections on this thread: queue it, and apply it when the lock is free.
+        self._claims.pop(claim, None)
         self._released.append((key, entry_ref))
         if self._lock.acquire(blocking=False):
             try:
@@ -109,11 +121,16 @@ class CompileCache:
                 self.dropped += 1
 
     # ------------------------------------------------------------ management
-    def set_limits(self, max_bytes: int | None = None, max_entries: int | None = None) -> None:
+    def set_limits(self, max_bytes: int | None, max_entries: int | None) -> None:
+        """New bounds (None: unbounded); entries past them are evicted now."""
         with self._lock:
-            self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
-            self.capacity = DEFAULT_MAX_ENTRIES if max_entries is None else int(max_entries)
+            self.max_bytes = _UNBOUNDED if max_bytes is None else int(max_bytes)
+            self.capacity = _UNBOUNDED if max_entries is None else int(max_entries)
             self._evict_over_limits()
+
+    def limits(self) -> dict[str, int | None]:
+        return {"max_bytes": None if self.max_bytes == _UNBOUNDED else self.max_bytes,
+                "max_entries": None if self.capacity == _UNBOUNDED else self.capacity}
 
     @property
     def nbytes(self) -> int:
@@ -131,6 +148,9 @@ class CompileCache:
         with self._lock:
             self._items.clear()
             self._released.clear()
+            for claim in list(self._claims.values()):
+                claim.detach()
+            self._claims.clear()
             self._bytes = 0
             self.hits = self.misses = self.evictions = self.dropped = 0
 

@@ -165,6 +165,13 @@ def compile_stablehlo(
     return exe, stats
 
 
+def release(cache_key: str, owner: object, device=None) -> None:
+    """`owner` dropped its executable compiled under `cache_key`: the in-memory cache keeps it
+    only for other owners (or until the byte bound evicts it)."""
+    dev = device or client.default_device()
+    MEMORY_CACHE.disown((cache_key, dev.id, dev.platform), owner)
+
+
 def _check_chain(name: str, measure_chain: Callable[[int], int] | None) -> None:
     limit = _LIMITS["max_chain"]
     chain = measure_chain(limit) if measure_chain is not None else 0

@@ -109,6 +109,8 @@ _BY_STATUS = {name: globals()[name] for name in (
 _STATUS = re.compile(r"\b(" + "|".join(_BY_STATUS) + r"):")
 # XLA repeats this prefix once per layer a failed allocation passed through
 _DISPATCH_NOISE = re.compile(r"(?:Error dispatching computation: )+")
+# ... and reports a failed allocation at dispatch as INTERNAL: it is memory all the same
+_OUT_OF_MEMORY = re.compile(r"\bOut of memory\b|\bRESOURCE_EXHAUSTED\b")
 
 
 def exception_type_from_error_code(code: int) -> type[OpError]:
@@ -128,6 +130,8 @@ def from_status(exc: BaseException, context: str) -> OpError:
     code = _BY_STATUS[m.group(1)] if m else UNKNOWN
     if m and m.start() == 0:  # the status name is in the class now; keep the message
         text = text[m.end():].strip()
+    if _OUT_OF_MEMORY.search(text):
+        code = RESOURCE_EXHAUSTED
     message = f"{context}: {text or type(exc).__name__}"
     err = exception_type_from_error_code(code)(None, None, message)
     err.__cause__ = exc

@@ -19,31 +19,37 @@ def _limits(args: argparse.Namespace) -> Any:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    """Everything is read as data: nothing is compiled or run."""
+    """Everything is read as data: nothing is compiled or run. All of the file is checked
+    before anything is printed, so a bad file prints one error line and nothing else."""
     from tfx_core.saved_model_load import parse_signature_graph, read_checked
 
     limits = _limits(args)
     manifest, members = read_checked(args.path, limits)
+    graphs = {name: parse_signature_graph(name, fn, members, args.path, limits)
+              for name, fn in manifest["functions"].items()}
     total = sum(len(b) for b in members.values())
-    print(f"{args.path}: {manifest['format']} v{manifest['format_version']}, written by "
-          f"{manifest.get('producer', '?')}; {len(members)} members, {total:,} bytes")
+    lines = [f"{args.path}: {manifest['format']} v{manifest['format_version']}, written by "
+             f"{str(manifest.get('producer', '?'))[:80]}; {len(members)} members, {total:,} bytes"]
     variables = manifest.get("variables", [])
     var_bytes = sum(len(members[v["member"]]) for v in variables)
-    print(f"variables: {len(variables)} ({var_bytes:,} bytes)")
+    lines.append(f"variables: {len(variables)} ({var_bytes:,} bytes)")
     for v in variables:
-        print(f"  {v.get('name')}: {v['dtype']}{v['shape']} trainable={v['trainable']}")
+        lines.append(f"  {v.get('name')}: {v['dtype']}{v['shape']} trainable={v['trainable']}")
     for name, fn in manifest["functions"].items():
-        graph = parse_signature_graph(name, fn, members, args.path, limits)
+        graph = graphs[name]
         ins = ", ".join(str(t) for t in graph.input_types)
         outs = ", ".join(str(t) for t in graph.output_types)
-        print(f"signature {name!r}: ({ins}) -> ({outs})")
+        lines.append(f"signature {name!r}: ({ins}) -> ({outs})")
         hist = sorted(graph.op_histogram().items(), key=lambda kv: (-kv[1], kv[0]))
-        print(f"  {len(graph.ops)} ops: " + ", ".join(f"{k} {n}" for k, n in hist))
+        lines.append(f"  {len(graph.ops)} ops: " + ", ".join(f"{k} {n}" for k, n in hist))
         if "stablehlo" in fn:
-            print(f"  StableHLO portable artifact: {len(members[fn['stablehlo']]):,} bytes, for "
-                  "other tools (tfx runs the IR above; load checks the two agree)")
+            lines.append(f"  StableHLO portable artifact: {len(members[fn['stablehlo']]):,} "
+                         "bytes, for other tools (tfx runs the IR above; load checks the two "
+                         "agree)")
         else:
-            print("  no StableHLO (None dims): compiled per shape from the IR at call time")
+            lines.append("  no StableHLO (None dims): compiled per shape from the IR at call "
+                         "time")
+    print("\n".join(lines))
     return 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,11 @@ from compiler.lowering.stablehlo import LoweredModule, lower_graph
 from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
 from compiler.specialize import specialize
 from runtime import Executable, client, compile_stablehlo
+from runtime.compile import release as release_executable
 
 from .tensor import Tensor
+
+MANY_SHAPES = 100  # executables of one ConcreteFunction before an unbounded one says so
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Compiled:
     timings: dict[str, float] = field(default_factory=dict)
     cache_hit: bool = False  # the in-memory compile cache had it
     disk_hit: bool = False  # loaded from the persistent compile cache (no XLA compile)
+    cache_key: str | None = None  # its key in the in-memory compile cache
 
 
 class ConcreteFunction:
@@ -72,6 +77,8 @@ class ConcreteFunction:
         self._by_shape: dict[tuple, Compiled] = {}
         self._py_signature: Any = None  # set by Function so keyword calls can be canonicalized
         self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
+        self._last_use = 0  # Function's recency clock when it bounds its traces
+        self._evictions = 0
         self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
 
     # ------------------------------------------------------------ introspection
@@ -148,14 +155,41 @@ class ConcreteFunction:
         if self._single is not None:
             return self._single
         key = tuple(t.shape for t in types)
-        c = self._by_shape.get(key)
+        c = self._by_shape.pop(key, None)
         if c is None:
             c = self._compile(types)
             if self._static:
                 self._single = c
-            else:
-                self._by_shape[key] = c
+                return c
+            self._bound_shapes()
+        self._by_shape[key] = c  # (re)inserted last: the dict's order is recency
         return c
+
+    def _bound_shapes(self) -> None:
+        """Before adding an executable for a new shape: drop the least recently used one past
+        tx.config's max_traces_per_function, or say once that many are kept."""
+        from . import config
+
+        limit = config.max_traces_per_function()
+        if limit is not None:
+            while self._by_shape and len(self._by_shape) >= limit:
+                gone = self._by_shape.pop(next(iter(self._by_shape)))
+                if gone.cache_key is not None:
+                    release_executable(gone.cache_key, self, gone.exe.device)
+                self._evictions += 1
+                if self._evictions == 1:
+                    warnings.warn(
+                        f"{self.name!r} keeps {limit} executables (one per input shape), the "
+                        "limit set with tx.config.set_compile_cache_limits("
+                        "max_traces_per_function=...): dropping the least recently used; "
+                        "further evictions are not reported", RuntimeWarning, stacklevel=5)
+        elif len(self._by_shape) + 1 == MANY_SHAPES:
+            mb = sum(c.exe.nbytes for c in self._by_shape.values()) / 1e6
+            warnings.warn(
+                f"{self.name!r} now keeps {MANY_SHAPES} executables, one per input shape "
+                f"(about {mb:.0f} MB); bound them with tx.config.set_compile_cache_limits("
+                "max_traces_per_function=...) or bucket the input shapes", RuntimeWarning,
+                stacklevel=5)
 
     def _compile(self, types: tuple[TensorType, ...]) -> Compiled:
         cap_types = self.graph.input_types[len(self._tensor_idx):]
@@ -179,7 +213,7 @@ class ConcreteFunction:
         if stats.disk_seconds:
             timings["disk_load" if stats.disk_hit else "disk_write"] = stats.disk_seconds
         return Compiled(exe, out_types, g, opt, lowered, records, timings, stats.cache_hit,
-                        stats.disk_hit)
+                        stats.disk_hit, key)
 
     # ------------------------------------------------------------ calling
     def _call_leaves(self, leaves: list) -> Any:

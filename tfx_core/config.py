@@ -7,6 +7,8 @@ from typing import Any
 
 from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER
 from runtime import client, disk_cache
+from runtime import compile as runtime_compile
+from runtime.cache import MEMORY_CACHE
 
 _RUN_EAGERLY = [False]
 
@@ -44,6 +46,67 @@ def set_compile_cache_dir(path: str | os.PathLike | None) -> None:
 def get_compile_cache_dir() -> str | None:
     """The persistent compile cache's directory, or None when it is disabled."""
     return disk_cache.get_cache_dir()
+
+
+# ---------------------------------------------------------------- memory and compile limits
+_UNCHANGED: Any = object()
+_TRACE_LIMIT: list[int | None] = [None]
+
+
+def set_compile_cache_limits(*, max_bytes: int | None = _UNCHANGED,
+                             max_entries: int | None = _UNCHANGED,
+                             max_traces_per_function: int | None = _UNCHANGED) -> None:
+    """Bound what compiled programs may keep in memory (arguments left out stay as they are).
+
+    Args:
+        max_bytes: the process-wide in-memory compile cache, in estimated bytes of host memory
+            (default 512 MiB; None: unbounded). It drops an executable as soon as every
+            function it was compiled for has been garbage-collected, and the least recently
+            used ones past the bound.
+        max_entries: the same cache's entry count (default 4096; None: unbounded).
+        max_traces_per_function: the traces one tx.function keeps (and executables one
+            ConcreteFunction keeps, one per input shape); past it the least recently used is
+            dropped, with a warning (default None: unbounded, as TF).
+    """
+    limits = MEMORY_CACHE.limits()
+    if max_bytes is not _UNCHANGED:
+        limits["max_bytes"] = _limit(max_bytes, "max_bytes")
+    if max_entries is not _UNCHANGED:
+        limits["max_entries"] = _limit(max_entries, "max_entries")
+    if max_traces_per_function is not _UNCHANGED:
+        _TRACE_LIMIT[0] = _limit(max_traces_per_function, "max_traces_per_function")
+    MEMORY_CACHE.set_limits(**limits)
+
+
+def get_compile_cache_limits() -> dict[str, int | None]:
+    return {**MEMORY_CACHE.limits(), "max_traces_per_function": _TRACE_LIMIT[0]}
+
+
+def max_traces_per_function() -> int | None:
+    return _TRACE_LIMIT[0]
+
+
+def set_compile_limits(max_chain: int | None = None) -> None:
+    """The longest chain of dependent ops tfx hands to XLA (default 10,000; None: default).
+
+    XLA's CPU compiler recurses once per op of a fused chain on an 8 MB stack: about 25,000
+    crash the process, and compile time grows quadratically well before. Longer programs are
+    refused with tx.errors.ResourceExhaustedError; write long loops as `tx.range` loops.
+    """
+    runtime_compile.set_compile_limits(max_chain)
+
+
+def get_compile_limits() -> dict[str, int]:
+    return runtime_compile.compile_limits()
+
+
+def _limit(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"tx.config.set_compile_cache_limits: {name} must be a positive int "
+                         f"or None, got {value!r}")
+    return value
 
 
 # ---------------------------------------------------------------- tx.config.optimizer

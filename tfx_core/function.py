@@ -71,6 +71,8 @@ class Function:
         self._relaxed: dict[Any, ConcreteFunction] = {}
         self._sig_cf: ConcreteFunction | None = None
         self._tracing_count = 0
+        self._tick = 0  # recency clock, used only under a max_traces_per_function bound
+        self._evictions = 0
         self._trace_log: list[tuple[float, dict[str, str]]] = []
         self._bound: dict[int, tuple[Callable[[], Any], Function]] = {}  # methods, per instance
         self._py_signature: Any = None
@@ -146,6 +148,8 @@ class Function:
             cf = None
         if cf is None:
             cf, leaves = self._lookup_or_trace(args, kwargs)
+        elif type(self._fast) is not dict:  # bounded: keep the recency order
+            self._touch(cf)
         self._remember_fast(args, kwargs, cf)
         return cf._call_leaves(leaves)
 
@@ -191,7 +195,37 @@ class Function:
         self._cache[key] = cf
         if self._reduce_retracing:
             self._relaxed[_relaxed_key(tree, keys)] = cf
+        self._admit(cf)
         return cf, leaves
+
+    # ------------------------------------------------------------ the trace bound
+    def _touch(self, cf: ConcreteFunction) -> None:
+        self._tick += 1
+        cf._last_use = self._tick
+
+    def _admit(self, cf: ConcreteFunction) -> None:
+        """Past tx.config's max_traces_per_function, drop the least recently used trace."""
+        limit = config.max_traces_per_function()
+        if limit is None:
+            return
+        if type(self._fast) is dict:  # from now on fast-path hits record their use too
+            self._fast = _RecencyDict(self._fast, self)
+        self._touch(cf)
+        live = {id(c): c for c in self._cache.values()}
+        while len(live) > limit:
+            victim = min((c for c in live.values() if c is not cf), key=lambda c: c._last_use)
+            del live[id(victim)]
+            for table in (self._cache, self._fast, self._relaxed):
+                for k in [k for k, v in table.items() if v is victim]:
+                    del table[k]
+            self._evictions += 1
+            if self._evictions == 1:
+                warnings.warn(
+                    f"tx.function {self._name!r} holds {limit} traces, the limit set with "
+                    "tx.config.set_compile_cache_limits(max_traces_per_function=...): dropping "
+                    f"the least recently used one ({victim!r}); calling with it again traces "
+                    "and compiles again. Further evictions of this function are not reported.",
+                    RetracingWarning, stacklevel=_user_stacklevel())
 
     def _relax(self, tree: Any, keys: list, types: list) -> tuple[ConcreteFunction | None, list]:
         """reduce_retracing: reuse a trace whose None dims fit, or widen the differing dims."""
@@ -379,6 +413,22 @@ def _bind_weakly(fn: Callable, ref: Callable[[], Any]) -> Callable:
     except (TypeError, ValueError):
         pass
     return method
+
+
+class _RecencyDict(dict):
+    """The fast-path table of a bounded Function: a hit also records when it was used."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, items: dict, owner: Function):
+        super().__init__(items)
+        self._owner = owner
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        cf = dict.get(self, key, default)
+        if cf is not None:
+            self._owner._touch(cf)
+        return cf
 
 
 def _fast_key(args: tuple) -> tuple | None:
