@@ -153,6 +153,10 @@ def read_artifact(path: str, limits: LoadLimits = DEFAULT_LIMITS
             if info.file_size > size:  # a stored member can't be bigger than the file
                 raise ArtifactError(f"{path}: member {info.filename!r} claims "
                                     f"{info.file_size:,} bytes in a {size:,}-byte file")
+        claimed = sum(i.file_size for i in infos)
+        if claimed > size:  # overlapping members: a small file read many times over
+            raise ArtifactError(f"{path}: its members claim {claimed:,} bytes in a "
+                                f"{size:,}-byte file (they overlap)")
         manifest = _read_manifest(z, path, limits)
         listed = manifest.get("members")
         if not isinstance(listed, dict):

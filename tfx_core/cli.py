@@ -49,7 +49,7 @@ def _inspect(args: argparse.Namespace) -> int:
         else:
             lines.append("  no StableHLO (None dims): compiled per shape from the IR at call "
                          "time")
-    print("\n".join(lines))
+    _say("\n".join(lines))
     return 0
 
 
@@ -97,10 +97,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.output:
         np.savez(args.output, **{k.strip("[]'\"") or f"out{i}": v
                                  for i, (k, v) in enumerate(outs.items())})
-        print(f"wrote {len(outs)} outputs to {args.output}")
+        _say(f"wrote {len(outs)} outputs to {args.output}")
     else:
         for k, v in outs.items():
-            print(f"{k}: {v.dtype}{list(v.shape)}\n{v}")
+            _say(f"{k}: {v.dtype}{list(v.shape)}\n{v}")
     return 0
 
 
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.fn(args)
     except (ArtifactError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        print(f"tfx: {_one_line(e)}", file=sys.stderr)
+        _say(f"tfx: {_one_line(e)}", sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tfx: interrupted", file=sys.stderr)
@@ -189,12 +189,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a user-facing tool: one line, no traceback (TFX_DEBUG=1 shows it)
         if os.environ.get("TFX_DEBUG"):
             raise
-        print(f"tfx: error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        _say(f"tfx: error: {type(e).__name__}: {_one_line(e)}", sys.stderr)
         return 1
 
 
 def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
+
+
+def _say(text: str, file: Any = None) -> None:
+    """print, escaping what the stream can't encode (a file's names may hold anything)."""
+    file = file or sys.stdout
+    enc = getattr(file, "encoding", None) or "utf-8"
+    print(text.encode(enc, "backslashreplace").decode(enc), file=file)
 
 
 def _no_limits_flag(p: argparse.ArgumentParser) -> None:

@@ -37,8 +37,8 @@ def set_compile_cache_dir(path: str | os.PathLike | None) -> None:
 
     Overrides `TFX_CACHE_DIR` (whose default is `~/.cache/tfx/xla`). The directory holds
     native code that tfx loads and runs: it must be yours alone (tfx creates it with mode
-    0o700 and refuses a world-writable one). An unusable directory gives one warning, then
-    tfx runs without the disk cache.
+    0o700, and refuses one owned by someone else, a symlink, or one others can write). An
+    unusable or untrusted directory gives one warning, then tfx runs without the disk cache.
     """
     disk_cache.set_cache_dir(path)
 

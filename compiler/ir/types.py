@@ -80,7 +80,7 @@ class DType:
         """The DType of a numpy dtype; raises TypeError for unsupported ones."""
         try:
             return DType._by_np[np.dtype(dt)]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):  # ValueError: unencodable names, ...
             known = ", ".join(d.name for d in DType._by_name.values())
             raise TypeError(f"unsupported dtype {dt!r}; tensors can be {known}") from None
 

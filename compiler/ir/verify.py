@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .graph import Graph
+from .types import DType, TensorType
 
 
 class VerificationError(ValueError):
@@ -24,6 +25,10 @@ def verify_graph(g: Graph) -> None:
         except Exception as e:
             raise VerificationError(f"op #{i} {op.name}: type inference failed: {e}") from e
         actual = tuple(v.type for v in op.outputs)
+        bad = next((t for t in expected if not _well_formed(t)), False)
+        if bad is not False:  # an attribute of the wrong kind (dtype=0) slipped through infer
+            raise VerificationError(f"op #{i} {op.name}: type inference gave an invalid type "
+                                    f"{bad!r} (check its attributes)")
         if expected != actual:
             raise VerificationError(
                 f"op #{i} {op.name}: recorded types {list(map(str, actual))} but infer gives "
@@ -43,3 +48,8 @@ def verify_graph(g: Graph) -> None:
     for k, v in enumerate(g.outputs):
         if v not in defined:
             raise VerificationError(f"graph output {k} ({v.type}) is never defined")
+
+
+def _well_formed(t: object) -> bool:
+    return isinstance(t, TensorType) and isinstance(t.dtype, DType) and isinstance(
+        t.shape, tuple) and all(d is None or type(d) is int and d >= 0 for d in t.shape)
