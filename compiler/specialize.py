@@ -16,7 +16,7 @@ def specialize(g: Graph, input_types: tuple[TensorType, ...]) -> Graph:
     for op in g.ops:
         inputs = [env[v] for v in op.inputs]
         attrs = op.attrs
-        if any(isinstance(a, Graph) for _, a in attrs):
+        if any(isinstance(a, (Graph, tuple)) for _, a in attrs):  # regions, case branches
             attrs = _specialize_regions(attrs, tuple(v.type for v in inputs))
         outs = b.add_op(op.opdef, inputs, attrs, op.loc)
         env.update(zip(op.outputs, outs))

@@ -168,6 +168,9 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
     except (errors.OpError, LoweringError) as e:
         raise ArtifactError(f"{path}: signature {name!r}: its program cannot be compiled: "
                             f"{e}") from e
+    except Exception as e:  # a pass or lowering rule tripping over a strange (valid) graph
+        raise ArtifactError(f"{path}: signature {name!r}: its program cannot be compiled: "
+                            f"{type(e).__name__}: {e}") from e
     if "stablehlo" in entry and entry.get("stablehlo_lowering") == stablehlo_lowering_tag() \
             and to_portable(compiled.lowered.text) != members[entry["stablehlo"]]:
         raise ArtifactError(

@@ -35,12 +35,12 @@ def verify_graph(g: Graph) -> None:
                 f"{list(map(str, expected))}"
             )
         for key, attr in op.attrs:
-            if isinstance(attr, Graph):  # regions are closed: they see only their own inputs
+            for region in _regions(attr):  # closed: they see only their own inputs
                 try:
-                    verify_graph(attr)
+                    verify_graph(region)
                 except VerificationError as e:
-                    raise VerificationError(f"op #{i} {op.name}: in {key} @{attr.name}: {e}") \
-                        from e
+                    raise VerificationError(f"op #{i} {op.name}: in {key} @{region.name}: "
+                                            f"{e}") from e
         for v in op.outputs:
             if v in defined:
                 raise VerificationError(f"op #{i} {op.name}: output defined twice")
@@ -53,3 +53,12 @@ def verify_graph(g: Graph) -> None:
 def _well_formed(t: object) -> bool:
     return isinstance(t, TensorType) and isinstance(t.dtype, DType) and isinstance(
         t.shape, tuple) and all(d is None or type(d) is int and d >= 0 for d in t.shape)
+
+
+def _regions(attr: object) -> list[Graph]:
+    """The graphs an attribute holds: itself, or those in (nested) tuples (case branches)."""
+    if isinstance(attr, Graph):
+        return [attr]
+    if isinstance(attr, tuple):
+        return [g for a in attr for g in _regions(a)]
+    return []

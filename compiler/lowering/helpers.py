@@ -115,7 +115,13 @@ def compare_type(t: TensorType) -> str:
     return "SIGNED"
 
 
+_DIRECTIONS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE"})
+
+
 def compare(x: ir.Value, y: ir.Value, direction: str, t: TensorType) -> ir.Value:
+    # NOTE: MLIR aborts the process (LLVM ERROR) on an unknown enum spelling: check first
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"unknown comparison direction {direction!r}")
     return hlo.compare(
         x,
         y,

@@ -258,3 +258,13 @@ def test_a_cond_without_results_survives_every_pass():
             return tx.constant(1)
 
         assert int(tx.function(f, autograph=False, **kw)(tx.constant(True))) == 1
+
+
+def test_cond_in_a_function_with_none_dims_specializes_its_branches():
+    """Specializing a None-dim graph must re-infer the case's branches (a tuple of regions)."""
+    f = tx.function(lambda x, p: tx.cond(p, lambda: x * 2.0, lambda: x + 1.0),
+                    input_signature=[tx.TensorSpec([None], tx.float32),
+                                     tx.TensorSpec([], tx.bool)])
+    np.testing.assert_array_equal(f(np.arange(3, dtype=np.float32), True).numpy(), [0, 2, 4])
+    np.testing.assert_array_equal(f(np.arange(5, dtype=np.float32), False).numpy(),
+                                  [1, 2, 3, 4, 5])

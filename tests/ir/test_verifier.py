@@ -174,3 +174,22 @@ def test_messages_give_the_op_position():
     ops[2], ops[3] = ops[3], ops[2]  # constant <-> compare: compare reads k too early
     msg = _reject(Graph(g.inputs, tuple(ops), g.outputs), "compare")
     assert "#2" in msg
+
+
+def test_ops_inside_case_branches_are_verified():
+    """Branches are a tuple of graphs: a broken op there (found by the artifact fuzzer: a
+    compare with direction "" reached MLIR, which aborted the process) must be refused."""
+    text = """func @f(%0: i32[], %1: f32[3]) -> (bool[3]) {
+  %2: bool[3] = case %0, %1 {branches=(func @b0(%0: f32[3]) -> (bool[3]) {
+    %1: bool[3] = compare %0, %0 {direction=""}
+    return %1
+  }, func @b1(%0: f32[3]) -> (bool[3]) {
+    %1: bool[3] = compare %0, %0 {direction="LT"}
+    return %1
+  })}
+  return %2
+}"""
+    with pytest.raises(VerificationError, match=r"in branches @b0: op #0 compare: type "
+                                                r"inference failed: unknown comparison"):
+        verify_graph(parse_graph(text))
+    verify_graph(parse_graph(text.replace('direction=""', 'direction="GT"')))
