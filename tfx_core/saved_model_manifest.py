@@ -101,8 +101,9 @@ def _check_function(c: _Check, where: str, entry: Any, n_vars: int) -> None:
         c.member(entry["stablehlo"], f"{where}.stablehlo", ".stablehlo")
     indices: list[int] = []
     inputs = _node(c, entry.get("inputs"), f"{where}.inputs", indices, spec=True)
-    if not (isinstance(inputs, dict) and "tuple" in inputs and len(inputs["tuple"]) == 2):
-        c.fail(f"{where}.inputs", "expected the call structure (args, kwargs)")
+    if not (isinstance(inputs, dict) and "tuple" in inputs and len(inputs["tuple"]) == 2
+            and "tuple" in inputs["tuple"][0] and "dict" in inputs["tuple"][1]):
+        c.fail(f"{where}.inputs", "expected the call structure (args tuple, kwargs dict)")
     if sorted(indices) != list(range(len(indices))):
         c.fail(f"{where}.inputs", f"tensor indices {indices} are not 0..{len(indices) - 1}")
     out_indices: list[int] = []

@@ -180,10 +180,12 @@ class _Parser:
         if t == "func":
             self.nesting += 1
             self._over("region nesting", self.nesting, self.limits.max_nesting)
+            outer_tuples, self.tuple_depth = self.tuple_depth, 0  # counted per region
             try:
                 return self.graph()
             finally:
                 self.nesting -= 1
+                self.tuple_depth = outer_tuples
         self.next()
         if t == "none":
             return None

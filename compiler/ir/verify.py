@@ -27,8 +27,10 @@ def verify_graph(g: Graph) -> None:
         actual = tuple(v.type for v in op.outputs)
         bad = next((t for t in expected if not _well_formed(t)), False)
         if bad is not False:  # an attribute of the wrong kind (dtype=0) slipped through infer
+            what = (f"dtype {bad.dtype!r}, shape {bad.shape!r}" if isinstance(bad, TensorType)
+                    else repr(bad))  # NOTE: str() of such a type would itself fail
             raise VerificationError(f"op #{i} {op.name}: type inference gave an invalid type "
-                                    f"{bad!r} (check its attributes)")
+                                    f"({what}): check its attributes")
         if expected != actual:
             raise VerificationError(
                 f"op #{i} {op.name}: recorded types {list(map(str, actual))} but infer gives "

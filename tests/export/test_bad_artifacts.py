@@ -434,7 +434,7 @@ def _spec(m):
      r"functions\['dyn'\]\.graph: member 'variables/0.npy' is not a .tfx member"),
     (_delete(_sig("dyn"), "inputs"), r"functions\['dyn'\]\.inputs: expected one of"),
     (_set(_sig("dyn"), "inputs", {"tuple": [{"none": 0}]}),
-     r"inputs: expected the call structure \(args, kwargs\)"),
+     r"inputs: expected the call structure \(args tuple, kwargs dict\)"),
     (_set(_sig("dyn"), "inputs", {"set": []}), "unknown structure node kind 'set'"),
     (_set(_sig("dyn"), "inputs", {"tuple": [], "list": []}), "inputs: expected one of none/t/v"),
     (_set(_sig("dyn"), "inputs", [1, 2]), "inputs: expected one of none/t/v"),
