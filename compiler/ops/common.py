@@ -13,6 +13,16 @@ from ..registry import COMMUTATIVE, ELEMENTWISE, PURE, OpDef, OpTypeError, regis
 KINDS = {"f": "floating", "i": "signed integer", "u": "unsigned integer", "b": "bool"}
 
 
+def is_float_array(a: np.ndarray) -> bool:
+    """A numpy array of a floating dtype, bfloat16 included (numpy's kind for it is "V")."""
+    if a.dtype.kind != "V":
+        return a.dtype.kind == "f"
+    try:
+        return DType.from_numpy(a.dtype).is_floating
+    except TypeError:
+        return False
+
+
 def check_kind(t: TensorType, kinds: str, what: str = "") -> None:
     if t.dtype.kind not in kinds:
         allowed = ", ".join(KINDS[k] for k in kinds)

@@ -8,6 +8,7 @@ from ..ir.graph import ConstArray
 from ..ir.types import I32, DType, TensorType
 from ..lowering import helpers as H
 from ..registry import NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, bind, register
+from .common import is_float_array
 
 
 def _constant_infer(*, value: ConstArray) -> TensorType:
@@ -52,13 +53,16 @@ iota_op = register(
 def _convert_reference(x, *, dtype: DType):
     if dtype.is_bool:
         return x != 0
-    if dtype.is_integer and x.dtype.kind == "f":
+    if dtype.is_integer and is_float_array(x):
         # XLA CPU semantics: truncate toward zero, saturate at the bounds, NaN -> 0
+        # NOTE: float(int64 max) rounds up to 2**63, itself out of range: compare, then pick
         info = np.iinfo(dtype.np_dtype)
         with np.errstate(all="ignore"):
             t = np.trunc(x.astype(np.float64))
-            t = np.where(np.isnan(t), 0, np.clip(t, info.min, info.max))
-        return t.astype(dtype.np_dtype)
+            high, low = t >= float(info.max), t <= float(info.min)
+            inside = np.where(np.isnan(t) | high | low, 0, t).astype(dtype.np_dtype)
+            return np.where(high, info.max, np.where(low, info.min, inside)).astype(
+                dtype.np_dtype)
     with np.errstate(all="ignore"):
         return x.astype(dtype.np_dtype)
 

@@ -11,7 +11,14 @@ from .. import autodiff as A
 from ..ir.types import BOOL, TensorType
 from ..lowering import helpers as H
 from ..registry import ELEMENTWISE, NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
-from .common import broadcast_types, check_kind, elementwise_binary, elementwise_unary, same_dtype
+from .common import (
+    broadcast_types,
+    check_kind,
+    elementwise_binary,
+    elementwise_unary,
+    is_float_array,
+    same_dtype,
+)
 
 
 def _in_f32(fn):
@@ -117,7 +124,7 @@ def _int_div(x, y):
 def _int_rem(x, y):
     """XLA remainder: the sign of the dividend (C fmod); x % 0 = x for integers."""
     with np.errstate(all="ignore"):
-        if x.dtype.kind == "f":
+        if is_float_array(x):
             return np.fmod(x, y)
         safe = np.where(y == 0, 1, y)
         return np.where(y == 0, x, np.fmod(x, safe)).astype(x.dtype)
@@ -126,7 +133,7 @@ def _int_rem(x, y):
 def _int_pow(x, y):
     """XLA integer power; a negative exponent gives 0, except for bases 1 and -1."""
     with np.errstate(all="ignore"):
-        if x.dtype.kind == "f":
+        if is_float_array(x):
             return np.power(x, y)
         pos = np.power(x, np.maximum(y, 0)).astype(x.dtype)
         if x.dtype.kind == "u":
@@ -240,7 +247,7 @@ pow_op = elementwise_binary("power", _int_pow, hlo.power, kinds="fiu", vjp=_pow_
 def _zero_sign(a, b, r, negative):
     """Where a and b are both zeros, XLA's max gives -0.0 only if both are -0.0 (min: if
     either is); numpy picks an operand by position instead."""
-    if r.dtype.kind != "f":
+    if not is_float_array(r):
         return r
     both = (a == 0) & (b == 0)
     if not np.any(both):
