@@ -124,7 +124,10 @@ def squeeze(input: TensorLike, axis: Any = None, name: str | None = None) -> Ten
     """Remove size-1 axes: the given ones, or every static size-1 axis (tf.squeeze)."""
     x = to_tensor(input, "squeeze")
     given = () if axis is None else _static_ints(axis, "squeeze", "axis")
-    if not given:  # None or [] (as TF): every static size-1 axis
+    if not given:  # None or [] (as TF): every size-1 axis
+        if None in x.shape:  # NOTE: which unknown dims are 1 is known only per call shape
+            raise _error(ValueError, "squeeze", f"without axis, the size-1 axes of {x.type} are "
+                         "unknown (its None dims come from input_signature); pass axis=")
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
     else:  # repeated axes are allowed, as in TF
         axes = tuple(sorted({_axis(a, x.ndim, "squeeze") for a in given}))

@@ -8,7 +8,7 @@ from jaxlib.mlir.dialects import chlo
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from .. import autodiff as A
-from ..ir.types import BOOL, TensorType
+from ..ir.types import BOOL, F32, TensorType
 from ..lowering import helpers as H
 from ..registry import ELEMENTWISE, NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
 from .common import (
@@ -130,11 +130,23 @@ def _int_rem(x, y):
         return np.where(y == 0, x, np.fmod(x, safe)).astype(x.dtype)
 
 
+def _float_pow(x, y):
+    """C's pow (as XLA): numpy may take a sqrt shortcut for exponent +-0.5 on some loops,
+    giving NaN for pow(-inf, 0.5) (C: inf) and -0.0 for pow(-0.0, 0.5) (C: +0.0)."""
+    r = np.power(x, y)
+    half = np.abs(y) == 0.5
+    if not np.any(half & ((x == -np.inf) | (x == 0))):
+        return r
+    inf_like = np.where(y > 0, np.inf, 0.0).astype(r.dtype)
+    zero_like = np.where(y > 0, 0.0, np.inf).astype(r.dtype)
+    return np.where(half & (x == -np.inf), inf_like, np.where(half & (x == 0), zero_like, r))
+
+
 def _int_pow(x, y):
     """XLA integer power; a negative exponent gives 0, except for bases 1 and -1."""
     with np.errstate(all="ignore"):
         if is_float_array(x):
-            return np.power(x, y)
+            return _float_pow(x, y)
         pos = np.power(x, np.maximum(y, 0)).astype(x.dtype)
         if x.dtype.kind == "u":
             return pos
@@ -233,6 +245,12 @@ def _guarded_int(hlo_fn, on_zero: str):
 
     def binary(ctx, x, y):
         t = ctx.type_out
+        if t.dtype.bits == 16 and t.dtype.is_floating:
+            # NOTE: XLA rewrites x / broadcast(y) as x * broadcast(1 / y) before it widens
+            # half floats; 1 / 1e-5 overflows float16 (so 1e-4 / 1e-5 gave inf). Divide in f32.
+            wide = t.with_dtype(F32)
+            out = hlo_fn(H.convert(x, t, wide), H.convert(y, t, wide))
+            return H.convert(out, wide, t)
         return hlo_fn(x, y) if t.dtype.is_floating else lower(x, y, t)
 
     binary.takes_ctx = True  # type: ignore[attr-defined]
@@ -243,7 +261,35 @@ div_op = elementwise_binary("divide", _int_div, _guarded_int(hlo.divide, "minus_
                             kinds="fiu", vjp=_div_vjp)
 rem_op = elementwise_binary("remainder", _int_rem, _guarded_int(hlo.remainder, "dividend"),
                             kinds="fiu", vjp=_rem_vjp)
-pow_op = elementwise_binary("power", _int_pow, hlo.power, kinds="fiu", vjp=_pow_vjp)
+def _power_lower(ctx, x, y):
+    """Floats: stablehlo.power. Integers: square-and-multiply over every exponent bit.
+
+    NOTE: XLA:CPU's integer power reads only the exponent's low 6 bits (int32 3 ** 100 gives
+    3 ** 36) and takes unsigned exponents >= 2**(bits-1) as negative; TF and numpy wrap
+    modulo 2**bits, which repeated squaring reproduces exactly.
+    """
+    t = ctx.type_out
+    if t.dtype.is_floating:
+        return hlo.power(x, y)
+    one, zero = H.splat(1, t), H.splat(0, t)
+    result, base = one, x
+    for i in range(t.dtype.bits - (0 if t.dtype.is_unsigned else 1)):
+        bit = hlo.and_(hlo.shift_right_logical(y, H.splat(i, t)), one)
+        result = hlo.select(H.compare(bit, zero, "NE", t), hlo.multiply(result, base), result)
+        base = hlo.multiply(base, base)
+    if t.dtype.is_unsigned:
+        return result
+    # a negative exponent: 0, except 1 ** n = 1 and (-1) ** n = +-1 (as XLA and _int_pow)
+    minus_one = H.splat(-1, t)
+    odd = H.compare(hlo.and_(y, one), zero, "NE", t)
+    neg = hlo.select(H.compare(x, one, "EQ", t), one,
+                     hlo.select(H.compare(x, minus_one, "EQ", t),
+                                hlo.select(odd, minus_one, one), zero))
+    return hlo.select(H.compare(y, zero, "LT", t), neg, result)
+
+
+_power_lower.takes_ctx = True  # type: ignore[attr-defined]
+pow_op = elementwise_binary("power", _int_pow, _power_lower, kinds="fiu", vjp=_pow_vjp)
 def _zero_sign(a, b, r, negative):
     """Where a and b are both zeros, XLA's max gives -0.0 only if both are -0.0 (min: if
     either is); numpy picks an operand by position instead."""

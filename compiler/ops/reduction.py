@@ -10,7 +10,7 @@ from .. import autodiff as A
 from ..ir.types import F32, I32, I64, DType, TensorType
 from ..lowering import helpers as H
 from ..registry import NOT_DIFFERENTIABLE, PURE, REDUCTION, OpDef, OpTypeError, register
-from .common import check_kind
+from .common import check_kind, is_float_array
 
 _TRAITS = frozenset({REDUCTION, PURE})
 
@@ -103,7 +103,8 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> 
         dt = x.dtype
         if not axes:  # XLA returns the operand itself (numpy's sum would add +0.0 to -0.0)
             return np.array(x)
-        work = x.astype(np.float64) if dt.kind == "f" else x
+        floating = is_float_array(x)  # (bfloat16 too: numpy's kind for it is "V")
+        work = x.astype(np.float64) if floating else x
         init = _identity(kind, DType.from_numpy(dt))
         with np.errstate(all="ignore"):
             if kind in ("and", "or"):
@@ -113,7 +114,7 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> 
                     work, axis=axes, keepdims=keepdims, initial=init,
                     dtype=work.dtype,
                 )
-            if kind in ("max", "min") and dt.kind == "f":
+            if kind in ("max", "min") and floating:
                 r = _zero_sign(work, np.asarray(r), axes, keepdims, kind)
             return np.asarray(r).astype(dt)
 
@@ -200,7 +201,7 @@ def _arg_reduction(name: str, direction: str, np_fn: Callable) -> OpDef:
         return r
 
     def reference(x, *, axis, output_type=I64):
-        if x.dtype.kind == "f":
+        if is_float_array(x):
             x = x.astype(np.float64)  # exact for every float dtype; numpy lacks bf16 kernels
         return np.asarray(np_fn(x, axis=axis)).astype(output_type.np_dtype)
 
