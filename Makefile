@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench fuzz lint clean
+
+N ?= 10000
+SEED ?= 0
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,6 +33,12 @@ demo: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# Long fuzzing runs (make test runs a few hundred cases of each): random programs eager vs
+# compiled vs numpy, then mutated saved models loaded in worker processes. Findings -> JSON.
+fuzz: $(DEV_STAMP)
+	$(BIN)/python -m tests.fuzz.differential --n $(N) --seed $(SEED) --out fuzz-differential.json
+	$(BIN)/python -m tests.fuzz.artifact_mutation --n $(N) --seed $(SEED) --out fuzz-artifacts.json
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check tfx_core compiler runtime tests bench
