@@ -250,14 +250,33 @@ def array_to_npy(a: np.ndarray) -> bytes:
 
 
 def npy_to_array(data: bytes, name: str) -> np.ndarray:
-    """Decode an `.npy` member; never unpickles (object arrays are refused)."""
+    """Decode an `.npy` member; never unpickles (object arrays are refused).
+
+    The array is a read-only view of `data` (no copy: a model's weights are not held twice
+    while it loads); its header is parsed by numpy's reader and the data size must match it.
+    """
+    f = io.BytesIO(data)
     try:
-        a = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as e:
-        raise ArtifactError(f"member {name!r} is not a plain array (.npy without pickle): "
-                            f"{e}") from e
-    except Exception as e:  # truncated header, bad magic, ...
-        raise ArtifactError(f"member {name!r} is not a valid .npy array: {e}") from e
-    if not isinstance(a, np.ndarray) or a.dtype.hasobject:
-        raise ArtifactError(f"member {name!r} is not a plain numeric array")
-    return a
+        version = np.lib.format.read_magic(f)
+        header = _NPY_HEADERS.get(version)
+        if header is None:
+            raise ValueError(f"unsupported .npy version {version}")
+        shape, fortran, dtype = header(f)
+    except Exception as e:  # truncated header, bad magic, a zip (npz), ...
+        raise ArtifactError(f"member {name!r} is not a valid .npy array: {_reason(e)}") from e
+    if dtype.hasobject:
+        raise ArtifactError(f"member {name!r} is not a plain array (.npy without pickle): it "
+                            "holds Python objects")
+    count = 1
+    for d in shape:
+        count *= d
+    offset = f.tell()
+    if len(data) - offset != count * dtype.itemsize:
+        raise ArtifactError(f"member {name!r} is not a valid .npy array: its header says "
+                            f"{count:,} x {dtype.itemsize} bytes, it holds {len(data) - offset:,}")
+    a = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return a.reshape(shape, order="F" if fortran else "C")
+
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from .types import DType, TensorType
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<comment>\#[^\n]*)
+    | (?P<dense>dense<[^<>]*>)
     | (?P<value>%\d+)
     | (?P<sym>@[\w.]+)
     | (?P<string>"(?:[^"\\]|\\.)*")
@@ -153,30 +155,9 @@ class _Parser:
                 return json.loads(t)
             except ValueError as e:
                 raise ParseError(f"bad string {t[:40]!r}: {e}") from None
-        if t == "dense":
+        if k == "dense":  # one token: a constant's values are parsed by numpy, not per token
             self.next()
-            self.expect("<")
-            ty = self.type()
-            self.expect("[")
-            vals = []
-            while not self.accept("]"):
-                vals.append(self.scalar(self.next()))
-                self.accept(",")
-            self.expect(">")
-            if None in ty.shape:
-                raise ParseError(f"dense<{ty}> must have a static shape")
-            n = 1
-            for d in ty.shape:  # NOTE: Python ints: a numpy product can overflow to 0
-                n *= d
-            if len(vals) != n:
-                raise ParseError(f"dense<{ty}> needs {n:,} values, got {len(vals):,}")
-            self.constant_bytes += n * ty.dtype.np_dtype.itemsize
-            self._over("constant bytes", self.constant_bytes, self.limits.max_constant_bytes)
-            try:
-                arr = np.array(vals, dtype=ty.dtype.np_dtype).reshape(ty.shape)
-            except (OverflowError, ValueError, TypeError) as e:
-                raise ParseError(f"dense<{ty}>: {e}") from None
-            return ConstArray(arr)
+            return self.dense(t)
         if t == "func":
             self.nesting += 1
             self._over("region nesting", self.nesting, self.limits.max_nesting)
@@ -195,6 +176,25 @@ class _Parser:
             except KeyError:
                 raise ParseError(f"unknown attribute value {t!r}") from None
         return self.scalar((k, t))
+
+    def dense(self, tok: str) -> ConstArray:
+        """`dense<f32[2,3] [1.0, 2.0, ...]>` as a ConstArray, within the limits."""
+        inner = tok[len("dense<"):-1]
+        head, bracket, rest = inner.partition("] [")
+        if not bracket or not rest.rstrip().endswith("]"):
+            raise ParseError(f"bad constant {tok[:60]!r}")
+        sub = _Parser(head + "]", self.limits)
+        ty = sub.type()
+        if sub.peek()[0] != "eof":
+            raise ParseError(f"bad constant type in {tok[:60]!r}")
+        if None in ty.shape:
+            raise ParseError(f"dense<{ty}> must have a static shape")
+        n = 1
+        for d in ty.shape:  # NOTE: Python ints: a numpy product can overflow to 0
+            n *= d
+        self.constant_bytes += n * ty.dtype.np_dtype.itemsize
+        self._over("constant bytes", self.constant_bytes, self.limits.max_constant_bytes)
+        return ConstArray(_dense_values(rest.rstrip()[:-1], n, ty))
 
     def graph(self) -> Graph:
         from ..registry import get_op
@@ -280,6 +280,47 @@ class _Parser:
         if name not in env:
             raise ParseError(f"use of undefined value {name}")
         return env[name]
+
+
+def _dense_values(body: str, n: int, ty: TensorType) -> np.ndarray:
+    """The n values of a constant, converted as a whole (no Python object per value: a
+    constant may hold millions); exactly representable in its dtype, or refused."""
+    dt = ty.dtype
+    try:
+        if not body.strip():
+            flat = np.zeros(0, dt.np_dtype)
+        elif dt.is_bool:
+            words = [w.strip() for w in body.split(",")]
+            if not set(words) <= {"true", "false"}:
+                raise ValueError("bool constants are true or false")
+            flat = np.array([w == "true" for w in words], dtype=np.bool_)
+        elif dt.is_floating:
+            flat = _numbers(body, np.float64).astype(dt.np_dtype)
+        else:
+            wide_dt = np.dtype(np.uint64 if dt.is_unsigned else np.int64)
+            wide = _numbers(body, wide_dt)
+            info = np.iinfo(wide_dt)
+            if np.any((wide == info.max) | (wide == info.min)):  # saturated: parse exactly
+                wide = np.array([int(w) for w in body.split(",")]).astype(wide_dt)
+            flat = wide.astype(dt.np_dtype)
+            if not np.array_equal(flat.astype(wide_dt), wide):
+                raise ValueError(f"a value is out of range for {dt.name}")
+    except (ValueError, OverflowError, TypeError) as e:
+        raise ParseError(f"dense<{ty}>: {e}") from None
+    if flat.size != n:
+        raise ParseError(f"dense<{ty}> needs {n:,} values, got {flat.size:,}")
+    return flat.reshape(ty.shape)
+
+
+def _numbers(body: str, dtype: np.dtype) -> np.ndarray:
+    """Comma-separated numbers; anything else (a stray word, a fraction in an integer) is a
+    ValueError (numpy's warning that it stopped early, as an error)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            return np.fromstring(body, dtype=dtype, sep=",")
+        except DeprecationWarning as w:
+            raise ValueError(str(w)) from None
 
 
 def parse_graph(text: str, limits: ParseLimits = NO_LIMITS) -> Graph:

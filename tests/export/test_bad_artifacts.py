@@ -530,7 +530,7 @@ def test_pickle_planted_where_weights_belong(tmp_path, base, member, kind, rehas
     (np.arange(6, dtype=np.float32), "has shape \\[6\\], the manifest says"),
     (np.arange(6, dtype=np.float32).reshape(3, 2), "has shape \\[3, 2\\], the manifest says"),
     (np.zeros(2, [("a", np.float32), ("b", np.float32)]), "holds .*manifest says float32"),
-    ("npz", "not a plain numeric array"),
+    ("npz", "not a valid .npy array"),
 ], ids=["empty", "header-only", "float64", "1-d", "transposed", "structured", "npz"])
 def test_bad_weight_arrays(tmp_path, base, payload, pattern):
     if isinstance(payload, str):

@@ -11,7 +11,7 @@ import compiler.ops  # noqa: F401  (registers every OpDef)
 from compiler.ir.graph import ConstArray, Graph, GraphBuilder
 from compiler.ir.parser import ParseError, parse_graph
 from compiler.ir.printer import print_graph
-from compiler.ir.types import BF16, BOOL, F16, F32, F64, I8, I32, U8, TensorType
+from compiler.ir.types import BF16, BOOL, F16, F32, F64, I8, I32, U8, DType, TensorType
 from compiler.ir.verify import verify_graph
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
@@ -355,7 +355,8 @@ MALFORMED = [
     pytest.param(GOOD + "\nfunc", "trailing text", id="trailing_text"),
     pytest.param(_bad(" = sin", " sin"), "expected '='", id="missing_equals"),
     pytest.param(_bad("%1: f32[2,3] =", "%1: ="), "expected a type", id="missing_type"),
-    pytest.param(_bad("sin %0", "sin %0 {k=dense<f32[1] [foo]>}"), "expected a number",
+    pytest.param(_bad("sin %0", "sin %0 {k=dense<f32[1] [foo]>}"),
+                 "dense<f32[1]>: string or file could not be read to its end",
                  id="bad_dense_scalar"),
     pytest.param(_bad("sin %0", 'sin %0 {k="abc}'), "unexpected character",
                  id="unclosed_string"),
@@ -416,3 +417,44 @@ def test_const_array_is_frozen():
     with pytest.raises(ValueError):
         c.array[0] = 3.0
 
+
+
+@pytest.mark.parametrize("body,match", [
+    ("dense<i8[2] [1, 300]>", "out of range for int8"),
+    ("dense<u8[1] [-1]>", "dense<u8\\[1\\]>"),
+    ("dense<i32[1] [1.5]>", "could not be read to its end"),
+    ("dense<i64[1] [99999999999999999999]>", "dense<i64"),
+    ("dense<u32[1] [4294967295]>", None),
+    ("dense<bool[2] [true, 1]>", "true or false"),
+    ("dense<f32[3] [1.0, 2.0]>", "needs 3 values, got 2"),
+    ("dense<f32[?] [1.0]>", "static shape"),
+    ("dense<f32[2] 1.0, 2.0>", "bad constant"),
+])
+def test_bad_constants_are_parse_errors(body, match):
+    text = f"func @f() -> (f32[]) {{\n  %0: f32[] = constant {{value={body}}}\n  return %0\n}}\n"
+    if match is None:  # the edge that is fine
+        assert parse_graph(text).ops[0].attr_dict["value"].array[0] == 2**32 - 1
+        return
+    with pytest.raises(ParseError, match=match):
+        parse_graph(text)
+
+
+def test_constants_round_trip_every_dtype_and_special_value():
+    values = {"f32": [0.0, -0.0, float("inf"), float("-inf"), 1e-45, 3.4028234663852886e38],
+              "f64": [5e-324, 1.7976931348623157e308, -2.5], "bf16": [1.0, -3.0e38, 0.0078125],
+              "f16": [65504.0, -6e-08], "i64": [-(2**63), 2**63 - 1], "u8": [0, 255],
+              "bool": [True, False]}
+    for short, vals in values.items():
+        dt = DType.from_short(short)
+        g = parse_graph(
+            f"func @f() -> ({short}[{len(vals)}]) {{\n  %0: {short}[{len(vals)}] = constant "
+            f"{{value=dense<{short}[{len(vals)}] [{', '.join(_fmt(v) for v in vals)}]>}}\n"
+            "  return %0\n}\n")
+        got = g.ops[0].attr_dict["value"].array
+        want = np.array(vals, dtype=dt.np_dtype)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), short
+        assert parse_graph(str(g)).ops[0].attr_dict["value"] == g.ops[0].attr_dict["value"]
+
+
+def _fmt(v) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else repr(v)
