@@ -29,7 +29,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/python -m tfx_core.demo
+	$(BIN)/python -m tfx_core.demos.demo
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests

@@ -14,8 +14,8 @@ import pytest
 import tfx_core as tx
 from compiler.ir.types import TensorType
 
-# `tfx_core.function` the attribute is the decorator; this is the module.
-function_module = importlib.import_module("tfx_core.function")
+# `tx.function` is the decorator; this is the module that defines it.
+function_module = importlib.import_module("tfx_core.polymorphic_function.function")
 
 
 def t(value, dtype=np.float32) -> tx.Tensor:
@@ -1030,7 +1030,7 @@ class TestDevicesAndEager:
         assert "CPU" in repr(cpus[0])
 
     def test_eager_executable_cache(self):
-        from tfx_core.eager import EAGER
+        from tfx_core.framework.eager import EAGER
 
         a = t(np.linspace(0, 1, 13))
         b = t(np.linspace(1, 2, 13))

@@ -93,7 +93,7 @@ def test_stablehlo_calling_a_bodyless_declaration(tmp_path, base):
     got, seconds = child(load_report(p))
     assert got["error"] == "ArtifactError" and "not what the signature's IR lowers to" in \
         got["message"] and seconds < 60
-    out = subprocess.run([sys.executable, "-m", "tfx_core.cli", "run", str(p)],
+    out = subprocess.run([sys.executable, "-m", "tfx_core.export.cli", "run", str(p)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
 
@@ -305,7 +305,7 @@ def test_bad_files_give_one_artifact_error_in_load_and_inspect(tmp_path, base, k
     with pytest.raises(tx.saved_model.ArtifactError) as info:
         tx.saved_model.load(str(p))
     assert re.search(EXPECTED[kind], str(info.value)), str(info.value)
-    out = subprocess.run([sys.executable, "-m", "tfx_core.cli", "inspect", str(p)],
+    out = subprocess.run([sys.executable, "-m", "tfx_core.export.cli", "inspect", str(p)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith("tfx: ") and out.stderr.count("\n") == 1, out.stderr

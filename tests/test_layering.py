@@ -126,21 +126,21 @@ def test_layering(pkg):
 BAD = [
     ("runtime.client", "import compiler.ir.graph"),
     ("runtime.client", "from compiler import registry"),
-    ("runtime.cache", "from tfx_core.tensor import Tensor"),
+    ("runtime.cache", "from tfx_core.framework.tensor import Tensor"),
     ("runtime.cache", "def f():\n    import tfx_core\n"),  # lazy imports count too
     ("compiler.ir.graph", "from ...runtime import client"),  # relative, resolved
     ("compiler.ops.common", "from ...tfx_core import math_ops"),
     ("compiler", "from ..runtime import client"),  # from a package __init__
-    ("compiler.tracing", "import importlib\nimportlib.import_module('tfx_core.eager')"),
+    ("compiler.tracing", "import importlib\nimportlib.import_module('tfx_core.framework.eager')"),
     ("compiler.tracing", "__import__('runtime')"),
-    ("tfx_core.eager", "import jax\njax.jit(f)"),
-    ("tfx_core.eager", "import jax as j\ny = j.numpy.zeros(3)"),
-    ("tfx_core.eager", "import jax.numpy as jnp"),
-    ("tfx_core.eager", "import jax.lax"),
-    ("tfx_core.eager", "from jax import numpy as np"),
-    ("tfx_core.eager", "from jax import jit, tree_util"),
-    ("tfx_core.eager", "from jax import grad"),
-    ("tfx_core.eager", "from jax.lax import add"),
+    ("tfx_core.framework.eager", "import jax\njax.jit(f)"),
+    ("tfx_core.framework.eager", "import jax as j\ny = j.numpy.zeros(3)"),
+    ("tfx_core.framework.eager", "import jax.numpy as jnp"),
+    ("tfx_core.framework.eager", "import jax.lax"),
+    ("tfx_core.framework.eager", "from jax import numpy as np"),
+    ("tfx_core.framework.eager", "from jax import jit, tree_util"),
+    ("tfx_core.framework.eager", "from jax import grad"),
+    ("tfx_core.framework.eager", "from jax.lax import add"),
     ("runtime.client", "from jax import vmap"),
     ("runtime.client", "from jax import export"),
     ("runtime.client", "import jax.export"),
@@ -160,9 +160,11 @@ GOOD = [
     ("runtime.compile", "from . import client\nfrom .cache import MEMORY_CACHE"),
     ("compiler.ops.common", "from ..lowering import helpers as H\nfrom ..registry import OpDef"),
     ("compiler.lowering.helpers", "from jaxlib.mlir.dialects import stablehlo as hlo"),
-    ("tfx_core.eager", "from compiler.ir.graph import GraphBuilder\nfrom runtime import client"),
-    ("tfx_core.function", "from jax import tree_util\nimport numpy\nnumpy.jit = 1\nx.jit()"),
-    ("tfx_core.eager", "import jax\njax.tree_util.tree_map(f, x)"),
+    ("tfx_core.framework.eager",
+     "from compiler.ir.graph import GraphBuilder\nfrom runtime import client"),
+    ("tfx_core.polymorphic_function.function",
+     "from jax import tree_util\nimport numpy\nnumpy.jit = 1\nx.jit()"),
+    ("tfx_core.framework.eager", "import jax\njax.tree_util.tree_map(f, x)"),
 ]
 
 

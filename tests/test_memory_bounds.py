@@ -147,7 +147,7 @@ def test_executables_per_shape_are_bounded_and_freed():
 
 
 def test_unbounded_functions_say_when_they_keep_many_executables(monkeypatch):
-    from tfx_core import concrete_function
+    from tfx_core.polymorphic_function import concrete_function
 
     monkeypatch.setattr(concrete_function, "MANY_SHAPES", 6)
     f = tx.function(lambda x: x + 1.0, input_signature=[tx.TensorSpec([None], tx.float32)])

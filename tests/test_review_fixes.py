@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 
 import tfx_core as tx
-from tfx_core import eager
+from tfx_core.framework import eager as eager
 
 
 def test_eager_ops_in_another_thread_while_tracing_stay_eager():

@@ -1,6 +1,9 @@
 """tfx: trace Python into a typed IR, optimize it, lower it to StableHLO and run it on XLA.
 
     import tfx_core as tx
+
+This module is the public surface and only re-exports; the code lives in the subpackages
+(framework/, ops/, polymorphic_function/, autograph/, training/, export/).
 """
 from __future__ import annotations
 
@@ -13,21 +16,28 @@ from compiler.tracing import add_internal_dir as _add_internal_dir
 
 _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 
-from . import autograph, config, errors, initializers, linalg, math, nn, optimizers, random  # noqa: E402
-from . import saved_model  # noqa: E402
-from . import eager as _eager  # noqa: E402,F401  (installs the eager interpreter)
-from . import operators as _operators  # noqa: E402,F401
-from .array_ops import *  # noqa: E402,F403
-from .concrete_function import ConcreteFunction  # noqa: E402
-from .control_flow_ops import cond, foldl, map_fn, scan, switch_case, while_loop  # noqa: E402
-from .convert import constant, convert_to_tensor  # noqa: E402
-from .dtypes import *  # noqa: E402,F403
-from .einsum_ops import *  # noqa: E402,F403
-from .function import Function, RetracingWarning, function  # noqa: E402
-from .gradient_tape import GradientTape, custom_gradient, stop_gradient  # noqa: E402
-from .graph_trace import get_static_value  # noqa: E402
-from .indexing_ops import *  # noqa: E402,F403
-from .initializers import (  # noqa: E402
+from tfx_core.framework import eager as _eager  # noqa: F401  (installs the eager interpreter)
+from tfx_core.framework import operators as _operators  # noqa: F401  (Tensor's Python operators)
+from tfx_core import autograph, config, errors, initializers, linalg, math, nn, optimizers, random
+from tfx_core import saved_model
+from tfx_core.framework.convert import constant, convert_to_tensor
+from tfx_core.framework.dtypes import *  # noqa: F403
+from tfx_core.framework.gradient_tape import GradientTape, custom_gradient, stop_gradient
+from tfx_core.framework.tensor import Tensor, TensorShape, is_tensor
+from tfx_core.framework.tensor_spec import TensorSpec
+from tfx_core.framework.variables import Variable, init_scope
+from tfx_core.ops.array_ops import *  # noqa: F403
+from tfx_core.ops.control_flow_ops import cond, foldl, map_fn, scan, switch_case, while_loop
+from tfx_core.ops.einsum_ops import *  # noqa: F403
+from tfx_core.ops.indexing_ops import *  # noqa: F403
+from tfx_core.ops.linalg_ops import *  # noqa: F403
+from tfx_core.ops.math_ops import *  # noqa: F403
+from tfx_core.ops.reduction_ops import *  # noqa: F403
+from tfx_core.ops.sort_ops import argsort, sort
+from tfx_core.polymorphic_function.concrete_function import ConcreteFunction
+from tfx_core.polymorphic_function.function import Function, RetracingWarning, function
+from tfx_core.polymorphic_function.tracer import get_static_value
+from tfx_core.training.initializers import (
     constant_initializer,
     glorot_uniform_initializer,
     ones_initializer,
@@ -35,13 +45,6 @@ from .initializers import (  # noqa: E402
     random_uniform_initializer,
     zeros_initializer,
 )
-from .linalg_ops import *  # noqa: E402,F403
-from .math_ops import *  # noqa: E402,F403
-from .module import Module  # noqa: E402
-from .reduction_ops import *  # noqa: E402,F403
-from .sort_ops import argsort, sort  # noqa: E402
-from .tensor import Tensor, TensorShape, is_tensor  # noqa: E402
-from .tensor_spec import TensorSpec  # noqa: E402
-from .variables import Variable, init_scope  # noqa: E402
+from tfx_core.training.module import Module
 
 newaxis = None

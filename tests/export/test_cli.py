@@ -30,7 +30,7 @@ def tfx(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if cache is not None:
         env["TFX_CACHE_DIR"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "tfx_core.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tfx_core.export.cli", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 
 

@@ -209,7 +209,7 @@ def _signal_name(rc: int) -> str:
 def cli_inspect(path: str) -> dict:
     """`tfx inspect` as a user runs it: exit 0, or exit 2 with one `tfx: ...` line."""
     exe = Path(sys.executable).with_name("tfx")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tfx_core.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tfx_core.export.cli"]
     try:
         p = subprocess.run([*cmd, "inspect", path], capture_output=True, text=True,
                            timeout=120, cwd=tempfile.gettempdir())

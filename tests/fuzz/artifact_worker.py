@@ -67,7 +67,7 @@ def make_call(cf: Any, seed: int) -> tuple[tuple, dict] | str:
     import numpy as np
     from jax import tree_util
 
-    from tfx_core.tensor_spec import TensorSpec
+    from tfx_core.framework.tensor_spec import TensorSpec
 
     rng = np.random.default_rng(seed)
     leaves = list(cf._in_leaves)
@@ -127,7 +127,7 @@ def _overlap_bytes(path: str) -> int:
 
 
 def run_inspect(path: str) -> dict:
-    from tfx_core import cli
+    from tfx_core.export import cli as cli
 
     # streams that encode like a UTF-8 terminal's (strict stdout, backslashreplace stderr)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")

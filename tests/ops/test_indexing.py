@@ -12,7 +12,7 @@ from compiler.ir.types import TensorType
 from compiler.lowering.stablehlo import lower_graph
 from compiler.registry import REGISTRY, bind
 from tests.optable.einsum import EINSUM_CASES
-from tfx_core import indexing_ops as X
+from tfx_core.ops import indexing_ops as X
 
 MODES = ("eager", "compiled")
 P = np.arange(15, dtype=np.float32).reshape(5, 3)

@@ -1,4 +1,4 @@
-"""Op-table entries for elementwise math (tfx_core.math_ops) and the Python operators on Tensor.
+"""Op-table entries for elementwise math (tfx_core.ops.math_ops) and the Python operators on Tensor.
 
 Sampling policy (keeps the suite fast): the primary dtypes (float32, int32, bool) get every shape
 in SHAPES and every pair in BCAST_PAIRS; every other dtype gets one full-size sample plus one

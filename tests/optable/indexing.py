@@ -1,4 +1,4 @@
-"""Op table: gathers, scatters, one_hot and embedding_lookup (tfx_core.indexing_ops).
+"""Op table: gathers, scatters, one_hot and embedding_lookup (tfx_core.ops.indexing_ops).
 
 Indices are fixed int arrays (in range: out-of-range behaviour is tested in
 tests/ops/test_indexing.py); data arrays are random in the entry's dtype. The primary dtypes
@@ -12,7 +12,7 @@ import numpy as np
 
 import tfx_core as tx
 from compiler.ir.types import ALL_DTYPES, DType
-from tfx_core import indexing_ops as X
+from tfx_core.ops import indexing_ops as X
 
 from . import ALL, FLOATS, NUMERIC, OpInfo, Sample, make_arg
 

@@ -5,7 +5,7 @@ import numpy as np
 
 import tfx_core as tx
 from tests.optable import OpInfo, Sample, make_arg
-from tfx_core.norm_ops import batch_normalization, l2_normalize, moments
+from tfx_core.ops.norm_ops import batch_normalization, l2_normalize, moments
 
 _FLOATS = (tx.float32, tx.float64)
 

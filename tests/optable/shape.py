@@ -1,4 +1,4 @@
-"""Op-table entries for shape, slicing and indexing ops (tfx_core.array_ops) and `Tensor[...]`.
+"""Op-table entries for shape, slicing and indexing ops (tfx_core.ops.array_ops) and `Tensor[...]`.
 
 Sampling policy: shape ops move data without looking at it, so the primary dtypes (float32,
 int32, bool) get every case and every other dtype gets two cases, rotated by the dtype.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
-from tfx_core.variables import Variable
+from tfx_core.framework.variables import Variable
 
 RNG = np.random.default_rng(3)
 

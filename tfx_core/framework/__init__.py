@@ -1,0 +1,1 @@
+"""The framework: Tensor, TensorSpec, dtypes, operand rules, eager executor, Variable, tapes."""

@@ -1,0 +1,266 @@
+"""`tx.Variable`: mutable state that reads like a tensor; captured by reference in traces."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.types import DType, TensorType, dims_compatible
+from compiler.registry import _DEPTH, _DEPTH_LOCK, _STACK, RECORDERS, RECORDING
+from compiler.tracing import user_location
+from runtime import client
+from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.framework.tensor import Tensor, TensorShape
+
+
+@contextlib.contextmanager
+def init_scope() -> Iterator[None]:
+    """Run the block eagerly, outside any trace and unseen by gradient tapes (tf.init_scope).
+
+    Used to compute a Variable's initial value when it is created inside @tx.function.
+    """
+    saved, tapes = list(_STACK.items), list(RECORDERS.items)
+    _STACK.items[:] = []
+    RECORDERS.items[:] = []
+    with _DEPTH_LOCK:
+        _DEPTH[0] -= len(saved)
+    try:
+        yield
+    finally:
+        _STACK.items[:] = saved
+        RECORDERS.items[:] = tapes
+        with _DEPTH_LOCK:
+            _DEPTH[0] += len(saved)
+
+
+def _active_trace() -> Any:
+    """The trace interpreter being recorded into, or None when eager."""
+    if _DEPTH[0] and _STACK:
+        interp = _STACK[-1]
+        if hasattr(interp, "read_variable"):
+            return interp
+    return None
+
+
+def _where() -> str:
+    loc = user_location()
+    return f" ({loc})" if loc else ""
+
+
+class Variable:
+    """A mutable tensor (tf.Variable): assign/assign_add/assign_sub, reads like a tensor.
+
+    Inside `@tx.function` a Variable is an implicit input of the compiled program (read by
+    reference: new values are seen without retracing) and its assignments are implicit outputs
+    written back after each call, with the old buffer donated so the update happens in place.
+    """
+
+    _is_variable = True
+    __array_priority__ = 100
+
+    def __init__(self, initial_value: Any = None, trainable: bool = True, name: str | None = None,
+                 dtype: Any = None, shape: Any = None) -> None:
+        if initial_value is None:
+            raise ValueError("tx.Variable: initial_value is required" + _where())
+        trace = _active_trace()
+        if trace is not None and not trace.allow_variable_creation:
+            raise ValueError(
+                f"tx.Variable{' ' + repr(name) if name else ''} created on a later trace of "
+                f"@tx.function "
+                f"{trace.trace.builder.name!r}{_where()}: variables may only be created on the "
+                "first trace (as tf.function). Create it outside the function, or once "
+                "(e.g. `if self.v is None: self.v = tx.Variable(...)`).")
+        value = self._initial_tensor(initial_value, dtype, trace)
+        if shape is not None and tuple(shape) != tuple(value.shape):
+            raise ValueError(f"tx.Variable: initial value has shape {list(value.shape)}, "
+                             f"but shape={list(shape)} was given{_where()}")
+        self._tensor = Tensor(value._buf, value._type)  # its own identity (tapes), shared buffer
+        self._vtype: TensorType = value._type
+        self._trainable = bool(trainable)
+        base = name if name is not None else "Variable"
+        self._name = base if ":" in base else f"{base}:0"
+
+    @staticmethod
+    def _initial_tensor(initial_value: Any, dtype: Any, trace: Any) -> Tensor:
+        if isinstance(initial_value, Variable):
+            initial_value = initial_value._as_tensor()
+        if isinstance(initial_value, Tensor) and initial_value._buf is None:
+            from tfx_core.polymorphic_function.tracer import get_static_value
+
+            known = get_static_value(initial_value)
+            if known is None:
+                raise ValueError(
+                    "tx.Variable: the initial value is computed from the function's inputs "
+                    f"inside @tx.function{_where()}; pass a callable (e.g. lambda: tx.zeros(...)) "
+                    "or a value known when tracing")
+            initial_value = known
+        with init_scope():
+            if callable(initial_value) and not isinstance(initial_value, Tensor):
+                initial_value = initial_value()
+            try:
+                t = convert_to_tensor(initial_value, dtype=dtype)
+            except TypeError as e:
+                raise TypeError(f"tx.Variable: {e}{_where()}") from None
+            if t._buf is None:  # a callable that returned a symbolic tensor
+                raise ValueError("tx.Variable: the initial value must be computable eagerly"
+                                 + _where())
+        if not t._type.is_static:
+            raise ValueError(f"tx.Variable: the initial value needs a static shape, got {t.type}")
+        return t
+
+    # ------------------------------------------------------------ metadata
+    @property
+    def dtype(self) -> DType:
+        return self._vtype.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(self._vtype.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._vtype.rank
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    # ------------------------------------------------------------ reading
+    def _as_tensor(self) -> Tensor:
+        """The current value: the eager tensor, or this trace's symbolic value."""
+        trace = _active_trace()
+        t = self._tensor if trace is None else trace.read_variable(self)
+        if RECORDING[0] and RECORDERS.items:
+            for tape in list(RECORDERS.items):
+                tape._variable_read(self, t)
+        return t
+
+    def value(self) -> Tensor:
+        """The current value as a tensor."""
+        return self._as_tensor()
+
+    read_value = value
+
+    @property
+    def _buf(self) -> Any:
+        """The current device buffer (how a compiled call passes this Variable in)."""
+        return self._tensor._buf
+
+    def numpy(self) -> np.ndarray:
+        return self._as_tensor().numpy()
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        a = self.numpy()
+        return a.astype(dtype) if dtype is not None else a
+
+    # ------------------------------------------------------------ writing
+    def _checked(self, value: Any, what: str) -> Tensor:
+        try:
+            t = convert_to_tensor(value, dtype=self.dtype)
+        except TypeError as e:
+            raise TypeError(f"{what} variable {self._name!r}: {e}{_where()}") from None
+        shape = t._type.shape
+        if len(shape) != self._vtype.rank or not all(
+                dims_compatible(a, b) for a, b in zip(shape, self._vtype.shape)):
+            raise ValueError(
+                f"{what} variable {self._name!r}: a value of shape {list(shape)} does not "
+                f"fit the variable's shape {list(self._vtype.shape)}{_where()}")
+        return t
+
+    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+               read_value: bool = True) -> Variable:
+        """Set a new value of the same dtype and shape."""
+        t = self._checked(value, "assign to")
+        trace = _active_trace()
+        if trace is not None:
+            trace.assign_variable(self, t)
+        else:
+            t._require_eager(f"assigning it to variable {self._name!r}")
+            # A new identity: later reads are new tape sources, not the assigned computation.
+            self._tensor = Tensor(t._buf, t._type)
+        return self
+
+    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Variable:
+        """Add `delta` (same dtype and shape) to the value."""
+        from tfx_core.ops.math_ops import add
+
+        return self.assign(add(self._as_tensor(), self._checked(delta, "assign_add to")))
+
+    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Variable:
+        """Subtract `delta` (same dtype and shape) from the value."""
+        from tfx_core.ops.math_ops import subtract
+
+        return self.assign(subtract(self._as_tensor(), self._checked(delta, "assign_sub to")))
+
+    # ------------------------------------------------------------ compiled calls
+    def _prepare_donation(self) -> None:
+        """Before a call that donates this variable's buffer: if anything else holds the buffer
+        (a tensor the user kept from `value()`, another variable), give the variable a private
+        copy first, so donation never invalidates a value someone can still see."""
+        t = self._tensor
+        # refs to t: self._tensor and the local `t` and getrefcount's argument (3); to the
+        # buffer: t._buf and getrefcount's argument (2). More means it is shared.
+        if sys.getrefcount(t) > 3 or sys.getrefcount(t._buf) > 2:
+            self._tensor = Tensor(client.copy_buffer(t._buf), t._type)
+
+    def _set_buffer(self, buf: Any) -> None:
+        self._tensor = Tensor(buf, self._vtype)
+
+    # ------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        shape = tuple(self._vtype.shape)
+        head = f"<tx.Variable {self._name!r} shape={shape} dtype={self.dtype.name}"
+        if _active_trace() is not None or self._tensor._buf is None:
+            return head + ">"
+        return head + f", numpy={np.array2string(self._tensor.numpy(), separator=', ')}>"
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        return bool(self._as_tensor())
+
+    def __float__(self) -> float:
+        return float(self._as_tensor())
+
+    def __int__(self) -> int:
+        return int(self._as_tensor())
+
+    def __index__(self) -> int:
+        return self._as_tensor().__index__()
+
+    def __len__(self) -> int:
+        return len(self._as_tensor())
+
+    def __iter__(self):
+        return iter(self._as_tensor())
+
+
+def _install_operators() -> None:
+    """Every Python operator of Tensor, applied to the variable's current value."""
+    from . import operators  # noqa: F401  (installs the Tensor operators first)
+
+    names = [n for n in vars(Tensor) if n.startswith("__") and n.endswith("__")]
+    skip = {"__init__", "__repr__", "__str__", "__hash__", "__bool__", "__float__", "__int__",
+            "__index__", "__len__", "__iter__", "__array__", "__copy__", "__deepcopy__",
+            "__slots__", "__module__", "__doc__", "__weakref__", "__array_priority__",
+            "__qualname__", "__annotations__", "__dict__"}
+    for n in names:
+        if n in skip or not callable(vars(Tensor)[n]):
+            continue
+        op = vars(Tensor)[n]
+        setattr(Variable, n, (lambda f: lambda self, *a: f(self._as_tensor(), *a))(op))
+
+
+_install_operators()

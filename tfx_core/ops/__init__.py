@@ -1,0 +1,1 @@
+"""The TF-named op functions, one module per family: normalize the arguments, bind an op."""

@@ -1,0 +1,317 @@
+"""Elementwise math, comparisons, logic, `where`, `cast` and `clip_by_value` (tf.math.*)."""
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.ir.types import F32, F64, DType
+from compiler.ops import constant as C
+from compiler.ops import elementwise as E
+from compiler.registry import _DEPTH, _STACK, RECORDING
+from runtime.errors import InvalidArgumentError
+from tfx_core.framework.eager import EAGER
+from tfx_core.framework.operands import Tensor, binary_operands, bind, nary_operands, to_tensor
+
+TensorLike = Any
+
+
+def _unary(opdef, opname: str, doc: str):
+    fast: dict = {}  # eager: input type -> (execute, handlers, out type, executable)
+
+    def fn(x: TensorLike, name: str | None = None) -> Tensor:
+        if type(x) is Tensor and not (_DEPTH[0] and _STACK) and not RECORDING[0]:
+            e = fast.get(x._type)
+            if e is not None and x._buf is not None:
+                try:
+                    return Tensor(e[0]([x._buf]).consume_with_handlers(e[1])[0], e[2])
+                except Exception:
+                    pass  # let the executor raise its usual, named error
+            out = bind(opdef, x)
+            if x._buf is not None:
+                entry = EAGER.unary_entry(opdef, x._type)
+                if entry is not None:
+                    fast[x._type] = entry
+            return out
+        return bind(opdef, x if type(x) is Tensor else to_tensor(x, opname))
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+def _binary(opdef, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        if type(x) is Tensor and type(y) is Tensor:
+            return bind(opdef, x, y)
+        return bind(opdef, *binary_operands(opname, x, y))
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+# ---------------------------------------------------------------- 1:1 with an IR op
+exp = _unary(E.exp_op, "exp", "Elementwise e**x (tf.math.exp).")
+expm1 = _unary(E.expm1_op, "expm1", "Elementwise e**x - 1, accurate near 0 (tf.math.expm1).")
+log = _unary(E.log_op, "log", "Elementwise natural logarithm (tf.math.log).")
+log1p = _unary(E.log1p_op, "log1p", "Elementwise log(1 + x), accurate near 0 (tf.math.log1p).")
+sqrt = _unary(E.sqrt_op, "sqrt", "Elementwise square root (tf.math.sqrt).")
+rsqrt = _unary(E.rsqrt_op, "rsqrt", "Elementwise 1 / sqrt(x) (tf.math.rsqrt).")
+sin = _unary(E.sin_op, "sin", "Elementwise sine (tf.math.sin).")
+cos = _unary(E.cos_op, "cos", "Elementwise cosine (tf.math.cos).")
+tan = _unary(E.tan_op, "tan", "Elementwise tangent (tf.math.tan).")
+tanh = _unary(E.tanh_op, "tanh", "Elementwise hyperbolic tangent (tf.math.tanh).")
+sigmoid = _unary(E.logistic_op, "sigmoid", "Elementwise 1 / (1 + e**-x) (tf.math.sigmoid).")
+erf = _unary(E.erf_op, "erf", "Elementwise Gauss error function (tf.math.erf).")
+floor = _unary(E.floor_op, "floor", "Elementwise floor (tf.math.floor).")
+ceil = _unary(E.ceil_op, "ceil", "Elementwise ceiling (tf.math.ceil).")
+is_finite = _unary(E.is_finite_op, "is_finite", "True where x is neither inf nor NaN.")
+negative = _unary(E.neg_op, "negative", "Elementwise -x (tf.math.negative).")
+sign = _unary(E.sign_op, "sign", "Elementwise sign: -1, 0 or 1 (tf.math.sign).")
+
+add = _binary(E.add_op, "add", "Elementwise x + y with broadcasting (tf.math.add).")
+subtract = _binary(E.sub_op, "subtract", "Elementwise x - y with broadcasting (tf.math.subtract).")
+multiply = _binary(E.mul_op, "multiply", "Elementwise x * y with broadcasting (tf.math.multiply).")
+maximum = _binary(E.max_op, "maximum", "Elementwise max(x, y) (tf.math.maximum).")
+minimum = _binary(E.min_op, "minimum", "Elementwise min(x, y) (tf.math.minimum).")
+pow = _binary(E.pow_op, "pow", "Elementwise x ** y (tf.math.pow).")  # noqa: A001
+atan2 = _binary(E.atan2_op, "atan2", "Elementwise arctangent of y / x (tf.math.atan2).")
+
+
+def _compare(direction: str, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        return bind(E.compare_op, *binary_operands(opname, x, y), direction=direction)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+equal = _compare("EQ", "equal", "Elementwise x == y (tf.math.equal).")
+not_equal = _compare("NE", "not_equal", "Elementwise x != y (tf.math.not_equal).")
+less = _compare("LT", "less", "Elementwise x < y (tf.math.less).")
+less_equal = _compare("LE", "less_equal", "Elementwise x <= y (tf.math.less_equal).")
+greater = _compare("GT", "greater", "Elementwise x > y (tf.math.greater).")
+greater_equal = _compare("GE", "greater_equal", "Elementwise x >= y (tf.math.greater_equal).")
+
+
+# ---------------------------------------------------------------- composites with TF semantics
+def abs(x: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001
+    """Elementwise |x| (tf.math.abs); identity on unsigned integers."""
+    x = to_tensor(x, "abs")
+    return x if x.dtype.is_unsigned else bind(E.abs_op, x)
+
+
+def cast(x: TensorLike, dtype: Any, name: str | None = None) -> Tensor:
+    """Convert to `dtype` (tf.cast): float -> int truncates; x -> bool is x != 0."""
+    dt = DType.from_any(dtype)
+    if not isinstance(x, Tensor):
+        x = to_tensor(x, "cast") if getattr(x, "_as_tensor", None) is None else x._as_tensor()
+    if x.dtype is dt:
+        return x
+    return bind(C.convert_op, x, dtype=dt)
+
+
+def _true_div_dtype(dt: DType) -> DType | None:
+    # TF: int8/int16/uint8 -> float32, int32/int64 -> float64; floats stay.
+    if dt.is_floating:
+        return None
+    if dt.is_bool:
+        raise TypeError(f"truediv: bool tensors cannot be divided ({dt.name})")
+    return F64 if dt.bits >= 32 else F32
+
+
+def truediv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+    """x / y in floating point; integers convert first (int32/int64 -> float64) as in TF."""
+    x, y = binary_operands("truediv", x, y)
+    if x.dtype is y.dtype:
+        target = _true_div_dtype(x.dtype)
+        if target is not None:
+            x, y = cast(x, target), cast(y, target)
+    return bind(E.div_op, x, y)
+
+
+divide = truediv
+
+
+def _check_integer_divisor(opname: str, y: Tensor) -> None:
+    """Eagerly, integer division by zero raises as in TF (XLA would quietly return -1 / x)."""
+    if y._buf is None or (_DEPTH[0] and _STACK) or not y.dtype.is_integer:
+        return
+    if not y.numpy().all():
+        from compiler.tracing import user_location
+
+        where = user_location()
+        raise InvalidArgumentError(
+            None, None, f"{opname}: integer division by zero ({y.dtype.name} divisor "
+            f"{y._type} holds 0){f' ({where})' if where else ''} [Op:{opname}]")
+
+
+def floordiv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+    """x // y rounding toward -inf (tf.math.floordiv), for floats and integers.
+
+    Raises:
+        tx.errors.InvalidArgumentError: eagerly, an integer divisor holding 0 (inside
+            @tx.function XLA's rule applies: x // 0 is -1, as with tf.function(jit_compile)).
+    """
+    x, y = binary_operands("floordiv", x, y)
+    if x.dtype.is_floating:
+        return floor(bind(E.div_op, x, y))
+    _check_integer_divisor("FloorDiv", y)
+    q = bind(E.div_op, x, y)
+    if x.dtype.is_unsigned:
+        return q
+    r = bind(E.rem_op, x, y)
+    zero = to_tensor(0, "floordiv", x.dtype)
+    adjust = logical_and(not_equal(r, zero), not_equal(less(r, zero), less(y, zero)))
+    return where(adjust, subtract(q, to_tensor(1, "floordiv", x.dtype)), q)
+
+
+floor_div = floordiv
+
+
+def floormod(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+    """x % y with the sign of y, as Python (tf.math.floormod).
+
+    Raises:
+        tx.errors.InvalidArgumentError: eagerly, an integer divisor holding 0 (compiled: x).
+    """
+    x, y = binary_operands("floormod", x, y)
+    _check_integer_divisor("FloorMod", y)
+    r = bind(E.rem_op, x, y)
+    if x.dtype.is_unsigned:
+        return r
+    zero = to_tensor(0, "floormod", x.dtype)
+    adjust = logical_and(not_equal(r, zero), not_equal(less(r, zero), less(y, zero)))
+    return where(adjust, add(r, y), r)
+
+
+mod = floormod
+
+
+def square(x: TensorLike, name: str | None = None) -> Tensor:
+    """Elementwise x * x (tf.math.square)."""
+    x = to_tensor(x, "square")
+    return bind(E.mul_op, x, x)
+
+
+def reciprocal(x: TensorLike, name: str | None = None) -> Tensor:
+    """Elementwise 1 / x (tf.math.reciprocal)."""
+    x = to_tensor(x, "reciprocal")
+    return bind(E.div_op, to_tensor(1, "reciprocal", x.dtype), x)
+
+
+def round(x: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001
+    """Round half to even (tf.math.round); identity on integers."""
+    x = to_tensor(x, "round")
+    return bind(E.round_op, x) if x.dtype.is_floating else x
+
+
+def squared_difference(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+    """Elementwise (x - y)**2 (tf.math.squared_difference)."""
+    d = subtract(x, y)
+    return bind(E.mul_op, d, d)
+
+
+def _require_float(x: Tensor, name: str) -> None:
+    if not x.dtype.is_floating:
+        raise TypeError(f"{name}: expected a floating tensor, got {x.type}")
+
+
+def is_nan(x: TensorLike, name: str | None = None) -> Tensor:
+    """True where x is NaN (tf.math.is_nan)."""
+    x = to_tensor(x, "is_nan")
+    _require_float(x, "is_nan")
+    return not_equal(x, x)
+
+
+def is_inf(x: TensorLike, name: str | None = None) -> Tensor:
+    """True where x is +inf or -inf (tf.math.is_inf)."""
+    x = to_tensor(x, "is_inf")
+    _require_float(x, "is_inf")
+    return equal(bind(E.abs_op, x), to_tensor(float("inf"), "is_inf", x.dtype))
+
+
+def _logical(opdef, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        a, b = binary_operands(opname, x, y)
+        for t in (a, b):
+            if not t.dtype.is_bool:
+                raise TypeError(f"{opname}: expected bool tensors, got {a.type} and {b.type}")
+        return bind(opdef, a, b)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+logical_and = _logical(E.and_op, "logical_and", "Elementwise x AND y on bool tensors.")
+logical_or = _logical(E.or_op, "logical_or", "Elementwise x OR y on bool tensors.")
+logical_xor = _logical(E.xor_op, "logical_xor", "Elementwise x XOR y on bool tensors.")
+
+
+def logical_not(x: TensorLike, name: str | None = None) -> Tensor:
+    """Elementwise NOT on a bool tensor (tf.math.logical_not)."""
+    x = to_tensor(x, "logical_not")
+    if not x.dtype.is_bool:
+        raise TypeError(f"logical_not: expected a bool tensor, got {x.type}")
+    return bind(E.not_op, x)
+
+
+def _bitwise(opdef, opname: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        a, b = binary_operands(opname, x, y)
+        if not a.dtype.is_integer:
+            raise TypeError(f"{opname}: expected integer tensors, got {a.type} and {b.type}")
+        return bind(opdef, a, b)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = f"Elementwise {opname.split('_')[1].upper()} of the bits of integer tensors."
+    return fn
+
+
+bitwise_and = _bitwise(E.and_op, "bitwise_and")
+bitwise_or = _bitwise(E.or_op, "bitwise_or")
+bitwise_xor = _bitwise(E.xor_op, "bitwise_xor")
+
+
+def invert(x: TensorLike, name: str | None = None) -> Tensor:
+    """Flip every bit of an integer tensor (tf.bitwise.invert)."""
+    x = to_tensor(x, "invert")
+    if not x.dtype.is_integer:
+        raise TypeError(f"invert: expected an integer tensor, got {x.type}")
+    return bind(E.not_op, x)
+
+
+def where(condition: TensorLike, x: TensorLike = None, y: TensorLike = None,
+          name: str | None = None) -> Tensor:
+    """Pick x where condition is true, else y, with broadcasting (tf.where, 3-arg form)."""
+    if x is None and y is None:
+        raise NotImplementedError(
+            "where: the 1-argument form (indices of true elements) has a data-dependent shape, "
+            "which XLA cannot compile; use the 3-argument form tx.where(cond, x, y)"
+        )
+    if x is None or y is None:
+        raise ValueError("where: x and y must both be given, or neither")
+    cond = to_tensor(condition, "where")
+    if not cond.dtype.is_bool:
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.type}")
+    a, b = binary_operands("where", x, y)
+    return bind(E.select_op, cond, a, b)
+
+
+def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: TensorLike,
+                  name: str | None = None) -> Tensor:
+    """Clamp values to [clip_value_min, clip_value_max] (tf.clip_by_value)."""
+    t, lo, hi = nary_operands("clip_by_value", t, clip_value_min, clip_value_max)
+    return maximum(minimum(t, hi), lo)  # TF's order: with min > max every value becomes min
+
+
+__all__ = [
+    "abs", "add", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor", "cast", "ceil",
+    "clip_by_value", "cos", "divide", "equal", "erf", "exp", "expm1", "floor", "floor_div",
+    "floordiv", "floormod", "greater", "greater_equal", "invert", "is_finite", "is_inf",
+    "is_nan", "less", "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "maximum", "minimum", "mod", "multiply", "negative", "not_equal", "pow",
+    "reciprocal", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
+    "squared_difference", "subtract", "tan", "tanh", "truediv", "where",
+]

@@ -1,0 +1,167 @@
+"""Reductions (tf.math.reduce_*), reduce_logsumexp and argmax/argmin."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.types import I32, I64, DType
+from compiler.ops import constant as C
+from compiler.ops import elementwise as E
+from compiler.ops import reduction as R
+from compiler.tracing import user_location
+from tfx_core.framework.operands import Tensor, bind, to_tensor
+
+TensorLike = Any
+
+
+def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
+    """An error naming the public op and the user's line."""
+    loc = user_location()
+    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
+
+
+def _axis_values(name: str, axis: Any) -> list:
+    if isinstance(axis, Tensor):
+        from tfx_core.polymorphic_function.tracer import get_static_value
+
+        value = get_static_value(axis)
+        if value is None:
+            raise _fail(name, f"axis must be known at trace time, got a symbolic {axis.type} "
+                        "that depends on the function's inputs", TypeError)
+        axis = value
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
+    if isinstance(axis, (list, tuple)):
+        return list(axis)
+    return [axis]
+
+
+def normalize_axes(name: str, x: Tensor, axis: Any) -> tuple[int, ...]:
+    """axis int / list / None / negative -> a sorted tuple of distinct non-negative ints."""
+    if axis is None:
+        return tuple(range(x.ndim))
+    out = set()
+    for a in _axis_values(name, axis):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise _fail(name, f"axis must be an int or a list of ints, got {axis!r}", TypeError)
+        a = int(a)
+        if not -x.ndim <= a < x.ndim:
+            raise _fail(name, f"axis {a} is out of range for {x.type} (rank {x.ndim})")
+        a %= x.ndim
+        if a in out:
+            raise _fail(name, f"axis {a} is repeated in {axis!r} for {x.type}")
+        out.add(a)
+    return tuple(sorted(out))
+
+
+def _check(name: str, x: Tensor, kinds: str, what: str) -> None:
+    if x.dtype.kind not in kinds:
+        raise _fail(name, f"expected {what} tensor, got {x.type}", TypeError)
+
+
+def _reduce(opdef, opname: str, kinds: str, what: str, doc: str):
+    def fn(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
+           name: str | None = None) -> Tensor:
+        x = to_tensor(input_tensor, opname)
+        _check(opname, x, kinds, what)
+        return bind(opdef, x, axes=normalize_axes(opname, x, axis), keepdims=bool(keepdims))
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+reduce_sum = _reduce(R.reduce_sum_op, "reduce_sum", "fiu", "a numeric",
+                     "Sum of elements across `axis` (tf.math.reduce_sum).")
+reduce_prod = _reduce(R.reduce_prod_op, "reduce_prod", "fiu", "a numeric",
+                      "Product of elements across `axis` (tf.math.reduce_prod).")
+reduce_max = _reduce(R.reduce_max_op, "reduce_max", "fiu", "a numeric",
+                     "Maximum across `axis`; NaN propagates (tf.math.reduce_max).")
+reduce_min = _reduce(R.reduce_min_op, "reduce_min", "fiu", "a numeric",
+                     "Minimum across `axis`; NaN propagates (tf.math.reduce_min).")
+reduce_all = _reduce(R.reduce_and_op, "reduce_all", "b", "a bool",
+                     "Logical AND across `axis` (tf.math.reduce_all).")
+reduce_any = _reduce(R.reduce_or_op, "reduce_any", "b", "a bool",
+                     "Logical OR across `axis` (tf.math.reduce_any).")
+
+
+def _count(x: Tensor, axes: tuple[int, ...], dtype: DType) -> Tensor:
+    """The number of reduced elements as a `dtype` scalar (traced if some dims are unknown)."""
+    dims = [x.shape[a] for a in axes]
+    if None not in dims:
+        return to_tensor(int(np.prod(dims, dtype=np.int64)), "reduce_mean", dtype)
+    mask = to_tensor(np.array([i in axes for i in range(x.ndim)]), "reduce_mean")
+    shape = bind(C.shape_of_op, x)
+    sizes = bind(E.select_op, mask, shape, to_tensor(1, "reduce_mean", I32))
+    n = bind(R.reduce_prod_op, sizes, axes=(0,), keepdims=False)
+    return n if dtype is I32 else bind(C.convert_op, n, dtype=dtype)
+
+
+def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
+                name: str | None = None) -> Tensor:
+    """Mean across `axis`; integer tensors use truncating division as TF (tf.math.reduce_mean)."""
+    x = to_tensor(input_tensor, "reduce_mean")
+    _check("reduce_mean", x, "fiu", "a numeric")
+    axes = normalize_axes("reduce_mean", x, axis)
+    if x.dtype.is_floating:
+        total = bind(R.reduce_sum_op, x, axes=axes, keepdims=bool(keepdims))
+        return bind(E.div_op, total, _count(x, axes, x.dtype))
+    # Integers accumulate in int64 as TF does (int8 [100, 100, -7] has mean 64, not a wrapped
+    # sum); an empty reduction is 0, as in TF, not XLA's x / 0 = -1.
+    wide = x if x.dtype is I64 else bind(C.convert_op, x, dtype=I64)
+    total = bind(R.reduce_sum_op, wide, axes=axes, keepdims=bool(keepdims))
+    count = bind(E.max_op, _count(x, axes, I64), to_tensor(1, "reduce_mean", I64))
+    mean = bind(E.div_op, total, count)
+    return mean if x.dtype is I64 else bind(C.convert_op, mean, dtype=x.dtype)
+
+
+def reduce_logsumexp(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
+                     name: str | None = None) -> Tensor:
+    """log(sum(exp(x))) across `axis`, computed stably (tf.math.reduce_logsumexp)."""
+    x = to_tensor(input_tensor, "reduce_logsumexp")
+    _check("reduce_logsumexp", x, "f", "a floating")
+    axes = normalize_axes("reduce_logsumexp", x, axis)
+    zero = to_tensor(0, "reduce_logsumexp", x.dtype)
+
+    def safe_max(keep: bool) -> Tensor:  # a non-finite max (all -inf, inf, NaN) shifts by 0
+        m = bind(R.reduce_max_op, x, axes=axes, keepdims=keep)
+        return bind(E.select_op, bind(E.is_finite_op, m), m, zero)
+
+    shifted = bind(E.exp_op, bind(E.sub_op, x, safe_max(True)))
+    total = bind(R.reduce_sum_op, shifted, axes=axes, keepdims=bool(keepdims))
+    return bind(E.add_op, bind(E.log_op, total), safe_max(bool(keepdims)))
+
+
+def _arg(opdef, opname: str, doc: str):
+    def fn(input: TensorLike, axis: Any = None, output_type: Any = I64,  # noqa: A002
+           name: str | None = None) -> Tensor:
+        x = to_tensor(input, opname)
+        _check(opname, x, "fiu", "a numeric")
+        out = DType.from_any(output_type)
+        if out not in (I32, I64):
+            raise _fail(opname, f"output_type must be int32 or int64, got {out.name}", TypeError)
+        if x.ndim == 0:
+            raise _fail(opname, f"expected a tensor of rank >= 1, got {x.type}")
+        axes = _axis_values(opname, 0 if axis is None else axis)
+        if len(axes) != 1:
+            raise _fail(opname, f"axis must be a single int, got {axis!r} for {x.type}", TypeError)
+        (ax,) = normalize_axes(opname, x, axes[0])
+        if x.shape[ax] == 0:
+            raise _fail(opname, f"reduction axis {ax} is empty in {x.type}")
+        return bind(opdef, x, axis=ax, output_type=out)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+argmax = _arg(R.argmax_op, "argmax",
+              "Index of the largest value across `axis` (first on ties; NaN counts as largest).")
+argmin = _arg(R.argmin_op, "argmin",
+              "Index of the smallest value across `axis` (first on ties; NaN counts as smallest).")
+
+__all__ = [
+    "argmax", "argmin", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
+    "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum",
+]

@@ -1,0 +1,1 @@
+"""`tx.function` (TF's polymorphic_function): decorator, ConcreteFunction, keys, tracer."""

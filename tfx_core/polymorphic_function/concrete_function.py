@@ -1,0 +1,313 @@
+"""`ConcreteFunction`: one traced graph, compiled per concrete input shape, and how to call it."""
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from jax import tree_util
+
+from compiler.ir.graph import Graph
+from compiler.ir.printer import print_graph
+from compiler.ir.types import TensorType
+from compiler.lowering import conv_formulations
+from compiler.lowering.stablehlo import LoweredModule, lower_graph
+from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
+from compiler.specialize import specialize
+from runtime import Executable, client, compile_stablehlo
+from runtime.compile import release as release_executable
+from tfx_core.framework.tensor import Tensor
+
+MANY_SHAPES = 100  # executables of one ConcreteFunction before an unbounded one says so
+
+
+@dataclass
+class Compiled:
+    """One XLA executable of a ConcreteFunction, for one set of concrete input shapes."""
+
+    exe: Executable
+    out_types: tuple[TensorType, ...]
+    graph: Graph  # specialized, before passes
+    optimized: Graph  # after passes
+    lowered: LoweredModule
+    pass_records: list[PassRecord]
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_hit: bool = False  # the in-memory compile cache had it
+    disk_hit: bool = False  # loaded from the persistent compile cache (no XLA compile)
+    cache_key: str | None = None  # its key in the in-memory compile cache
+
+
+class ConcreteFunction:
+    """A traced function for one input signature: its IR graph and compiled executables.
+
+    Attributes:
+        graph: the traced IR (may have None dims when traced from an input_signature).
+        structured_input_signature: the nested args with TensorSpecs for tensor leaves.
+        trace_seconds: how long tracing the Python function took.
+    """
+
+    def __init__(self, name: str, graph: Graph, in_tree: Any, in_leaves: list, tensor_idx: tuple,
+                 captures: list, out_tree: Any, trace_seconds: float,
+                 passes: tuple[str, ...] = DEFAULT_PIPELINE, updates: Sequence[Any] = ()):
+        self.name = name
+        self.graph = graph
+        self._in_tree = in_tree
+        self._in_leaves = in_leaves  # static leaves as traced; TensorSpecs at tensor positions
+        self._tensor_idx = tensor_idx
+        self._captures = captures  # tensors/Variables whose buffers are implicit trailing args
+        # Variables assigned by the function: trailing outputs written back after each call.
+        # Those also read are donated (the update reuses their buffer in place).
+        self._updates = list(updates)
+        self._n_out = len(graph.outputs) - len(self._updates)
+        updated = {id(v) for v in self._updates}
+        self._donate = tuple(len(tensor_idx) + i for i, p in enumerate(captures)
+                             if id(p) in updated)
+        self._donated_vars = [captures[i - len(tensor_idx)] for i in self._donate]
+        self._out_tree = out_tree
+        self.trace_seconds = trace_seconds
+        self.passes = tuple(passes)
+        n = len(tensor_idx)
+        self.input_types: tuple[TensorType, ...] = graph.input_types[:n]
+        self._static = all(t.is_static for t in graph.input_types)
+        self._single: Compiled | None = None
+        self._by_shape: dict[tuple, Compiled] = {}
+        self._py_signature: Any = None  # set by Function so keyword calls can be canonicalized
+        self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
+        self._last_use = 0  # Function's recency clock when it bounds its traces
+        self._evictions = 0
+        self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
+
+    # ------------------------------------------------------------ introspection
+    @property
+    def structured_input_signature(self) -> Any:
+        args, kwargs = tree_util.tree_unflatten(self._in_tree, self._in_leaves)
+        return args, kwargs
+
+    @property
+    def structured_outputs(self) -> Any:
+        from tfx_core.framework.tensor_spec import TensorSpec
+
+        specs = [TensorSpec(t.shape, t.dtype) for t in self.graph.output_types[:self._n_out]]
+        return tree_util.tree_unflatten(self._out_tree, specs)
+
+    @property
+    def captured_inputs(self) -> list[Any]:
+        return list(self._captures)
+
+    @property
+    def variables(self) -> list[Any]:
+        """The Variables this function reads or assigns (captured by reference)."""
+        seen = {id(v): v for v in self._captures if getattr(v, "_is_variable", False)}
+        seen.update((id(v), v) for v in self._updates)
+        return list(seen.values())
+
+    def _latest(self) -> Compiled | None:
+        if self._single is not None:
+            return self._single
+        return next(reversed(self._by_shape.values()), None)
+
+    @property
+    def pass_records(self) -> list[PassRecord]:
+        c = self._latest()
+        return c.pass_records if c else []
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per stage (trace, passes, lower, xla) for the most recent compilation.
+
+        `xla` is 0 when the executable came from a cache; `disk_load` is reading and
+        deserializing it from the persistent cache, `disk_write` storing a new one there.
+        """
+        c = self._latest()
+        out = {"trace": self.trace_seconds}
+        if c is not None:
+            out.update(c.timings)
+        return out
+
+    def explain(self) -> str:
+        """A table of the compile stages and what each pass did."""
+        lines = [f"concrete function {self.name!r}", f"  {'stage':<18} {'ms':>9}"]
+        for k, v in self.timings.items():
+            lines.append(f"  {k:<18} {v * 1e3:9.2f}")
+        c = self._latest()
+        if c is not None:
+            src = ("in-memory compile cache" if c.cache_hit else "persistent compile cache"
+                   if c.disk_hit else "compiled by XLA")
+            lines.append(f"  executable: {src}")
+        if self.pass_records:
+            lines.append(f"  {'pass':<18} {'ms':>9}  {'ops':>12}  changed")
+        for r in self.pass_records:
+            ops = f"{r.ops_before} -> {r.ops_after}"
+            lines.append(f"  {r.name:<18} {r.seconds * 1e3:9.2f}  {ops:>12}  {r.changed}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        sig = ", ".join(str(t) for t in self.input_types)
+        return f"<ConcreteFunction {self.name}({sig})>"
+
+    # ------------------------------------------------------------ compilation
+    def compiled_for(self, types: tuple[TensorType, ...]) -> Compiled:
+        """The executable for these concrete explicit-input types (compiling on first use)."""
+        if self._single is not None:
+            return self._single
+        key = tuple(t.shape for t in types)
+        c = self._by_shape.pop(key, None)
+        if c is None:
+            c = self._compile(types)
+            if self._static:
+                self._single = c
+                return c
+            self._bound_shapes()
+        self._by_shape[key] = c  # (re)inserted last: the dict's order is recency
+        return c
+
+    def _bound_shapes(self) -> None:
+        """Before adding an executable for a new shape: drop the least recently used one past
+        tx.config's max_traces_per_function, or say once that many are kept."""
+        from tfx_core import config
+
+        limit = config.max_traces_per_function()
+        if limit is not None:
+            while self._by_shape and len(self._by_shape) >= limit:
+                gone = self._by_shape.pop(next(iter(self._by_shape)))
+                if gone.cache_key is not None:
+                    release_executable(gone.cache_key, self, gone.exe.device)
+                self._evictions += 1
+                if self._evictions == 1:
+                    warnings.warn(
+                        f"{self.name!r} keeps {limit} executables (one per input shape), the "
+                        "limit set with tx.config.set_compile_cache_limits("
+                        "max_traces_per_function=...): dropping the least recently used; "
+                        "further evictions are not reported", RuntimeWarning, stacklevel=5)
+        elif len(self._by_shape) + 1 == MANY_SHAPES:
+            mb = sum(c.exe.nbytes for c in self._by_shape.values()) / 1e6
+            warnings.warn(
+                f"{self.name!r} now keeps {MANY_SHAPES} executables, one per input shape "
+                f"(about {mb:.0f} MB); bound them with tx.config.set_compile_cache_limits("
+                "max_traces_per_function=...) or bucket the input shapes", RuntimeWarning,
+                stacklevel=5)
+
+    def _compile(self, types: tuple[TensorType, ...]) -> Compiled:
+        cap_types = self.graph.input_types[len(self._tensor_idx):]
+        t0 = time.perf_counter()
+        g = specialize(self.graph, tuple(types) + tuple(cap_types))
+        t1 = time.perf_counter()
+        opt, records = PassManager(self.passes).run(g)
+        t2 = time.perf_counter()
+        lowered = lower_graph(opt, donate=self._donate)
+        bytecode = lowered.bytecode
+        t3 = time.perf_counter()
+        out_types = opt.output_types
+        out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
+        # identical optimized graphs (with the same donated inputs) share one executable
+        key = print_graph(opt) + (f"\ndonate {self._donate}" if self._donate else "")
+        key += conv_formulations.cache_tag()  # a forced conv lowering is another program
+        exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key,
+                                       measure_chain=lowered.longest_chain, owner=self)
+        timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
+                   "xla": stats.xla_seconds}
+        if stats.disk_seconds:
+            timings["disk_load" if stats.disk_hit else "disk_write"] = stats.disk_seconds
+        return Compiled(exe, out_types, g, opt, lowered, records, timings, stats.cache_hit,
+                        stats.disk_hit, key)
+
+    # ------------------------------------------------------------ calling
+    def _call_leaves(self, leaves: list) -> Any:
+        ins = [leaves[i] for i in self._tensor_idx]
+        bufs = [x._buf if type(x) is Tensor else _to_buffer(x, self.name) for x in ins]
+        return self._run(ins, bufs)
+
+    def _call_tensors(self, args: tuple) -> Any:
+        """Fast path: positional eager tensors (or numpy arrays) for the tensor leaves."""
+        try:
+            bufs = [a._buf for a in args]
+        except AttributeError:  # numpy arrays among the arguments
+            return self._call_host(args)
+        return self._run(args, bufs)
+
+    def _call_host(self, args: tuple) -> Any:
+        """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""
+        c = self._single
+        if c is None or self._updates:
+            bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
+            return self._run(args, bufs)
+        # NOTE: private copies, so a caller mutating its array right after the call can't
+        # race the asynchronous execution (XLA may alias host memory on CPU).
+        ins = [a._buf if type(a) is Tensor else np.array(a, copy=True) for a in args]
+        if self._captures:
+            ins.extend(t._buf for t in self._captures)
+        try:
+            outs = c.exe.call_host(ins, self._in_sig)
+        except Exception:
+            self._explain_stale(args)
+            raise
+        return self._outputs(c, outs)
+
+    def _explain_stale(self, args: Sequence[Any]) -> None:
+        """Raise the clear error if a symbolic tensor from a finished trace was passed."""
+        for a in args:
+            _to_buffer(a, self.name)
+
+    def _outputs(self, c: Compiled, outs: list) -> Any:
+        """Device buffers -> Tensors in the function's output structure."""
+        if self._single_output:
+            return Tensor(outs[0], c.out_types[0])
+        n = self._n_out
+        return tree_util.tree_unflatten(self._out_tree,
+                                        [Tensor(b, t) for b, t in zip(outs[:n], c.out_types)])
+
+    def _run(self, ins: Sequence[Any], bufs: list) -> Any:
+        c = self._single
+        if c is None:
+            c = self.compiled_for(tuple(_type_of(x) for x in ins))
+        if self._updates:  # the buffers of assigned Variables are donated: make them private
+            for var in self._donated_vars:
+                var._prepare_donation()
+        if self._captures:
+            bufs.extend(t._buf for t in self._captures)
+        try:
+            outs = c.exe(bufs)
+        except TypeError:
+            # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
+            self._explain_stale(ins)
+            raise
+        if self._updates:  # write the assigned values back (trailing outputs)
+            for var, buf in zip(self._updates, outs[self._n_out:]):
+                var._set_buffer(buf)
+        return self._outputs(c, outs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from tfx_core.polymorphic_function.signature import check_call_matches, flatten_arguments
+
+        if kwargs and self._py_signature is not None:
+            bound = self._py_signature.bind(*args, **kwargs)
+            args, kwargs = tuple(bound.args), dict(bound.kwargs)
+        leaves, tree = flatten_arguments(self.name, (args, kwargs))
+        check_call_matches(self, leaves, tree)
+        return self._call_leaves(leaves)
+
+
+def _type_of(x: Any) -> TensorType:
+    if isinstance(x, Tensor):
+        return x._type
+    from compiler.ir.types import DType
+
+    a = np.asarray(x)
+    return TensorType(DType.from_numpy(a.dtype), a.shape)
+
+
+def _to_buffer(x: Any, name: str) -> Any:
+    from tfx_core.framework.tensor_spec import TensorSpec
+
+    if isinstance(x, TensorSpec):
+        raise TypeError(f"{name}: called with a TensorSpec; pass tensors")
+    if isinstance(x, Tensor):
+        x._require_eager(f"passing it to {name!r}")
+        return x._buf
+    conv = getattr(x, "_as_tensor", None)
+    if conv is not None:
+        return conv()._buf
+    return client.device_put(np.asarray(x))

@@ -1,0 +1,493 @@
+"""`tx.function`: trace a Python function into IR once per signature, compile with XLA, cache."""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import re
+import sys
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from jax import tree_util
+
+from compiler.ir.types import TensorType
+from compiler.passes import PASSES
+from compiler.registry import _DEPTH, _STACK, RECORDERS, RECORDING, interpreter_scope
+from tfx_core import config
+from tfx_core.autograph import transform as autograph
+from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.framework.tensor import Tensor
+from tfx_core.framework.tensor_spec import TensorSpec
+from tfx_core.polymorphic_function.concrete_function import ConcreteFunction
+from tfx_core.polymorphic_function.signature import (
+    LEAF_KEY,
+    describe_change,
+    flatten,
+    flatten_arguments,
+    is_tensor_leaf,
+    leaf_key,
+    named_leaves,
+    spec_error,
+)
+from tfx_core.polymorphic_function.tracer import TraceInterpreter
+
+RETRACE_WARN_COUNT = 5  # traces within RETRACE_WINDOW seconds before warning (TF warns at 5)
+RETRACE_WINDOW = 10.0
+
+
+class RetracingWarning(UserWarning):
+    """A tx.function keeps retracing; the message says which argument changed and how."""
+
+
+class Function:
+    """A Python function compiled with XLA on each new input signature (tf.function)."""
+
+    def __init__(self, python_function: Callable, input_signature: Sequence | None = None,
+                 reduce_retracing: bool = False, jit_compile: bool | None = True,
+                 experimental_passes: Sequence[str] | None = None, name: str | None = None,
+                 autograph: bool = True):
+        self._python_function = python_function
+        self._autograph = autograph
+        functools.update_wrapper(self, python_function, updated=())
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._graph_name = re.sub(r"\W", "_", self._name) or "function"
+        self._input_signature = None if input_signature is None else tuple(input_signature)
+        self._reduce_retracing = reduce_retracing
+        self._jit_compile = jit_compile  # NOTE: tfx always compiles with XLA; kept for TF parity
+        if experimental_passes is not None:
+            unknown = [p for p in experimental_passes if p not in PASSES]
+            if unknown:
+                raise ValueError(f"tx.function: unknown passes {unknown} in experimental_passes; "
+                                 f"known: {sorted(PASSES)}")
+        # None: the default pipeline minus what tx.config.optimizer disabled (read per trace)
+        self._passes = tuple(experimental_passes) if experimental_passes is not None else None
+        self._cache: dict[Any, ConcreteFunction] = {}
+        self._fast: dict[tuple, ConcreteFunction] = {}  # all-tensor calls: types -> function
+        self._relaxed: dict[Any, ConcreteFunction] = {}
+        self._sig_cf: ConcreteFunction | None = None
+        self._tracing_count = 0
+        self._tick = 0  # recency clock, used only under a max_traces_per_function bound
+        self._evictions = 0
+        self._trace_log: list[tuple[float, dict[str, str]]] = []
+        self._bound: dict[int, tuple[Callable[[], Any], Function]] = {}  # methods, per instance
+        self._py_signature: Any = None
+
+    @property
+    def python_function(self) -> Callable:
+        return self._python_function
+
+    @property
+    def input_signature(self) -> tuple | None:
+        return self._input_signature
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times the Python function has been traced."""
+        return self._tracing_count
+
+    def __repr__(self) -> str:
+        return f"<tx.function {self._name}>"
+
+    # ------------------------------------------------------------ methods
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        # NOTE: keyed by identity (instances that compare equal still get their own traces),
+        # holding the instance weakly so its traces and executables die with it.
+        entry = self._bound.get(id(instance))
+        if entry is not None and entry[0]() is instance:
+            return entry[1]
+        try:
+            ref = weakref.ref(instance)
+        except TypeError:  # __slots__ without __weakref__: kept alive with its Function
+            ref = (lambda obj: lambda: obj)(instance)
+        else:
+            weakref.finalize(instance, self._bound.pop, id(instance), None)
+        bound = Function(_bind_weakly(self._python_function, ref), self._input_signature,
+                         self._reduce_retracing, self._jit_compile, self._passes, self._name,
+                         self._autograph)
+        self._bound[id(instance)] = (ref, bound)
+        return bound
+
+    # ------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not (_DEPTH[0] and _STACK) and not config._RUN_EAGERLY[0] \
+                and not RECORDING[0]:
+            # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
+            try:
+                cf = self._fast.get(tuple([a._type for a in args]))
+                if cf is not None:
+                    return cf._call_tensors(args)
+            except AttributeError:  # numpy arrays among the tensors
+                cf = self._fast.get(_fast_key(args))
+                if cf is not None:
+                    return cf._call_host(args)
+        return self._call_slow(args, kwargs)
+
+    def _call_slow(self, args: tuple, kwargs: dict) -> Any:
+        if config._RUN_EAGERLY[0] or _STACK or (RECORDING[0] and RECORDERS.items):
+            # Debug mode, or called from inside another trace: run the Python (it inlines).
+            # NOTE: under an eager GradientTape the body also runs op by op, so the tape sees
+            # every op (a compiled call would be opaque to it).
+            return self._python_function(*args, **kwargs)
+        if kwargs:
+            args, kwargs = self._canonical(args, kwargs)
+        if self._input_signature is not None:
+            cf, leaves = self._signature_call(args, kwargs)
+            self._remember_fast(args, kwargs, cf)
+            return cf._call_leaves(leaves)
+        leaves, tree = flatten_arguments(self._name, (args, kwargs))
+        try:
+            key = (tree, *[LEAF_KEY[type(x)](x) for x in leaves])
+            cf = self._cache.get(key)
+        except KeyError:
+            cf = None
+        if cf is None:
+            cf, leaves = self._lookup_or_trace(args, kwargs)
+        elif type(self._fast) is not dict:  # bounded: keep the recency order
+            self._touch(cf)
+        self._remember_fast(args, kwargs, cf)
+        return cf._call_leaves(leaves)
+
+    def _remember_fast(self, args: tuple, kwargs: dict, cf: ConcreteFunction) -> None:
+        if kwargs or len(cf._tensor_idx) != len(args):
+            return
+        if all(type(a) is Tensor and a._buf is not None for a in args):
+            self._fast[tuple(a._type for a in args)] = cf
+        elif all(type(a) is Tensor and a._buf is not None or type(a) is np.ndarray
+                 for a in args):
+            self._fast[_fast_key(args)] = cf
+
+    def _canonical(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Spell a call one way: parameters passed by name become positional (f(x, n=3) is
+        the same call as f(x, 3)), so both share one trace."""
+        if self._py_signature is None:
+            try:
+                self._py_signature = inspect.signature(self._python_function)
+            except (TypeError, ValueError):
+                self._py_signature = False
+        if self._py_signature is False:
+            return args, kwargs
+        try:
+            bound = self._py_signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self._name}: {e}") from None
+        return tuple(bound.args), dict(bound.kwargs)
+
+    def _lookup_or_trace(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
+        leaves, tree = flatten((args, kwargs), self._name)
+        keys = [leaf_key(x) for x in leaves]
+        key = (tree, *keys)
+        cf = self._cache.get(key)
+        if cf is not None:
+            return cf, leaves
+        types = [k if isinstance(k, TensorType) else None for k in keys]
+        if self._reduce_retracing:
+            cf, types = self._relax(tree, keys, types)
+            if cf is not None:
+                self._cache[key] = cf
+                return cf, leaves
+        cf = self._trace(args, kwargs, leaves, tree, types)
+        self._cache[key] = cf
+        if self._reduce_retracing:
+            self._relaxed[_relaxed_key(tree, keys)] = cf
+        self._admit(cf)
+        return cf, leaves
+
+    # ------------------------------------------------------------ the trace bound
+    def _touch(self, cf: ConcreteFunction) -> None:
+        self._tick += 1
+        cf._last_use = self._tick
+
+    def _admit(self, cf: ConcreteFunction) -> None:
+        """Past tx.config's max_traces_per_function, drop the least recently used trace."""
+        limit = config.max_traces_per_function()
+        if limit is None:
+            return
+        if type(self._fast) is dict:  # from now on fast-path hits record their use too
+            self._fast = _RecencyDict(self._fast, self)
+        self._touch(cf)
+        live = {id(c): c for c in self._cache.values()}
+        while len(live) > limit:
+            victim = min((c for c in live.values() if c is not cf), key=lambda c: c._last_use)
+            del live[id(victim)]
+            for table in (self._cache, self._fast, self._relaxed):
+                for k in [k for k, v in table.items() if v is victim]:
+                    del table[k]
+            self._evictions += 1
+            if self._evictions == 1:
+                warnings.warn(
+                    f"tx.function {self._name!r} holds {limit} traces, the limit set with "
+                    "tx.config.set_compile_cache_limits(max_traces_per_function=...): dropping "
+                    f"the least recently used one ({victim!r}); calling with it again traces "
+                    "and compiles again. Further evictions of this function are not reported.",
+                    RetracingWarning, stacklevel=_user_stacklevel())
+
+    def _relax(self, tree: Any, keys: list, types: list) -> tuple[ConcreteFunction | None, list]:
+        """reduce_retracing: reuse a trace whose None dims fit, or widen the differing dims."""
+        rk = _relaxed_key(tree, keys)
+        prev = self._relaxed.get(rk)
+        if prev is None:
+            return None, types
+        prev_types = list(prev.input_types)
+        it = iter(prev_types)
+        fits, widened = True, []
+        for t in types:
+            if t is None:
+                widened.append(None)
+                continue
+            p = next(it)
+            dims = tuple(a if a == b else None for a, b in zip(p.shape, t.shape))
+            fits &= all(a is None or a == b for a, b in zip(p.shape, t.shape))
+            widened.append(TensorType(t.dtype, dims))
+        return (prev if fits else None), widened
+
+    def _signature_call(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
+        if kwargs:
+            raise TypeError(f"{self._name}: keyword-only arguments are not allowed with an "
+                            "input_signature")
+        n = len(self._input_signature)
+        if len(args) != n:
+            raise TypeError(f"{self._name}: called with {len(args)} positional arguments, but "
+                            f"input_signature has {n}")
+        spec_leaves, spec_tree = tree_util.tree_flatten((self._input_signature, {}))
+        try:  # flatten only down to the specs: a nested Python list matches one TensorSpec
+            leaves = spec_tree.flatten_up_to((tuple(args), {}))
+        except (ValueError, TypeError):
+            raise TypeError(f"{self._name}: the arguments do not match the structure of "
+                            f"input_signature {list(self._input_signature)}") from None
+        tree = spec_tree
+        out = []
+        for i, (x, spec) in enumerate(zip(leaves, spec_leaves)):
+            if isinstance(x, TensorSpec):
+                raise TypeError(f"{self._name}: called with a TensorSpec; pass tensors (use "
+                                "get_concrete_function(spec) to trace from specs)")
+            if not is_tensor_leaf(x):
+                try:
+                    x = convert_to_tensor(x, dtype=spec.dtype)
+                except TypeError:
+                    raise TypeError(spec_error(self._name, f"argument leaf {i}", x, spec)) from None
+            t = x._type if isinstance(x, Tensor) else leaf_key(x)
+            if not spec.is_compatible_with(t):
+                raise TypeError(spec_error(self._name, f"argument leaf {i}", x, spec))
+            out.append(x)
+        if self._sig_cf is None:
+            types = [s.type for s in spec_leaves]
+            self._sig_cf = self._trace(args, {}, list(spec_leaves), tree, types)
+        return self._sig_cf, out
+
+    # ------------------------------------------------------------ tracing
+    def _trace(self, args: tuple, kwargs: dict, leaves: list, tree: Any,
+               types: list[TensorType | None]) -> ConcreteFunction:
+        self._note_retrace(args, kwargs)
+        t0 = time.perf_counter()
+        interp = TraceInterpreter(self._graph_name)
+        interp.allow_variable_creation = self._tracing_count == 0
+        sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
+        s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
+        with interpreter_scope(interp):
+            result = self._traced_callable()(*s_args, **s_kwargs)
+            out_leaves, out_tree = tree_util.tree_flatten(result)
+            out_values = [interp.to_value(_as_output(x, self._name)) for x in out_leaves]
+            # Assigned Variables: their final values are extra outputs, written back per call.
+            updates = interp.variable_updates()
+            out_values += [interp.to_value(t) for _, t in updates]
+        graph = interp.trace.builder.build(out_values)
+        self._tracing_count += 1
+        tensor_idx = tuple(i for i, t in enumerate(types) if t is not None)
+        in_leaves = [TensorSpec(t.shape, t.dtype) if t is not None else x
+                     for x, t in zip(leaves, types)]
+        captures = [payload for payload, _ in interp.trace.captures]
+        cf = ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
+                              out_tree, time.perf_counter() - t0,
+                              self._passes if self._passes is not None else config.pipeline(),
+                              [var for var, _ in updates])
+        try:
+            cf._py_signature = inspect.signature(self._python_function)
+        except (TypeError, ValueError):
+            pass
+        return cf
+
+    def _traced_callable(self) -> Callable:
+        """The Python function to trace: AutoGraph's conversion when it has control flow."""
+        fn = self._python_function
+        if not self._autograph:
+            return fn
+        base = getattr(fn, "_ag_fn", fn)  # a method bound by __get__: convert the function
+        conv = autograph.convert(base)
+        if conv is None:
+            return fn
+        converted = conv()
+        if base is fn:
+            return converted
+        ref = fn._ag_ref
+        return lambda *a, **k: converted(ref(), *a, **k)
+
+    def _note_retrace(self, args: tuple, kwargs: dict) -> None:
+        now = time.monotonic()
+        self._trace_log = [e for e in self._trace_log if now - e[0] < RETRACE_WINDOW]
+        desc = named_leaves(self._python_function, args, kwargs)
+        prev = self._trace_log[-1][1] if self._trace_log else None
+        self._trace_log.append((now, desc))
+        if len(self._trace_log) >= RETRACE_WARN_COUNT and prev is not None:
+            warnings.warn(
+                f"tx.function {self._name!r} was traced {len(self._trace_log)} times in the "
+                f"last {RETRACE_WINDOW:.0f}s (tracing is expensive). This time because "
+                f"{describe_change(prev, desc)}. Use input_signature with None dims, "
+                "reduce_retracing=True, or pass changing Python values as tensors.",
+                RetracingWarning,
+                stacklevel=_user_stacklevel(),
+            )
+
+    # ------------------------------------------------------------ introspection
+    def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        """Trace (if needed) for these arguments or TensorSpecs and return the ConcreteFunction."""
+        if self._input_signature is not None:
+            if args or kwargs:
+                leaves = tree_util.tree_leaves((args, kwargs))
+                specs = tree_util.tree_leaves(self._input_signature)
+                ok = len(leaves) == len(specs) and all(
+                    s.is_compatible_with(x.type if isinstance(x, (Tensor, TensorSpec))
+                                         else leaf_key(x))
+                    for x, s in zip(leaves, specs) if is_tensor_leaf(x))
+                if not ok:
+                    raise TypeError(f"{self._name}: {list(leaves)} is incompatible with "
+                                    f"input_signature {list(self._input_signature)}")
+            if self._sig_cf is None:
+                spec_leaves, tree = tree_util.tree_flatten((tuple(self._input_signature), {}))
+                self._sig_cf = self._trace(tuple(self._input_signature), {}, spec_leaves, tree,
+                                           [s.type for s in spec_leaves])
+            return self._sig_cf
+        return self._lookup_or_trace(args, kwargs)[0]
+
+    def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
+        """A function of `stage` returning the program at that stage for these arguments.
+
+        Stages: "ir" (traced, specialized), "ir_optimized" (after passes), "stablehlo",
+        "hlo" (before XLA's optimisations) and "optimized_hlo".
+        """
+        if self._input_signature is not None:
+            cf, leaves = self._signature_call(args, kwargs)
+        else:
+            cf, leaves = self._lookup_or_trace(args, kwargs)
+        from tfx_core.polymorphic_function.concrete_function import _type_of
+
+        c = cf.compiled_for(tuple(_type_of(leaves[i]) for i in cf._tensor_idx))
+
+        def get(stage: str = "hlo", device_name: str | None = None,
+                platform_name: str | None = None) -> str:
+            from compiler.ir.printer import print_graph
+            from runtime import client
+
+            if stage == "ir":
+                return print_graph(c.graph)
+            if stage == "ir_optimized":
+                return print_graph(c.optimized)
+            if stage == "stablehlo":
+                return c.lowered.text
+            if stage == "hlo":
+                return client.stablehlo_to_hlo_text(c.lowered.bytecode)
+            if stage == "optimized_hlo":
+                return c.exe.optimized_hlo()
+            raise ValueError(f"unknown stage {stage!r}; use one of 'ir', 'ir_optimized', "
+                             "'stablehlo', 'hlo', 'optimized_hlo'")
+
+        return get
+
+
+def _bind_weakly(fn: Callable, ref: Callable[[], Any]) -> Callable:
+    """`fn` with its first (self) argument read from a weak reference at call time."""
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return fn(ref(), *args, **kwargs)
+
+    functools.update_wrapper(method, fn)
+    method._ag_fn, method._ag_ref = fn, ref  # type: ignore[attr-defined]  (for AutoGraph)
+    try:
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        method.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        pass
+    return method
+
+
+class _RecencyDict(dict):
+    """The fast-path table of a bounded Function: a hit also records when it was used."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, items: dict, owner: Function):
+        super().__init__(items)
+        self._owner = owner
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        cf = dict.get(self, key, default)
+        if cf is not None:
+            self._owner._touch(cf)
+        return cf
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """Fast-path key of positional tensors and numpy arrays (None: take the slow path)."""
+    key = []
+    for a in args:
+        if type(a) is Tensor:
+            key.append(a._type)
+        elif type(a) is np.ndarray:
+            key.append((a.dtype, a.shape))
+        else:  # numpy scalars, Python values, ...: the slow path keys them by value
+            return None
+    return tuple(key)
+
+
+def _user_stacklevel() -> int:
+    """The warnings stacklevel of the innermost frame outside tfx_core (the user's call)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    f, level = sys._getframe(1), 1
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(here):
+        f, level = f.f_back, level + 1
+    return level
+
+
+def _relaxed_key(tree: Any, keys: list) -> tuple:
+    return (tree, *[(k.dtype, k.rank) if isinstance(k, TensorType) else k for k in keys])
+
+
+def _as_output(x: Any, fname: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+        return convert_to_tensor(x)
+    conv = getattr(x, "_as_tensor", None)
+    if conv is not None:
+        return conv()
+    raise TypeError(f"{fname} returned a {type(x).__name__}; a tx.function may return tensors, "
+                    "numbers, numpy arrays, None and nested lists/tuples/dicts of them")
+
+
+def function(func: Callable | None = None, *, input_signature: Sequence | None = None,
+             reduce_retracing: bool = False, jit_compile: bool | None = True,
+             experimental_passes: Sequence[str] | None = None, name: str | None = None,
+             autograph: bool = True) -> Any:
+    """Compile a Python function with XLA (tf.function); usable as `@function` or `@function(...)`.
+
+    Args:
+        func: the function (or method) to compile.
+        input_signature: TensorSpecs fixing argument dtypes/shapes; None dims accept any size
+            (traced once, compiled per concrete shape).
+        reduce_retracing: after a shape-only retrace, trace with the differing dims as None.
+        jit_compile: accepted for TF compatibility; tfx always compiles with XLA.
+        experimental_passes: the passes to run, in order (default: the standard pipeline,
+            minus passes turned off with tx.config.optimizer.set_experimental_options).
+        autograph: convert Python if/while/for on tensors into tx.cond / tx.while_loop.
+    """
+
+    def wrap(f: Callable) -> Function:
+        return Function(f, input_signature, reduce_retracing, jit_compile, experimental_passes,
+                        name, autograph)
+
+    return wrap(func) if func is not None else wrap

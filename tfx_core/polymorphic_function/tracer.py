@@ -1,0 +1,137 @@
+"""The trace interpreter: while a @tx.function body runs, ops become IR instead of running."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.graph import ConstArray
+from compiler.ir.types import DType, TensorType
+from compiler.ops.constant import constant_op, shape_of_op
+from compiler.registry import PURE, Interpreter, OpDef
+from compiler.tracing import Trace
+from runtime import client
+from tfx_core.framework.tensor import Tensor
+
+# Tensors up to this many elements are baked into the module as constants; larger ones are
+# passed as implicit arguments (a big literal makes XLA compile slowly: COOKBOOK §6).
+MAX_CONSTANT_ELEMENTS = 1024
+
+
+class TraceInterpreter(Interpreter):
+    """Binds ops into a compiler `Trace`; outside tensors become constants or captures."""
+
+    def __init__(self, name: str):
+        self.trace = Trace(name)
+        self._const_cache: dict[int, Any] = {}
+        # Values known while tracing (TF's constant_value): constants, static shapes, and small
+        # pure ops on them, so `tx.reshape(x, [tx.shape(x)[0], -1])` works inside a trace.
+        self.known: dict[Any, np.ndarray] = {}
+        # Variables this trace touched: id -> [variable, current symbolic value, assigned?]
+        self.var_state: dict[int, list] = {}
+        self.allow_variable_creation = True  # only on a Function's first trace (as TF)
+
+    def new_input(self, type: TensorType) -> Tensor:
+        return Tensor(None, type, self.trace.add_input(type), self)
+
+    def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
+        values = [self.to_value(a, opdef) for a in args]
+        outs = self.trace.emit(opdef, values, attrs)
+        self._propagate_known(opdef, values, attrs, outs)
+        ts = [Tensor(None, v.type, v, self) for v in outs]
+        return ts if opdef.multiple_results else ts[0]
+
+    def _propagate_known(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
+        if opdef is shape_of_op:
+            if values[0].type.is_static:
+                self.known[outs[0]] = np.array(values[0].type.shape, np.int32)
+            return
+        if PURE not in opdef.traits or not all(v in self.known for v in values):
+            return
+        if any((v.type.num_elements or 0) > MAX_CONSTANT_ELEMENTS for v in outs):
+            return
+        try:
+            res = opdef.reference(*[self.known[v] for v in values], **attrs)
+        except Exception:  # an unusual input the reference can't take: just don't know it
+            return
+        res = res if opdef.multiple_results else (res,)
+        for v, r in zip(outs, res):
+            self.known[v] = np.asarray(r)
+
+    # ------------------------------------------------------------ variables
+    def read_variable(self, var: Any) -> Tensor:
+        """The variable's value in this trace: an implicit input captured by reference (its
+        buffer is read at call time, never baked in), or the last value assigned here."""
+        st = self.var_state.get(id(var))
+        if st is None:
+            v = self.trace.capture(("variable", id(var)), var, var._vtype)
+            st = self.var_state[id(var)] = [var, Tensor(None, var._vtype, v, self), False]
+        elif st[1] is None:  # assigned-only so far can't happen: assignment sets the value
+            raise AssertionError("variable state without a value")
+        return st[1]
+
+    def assign_variable(self, var: Any, t: Tensor) -> None:
+        """Record `var = t`; the final value becomes an implicit output written back."""
+        # A fresh wrapper: later reads are new tape sources, not the assigned computation.
+        t = Tensor(None, t._type, self.to_value(t), self)
+        st = self.var_state.get(id(var))
+        if st is None:
+            st = self.var_state[id(var)] = [var, None, False]
+        st[1], st[2] = t, True
+
+    def variable_updates(self) -> list[tuple[Any, Tensor]]:
+        return [(st[0], st[1]) for st in self.var_state.values() if st[2]]
+
+    def to_value(self, a: Any, opdef: OpDef | None = None):
+        if isinstance(a, Tensor):
+            if a._trace is self:
+                return a._value
+            if a._buf is not None:
+                return self._capture_tensor(a)
+            raise TypeError(
+                f"{opdef.name if opdef else 'op'}: a symbolic tensor from another trace was used "
+                "here; tensors created inside one @tx.function cannot leak into another "
+                "(return them instead)"
+            )
+        op = opdef.name if opdef else "op"
+        raise TypeError(f"{op}: expected tensors, got {type(a).__name__}")
+
+    def _capture_tensor(self, t: Tensor):
+        n = t._type.num_elements
+        if n is not None and n <= MAX_CONSTANT_ELEMENTS:
+            v = self._const_cache.get(id(t))
+            if v is None:
+                v = self._emit_constant(t.numpy())
+                self._const_cache[id(t)] = (v, t)  # keep t alive so its id stays unique
+                return v
+            return v[0]
+        # NOTE: payload is the Tensor itself (its buffer is read at call time).
+        return self.trace.capture(id(t), t, t._type)
+
+    def _emit_constant(self, a: np.ndarray):
+        (v,) = self.trace.emit(constant_op, (), {"value": ConstArray(a)})
+        self.known[v] = a
+        return v
+
+    def constant(self, a: np.ndarray) -> Tensor:
+        """A Python/numpy value used inside the trace: a constant, or a capture if large."""
+        if a.size <= MAX_CONSTANT_ELEMENTS:
+            v = self._emit_constant(a)
+        else:
+            t = Tensor(client.device_put(a), TensorType(DType.from_numpy(a.dtype), a.shape))
+            v = self.trace.capture(id(t), t, t._type)
+        return Tensor(None, v.type, v, self)
+
+
+def get_static_value(tensor: Any) -> np.ndarray | None:
+    """The value of a tensor if it is known now (tf.get_static_value): eager tensors, and
+    symbolic ones computed only from constants and static shapes; otherwise None."""
+    if not isinstance(tensor, Tensor):
+        return np.asarray(tensor)
+    if tensor._buf is not None:
+        return tensor.numpy()
+    trace = tensor._trace
+    if isinstance(trace, TraceInterpreter):
+        return trace.known.get(tensor._value)
+    return None

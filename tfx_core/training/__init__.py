@@ -1,0 +1,1 @@
+"""Training building blocks: Module, optimizers, initializers."""

@@ -1,0 +1,409 @@
+"""Optimizers with Keras 3 update rules (`SGD`, `Adam`, `AdamW`, `RMSprop`) over `tx.Variable`s."""
+from __future__ import annotations
+
+import inspect
+import re
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from compiler.ir.types import F32, I64, DType
+from compiler.tracing import user_location
+from tfx_core.framework.convert import constant, convert_to_tensor
+from tfx_core.framework.gradient_tape import GradientTape
+from tfx_core.framework.tensor import Tensor
+from tfx_core.framework.variables import Variable
+from tfx_core.ops.array_ops import zeros
+from tfx_core.ops.math_ops import cast, maximum, sqrt, square
+from tfx_core.ops.math_ops import pow as _pow
+
+LearningRate = float | Callable[..., Any]
+
+
+def _hyper(value: Any, what: str, lo: float | None = 0.0, hi: float | None = None) -> float:
+    """A hyper-parameter as a Python float, range-checked (it is baked into traced graphs)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be a float, got {value!r}")
+    if not isinstance(value, (int, float)):
+        try:
+            value = float(value)  # numpy scalars, eager 0-d tensors
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must be a float, got {value!r}") from None
+    value = float(value)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ValueError(f"{what} must be {bounds}, got {value}")
+    return value
+
+
+def _takes_step(fn: Callable[..., Any]) -> bool:
+    """Whether a learning-rate callable wants the step (one argument) or nothing (Keras' form)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    required = [p for p in params if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    return bool(required) or varargs
+
+
+class Optimizer:
+    """Base class: `apply_gradients` checks the pairs, creates slots lazily, runs `update_step`
+    per variable, then adds 1 to `iterations`.
+
+    Args:
+        learning_rate: a float, or a callable `lr(step)` where `step` is a float32 scalar
+            tensor holding the number of steps already applied (0 on the first call), like a
+            Keras `LearningRateSchedule`; a zero-argument callable is called with nothing. The
+            callable runs on every `apply_gradients` (so inside a traced step it is traced).
+        weight_decay: decoupled weight decay: before the update, `v -= v * weight_decay * lr`.
+        name: the optimizer's name.
+
+    Hyper-parameters are Python floats baked into traced graphs; `iterations` and the slots are
+    non-trainable Variables, created with callable initial values so that the first
+    `apply_gradients` may run inside `@tx.function`.
+    """
+
+    def __init__(self, learning_rate: LearningRate, name: str,
+                 weight_decay: float | None = None) -> None:
+        if callable(learning_rate) and not isinstance(learning_rate, Tensor):
+            self._learning_rate: LearningRate = learning_rate
+        else:
+            self._learning_rate = _hyper(learning_rate, "learning_rate")
+        self.name = name
+        self.weight_decay = None if weight_decay is None else _hyper(weight_decay, "weight_decay")
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern[str] | None = None
+        self._iterations = Variable(lambda: zeros([], I64), trainable=False, name="iteration")
+        self._slots: dict[int, tuple[Variable, dict[str, Variable]]] = {}
+        self._slot_variables: list[Variable] = []
+
+    # ------------------------------------------------------------ state
+    @property
+    def iterations(self) -> Variable:
+        """The number of `apply_gradients` calls so far (an int64 non-trainable Variable)."""
+        return self._iterations
+
+    @property
+    def learning_rate(self) -> Any:
+        """The current learning rate: the float, or the schedule's value at `iterations`."""
+        return self._current_learning_rate()
+
+    @property
+    def variables(self) -> list[Variable]:
+        """`iterations`, then every slot variable in creation order."""
+        return [self._iterations, *self._slot_variables]
+
+    def slot_names(self) -> tuple[str, ...]:
+        """Names of the slots this optimizer keeps per variable (e.g. Adam's momentum, velocity)."""
+        return ()
+
+    def get_slot(self, var: Variable, slot_name: str) -> Variable:
+        """The slot `slot_name` of `var`; KeyError if it was not created yet."""
+        entry = self._slots.get(id(var))
+        if entry is None or entry[0] is not var:
+            raise KeyError(f"{type(self).__name__} has no slots for variable {var.name!r} yet "
+                           "(they are created by its first apply_gradients or build)")
+        return entry[1][slot_name]
+
+    def build(self, var_list: Iterable[Variable]) -> None:
+        """Create the slots of `var_list` now (apply_gradients otherwise does it lazily)."""
+        for v in var_list:
+            self._check_variable(v, "build")
+            self._ensure_slots(v)
+
+    def exclude_from_weight_decay(self, var_list: Iterable[Variable] | None = None,
+                                  var_names: Sequence[str] | None = None) -> None:
+        """Exempt these variables, or those whose name matches a regex in `var_names`."""
+        self._exclude_ids = {id(v) for v in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(var_names)) if var_names else None
+
+    def _ensure_slots(self, var: Variable) -> None:
+        entry = self._slots.get(id(var))
+        if entry is not None and entry[0] is var:
+            return
+        base = var.name.split(":")[0].replace("/", "_")
+        slots = {}
+        for slot in self.slot_names():
+            # NOTE: a callable initial value, so this also works during the first trace.
+            slots[slot] = Variable(lambda v=var: zeros(list(v.shape), v.dtype), trainable=False,
+                                   name=f"{base}_{slot}")
+        # NOTE: the entry keeps `var` alive, so its id cannot be reused by another variable.
+        self._slots[id(var)] = (var, slots)
+        self._slot_variables.extend(slots.values())
+
+    # ------------------------------------------------------------ applying gradients
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]],
+                        name: str | None = None) -> Variable:
+        """Apply one step; pairs whose gradient is None are skipped (with a warning).
+
+        Args:
+            grads_and_vars: (gradient, variable) pairs, e.g. `zip(grads, model.variables)`.
+                A gradient must have its variable's shape and dtype.
+
+        Returns:
+            `iterations`, after its increment.
+
+        Raises:
+            TypeError: a pair is malformed, a non-Variable is in variable position, or a
+                gradient's dtype differs from its variable's.
+            ValueError: a gradient's shape differs from its variable's, or every gradient is None.
+        """
+        try:
+            pairs, missing = self._checked_pairs(grads_and_vars)
+        except (TypeError, ValueError) as e:  # name the caller's line, like op errors do
+            loc = user_location()
+            raise type(e)(f"{e} ({loc})" if loc else str(e)) from None
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
+                          "loss; they are left unchanged.", UserWarning, stacklevel=2)
+        for _, var in pairs:
+            self._ensure_slots(var)
+        lr = self._current_learning_rate()
+        if self.weight_decay is not None:
+            for _, var in pairs:
+                if self._use_weight_decay(var):
+                    var.assign(var - var * self.weight_decay * self._lr_as(lr, var.dtype))
+        for grad, var in pairs:
+            self.update_step(grad, var, self._lr_as(lr, var.dtype))
+        self._iterations.assign_add(1)
+        return self._iterations
+
+    def minimize(self, loss: Any, var_list: Any, tape: GradientTape | None = None) -> Variable:
+        """Compute gradients of `loss` for `var_list` and apply them (tf.keras minimize).
+
+        `loss` is a zero-argument callable, or a tensor computed under `tape`. `var_list` may be
+        a callable returning the list.
+        """
+        var_list = list(var_list() if callable(var_list) else var_list)
+        if callable(loss):
+            with GradientTape() as tape:
+                for v in var_list:
+                    tape.watch(v)
+                loss = loss()
+        elif tape is None:
+            raise ValueError("minimize: `tape` is required when `loss` is a tensor, not a "
+                             "callable")
+        grads = tape.gradient(loss, var_list)
+        return self.apply_gradients(zip(grads, var_list))
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        """Update one variable in place; `learning_rate` is a float or a tensor of its dtype."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ helpers
+    def _use_weight_decay(self, var: Variable) -> bool:
+        if id(var) in self._exclude_ids:
+            return False
+        return self._exclude_pattern is None or self._exclude_pattern.search(var.name) is None
+
+    def _current_learning_rate(self) -> Any:
+        lr = self._learning_rate
+        if not callable(lr):
+            return lr
+        if _takes_step(lr):
+            return lr(cast(self._iterations, F32))
+        return lr()
+
+    @staticmethod
+    def _lr_as(lr: Any, dtype: DType) -> Any:
+        if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+            return float(lr)  # a Python scalar adopts the variable's dtype
+        t = convert_to_tensor(lr)
+        if t.shape != ():
+            raise ValueError(f"the learning rate must be a scalar, got shape {tuple(t.shape)}")
+        return t if t.dtype is dtype else cast(t, dtype)
+
+    def _checked_pairs(self, grads_and_vars: Any) -> tuple[list, list[str]]:
+        pairs: list[tuple[Tensor, Variable]] = []
+        missing: list[str] = []
+        for i, pair in enumerate(grads_and_vars):
+            try:
+                grad, var = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"apply_gradients: element {i} must be a (gradient, variable) "
+                                f"pair, got {pair!r}") from None
+            self._check_variable(var, "apply_gradients")
+            if grad is None:
+                missing.append(var.name)
+                continue
+            pairs.append((self._check_gradient(grad, var), var))
+        if not pairs:
+            raise ValueError("apply_gradients: no gradients provided for any variable"
+                             + (f" (all None for {missing})" if missing else ""))
+        return pairs, missing
+
+    @staticmethod
+    def _check_variable(var: Any, who: str) -> None:
+        if not isinstance(var, Variable):
+            raise TypeError(f"{who}: expected a tx.Variable in variable position, got "
+                            f"{type(var).__name__} {var!r}")
+        if not var.dtype.is_floating:
+            raise TypeError(f"{who}: variable {var.name!r} has dtype {var.dtype.name}; "
+                            "optimizers update floating variables only")
+
+    @staticmethod
+    def _check_gradient(grad: Any, var: Variable) -> Tensor:
+        if isinstance(grad, Variable):
+            grad = grad.value()
+        if not isinstance(grad, Tensor):
+            grad = convert_to_tensor(grad, dtype_hint=var.dtype)
+        if grad.dtype is not var.dtype:
+            raise TypeError(f"gradient for variable {var.name!r} has dtype {grad.dtype.name} but "
+                            f"the variable is {var.dtype.name}; cast the gradient first")
+        if tuple(grad.shape) != tuple(var.shape):
+            raise ValueError(f"gradient for variable {var.name!r} has shape {list(grad.shape)} "
+                             f"but the variable has shape {list(var.shape)}")
+        return grad
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "learning_rate": self._learning_rate,
+                "weight_decay": self.weight_decay}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum, as keras.optimizers.SGD.
+
+    momentum == 0:  `w -= lr * g`;  otherwise `m = momentum * m - lr * g`, then
+    `w += m` (plain) or `w += momentum * m - lr * g` (Nesterov).
+    """
+
+    def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float | None = None,
+                 name: str = "SGD") -> None:
+        super().__init__(learning_rate, name, weight_decay)
+        self.momentum = _hyper(momentum, "momentum", 0.0, 1.0)
+        self.nesterov = bool(nesterov)
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("momentum",) if self.momentum != 0 else ()
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        if self.momentum == 0:
+            variable.assign_sub(gradient * learning_rate)
+            return
+        m = self.get_slot(variable, "momentum")
+        m_new = m * self.momentum - gradient * learning_rate
+        m.assign(m_new)
+        if self.nesterov:
+            variable.assign_add(m_new * self.momentum - gradient * learning_rate)
+        else:
+            variable.assign_add(m_new)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam, as keras.optimizers.Adam (epsilon outside the square root, "epsilon hat").
+
+    With t = iterations + 1:  m += (g - m) * (1 - beta_1);  v += (g**2 - v) * (1 - beta_2);
+    alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t);  w -= alpha * m / (sqrt(v) + epsilon).
+    With amsgrad, v_hat = max(v_hat, v) replaces v in the last step.
+    """
+
+    def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
+                 weight_decay: float | None = None, name: str = "adam") -> None:
+        super().__init__(learning_rate, name, weight_decay)
+        self.beta_1 = _hyper(beta_1, "beta_1", 0.0, 1.0)
+        self.beta_2 = _hyper(beta_2, "beta_2", 0.0, 1.0)
+        self.epsilon = _hyper(epsilon, "epsilon")
+        self.amsgrad = bool(amsgrad)
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("momentum", "velocity", "velocity_hat") if self.amsgrad else ("momentum",
+                                                                               "velocity")
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        dt = variable.dtype
+        # NOTE: the step count as the variable's float type, so float64 variables get float64
+        # bias correction; iterations is incremented after all updates, hence the + 1.
+        t = cast(self._iterations + 1, dt)
+        beta_1_power = _pow(constant(self.beta_1, dt), t)
+        beta_2_power = _pow(constant(self.beta_2, dt), t)
+        alpha = learning_rate * sqrt(1.0 - beta_2_power) / (1.0 - beta_1_power)
+        m = self.get_slot(variable, "momentum")
+        v = self.get_slot(variable, "velocity")
+        m_new = m + (gradient - m) * (1.0 - self.beta_1)
+        v_new = v + (square(gradient) - v) * (1.0 - self.beta_2)
+        m.assign(m_new)
+        v.assign(v_new)
+        if self.amsgrad:
+            v_hat = self.get_slot(variable, "velocity_hat")
+            v_new = maximum(v_hat.value(), v_new)
+            v_hat.assign(v_new)
+        variable.assign_sub(m_new * alpha / (sqrt(v_new) + self.epsilon))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (keras.optimizers.AdamW): before the Adam step,
+    `w -= w * weight_decay * lr`."""
+
+    def __init__(self, learning_rate: LearningRate = 0.001, weight_decay: float = 0.004,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, name: str = "adamw") -> None:
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a float, got None")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name)
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as keras.optimizers.RMSprop.
+
+    v = rho * v + (1 - rho) * g**2; centered: a = rho * a + (1 - rho) * g, denominator
+    v - a**2 + epsilon, else v + epsilon; step = lr * g / sqrt(denominator); with momentum,
+    mom = momentum * mom + step and w -= mom, else w -= step.
+    """
+
+    def __init__(self, learning_rate: LearningRate = 0.001, rho: float = 0.9,
+                 momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False,
+                 weight_decay: float | None = None, name: str = "rmsprop") -> None:
+        super().__init__(learning_rate, name, weight_decay)
+        self.rho = _hyper(rho, "rho", 0.0, 1.0)
+        self.momentum = _hyper(momentum, "momentum", 0.0)
+        self.epsilon = _hyper(epsilon, "epsilon")
+        self.centered = bool(centered)
+
+    def slot_names(self) -> tuple[str, ...]:
+        names = ["velocity"]
+        if self.momentum > 0:
+            names.append("momentum")
+        if self.centered:
+            names.append("average_gradient")
+        return tuple(names)
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        vel = self.get_slot(variable, "velocity")
+        vel_new = vel * self.rho + square(gradient) * (1.0 - self.rho)
+        vel.assign(vel_new)
+        if self.centered:
+            avg = self.get_slot(variable, "average_gradient")
+            avg_new = avg * self.rho + gradient * (1.0 - self.rho)
+            avg.assign(avg_new)
+            denominator = vel_new - square(avg_new) + self.epsilon
+        else:
+            denominator = vel_new + self.epsilon
+        increment = gradient * learning_rate / sqrt(denominator)
+        if self.momentum > 0:
+            mom = self.get_slot(variable, "momentum")
+            mom_new = mom * self.momentum + increment
+            mom.assign(mom_new)
+            variable.assign_sub(mom_new)
+        else:
+            variable.assign_sub(increment)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+__all__ = ["SGD", "Adam", "AdamW", "LearningRate", "Optimizer", "RMSprop"]
