@@ -41,9 +41,9 @@ from jaxlib import xla_client as xc  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tfx_core as tx  # noqa: E402
+from compiler.interpreters import bind
 from compiler.lowering import conv_formulations as CF  # noqa: E402
 from compiler.ops.conv import convolution_op  # noqa: E402
-from compiler.registry import bind  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
 
 tx.config.set_compile_cache_dir(None)  # first-call figures are XLA compiles, not disk loads

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .interpreters import bind, is_tracing
 from .ir.graph import ConstArray
 from .ir.types import TensorType
-from .registry import _DEPTH, _STACK, NOT_DIFFERENTIABLE, REGISTRY, bind
+from .registry import NOT_DIFFERENTIABLE, REGISTRY
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ _CONSTS: dict[tuple, Any] = {}  # eager scalar constants (immutable buffers, saf
 def const(value: float, dtype: Any) -> Any:
     """A scalar constant of `dtype` (binary ops broadcast it)."""
     a = np.asarray(value, dtype=dtype.np_dtype)
-    if _DEPTH[0] and _STACK:
+    if is_tracing():
         return op("constant", value=ConstArray(a))
     key = (dtype, a.tobytes())
     c = _CONSTS.get(key)

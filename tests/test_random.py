@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 
 import tfx_core as tx
+from compiler.interpreters import bind
 from compiler.ir.types import I64, U32
 from compiler.ops.random import rng_bit_generator_op, rng_bits
-from compiler.registry import bind
 
 N = 100_000
 P_MIN = 1e-3  # KS / chi-square p-values: seeds are fixed, so these are deterministic checks

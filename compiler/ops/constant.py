@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from ..interpreters import bind
 from ..ir.graph import ConstArray
 from ..ir.types import I32, DType, TensorType
 from ..lowering import helpers as H
-from ..registry import NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, bind, register
+from ..registry import NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
 from .common import is_float_array
 
 

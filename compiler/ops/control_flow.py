@@ -13,19 +13,11 @@ import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from ..interpreters import Interpreter, bind, outside_traces, trace_scope
 from ..ir.graph import Graph, GraphBuilder, Value, freeze_attrs
 from ..ir.types import BOOL, I32, TensorType
 from ..lowering import helpers as H
-from ..registry import (
-    PURE,
-    RECORDERS,
-    Interpreter,
-    OpDef,
-    OpTypeError,
-    bind,
-    interpreter_scope,
-    register,
-)
+from ..registry import PURE, OpDef, OpTypeError, register
 from .fusion import evaluate_reference
 
 MAX_REFERENCE_ITERATIONS = 1_000_000
@@ -65,18 +57,14 @@ def _branch_vjp(branch: Graph, needs: tuple[bool, ...]) -> Graph:
     interp = _GraphBuild(f"{branch.name}_grad")
     operands = [interp.builder.add_input(t) for t in branch.input_types]
     cts = [interp.builder.add_input(t) for t in branch.output_types]
-    saved = RECORDERS.items[:]  # outer tapes must not record the region's construction
-    RECORDERS.items.clear()
-    try:
-        with interpreter_scope(interp):
-            records, outs = replay(branch, operands)
-            seeds = [(o, ct) for o, ct, v in zip(outs, cts, branch.outputs)
-                     if v.type.dtype.is_floating]
-            got = backprop(records, seeds, operands)
-            results = [got.get(id(x)) if id(x) in got else zeros_like(x.type, x)
-                       for x, need in zip(operands, needs) if need]
-    finally:
-        RECORDERS.items[:] = saved
+    # outer tapes must not record the region's construction
+    with outside_traces(traces=False), trace_scope(interp):
+        records, outs = replay(branch, operands)
+        seeds = [(o, ct) for o, ct, v in zip(outs, cts, branch.outputs)
+                 if v.type.dtype.is_floating]
+        got = backprop(records, seeds, operands)
+        results = [got.get(id(x)) if id(x) in got else zeros_like(x.type, x)
+                   for x, need in zip(operands, needs) if need]
     return interp.builder.build(results)
 
 
@@ -162,13 +150,8 @@ def _region(name: str, types: list[TensorType], fn: Any) -> Graph:
     """A closed graph of `fn(*inputs)` built by binding ops (tapes paused)."""
     interp = _GraphBuild(name)
     inputs = [interp.builder.add_input(t) for t in types]
-    saved = RECORDERS.items[:]
-    RECORDERS.items.clear()
-    try:
-        with interpreter_scope(interp):
-            outs = fn(*inputs)
-    finally:
-        RECORDERS.items[:] = saved
+    with outside_traces(traces=False), trace_scope(interp):
+        outs = fn(*inputs)
     return interp.builder.build(outs)
 
 

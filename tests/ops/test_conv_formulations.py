@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
+from compiler.interpreters import bind
 from compiler.ir.types import BF16, F16, F32, F64, TensorType
 from compiler.lowering import conv_formulations as CF
 from compiler.ops.conv import _conv_reference, convolution_op
-from compiler.registry import bind
 
 ROOT = Path(__file__).resolve().parents[2]
 NHWC = ((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))  # tx.nn.conv2d's NHWC input, HWIO filter

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
+from compiler.interpreters import bind
 from compiler.ops.conv import convolution_op, reduce_window_op
-from compiler.registry import bind
 
 
 @pytest.fixture(autouse=True)

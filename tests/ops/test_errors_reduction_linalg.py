@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
+from compiler.interpreters import bind
 from compiler.ops import linalg as L
 from compiler.ops import reduction as R
-from compiler.registry import bind
 
 F23 = np.ones((2, 3), np.float32)
 I23 = np.ones((2, 3), np.int32)

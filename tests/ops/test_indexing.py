@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
+from compiler.interpreters import bind
 from compiler.ir.graph import GraphBuilder
 from compiler.ir.types import TensorType
 from compiler.lowering.stablehlo import lower_graph
-from compiler.registry import REGISTRY, bind
+from compiler.registry import REGISTRY
 from tests.optable.einsum import EINSUM_CASES
 from tfx_core.ops import indexing_ops as X
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
-from compiler.registry import NOT_DIFFERENTIABLE, REGISTRY, OpDef, bind
+from compiler.interpreters import bind
+from compiler.registry import NOT_DIFFERENTIABLE, REGISTRY, OpDef
 from tests.optable import all_entries
 
 ENTRIES = all_entries()

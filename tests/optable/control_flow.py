@@ -97,8 +97,8 @@ def _rows_samples(rng, dtype):
 
 
 def _dynamic_slice(x, i, j):
+    from compiler.interpreters import bind
     from compiler.ops.dynamic_slice import dynamic_slice_op
-    from compiler.registry import bind
 
     return bind(dynamic_slice_op, x, i, j, sizes=(2, 2))
 
@@ -110,8 +110,8 @@ def _dynamic_slice_ref(x, i, j):
 
 
 def _dynamic_update(x, u, i, j):
+    from compiler.interpreters import bind
     from compiler.ops.dynamic_slice import dynamic_update_slice_op
-    from compiler.registry import bind
 
     return bind(dynamic_update_slice_op, x, u, i, j)
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from compiler.interpreters import bind
 from compiler.ir.graph import ConstArray, GraphBuilder
 from compiler.ir.types import TensorType
 from compiler.ops.fusion import fusion_op
-from compiler.registry import REGISTRY, bind
+from compiler.registry import REGISTRY
 from tests.optable import FLOATS, OpInfo, Sample, make_arg
 
 

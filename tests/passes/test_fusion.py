@@ -160,8 +160,8 @@ def test_compiled_results_are_bit_identical_with_fusion():
 
 
 def test_gradient_through_a_fusion_op_matches_the_unfused_ops():
+    from compiler.interpreters import bind
     from compiler.ops.fusion import fusion_op
-    from compiler.registry import bind
 
     region = _run(["fusion"], BEFORE)[0].ops[0].attr_dict["body"]
     rng = np.random.default_rng(1)

@@ -76,13 +76,13 @@ def _zeros(types: Any) -> Any:
 def _probe(fn: Callable, args: tuple) -> list:
     """Run fn(*args) in a throw-away region trace: its outputs' types (UNDEFINED stays). How a
     return value first set inside a tensor `if` / loop gets the type of its placeholder."""
-    from compiler.registry import interpreter_scope
+    from compiler.interpreters import trace_scope
     from tfx_core.framework.convert import convert_to_tensor
-    from tfx_core.framework.variables import _active_trace
+    from tfx_core.framework.variables import active_trace
     from tfx_core.ops.control_flow_ops import _RegionTrace
 
-    probe = _RegionTrace("autograph_probe", _active_trace())
-    with interpreter_scope(probe), _returns_run(keep=False):
+    probe = _RegionTrace("autograph_probe", active_trace())
+    with trace_scope(probe), _returns_run(keep=False):
         return [v if v is UNDEFINED else
                 _types(tree_util.tree_map(convert_to_tensor, v)) for v in fn(*args)]
 
@@ -397,9 +397,9 @@ def for_range(args: tuple, body_fn: Callable, stop_fn: Callable | None, values: 
               names: tuple, target: bool = False) -> tuple:
     """`for i in tx.range(...)`: in a trace, a while_loop over an int32 counter (the bounds
     may be tensors); otherwise a Python range loop."""
-    from tfx_core.framework.variables import _active_trace
+    from tfx_core.framework.variables import active_trace
 
-    if _active_trace() is None:
+    if active_trace() is None:
         for item in range(*[int(a) for a in args]):
             values = tuple(body_fn(item, *values))
             if _python_stop(stop_fn, values):

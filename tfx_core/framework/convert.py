@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import current_trace
 from compiler.ir.types import DType
 from tfx_core.framework.tensor import Tensor
 
@@ -103,10 +104,9 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
 
 def constant_tensor(a: np.ndarray) -> Tensor:
     """A tensor holding `a`: a device buffer eagerly, a constant or capture inside a trace."""
-    from compiler.registry import _STACK
-
-    if _STACK:
-        return _STACK[-1].constant(a)
+    trace = current_trace()
+    if trace is not None:
+        return trace.constant(a)
     return _eager_constant(a)
 
 

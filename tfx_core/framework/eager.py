@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from compiler.interpreters import Interpreter, set_eager_interpreter
 from compiler.ir.graph import GraphBuilder, freeze_attrs
 from compiler.lowering.stablehlo import lower_graph
-from compiler.registry import Interpreter, OpDef, set_eager_interpreter
+from compiler.registry import OpDef
 from compiler.tracing import infer_or_raise
 from runtime import compile_stablehlo
 from tfx_core.framework.tensor import Tensor

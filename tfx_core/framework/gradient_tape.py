@@ -16,8 +16,9 @@ from jax import tree_util
 
 from compiler import autodiff
 from compiler.autodiff import Record
+from compiler.interpreters import bind, outside_traces, pop_recorder, push_recorder, recorders
 from compiler.ops import constant as C
-from compiler.registry import NOT_DIFFERENTIABLE, RECORDERS, bind, pop_recorder, push_recorder
+from compiler.registry import NOT_DIFFERENTIABLE
 from compiler.tracing import user_location
 from tfx_core.framework.operands import to_tensor
 from tfx_core.framework.tensor import Tensor
@@ -284,14 +285,9 @@ def custom_gradient(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        tapes = list(RECORDERS.items)
-        for tape in tapes:
-            tape._pop()
-        try:
+        tapes = recorders()
+        with outside_traces(traces=False):  # the tapes see f as one op, not its insides
             y, grad_fn = f(*args, **kwargs)
-        finally:
-            for tape in tapes:
-                tape._push()
         inputs = [a._as_tensor() if isinstance(a, Variable) else a
                   for a in tree_util.tree_leaves(args) if isinstance(a, (Tensor, Variable))]
         outs = tree_util.tree_leaves(y)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.interpreters import bind, is_tracing
 from compiler.ir.types import DType
-from compiler.registry import _DEPTH, _STACK, OpDef, bind
+from compiler.registry import OpDef
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 
@@ -18,7 +19,7 @@ def to_tensor(x: Any, name: str, dtype: Any = None) -> Tensor:
     """convert_to_tensor, with errors naming the public op."""
     if isinstance(x, Tensor) and dtype is None:
         return x
-    scalar = type(x) in _SCALAR_TYPES and isinstance(dtype, DType) and not (_DEPTH[0] and _STACK)
+    scalar = type(x) in _SCALAR_TYPES and isinstance(dtype, DType) and not is_tracing()
     if scalar:
         # NOTE: float keys use hex so 0.0 and -0.0 (equal, same hash) stay distinct.
         key = (dtype, x.hex()) if type(x) is float else (dtype, type(x), x)

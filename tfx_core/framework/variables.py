@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import current_trace, outside_traces, recorders
 from compiler.ir.types import DType, TensorType, dims_compatible
-from compiler.registry import _DEPTH, _DEPTH_LOCK, _STACK, RECORDERS, RECORDING
 from compiler.tracing import user_location
 from runtime import client
 from tfx_core.framework.convert import convert_to_tensor
@@ -22,26 +22,15 @@ def init_scope() -> Iterator[None]:
 
     Used to compute a Variable's initial value when it is created inside @tx.function.
     """
-    saved, tapes = list(_STACK.items), list(RECORDERS.items)
-    _STACK.items[:] = []
-    RECORDERS.items[:] = []
-    with _DEPTH_LOCK:
-        _DEPTH[0] -= len(saved)
-    try:
+    with outside_traces():
         yield
-    finally:
-        _STACK.items[:] = saved
-        RECORDERS.items[:] = tapes
-        with _DEPTH_LOCK:
-            _DEPTH[0] += len(saved)
 
 
-def _active_trace() -> Any:
-    """The trace interpreter being recorded into, or None when eager."""
-    if _DEPTH[0] and _STACK:
-        interp = _STACK[-1]
-        if hasattr(interp, "read_variable"):
-            return interp
+def active_trace() -> Any:
+    """The trace that reads and assigns Variables in this thread, or None when eager."""
+    interp = current_trace()
+    if interp is not None and hasattr(interp, "read_variable"):
+        return interp
     return None
 
 
@@ -65,7 +54,7 @@ class Variable:
                  dtype: Any = None, shape: Any = None) -> None:
         if initial_value is None:
             raise ValueError("tx.Variable: initial_value is required" + _where())
-        trace = _active_trace()
+        trace = active_trace()
         if trace is not None and not trace.allow_variable_creation:
             raise ValueError(
                 f"tx.Variable{' ' + repr(name) if name else ''} created on a later trace of "
@@ -138,11 +127,10 @@ class Variable:
     # ------------------------------------------------------------ reading
     def _as_tensor(self) -> Tensor:
         """The current value: the eager tensor, or this trace's symbolic value."""
-        trace = _active_trace()
+        trace = active_trace()
         t = self._tensor if trace is None else trace.read_variable(self)
-        if RECORDING[0] and RECORDERS.items:
-            for tape in list(RECORDERS.items):
-                tape._variable_read(self, t)
+        for tape in recorders():
+            tape._variable_read(self, t)
         return t
 
     def value(self) -> Tensor:
@@ -181,7 +169,7 @@ class Variable:
                read_value: bool = True) -> Variable:
         """Set a new value of the same dtype and shape."""
         t = self._checked(value, "assign to")
-        trace = _active_trace()
+        trace = active_trace()
         if trace is not None:
             trace.assign_variable(self, t)
         else:
@@ -222,7 +210,7 @@ class Variable:
     def __repr__(self) -> str:
         shape = tuple(self._vtype.shape)
         head = f"<tx.Variable {self._name!r} shape={shape} dtype={self.dtype.name}"
-        if _active_trace() is not None or self._tensor._buf is None:
+        if active_trace() is not None or self._tensor._buf is None:
             return head + ">"
         return head + f", numpy={np.array2string(self._tensor.numpy(), separator=', ')}>"
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import nothing_active
 from compiler.ir.types import F32, I32, DType, broadcast_shapes, dims_compatible
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import shape as S
-from compiler.registry import fast_path_ok
 from compiler.tracing import user_location
 from tfx_core.framework.convert import (
     cast_numpy_exact,
@@ -96,7 +96,7 @@ def _broadcast(x: Tensor, shape: tuple) -> Tensor:
 
 
 def _fill_scalar(value: np.ndarray, shape: tuple) -> Tensor:
-    if fast_path_ok():  # eager: fill on the host and copy once (no per-shape XLA compile)
+    if nothing_active():  # eager: fill on the host and copy once (no per-shape XLA compile)
         return Tensor.from_numpy(np.full(shape, value, value.dtype))
     return _broadcast(constant_tensor(value), shape)
 

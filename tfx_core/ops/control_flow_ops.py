@@ -12,14 +12,14 @@ from typing import Any
 
 from jax import tree_util
 
+from compiler.interpreters import bind, recorders, trace_scope
 from compiler.ir.graph import Graph, Value
 from compiler.ir.types import BOOL, I32, TensorType
 from compiler.ops.control_flow import case_op, while_op
-from compiler.registry import RECORDERS, RECORDING, bind, interpreter_scope
 from compiler.tracing import user_location
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
-from tfx_core.framework.variables import _active_trace
+from tfx_core.framework.variables import active_trace
 from tfx_core.polymorphic_function.tracer import TraceInterpreter, get_static_value
 
 __all__ = ["cond", "foldl", "map_fn", "scan", "switch_case", "while_loop"]
@@ -54,8 +54,7 @@ class _RegionTrace(TraceInterpreter):
         if mine is not None:
             return mine[1]
         outer = self.parent.read_variable(var)  # the enclosing trace's current value
-        if RECORDING[0] and RECORDERS.items:  # tapes see the read where the op's operand is
-            for tape in list(RECORDERS.items):
+        for tape in recorders():  # tapes see the read where the op's operand is
                 tape._variable_read(var, outer)
         return Tensor(None, outer._type, self.to_value(outer), self)
 
@@ -82,7 +81,7 @@ def _trace(fn: Callable, args: Sequence[Any], in_types: Sequence[TensorType], na
     sub = _RegionTrace(name, parent)
     flat, tree = tree_util.tree_flatten(args)
     inputs = [sub.new_input(t) for t in in_types]
-    with interpreter_scope(sub):
+    with trace_scope(sub):
         out = fn(*tree_util.tree_unflatten(tree, inputs)) if args is not None else fn()
         leaves, out_tree = tree_util.tree_flatten(out)
         values = []
@@ -149,7 +148,7 @@ def switch_case(branch_index: Any, branch_fns: Sequence[Callable[[], Any]] | dic
         fns.append(default)
     if not fns:
         raise ValueError("tx.switch_case: branch_fns is empty")
-    trace = _active_trace()
+    trace = active_trace()
     static = get_static_value(branch_index) if trace is not None else None
     if trace is None or static is not None:
         k = int(static if static is not None else convert_to_tensor(branch_index).numpy())
@@ -164,7 +163,7 @@ def switch_case(branch_index: Any, branch_fns: Sequence[Callable[[], Any]] | dic
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
          name: str | None = None) -> Any:
     """Return true_fn() if pred else false_fn() (tf.cond); in a trace, both become regions."""
-    trace = _active_trace()
+    trace = active_trace()
     static = get_static_value(pred) if trace is not None else None
     if trace is None or static is not None:
         flag = static if static is not None else convert_to_tensor(pred).numpy()
@@ -208,7 +207,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     """Repeat `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (tf.while_loop)."""
     single = not isinstance(loop_vars, (tuple, list))
     state = (loop_vars,) if single else tuple(loop_vars)
-    trace = _active_trace()
+    trace = active_trace()
     if trace is None:
         i = 0
         while (maximum_iterations is None or i < int(maximum_iterations)) and \
@@ -319,7 +318,7 @@ def _loop_over_rows(step: Callable, elems: Any, carry0: Any, start: int, collect
 
     leaves, tree, n = _rows(elems, what)
     rows = lambda i: tree_util.tree_unflatten(tree, [_row(x, i) for x in leaves])  # noqa: E731
-    trace = _active_trace()
+    trace = active_trace()
     if trace is None:  # eagerly: a Python loop
         carry, outs = carry0, ([first_out] if first_out is not None else [])
         for i in range(start, n):
@@ -332,7 +331,7 @@ def _loop_over_rows(step: Callable, elems: Any, carry0: Any, start: int, collect
     # the output structure and types: trace the step once on row `start`
     probe_carry = tree_util.tree_map(convert_to_tensor, carry0)
     probe = _RegionTrace(f"{what}_probe", trace)
-    with interpreter_scope(probe):
+    with trace_scope(probe):
         _, out = step(probe_carry, rows(convert_to_tensor(start)))
         out_leaves, out_tree = tree_util.tree_flatten(out)
         out_types = [convert_to_tensor(o)._type for o in out_leaves]

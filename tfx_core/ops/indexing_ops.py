@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
 from compiler.ir.types import F32, I32, DType, dims_compatible
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import indexing as X
-from compiler.registry import _DEPTH, _STACK
 from compiler.tracing import user_location
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
 from tfx_core.ops import math_ops as M
@@ -49,7 +49,7 @@ def _indices(indices: TensorLike, name: str) -> Tensor:
 
 def _eager(t: Tensor) -> bool:
     """Not tracing, and `t` holds a device buffer: its values can be checked on the host."""
-    return not (_DEPTH[0] and _STACK) and t._buf is not None
+    return t._buf is not None and not is_tracing()
 
 
 def _check_range(name: str, idx: Tensor, bounds: list, vector: bool, shape: tuple) -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.interpreters import is_tracing, nothing_active
 from compiler.ir.types import F32, F64, DType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
-from compiler.registry import _DEPTH, _STACK, RECORDING
 from runtime.errors import InvalidArgumentError
 from tfx_core.framework.eager import EAGER
 from tfx_core.framework.operands import Tensor, binary_operands, bind, nary_operands, to_tensor
@@ -18,7 +18,7 @@ def _unary(opdef, opname: str, doc: str):
     fast: dict = {}  # eager: input type -> (execute, handlers, out type, executable)
 
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
-        if type(x) is Tensor and not (_DEPTH[0] and _STACK) and not RECORDING[0]:
+        if type(x) is Tensor and nothing_active():
             e = fast.get(x._type)
             if e is not None and x._buf is not None:
                 try:
@@ -135,7 +135,7 @@ divide = truediv
 
 def _check_integer_divisor(opname: str, y: Tensor) -> None:
     """Eagerly, integer division by zero raises as in TF (XLA would quietly return -1 / x)."""
-    if y._buf is None or (_DEPTH[0] and _STACK) or not y.dtype.is_integer:
+    if y._buf is None or is_tracing() or not y.dtype.is_integer:
         return
     if not y.numpy().all():
         from compiler.tracing import user_location

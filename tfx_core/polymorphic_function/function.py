@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from jax import tree_util
 
+from compiler.interpreters import nothing_active, trace_scope
 from compiler.ir.types import TensorType
 from compiler.passes import PASSES
-from compiler.registry import _DEPTH, _STACK, RECORDERS, RECORDING, interpreter_scope
 from tfx_core import config
 from tfx_core.autograph import transform as autograph
 from tfx_core.framework.convert import convert_to_tensor
@@ -115,8 +115,7 @@ class Function:
 
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not (_DEPTH[0] and _STACK) and not config._RUN_EAGERLY[0] \
-                and not RECORDING[0]:
+        if not kwargs and nothing_active() and not config.functions_run_eagerly():
             # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
             try:
                 cf = self._fast.get(tuple([a._type for a in args]))
@@ -129,7 +128,7 @@ class Function:
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
-        if config._RUN_EAGERLY[0] or _STACK or (RECORDING[0] and RECORDERS.items):
+        if config.functions_run_eagerly() or not nothing_active():
             # Debug mode, or called from inside another trace: run the Python (it inlines).
             # NOTE: under an eager GradientTape the body also runs op by op, so the tape sees
             # every op (a compiled call would be opaque to it).
@@ -289,7 +288,7 @@ class Function:
         interp.allow_variable_creation = self._tracing_count == 0
         sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
         s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
-        with interpreter_scope(interp):
+        with trace_scope(interp):
             result = self._traced_callable()(*s_args, **s_kwargs)
             out_leaves, out_tree = tree_util.tree_flatten(result)
             out_values = [interp.to_value(_as_output(x, self._name)) for x in out_leaves]

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import Interpreter
 from compiler.ir.graph import ConstArray
 from compiler.ir.types import DType, TensorType
 from compiler.ops.constant import constant_op, shape_of_op
-from compiler.registry import PURE, Interpreter, OpDef
+from compiler.registry import PURE, OpDef
 from compiler.tracing import Trace
 from runtime import client
 from tfx_core.framework.tensor import Tensor
