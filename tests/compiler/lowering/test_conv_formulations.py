@@ -19,7 +19,7 @@ from compiler.ir.types import BF16, F16, F32, F64, TensorType
 from compiler.lowering import conv_formulations as CF
 from compiler.ops.conv import _conv_reference, convolution_op
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NHWC = ((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))  # tx.nn.conv2d's NHWC input, HWIO filter
 NCHW = ((0, 1, 2, 3), (0, 1, 2, 3), (0, 1, 2, 3))  # NCHW input, OIHW filter
 

@@ -21,7 +21,7 @@ from runtime import compile as rc
 from runtime import disk_cache
 from runtime.disk_cache import DiskCache
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def entry_files(d) -> list[Path]:
