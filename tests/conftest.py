@@ -1,5 +1,6 @@
 """Suite-wide settings: the IR verifier runs after every pass of every compiled function, and
 the persistent compile cache lives in a temporary directory (never the user's own cache).
+`pytest --update-goldens` rewrites golden files instead of comparing (tests/golden.py).
 
 The first conftest import (plain pytest, or xdist's controller before it starts workers) makes
 the directory; workers and subprocesses inherit it through the environment, so they share it.
@@ -8,6 +9,8 @@ import atexit
 import os
 import shutil
 import tempfile
+
+from tests.golden import golden, pytest_addoption  # noqa: F401  (the option and fixture)
 
 os.environ["TFX_VERIFY_PASSES"] = "1"
 

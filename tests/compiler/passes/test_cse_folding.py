@@ -1,6 +1,8 @@
-"""CSE and constant folding: text in -> text out goldens, cases that must not change, and
-compiled results with and without the passes."""
+"""CSE and constant folding: text in -> text out goldens (goldens/cse/, goldens/fold/), cases
+that must not change, and compiled results with and without the passes."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,97 +12,24 @@ import tfx_core as tx
 from compiler.ir.parser import parse_graph
 from compiler.ir.printer import print_graph
 from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER, PassManager
+from tests.golden import golden_cases
 
-GOLDENS = [
-    pytest.param(["cse", "dce"], """\
-func @g(%0: f32[2,3], %1: f32[2,3]) -> (f32[2,3], f32[2,3]) {
-  %2: f32[2,3] = exp %0
-  %3: f32[2,3] = exp %0
-  %4: f32[2,3] = add %2, %1
-  %5: f32[2,3] = add %1, %3
-  %6: f32[2,3] = subtract %2, %1
-  %7: f32[2,3] = subtract %1, %3
-  return %4, %5
-}""", """\
-func @g(%0: f32[2,3], %1: f32[2,3]) -> (f32[2,3], f32[2,3]) {
-  %2: f32[2,3] = exp %0
-  %3: f32[2,3] = add %2, %1
-  return %3, %3
-}""", id="cse-merges-duplicates-and-commuted-operands"),
-    pytest.param(["cse", "dce"], """\
-func @g(%0: f32[2]) -> (f32[2], f32[2], f32[2]) {
-  %1: f32[] = constant {value=dense<f32[] [0.0]>}
-  %2: f32[] = constant {value=dense<f32[] [-0.0]>}
-  %3: f32[] = constant {value=dense<f32[] [0.0]>}
-  %4: f32[2] = add %0, %1
-  %5: f32[2] = add %0, %2
-  %6: f32[2] = add %0, %3
-  return %4, %5, %6
-}""", """\
-func @g(%0: f32[2]) -> (f32[2], f32[2], f32[2]) {
-  %1: f32[] = constant {value=dense<f32[] [0.0]>}
-  %2: f32[] = constant {value=dense<f32[] [-0.0]>}
-  %3: f32[2] = add %0, %1
-  %4: f32[2] = add %0, %2
-  return %3, %4, %3
-}""", id="cse-keeps-signed-zeros-apart"),
-    pytest.param(list(DEFAULT_PIPELINE), """\
-func @g(%0: f32[3]) -> (f32[3], i32[1]) {
-  %1: f32[] = constant {value=dense<f32[] [2.0]>}
-  %2: f32[] = exp %1
-  %3: f32[] = multiply %2, %1
-  %4: f32[3] = add %0, %3
-  %5: i32[1] = shape_of %0
-  return %4, %5
-}""", """\
-func @g(%0: f32[3]) -> (f32[3], i32[1]) {
-  %1: f32[] = constant {value=dense<f32[] [14.778111457824707]>}
-  %2: f32[3] = add %0, %1
-  %3: i32[1] = constant {value=dense<i32[1] [3]>}
-  return %2, %3
-}""", id="fold-constant-chains-and-shapes"),
-    pytest.param(list(DEFAULT_PIPELINE), """\
-func @g(%0: f32[3]) -> (f32[2000], i32[], f32[]) {
-  %1: f32[] = constant {value=dense<f32[] [2.0]>}
-  %2: f32[2000] = broadcast_to %1 {shape=(2000,)}
-  %3: i32[] = constant {value=dense<i32[] [7]>}
-  %4: i32[] = constant {value=dense<i32[] [0]>}
-  %5: i32[] = divide %3, %4
-  %6: f32[] = constant {value=dense<f32[] [0.0]>}
-  %7: f32[] = divide %6, %6
-  return %2, %5, %7
-}""", """\
-func @g(%0: f32[3]) -> (f32[2000], i32[], f32[]) {
-  %1: f32[] = constant {value=dense<f32[] [2.0]>}
-  %2: f32[2000] = broadcast_to %1 {shape=(2000,)}
-  %3: i32[] = constant {value=dense<i32[] [-1]>}
-  %4: f32[] = constant {value=dense<f32[] [nan]>}
-  return %2, %3, %4
-}""", id="fold-keeps-big-splats-and-uses-xla-semantics"),
-    pytest.param(list(DEFAULT_PIPELINE), """\
-func @g(%0: f32[2,2]) -> (f32[2,2]) {
-  %1: f32[] = reduce_sum %0 {axes=(0, 1), keepdims=false}
-  %2: f32[] = constant {value=dense<f32[] [3.0]>}
-  %3: f32[] = broadcast_like %2, %1
-  %4: f32[2,2] = multiply %0, %3
-  return %4
-}""", """\
-func @g(%0: f32[2,2]) -> (f32[2,2]) {
-  %1: f32[] = constant {value=dense<f32[] [3.0]>}
-  %2: f32[2,2] = multiply %0, %1
-  return %2
-}""", id="fold-shape-only-broadcast-drops-its-dependency"),
-]
+GOLDENS = Path(__file__).parent / "goldens"
+PIPELINES = {"cse": ["cse", "dce"], "fold": list(DEFAULT_PIPELINE)}  # per goldens/ folder
 
 
-@pytest.mark.parametrize("passes,before,after", GOLDENS)
-def test_golden(passes, before, after):
-    out, _ = PassManager(passes, verify=True).run(parse_graph(before))
-    assert print_graph(out) == after
+# goldens/{cse,fold}/<case>.in.tfx -> <case>.out.tfx; `pytest --update-goldens` rewrites the .out
+# files
+@pytest.mark.parametrize("case", [c for d in PIPELINES for c in golden_cases(GOLDENS / d)])
+def test_golden(case, golden):
+    passes = PIPELINES[case.source.parent.name]
+    out, _ = PassManager(passes, verify=True).run(parse_graph(case.text()))
+    golden.check(case.expected, print_graph(out))
 
 
 def test_unchanged_graph_is_returned_as_is():
-    g = parse_graph(GOLDENS[0].values[2])
+    g = parse_graph((GOLDENS / "cse" / "cse-merges-duplicates-and-commuted-operands.out.tfx")
+                    .read_text())
     for name in ("cse", "constant_folding"):
         out, _ = PassManager([name], verify=True).run(g)
         assert out is g

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,30 +16,14 @@ from compiler.ir.types import DType, TensorType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.passes import PassError, PassManager, graph_pass
+from tests.golden import Case, read_golden
 
 F32_23 = TensorType(DType.from_numpy(np.dtype(np.float32)), (2, 3))
 F32_SCALAR = TensorType(F32_23.dtype, ())
 
-WITH_DEAD = """\
-func @g(%0: f32[2,3], %1: f32[2,3]) -> (f32[2,3]) {
-  %2: f32[2,3] = exp %0
-  %3: f32[2,3] = sin %1
-  %4: f32[2,3] = multiply %2, %1
-  %5: f32[] = constant {value=dense<f32[] [2.0]>}
-  %6: f32[2,3] = add %3, %5
-  %7: f32[] = constant {value=dense<f32[] [1.0]>}
-  %8: f32[2,3] = add %4, %7
-  return %8
-}"""
-
-AFTER_DCE = """\
-func @g(%0: f32[2,3], %1: f32[2,3]) -> (f32[2,3]) {
-  %2: f32[2,3] = exp %0
-  %3: f32[2,3] = multiply %2, %1
-  %4: f32[] = constant {value=dense<f32[] [1.0]>}
-  %5: f32[2,3] = add %3, %4
-  return %5
-}"""
+# goldens/dce/with-dead-ops.in.tfx -> .out.tfx (`pytest --update-goldens` rewrites the .out file)
+DEAD = Case(Path(__file__).parent / "goldens" / "dce" / "with-dead-ops.in.tfx")
+WITH_DEAD = read_golden(DEAD.source)
 
 
 def build_with_dead():
@@ -59,10 +44,9 @@ def test_builder_graph_prints_as_expected():
     assert print_graph(build_with_dead()) == WITH_DEAD
 
 
-def test_dce_golden_built_graph():
+def test_dce_golden_built_graph(golden):
     out, records = PassManager(["dce"], verify=True).run(build_with_dead())
-    got = print_graph(out)
-    assert got == AFTER_DCE, f"actual:\n{got}"
+    golden.check(DEAD.expected, print_graph(out))
     assert [r.name for r in records] == ["dce"]
     assert (records[0].ops_before, records[0].ops_after) == (7, 4)
     assert "dropped 3 ops" in records[0].summary
@@ -72,10 +56,9 @@ def test_parser_roundtrip_multi_op():
     assert print_graph(parse_graph(WITH_DEAD)) == WITH_DEAD
 
 
-def test_dce_golden_parsed_text():
+def test_dce_golden_parsed_text(golden):
     out, _ = PassManager(["dce"], verify=True).run(parse_graph(WITH_DEAD))
-    got = print_graph(out)
-    assert got == AFTER_DCE, f"actual:\n{got}"
+    golden.check(DEAD.expected, print_graph(out))
 
 
 def test_dce_single_line_parsed_text():
@@ -171,7 +154,7 @@ def test_dump_dir(tmp_path):
     assert before.startswith("func @g(") and "sin" in before
     assert "sin" not in after
     # dumps carry source locations as comments; without them the text is the printer's
-    assert after.rstrip("\n") == AFTER_DCE
+    assert after.rstrip("\n") == read_golden(DEAD.expected)
 
 
 def test_pipeline_records_in_order():

@@ -3,6 +3,8 @@
 functions, the verifier on regions, and results unchanged by fusing."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,47 +16,12 @@ from compiler.ir.printer import print_graph
 from compiler.ir.verify import VerificationError, verify_graph
 from compiler.lowering.stablehlo import lower_graph
 from compiler.passes import PassManager
+from tests.golden import Case, read_golden
 
-# A dense layer with relu, a softmax-like row sum, and an elementwise tail.
-BEFORE = """\
-func @g(%0: f32[4,3], %1: f32[3,5], %2: f32[5]) -> (f32[4], f32[4,5]) {
-  %3: f32[4,5] = dot_general %0, %1 {lhs_batch=(), lhs_contract=(1,), rhs_batch=(), rhs_contract=(0,)}
-  %4: f32[4,5] = add %3, %2
-  %5: f32[] = constant {value=dense<f32[] [0.0]>}
-  %6: f32[4,5] = maximum %5, %4
-  %7: f32[] = constant {value=dense<f32[] [1.0]>}
-  %8: f32[4,5] = subtract %6, %7
-  %9: f32[4,5] = exp %8
-  %10: f32[4] = reduce_sum %9 {axes=(1,), keepdims=false}
-  %11: f32[4] = tanh %10
-  %12: f32[4] = add %11, %7
-  return %12, %6
-}"""
-
-AFTER = """\
-func @g(%0: f32[4,3], %1: f32[3,5], %2: f32[5]) -> (f32[4], f32[4,5]) {
-  %3: f32[4,5] = fusion %0, %1, %2 {body=func @matmul_0(%0: f32[4,3], %1: f32[3,5], %2: f32[5]) -> (f32[4,5]) {
-      %3: f32[4,5] = dot_general %0, %1 {lhs_batch=(), lhs_contract=(1,), rhs_batch=(), rhs_contract=(0,)}
-      %4: f32[4,5] = add %3, %2
-      %5: f32[] = constant {value=dense<f32[] [0.0]>}
-      %6: f32[4,5] = maximum %5, %4
-      return %6
-    }}
-  %4: f32[4] = fusion %3 {body=func @reduction_1(%0: f32[4,5]) -> (f32[4]) {
-      %1: f32[] = constant {value=dense<f32[] [1.0]>}
-      %2: f32[4,5] = subtract %0, %1
-      %3: f32[4,5] = exp %2
-      %4: f32[4] = reduce_sum %3 {axes=(1,), keepdims=false}
-      return %4
-    }}
-  %5: f32[4] = fusion %4 {body=func @elementwise_2(%0: f32[4]) -> (f32[4]) {
-      %1: f32[] = constant {value=dense<f32[] [1.0]>}
-      %2: f32[4] = tanh %0
-      %3: f32[4] = add %2, %1
-      return %3
-    }}
-  return %5, %3
-}"""
+# A dense layer with relu, a softmax-like row sum, and an elementwise tail, and its fused form:
+# goldens/fusion/<case>.in.tfx -> <case>.out.tfx (`pytest --update-goldens` rewrites the .out file)
+DENSE = Case(Path(__file__).parent / "goldens" / "fusion" / "dense-relu-rowsum-tail.in.tfx")
+BEFORE = DENSE.text()
 
 # Not fused: %2 has a user outside any region it could join (the graph output), %4 is used by
 # two consumers that end up in different regions, and a single elementwise op is no region.
@@ -74,14 +41,15 @@ def _run(passes, text):
     return PassManager(passes, verify=True).run(parse_graph(text))
 
 
-def test_golden_regions():
+def test_golden_regions(golden):
     out, records = _run(["fusion"], BEFORE)
-    assert print_graph(out) == AFTER
+    golden.check(DENSE.expected, print_graph(out))
     assert records[0].changed == "fused 8 ops (matmul 3, reduction 3, elementwise 2)"
 
 
 def test_printed_regions_parse_back():
-    assert print_graph(parse_graph(AFTER)) == AFTER
+    after = read_golden(DENSE.expected)
+    assert print_graph(parse_graph(after)) == after
 
 
 def test_what_must_stay_outside():

@@ -3,6 +3,8 @@
 transpose-heavy graphs that must give bit-identical results with and without it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,9 @@ from compiler.ir.types import F32, I32, TensorType
 from compiler.lowering.stablehlo import lower_graph
 from compiler.passes import PassManager
 from compiler.registry import REGISTRY, OpTypeError
+from tests.golden import golden_cases
+
+GOLDENS = Path(__file__).parent / "goldens"
 
 
 def run_layout(text: str) -> str:
@@ -23,155 +28,10 @@ def run_layout(text: str) -> str:
 
 
 # ---------------------------------------------------------------- goldens: rewritten
-GOLDENS = [
-    pytest.param("""\
-func @g(%0: f32[4,3], %1: f32[4,5], %2: f32[5,4]) -> (f32[3,5], f32[3,5]) {
-  %3: f32[3,4] = transpose %0 {perm=(1, 0)}
-  %4: f32[3,5] = dot_general %3, %1 {lhs_batch=(), lhs_contract=(1,), rhs_batch=(), rhs_contract=(0,)}
-  %5: f32[4,5] = transpose %2 {perm=(1, 0)}
-  %6: f32[3,5] = dot_general %3, %5 {lhs_batch=(), lhs_contract=(1,), rhs_batch=(), rhs_contract=(0,)}
-  return %4, %6
-}""", """\
-func @g(%0: f32[4,3], %1: f32[4,5], %2: f32[5,4]) -> (f32[3,5], f32[3,5]) {
-  %3: f32[3,5] = dot_general %0, %1 {lhs_batch=(), lhs_contract=(0,), rhs_batch=(), rhs_contract=(0,)}
-  %4: f32[3,5] = dot_general %0, %2 {lhs_batch=(), lhs_contract=(0,), rhs_batch=(), rhs_contract=(1,)}
-  return %3, %4
-}""", id="matmul-of-transposes-folds-into-dims"),
-    # %2 moved %0's batch dim 2 to the front: the dimension numbers map through the perm
-    pytest.param("""\
-func @g(%0: f32[5,3,2], %1: f32[2,5,4]) -> (f32[2,3,4]) {
-  %2: f32[2,5,3] = transpose %0 {perm=(2, 0, 1)}
-  %3: f32[2,3,4] = dot_general %2, %1 {lhs_batch=(0,), lhs_contract=(1,), rhs_batch=(0,), rhs_contract=(1,)}
-  return %3
-}""", """\
-func @g(%0: f32[5,3,2], %1: f32[2,5,4]) -> (f32[2,3,4]) {
-  %2: f32[2,3,4] = dot_general %0, %1 {lhs_batch=(2,), lhs_contract=(0,), rhs_batch=(0,), rhs_contract=(1,)}
-  return %2
-}""", id="batched-dot-maps-batch-and-contracting-dims"),
-    # integer products are exact in any layout, so even a matrix-vector product folds
-    pytest.param("""\
-func @g(%0: i32[4,3], %1: i32[4]) -> (i32[3]) {
-  %2: i32[3,4] = transpose %0 {perm=(1, 0)}
-  %3: i32[3] = dot_general %2, %1 {lhs_batch=(), lhs_contract=(1,), rhs_batch=(), rhs_contract=(0,)}
-  return %3
-}""", """\
-func @g(%0: i32[4,3], %1: i32[4]) -> (i32[3]) {
-  %2: i32[3] = dot_general %0, %1 {lhs_batch=(), lhs_contract=(0,), rhs_batch=(), rhs_contract=(0,)}
-  return %2
-}""", id="int-matvec-folds"),
-    # transpose -> add scalar -> multiply by a constant -> exp -> transpose back: no transpose left
-    pytest.param("""\
-func @g(%0: f32[2,3], %1: f32[]) -> (f32[2,3]) {
-  %2: f32[3,2] = transpose %0 {perm=(1, 0)}
-  %3: f32[3,2] = add %2, %1
-  %4: f32[3,2] = constant {value=dense<f32[3,2] [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]>}
-  %5: f32[3,2] = multiply %4, %3
-  %6: f32[3,2] = exp %5
-  %7: f32[2,3] = transpose %6 {perm=(1, 0)}
-  return %7
-}""", """\
-func @g(%0: f32[2,3], %1: f32[]) -> (f32[2,3]) {
-  %2: f32[2,3] = add %0, %1
-  %3: f32[2,3] = constant {value=dense<f32[2,3] [1.0, 3.0, 5.0, 2.0, 4.0, 6.0]>}
-  %4: f32[2,3] = multiply %3, %2
-  %5: f32[2,3] = exp %4
-  return %5
-}""", id="transposes-sink-through-elementwise-and-cancel"),
-    # two transposes by the same perm meet in one op; a lower-rank constant is made full rank;
-    # one transpose of the converted result is left
-    pytest.param("""\
-func @g(%0: f32[2,3,4], %1: f32[2,3,4]) -> (i32[4,2,3]) {
-  %2: f32[4,2,3] = transpose %0 {perm=(2, 0, 1)}
-  %3: f32[4,2,3] = transpose %1 {perm=(2, 0, 1)}
-  %4: f32[4,2,3] = subtract %2, %3
-  %5: f32[3] = constant {value=dense<f32[3] [0.0, 1.0, -1.0]>}
-  %6: bool[4,2,3] = compare %4, %5 {direction="GT"}
-  %7: f32[] = constant {value=dense<f32[] [1.0]>}
-  %8: f32[] = constant {value=dense<f32[] [-2.0]>}
-  %9: f32[4,2,3] = select %6, %7, %8
-  %10: i32[4,2,3] = convert %9 {dtype=i32}
-  return %10
-}""", """\
-func @g(%0: f32[2,3,4], %1: f32[2,3,4]) -> (i32[4,2,3]) {
-  %2: f32[2,3,4] = subtract %0, %1
-  %3: f32[1,3,1] = constant {value=dense<f32[1,3,1] [0.0, 1.0, -1.0]>}
-  %4: bool[2,3,4] = compare %2, %3 {direction="GT"}
-  %5: f32[] = constant {value=dense<f32[] [1.0]>}
-  %6: f32[] = constant {value=dense<f32[] [-2.0]>}
-  %7: f32[2,3,4] = select %4, %5, %6
-  %8: i32[2,3,4] = convert %7 {dtype=i32}
-  %9: i32[4,2,3] = transpose %8 {perm=(2, 0, 1)}
-  return %9
-}""", id="same-perm-operands-and-lower-rank-constant"),
-    pytest.param("""\
-func @g(%0: f32[2,3,4]) -> (f32[2,3,4], f32[4,2,3]) {
-  %1: f32[3,4,2] = transpose %0 {perm=(1, 2, 0)}
-  %2: f32[2,3,4] = transpose %1 {perm=(2, 0, 1)}
-  %3: f32[4,2,3] = transpose %1 {perm=(1, 2, 0)}
-  return %2, %3
-}""", """\
-func @g(%0: f32[2,3,4]) -> (f32[2,3,4], f32[4,2,3]) {
-  %1: f32[4,2,3] = transpose %0 {perm=(2, 0, 1)}
-  return %0, %1
-}""", id="transpose-chains-compose-and-cancel"),
-    # max/min give the same bits visiting elements in any order (XLA: -0.0 < +0.0, NaN wins)
-    pytest.param("""\
-func @g(%0: f32[2,3,4], %1: f32[2,3,4]) -> (f32[3,2], f32[2,3], f32[2,1,3]) {
-  %2: f32[4,3,2] = transpose %0 {perm=(2, 1, 0)}
-  %3: f32[3,2] = reduce_max %2 {axes=(0,), keepdims=false}
-  %4: f32[4,2,3] = transpose %1 {perm=(2, 0, 1)}
-  %5: f32[2,3] = reduce_max %4 {axes=(0,), keepdims=false}
-  %6: f32[2,4,3] = transpose %1 {perm=(0, 2, 1)}
-  %7: f32[2,1,3] = reduce_min %6 {axes=(1,), keepdims=true}
-  return %3, %5, %7
-}""", """\
-func @g(%0: f32[2,3,4], %1: f32[2,3,4]) -> (f32[3,2], f32[2,3], f32[2,1,3]) {
-  %2: f32[2,3] = reduce_max %0 {axes=(2,), keepdims=false}
-  %3: f32[3,2] = transpose %2 {perm=(1, 0)}
-  %4: f32[2,3] = reduce_max %1 {axes=(2,), keepdims=false}
-  %5: f32[2,3] = reduce_min %1 {axes=(2,), keepdims=false}
-  %6: f32[2,1,3] = reshape %5 {shape=(2, 1, 3)}
-  return %3, %4, %6
-}""", id="reductions-of-transposes"),
-    # integer and bool reductions are exact in any order; argmax scans one axis either way
-    pytest.param("""\
-func @g(%0: i32[2,3,4], %1: f32[2,3], %2: bool[3,2]) -> (i32[2], i32[1,1,2], i64[2], bool[2]) {
-  %3: i32[4,3,2] = transpose %0 {perm=(2, 1, 0)}
-  %4: i32[2] = reduce_sum %3 {axes=(0, 1), keepdims=false}
-  %5: i32[1,1,2] = reduce_prod %3 {axes=(0, 1), keepdims=true}
-  %6: f32[3,2] = transpose %1 {perm=(1, 0)}
-  %7: i64[2] = argmax %6 {axis=0, output_type=i64}
-  %8: bool[2,3] = transpose %2 {perm=(1, 0)}
-  %9: bool[2] = reduce_or %8 {axes=(1,), keepdims=false}
-  return %4, %5, %7, %9
-}""", """\
-func @g(%0: i32[2,3,4], %1: f32[2,3], %2: bool[3,2]) -> (i32[2], i32[1,1,2], i64[2], bool[2]) {
-  %3: i32[2] = reduce_sum %0 {axes=(1, 2), keepdims=false}
-  %4: i32[2] = reduce_prod %0 {axes=(1, 2), keepdims=false}
-  %5: i32[1,1,2] = reshape %4 {shape=(1, 1, 2)}
-  %6: i64[2] = argmax %1 {axis=1, output_type=i64}
-  %7: bool[2] = reduce_or %2 {axes=(0,), keepdims=false}
-  return %3, %5, %6, %7
-}""", id="int-reductions-any-order-and-argmax"),
-    pytest.param("""\
-func @g(%0: f32[]) -> (f32[3,2], f32[3,2]) {
-  %1: f32[2,3] = broadcast_to %0 {shape=(2, 3)}
-  %2: f32[3,2] = transpose %1 {perm=(1, 0)}
-  %3: f32[2,3] = constant {value=dense<f32[2,3] [-0.0, -0.0, -0.0, -0.0, -0.0, -0.0]>}
-  %4: f32[3,2] = transpose %3 {perm=(1, 0)}
-  return %2, %4
-}""", """\
-func @g(%0: f32[]) -> (f32[3,2], f32[3,2]) {
-  %1: f32[3,2] = broadcast_to %0 {shape=(3, 2)}
-  %2: f32[3,2] = constant {value=dense<f32[3,2] [-0.0, -0.0, -0.0, -0.0, -0.0, -0.0]>}
-  return %1, %2
-}""", id="transposed-splats-are-made-in-the-new-shape"),
-]
-
-
-@pytest.mark.parametrize("before,after", GOLDENS)
-def test_golden(before, after):
-    assert run_layout(before) == after
+# goldens/layout/<case>.in.tfx -> <case>.out.tfx; `pytest --update-goldens` rewrites the .out files
+@pytest.mark.parametrize("case", golden_cases(GOLDENS / "layout"))
+def test_golden(case, golden):
+    golden.check(case.expected, run_layout(case.text()))
 
 
 # ---------------------------------------------------------------- goldens: left alone
