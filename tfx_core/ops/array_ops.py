@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import operator
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,6 @@ from compiler.ir.types import F32, I32, DType, broadcast_shapes, dims_compatible
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import shape as S
-from compiler.tracing import user_location
 from tfx_core.framework.convert import (
     cast_numpy_exact,
     constant_tensor,
@@ -21,67 +19,16 @@ from tfx_core.framework.convert import (
     infer_numpy,
 )
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
+from tfx_core.ops.arguments import concrete_value, op_error, static_int, static_ints
 from tfx_core.ops.math_ops import cast
 
 TensorLike = Any
 
 
 # ---------------------------------------------------------------- argument helpers
-def _error(cls: type, name: str, msg: str) -> Exception:
-    """An exception naming the public op and the user's line."""
-    loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
-
-
-def _concrete(v: Tensor, name: str, what: str) -> np.ndarray:
-    from tfx_core.polymorphic_function.tracer import get_static_value
-
-    a = get_static_value(v)
-    if a is None:
-        raise _error(
-            TypeError, name,
-            f"{what} must be known at trace time, got a symbolic tensor ({v.type}) whose value "
-            "depends on the function's inputs; pass Python ints (e.g. from x.shape, with -1 "
-            "for reshape)",
-        )
-    return a
-
-
-def _static_int(v: Any, name: str, what: str) -> int:
-    if isinstance(v, Tensor):
-        a = _concrete(v, name, what)
-        if a.dtype.kind not in "iu" or a.size != 1:
-            raise _error(TypeError, name, f"{what} must be an integer scalar, got {v.type}")
-        return int(a.reshape(()))
-    if v is None:
-        raise _error(
-            TypeError, name,
-            f"{what} contains an unknown (None) dim; use -1 (reshape) or the *_like ops",
-        )
-    if isinstance(v, (bool, np.bool_)):
-        raise _error(TypeError, name, f"{what} must contain ints, got {v!r}")
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise _error(TypeError, name, f"{what} must contain ints, got {v!r}") from None
-
-
-def _static_ints(v: Any, name: str, what: str) -> tuple[int, ...]:
-    """A shape/axes argument as Python ints: list, tuple, TensorShape, array or eager Tensor."""
-    if isinstance(v, Tensor):
-        v = _concrete(v, name, what)
-    if isinstance(v, np.ndarray):
-        if v.ndim > 1 or (v.dtype.kind not in "iu" and v.size):
-            raise _error(TypeError, name, f"{what} must be a 1-D list of ints, got {v!r}")
-        return tuple(int(d) for d in v.reshape(-1))
-    if isinstance(v, (list, tuple)):
-        return tuple(_static_int(d, name, what) for d in v)
-    return (_static_int(v, name, what),)
-
-
 def _axis(axis: Any, rank: int, name: str) -> int:
     """Normalize an axis for `rank`; out of range values pass through for the op to reject."""
-    a = _static_int(axis, name, "axis")
+    a = static_int(axis, name, "axis")
     return a % rank if -rank <= a < rank else a
 
 
@@ -105,7 +52,7 @@ def _fill_scalar(value: np.ndarray, shape: tuple) -> Tensor:
 def reshape(tensor: TensorLike, shape: Any, name: str | None = None) -> Tensor:
     """Reshape to `shape`; one dim may be -1 and is inferred (tf.reshape)."""
     x = to_tensor(tensor, "reshape")
-    return bind(S.reshape_op, x, shape=_static_ints(shape, "reshape", "shape"))
+    return bind(S.reshape_op, x, shape=static_ints(shape, "reshape", "shape"))
 
 
 def transpose(a: TensorLike, perm: Any = None, conjugate: bool = False,
@@ -114,7 +61,7 @@ def transpose(a: TensorLike, perm: Any = None, conjugate: bool = False,
     x = to_tensor(a, "transpose")
     if perm is None:
         perm = tuple(builtins.range(x.ndim - 1, -1, -1))
-    perm = tuple(_axis(p, x.ndim, "transpose") for p in _static_ints(perm, "transpose", "perm"))
+    perm = tuple(_axis(p, x.ndim, "transpose") for p in static_ints(perm, "transpose", "perm"))
     return bind(S.transpose_op, x, perm=perm)
 
 
@@ -127,10 +74,10 @@ def expand_dims(input: TensorLike, axis: Any, name: str | None = None) -> Tensor
 def squeeze(input: TensorLike, axis: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     """Remove size-1 axes: the given ones, or every static size-1 axis (tf.squeeze)."""
     x = to_tensor(input, "squeeze")
-    given = () if axis is None else _static_ints(axis, "squeeze", "axis")
+    given = () if axis is None else static_ints(axis, "squeeze", "axis")
     if not given:  # None or [] (as TF): every size-1 axis
         if None in x.shape:  # NOTE: which unknown dims are 1 is known only per call shape
-            raise _error(ValueError, "squeeze", f"without axis, the size-1 axes of {x.type} are "
+            raise op_error("squeeze", f"without axis, the size-1 axes of {x.type} are "
                          "unknown (its None dims come from input_signature); pass axis=")
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
     else:  # repeated axes are allowed, as in TF
@@ -141,19 +88,19 @@ def squeeze(input: TensorLike, axis: Any = None, name: str | None = None) -> Ten
 def broadcast_to(input: TensorLike, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Broadcast to `shape` with NumPy rules (tf.broadcast_to)."""
     x = to_tensor(input, "broadcast_to")
-    return bind(S.broadcast_to_op, x, shape=_static_ints(shape, "broadcast_to", "shape"))
+    return bind(S.broadcast_to_op, x, shape=static_ints(shape, "broadcast_to", "shape"))
 
 
 def tile(input: TensorLike, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Repeat the tensor `multiples[i]` times along axis i (tf.tile)."""
     x = to_tensor(input, "tile")
-    return bind(S.tile_op, x, multiples=_static_ints(multiples, "tile", "multiples"))
+    return bind(S.tile_op, x, multiples=static_ints(multiples, "tile", "multiples"))
 
 
 def reverse(tensor: TensorLike, axis: Any, name: str | None = None) -> Tensor:
     """Reverse the order of elements along the given axes (tf.reverse)."""
     x = to_tensor(tensor, "reverse")
-    axes = tuple(_axis(a, x.ndim, "reverse") for a in _static_ints(axis, "reverse", "axis"))
+    axes = tuple(_axis(a, x.ndim, "reverse") for a in static_ints(axis, "reverse", "axis"))
     return bind(S.reverse_op, x, axes=axes)
 
 
@@ -166,7 +113,7 @@ def identity(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A00
 def concat(values: Any, axis: Any, name: str | None = None) -> Tensor:
     """Join tensors along an existing axis (tf.concat)."""
     if isinstance(values, Tensor) or not values:
-        raise _error(TypeError, "concat", "values must be a non-empty list of tensors")
+        raise op_error("concat", "values must be a non-empty list of tensors", TypeError)
     xs = nary_operands("concat", *values)
     ax = _axis(axis, xs[0].ndim, "concat")
     return bind(S.concatenate_op, *xs, axis=ax)
@@ -175,7 +122,7 @@ def concat(values: Any, axis: Any, name: str | None = None) -> Tensor:
 def stack(values: Any, axis: Any = 0, name: str | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis (tf.stack)."""
     if isinstance(values, Tensor) or not values:
-        raise _error(TypeError, "stack", "values must be a non-empty list of tensors")
+        raise op_error("stack", "values must be a non-empty list of tensors", TypeError)
     xs = nary_operands("stack", *values)
     first = xs[0]
     for t in xs[1:]:
@@ -183,7 +130,7 @@ def stack(values: Any, axis: Any = 0, name: str | None = None) -> Tensor:
             dims_compatible(a, b) for a, b in zip(t.shape, first.shape)
         ):
             shown = ", ".join(str(v.type) for v in xs)
-            raise _error(ValueError, "stack", f"all shapes must be equal, got {shown}")
+            raise op_error("stack", f"all shapes must be equal, got {shown}")
     ax = _axis(axis, first.ndim + 1, "stack")
     parts = [bind(S.expand_dims_op, t, axes=(ax,)) for t in xs]
     return bind(S.concatenate_op, *parts, axis=ax)
@@ -192,10 +139,9 @@ def stack(values: Any, axis: Any = 0, name: str | None = None) -> Tensor:
 def _dim(x: Tensor, axis: int, name: str) -> int:
     d = x.shape[axis]
     if d is None:
-        raise _error(
-            ValueError, name,
-            f"axis {axis} of {x.type} is unknown at trace time; the piece count must be static",
-        )
+        raise op_error(
+            name, f"axis {axis} of {x.type} is unknown at trace time; the piece count must be "
+            "static")
     return d
 
 
@@ -204,13 +150,13 @@ def unstack(value: TensorLike, num: int | None = None, axis: Any = 0,
     """Split along `axis` into rank-1 smaller tensors (tf.unstack)."""
     x = to_tensor(value, "unstack")
     if x.ndim == 0:
-        raise _error(ValueError, "unstack", f"cannot unstack a 0-d tensor ({x.type})")
+        raise op_error("unstack", f"cannot unstack a 0-d tensor ({x.type})")
     ax = _axis(axis, x.ndim, "unstack")
     if not 0 <= ax < x.ndim:
-        raise _error(ValueError, "unstack", f"axis {axis} is out of range for {x.type}")
-    n = _static_int(num, "unstack", "num") if num is not None else _dim(x, ax, "unstack")
+        raise op_error("unstack", f"axis {axis} is out of range for {x.type}")
+    n = static_int(num, "unstack", "num") if num is not None else _dim(x, ax, "unstack")
     if x.shape[ax] is not None and n != x.shape[ax]:
-        raise _error(ValueError, "unstack", f"num={n} but axis {ax} of {x.type} has {x.shape[ax]}")
+        raise op_error("unstack", f"num={n} but axis {ax} of {x.type} has {x.shape[ax]}")
     return [bind(S.squeeze_op, _slice_axis(x, ax, i, i + 1), axes=(ax,))
             for i in builtins.range(n)]
 
@@ -221,28 +167,27 @@ def split(value: TensorLike, num_or_size_splits: Any, axis: Any = 0, num: int | 
     x = to_tensor(value, "split")
     ax = _axis(axis, x.ndim, "split")
     if not 0 <= ax < x.ndim:
-        raise _error(ValueError, "split", f"axis {axis} is out of range for {x.type}")
+        raise op_error("split", f"axis {axis} is out of range for {x.type}")
     d = x.shape[ax]
     if isinstance(num_or_size_splits, (int, np.integer)) or (
         isinstance(num_or_size_splits, Tensor) and num_or_size_splits.ndim == 0
     ):
-        n = _static_int(num_or_size_splits, "split", "num_or_size_splits")
+        n = static_int(num_or_size_splits, "split", "num_or_size_splits")
         d = _dim(x, ax, "split")
         if n <= 0 or d % n:
-            raise _error(ValueError, "split", f"axis {ax} of {x.type} cannot split evenly into {n}")
+            raise op_error("split", f"axis {ax} of {x.type} cannot split evenly into {n}")
         sizes = [d // n] * n
     else:
-        sizes = list(_static_ints(num_or_size_splits, "split", "size_splits"))
+        sizes = list(static_ints(num_or_size_splits, "split", "size_splits"))
         if sizes.count(-1) > 1 or builtins.any(s < -1 for s in sizes):
-            raise _error(ValueError, "split", f"invalid sizes {sizes}: at most one -1 allowed")
+            raise op_error("split", f"invalid sizes {sizes}: at most one -1 allowed")
         if -1 in sizes:
             rest = _dim(x, ax, "split") - builtins.sum(s for s in sizes if s != -1)
             if rest < 0:
-                raise _error(ValueError, "split", f"sizes {sizes} exceed axis {ax} of {x.type}")
+                raise op_error("split", f"sizes {sizes} exceed axis {ax} of {x.type}")
             sizes[sizes.index(-1)] = rest
         if d is not None and builtins.sum(sizes) != d:
-            raise _error(ValueError, "split",
-                         f"sizes {sizes} do not add up to {d} (axis {ax} of {x.type})")
+            raise op_error("split", f"sizes {sizes} do not add up to {d} (axis {ax} of {x.type})")
     out, start = [], 0
     for s in sizes:
         out.append(_slice_axis(x, ax, start, start + s))
@@ -258,12 +203,12 @@ def pad(tensor: TensorLike, paddings: Any, mode: str = "CONSTANT", constant_valu
     if m in ("REFLECT", "SYMMETRIC"):
         raise NotImplementedError(f"pad: mode={mode!r} is not implemented; only 'CONSTANT' is")
     if m != "CONSTANT":
-        raise _error(ValueError, "pad", f"unknown mode {mode!r} (CONSTANT, REFLECT, SYMMETRIC)")
-    p = _concrete(paddings, "pad", "paddings") if isinstance(paddings, Tensor) else paddings
-    flat = _static_ints(np.asarray(p).reshape(-1) if np.size(p) else [], "pad", "paddings")
+        raise op_error("pad", f"unknown mode {mode!r} (CONSTANT, REFLECT, SYMMETRIC)")
+    p = concrete_value(paddings, "pad", "paddings") if isinstance(paddings, Tensor) else paddings
+    flat = static_ints(np.asarray(p).reshape(-1) if np.size(p) else [], "pad", "paddings")
     if len(flat) != 2 * x.ndim or builtins.any(v < 0 for v in flat):
-        raise _error(ValueError, "pad",
-                     f"paddings must be {x.ndim} non-negative [before, after] pairs for {x.type}, "
+        raise op_error(
+            "pad", f"paddings must be {x.ndim} non-negative [before, after] pairs for {x.type}, "
                      f"got {np.asarray(p).tolist()}")
     value = to_tensor(constant_values, "pad", x.dtype)
     return bind(S.pad_op, x, value, low=flat[0::2], high=flat[1::2], interior=(0,) * x.ndim)
@@ -272,16 +217,16 @@ def pad(tensor: TensorLike, paddings: Any, mode: str = "CONSTANT", constant_valu
 def slice(input_: TensorLike, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
     """The block starting at `begin` with `size` (-1: to the end) per axis (tf.slice)."""
     x = to_tensor(input_, "slice")
-    b = _static_ints(begin, "slice", "begin")
-    s = _static_ints(size, "slice", "size")
+    b = static_ints(begin, "slice", "begin")
+    s = static_ints(size, "slice", "size")
     if len(b) != x.ndim or len(s) != x.ndim:
-        raise _error(ValueError, "slice",
-                     f"begin {list(b)} and size {list(s)} must have {x.ndim} entries for {x.type}")
+        raise op_error(
+            "slice", f"begin {list(b)} and size {list(s)} must have {x.ndim} entries for {x.type}")
     for i, (bi, si, d) in enumerate(zip(b, s, x.shape)):
         bad = bi < 0 or si < -1 or (d is not None and (bi > d or bi + si > d))
         if bad:
-            raise _error(ValueError, "slice",
-                         f"begin {list(b)} / size {list(s)} out of bounds on axis {i} of {x.type}")
+            raise op_error(
+                "slice", f"begin {list(b)} / size {list(s)} out of bounds on axis {i} of {x.type}")
     end = tuple(None if si == -1 else bi + si for bi, si in zip(b, s))
     return bind(S.slice_op, x, begin=b, end=end, strides=(1,) * x.ndim)
 
@@ -290,21 +235,23 @@ def slice(input_: TensorLike, begin: Any, size: Any, name: str | None = None) ->
 def _index_int(k: Any, key: Any) -> int | None:
     """An int index from an int, numpy integer or eager integer scalar tensor; None if not one."""
     if isinstance(k, (bool, np.bool_)):
-        raise _error(TypeError, "getitem",
-                     f"boolean indices (masks) are not supported, got {key!r}; use tx.where")
+        raise op_error(
+            "getitem",
+            f"boolean indices (masks) are not supported, got {key!r}; use tx.where", TypeError)
     if isinstance(k, (int, np.integer)):
         return int(k)
     if isinstance(k, Tensor):
         if k.ndim == 0 and k.dtype.is_integer and not k.is_symbolic:
             return int(k.numpy())
-        raise _error(
-            TypeError, "getitem",
+        raise op_error(
+            "getitem",
             f"tensor-valued indices ({k.type}{', symbolic' if k.is_symbolic else ''}) are not "
             "supported: gather/dynamic indexing is out of scope; index with Python ints and slices",
-        )
+            TypeError)
     if isinstance(k, (list, np.ndarray)):
-        raise _error(TypeError, "getitem",
-                     f"array-valued indices ({k!r}) are not supported: gather is out of scope")
+        raise op_error(
+            "getitem",
+            f"array-valued indices ({k!r}) are not supported: gather is out of scope", TypeError)
     return None
 
 
@@ -313,7 +260,7 @@ def _slice_part(v: Any, key: Any) -> int | None:
         return None
     i = _index_int(v, key)
     if i is None:
-        raise _error(TypeError, "getitem", f"slice bounds must be ints or None, got {v!r}")
+        raise op_error("getitem", f"slice bounds must be ints or None, got {v!r}", TypeError)
     return i
 
 
@@ -322,11 +269,12 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
     x = to_tensor(x, "getitem")
     items = key if isinstance(key, tuple) else (key,)
     if builtins.sum(k is Ellipsis for k in items) > 1:
-        raise _error(IndexError, "getitem", f"an index can only have a single ellipsis: {key!r}")
+        raise op_error("getitem", f"an index can only have a single ellipsis: {key!r}", IndexError)
     used = builtins.sum(k is not None and k is not Ellipsis for k in items)
     if used > x.ndim:
-        raise _error(IndexError, "getitem",
-                     f"too many indices for {x.type}: {used} given for rank {x.ndim} ({key!r})")
+        raise op_error(
+            "getitem",
+            f"too many indices for {x.type}: {used} given for rank {x.ndim} ({key!r})", IndexError)
     if not builtins.any(k is Ellipsis for k in items):
         items = (*items, Ellipsis)
     begin: list = []
@@ -355,11 +303,12 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
         else:
             i = _index_int(k, key)
             if i is None:
-                raise _error(TypeError, "getitem", f"unsupported index {k!r} in {key!r}")
+                raise op_error("getitem", f"unsupported index {k!r} in {key!r}", TypeError)
             d = x.shape[dim]
             if d is not None and not -d <= i < d:
-                raise _error(IndexError, "getitem",
-                             f"index {i} is out of range for axis {dim} of size {d} ({x.type})")
+                raise op_error(
+                    "getitem",
+                    f"index {i} is out of range for axis {dim} of size {d} ({x.type})", IndexError)
             begin.append(i)
             end.append(None if i == -1 else i + 1)
             strides.append(1)
@@ -410,22 +359,22 @@ def _dtype(dtype: Any) -> DType:
 
 def zeros(shape: Any, dtype: Any = F32, name: str | None = None) -> Tensor:
     """A tensor of zeros (tf.zeros)."""
-    dims = _static_ints(shape, "zeros", "shape")
+    dims = static_ints(shape, "zeros", "shape")
     return _fill_scalar(np.zeros((), _dtype(dtype).np_dtype), dims)
 
 
 def ones(shape: Any, dtype: Any = F32, name: str | None = None) -> Tensor:
     """A tensor of ones (tf.ones)."""
-    dims = _static_ints(shape, "ones", "shape")
+    dims = static_ints(shape, "ones", "shape")
     return _fill_scalar(np.ones((), _dtype(dtype).np_dtype), dims)
 
 
 def fill(dims: Any, value: TensorLike, name: str | None = None) -> Tensor:
     """A tensor of shape `dims` filled with the scalar `value` (tf.fill)."""
-    shape_ = _static_ints(dims, "fill", "dims")
+    shape_ = static_ints(dims, "fill", "dims")
     v = to_tensor(value, "fill")
     if v.ndim != 0:
-        raise _error(ValueError, "fill", f"value must be a scalar, got {v.type}")
+        raise op_error("fill", f"value must be a scalar, got {v.type}")
     return _broadcast(v, shape_)
 
 
@@ -449,30 +398,30 @@ def ones_like(input: TensorLike, dtype: Any = None, name: str | None = None) -> 
 def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None,
         dtype: Any = F32, name: str | None = None) -> Tensor:
     """An identity matrix, optionally batched (tf.eye)."""
-    n = _static_int(num_rows, "eye", "num_rows")
-    m = n if num_columns is None else _static_int(num_columns, "eye", "num_columns")
+    n = static_int(num_rows, "eye", "num_rows")
+    m = n if num_columns is None else static_int(num_columns, "eye", "num_columns")
     if n < 0 or m < 0:
-        raise _error(ValueError, "eye", f"num_rows={n} and num_columns={m} must be >= 0")
+        raise op_error("eye", f"num_rows={n} and num_columns={m} must be >= 0")
     rows = bind(C.iota_op, shape=(n, m), dimension=0, dtype=I32)
     cols = bind(C.iota_op, shape=(n, m), dimension=1, dtype=I32)
     out = cast(bind(E.compare_op, rows, cols, direction="EQ"), dtype)
     if batch_shape is not None:
-        batch = _static_ints(batch_shape, "eye", "batch_shape")
+        batch = static_ints(batch_shape, "eye", "batch_shape")
         out = _broadcast(out, (*batch, n, m))
     return out
 
 
 def _range_arg(v: Any) -> np.ndarray:
     if isinstance(v, Tensor):
-        a = _concrete(v, "range", "start/limit/delta")
+        a = concrete_value(v, "range", "start/limit/delta")
         if a.ndim != 0:
-            raise _error(ValueError, "range", f"start/limit/delta must be scalars, got {v.type}")
+            raise op_error("range", f"start/limit/delta must be scalars, got {v.type}")
         return a
     if isinstance(v, (bool, np.bool_)):
-        raise _error(TypeError, "range", f"start/limit/delta must be numbers, got {v!r}")
+        raise op_error("range", f"start/limit/delta must be numbers, got {v!r}", TypeError)
     a = infer_numpy(v)
     if a.ndim != 0:
-        raise _error(ValueError, "range", f"start/limit/delta must be scalars, got {v!r}")
+        raise op_error("range", f"start/limit/delta must be scalars, got {v!r}")
     return a
 
 
@@ -489,13 +438,13 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     else:
         dt = _dtype(dtype)
     if dt.is_bool:
-        raise _error(TypeError, "range", "dtype bool is not supported")
+        raise op_error("range", "dtype bool is not supported", TypeError)
     s, lim, d = (cast_numpy_exact(a, dt, "range: ") for a in args)
     if d == 0:
-        raise _error(ValueError, "range", "delta must not be 0")
+        raise op_error("range", "delta must not be 0")
     if (d > 0 and s > lim) or (d < 0 and s < lim):
-        raise _error(ValueError, "range",
-                     f"start={s} cannot reach limit={lim} with delta={d} (tf.range requires it)")
+        raise op_error(
+            "range", f"start={s} cannot reach limit={lim} with delta={d} (tf.range requires it)")
     if dt.is_floating:
         n = int(math.ceil(abs((float(lim) - float(s)) / float(d))))
     else:
@@ -514,15 +463,16 @@ def linspace(start: TensorLike, stop: TensorLike, num: Any, name: str | None = N
     a = convert_to_tensor(start, dtype_hint=F32)
     b = convert_to_tensor(stop, dtype=a.dtype) if not isinstance(stop, Tensor) else stop
     if not a.dtype.is_floating or a.dtype is not b.dtype:
-        raise _error(TypeError, "linspace",
-                     f"start and stop must be floating tensors of one dtype: {a.type}, {b.type}")
-    n = _static_int(num, "linspace", "num")
+        raise op_error(
+            "linspace",
+            f"start and stop must be floating tensors of one dtype: {a.type}, {b.type}", TypeError)
+    n = static_int(num, "linspace", "num")
     if n < 0:
-        raise _error(ValueError, "linspace", f"num must be >= 0, got {n}")
+        raise op_error("linspace", f"num must be >= 0, got {n}")
     if a.shape != b.shape:
         bshape = broadcast_shapes(tuple(a.shape), tuple(b.shape))
         if bshape is None or None in bshape:
-            raise _error(ValueError, "linspace", f"cannot broadcast {a.type} with {b.type}")
+            raise op_error("linspace", f"cannot broadcast {a.type} with {b.type}")
         a, b = _broadcast(a, bshape), _broadcast(b, bshape)
     r = a.ndim + 1
     ax = _axis(axis, r, "linspace")

@@ -9,9 +9,9 @@ import numpy as np
 from compiler.ops import conv as CV
 from compiler.ops import elementwise as E
 from compiler.ops import shape as S
-from compiler.tracing import user_location
 from tfx_core.framework.convert import constant_tensor
 from tfx_core.framework.operands import Tensor, bind, to_tensor
+from tfx_core.ops.arguments import op_error, static_ints
 
 TensorLike = Any
 
@@ -25,19 +25,13 @@ __all__ = [
 _FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
 
 
-def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
-    """An exception naming the public op and the user's line."""
-    loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
-
-
 # ---------------------------------------------------------------- argument handling
 def _rank_of(name: str, x: Tensor, what: str, n: int | None) -> int:
     """The number of spatial dims: `n`, or (n None) from the rank of `x` (1 to 3)."""
     want = (n + 2,) if n is not None else (3, 4, 5)
     if x.ndim not in want:
         shown = " or ".join(str(r) for r in want)
-        raise _fail(name, f"{what} must have rank {shown}, got {x.type}")
+        raise op_error(name, f"{what} must have rank {shown}, got {x.type}")
     return x.ndim - 2
 
 
@@ -47,7 +41,7 @@ def _channels_first(name: str, data_format: Any, n: int) -> bool:
         return False
     if data_format == first:
         return True
-    raise _fail(name, f"data_format must be {last!r} or {first!r} for {n} spatial dims, got "
+    raise op_error(name, f"data_format must be {last!r} or {first!r} for {n} spatial dims, got "
                 f"{data_format!r}")
 
 
@@ -68,20 +62,20 @@ def _spatial_ints(name: str, what: str, v: Any, n: int, cf: bool) -> tuple[int, 
     vals = list(np.asarray(v).reshape(-1)) if isinstance(v, (list, tuple, np.ndarray)) else [v]
     if not all(isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
                for d in vals):
-        raise _fail(name, f"{what} must be an int or a list of ints, got {v!r}", TypeError)
+        raise op_error(name, f"{what} must be an int or a list of ints, got {v!r}", TypeError)
     vals = [int(d) for d in vals]
     if len(vals) == 1:
         vals = vals * n
     elif len(vals) == n + 2:
         outer = (vals[0], vals[1]) if cf else (vals[0], vals[-1])
         if outer != (1, 1):
-            raise _fail(name, f"{what}={v!r}: the batch and channel entries must be 1")
+            raise op_error(name, f"{what}={v!r}: the batch and channel entries must be 1")
         vals = vals[2:] if cf else vals[1:-1]
     elif len(vals) != n:
-        raise _fail(name, f"{what} must be an int or a list of 1, {n} or {n + 2} ints for {n} "
+        raise op_error(name, f"{what} must be an int or a list of 1, {n} or {n + 2} ints for {n} "
                     f"spatial dims, got {v!r} (length {len(vals)})")
     if any(d < 1 for d in vals):
-        raise _fail(name, f"{what} must be positive, got {v!r}")
+        raise op_error(name, f"{what} must be positive, got {v!r}")
     return tuple(vals)
 
 
@@ -100,28 +94,28 @@ def _padding(name: str, padding: Any, n: int, cf: bool, in_sp: tuple, ks: tuple,
         if padding != "SAME":
             allowed = '"SAME", "VALID" or explicit [[low, high], ...]' if explicit else \
                 '"SAME" or "VALID"'
-            raise _fail(name, f"padding must be {allowed}, got {padding!r}")
+            raise op_error(name, f"padding must be {allowed}, got {padding!r}")
         if any(d is None for d in in_sp):
-            raise _fail(name, f"SAME padding needs the input's spatial dims at trace time, got "
+            raise op_error(name, f"SAME padding needs the input's spatial dims at trace time, got "
                         f"{in_sp}")
         return tuple(_same_pads(i, k, s, d) for i, k, s, d in zip(in_sp, ks, strides, dil))
     if not explicit:
-        raise _fail(name, f'padding must be "SAME" or "VALID", got {padding!r}')
+        raise op_error(name, f'padding must be "SAME" or "VALID", got {padding!r}')
     try:
         pairs = [tuple(int(v) for v in p) for p in padding]
     except (TypeError, ValueError):
-        raise _fail(name, f"padding must be a string or a list of [low, high] pairs, got "
+        raise op_error(name, f"padding must be a string or a list of [low, high] pairs, got "
                     f"{padding!r}") from None
     if len(pairs) != n + 2 or any(len(p) != 2 for p in pairs):
-        raise _fail(name, f"explicit padding must be {n + 2} [low, high] pairs (one per dim of "
+        raise op_error(name, f"explicit padding must be {n + 2} [low, high] pairs (one per dim of "
                     f"the input), got {padding!r}")
     outer = (pairs[0], pairs[1]) if cf else (pairs[0], pairs[-1])
     if outer != ((0, 0), (0, 0)):
-        raise _fail(name, f"explicit padding {padding!r}: the batch and channel pairs must be "
+        raise op_error(name, f"explicit padding {padding!r}: the batch and channel pairs must be "
                     "[0, 0]")
     spatial = pairs[2:] if cf else pairs[1:-1]
     if any(v < 0 for p in spatial for v in p):
-        raise _fail(name, f"explicit padding must be non-negative, got {padding!r}")
+        raise op_error(name, f"explicit padding must be non-negative, got {padding!r}")
     return tuple(spatial)
 
 
@@ -132,7 +126,7 @@ def _out_sizes(name: str, x: Tensor, in_sp: tuple, ks: tuple, strides: tuple, di
     for i, k, s, d, (lo, hi) in zip(in_sp, ks, strides, dil, pads):
         span = (k - 1) * d + 1
         if i is not None and i + lo + hi + s - span < 0:
-            raise _fail(name, f"the window (size {k}, dilation {d}: spans {span}) is larger "
+            raise op_error(name, f"the window (size {k}, dilation {d}: spans {span}) is larger "
                         f"than the padded input ({i} + {lo + hi}); computed output size would "
                         f"be negative for input {x.type}")
         out.append(CV.window_out_size(i, k, s, lo, hi, 1, d))
@@ -144,9 +138,9 @@ def _float_operands(name: str, input: TensorLike, filters: TensorLike,  # noqa: 
     x = to_tensor(input, name)
     w = to_tensor(filters, name, None if isinstance(filters, Tensor) else x.dtype)
     if not x.dtype.is_floating:
-        raise _fail(name, f"expected a floating input, got {x.type}", TypeError)
+        raise op_error(name, f"expected a floating input, got {x.type}", TypeError)
     if x.dtype is not w.dtype:
-        raise _fail(name, f"dtypes differ: input {x.type} and {fname} {w.type} (tfx does not "
+        raise op_error(name, f"dtypes differ: input {x.type} and {fname} {w.type} (tfx does not "
                     "promote silently; use tx.cast)", TypeError)
     return x, w
 
@@ -158,7 +152,7 @@ def _conv(name: str, input: TensorLike, filters: TensorLike, strides: Any,  # no
     x, w = _float_operands(name, input, filters)
     n = _rank_of(name, x, "input", n)
     if w.ndim != x.ndim:
-        raise _fail(name, f"filters must have the rank of the input ({x.ndim}: "
+        raise op_error(name, f"filters must have the rank of the input ({x.ndim}: "
                     f"[*spatial, in_channels, out_channels]), got input {x.type} and filters "
                     f"{w.type}")
     cf = _channels_first(name, data_format, n)
@@ -168,10 +162,10 @@ def _conv(name: str, input: TensorLike, filters: TensorLike, strides: Any,  # no
     if c_in is None or k_in is None or c_out is None or any(
         d is None for d in w.type.shape[:n]
     ):
-        raise _fail(name, f"the channel dims and the filter shape must be known, got input "
+        raise op_error(name, f"the channel dims and the filter shape must be known, got input "
                     f"{x.type} and filters {w.type}")
     if k_in == 0 or c_in % k_in or c_out % (c_in // k_in or 1):
-        raise _fail(name, f"input channels ({c_in}, dim {ls[1]} of {x.type}, data_format="
+        raise op_error(name, f"input channels ({c_in}, dim {ls[1]} of {x.type}, data_format="
                     f"{fmt}) must equal the filters' in_channels ({k_in}, dim {n} of {w.type}) "
                     "or be a multiple of it (grouped convolution: out_channels divisible by "
                     "the group count)")
@@ -220,13 +214,13 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any,  # noq
     x, w = _float_operands(name_, input, filter, "filter")
     _rank_of(name_, x, "input", 2)
     if w.ndim != 4:
-        raise _fail(name_, f"filter must have rank 4 ([h, w, in_channels, multiplier]), got "
+        raise op_error(name_, f"filter must have rank 4 ([h, w, in_channels, multiplier]), got "
                     f"{w.type} (input {x.type})")
     cf = _channels_first(name_, data_format, 2)
     c_in = x.type.shape[1 if cf else 3]
     h, wd, k_in, mult = w.type.shape
     if None in (c_in, h, wd, k_in, mult) or c_in != k_in:
-        raise _fail(name_, f"input channels ({c_in}, dim {1 if cf else 3} of {x.type}, "
+        raise op_error(name_, f"input channels ({c_in}, dim {1 if cf else 3} of {x.type}, "
                     f"data_format={data_format or 'NHWC'}) must equal the filter's in_channels "
                     f"({k_in}, dim 2 of {w.type})")
     w = bind(S.reshape_op, w, shape=(h, wd, 1, k_in * mult))
@@ -237,30 +231,28 @@ def _conv_transpose(name: str, input: TensorLike, filters: TensorLike,  # noqa: 
                     output_shape: Any, strides: Any, padding: Any, data_format: Any,
                     dilations: Any, n: int) -> Tensor:
     """The gradient of an N-d convolution w.r.t. its input: filters [*spatial, out, in]."""
-    from tfx_core.ops.array_ops import _static_ints
-
     x, w = _float_operands(name, input, filters)
     _rank_of(name, x, "input", n)
     if w.ndim != n + 2:
-        raise _fail(name, f"filters must have rank {n + 2} ([*spatial, out_channels, "
+        raise op_error(name, f"filters must have rank {n + 2} ([*spatial, out_channels, "
                     f"in_channels]), got {w.type} (input {x.type})")
     cf = _channels_first(name, data_format, n)
     ls, rs = _layout(n, cf)
     fmt = data_format or _FORMATS[n][0]
-    shape = _static_ints(output_shape, name, "output_shape")
+    shape = static_ints(output_shape, name, "output_shape")
     if len(shape) != n + 2:
-        raise _fail(name, f"output_shape must have {n + 2} entries, got {list(shape)}")
+        raise op_error(name, f"output_shape must have {n + 2} entries, got {list(shape)}")
     c_in, k_out, k_in = x.type.shape[ls[1]], w.type.shape[n], w.type.shape[n + 1]
     if c_in != k_in:
-        raise _fail(name, f"input channels ({c_in}, dim {ls[1]} of {x.type}, data_format="
+        raise op_error(name, f"input channels ({c_in}, dim {ls[1]} of {x.type}, data_format="
                     f"{fmt}) must equal the filters' in_channels ({k_in}, the last dim of "
                     f"{w.type})")
     if shape[ls[1]] != k_out:
-        raise _fail(name, f"output_shape {list(shape)} has {shape[ls[1]]} channels, but the "
+        raise op_error(name, f"output_shape {list(shape)} has {shape[ls[1]]} channels, but the "
                     f"filters {w.type} have {k_out} out_channels (dim {n})")
     batch = x.type.shape[0]
     if batch is not None and shape[0] != batch:
-        raise _fail(name, f"output_shape {list(shape)} has batch {shape[0]}, the input {x.type} "
+        raise op_error(name, f"output_shape {list(shape)} has batch {shape[0]}, the input {x.type} "
                     f"has {batch}")
     strides_ = _spatial_ints(name, "strides", strides, n, cf)
     dil = _spatial_ints(name, "dilations", dilations, n, cf)
@@ -270,7 +262,7 @@ def _conv_transpose(name: str, input: TensorLike, filters: TensorLike,  # noqa: 
     pads = _padding(name, padding, n, cf, out_sp, ks, strides_, dil)
     fwd = _out_sizes(name, x, out_sp, ks, strides_, dil, pads)
     if fwd != in_sp:
-        raise _fail(name, f"output_shape {list(shape)} does not match the input {x.type}: a "
+        raise op_error(name, f"output_shape {list(shape)} does not match the input {x.type}: a "
                     f"convolution of that shape (strides {list(strides_)}, padding {padding!r})"
                     f" has spatial dims {list(fwd)}, not {list(in_sp)}")
     if 0 in fwd + out_sp + ks or 0 in x.type.shape:
@@ -323,7 +315,7 @@ def _pool(name: str, kind: str, input: TensorLike, ksize: Any, strides: Any,  # 
     x = to_tensor(input, name)
     if not (x.dtype.is_floating or (kind == "max" and x.dtype.is_integer)):
         what = "floating or integer" if kind == "max" else "floating"
-        raise _fail(name, f"expected a {what} input, got {x.type}", TypeError)
+        raise op_error(name, f"expected a {what} input, got {x.type}", TypeError)
     n = _rank_of(name, x, "input", n)
     cf = _channels_first(name, data_format, n)
     ls, _ = _layout(n, cf)
@@ -332,7 +324,7 @@ def _pool(name: str, kind: str, input: TensorLike, ksize: Any, strides: Any,  # 
     in_sp = tuple(x.type.shape[d] for d in ls[2:])
     pads = _padding(name, padding, n, cf, in_sp, ks, strides_, (1,) * n, kind == "max")
     if not isinstance(padding, str) and any(v >= k for k, p in zip(ks, pads) for v in p):
-        raise _fail(name, f"explicit padding {padding!r} must be smaller than the window "
+        raise op_error(name, f"explicit padding {padding!r} must be smaller than the window "
                     f"{list(ks)} (a window of padding alone has no maximum)")
     out_sp = _out_sizes(name, x, in_sp, ks, strides_, (1,) * n, pads)
 

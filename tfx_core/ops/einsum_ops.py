@@ -20,18 +20,12 @@ from compiler.ops import elementwise as E
 from compiler.ops import linalg as L
 from compiler.ops import reduction as R
 from compiler.ops import shape as S
-from compiler.tracing import user_location
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
 from tfx_core.ops import math_ops as M
+from tfx_core.ops.arguments import op_error, static_int
 
 TensorLike = Any
 _LETTERS = frozenset(string.ascii_letters)
-
-
-def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
-    """An error naming the public op and the user's line."""
-    loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
 
 
 def _transpose(x: Tensor, perm: list[int]) -> Tensor:
@@ -48,7 +42,7 @@ def _diagonal(x: Tensor, i: int, j: int, name: str) -> Tensor:
     """Dims i and j (equal sizes) become one dim, last: x[..., k, k] for each k."""
     n = x.shape[i]
     if n is None:
-        raise _fail(name, f"taking a diagonal needs a known size, got dim {i} of {x.type}")
+        raise op_error(name, f"taking a diagonal needs a known size, got dim {i} of {x.type}")
     others = [d for d in range(x.ndim) if d not in (i, j)]
     xt = _transpose(x, others + [i, j])
     eye = bind(E.compare_op, bind(C.iota_op, shape=(n, n), dimension=0, dtype=I32),
@@ -61,14 +55,14 @@ def _diagonal(x: Tensor, i: int, j: int, name: str) -> Tensor:
 def _parse_term(term: str, rank: int | None, equation: str) -> tuple[list, int]:
     """Labels of one subscript string and how many dims its ellipsis covers."""
     if term.count("...") > 1 or any(c not in _LETTERS for c in term.replace("...", "")):
-        raise _fail("einsum", f"invalid subscripts {term!r} in {equation!r} (use letters and "
+        raise op_error("einsum", f"invalid subscripts {term!r} in {equation!r} (use letters and "
                     "at most one '...')")
     letters = term.replace("...", "")
     if rank is None:  # the output
         return list(term.replace("...", ".")), 0
     n_ell = rank - len(letters)
     if n_ell < 0 or ("..." not in term and n_ell):
-        raise _fail("einsum", f"subscripts {term!r} of {equation!r} do not match an operand "
+        raise op_error("einsum", f"subscripts {term!r} of {equation!r} do not match an operand "
                     f"of rank {rank}")
     return list(term.replace("...", ".")), n_ell
 
@@ -77,11 +71,11 @@ def _parse(equation: str, ranks: list[int]) -> tuple[list[list], list]:
     """Per-operand label lists and the output labels; ellipsis dims get int labels."""
     eq = equation.replace(" ", "")
     if eq.count("->") > 1:
-        raise _fail("einsum", f"{equation!r} has more than one '->'")
+        raise op_error("einsum", f"{equation!r} has more than one '->'")
     lhs, out = eq.split("->") if "->" in eq else (eq, None)
     terms = lhs.split(",")
     if len(terms) != len(ranks):
-        raise _fail("einsum", f"{equation!r} names {len(terms)} operands but {len(ranks)} "
+        raise op_error("einsum", f"{equation!r} names {len(terms)} operands but {len(ranks)} "
                     "were given")
     parsed = [_parse_term(t, r, equation) for t, r in zip(terms, ranks)]
     n_ell = max((n for _, n in parsed), default=0)
@@ -105,11 +99,11 @@ def _parse(equation: str, ranks: list[int]) -> tuple[list[list], list]:
     outs = expand(out_labels, n_ell)
     used = {lab for labels in ins for lab in labels}
     if "." not in out_labels and n_ell:
-        raise _fail("einsum", f"the inputs of {equation!r} have broadcast ('...') dims but the "
+        raise op_error("einsum", f"the inputs of {equation!r} have broadcast ('...') dims but the "
                     "output has no '...'")
     for lab in outs:
         if outs.count(lab) > 1 or lab not in used:
-            raise _fail("einsum", f"output subscript {lab!r} of {equation!r} is repeated or "
+            raise op_error("einsum", f"output subscript {lab!r} of {equation!r} is repeated or "
                         "appears in no input")
     return ins, outs
 
@@ -127,7 +121,7 @@ def _sizes(xs: list[Tensor], ins: list[list], equation: str) -> dict:
                 continue
             shown = ", ".join(str(t.type) for t in xs)
             what = repr(lab) if isinstance(lab, str) else "'...'"
-            raise _fail("einsum", f"index {what} has sizes {m} and {n} in {equation!r} "
+            raise op_error("einsum", f"index {what} has sizes {m} and {n} in {equation!r} "
                         f"({shown})")
     return sizes
 
@@ -139,12 +133,12 @@ def einsum(equation: str, *inputs: TensorLike, **kwargs: Any) -> Tensor:
     in one operand (a diagonal) and sums over indices absent from the output.
     """
     if not isinstance(equation, str):
-        raise _fail("einsum", f"equation must be a string, got {equation!r}", TypeError)
+        raise op_error("einsum", f"equation must be a string, got {equation!r}", TypeError)
     if not inputs:
-        raise _fail("einsum", "needs at least one operand")
+        raise op_error("einsum", "needs at least one operand")
     xs = nary_operands("einsum", *inputs)
     if any(x.dtype is not xs[0].dtype for x in xs):
-        raise _fail("einsum", "dtypes differ: " + ", ".join(str(x.type) for x in xs) +
+        raise op_error("einsum", "dtypes differ: " + ", ".join(str(x.type) for x in xs) +
                     " (use tx.cast)", TypeError)
     ins, outs = _parse(equation, [x.ndim for x in xs])
     sizes = _sizes(xs, ins, equation)
@@ -189,12 +183,12 @@ def _axes_list(v: Any, name: str) -> list[int]:
 
         a = get_static_value(v)
         if a is None:
-            raise _fail(name, "axes must be known at trace time", TypeError)
+            raise op_error(name, "axes must be known at trace time", TypeError)
         v = a
     v = np.asarray(v).tolist() if isinstance(v, np.ndarray) else v
     v = list(v) if isinstance(v, (list, tuple)) else [v]
     if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in v):
-        raise _fail(name, f"axes must be ints, got {v!r}", TypeError)
+        raise op_error(name, f"axes must be ints, got {v!r}", TypeError)
     return [int(d) for d in v]
 
 
@@ -202,31 +196,32 @@ def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: str | None = None) 
     """Sum of products over `axes` of a and b; the free dims of a, then of b (tf.tensordot)."""
     x, y = nary_operands("tensordot", a, b)
     if x.dtype is not y.dtype:
-        raise _fail("tensordot", f"dtypes differ: {x.type} and {y.type} (use tx.cast)",
-                    TypeError)
+        raise op_error(
+            "tensordot", f"dtypes differ: {x.type} and {y.type} (use tx.cast)", TypeError)
     if isinstance(axes, Tensor) and axes.ndim == 0 or isinstance(axes, (int, np.integer)):
         n = _axes_list(axes, "tensordot")[0]
         if not 0 <= n <= min(x.ndim, y.ndim):
-            raise _fail("tensordot", f"axes={n} must be in [0, {min(x.ndim, y.ndim)}] for "
+            raise op_error("tensordot", f"axes={n} must be in [0, {min(x.ndim, y.ndim)}] for "
                         f"{x.type} and {y.type}")
         ax, ay = list(range(x.ndim - n, x.ndim)), list(range(n))
     else:
         pair = axes.tolist() if isinstance(axes, np.ndarray) else axes
         if isinstance(pair, Tensor) or not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise _fail("tensordot", f"axes must be an int or a pair of axis lists, got {axes!r}")
+            raise op_error(
+                "tensordot", f"axes must be an int or a pair of axis lists, got {axes!r}")
         ax, ay = _axes_list(pair[0], "tensordot"), _axes_list(pair[1], "tensordot")
     if len(ax) != len(ay):
-        raise _fail("tensordot", f"axes {ax} and {ay} have different lengths")
+        raise op_error("tensordot", f"axes {ax} and {ay} have different lengths")
     for lst, t in ((ax, x), (ay, y)):
         for k, d in enumerate(lst):
             if not -t.ndim <= d < t.ndim:
-                raise _fail("tensordot", f"axis {d} is out of range for {t.type}")
+                raise op_error("tensordot", f"axis {d} is out of range for {t.type}")
             lst[k] = d % t.ndim
         if len(set(lst)) != len(lst):
-            raise _fail("tensordot", f"axes {lst} repeat for {t.type}")
+            raise op_error("tensordot", f"axes {lst} repeat for {t.type}")
     for i, j in zip(ax, ay):
         if not dims_compatible(x.shape[i], y.shape[j]):
-            raise _fail("tensordot", f"dim {i} of {x.type} and dim {j} of {y.type} differ")
+            raise op_error("tensordot", f"dim {i} of {x.type} and dim {j} of {y.type} differ")
     return bind(L.dot_general_op, x, y, lhs_batch=(), rhs_batch=(), lhs_contract=tuple(ax),
                 rhs_contract=tuple(ay))
 
@@ -241,7 +236,7 @@ def matvec(a: TensorLike, b: TensorLike, transpose_a: bool = False, adjoint_a: b
 
     x, v = nary_operands("matvec", a, b)
     if v.ndim < 1:
-        raise _fail("matvec", f"b must have rank >= 1, got {v.type}")
+        raise op_error("matvec", f"b must have rank >= 1, got {v.type}")
     return squeeze(matmul(x, expand_dims(v, -1), transpose_a=transpose_a, adjoint_a=adjoint_a),
                    -1)
 
@@ -249,7 +244,7 @@ def matvec(a: TensorLike, b: TensorLike, transpose_a: bool = False, adjoint_a: b
 def _matrix(x: TensorLike, name: str) -> Tensor:
     t = to_tensor(x, name)
     if t.ndim < 2 or None in t.shape[-2:]:
-        raise _fail(name, f"expected a matrix (rank >= 2, known last two dims), got {t.type}")
+        raise op_error(name, f"expected a matrix (rank >= 2, known last two dims), got {t.type}")
     return t
 
 
@@ -259,15 +254,13 @@ def diag_part(input: TensorLike, name: str | None = None, k: Any = 0,  # noqa: A
     x = _matrix(input, "diag_part")
     if isinstance(k, (list, tuple)):
         if len(k) != 2 or k[0] != k[1]:
-            raise _fail("diag_part", f"a band of diagonals (k={k!r}) is not supported; pass "
+            raise op_error("diag_part", f"a band of diagonals (k={k!r}) is not supported; pass "
                         "one int k", NotImplementedError)
         k = k[0]
-    from tfx_core.ops.array_ops import _static_int
-
-    k = _static_int(k, "diag_part", "k")
+    k = static_int(k, "diag_part", "k")
     m, n = x.shape[-2:]
     if m and n and not -m < k < n:
-        raise _fail("diag_part", f"k={k} must be in ({-m}, {n}) for {x.type}")
+        raise op_error("diag_part", f"k={k} must be in ({-m}, {n}) for {x.type}")
     length = max(0, min(m, n - k) if k >= 0 else min(m + k, n))
     r0, c0 = max(-k, 0), max(k, 0)
     begin = (None,) * (x.ndim - 2) + (r0, c0)
@@ -282,11 +275,9 @@ def band_part(input: TensorLike, num_lower: Any, num_upper: Any,  # noqa: A002
 
     A negative num_lower (num_upper) keeps the whole lower (upper) triangle.
     """
-    from tfx_core.ops.array_ops import _static_int
-
     x = _matrix(input, "band_part")
-    lo = _static_int(num_lower, "band_part", "num_lower")
-    hi = _static_int(num_upper, "band_part", "num_upper")
+    lo = static_int(num_lower, "band_part", "num_lower")
+    hi = static_int(num_upper, "band_part", "num_upper")
     m, n = x.shape[-2:]
     rows = bind(C.iota_op, shape=(m, n), dimension=0, dtype=I32)
     cols = bind(C.iota_op, shape=(m, n), dimension=1, dtype=I32)
@@ -315,14 +306,14 @@ def _norm_axes(axis: Any, t: Tensor) -> tuple[int, ...] | None:
     if len(axes) not in (1, 2) or not all(
         isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes
     ):
-        raise _fail("norm", f"axis must be None, an int or a pair of ints, got {axis!r}")
+        raise op_error("norm", f"axis must be None, an int or a pair of ints, got {axis!r}")
     out = []
     for a in axes:
         if not -t.ndim <= a < t.ndim:
-            raise _fail("norm", f"axis {a} is out of range for {t.type}")
+            raise op_error("norm", f"axis {a} is out of range for {t.type}")
         out.append(int(a) % t.ndim)
     if len(set(out)) != len(out):
-        raise _fail("norm", f"axis {axis!r} repeats an axis of {t.type}")
+        raise op_error("norm", f"axis {axis!r} repeats an axis of {t.type}")
     return tuple(out)
 
 
@@ -337,19 +328,19 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
 
     t = to_tensor(tensor, "norm")
     if not t.dtype.is_floating:
-        raise _fail("norm", f"expected a floating tensor, got {t.type}", TypeError)
+        raise op_error("norm", f"expected a floating tensor, got {t.type}", TypeError)
     axes = _norm_axes(axis, t)
     matrix = axes is not None and len(axes) == 2
     is_num = isinstance(ord, numbers.Real) and not isinstance(ord, bool)
     if matrix:
         if ord == 2 and is_num:
-            raise _fail("norm", "the matrix 2-norm (largest singular value) needs an SVD, "
+            raise op_error("norm", "the matrix 2-norm (largest singular value) needs an SVD, "
                         "which tfx does not have", NotImplementedError)
         if ord not in ("euclidean", "fro") and not (is_num and ord in (1, np.inf)):
-            raise _fail("norm", f"ord must be a matrix norm in ['euclidean', 'fro', 1, inf], "
+            raise op_error("norm", f"ord must be a matrix norm in ['euclidean', 'fro', 1, inf], "
                         f"got {ord!r}")
     elif not (ord == "euclidean" or is_num and ord > 0):
-        raise _fail("norm", f"ord must be a vector norm ('euclidean', 1, 2, inf or any p > 0), "
+        raise op_error("norm", f"ord must be a vector norm ('euclidean', 1, 2, inf or any p > 0), "
                     f"got {ord!r}")
     red = list(range(t.ndim)) if axes is None else list(axes)
     if ord in ("euclidean", "fro") or ord == 2:

@@ -17,9 +17,9 @@ from compiler.ir.types import F32, I32, DType, dims_compatible
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import indexing as X
-from compiler.tracing import user_location
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
 from tfx_core.ops import math_ops as M
+from tfx_core.ops.arguments import op_error, static_int, static_ints
 
 TensorLike = Any
 
@@ -28,22 +28,14 @@ class DataDependentShapeError(NotImplementedError, TypeError):
     """The op's output shape depends on tensor values, which XLA cannot compile."""
 
 
-def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
-    """An error naming the public op and the user's line."""
-    loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
-
-
 def _int(v: Any, name: str, what: str) -> int:
-    from tfx_core.ops.array_ops import _static_int
-
-    return _static_int(v, name, what)
+    return static_int(v, name, what)
 
 
 def _indices(indices: TensorLike, name: str) -> Tensor:
     i = to_tensor(indices, name)
     if not i.dtype.is_integer:
-        raise _fail(name, f"indices must be an integer tensor, got {i.type}", TypeError)
+        raise op_error(name, f"indices must be an integer tensor, got {i.type}", TypeError)
     return i
 
 
@@ -67,7 +59,7 @@ def _check_range(name: str, idx: Tensor, bounds: list, vector: bool, shape: tupl
         msg = f"{where} = {v[pos].tolist()} does not index into shape {list(shape)}"
     else:
         msg = f"{where} = {int(v[pos][0])} is not in [0, {bounds[0]})"
-    raise _fail(name, msg + " (inside @tx.function XLA semantics apply instead: gathers clamp "
+    raise op_error(name, msg + " (inside @tx.function XLA semantics apply instead: gathers clamp "
                 "indices into range, scatters skip out-of-range updates)", IndexError)
 
 
@@ -79,14 +71,14 @@ def gather(params: TensorLike, indices: TensorLike, validate_indices: Any = None
     bd = _int(batch_dims, "gather", "batch_dims")
     bd = bd + i.ndim if bd < 0 else bd
     if not 0 <= bd <= i.ndim:
-        raise _fail("gather", f"batch_dims={batch_dims} is out of range for indices {i.type}")
+        raise op_error("gather", f"batch_dims={batch_dims} is out of range for indices {i.type}")
     ax = bd if axis is None else _int(axis, "gather", "axis")
     ax = ax + p.ndim if ax < 0 else ax
     if not bd <= ax < p.ndim:
-        raise _fail("gather", f"axis={axis} must be in [batch_dims={bd}, {p.ndim}) for params "
+        raise op_error("gather", f"axis={axis} must be in [batch_dims={bd}, {p.ndim}) for params "
                     f"{p.type}")
     if not all(dims_compatible(a, b) for a, b in zip(p.shape[:bd], i.shape[:bd])):
-        raise _fail("gather", f"the first batch_dims={bd} dims of params {p.type} and indices "
+        raise op_error("gather", f"the first batch_dims={bd} dims of params {p.type} and indices "
                     f"{i.type} must match")
     if p.shape[ax] is not None:
         _check_range("gather", i, [p.shape[ax]], False, p.shape)
@@ -105,14 +97,14 @@ def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: Any = 0,
     p, i = to_tensor(params, "gather_nd"), _indices(indices, "gather_nd")
     bd = _int(batch_dims, "gather_nd", "batch_dims")
     if i.ndim < 1 or i.shape[-1] is None:
-        raise _fail("gather_nd", f"indices must have rank >= 1 and a known last dim, got "
+        raise op_error("gather_nd", f"indices must have rank >= 1 and a known last dim, got "
                     f"{i.type}")
     k = i.shape[-1]
     if not 0 <= bd < i.ndim or bd + k > p.ndim:
-        raise _fail("gather_nd", f"indices {i.type} with batch_dims={bd} index too many dims "
+        raise op_error("gather_nd", f"indices {i.type} with batch_dims={bd} index too many dims "
                     f"of params {p.type}")
     if not all(dims_compatible(a, b) for a, b in zip(p.shape[:bd], i.shape[:bd])):
-        raise _fail("gather_nd", f"the first batch_dims={bd} dims of params {p.type} and "
+        raise op_error("gather_nd", f"the first batch_dims={bd} dims of params {p.type} and "
                     f"indices {i.type} must match")
     if None not in p.shape[bd:bd + k]:
         _check_range("gather_nd", i, list(p.shape[bd:bd + k]), True, p.shape[bd:bd + k])
@@ -128,15 +120,15 @@ def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: Any = 0,
 # ---------------------------------------------------------------- scatters
 def _scatter_nd(name: str, tensor: Tensor, i: Tensor, u: Tensor, mode: str) -> Tensor:
     if tensor.dtype is not u.dtype:
-        raise _fail(name, f"dtypes differ: tensor {tensor.type} and updates {u.type} (use "
+        raise op_error(name, f"dtypes differ: tensor {tensor.type} and updates {u.type} (use "
                     "tx.cast)", TypeError)
     if i.ndim < 1 or i.shape[-1] is None or i.shape[-1] > tensor.ndim:
-        raise _fail(name, f"indices {i.type} must have rank >= 1 and a known last dim of at "
+        raise op_error(name, f"indices {i.type} must have rank >= 1 and a known last dim of at "
                     f"most the rank of {tensor.type}")
     k = i.shape[-1]
     want = (*i.shape[:-1], *tensor.shape[k:])
     if u.ndim != len(want) or not all(dims_compatible(a, b) for a, b in zip(u.shape, want)):
-        raise _fail(name, f"updates {u.type} must have shape indices.shape[:-1] + "
+        raise op_error(name, f"updates {u.type} must have shape indices.shape[:-1] + "
                     f"shape[{k}:] = {list(want)} (indices {i.type}, shape {list(tensor.shape)})")
     if None not in tensor.shape[:k]:  # (eager tensors always have known dims)
         _check_range(name, i, list(tensor.shape[:k]), True, tensor.shape[:k])
@@ -149,12 +141,12 @@ def _scatter_nd(name: str, tensor: Tensor, i: Tensor, u: Tensor, mode: str) -> T
 def scatter_nd(indices: TensorLike, updates: TensorLike, shape: Any,
                name: str | None = None) -> Tensor:
     """Zeros of `shape` plus `updates` added at `indices`; repeats sum (tf.scatter_nd)."""
-    from tfx_core.ops.array_ops import _static_ints, zeros
+    from tfx_core.ops.array_ops import zeros
 
     i, u = _indices(indices, "scatter_nd"), to_tensor(updates, "scatter_nd")
-    dims = _static_ints(shape, "scatter_nd", "shape")
+    dims = static_ints(shape, "scatter_nd", "shape")
     if u.dtype.is_bool:
-        raise _fail("scatter_nd", f"updates must be numeric, got {u.type}", TypeError)
+        raise op_error("scatter_nd", f"updates must be numeric, got {u.type}", TypeError)
     return _scatter_nd("scatter_nd", zeros(dims, u.dtype), i, u, "add")
 
 
@@ -164,7 +156,7 @@ def _tensor_scatter(mode: str, opname: str, doc: str):
         t, u = nary_operands(opname, tensor, updates)
         i = _indices(indices, opname)
         if mode != "update" and not (t.dtype.is_floating or t.dtype.is_integer):
-            raise _fail(opname, f"expected a numeric tensor, got {t.type}", TypeError)
+            raise op_error(opname, f"expected a numeric tensor, got {t.type}", TypeError)
         if mode == "sub":  # NOTE: 0 - u wraps like TF for unsigned; -u keeps -0.0 for floats
             u = M.subtract(0, u) if u.dtype.is_unsigned else M.negative(u)
         return _scatter_nd(opname, t, i, u, "add" if mode == "sub" else mode)
@@ -198,7 +190,7 @@ def _convert(v: Any, hint: DType | None) -> Tensor:
     try:
         return convert_to_tensor(v, dtype_hint=hint)
     except TypeError as e:
-        raise _fail("one_hot", str(e), TypeError) from None
+        raise op_error("one_hot", str(e), TypeError) from None
 
 
 def one_hot(indices: TensorLike, depth: Any, on_value: TensorLike = None,
@@ -212,25 +204,25 @@ def one_hot(indices: TensorLike, depth: Any, on_value: TensorLike = None,
     i = _indices(indices, "one_hot")
     n = _int(depth, "one_hot", "depth")
     if n < 0:
-        raise _fail("one_hot", f"depth must be non-negative, got {n}")
+        raise op_error("one_hot", f"depth must be non-negative, got {n}")
     ax = -1 if axis is None else _int(axis, "one_hot", "axis")
     if not -1 <= ax <= i.ndim:
-        raise _fail("one_hot", f"axis={ax} must be -1 or in [0, {i.ndim}] for indices {i.type}")
+        raise op_error("one_hot", f"axis={ax} must be -1 or in [0, {i.ndim}] for indices {i.type}")
     ax = i.ndim if ax == -1 else ax
     hint = None if dtype is None else DType.from_any(dtype)
     on, off = (None if v is None else _convert(v, hint) for v in (on_value, off_value))
     given = [v.dtype for v in (on, off) if v is not None]
     if hint is not None and any(d is not hint for d in given):
-        raise _fail("one_hot", f"on_value/off_value dtypes {[d.name for d in given]} do not "
+        raise op_error("one_hot", f"on_value/off_value dtypes {[d.name for d in given]} do not "
                     f"match dtype={hint.name}", TypeError)
     if len(set(given)) > 1:
-        raise _fail("one_hot", f"on_value dtype {on.dtype.name} does not match off_value dtype "
+        raise op_error("one_hot", f"on_value dtype {on.dtype.name} does not match off_value dtype "
                     f"{off.dtype.name}", TypeError)
     dt = hint or (given[0] if given else F32)
     on = on if on is not None else to_tensor(np.ones((), dt.np_dtype), "one_hot")
     off = off if off is not None else to_tensor(np.zeros((), dt.np_dtype), "one_hot")
     if on.ndim or off.ndim:
-        raise _fail("one_hot", f"on_value and off_value must be scalars, got {on.type} and "
+        raise op_error("one_hot", f"on_value and off_value must be scalars, got {on.type} and "
                     f"{off.type}")
     if i.dtype.bits < 32:  # NOTE: an 8-bit iota would wrap for depth > 127
         i = M.cast(i, I32)
@@ -249,11 +241,11 @@ def _concat_div_shards(params: list, name: str) -> Tensor:
         return ts[0]
     sizes = [t.shape[0] if t.ndim else None for t in ts]
     if None in sizes:
-        raise _fail(name, f"sharded params need known first dims, got {[t.type for t in ts]}")
+        raise op_error(name, f"sharded params need known first dims, got {[t.type for t in ts]}")
     total, n = sum(sizes), len(ts)
     want = [total // n + (1 if s < total % n else 0) for s in range(n)]
     if sizes != want:
-        raise _fail(name, f"shard sizes {sizes} do not follow the 'div' partition of {total} "
+        raise op_error(name, f"shard sizes {sizes} do not follow the 'div' partition of {total} "
                     f"ids over {n} shards ({want})")
     from tfx_core.ops.array_ops import concat
 
@@ -269,13 +261,13 @@ def embedding_lookup(params: Any, ids: TensorLike, max_norm: float | None = None
     """
     if isinstance(params, (list, tuple)):
         if not params:
-            raise _fail("embedding_lookup", "params is an empty list")
+            raise op_error("embedding_lookup", "params is an empty list")
         p = _concat_div_shards(list(params), "embedding_lookup")
     else:
         p = to_tensor(params, "embedding_lookup")
     i = _indices(ids, "embedding_lookup")
     if p.ndim < 1:
-        raise _fail("embedding_lookup", f"params must have rank >= 1, got {p.type}")
+        raise op_error("embedding_lookup", f"params must have rank >= 1, got {p.type}")
     out = gather(p, i)
     if max_norm is None:
         return out
@@ -292,7 +284,7 @@ def embedding_lookup(params: Any, ids: TensorLike, max_norm: float | None = None
 def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: Any = None,
                  name: str | None = None) -> Tensor:
     """Not supported: the result's shape depends on how many mask entries are true."""
-    raise _fail(
+    raise op_error(
         "boolean_mask",
         "the output shape depends on the values of `mask` (data-dependent shape), which XLA "
         "cannot compile; keep the shape fixed instead, e.g. tx.where(mask, tensor, 0), or "

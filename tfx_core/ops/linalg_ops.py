@@ -5,15 +5,10 @@ from typing import Any
 
 from compiler.ir.types import broadcast_shapes, dims_compatible
 from compiler.ops import linalg as L
-from compiler.tracing import user_location
 from tfx_core.framework.operands import Tensor, binary_operands, bind
+from tfx_core.ops.arguments import op_error
 
 TensorLike = Any
-
-
-def _fail(msg: str, cls: type = ValueError) -> Exception:
-    loc = user_location()
-    return cls(f"matmul: {msg}" + (f" ({loc})" if loc else ""))
 
 
 def _flags(transpose_a: bool, transpose_b: bool) -> str:
@@ -29,19 +24,19 @@ def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b:
     a, b = binary_operands("matmul", a, b)
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)  # real dtypes only
     if a.dtype is not b.dtype:
-        raise _fail(f"dtypes differ: {a.type} @ {b.type} (use tx.cast)", TypeError)
+        raise op_error("matmul", f"dtypes differ: {a.type} @ {b.type} (use tx.cast)", TypeError)
     if not (a.dtype.is_floating or a.dtype.is_integer):
-        raise _fail(f"expected numeric tensors, got {a.type} @ {b.type}", TypeError)
+        raise op_error("matmul", f"expected numeric tensors, got {a.type} @ {b.type}", TypeError)
     if output_type is not None and output_type != a.dtype:
-        raise _fail(f"output_type {output_type} differs from the input dtype in "
+        raise op_error("matmul", f"output_type {output_type} differs from the input dtype in "
                     f"{a.type} @ {b.type}", TypeError)
     if a.ndim < 2 or b.ndim < 2:
-        raise _fail(f"both operands need rank >= 2, got {a.type} @ {b.type}")
+        raise op_error("matmul", f"both operands need rank >= 2, got {a.type} @ {b.type}")
     ra, rb = a.ndim, b.ndim
     ka, ma = (ra - 2, ra - 1) if ta else (ra - 1, ra - 2)
     kb = rb - 1 if tb else rb - 2
     if not dims_compatible(a.shape[ka], b.shape[kb]):
-        raise _fail(f"inner dimensions differ: {a.type} @ {b.type}{_flags(ta, tb)}")
+        raise op_error("matmul", f"inner dimensions differ: {a.type} @ {b.type}{_flags(ta, tb)}")
     ba, bb = tuple(a.shape[:-2]), tuple(b.shape[:-2])
     if not bb:  # [..., M, K] @ [K, N]: contract directly, no broadcast needed
         return _dot(a, b, (), (), ka, kb)
@@ -53,7 +48,7 @@ def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b:
         return transpose(out, (*range(1, n + 1), 0, n + 1))
     batch = broadcast_shapes(ba, bb)
     if batch is None:
-        raise _fail(f"batch dimensions do not broadcast: {a.type} @ {b.type}")
+        raise op_error("matmul", f"batch dimensions do not broadcast: {a.type} @ {b.type}")
     a = _broadcast_batch(a, ba, batch, b)
     b = _broadcast_batch(b, bb, batch, a)
     nb = len(batch)
@@ -72,7 +67,8 @@ def _broadcast_batch(x: Tensor, bx: tuple, batch: tuple, other: Tensor) -> Tenso
         return x
     target = (*batch, *x.shape[-2:])
     if None in target:
-        raise _fail(f"cannot broadcast batch dims with unknown sizes: {x.type} to {batch} "
+        raise op_error(
+            "matmul", f"cannot broadcast batch dims with unknown sizes: {x.type} to {batch} "
                     f"(with the other operand {other.type})")
     from tfx_core.ops.array_ops import broadcast_to
 

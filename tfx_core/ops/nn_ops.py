@@ -8,43 +8,36 @@ import numpy as np
 
 from compiler.ir.types import I32, I64, dims_compatible
 from compiler.ops import constant as C
-from compiler.tracing import user_location
 from tfx_core.framework.operands import Tensor, binary_operands, bind, to_tensor
 from tfx_core.ops import math_ops as M
 from tfx_core.ops import reduction_ops as R
+from tfx_core.ops.arguments import axis_values, op_error
 
 TensorLike = Any
-
-
-def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
-    loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
 
 
 def _float(x: TensorLike, name: str) -> Tensor:
     x = to_tensor(x, name)
     if not x.dtype.is_floating:
-        raise _fail(name, f"expected a floating tensor, got {x.type}", TypeError)
+        raise op_error(name, f"expected a floating tensor, got {x.type}", TypeError)
     return x
 
 
 def _numeric(x: TensorLike, name: str) -> Tensor:
     x = to_tensor(x, name)
     if not (x.dtype.is_floating or x.dtype.is_integer):
-        raise _fail(name, f"expected a numeric tensor, got {x.type}", TypeError)
+        raise op_error(name, f"expected a numeric tensor, got {x.type}", TypeError)
     return x
 
 
 def _axis(name: str, x: Tensor, axis: Any) -> int:
-    from tfx_core.ops.reduction_ops import _axis_values
-
-    values = [-1] if axis is None else _axis_values(name, axis)  # ints, numpy ints, tensors
+    values = [-1] if axis is None else axis_values(name, axis)  # ints, numpy ints, tensors
     if len(values) != 1 or isinstance(values[0], (bool, np.bool_)) or \
             not isinstance(values[0], (int, np.integer)):
-        raise _fail(name, f"axis must be an int, got {axis!r}", TypeError)
+        raise op_error(name, f"axis must be an int, got {axis!r}", TypeError)
     axis = int(values[0])
     if not -x.ndim <= axis < x.ndim:
-        raise _fail(name, f"axis {axis} is out of range for {x.type} (rank {x.ndim})")
+        raise op_error(name, f"axis {axis} is out of range for {x.type} (rank {x.ndim})")
     return axis % x.ndim
 
 
@@ -130,12 +123,14 @@ def softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike, ax
     logits_t = _float(logits, name_)
     labels_t = labels if isinstance(labels, Tensor) else to_tensor(labels, name_, logits_t.dtype)
     if labels_t.dtype is not logits_t.dtype:
-        raise _fail(name_, f"labels and logits dtypes differ: {labels_t.type} vs {logits_t.type}",
-                    TypeError)
+        raise op_error(
+            name_, f"labels and logits dtypes differ: {labels_t.type} vs {logits_t.type}",
+            TypeError)
     if labels_t.ndim != logits_t.ndim or not all(
         dims_compatible(p, q) for p, q in zip(labels_t.shape, logits_t.shape)
     ):
-        raise _fail(name_, f"labels and logits shapes differ: {labels_t.type} vs {logits_t.type}")
+        raise op_error(
+            name_, f"labels and logits shapes differ: {labels_t.type} vs {logits_t.type}")
     ax = _axis(name_, logits_t, axis)
     prod = M.multiply(labels_t, log_softmax(logits_t, ax))
     return M.negative(R.reduce_sum(prod, ax))
@@ -148,15 +143,15 @@ def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorL
     logits_t = _float(logits, name_)
     labels_t = to_tensor(labels, name_)
     if labels_t.dtype not in (I32, I64):
-        raise _fail(name_, f"labels must be int32 or int64, got {labels_t.type}", TypeError)
+        raise op_error(name_, f"labels must be int32 or int64, got {labels_t.type}", TypeError)
     if logits_t.ndim < 1 or labels_t.ndim != logits_t.ndim - 1 or not all(
         dims_compatible(p, q) for p, q in zip(labels_t.shape, logits_t.shape[:-1])
     ):
-        raise _fail(name_, f"labels must have the shape of logits without the last dim, got "
+        raise op_error(name_, f"labels must have the shape of logits without the last dim, got "
                     f"labels {labels_t.type} and logits {logits_t.type}")
     n = logits_t.shape[-1]
     if n is None:
-        raise _fail(name_, f"the number of classes must be known at trace time, got "
+        raise op_error(name_, f"the number of classes must be known at trace time, got "
                     f"{logits_t.type}")
     from tfx_core.ops.array_ops import expand_dims
 
@@ -174,17 +169,17 @@ def bias_add(value: TensorLike, bias: TensorLike, data_format: str | None = None
     """value + bias on the channel dim: last ("N...C", default) or 1 ("NC...") (tf.nn.bias_add)."""
     x, b = binary_operands("bias_add", value, bias)
     if x.dtype is not b.dtype:
-        raise _fail("bias_add", f"dtypes differ: {x.type} and bias {b.type}", TypeError)
+        raise op_error("bias_add", f"dtypes differ: {x.type} and bias {b.type}", TypeError)
     if x.ndim < 2 or b.ndim != 1:
-        raise _fail("bias_add", f"expected value of rank >= 2 and a 1-D bias, got {x.type} "
+        raise op_error("bias_add", f"expected value of rank >= 2 and a 1-D bias, got {x.type} "
                     f"and bias {b.type}")
     fmt = data_format or "NHWC"
     if not isinstance(fmt, str) or not fmt.startswith("N") or len(fmt) < 2:
-        raise _fail("bias_add", f"unknown data_format {data_format!r}")
+        raise op_error("bias_add", f"unknown data_format {data_format!r}")
     channel_first = fmt.startswith("NC") and not fmt.endswith("C")
     ax = 1 if channel_first else x.ndim - 1
     if not dims_compatible(x.shape[ax], b.shape[0]):
-        raise _fail("bias_add", f"bias {b.type} does not match channel dim {ax} of {x.type}"
+        raise op_error("bias_add", f"bias {b.type} does not match channel dim {ax} of {x.type}"
                     f" (data_format={fmt})")
     if channel_first and x.ndim > 2:
         from tfx_core.ops.array_ops import reshape

@@ -6,7 +6,7 @@ from typing import Any
 from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import math_ops as M
 from tfx_core.ops import reduction_ops as R
-from tfx_core.ops.nn_ops import _fail
+from tfx_core.ops.arguments import op_error
 
 __all__ = ["batch_normalization", "l2_normalize", "moments"]
 
@@ -22,7 +22,7 @@ def moments(x: TensorLike, axes: Any, shift: Any = None, keepdims: bool = False,
 
     x = to_tensor(x, "moments")
     if not x.dtype.is_floating:
-        raise _fail("moments", f"expected a floating tensor, got {x.type}", TypeError)
+        raise op_error("moments", f"expected a floating tensor, got {x.type}", TypeError)
     mean = R.reduce_mean(x, axes, keepdims=True)
     # NOTE: as TF, the mean is a constant for the variance's gradient: its term sums to zero.
     variance = R.reduce_mean(M.square(x - stop_gradient(mean)), axes, keepdims=True)

@@ -36,7 +36,7 @@ from compiler.ops import elementwise as E
 from compiler.ops.random import rng_bit_generator_op, rng_bits
 from tfx_core.framework.operands import Tensor, bind, to_tensor
 from tfx_core.framework.variables import Variable, init_scope
-from tfx_core.ops.array_ops import _error, _static_ints
+from tfx_core.ops.arguments import op_error, static_ints
 
 TensorLike = Any
 DEFAULT_GLOBAL_SEED = 87654321  # TF's DEFAULT_GRAPH_SEED: used with an op seed and no set_seed
@@ -45,16 +45,16 @@ _MANTISSA = {F16: 10, BF16: 7, F32: 23, F64: 52}
 
 # ---------------------------------------------------------------- argument helpers
 def _shape(name: str, shape: Any) -> tuple[int, ...]:
-    dims = _static_ints(shape, name, "shape")
+    dims = static_ints(shape, name, "shape")
     if any(d < 0 for d in dims):
-        raise _error(ValueError, name, f"shape dimensions must be >= 0, got {list(dims)}")
+        raise op_error(name, f"shape dimensions must be >= 0, got {list(dims)}")
     return dims
 
 
 def _float_dtype(name: str, dtype: Any) -> DType:
     dt = DType.from_any(dtype)
     if not dt.is_floating:
-        raise _error(TypeError, name, f"dtype must be a floating dtype, got {dt.name}")
+        raise op_error(name, f"dtype must be a floating dtype, got {dt.name}", TypeError)
     return dt
 
 
@@ -62,7 +62,7 @@ def _seed_state(name: str, seed: Any) -> Tensor:
     """A stateless seed (shape [2], int32/int64) hashed into a threefry state."""
     s = to_tensor(seed, name)
     if s.dtype not in (I32, I64) or tuple(s.shape) != (2,):
-        raise _error(ValueError, name, f"seed must be a shape [2] int32/int64 tensor, got {s.type}")
+        raise op_error(name, f"seed must be a shape [2] int32/int64 tensor, got {s.type}")
     if s.dtype is I32:
         s = bind(C.convert_op, s, dtype=I64)
     return bind(rng_bit_generator_op, s, shape=(2,), dtype=I64)[1]
@@ -117,22 +117,22 @@ def _uniform(state, shape, dtype, minval, maxval, name):
         hi = to_tensor(1.0 if maxval is None else maxval, name, dtype)
         return state, bind(E.add_op, bind(E.mul_op, u, bind(E.sub_op, hi, lo)), lo)
     if dtype not in (I32, I64, U32):
-        raise _error(TypeError, name, f"dtype must be floating, int32, int64 or uint32, got "
-                     f"{dtype.name}")
+        raise op_error(name, f"dtype must be floating, int32, int64 or uint32, got "
+                     f"{dtype.name}", TypeError)
     if minval is None and maxval is None:  # full range: the bits themselves
         state, bits = _bits(state, shape, U32 if dtype is U32 else I64)
         return state, bits if bits.dtype is dtype else bind(C.convert_op, bits, dtype=dtype)
     if minval is None or maxval is None:
-        raise _error(ValueError, name, f"{dtype.name} needs both minval and maxval (or both "
+        raise op_error(name, f"{dtype.name} needs both minval and maxval (or both "
                      "None for the full range)")
     if dtype is U32:
-        raise _error(TypeError, name, "uint32 draws only the full range (minval=maxval=None)")
+        raise op_error(name, "uint32 draws only the full range (minval=maxval=None)", TypeError)
     lo, hi = to_tensor(minval, name, dtype), to_tensor(maxval, name, dtype)
     from tfx_core.polymorphic_function.tracer import get_static_value
 
     klo, khi = get_static_value(lo), get_static_value(hi)
     if klo is not None and khi is not None and not np.all(klo < khi):
-        raise _error(ValueError, name, f"need minval < maxval, got {klo} and {khi}")
+        raise op_error(name, f"need minval < maxval, got {klo} and {khi}")
     lo64, hi64 = (v if v.dtype is I64 else bind(C.convert_op, v, dtype=I64) for v in (lo, hi))
     span = bind(E.sub_op, hi64, lo64)
     state, bits = _bits(state, shape, I64)
@@ -321,7 +321,7 @@ class Generator:
         """`count` new generators with unrelated streams (advances this one); run eagerly."""
         seeds = self.make_seeds(count)
         if seeds._buf is None:
-            raise _error(ValueError, "split", "Generator.split creates Variables; call it outside "
+            raise op_error("split", "Generator.split creates Variables; call it outside "
                          "@tx.function")
         s = seeds.numpy()
         return [Generator(state=s[:, i]) for i in range(int(count))]
@@ -374,11 +374,11 @@ def set_seed(seed: int | None) -> None:
         g.reset(_op_state(op_seed))
 
 
-def _generator_for(seed: Any, name: str) -> Generator:
+def generator_for(seed: Any, name: str) -> Generator:
     if seed is None:
         return get_global_generator()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise _error(TypeError, name, f"seed must be an int or None, got {seed!r}")
+        raise op_error(name, f"seed must be an int or None, got {seed!r}", TypeError)
     gen = _GLOBAL["ops"].get(int(seed))
     if gen is None:
         gen = _GLOBAL["ops"][int(seed)] = Generator(state=_op_state(int(seed)), _internal=True)
@@ -389,20 +389,20 @@ def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = F32, s
             name: str | None = None) -> Tensor:
     """Uniform numbers in [minval, maxval) from the global (or op-seed) stream
     (tf.random.uniform)."""
-    return _generator_for(seed, "uniform").uniform(shape, minval, maxval, dtype)
+    return generator_for(seed, "uniform").uniform(shape, minval, maxval, dtype)
 
 
 def normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = F32, seed: Any = None,
            name: str | None = None) -> Tensor:
     """Normal numbers from the global (or op-seed) stream (tf.random.normal)."""
-    return _generator_for(seed, "normal").normal(shape, mean, stddev, dtype)
+    return generator_for(seed, "normal").normal(shape, mean, stddev, dtype)
 
 
 def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = F32,
                      seed: Any = None, name: str | None = None) -> Tensor:
     """Normal numbers within two stddev of the mean, from the global (or op-seed) stream
     (tf.random.truncated_normal)."""
-    return _generator_for(seed, "truncated_normal").truncated_normal(shape, mean, stddev, dtype)
+    return generator_for(seed, "truncated_normal").truncated_normal(shape, mean, stddev, dtype)
 
 
 __all__ = [

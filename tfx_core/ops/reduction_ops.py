@@ -9,32 +9,10 @@ from compiler.ir.types import I32, I64, DType
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import reduction as R
-from compiler.tracing import user_location
 from tfx_core.framework.operands import Tensor, bind, to_tensor
+from tfx_core.ops.arguments import axis_values, op_error
 
 TensorLike = Any
-
-
-def _fail(name: str, msg: str, cls: type = ValueError) -> Exception:
-    """An error naming the public op and the user's line."""
-    loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
-
-
-def _axis_values(name: str, axis: Any) -> list:
-    if isinstance(axis, Tensor):
-        from tfx_core.polymorphic_function.tracer import get_static_value
-
-        value = get_static_value(axis)
-        if value is None:
-            raise _fail(name, f"axis must be known at trace time, got a symbolic {axis.type} "
-                        "that depends on the function's inputs", TypeError)
-        axis = value
-    if isinstance(axis, np.ndarray):
-        axis = axis.tolist()
-    if isinstance(axis, (list, tuple)):
-        return list(axis)
-    return [axis]
 
 
 def normalize_axes(name: str, x: Tensor, axis: Any) -> tuple[int, ...]:
@@ -42,22 +20,22 @@ def normalize_axes(name: str, x: Tensor, axis: Any) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(x.ndim))
     out = set()
-    for a in _axis_values(name, axis):
+    for a in axis_values(name, axis):
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
-            raise _fail(name, f"axis must be an int or a list of ints, got {axis!r}", TypeError)
+            raise op_error(name, f"axis must be an int or a list of ints, got {axis!r}", TypeError)
         a = int(a)
         if not -x.ndim <= a < x.ndim:
-            raise _fail(name, f"axis {a} is out of range for {x.type} (rank {x.ndim})")
+            raise op_error(name, f"axis {a} is out of range for {x.type} (rank {x.ndim})")
         a %= x.ndim
         if a in out:
-            raise _fail(name, f"axis {a} is repeated in {axis!r} for {x.type}")
+            raise op_error(name, f"axis {a} is repeated in {axis!r} for {x.type}")
         out.add(a)
     return tuple(sorted(out))
 
 
 def _check(name: str, x: Tensor, kinds: str, what: str) -> None:
     if x.dtype.kind not in kinds:
-        raise _fail(name, f"expected {what} tensor, got {x.type}", TypeError)
+        raise op_error(name, f"expected {what} tensor, got {x.type}", TypeError)
 
 
 def _reduce(opdef, opname: str, kinds: str, what: str, doc: str):
@@ -140,15 +118,16 @@ def _arg(opdef, opname: str, doc: str):
         _check(opname, x, "fiu", "a numeric")
         out = DType.from_any(output_type)
         if out not in (I32, I64):
-            raise _fail(opname, f"output_type must be int32 or int64, got {out.name}", TypeError)
+            raise op_error(opname, f"output_type must be int32 or int64, got {out.name}", TypeError)
         if x.ndim == 0:
-            raise _fail(opname, f"expected a tensor of rank >= 1, got {x.type}")
-        axes = _axis_values(opname, 0 if axis is None else axis)
+            raise op_error(opname, f"expected a tensor of rank >= 1, got {x.type}")
+        axes = axis_values(opname, 0 if axis is None else axis)
         if len(axes) != 1:
-            raise _fail(opname, f"axis must be a single int, got {axis!r} for {x.type}", TypeError)
+            raise op_error(
+                opname, f"axis must be a single int, got {axis!r} for {x.type}", TypeError)
         (ax,) = normalize_axes(opname, x, axes[0])
         if x.shape[ax] == 0:
-            raise _fail(opname, f"reduction axis {ax} is empty in {x.type}")
+            raise op_error(opname, f"reduction axis {ax} is empty in {x.type}")
         return bind(opdef, x, axis=ax, output_type=out)
 
     fn.__name__ = fn.__qualname__ = opname

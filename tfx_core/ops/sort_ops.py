@@ -12,7 +12,7 @@ from compiler.ops import elementwise as E
 from compiler.ops import shape as S
 from compiler.ops import sorting as SO
 from tfx_core.framework.operands import Tensor, bind, to_tensor
-from tfx_core.ops.array_ops import _error, _static_int
+from tfx_core.ops.arguments import op_error, static_int
 from tfx_core.ops.math_ops import sqrt
 from tfx_core.ops.reduction_ops import normalize_axes, reduce_mean
 
@@ -23,20 +23,20 @@ TopKV2 = namedtuple("TopKV2", ["values", "indices"])
 # ---------------------------------------------------------------- argument helpers
 def _check(name: str, x: Tensor, kinds: str, what: str) -> None:
     if x.dtype.kind not in kinds:
-        raise _error(TypeError, name, f"expected {what} tensor, got {x.type}")
+        raise op_error(name, f"expected {what} tensor, got {x.type}", TypeError)
 
 
 def _one_axis(name: str, x: Tensor, axis: Any) -> int:
     """A single axis in [-rank, rank), normalized; rank 0 has none."""
-    a = _static_int(axis, name, "axis")
+    a = static_int(axis, name, "axis")
     if not -x.ndim <= a < x.ndim:
-        raise _error(ValueError, name, f"axis {a} is out of range for {x.type} (rank {x.ndim})")
+        raise op_error(name, f"axis {a} is out of range for {x.type} (rank {x.ndim})")
     return a % x.ndim
 
 
 def _static_dims(name: str, x: Tensor) -> tuple[int, ...]:
     if None in x.shape:
-        raise _error(ValueError, name, f"needs a static shape, got {x.type} (trace with fully "
+        raise op_error(name, f"needs a static shape, got {x.type} (trace with fully "
                      "defined shapes)")
     return tuple(x.shape)
 
@@ -70,8 +70,7 @@ cumprod = _scan(SO.cumprod_op, "cumprod",
 # ---------------------------------------------------------------- sort / argsort / top_k
 def _descending(name: str, direction: Any) -> bool:
     if direction not in ("ASCENDING", "DESCENDING"):
-        raise _error(ValueError, name,
-                     f"direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
+        raise op_error(name, f"direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
     return direction == "DESCENDING"
 
 
@@ -79,7 +78,7 @@ def _sortable(name: str, values: TensorLike) -> Tensor:
     x = to_tensor(values, name)
     _check(name, x, "fiu", "a numeric")
     if x.ndim == 0:
-        raise _error(ValueError, name, f"expected a tensor of rank >= 1, got {x.type}")
+        raise op_error(name, f"expected a tensor of rank >= 1, got {x.type}")
     return x
 
 
@@ -110,13 +109,13 @@ def top_k(input: TensorLike, k: Any = 1, sorted: bool = True,  # noqa: A002
     Ties go to the lower index; NaN counts as the largest value. The result is always sorted.
     """
     x = _sortable("top_k", input)
-    kk = _static_int(k, "top_k", "k")
+    kk = static_int(k, "top_k", "k")
     n = _static_dims("top_k", x)[-1]
     if not 0 <= kk <= n:
-        raise _error(ValueError, "top_k", f"k must be in [0, {n}] for {x.type}, got {kk}")
+        raise op_error("top_k", f"k must be in [0, {n}] for {x.type}, got {kk}")
     it = DType.from_any(index_type)
     if it not in (I32, I64):
-        raise _error(TypeError, "top_k", f"index_type must be int32 or int64, got {it.name}")
+        raise op_error("top_k", f"index_type must be int32 or int64, got {it.name}", TypeError)
     axis = x.ndim - 1
     vals, idx = bind(SO.sort_op, x, _iota(x, axis, it, "top_k"), axis=axis, descending=True,
                      stable=True)
@@ -133,11 +132,11 @@ def _segment_args(name: str, data: TensorLike, segment_ids: TensorLike) -> tuple
     ids = to_tensor(segment_ids, name)
     _check(name, d, "fiu", "a numeric data")
     if ids.dtype not in (I32, I64):
-        raise _error(TypeError, name, f"segment_ids must be int32 or int64, got {ids.type}")
+        raise op_error(name, f"segment_ids must be int32 or int64, got {ids.type}", TypeError)
     if ids.ndim > d.ndim or any(a is not None and b is not None and a != b
                                 for a, b in zip(ids.shape, d.shape)):
-        raise _error(ValueError, name,
-                     f"segment_ids' shape {list(ids.shape)} must be a prefix of data's shape "
+        raise op_error(
+            name, f"segment_ids' shape {list(ids.shape)} must be a prefix of data's shape "
                      f"{list(d.shape)}")
     return d, ids
 
@@ -147,9 +146,9 @@ def unsorted_segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments
     """Sum the rows of `data` with equal ids into `num_segments` rows; ids out of
     [0, num_segments) are dropped (tf.math.unsorted_segment_sum). `num_segments` is static."""
     d, ids = _segment_args("unsorted_segment_sum", data, segment_ids)
-    n = _static_int(num_segments, "unsorted_segment_sum", "num_segments")
+    n = static_int(num_segments, "unsorted_segment_sum", "num_segments")
     if n < 0:
-        raise _error(ValueError, "unsorted_segment_sum", f"num_segments must be >= 0, got {n}")
+        raise op_error("unsorted_segment_sum", f"num_segments must be >= 0, got {n}")
     return bind(SO.segment_sum_op, d, ids, num_segments=n)
 
 
@@ -166,24 +165,25 @@ def segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments: Any = N
 
         known = get_static_value(ids)
         if known is None:
-            raise _error(ValueError, "segment_sum",
-                         "the output size max(segment_ids) + 1 depends on segment_ids, which are "
+            raise op_error(
+                "segment_sum",
+                "the output size max(segment_ids) + 1 depends on segment_ids, which are "
                          "not known at trace time; pass num_segments= (a static int)")
         num_segments = int(known.max()) + 1 if known.size else 0
     return unsorted_segment_sum(d, ids, num_segments)
 
 
 def _bincount_length(arr: Tensor, minlength: Any, maxlength: Any) -> int:
-    lo = None if minlength is None else _static_int(minlength, "bincount", "minlength")
-    hi = None if maxlength is None else _static_int(maxlength, "bincount", "maxlength")
+    lo = None if minlength is None else static_int(minlength, "bincount", "minlength")
+    hi = None if maxlength is None else static_int(maxlength, "bincount", "maxlength")
     if lo is not None and hi is not None and lo == hi:
         return lo
     from tfx_core.polymorphic_function.tracer import get_static_value
 
     known = get_static_value(arr)
     if known is None:
-        raise _error(ValueError, "bincount",
-                     "the output length max(max(arr) + 1, minlength) depends on arr's values, "
+        raise op_error(
+            "bincount", "the output length max(max(arr) + 1, minlength) depends on arr's values, "
                      "which are not known at trace time; pass minlength equal to maxlength for "
                      "a static length")
     n = int(known.max()) + 1 if known.size else 0
@@ -202,9 +202,9 @@ def bincount(arr: TensorLike, weights: TensorLike = None, minlength: Any = None,
     """
     a = to_tensor(arr, "bincount")
     if a.dtype not in (I32, I64):
-        raise _error(TypeError, "bincount", f"arr must be int32 or int64, got {a.type}")
+        raise op_error("bincount", f"arr must be int32 or int64, got {a.type}", TypeError)
     if axis not in (None, 0, -1):
-        raise _error(ValueError, "bincount", f"axis must be None, 0 or -1, got {axis!r}")
+        raise op_error("bincount", f"axis must be None, 0 or -1, got {axis!r}")
     length = _bincount_length(a, minlength, maxlength)
     if weights is None:
         w = bind(S.broadcast_to_op, to_tensor(1, "bincount", DType.from_any(dtype)),
@@ -212,10 +212,9 @@ def bincount(arr: TensorLike, weights: TensorLike = None, minlength: Any = None,
     else:
         w = to_tensor(weights, "bincount")
         if tuple(w.shape) != tuple(a.shape):
-            raise _error(ValueError, "bincount",
-                         f"weights {w.type} must have the shape of arr {a.type}")
+            raise op_error("bincount", f"weights {w.type} must have the shape of arr {a.type}")
         if binary_output:
-            raise _error(ValueError, "bincount", "binary_output=True does not take weights")
+            raise op_error("bincount", "binary_output=True does not take weights")
     if axis == -1 and a.ndim == 2:  # row r, value v -> segment r * length + v (v in range)
         rows = _static_dims("bincount", a)[0]
         ok = bind(E.and_op, bind(E.compare_op, a, to_tensor(0, "bincount", a.dtype),
@@ -228,7 +227,7 @@ def bincount(arr: TensorLike, weights: TensorLike = None, minlength: Any = None,
         out = bind(S.reshape_op, out, shape=(rows, length))
     else:
         if axis == -1 and a.ndim != 2 and a.ndim > 1:
-            raise _error(ValueError, "bincount", f"axis=-1 needs a 2-D arr, got {a.type}")
+            raise op_error("bincount", f"axis=-1 needs a 2-D arr, got {a.type}")
         n = int(np.prod(_static_dims("bincount", a), dtype=np.int64))
         flat = bind(S.reshape_op, a, shape=(n,))
         out = bind(SO.segment_sum_op, bind(S.reshape_op, w, shape=(n,)), flat,
