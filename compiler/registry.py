@@ -10,12 +10,23 @@ from typing import Any
 
 from .ir.types import TensorType
 
-# Traits that passes query.
-ELEMENTWISE = "elementwise"
+# Traits that passes query: facts about an op, so no pass keeps its own list of op names.
+ELEMENTWISE = "elementwise"  # the elementwise family: each output element from the same-index
+# (broadcast) input elements; attrs name no dimension
 COMMUTATIVE = "commutative"
 PURE = "pure"
 SHAPE_OP = "shape_op"
 REDUCTION = "reduction"
+# Not ELEMENTWISE, but a transpose of the operand commutes with the op (each output element comes
+# from the same-index input element and no attr names a dimension): convert, stop_gradient.
+LAYOUT_PRESERVING = "layout_preserving"
+# Not ELEMENTWISE, but fusion groups it like one (a per-element loop XLA fuses into its
+# neighbours): convert, broadcast_to.
+ELEMENTWISE_LIKE = "elementwise_like"
+# A REDUCTION whose result does not depend on the order it visits elements in, for any dtype
+# (XLA's float max/min order -0.0 below +0.0 and propagate NaN; argmax/argmin break ties by
+# index): float sums and products are not.
+ORDER_INDEPENDENT = "order_independent"
 
 
 class OpTypeError(TypeError):
@@ -44,7 +55,8 @@ class OpDef:
         infer: (*in_types, **attrs) -> out type(s); raises OpTypeError on misuse.
         lower: (ctx: LowerCtx, *operands: ir.Value, **attrs) -> ir.Value | list[ir.Value].
         reference: (*np_arrays, **attrs) -> np.ndarray | tuple; the numpy semantics.
-        vjp: gradient rule, NOT_DIFFERENTIABLE, or None while not yet written.
+        vjp: the gradient rule `(ctx: GradCtx, g, **attrs) -> tuple`, or NOT_DIFFERENTIABLE:
+            required, so no op is silently without one.
         traits: frozenset of trait names (ELEMENTWISE, COMMUTATIVE, PURE, ...).
         multiple_results: whether infer/lower/reference return tuples.
     """
@@ -53,9 +65,14 @@ class OpDef:
     infer: InferRule
     lower: LowerRule
     reference: Callable[..., Any]
-    vjp: Any = None
+    vjp: Any
     traits: frozenset = field(default_factory=lambda: frozenset({PURE}))
     multiple_results: bool = False
+
+    def __post_init__(self) -> None:
+        if self.vjp is not NOT_DIFFERENTIABLE and not callable(self.vjp):
+            raise TypeError(f"op {self.name!r}: vjp must be a gradient rule or "
+                            f"NOT_DIFFERENTIABLE, got {self.vjp!r}")
 
     def infer_types(self, in_types: tuple[TensorType, ...], attrs: dict) -> tuple[TensorType, ...]:
         out = self.infer(*in_types, **attrs)

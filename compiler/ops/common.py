@@ -60,7 +60,8 @@ def elementwise_unary(
     hlo_fn: Callable,
     kinds: str = "f",
     out_dtype: DType | None = None,
-    vjp=None,
+    *,
+    vjp,
 ) -> OpDef:
     """A shape-preserving unary op allowed on dtypes of the given kinds."""
 
@@ -88,7 +89,8 @@ def elementwise_binary(
     kinds: str = "fiub",
     commutative: bool = False,
     out_dtype: DType | None = None,
-    vjp=None,
+    *,
+    vjp,
 ) -> OpDef:
     """A NumPy-broadcasting binary op; both operands must have the same dtype."""
 

@@ -9,10 +9,20 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from .. import autodiff as A
 from ..ir.types import F32, I32, I64, DType, TensorType
 from ..lowering import helpers as H
-from ..registry import NOT_DIFFERENTIABLE, PURE, REDUCTION, OpDef, OpTypeError, register
+from ..registry import (
+    NOT_DIFFERENTIABLE,
+    ORDER_INDEPENDENT,
+    PURE,
+    REDUCTION,
+    OpDef,
+    OpTypeError,
+    register,
+)
 from .common import check_kind, is_float_array
 
 _TRAITS = frozenset({REDUCTION, PURE})
+# max/min/and/or/argmax/argmin: any visiting order gives the same bits (float sums do not)
+_ORDER_INDEPENDENT_TRAITS = _TRAITS | {ORDER_INDEPENDENT}
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -80,7 +90,7 @@ _NP_REDUCE = {
 }
 
 
-def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> OpDef:
+def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, *, vjp) -> OpDef:
     """A reduction op `name` over attrs `axes` (normalized tuple) and `keepdims`."""
 
     def infer(x: TensorType, *, axes: tuple, keepdims: bool) -> TensorType:
@@ -118,7 +128,8 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, vjp=None) -> 
                 r = _zero_sign(work, np.asarray(r), axes, keepdims, kind)
             return np.asarray(r).astype(dt)
 
-    return register(OpDef(name, infer, lower, reference, vjp, _TRAITS))
+    traits = _TRAITS if kind in ("sum", "prod") else _ORDER_INDEPENDENT_TRAITS
+    return register(OpDef(name, infer, lower, reference, vjp, traits))
 
 
 # ---------------------------------------------------------------- gradients
@@ -205,7 +216,8 @@ def _arg_reduction(name: str, direction: str, np_fn: Callable) -> OpDef:
             x = x.astype(np.float64)  # exact for every float dtype; numpy lacks bf16 kernels
         return np.asarray(np_fn(x, axis=axis)).astype(output_type.np_dtype)
 
-    return register(OpDef(name, _arg_infer, lower, reference, NOT_DIFFERENTIABLE, _TRAITS))
+    return register(OpDef(name, _arg_infer, lower, reference, NOT_DIFFERENTIABLE,
+                          _ORDER_INDEPENDENT_TRAITS))
 
 
 argmax_op = _arg_reduction("argmax", "GT", np.argmax)

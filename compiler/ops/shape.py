@@ -9,14 +9,14 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from .. import autodiff as A
 from ..ir.types import TensorType, dims_compatible
 from ..lowering import helpers as H
-from ..registry import PURE, SHAPE_OP, OpDef, OpTypeError, register
+from ..registry import ELEMENTWISE_LIKE, PURE, SHAPE_OP, OpDef, OpTypeError, register
 from .common import normalize_axis, same_dtype
 
 SHAPE_TRAITS = frozenset({SHAPE_OP, PURE})
 
 
-def _shape_op(name: str, infer, lower, reference, vjp) -> OpDef:
-    return register(OpDef(name, infer, lower, reference, vjp, SHAPE_TRAITS))
+def _shape_op(name: str, infer, lower, reference, vjp, traits=frozenset()) -> OpDef:
+    return register(OpDef(name, infer, lower, reference, vjp, SHAPE_TRAITS | traits))
 
 
 def _ints(v, what: str, t: TensorType | None = None) -> tuple:
@@ -169,6 +169,7 @@ broadcast_to_op = _shape_op(
     _broadcast_lower,
     lambda x, *, shape: np.array(np.broadcast_to(x, shape)),
     lambda ctx, g, *, shape: (A.sum_to(g, ctx.types_out[0], ctx.types_in[0]),),
+    frozenset({ELEMENTWISE_LIKE}),  # fuses like elementwise ops: a loop reading its input
 )
 
 

@@ -17,16 +17,15 @@ from __future__ import annotations
 from ..ir.graph import Graph, Op, Value
 from ..ops.constant import constant_op
 from ..ops.fusion import fusion_op
-from ..registry import ELEMENTWISE, REDUCTION
+from ..registry import ELEMENTWISE, ELEMENTWISE_LIKE, REDUCTION
 from .manager import graph_pass, record_change
 
 MAX_COPIED_CONSTANT = 16  # elements: constants up to this size are copied into every region
-_ELEMENTWISE_LIKE = frozenset({"convert", "broadcast_to"})  # fuse like elementwise ops
 
 
 def _elementwise(op: Op) -> bool:
     return not op.opdef.multiple_results and (
-        ELEMENTWISE in op.opdef.traits or op.opdef.name in _ELEMENTWISE_LIKE)
+        ELEMENTWISE in op.opdef.traits or ELEMENTWISE_LIKE in op.opdef.traits)
 
 
 def _root_kind(op: Op) -> str | None:

@@ -1,22 +1,28 @@
-"""Transposes fold into dots/reductions and sink to cancel (NCHW->NHWC waits for a conv op)."""
+"""Transposes fold into dots/reductions and sink through elementwise ops to cancel."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..ir.graph import ConstArray, Graph, Op, Value
-from ..registry import ELEMENTWISE, REDUCTION, REGISTRY, SHAPE_OP
+from ..registry import (
+    ELEMENTWISE,
+    LAYOUT_PRESERVING,
+    ORDER_INDEPENDENT,
+    REDUCTION,
+    REGISTRY,
+    SHAPE_OP,
+)
 from .manager import graph_pass
 from .rewrite import MAX_ROUNDS, RewriteCtx, Rule, new_op, rewrite_to_fixpoint
 from .simplify import compose_transposes
 
-# Elementwise in fact though not by trait (their attrs say nothing about dims).
-ELEMENTWISE_LIKE = frozenset({"convert", "stop_gradient"})
 # The attrs a reduction rule understands; a reduction with others is left alone.
 REDUCE_ATTRS = (frozenset({"axes", "keepdims"}), frozenset({"axis", "output_type"}))
-# Reductions whose result does not depend on the order they visit elements in, for any dtype:
-# XLA's float max/min order -0.0 below +0.0 and propagate NaN, argmax/argmin break ties by index.
-ORDER_FREE = frozenset({"reduce_max", "reduce_min", "reduce_and", "reduce_or", "argmax",
-                        "argmin"})
+
+
+def _commutes_with_transpose(traits: frozenset) -> bool:
+    """A transpose of the operands can move to the result (attrs name no dimension)."""
+    return ELEMENTWISE in traits or LAYOUT_PRESERVING in traits
 
 
 def _identity(perm) -> bool:
@@ -69,8 +75,7 @@ class _Layout:
     def rules(self) -> dict[str, Rule]:
         table: dict[str, Rule] = {"transpose": self.transpose, "dot_general": self.dot}
         for name, opdef in REGISTRY.items():
-            if (ELEMENTWISE in opdef.traits or name in ELEMENTWISE_LIKE) \
-                    and not opdef.multiple_results:
+            if _commutes_with_transpose(opdef.traits) and not opdef.multiple_results:
                 table[name] = self.elementwise
             elif REDUCTION in opdef.traits and not opdef.multiple_results:
                 table[name] = self.reduce
@@ -79,7 +84,8 @@ class _Layout:
     @staticmethod
     def order_matters(op: Op) -> bool:
         """A float sum or product: its bits depend on the order it visits elements in."""
-        return REDUCTION in op.opdef.traits and op.opdef.name not in ORDER_FREE \
+        traits = op.opdef.traits
+        return REDUCTION in traits and ORDER_INDEPENDENT not in traits \
             and op.inputs[0].type.dtype.is_floating
 
     def freeze(self, v: Value, producers: dict[Value, Op]) -> None:
@@ -96,8 +102,8 @@ class _Layout:
                 continue
             self.frozen.add(u)
             op = producers.get(u)
-            if op is not None and (ELEMENTWISE in op.opdef.traits or SHAPE_OP in op.opdef.traits
-                                   or op.opdef.name in ELEMENTWISE_LIKE):
+            if op is not None and (_commutes_with_transpose(op.opdef.traits)
+                                   or SHAPE_OP in op.opdef.traits):
                 stack.extend(op.inputs)
 
     def sole_use(self, v: Value, op: Op, c: RewriteCtx) -> bool:
@@ -201,7 +207,8 @@ class _Layout:
         Not for float sums and products: XLA's CPU reductions add in an order that depends on
         the operand's layout (measured: row and column reductions of the same values differ in
         the last bit once rows are long, over several dims, even through a transpose of unit
-        dims). Integer sums and products wrap, so any order is exact; so is max/min (ORDER_FREE).
+        dims). Integer sums and products wrap, so any order is exact; so are ORDER_INDEPENDENT
+        reductions (max/min, and/or, argmax/argmin).
         """
         x = op.inputs[0]
         t = c.op(x, "transpose")

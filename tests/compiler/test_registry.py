@@ -6,7 +6,16 @@ import pytest
 
 import tfx_core as tx
 from compiler.interpreters import bind
-from compiler.registry import NOT_DIFFERENTIABLE, REGISTRY, OpDef
+from compiler.registry import (
+    ELEMENTWISE,
+    ELEMENTWISE_LIKE,
+    LAYOUT_PRESERVING,
+    NOT_DIFFERENTIABLE,
+    ORDER_INDEPENDENT,
+    REDUCTION,
+    REGISTRY,
+    OpDef,
+)
 from tests.optable import all_entries
 
 ENTRIES = all_entries()
@@ -26,14 +35,33 @@ def test_opdef_is_complete(name):
     assert op.name == name, f"registered as {name!r} but named {op.name!r}"
     for rule in ("infer", "lower", "reference"):
         assert callable(getattr(op, rule, None)), f"{name}: {rule} is not callable"
-    assert hasattr(op, "vjp"), f"{name}: no vjp attribute"
-    # None (not written yet), NOT_DIFFERENTIABLE, or a rule
     # Every op has a gradient rule or says explicitly that it has none.
     assert op.vjp is NOT_DIFFERENTIABLE or callable(op.vjp), (
         f"{name}: vjp is {op.vjp!r} (write a gradient rule or mark it NOT_DIFFERENTIABLE)"
     )
     assert isinstance(op.traits, frozenset)
     assert isinstance(op.multiple_results, bool)
+
+
+def test_opdef_requires_a_vjp():
+    with pytest.raises(TypeError, match="vjp"):
+        OpDef("test_no_vjp", infer=lambda x: x, lower=None, reference=None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="NOT_DIFFERENTIABLE"):
+        OpDef("test_none_vjp", infer=lambda x: x, lower=None, reference=None, vjp=None)
+
+
+def test_traits_passes_query():
+    """The traits that replaced the passes' own name lists, on the ops they used to list."""
+    def with_trait(trait):
+        return {n for n, op in REGISTRY.items() if trait in op.traits}
+
+    assert with_trait(LAYOUT_PRESERVING) == {"convert", "stop_gradient"}
+    assert with_trait(ELEMENTWISE_LIKE) == {"convert", "broadcast_to"}
+    assert with_trait(ORDER_INDEPENDENT) == {"reduce_max", "reduce_min", "reduce_and",
+                                             "reduce_or", "argmax", "argmin"}
+    assert with_trait(ORDER_INDEPENDENT) <= with_trait(REDUCTION)
+    assert not (with_trait(ELEMENTWISE) & (with_trait(LAYOUT_PRESERVING)
+                                           | with_trait(ELEMENTWISE_LIKE)))
 
 
 def _covered() -> dict[str, list[str]]:

@@ -13,9 +13,10 @@ from compiler.ir.parser import ParseError, parse_graph
 from compiler.ir.printer import print_graph
 from compiler.ir.types import BF16, BOOL, F16, F32, F64, I8, I32, U8, DType, TensorType
 from compiler.ir.verify import verify_graph
+from compiler.ops import cast
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
-from compiler.registry import REGISTRY, OpDef
+from compiler.registry import NOT_DIFFERENTIABLE, REGISTRY, OpDef
 
 
 def T(dtype, *shape) -> TensorType:
@@ -32,11 +33,13 @@ PAIR_OP = OpDef(
     infer=_pair_infer,
     lower=lambda ctx, x, *, k: (x, x),
     reference=lambda x, *, k: (x, x.astype(np.int32)),
+    vjp=NOT_DIFFERENTIABLE,
     multiple_results=True,
 )
 
 # accepts any attributes; the output type is the input type
-ATTRS_OP = OpDef("test_attrs", infer=lambda x, **attrs: x, lower=None, reference=None)
+ATTRS_OP = OpDef("test_attrs", infer=lambda x, **attrs: x, lower=None, reference=None,
+                 vjp=NOT_DIFFERENTIABLE)
 
 # holds a nested graph in an attribute; the output types are the body's
 CALL_OP = OpDef(
@@ -44,6 +47,7 @@ CALL_OP = OpDef(
     infer=lambda *xs, body: body.output_types,
     lower=None,
     reference=None,
+    vjp=NOT_DIFFERENTIABLE,
     multiple_results=True,
 )
 
@@ -120,7 +124,7 @@ def g_none_dims() -> Graph:
 def g_scalars() -> Graph:
     b = GraphBuilder("scalars")
     x = b.add_input(T(F64))
-    (c,) = b.add_op(C.convert_op, [x], {"dtype": BF16})
+    (c,) = b.add_op(cast.convert_op, [x], {"dtype": BF16})
     return b.build([c])
 
 

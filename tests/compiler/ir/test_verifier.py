@@ -9,6 +9,7 @@ from compiler.ir.graph import ConstArray, Graph, GraphBuilder, Op, Value
 from compiler.ir.parser import parse_graph
 from compiler.ir.types import BOOL, F32, F64, I32, TensorType
 from compiler.ir.verify import VerificationError, verify_graph
+from compiler.ops import cast
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 
@@ -26,7 +27,7 @@ def good_graph() -> Graph:
     (k,) = b.add_op(C.constant_op, [], {"value": ConstArray(np.array(0.5, np.float32))})
     (c,) = b.add_op(E.compare_op, [a, k], {"direction": "LT"})
     (w,) = b.add_op(E.select_op, [c, a, x])
-    (i,) = b.add_op(C.convert_op, [w], {"dtype": I32})
+    (i,) = b.add_op(cast.convert_op, [w], {"dtype": I32})
     return b.build([w, c, i, x])
 
 

@@ -8,9 +8,10 @@ import compiler.ops  # noqa: F401  (registers every OpDef)
 from compiler.ir.graph import ConstArray, Graph, GraphBuilder
 from compiler.ir.types import BF16, BOOL, F16, F32, F64, I8, I32, I64, U8, U32, TensorType
 from compiler.lowering.stablehlo import LoweringError, lower_graph
+from compiler.ops import cast
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
-from compiler.registry import OpDef
+from compiler.registry import NOT_DIFFERENTIABLE, OpDef
 
 
 def T(dtype, *shape) -> TensorType:
@@ -153,12 +154,12 @@ def test_select_broadcasts_all_operands():
 
 
 def test_convert():
-    text = lower_text(one_op(C.convert_op, [T(F32, 4)], {"dtype": I8}))
+    text = lower_text(one_op(cast.convert_op, [T(F32, 4)], {"dtype": I8}))
     check(text, "stablehlo.convert", "(tensor<4xf32>) -> tensor<4xi8>")
 
 
 def test_convert_to_bool_is_compare_ne():
-    text = lower_text(one_op(C.convert_op, [T(F32, 4)], {"dtype": BOOL}))
+    text = lower_text(one_op(cast.convert_op, [T(F32, 4)], {"dtype": BOOL}))
     check(text, "stablehlo.compare NE", "tensor<4xi1>")
 
 
@@ -241,7 +242,8 @@ def test_failing_rule_names_the_op_and_line():
     def bad_lower(ctx, x):
         raise RuntimeError("boom")
 
-    bad = OpDef("test_bad", infer=lambda x: x, lower=bad_lower, reference=None)
+    bad = OpDef("test_bad", infer=lambda x: x, lower=bad_lower, reference=None,
+                vjp=NOT_DIFFERENTIABLE)
     b = GraphBuilder()
     x = b.add_input(F23)
     (y,) = b.add_op(bad, [x], loc="user.py:42")
@@ -252,7 +254,7 @@ def test_failing_rule_names_the_op_and_line():
 def test_invalid_module_does_not_verify():
     # a rule that returns a value of the wrong type makes the module fail verification
     wrong = OpDef("test_wrong", infer=lambda x: x.with_dtype(F64), lower=lambda ctx, x: x,
-                  reference=None)
+                  reference=None, vjp=NOT_DIFFERENTIABLE)
     b = GraphBuilder()
     x = b.add_input(F23)
     (y,) = b.add_op(wrong, [x])
