@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gc
 import importlib
 import re
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -112,6 +114,16 @@ class TestRetracing:
         np.testing.assert_allclose(f(x, 1).numpy(), [0, 0])
         assert count(f) == 2
 
+    def test_nan_python_argument_traces_once_and_signed_zero_retraces(self):
+        g = tx.function(lambda x, s: x * s)
+        x = tx.constant([1.0, 2.0])
+        for _ in range(3):
+            assert np.isnan(g(x, float("nan")).numpy()).all()
+        assert g.experimental_get_tracing_count() == 1
+        g(x, 0.0)
+        assert np.signbit(g(x, -0.0).numpy()).all()
+        assert g.experimental_get_tracing_count() == 3
+
     def test_python_string_argument(self):
         @tx.function
         def f(x, mode):
@@ -185,6 +197,14 @@ class TestRetracing:
 
         out = f(np.ones(2, np.float32), t([1.0, 2.0]))
         np.testing.assert_allclose(out.numpy(), [2.0, 3.0])
+
+    def test_numpy_scalar_is_a_static_value_on_every_path(self):
+        f = tx.function(lambda x, s: x * s)
+        x = tx.constant([1.0], tx.float32)
+        f(x, np.array(2.0, np.float32))  # a 0-d array: a tensor argument
+        out = f(x, np.float32(5.0))  # a numpy scalar: a Python value (retraces)
+        np.testing.assert_array_equal(out.numpy(), [5.0])
+        assert f.experimental_get_tracing_count() == 2
 
     def test_keyword_and_positional_spelling_share_a_trace(self):
         @tx.function
@@ -548,6 +568,53 @@ class TestMethods:
         for _ in range(3):
             np.testing.assert_allclose(s(x).numpy(), [2.0])
         assert s.traces == 1
+
+    def test_method_instances_are_freed(self):
+        class M:
+            def __init__(self, s):
+                self.s = s
+
+            @tx.function
+            def f(self, x):
+                return x * self.s
+
+        m = M(2.0)
+        m.f(tx.constant([1.0]))
+        ref = weakref.ref(m)
+        del m
+        gc.collect()
+        assert ref() is None
+
+    def test_equal_instances_get_their_own_traces(self):
+        class E:
+            def __init__(self, name, s):
+                self.name, self.s = name, s
+
+            def __eq__(self, other):
+                return isinstance(other, E) and other.name == self.name
+
+            def __hash__(self):
+                return hash(self.name)
+
+            @tx.function
+            def f(self, x):
+                return x * self.s
+
+        a, b = E("n", 2.0), E("n", 3.0)
+        x = tx.constant([1.0, 2.0])
+        np.testing.assert_array_equal(a.f(x).numpy(), [2.0, 4.0])
+        np.testing.assert_array_equal(b.f(x).numpy(), [3.0, 6.0])
+
+    def test_method_keyword_arguments_still_canonicalize(self):
+        class K:
+            @tx.function
+            def f(self, x, n=1):
+                return x * float(n)
+
+        k, x = K(), tx.constant([1.0])
+        k.f(x, 2)
+        k.f(x, n=2)
+        assert k.f.experimental_get_tracing_count() == 1
 
 
 # ======================================================================== input_signature
