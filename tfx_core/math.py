@@ -3,7 +3,8 @@ from tfx_core.ops.math_ops import *  # noqa: F403
 from tfx_core.ops.math_ops import __all__ as _m
 from tfx_core.ops.reduction_ops import *  # noqa: F403
 from tfx_core.ops.reduction_ops import __all__ as _r
+from tfx_core.ops.reduction_ops import reduce_std, reduce_variance
 from tfx_core.ops.sort_ops import *  # noqa: F403
 from tfx_core.ops.sort_ops import __all__ as _s
 
-__all__ = list(_m) + list(_r) + list(_s)
+__all__ = [*_m, *_r, *_s, "reduce_std", "reduce_variance"]

@@ -82,7 +82,7 @@ def pred_multiply(op: str, args: list, kwargs: dict, ctx=None) -> bool:
 def matmul_unknown_batch(op: str, args: list, kwargs: dict) -> bool:
     """With a None-dim input_signature, matmul takes unknown batch dims as equal and skips
     the broadcast; batch dims 4 and 1 then fail at call time with compiler.registry's
-    OpTypeError (tfx_core/linalg_ops.py:_broadcast_batch)."""
+    OpTypeError (tfx_core/ops/linalg_ops.py:_broadcast_batch)."""
     if op != "matmul" or len(args) != 2:
         return False
     a, b = (np.shape(x)[:-2] for x in args)

@@ -140,7 +140,32 @@ argmax = _arg(R.argmax_op, "argmax",
 argmin = _arg(R.argmin_op, "argmin",
               "Index of the smallest value across `axis` (first on ties; NaN counts as smallest).")
 
+def _floating(name: str, x: Tensor) -> None:
+    if x.dtype.kind not in "f":
+        raise op_error(name, f"expected a floating tensor, got {x.type}", TypeError)
+
+
+# ---------------------------------------------------------------- moments
+def reduce_variance(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
+                    name: str | None = None) -> Tensor:
+    """Population variance across `axis` (tf.math.reduce_variance); floating tensors only."""
+    x = to_tensor(input_tensor, "reduce_variance")
+    _floating("reduce_variance", x)
+    axes = normalize_axes("reduce_variance", x, axis)
+    mean = reduce_mean(x, axes, keepdims=True)
+    d = bind(E.sub_op, x, mean)
+    return reduce_mean(bind(E.mul_op, d, d), axes, keepdims=bool(keepdims))
+
+
+def reduce_std(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    """Population standard deviation across `axis` (tf.math.reduce_std)."""
+    x = to_tensor(input_tensor, "reduce_std")
+    _floating("reduce_std", x)
+    return bind(E.sqrt_op, reduce_variance(x, axis, keepdims))
+
+
 __all__ = [
     "argmax", "argmin", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
     "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum",
-]
+]  # reduce_variance / reduce_std are tf.math only (not top-level names in TF): see tx.math

@@ -1,4 +1,4 @@
-"""Scans, sorting, segments and moments (tf.math.cumsum, tf.sort, top_k, segment_sum, ...)."""
+"""Scans, sorting and segment sums (tf.math.cumsum, tf.sort, top_k, segment_sum, bincount)."""
 from __future__ import annotations
 
 from collections import namedtuple
@@ -13,8 +13,6 @@ from compiler.ops import shape as S
 from compiler.ops import sorting as SO
 from tfx_core.framework.operands import Tensor, bind, to_tensor
 from tfx_core.ops.arguments import op_error, static_int
-from tfx_core.ops.math_ops import sqrt
-from tfx_core.ops.reduction_ops import normalize_axes, reduce_mean
 
 TensorLike = Any
 TopKV2 = namedtuple("TopKV2", ["values", "indices"])
@@ -237,27 +235,7 @@ def bincount(arr: TensorLike, weights: TensorLike = None, minlength: Any = None,
     return out
 
 
-# ---------------------------------------------------------------- moments
-def reduce_variance(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
-                    name: str | None = None) -> Tensor:
-    """Population variance across `axis` (tf.math.reduce_variance); floating tensors only."""
-    x = to_tensor(input_tensor, "reduce_variance")
-    _check("reduce_variance", x, "f", "a floating")
-    axes = normalize_axes("reduce_variance", x, axis)
-    mean = reduce_mean(x, axes, keepdims=True)
-    d = bind(E.sub_op, x, mean)
-    return reduce_mean(bind(E.mul_op, d, d), axes, keepdims=bool(keepdims))
-
-
-def reduce_std(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
-               name: str | None = None) -> Tensor:
-    """Population standard deviation across `axis` (tf.math.reduce_std)."""
-    x = to_tensor(input_tensor, "reduce_std")
-    _check("reduce_std", x, "f", "a floating")
-    return sqrt(reduce_variance(x, axis, keepdims))
-
-
 __all__ = [
-    "argsort", "bincount", "cumprod", "cumsum", "reduce_std", "reduce_variance", "segment_sum",
+    "argsort", "bincount", "cumprod", "cumsum", "segment_sum",
     "sort", "top_k", "unsorted_segment_sum",
 ]
