@@ -18,7 +18,7 @@ def format_scalar(x: Any) -> str:
     return str(int(x))
 
 
-def format_attr(v: Any, names: dict[Value, str] | None = None, indent: str = "") -> str:
+def format_attr(v: Any, indent: str = "") -> str:
     if v is None:
         return "none"
     if isinstance(v, bool):
@@ -31,8 +31,8 @@ def format_attr(v: Any, names: dict[Value, str] | None = None, indent: str = "")
         return v.short
     if isinstance(v, tuple):
         if len(v) == 1:
-            return f"({format_attr(v[0], names, indent)},)"
-        return "(" + ", ".join(format_attr(x, names, indent) for x in v) + ")"
+            return f"({format_attr(v[0], indent)},)"
+        return "(" + ", ".join(format_attr(x, indent) for x in v) + ")"
     if isinstance(v, ConstArray):
         a = v.array
         dt = DType.from_numpy(a.dtype)
@@ -67,7 +67,7 @@ def print_graph(g: Graph, locs: bool = False, indent: str = "") -> str:
         if op.inputs:
             text += " " + ", ".join(names.get(v, "%<undefined>") for v in op.inputs)
         if op.attrs:
-            attrs = ", ".join(f"{k}={format_attr(a, names, indent + '  ')}" for k, a in op.attrs)
+            attrs = ", ".join(f"{k}={format_attr(a, indent + '  ')}" for k, a in op.attrs)
             text += f" {{{attrs}}}"
         if locs and op.loc:
             text += f"  # {op.loc}"

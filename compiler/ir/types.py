@@ -124,8 +124,6 @@ U32 = DType("uint32", "u32", np.uint32, "u", 32)
 BOOL = DType("bool", "bool", np.bool_, "b", 1)
 
 ALL_DTYPES = (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U32, BOOL)
-FLOAT_DTYPES = (F16, BF16, F32, F64)
-INT_DTYPES = (I8, I16, I32, I64, U8, U32)
 
 Shape = tuple  # tuple[int | None, ...]: None marks a dimension unknown at trace time
 

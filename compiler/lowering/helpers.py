@@ -85,10 +85,6 @@ def splat(value, t: TensorType) -> ir.Value:
     return hlo.constant(ir.DenseElementsAttr.get_splat(ir_type(t), a))
 
 
-def scalar_like(value, t: TensorType) -> ir.Value:
-    return splat(value, TensorType(t.dtype, ()))
-
-
 def broadcast(x: ir.Value, src: TensorType, dst: TensorType) -> ir.Value:
     """NumPy-style broadcast of `x` (type `src`) to the shape of `dst`."""
     if src.shape == dst.shape:

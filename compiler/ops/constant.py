@@ -9,6 +9,11 @@ from ..ir.types import I32, DType, TensorType
 from ..lowering import helpers as H
 from ..registry import NOT_DIFFERENTIABLE, OpDef, OpTypeError, register
 
+# The most elements a constant computed at compile time may have: a big literal makes the module
+# big and XLA's compile slow, so larger values are left for XLA to compute (constant folding,
+# simplify) or passed in as arguments (the tracer).
+MAX_CONSTANT_ELEMENTS = 1024
+
 
 def _constant_infer(*, value: ConstArray) -> TensorType:
     return TensorType(DType.from_numpy(value.array.dtype), value.array.shape)

@@ -13,11 +13,12 @@ import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
-from ..interpreters import Interpreter, bind, outside_traces, trace_scope
-from ..ir.graph import Graph, GraphBuilder, Value, freeze_attrs
+from ..interpreters import bind
+from ..ir.graph import Graph, Value
 from ..ir.types import BOOL, I32, TensorType
 from ..lowering import helpers as H
 from ..registry import PURE, OpDef, OpTypeError, register
+from ..tracing import trace_graph
 from .fusion import evaluate_reference
 
 MAX_REFERENCE_ITERATIONS = 1_000_000
@@ -27,45 +28,24 @@ def _types(ts) -> str:
     return "(" + ", ".join(str(t) for t in ts) + ")"
 
 
-def _no_gradient(name: str):
-    def vjp(ctx: Any, g: Any, **attrs: Any) -> tuple:
-        from ..autodiff import GradientError
-
-        raise GradientError(f"gradients through {name} are not implemented yet")
-
-    return vjp
-
-
-class _GraphBuild(Interpreter):
-    """Binds ops into a new closed graph (for building gradient regions from vjp rules)."""
-
-    def __init__(self, name: str):
-        self.builder = GraphBuilder(name)
-
-    def process(self, opdef: OpDef, args: Any, attrs: dict) -> Any:
-        if not all(isinstance(a, Value) for a in args):
-            raise TypeError(f"{opdef.name}: a gradient region can only use its own values")
-        outs = self.builder.add_op(opdef, args, freeze_attrs(attrs))
-        return list(outs) if opdef.multiple_results else outs[0]
-
-
 def _branch_vjp(branch: Graph, needs: tuple[bool, ...]) -> Graph:
     """The gradient region of one branch: (operands..., cotangents...) -> (the needed operands'
     cotangents...), by re-binding the branch's ops and backpropagating through them."""
     from ..autodiff import backprop, replay, zeros_like
 
-    interp = _GraphBuild(f"{branch.name}_grad")
-    operands = [interp.builder.add_input(t) for t in branch.input_types]
-    cts = [interp.builder.add_input(t) for t in branch.output_types]
-    # outer tapes must not record the region's construction
-    with outside_traces(traces=False), trace_scope(interp):
+    n = len(branch.input_types)
+
+    def grad_region(*inputs: Value) -> list[Value]:
+        operands, cts = list(inputs[:n]), inputs[n:]
         records, outs = replay(branch, operands)
         seeds = [(o, ct) for o, ct, v in zip(outs, cts, branch.outputs)
                  if v.type.dtype.is_floating]
         got = backprop(records, seeds, operands)
-        results = [got.get(id(x)) if id(x) in got else zeros_like(x.type, x)
-                   for x, need in zip(operands, needs) if need]
-    return interp.builder.build(results)
+        return [got.get(id(x)) if id(x) in got else zeros_like(x.type, x)
+                for x, need in zip(operands, needs) if need]
+
+    return trace_graph(f"{branch.name}_grad", [*branch.input_types, *branch.output_types],
+                       grad_region)
 
 
 def _case_vjp(ctx: Any, g: Any, *, branches: tuple) -> tuple:
@@ -146,15 +126,6 @@ def _while_reference(*operands, cond: Graph, body: Graph, max_trip: int | None =
     raise RuntimeError(f"while: no exit after {MAX_REFERENCE_ITERATIONS} iterations")
 
 
-def _region(name: str, types: list[TensorType], fn: Any) -> Graph:
-    """A closed graph of `fn(*inputs)` built by binding ops (tapes paused)."""
-    interp = _GraphBuild(name)
-    inputs = [interp.builder.add_input(t) for t in types]
-    with outside_traces(traces=False), trace_scope(interp):
-        outs = fn(*inputs)
-    return interp.builder.build(outs)
-
-
 def _inline(graph: Graph, args: list) -> list:
     """Bind `graph`'s ops on `args` (in the current interpreter); its outputs."""
     from ..autodiff import replay
@@ -189,8 +160,8 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
                      *zero_starts(t)) for st, x, t in zip(stacks, state, types)]
         return [op("add", k, const(1, I32)), *_inline(body, state), *stacks]
 
-    fc = _region("while_fwd_cond", [i32, *types, *stack_types], fwd_cond)
-    fb = _region("while_fwd_body", [i32, *types, *stack_types], fwd_body)
+    fc = trace_graph("while_fwd_cond", [i32, *types, *stack_types], fwd_cond)
+    fb = trace_graph("while_fwd_body", [i32, *types, *stack_types], fwd_body)
     zero_stacks = [op("broadcast_to", const(0, t.dtype), shape=tuple(st.shape))
                    for t, st in zip(types, stack_types)]
     fwd = bind(while_op, const(0, I32), *ctx.inputs, *zero_stacks, cond=fc, body=fb)
@@ -212,8 +183,8 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
                for x, t, f in zip(state, types, floats)]
         return [op("subtract", k, const(1, I32)), *new, *stacks]
 
-    bc = _region("while_bwd_cond", [i32, *types, *stack_types], bwd_cond)
-    bb = _region("while_bwd_body", [i32, *types, *stack_types], bwd_body)
+    bc = trace_graph("while_bwd_cond", [i32, *types, *stack_types], bwd_cond)
+    bb = trace_graph("while_bwd_body", [i32, *types, *stack_types], bwd_body)
     start = op("subtract", trips, const(1, I32))
     cts = [c if c is not None else zeros_like(t, x) for c, t, x in zip(g, types, ctx.inputs)]
     bwd = bind(while_op, start, *cts, *stacks, cond=bc, body=bb)

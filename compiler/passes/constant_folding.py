@@ -4,14 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import ConstArray, Graph, Op, Value
-from ..ops.constant import constant_op, shape_of_op
+from ..ops.constant import MAX_CONSTANT_ELEMENTS, constant_op, shape_of_op
 from ..ops.shape import broadcast_like_op, broadcast_to_op
 from ..registry import PURE
 from .manager import graph_pass, record_change
-
-# Results up to this many elements are folded; bigger ones would bloat the module (a large
-# literal compiles slowly in XLA) and are left for XLA to compute.
-MAX_FOLD_ELEMENTS = 1024
 
 
 def _as_constant(op: Op, value: np.ndarray) -> Op:
@@ -28,7 +24,7 @@ def _fold(op: Op, known: dict[Value, np.ndarray]) -> np.ndarray | None:
             or not op.inputs or not all(v in known for v in op.inputs)):
         return None  # (a region op may have no results at all)
     out = op.outputs[0].type
-    if not out.is_static or out.num_elements > MAX_FOLD_ELEMENTS:
+    if not out.is_static or out.num_elements > MAX_CONSTANT_ELEMENTS:
         return None
     # Don't expand a small constant into a big one (a broadcast splat stays a splat).
     if out.num_elements > max(16, 2 * sum(known[v].size for v in op.inputs)):

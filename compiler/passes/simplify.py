@@ -12,21 +12,16 @@ import numpy as np
 
 from ..ir.graph import ConstArray, Graph, Op
 from ..ir.types import DType
-from ..ops.constant import constant_op
+from ..ops.constant import MAX_CONSTANT_ELEMENTS, constant_op
 from .manager import graph_pass
 from .rewrite import (
     MAX_ROUNDS,
     RewriteCtx,
-    RewriteDidNotSettle,
     Rule,
     new_op,
     rewrite_to_fixpoint,
     same_type,
 )
-
-SimplifyDidNotSettle = RewriteDidNotSettle  # the name tests and users know
-
-MAX_ZERO_ELEMENTS = 1024  # int x * 0 becomes a constant only up to this size
 
 
 def _add(op: Op, c: RewriteCtx):
@@ -53,7 +48,7 @@ def _multiply(op: Op, c: RewriteCtx):
         if c.splat(b, 1):
             return same_type(op, a)
         if not out.dtype.is_floating and c.splat(b, 0) and out.is_static \
-                and out.num_elements <= MAX_ZERO_ELEMENTS:
+                and out.num_elements <= MAX_CONSTANT_ELEMENTS:
             zeros = np.zeros(out.shape, out.dtype.np_dtype)
             return [Op(constant_op, (), (("value", ConstArray(zeros)),), op.outputs, op.loc)]
     return None
