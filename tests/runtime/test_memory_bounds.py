@@ -119,7 +119,7 @@ def test_traces_per_function_are_bounded_least_recently_used_first():
         for n in range(2, 30):
             f(hot)  # the hot signature is used all along (through the fast path)
             np.testing.assert_array_equal(f(np.ones(n, np.float32)).numpy(), np.full(n, 2.0))
-    kept = {id(c): c for c in f._cache.values()}
+    kept = {id(c): c for c in f.list_concrete_functions()}
     assert len(kept) == 4
     assert any(c.input_types[0].shape == (1,) for c in kept.values())  # never evicted
     evicted = [x for x in w if "holds 4 traces" in str(x.message)]
@@ -141,15 +141,15 @@ def test_executables_per_shape_are_bounded_and_freed():
             np.testing.assert_array_equal(f(np.ones((n, 2), np.float32)).numpy(), [3.0 * n] * 2)
     assert len([r for r in record if "keeps 5" in str(r.message)]) == 1
     cf = f.get_concrete_function()
-    assert len(cf._by_shape) == 5
+    assert len(cf.executables) == 5
     gc.collect()
     assert live_executables() - live <= 5
 
 
 def test_unbounded_functions_say_when_they_keep_many_executables(monkeypatch):
-    from tfx_core.polymorphic_function import concrete_function
+    from tfx_core.polymorphic_function import function_cache
 
-    monkeypatch.setattr(concrete_function, "MANY_SHAPES", 6)
+    monkeypatch.setattr(function_cache, "MANY_SHAPES", 6)
     f = tx.function(lambda x: x + 1.0, input_signature=[tx.TensorSpec([None], tx.float32)])
     with pytest.warns(RuntimeWarning, match="now keeps 6 executables, one per input shape"):
         for n in range(1, 8):

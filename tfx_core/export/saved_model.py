@@ -58,7 +58,7 @@ def _concrete_functions(obj: Any, signatures: Any) -> dict[str, ConcreteFunction
         if isinstance(f, Function):
             if f.input_signature is not None:
                 return f.get_concrete_function()
-            traced = list(dict.fromkeys(f._cache.values()))
+            traced = f.list_concrete_functions()
             if len(traced) == 1:
                 return traced[0]
             raise ValueError(f"tx.saved_model.save: {name!r} has no input_signature and was "
@@ -77,7 +77,7 @@ def _concrete_functions(obj: Any, signatures: Any) -> dict[str, ConcreteFunction
     for name in sorted(dir(type(obj))):
         if isinstance(getattr(type(obj), name, None), Function):
             f = getattr(obj, name)
-            if f.input_signature is not None or f._cache:
+            if f.input_signature is not None or f.list_concrete_functions():
                 found[name] = concrete(f, name)
     if not found:
         raise ValueError(f"tx.saved_model.save: {type(obj).__name__} has no tx.function "

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,12 +41,20 @@ def _where() -> str:
     return f" ({loc})" if loc else ""
 
 
+_SERIAL = itertools.count()  # creation order: the global order in which variables are locked
+
+
 class Variable:
     """A mutable tensor (tf.Variable): assign/assign_add/assign_sub, reads like a tensor.
 
     Inside `@tx.function` a Variable is an implicit input of the compiled program (read by
     reference: new values are seen without retracing) and its assignments are implicit outputs
     written back after each call, with the old buffer donated so the update happens in place.
+
+    Many threads may use one Variable: each update (eager `assign*`, or a compiled call that
+    assigns it) holds the variable's lock from reading its value to writing the new one, so
+    updates are atomic (TF's resource variables are too); reads take no lock and see a whole
+    old or a whole new value, never a buffer an update donated.
     """
 
     _is_variable = True
@@ -67,6 +77,9 @@ class Variable:
             raise ValueError(f"tx.Variable: initial value has shape {list(value.shape)}, "
                              f"but shape={list(shape)} was given{_where()}")
         self._tensor = Tensor(value._buf, value._type)  # its own identity (tapes), shared buffer
+        self._lock = threading.RLock()  # held by each update (RLock: assign_add calls assign)
+        self._donating = False  # a compiled call holding the lock is donating the buffer
+        self._serial = next(_SERIAL)
         self._vtype: TensorType = value._type
         self._trainable = bool(trainable)
         base = name if name is not None else "Variable"
@@ -128,10 +141,20 @@ class Variable:
     def _as_tensor(self) -> Tensor:
         """The current value: the eager tensor, or this trace's symbolic value."""
         trace = active_trace()
-        t = self._tensor if trace is None else trace.read_variable(self)
+        if trace is None:
+            t = self._tensor
+            if self._donating or self._tensor is not t:  # an update is under way: wait for it
+                t = self._settled()
+        else:
+            t = trace.read_variable(self)
         for tape in recorders():
             tape._variable_read(self, t)
         return t
+
+    def _settled(self) -> Tensor:
+        """The eager value once no update is under way (the lock-free read met one)."""
+        with self._lock:
+            return self._tensor
 
     def value(self) -> Tensor:
         """The current value as a tensor."""
@@ -142,7 +165,10 @@ class Variable:
     @property
     def _buf(self) -> Any:
         """The current device buffer (how a compiled call passes this Variable in)."""
-        return self._tensor._buf
+        t = self._tensor
+        if self._donating or self._tensor is not t:
+            t = self._settled()
+        return t._buf
 
     def numpy(self) -> np.ndarray:
         return self._as_tensor().numpy()
@@ -174,8 +200,9 @@ class Variable:
             trace.assign_variable(self, t)
         else:
             t._require_eager(f"assigning it to variable {self._name!r}")
-            # A new identity: later reads are new tape sources, not the assigned computation.
-            self._tensor = Tensor(t._buf, t._type)
+            with self._lock:
+                # A new identity: later reads are new tape sources, not the assigned computation.
+                self._tensor = Tensor(t._buf, t._type)
         return self
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
@@ -183,20 +210,33 @@ class Variable:
         """Add `delta` (same dtype and shape) to the value."""
         from tfx_core.ops.math_ops import add
 
-        return self.assign(add(self._as_tensor(), self._checked(delta, "assign_add to")))
+        delta = self._checked(delta, "assign_add to")
+        if active_trace() is not None:
+            return self.assign(add(self._as_tensor(), delta))
+        with self._lock:  # read, add and write as one update
+            return self.assign(add(self._as_tensor(), delta))
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Variable:
         """Subtract `delta` (same dtype and shape) from the value."""
         from tfx_core.ops.math_ops import subtract
 
-        return self.assign(subtract(self._as_tensor(), self._checked(delta, "assign_sub to")))
+        delta = self._checked(delta, "assign_sub to")
+        if active_trace() is not None:
+            return self.assign(subtract(self._as_tensor(), delta))
+        with self._lock:  # read, subtract and write as one update
+            return self.assign(subtract(self._as_tensor(), delta))
 
     # ------------------------------------------------------------ compiled calls
     def _prepare_donation(self) -> None:
-        """Before a call that donates this variable's buffer: if anything else holds the buffer
-        (a tensor the user kept from `value()`, another variable), give the variable a private
-        copy first, so donation never invalidates a value someone can still see."""
+        """Before a call that donates this variable's buffer (with its lock held): if anything
+        else holds the buffer (a tensor the user kept from `value()`, another variable, a
+        reader in another thread), give the variable a private copy first, so donation never
+        invalidates a value someone can still see."""
+        # NOTE: flagged first: a reader that fetches the tensor from now on sees the flag (or,
+        # once the update is done, a new tensor) and waits on the lock instead of using it;
+        # one that fetched it before holds a reference, which the counts below see.
+        self._donating = True
         t = self._tensor
         # refs to t: self._tensor and the local `t` and getrefcount's argument (3); to the
         # buffer: t._buf and getrefcount's argument (2). More means it is shared.
@@ -210,9 +250,12 @@ class Variable:
     def __repr__(self) -> str:
         shape = tuple(self._vtype.shape)
         head = f"<tx.Variable {self._name!r} shape={shape} dtype={self.dtype.name}"
-        if active_trace() is not None or self._tensor._buf is None:
+        if active_trace() is not None:
             return head + ">"
-        return head + f", numpy={np.array2string(self._tensor.numpy(), separator=', ')}>"
+        t = self._settled() if self._donating else self._tensor
+        if t._buf is None:
+            return head + ">"
+        return head + f", numpy={np.array2string(t.numpy(), separator=', ')}>"
 
     __hash__ = object.__hash__
 
@@ -252,3 +295,46 @@ def _install_operators() -> None:
 
 
 _install_operators()
+
+
+class AssignedVariables:
+    """The Variables one compiled program assigns, and how a call updates them atomically.
+
+    `begin` takes their locks in one global order (creation order: two programs assigning
+    overlapping sets can't deadlock) and readies the donated buffers; `commit` writes the new
+    buffers; `end` releases. Between `begin` and `end`, other updates of these variables wait,
+    and readers of them wait only while a donated buffer is in flight.
+    """
+
+    __slots__ = ("_assigned", "_donated", "_locks")
+
+    def __init__(self, assigned: Sequence[Variable], donated: Sequence[Variable]):
+        self._assigned = list(assigned)
+        self._donated = list(donated)
+        unique = {id(v): v for v in assigned}.values()
+        self._locks = [v._lock for v in sorted(unique, key=lambda v: v._serial)]
+
+    def begin(self) -> None:
+        taken = 0
+        try:
+            for lock in self._locks:
+                lock.acquire()
+                taken += 1
+            for var in self._donated:
+                var._prepare_donation()
+        except BaseException:
+            for var in self._donated:
+                var._donating = False
+            for lock in reversed(self._locks[:taken]):
+                lock.release()
+            raise
+
+    def commit(self, buffers: Sequence[Any]) -> None:
+        for var, buf in zip(self._assigned, buffers):
+            var._set_buffer(buf)
+
+    def end(self) -> None:
+        for var in self._donated:
+            var._donating = False
+        for lock in reversed(self._locks):
+            lock.release()

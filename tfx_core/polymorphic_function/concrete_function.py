@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +17,14 @@ from compiler.lowering.stablehlo import LoweredModule, lower_graph
 from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
 from compiler.specialize import specialize
 from runtime import Executable, client, compile_stablehlo
-from runtime.compile import release as release_executable
 from tfx_core.framework.tensor import Tensor
-
-MANY_SHAPES = 100  # executables of one ConcreteFunction before an unbounded one says so
+from tfx_core.framework.variables import AssignedVariables
+from tfx_core.polymorphic_function.function_cache import FunctionCache
+from tfx_core.polymorphic_function.signature import (
+    check_call_matches,
+    flatten_arguments,
+    tensor_type_of,
+)
 
 
 @dataclass
@@ -51,7 +54,8 @@ class ConcreteFunction:
 
     def __init__(self, name: str, graph: Graph, in_tree: Any, in_leaves: list, tensor_idx: tuple,
                  captures: list, out_tree: Any, trace_seconds: float,
-                 passes: tuple[str, ...] = DEFAULT_PIPELINE, updates: Sequence[Any] = ()):
+                 passes: tuple[str, ...] = DEFAULT_PIPELINE, updates: Sequence[Any] = (), *,
+                 py_signature: Any = None, cache: FunctionCache | None = None):
         self.name = name
         self.graph = graph
         self._in_tree = in_tree
@@ -65,19 +69,20 @@ class ConcreteFunction:
         updated = {id(v) for v in self._updates}
         self._donate = tuple(len(tensor_idx) + i for i, p in enumerate(captures)
                              if id(p) in updated)
-        self._donated_vars = [captures[i - len(tensor_idx)] for i in self._donate]
+        self._donated_slots = tuple(i - len(tensor_idx) for i in self._donate)  # in captures
+        donated = [captures[i] for i in self._donated_slots]
+        self._assigned = AssignedVariables(self._updates, donated) if self._updates else None
         self._out_tree = out_tree
         self.trace_seconds = trace_seconds
         self.passes = tuple(passes)
         n = len(tensor_idx)
         self.input_types: tuple[TensorType, ...] = graph.input_types[:n]
         self._static = all(t.is_static for t in graph.input_types)
-        self._single: Compiled | None = None
-        self._by_shape: dict[tuple, Compiled] = {}
-        self._py_signature: Any = None  # set by Function so keyword calls can be canonicalized
+        self._single: Compiled | None = None  # the executable, once compiled, when static
+        # the owning Function's cache keeps the executables per input shape
+        self._cache = cache if cache is not None else FunctionCache(name)
+        self._py_signature = py_signature  # so keyword calls can be canonicalized
         self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
-        self._last_use = 0  # Function's recency clock when it bounds its traces
-        self._evictions = 0
         self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
 
     # ------------------------------------------------------------ introspection
@@ -104,10 +109,23 @@ class ConcreteFunction:
         seen.update((id(v), v) for v in self._updates)
         return list(seen.values())
 
+    @property
+    def num_tensor_inputs(self) -> int:
+        """How many leaves of a call are tensors (explicit inputs of the program)."""
+        return len(self._tensor_idx)
+
+    @property
+    def executables(self) -> dict[tuple, Compiled]:
+        """The executables kept now, by input shapes (least recently used first)."""
+        kept = self._cache.executables(self)
+        if not kept and self._single is not None:
+            kept = {tuple(t.shape for t in self.input_types): self._single}
+        return kept
+
     def _latest(self) -> Compiled | None:
         if self._single is not None:
             return self._single
-        return next(reversed(self._by_shape.values()), None)
+        return next(reversed(self._cache.executables(self).values()), None)
 
     @property
     def pass_records(self) -> list[PassRecord]:
@@ -153,42 +171,15 @@ class ConcreteFunction:
         """The executable for these concrete explicit-input types (compiling on first use)."""
         if self._single is not None:
             return self._single
-        key = tuple(t.shape for t in types)
-        c = self._by_shape.pop(key, None)
-        if c is None:
-            c = self._compile(types)
-            if self._static:
-                self._single = c
-                return c
-            self._bound_shapes()
-        self._by_shape[key] = c  # (re)inserted last: the dict's order is recency
+        c = self._cache.executable(self, tuple(t.shape for t in types),
+                                   lambda: self._compile(types))
+        if self._static:
+            self._single = c
         return c
 
-    def _bound_shapes(self) -> None:
-        """Before adding an executable for a new shape: drop the least recently used one past
-        tx.config's max_traces_per_function, or say once that many are kept."""
-        from tfx_core import config
-
-        limit = config.max_traces_per_function()
-        if limit is not None:
-            while self._by_shape and len(self._by_shape) >= limit:
-                gone = self._by_shape.pop(next(iter(self._by_shape)))
-                if gone.cache_key is not None:
-                    release_executable(gone.cache_key, self, gone.exe.device)
-                self._evictions += 1
-                if self._evictions == 1:
-                    warnings.warn(
-                        f"{self.name!r} keeps {limit} executables (one per input shape), the "
-                        "limit set with tx.config.set_compile_cache_limits("
-                        "max_traces_per_function=...): dropping the least recently used; "
-                        "further evictions are not reported", RuntimeWarning, stacklevel=5)
-        elif len(self._by_shape) + 1 == MANY_SHAPES:
-            mb = sum(c.exe.nbytes for c in self._by_shape.values()) / 1e6
-            warnings.warn(
-                f"{self.name!r} now keeps {MANY_SHAPES} executables, one per input shape "
-                f"(about {mb:.0f} MB); bound them with tx.config.set_compile_cache_limits("
-                "max_traces_per_function=...) or bucket the input shapes", RuntimeWarning,
-                stacklevel=5)
+    def compiled_for_leaves(self, leaves: list) -> Compiled:
+        """The executable for a flattened call's leaves (compiling on first use)."""
+        return self.compiled_for(tuple(tensor_type_of(leaves[i]) for i in self._tensor_idx))
 
     def _compile(self, types: tuple[TensorType, ...]) -> Compiled:
         cap_types = self.graph.input_types[len(self._tensor_idx):]
@@ -215,20 +206,21 @@ class ConcreteFunction:
                         stats.disk_hit, key)
 
     # ------------------------------------------------------------ calling
-    def _call_leaves(self, leaves: list) -> Any:
+    def call_leaves(self, leaves: list) -> Any:
+        """Run on a flattened call's leaves (static leaves are ignored: they were traced)."""
         ins = [leaves[i] for i in self._tensor_idx]
         bufs = [x._buf if type(x) is Tensor else _to_buffer(x, self.name) for x in ins]
         return self._run(ins, bufs)
 
-    def _call_tensors(self, args: tuple) -> Any:
+    def call_tensors(self, args: tuple) -> Any:
         """Fast path: positional eager tensors (or numpy arrays) for the tensor leaves."""
         try:
             bufs = [a._buf for a in args]
         except AttributeError:  # numpy arrays among the arguments
-            return self._call_host(args)
+            return self.call_host(args)
         return self._run(args, bufs)
 
-    def _call_host(self, args: tuple) -> Any:
+    def call_host(self, args: tuple) -> Any:
         """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""
         c = self._single
         if c is None or self._updates:
@@ -262,10 +254,9 @@ class ConcreteFunction:
     def _run(self, ins: Sequence[Any], bufs: list) -> Any:
         c = self._single
         if c is None:
-            c = self.compiled_for(tuple(_type_of(x) for x in ins))
-        if self._updates:  # the buffers of assigned Variables are donated: make them private
-            for var in self._donated_vars:
-                var._prepare_donation()
+            c = self.compiled_for(tuple(tensor_type_of(x) for x in ins))
+        if self._assigned is not None:
+            return self._run_assigning(c, ins, bufs)
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
         try:
@@ -274,29 +265,39 @@ class ConcreteFunction:
             # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
             self._explain_stale(ins)
             raise
-        if self._updates:  # write the assigned values back (trailing outputs)
-            for var, buf in zip(self._updates, outs[self._n_out:]):
-                var._set_buffer(buf)
+        return self._outputs(c, outs)
+
+    def _run_assigning(self, c: Compiled, ins: Sequence[Any], bufs: list) -> Any:
+        """A call that assigns Variables: atomic against every other update of them (their
+        locks are held from reading their buffers to writing the results back), donating
+        their old buffers only where no one else can see them."""
+        # NOTE: what is only read is read before taking any lock (a thread waits for a lock
+        # only while holding none, or in the global order), the donated buffers after.
+        caps, donated, base = self._captures, self._donated_slots, len(bufs)
+        bufs.extend([None if i in donated else t._buf for i, t in enumerate(caps)])
+        assigned = self._assigned
+        assigned.begin()
+        try:
+            for i in donated:
+                bufs[base + i] = caps[i]._buf
+            try:
+                outs = c.exe(bufs)
+            except TypeError:
+                self._explain_stale(ins)
+                raise
+            assigned.commit(outs[self._n_out:])  # the trailing outputs
+        finally:
+            assigned.end()
         return self._outputs(c, outs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from tfx_core.polymorphic_function.signature import check_call_matches, flatten_arguments
-
         if kwargs and self._py_signature is not None:
             bound = self._py_signature.bind(*args, **kwargs)
             args, kwargs = tuple(bound.args), dict(bound.kwargs)
         leaves, tree = flatten_arguments(self.name, (args, kwargs))
-        check_call_matches(self, leaves, tree)
-        return self._call_leaves(leaves)
-
-
-def _type_of(x: Any) -> TensorType:
-    if isinstance(x, Tensor):
-        return x._type
-    from compiler.ir.types import DType
-
-    a = np.asarray(x)
-    return TensorType(DType.from_numpy(a.dtype), a.shape)
+        check_call_matches(self.name, leaves, tree, self._in_tree, self._in_leaves,
+                           self._tensor_idx)
+        return self.call_leaves(leaves)
 
 
 def _to_buffer(x: Any, name: str) -> Any:

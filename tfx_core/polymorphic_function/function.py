@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import re
-import sys
+import threading
 import time
 import warnings
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,24 +22,28 @@ from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.polymorphic_function.concrete_function import ConcreteFunction
+from tfx_core.polymorphic_function.function_cache import (
+    FunctionCache,
+    RetracingWarning,
+    fast_key,
+    user_stacklevel,
+)
 from tfx_core.polymorphic_function.signature import (
-    LEAF_KEY,
     describe_change,
-    flatten,
-    flatten_arguments,
+    flatten_call,
     is_tensor_leaf,
     leaf_key,
     named_leaves,
+    relax,
+    relaxed_key,
     spec_error,
 )
 from tfx_core.polymorphic_function.tracer import TraceInterpreter
 
+__all__ = ["Function", "RetracingWarning", "function"]
+
 RETRACE_WARN_COUNT = 5  # traces within RETRACE_WINDOW seconds before warning (TF warns at 5)
 RETRACE_WINDOW = 10.0
-
-
-class RetracingWarning(UserWarning):
-    """A tx.function keeps retracing; the message says which argument changed and how."""
 
 
 class Function:
@@ -66,15 +68,13 @@ class Function:
                                  f"known: {sorted(PASSES)}")
         # None: the default pipeline minus what tx.config.optimizer disabled (read per trace)
         self._passes = tuple(experimental_passes) if experimental_passes is not None else None
-        self._cache: dict[Any, ConcreteFunction] = {}
-        self._fast: dict[tuple, ConcreteFunction] = {}  # all-tensor calls: types -> function
-        self._relaxed: dict[Any, ConcreteFunction] = {}
-        self._sig_cf: ConcreteFunction | None = None
+        self._function_cache = FunctionCache(self._name)  # every cache of this function
         self._tracing_count = 0
-        self._tick = 0  # recency clock, used only under a max_traces_per_function bound
-        self._evictions = 0
         self._trace_log: list[tuple[float, dict[str, str]]] = []
-        self._bound: dict[int, tuple[Callable[[], Any], Function]] = {}  # methods, per instance
+        self._lock = threading.Lock()  # the count and the log, when threads trace at once
+        # NOTE: held by the first trace (the only one allowed to create Variables): traces of
+        # other signatures wait for it, then run in parallel.
+        self._first_trace = threading.RLock()
         self._py_signature: Any = None
 
     @property
@@ -89,6 +89,11 @@ class Function:
         """How many times the Python function has been traced."""
         return self._tracing_count
 
+    def list_concrete_functions(self) -> list[ConcreteFunction]:
+        """The ConcreteFunctions traced and kept now (the input_signature's, or one per
+        signature called with, oldest first)."""
+        return self._function_cache.concrete_functions()
+
     def __repr__(self) -> str:
         return f"<tx.function {self._name}>"
 
@@ -96,35 +101,26 @@ class Function:
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        # NOTE: keyed by identity (instances that compare equal still get their own traces),
-        # holding the instance weakly so its traces and executables die with it.
-        entry = self._bound.get(id(instance))
-        if entry is not None and entry[0]() is instance:
-            return entry[1]
-        try:
-            ref = weakref.ref(instance)
-        except TypeError:  # __slots__ without __weakref__: kept alive with its Function
-            ref = (lambda obj: lambda: obj)(instance)
-        else:
-            weakref.finalize(instance, self._bound.pop, id(instance), None)
-        bound = Function(_bind_weakly(self._python_function, ref), self._input_signature,
-                         self._reduce_retracing, self._jit_compile, self._passes, self._name,
-                         self._autograph)
-        self._bound[id(instance)] = (ref, bound)
-        return bound
+        return self._function_cache.bound(instance, self._bound_to)
+
+    def _bound_to(self, ref: Callable[[], Any]) -> Function:
+        """This function as a method of the instance `ref()` (held weakly)."""
+        return Function(_bind_weakly(self._python_function, ref), self._input_signature,
+                        self._reduce_retracing, self._jit_compile, self._passes, self._name,
+                        self._autograph)
 
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and nothing_active() and not config.functions_run_eagerly():
             # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
             try:
-                cf = self._fast.get(tuple([a._type for a in args]))
+                cf = self._function_cache.fast.get(tuple([a._type for a in args]))
                 if cf is not None:
-                    return cf._call_tensors(args)
+                    return cf.call_tensors(args)
             except AttributeError:  # numpy arrays among the tensors
-                cf = self._fast.get(_fast_key(args))
+                cf = self._function_cache.fast.get(fast_key(args))
                 if cf is not None:
-                    return cf._call_host(args)
+                    return cf.call_host(args)
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
@@ -137,29 +133,11 @@ class Function:
             args, kwargs = self._canonical(args, kwargs)
         if self._input_signature is not None:
             cf, leaves = self._signature_call(args, kwargs)
-            self._remember_fast(args, kwargs, cf)
-            return cf._call_leaves(leaves)
-        leaves, tree = flatten_arguments(self._name, (args, kwargs))
-        try:
-            key = (tree, *[LEAF_KEY[type(x)](x) for x in leaves])
-            cf = self._cache.get(key)
-        except KeyError:
-            cf = None
-        if cf is None:
+        else:
             cf, leaves = self._lookup_or_trace(args, kwargs)
-        elif type(self._fast) is not dict:  # bounded: keep the recency order
-            self._touch(cf)
-        self._remember_fast(args, kwargs, cf)
-        return cf._call_leaves(leaves)
-
-    def _remember_fast(self, args: tuple, kwargs: dict, cf: ConcreteFunction) -> None:
-        if kwargs or len(cf._tensor_idx) != len(args):
-            return
-        if all(type(a) is Tensor and a._buf is not None for a in args):
-            self._fast[tuple(a._type for a in args)] = cf
-        elif all(type(a) is Tensor and a._buf is not None or type(a) is np.ndarray
-                 for a in args):
-            self._fast[_fast_key(args)] = cf
+        if not kwargs:
+            self._function_cache.remember_fast(args, cf)
+        return cf.call_leaves(leaves)
 
     def _canonical(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         """Spell a call one way: parameters passed by name become positional (f(x, n=3) is
@@ -178,72 +156,29 @@ class Function:
         return tuple(bound.args), dict(bound.kwargs)
 
     def _lookup_or_trace(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
-        leaves, tree = flatten((args, kwargs), self._name)
-        keys = [leaf_key(x) for x in leaves]
-        key = (tree, *keys)
-        cf = self._cache.get(key)
-        if cf is not None:
-            return cf, leaves
-        types = [k if isinstance(k, TensorType) else None for k in keys]
-        if self._reduce_retracing:
-            cf, types = self._relax(tree, keys, types)
-            if cf is not None:
-                self._cache[key] = cf
-                return cf, leaves
-        cf = self._trace(args, kwargs, leaves, tree, types)
-        self._cache[key] = cf
-        if self._reduce_retracing:
-            self._relaxed[_relaxed_key(tree, keys)] = cf
-        self._admit(cf)
+        """The trace for this call (one flatten, one key), tracing it on a miss."""
+        leaves, tree, key = flatten_call(self._name, (args, kwargs))
+        cf = self._function_cache.lookup(key)
+        if cf is None:
+            cf = self._function_cache.trace(
+                key, lambda: self._trace_or_relax(args, kwargs, leaves, tree, key))
         return cf, leaves
 
-    # ------------------------------------------------------------ the trace bound
-    def _touch(self, cf: ConcreteFunction) -> None:
-        self._tick += 1
-        cf._last_use = self._tick
-
-    def _admit(self, cf: ConcreteFunction) -> None:
-        """Past tx.config's max_traces_per_function, drop the least recently used trace."""
-        limit = config.max_traces_per_function()
-        if limit is None:
-            return
-        if type(self._fast) is dict:  # from now on fast-path hits record their use too
-            self._fast = _RecencyDict(self._fast, self)
-        self._touch(cf)
-        live = {id(c): c for c in self._cache.values()}
-        while len(live) > limit:
-            victim = min((c for c in live.values() if c is not cf), key=lambda c: c._last_use)
-            del live[id(victim)]
-            for table in (self._cache, self._fast, self._relaxed):
-                for k in [k for k, v in table.items() if v is victim]:
-                    del table[k]
-            self._evictions += 1
-            if self._evictions == 1:
-                warnings.warn(
-                    f"tx.function {self._name!r} holds {limit} traces, the limit set with "
-                    "tx.config.set_compile_cache_limits(max_traces_per_function=...): dropping "
-                    f"the least recently used one ({victim!r}); calling with it again traces "
-                    "and compiles again. Further evictions of this function are not reported.",
-                    RetracingWarning, stacklevel=_user_stacklevel())
-
-    def _relax(self, tree: Any, keys: list, types: list) -> tuple[ConcreteFunction | None, list]:
-        """reduce_retracing: reuse a trace whose None dims fit, or widen the differing dims."""
-        rk = _relaxed_key(tree, keys)
-        prev = self._relaxed.get(rk)
-        if prev is None:
-            return None, types
-        prev_types = list(prev.input_types)
-        it = iter(prev_types)
-        fits, widened = True, []
-        for t in types:
-            if t is None:
-                widened.append(None)
-                continue
-            p = next(it)
-            dims = tuple(a if a == b else None for a, b in zip(p.shape, t.shape))
-            fits &= all(a is None or a == b for a, b in zip(p.shape, t.shape))
-            widened.append(TensorType(t.dtype, dims))
-        return (prev if fits else None), widened
+    def _trace_or_relax(self, args: tuple, kwargs: dict, leaves: list, tree: Any,
+                        key: tuple) -> ConcreteFunction:
+        types = [k if isinstance(k, TensorType) else None for k in key[1:]]
+        if not self._reduce_retracing:
+            return self._trace(args, kwargs, leaves, tree, types)
+        # reduce_retracing: reuse a trace whose None dims fit, or widen the differing dims
+        rk = relaxed_key(key)
+        prev = self._function_cache.relaxed(rk)
+        if prev is not None:
+            fits, types = relax(prev.input_types, types)
+            if fits:
+                return prev
+        cf = self._trace(args, kwargs, leaves, tree, types)
+        self._function_cache.remember_relaxed(rk, cf)
+        return cf
 
     def _signature_call(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
         if kwargs:
@@ -259,7 +194,6 @@ class Function:
         except (ValueError, TypeError):
             raise TypeError(f"{self._name}: the arguments do not match the structure of "
                             f"input_signature {list(self._input_signature)}") from None
-        tree = spec_tree
         out = []
         for i, (x, spec) in enumerate(zip(leaves, spec_leaves)):
             if isinstance(x, TensorSpec):
@@ -274,18 +208,33 @@ class Function:
             if not spec.is_compatible_with(t):
                 raise TypeError(spec_error(self._name, f"argument leaf {i}", x, spec))
             out.append(x)
-        if self._sig_cf is None:
-            types = [s.type for s in spec_leaves]
-            self._sig_cf = self._trace(args, {}, list(spec_leaves), tree, types)
-        return self._sig_cf, out
+        return self._signature_function(), out
+
+    def _signature_function(self) -> ConcreteFunction:
+        """The one trace of the input_signature (traced on first use)."""
+
+        def trace() -> ConcreteFunction:
+            spec_leaves, tree = tree_util.tree_flatten((tuple(self._input_signature), {}))
+            return self._trace(tuple(self._input_signature), {}, spec_leaves, tree,
+                               [s.type for s in spec_leaves])
+
+        return self._function_cache.signature_function(trace)
 
     # ------------------------------------------------------------ tracing
     def _trace(self, args: tuple, kwargs: dict, leaves: list, tree: Any,
                types: list[TensorType | None]) -> ConcreteFunction:
+        if self._tracing_count == 0:
+            with self._first_trace:  # NOTE: see __init__
+                if self._tracing_count == 0:
+                    return self._trace_once(args, kwargs, leaves, tree, types, True)
+        return self._trace_once(args, kwargs, leaves, tree, types, False)
+
+    def _trace_once(self, args: tuple, kwargs: dict, leaves: list, tree: Any,
+                    types: list[TensorType | None], first: bool) -> ConcreteFunction:
         self._note_retrace(args, kwargs)
         t0 = time.perf_counter()
         interp = TraceInterpreter(self._graph_name)
-        interp.allow_variable_creation = self._tracing_count == 0
+        interp.allow_variable_creation = first
         sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
         s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
         with trace_scope(interp):
@@ -296,20 +245,21 @@ class Function:
             updates = interp.variable_updates()
             out_values += [interp.to_value(t) for _, t in updates]
         graph = interp.trace.builder.build(out_values)
-        self._tracing_count += 1
+        with self._lock:
+            self._tracing_count += 1
         tensor_idx = tuple(i for i, t in enumerate(types) if t is not None)
         in_leaves = [TensorSpec(t.shape, t.dtype) if t is not None else x
                      for x, t in zip(leaves, types)]
         captures = [payload for payload, _ in interp.trace.captures]
-        cf = ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
-                              out_tree, time.perf_counter() - t0,
-                              self._passes if self._passes is not None else config.pipeline(),
-                              [var for var, _ in updates])
         try:
-            cf._py_signature = inspect.signature(self._python_function)
+            py_signature = inspect.signature(self._python_function)
         except (TypeError, ValueError):
-            pass
-        return cf
+            py_signature = None
+        return ConcreteFunction(self._name, graph, tree, in_leaves, tensor_idx, captures,
+                                out_tree, time.perf_counter() - t0,
+                                self._passes if self._passes is not None else config.pipeline(),
+                                [var for var, _ in updates], py_signature=py_signature,
+                                cache=self._function_cache)
 
     def _traced_callable(self) -> Callable:
         """The Python function to trace: AutoGraph's conversion when it has control flow."""
@@ -327,19 +277,21 @@ class Function:
         return lambda *a, **k: converted(ref(), *a, **k)
 
     def _note_retrace(self, args: tuple, kwargs: dict) -> None:
-        now = time.monotonic()
-        self._trace_log = [e for e in self._trace_log if now - e[0] < RETRACE_WINDOW]
         desc = named_leaves(self._python_function, args, kwargs)
-        prev = self._trace_log[-1][1] if self._trace_log else None
-        self._trace_log.append((now, desc))
-        if len(self._trace_log) >= RETRACE_WARN_COUNT and prev is not None:
+        with self._lock:
+            now = time.monotonic()
+            log = [e for e in self._trace_log if now - e[0] < RETRACE_WINDOW]
+            prev = log[-1][1] if log else None
+            log.append((now, desc))
+            self._trace_log = log
+        if len(log) >= RETRACE_WARN_COUNT and prev is not None:
             warnings.warn(
-                f"tx.function {self._name!r} was traced {len(self._trace_log)} times in the "
+                f"tx.function {self._name!r} was traced {len(log)} times in the "
                 f"last {RETRACE_WINDOW:.0f}s (tracing is expensive). This time because "
                 f"{describe_change(prev, desc)}. Use input_signature with None dims, "
                 "reduce_retracing=True, or pass changing Python values as tensors.",
                 RetracingWarning,
-                stacklevel=_user_stacklevel(),
+                stacklevel=user_stacklevel(),
             )
 
     # ------------------------------------------------------------ introspection
@@ -356,11 +308,7 @@ class Function:
                 if not ok:
                     raise TypeError(f"{self._name}: {list(leaves)} is incompatible with "
                                     f"input_signature {list(self._input_signature)}")
-            if self._sig_cf is None:
-                spec_leaves, tree = tree_util.tree_flatten((tuple(self._input_signature), {}))
-                self._sig_cf = self._trace(tuple(self._input_signature), {}, spec_leaves, tree,
-                                           [s.type for s in spec_leaves])
-            return self._sig_cf
+            return self._signature_function()
         return self._lookup_or_trace(args, kwargs)[0]
 
     def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
@@ -373,9 +321,7 @@ class Function:
             cf, leaves = self._signature_call(args, kwargs)
         else:
             cf, leaves = self._lookup_or_trace(args, kwargs)
-        from tfx_core.polymorphic_function.concrete_function import _type_of
-
-        c = cf.compiled_for(tuple(_type_of(leaves[i]) for i in cf._tensor_idx))
+        c = cf.compiled_for_leaves(leaves)
 
         def get(stage: str = "hlo", device_name: str | None = None,
                 platform_name: str | None = None) -> str:
@@ -412,48 +358,6 @@ def _bind_weakly(fn: Callable, ref: Callable[[], Any]) -> Callable:
     except (TypeError, ValueError):
         pass
     return method
-
-
-class _RecencyDict(dict):
-    """The fast-path table of a bounded Function: a hit also records when it was used."""
-
-    __slots__ = ("_owner",)
-
-    def __init__(self, items: dict, owner: Function):
-        super().__init__(items)
-        self._owner = owner
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        cf = dict.get(self, key, default)
-        if cf is not None:
-            self._owner._touch(cf)
-        return cf
-
-
-def _fast_key(args: tuple) -> tuple | None:
-    """Fast-path key of positional tensors and numpy arrays (None: take the slow path)."""
-    key = []
-    for a in args:
-        if type(a) is Tensor:
-            key.append(a._type)
-        elif type(a) is np.ndarray:
-            key.append((a.dtype, a.shape))
-        else:  # numpy scalars, Python values, ...: the slow path keys them by value
-            return None
-    return tuple(key)
-
-
-def _user_stacklevel() -> int:
-    """The warnings stacklevel of the innermost frame outside tfx_core (the user's call)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    f, level = sys._getframe(1), 1
-    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(here):
-        f, level = f.f_back, level + 1
-    return level
-
-
-def _relaxed_key(tree: Any, keys: list) -> tuple:
-    return (tree, *[(k.dtype, k.rank) if isinstance(k, TensorType) else k for k in keys])
 
 
 def _as_output(x: Any, fname: str) -> Tensor:

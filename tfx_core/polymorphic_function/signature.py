@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,10 @@ LEAF_KEY: dict[type, Any] = {
 
 
 def leaf_key(x: Any) -> Any:
-    """The slow path for leaf types not in LEAF_KEY."""
+    """How one leaf of a call contributes to its cache key (LEAF_KEY's rule when it has one)."""
+    rule = LEAF_KEY.get(type(x))
+    if rule is not None:
+        return rule(x)
     if isinstance(x, TensorSpec):
         return x.type
     if isinstance(x, Tensor):
@@ -83,26 +87,75 @@ def flatten_arguments(fname: str, tree: Any) -> tuple[list, Any]:
                          "flatter lists/tuples/dicts") from None
 
 
+def flatten_call(fname: str, tree: Any) -> tuple[list, Any, tuple]:
+    """A call's (args, kwargs) as (leaves, treedef, cache key), flattened once.
+
+    The key is `(treedef, *leaf keys)`. Plain dataclasses are registered as pytrees on first
+    sight (their fields become leaves), which is the only case that flattens a second time.
+    """
+    leaves, treedef = flatten_arguments(fname, tree)
+    try:  # the common case: every leaf type has a LEAF_KEY rule
+        return leaves, treedef, (treedef, *[LEAF_KEY[type(x)](x) for x in leaves])
+    except KeyError:
+        pass
+    while _register_dataclasses(leaves):
+        leaves, treedef = flatten_arguments(fname, tree)
+    return leaves, treedef, (treedef, *[leaf_key(x) for x in leaves])
+
+
 def flatten(tree: Any, fname: str = "tx.function") -> tuple[list, Any]:
     """tree_flatten that also flattens plain dataclasses (registered on first sight)."""
-    leaves, treedef = flatten_arguments(fname, tree)
-    if any(dataclasses.is_dataclass(x) and not isinstance(x, type) for x in leaves):
-        for x in leaves:
-            if dataclasses.is_dataclass(x) and not isinstance(x, type):
-                _register_dataclass(type(x))
-        return flatten(tree)
+    leaves, treedef, _ = flatten_call(fname, tree)
     return leaves, treedef
 
 
 _REGISTERED: set[type] = set()
+_REGISTER_LOCK = threading.Lock()  # two threads meeting a new dataclass register it once
 
 
-def _register_dataclass(cls: type) -> None:
-    if cls in _REGISTERED:
-        return
-    names = [f.name for f in dataclasses.fields(cls)]
-    tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
-    _REGISTERED.add(cls)
+def _register_dataclasses(leaves: list) -> bool:
+    """Register the dataclass types among `leaves` as pytrees; True if any was new."""
+    new = False
+    for x in leaves:
+        cls = type(x)
+        if cls in _REGISTERED or not dataclasses.is_dataclass(x) or isinstance(x, type):
+            continue
+        with _REGISTER_LOCK:
+            if cls not in _REGISTERED:
+                names = [f.name for f in dataclasses.fields(cls)]
+                tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
+                _REGISTERED.add(cls)
+        new = True
+    return new
+
+
+def tensor_type_of(x: Any) -> TensorType:
+    """The TensorType of a tensor leaf of a call (a Tensor, or anything numpy converts)."""
+    if isinstance(x, Tensor):
+        return x._type
+    a = np.asarray(x)
+    return TensorType(DType.from_numpy(a.dtype), a.shape)
+
+
+def relaxed_key(key: tuple) -> tuple:
+    """reduce_retracing's key of a call key: tensor leaves by dtype and rank only."""
+    return (key[0], *[(k.dtype, k.rank) if isinstance(k, TensorType) else k for k in key[1:]])
+
+
+def relax(traced: tuple[TensorType, ...], types: list) -> tuple[bool, list]:
+    """Whether a call with tensor `types` (None for static leaves) fits a trace for `traced`
+    (its None dims accept any size), and the types widened to None where the two differ."""
+    it = iter(traced)
+    fits, widened = True, []
+    for t in types:
+        if t is None:
+            widened.append(None)
+            continue
+        p = next(it)
+        dims = tuple(a if a == b else None for a, b in zip(p.shape, t.shape))
+        fits &= all(a is None or a == b for a, b in zip(p.shape, t.shape))
+        widened.append(TensorType(t.dtype, dims))
+    return fits, widened
 
 
 def describe_leaf(x: Any) -> str:
@@ -139,20 +192,28 @@ def spec_error(fname: str, where: str, got: Any, spec: TensorSpec) -> str:
             f"{spec!r}")
 
 
-def check_call_matches(cf: Any, leaves: list, tree: Any) -> None:
-    """A direct ConcreteFunction call must match its traced structure, static values and types."""
-    if tree != cf._in_tree:
-        raise TypeError(f"{cf.name}: arguments have structure {tree}, but the concrete function "
-                        f"was traced for {cf._in_tree}")
-    tset = set(cf._tensor_idx)
-    for i, (got, traced) in enumerate(zip(leaves, cf._in_leaves)):
+def check_call_matches(name: str, leaves: list, tree: Any, traced_tree: Any,
+                       traced_leaves: list, tensor_idx: tuple) -> None:
+    """A direct ConcreteFunction call must match its traced structure, static values and types.
+
+    Args:
+        name: the function's name, for messages.
+        leaves, tree: the flattened call.
+        traced_tree, traced_leaves, tensor_idx: what it was traced for (TensorSpecs at the
+            tensor positions `tensor_idx`, static values elsewhere).
+    """
+    if tree != traced_tree:
+        raise TypeError(f"{name}: arguments have structure {tree}, but the concrete function "
+                        f"was traced for {traced_tree}")
+    tset = set(tensor_idx)
+    for i, (got, traced) in enumerate(zip(leaves, traced_leaves)):
         if i in tset:
             spec = traced
             if not is_tensor_leaf(got):
-                raise TypeError(spec_error(cf.name, f"argument leaf {i}", got, spec))
+                raise TypeError(spec_error(name, f"argument leaf {i}", got, spec))
             t = leaf_key(got) if not isinstance(got, np.ndarray) else _ndarray_key(got)
             if not spec.is_compatible_with(t):
-                raise TypeError(spec_error(cf.name, f"argument leaf {i}", got, spec))
+                raise TypeError(spec_error(name, f"argument leaf {i}", got, spec))
         elif leaf_key(got) != leaf_key(traced):
-            raise TypeError(f"{cf.name}: python argument leaf {i} is {got!r}, but the concrete "
+            raise TypeError(f"{name}: python argument leaf {i} is {got!r}, but the concrete "
                             f"function was traced with {traced!r}")
