@@ -1,4 +1,7 @@
-"""The tracer: records bound ops into a Graph, with captures and the user's source lines."""
+"""The tracer: records bound ops into a Graph, with captures and the user's source lines.
+
+`Trace` is the graph under construction; `GraphTracer` is the interpreter that fills it.
+"""
 from __future__ import annotations
 
 import os
@@ -6,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .ir.graph import GraphBuilder, Value, freeze_attrs
+from .interpreters import Interpreter, outside_traces, trace_scope
+from .ir.graph import Graph, GraphBuilder, Value, freeze_attrs
 from .ir.types import TensorType
 from .registry import OpDef, OpTypeError
 
@@ -79,3 +83,48 @@ class Trace:
         loc = user_location()
         out_types = infer_or_raise(opdef, tuple(v.type for v in inputs), attrs, loc)
         return self.builder.add_op(opdef, inputs, freeze_attrs(attrs), loc, out_types)
+
+
+class GraphTracer(Interpreter):
+    """The one tracer: while it is the current interpreter, bound ops are recorded into a
+    `Trace` instead of running.
+
+    On its own it builds closed graphs from IR values (the gradient regions of control-flow
+    vjp rules); tfx_core's TraceInterpreter subclasses it for tensors, captures and Variables
+    (`@tx.function` bodies, control-flow regions, AutoGraph probes). Subclasses say what an
+    operand is (`to_value`), what a result is (`wrap`) and may watch each op (`emitted`).
+    """
+
+    def __init__(self, name: str = "main"):
+        self.trace = Trace(name)
+
+    def to_value(self, a: Any, opdef: OpDef | None = None) -> Value:
+        if isinstance(a, Value):
+            return a
+        op = opdef.name if opdef else "op"
+        raise TypeError(f"{op}: a region being built can only use its own values, got "
+                        f"{type(a).__name__}")
+
+    def wrap(self, v: Value) -> Any:
+        return v
+
+    def emitted(self, opdef: OpDef, inputs: list[Value], attrs: dict,
+                outs: tuple[Value, ...]) -> None:
+        """Called after each recorded op (TraceInterpreter tracks values known statically)."""
+
+    def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
+        values = [self.to_value(a, opdef) for a in args]
+        outs = self.trace.emit(opdef, values, attrs)
+        self.emitted(opdef, values, attrs, outs)
+        res = [self.wrap(v) for v in outs]
+        return res if opdef.multiple_results else res[0]
+
+
+def trace_graph(name: str, in_types: Sequence[TensorType], fn: Any) -> Graph:
+    """The closed graph of `fn(*inputs)` over IR values, built by binding ops. The tapes around
+    are paused: building a region is not a computation they should see."""
+    tracer = GraphTracer(name)
+    inputs = [tracer.trace.add_input(t) for t in in_types]
+    with outside_traces(traces=False), trace_scope(tracer):
+        outs = fn(*inputs)
+    return tracer.trace.builder.build(list(outs) if isinstance(outs, (list, tuple)) else [outs])

@@ -79,9 +79,9 @@ def _probe(fn: Callable, args: tuple) -> list:
     from compiler.interpreters import trace_scope
     from tfx_core.framework.convert import convert_to_tensor
     from tfx_core.framework.variables import active_trace
-    from tfx_core.ops.control_flow_ops import _RegionTrace
+    from tfx_core.polymorphic_function.tracer import RegionTracer
 
-    probe = _RegionTrace("autograph_probe", active_trace())
+    probe = RegionTracer("autograph_probe", active_trace())
     with trace_scope(probe), _returns_run(keep=False):
         return [v if v is UNDEFINED else
                 _types(tree_util.tree_map(convert_to_tensor, v)) for v in fn(*args)]
@@ -380,16 +380,16 @@ def for_stmt(iterable: Any, body_fn: Callable, stop_fn: Callable | None, values:
                 break
         return values
     from tfx_core.framework.convert import convert_to_tensor
-    from tfx_core.ops.control_flow_ops import _row
+    from tfx_core.ops.control_flow_ops import take_row
 
     n = iterable.shape[0] if iterable.shape.rank else None
     if n is None:
         raise TypeError(f"for over a tensor needs a static leading dimension, got "
                         f"{iterable._type} ({user_location()})")
     # the loop variable starts as row 0 (its value if the loop never runs is unused)
-    vals = [_row(iterable, convert_to_tensor(0)) if k == 0 and target and v is UNDEFINED
+    vals = [take_row(iterable, convert_to_tensor(0)) if k == 0 and target and v is UNDEFINED
             else v for k, v in enumerate(values)]
-    return _counted_loop(lambda i, *v: body_fn(_row(iterable, i), *v), stop_fn, vals, names,
+    return _counted_loop(lambda i, *v: body_fn(take_row(iterable, i), *v), stop_fn, vals, names,
                          convert_to_tensor(0), n, 1, n, "for over a tensor")
 
 

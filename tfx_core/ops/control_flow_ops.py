@@ -12,7 +12,7 @@ from typing import Any
 
 from jax import tree_util
 
-from compiler.interpreters import bind, recorders, trace_scope
+from compiler.interpreters import bind, trace_scope
 from compiler.ir.graph import Graph, Value
 from compiler.ir.types import BOOL, I32, TensorType
 from compiler.ops.control_flow import case_op, while_op
@@ -20,57 +20,15 @@ from compiler.tracing import user_location
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import active_trace
-from tfx_core.polymorphic_function.tracer import TraceInterpreter, get_static_value
+from tfx_core.polymorphic_function.tracer import (
+    RegionTracer,
+    TraceInterpreter,
+    get_static_value,
+    slot_key,
+    trace_callable,
+)
 
 __all__ = ["cond", "foldl", "map_fn", "scan", "switch_case", "while_loop"]
-
-
-class _RegionTrace(TraceInterpreter):
-    """Traces one region; tensors of enclosing traces become captured operands."""
-
-    def __init__(self, name: str, parent: TraceInterpreter):
-        super().__init__(name)
-        self.parent = parent
-        self.allow_variable_creation = False
-        # Variables assigned in this region: id -> (variable, current value, key of its slot)
-        self.assigned: dict[int, tuple[Any, Tensor, tuple]] = {}
-
-    def _encloses(self, trace: Any) -> bool:
-        p = self.parent
-        while p is not None:
-            if p is trace:
-                return True
-            p = getattr(p, "parent", None)
-        return False
-
-    def to_value(self, a: Any, opdef: Any = None):
-        if isinstance(a, Tensor) and a._trace is not self and a._buf is None \
-                and self._encloses(a._trace):
-            return self.trace.capture(("outer", id(a._value)), a, a._type)
-        return super().to_value(a, opdef)
-
-    def read_variable(self, var: Any) -> Tensor:
-        mine = self.assigned.get(id(var))
-        if mine is not None:
-            return mine[1]
-        outer = self.parent.read_variable(var)  # the enclosing trace's current value
-        for tape in recorders():  # tapes see the read where the op's operand is
-                tape._variable_read(var, outer)
-        return Tensor(None, outer._type, self.to_value(outer), self)
-
-    def assign_variable(self, var: Any, t: Tensor) -> None:
-        """Record `var = t` in this region: later reads here see t, and the op gets an extra
-        result (a loop-carried value for while) that the enclosing trace assigns afterwards."""
-        key = self.assigned[id(var)][2] if id(var) in self.assigned else \
-            _key(self.parent.read_variable(var))
-        if id(var) not in self.assigned:
-            self.read_variable(var)  # the variable's value before the region is a captured slot
-        # A fresh wrapper: later reads are new tape sources, not the assigned computation.
-        self.assigned[id(var)] = (var, Tensor(None, t._type, self.to_value(t), self), key)
-
-
-def _key(t: Tensor) -> tuple:
-    return ("value", id(t._value)) if t._buf is None else ("tensor", id(t))
 
 
 def _trace(fn: Callable, args: Sequence[Any], in_types: Sequence[TensorType], name: str,
@@ -78,23 +36,23 @@ def _trace(fn: Callable, args: Sequence[Any], in_types: Sequence[TensorType], na
     """Trace fn(*args-structured inputs) into a region: (graph, captured tensors, out tree,
     assigned variables as (variable, slot key)); the graph's outputs are fn's results followed
     by the assigned variables' final values."""
-    sub = _RegionTrace(name, parent)
-    flat, tree = tree_util.tree_flatten(args)
+    sub = RegionTracer(name, parent)
+    tree = tree_util.tree_structure(args)
     inputs = [sub.new_input(t) for t in in_types]
-    with trace_scope(sub):
-        out = fn(*tree_util.tree_unflatten(tree, inputs)) if args is not None else fn()
-        leaves, out_tree = tree_util.tree_flatten(out)
-        values = []
-        for x in leaves:
-            try:
-                values.append(sub.to_value(convert_to_tensor(x)))
-            except (TypeError, ValueError) as e:
-                raise TypeError(f"{what} returned {type(x).__name__} {x!r}; it must return "
-                                "tensors (or nested tuples/lists/dicts of them)") from e
+    call_args = tree_util.tree_unflatten(tree, inputs) if args is not None else ()
+    values, out_tree = trace_callable(sub, fn, call_args, {}, lambda x: _region_output(x, what))
     assigned = [(var, key) for var, _, key in sub.assigned.values()]
     values += [t._value for _, t, _ in sub.assigned.values()]
     graph = sub.trace.builder.build(values)
     return graph, [p for p, _ in sub.trace.captures], out_tree, assigned
+
+
+def _region_output(x: Any, what: str) -> Tensor:
+    try:
+        return convert_to_tensor(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what} returned {type(x).__name__} {x!r}; it must return "
+                        "tensors (or nested tuples/lists/dicts of them)") from e
 
 
 def _with_operands(g: Graph, own: list[Tensor], n_explicit: int, union: dict[tuple, Tensor],
@@ -103,7 +61,7 @@ def _with_operands(g: Graph, own: list[Tensor], n_explicit: int, union: dict[tup
     returning its first `n_results` outputs plus one per key in `carried`: the region's
     assigned value for that slot, else the operand unchanged (loop invariants, variables
     another branch assigns)."""
-    mine = {_key(t): v for t, v in zip(own, g.inputs[n_explicit:])}
+    mine = {slot_key(t): v for t, v in zip(own, g.inputs[n_explicit:])}
     extra = {k: mine.get(k) or Value(t._type) for k, t in union.items()}
     set_here = {key: g.outputs[n_results + i] for i, (_, key) in enumerate(assigned)}
     outputs = g.outputs[:n_results] + tuple(set_here.get(k, extra[k]) for k in carried)
@@ -123,7 +81,7 @@ def _union(*capture_lists: list[Tensor]) -> dict[tuple, Tensor]:
     union: dict[tuple, Tensor] = {}
     for caps in capture_lists:
         for t in caps:
-            union.setdefault(_key(t), t)
+            union.setdefault(slot_key(t), t)
     return union
 
 
@@ -290,7 +248,7 @@ def _rows(elems: Any, what: str) -> tuple[list, Any, int]:
     return leaves, tree, ns.pop()
 
 
-def _row(x: Tensor, i: Any) -> Tensor:
+def take_row(x: Tensor, i: Any) -> Tensor:
     """x[i] along axis 0 for a scalar int32 tensor i (XLA clamps out-of-range i)."""
     from compiler.ops.dynamic_slice import dynamic_slice_op
     from tfx_core.ops.array_ops import reshape
@@ -317,7 +275,7 @@ def _loop_over_rows(step: Callable, elems: Any, carry0: Any, start: int, collect
     from tfx_core.ops.array_ops import stack, zeros
 
     leaves, tree, n = _rows(elems, what)
-    rows = lambda i: tree_util.tree_unflatten(tree, [_row(x, i) for x in leaves])  # noqa: E731
+    rows = lambda i: tree_util.tree_unflatten(tree, [take_row(x, i) for x in leaves])  # noqa: E731
     trace = active_trace()
     if trace is None:  # eagerly: a Python loop
         carry, outs = carry0, ([first_out] if first_out is not None else [])
@@ -330,7 +288,7 @@ def _loop_over_rows(step: Callable, elems: Any, carry0: Any, start: int, collect
         return carry, stacked
     # the output structure and types: trace the step once on row `start`
     probe_carry = tree_util.tree_map(convert_to_tensor, carry0)
-    probe = _RegionTrace(f"{what}_probe", trace)
+    probe = RegionTracer(f"{what}_probe", trace)
     with trace_scope(probe):
         _, out = step(probe_carry, rows(convert_to_tensor(start)))
         out_leaves, out_tree = tree_util.tree_flatten(out)

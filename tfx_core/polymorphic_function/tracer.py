@@ -1,17 +1,24 @@
-"""The trace interpreter: while a @tx.function body runs, ops become IR instead of running."""
+"""Tracing Python into a graph: while a @tx.function body, a control-flow region or an AutoGraph
+probe runs, ops become IR instead of running.
+
+One tracer for all of them: `TraceInterpreter` (a compiler `GraphTracer` over tensors, with
+captures, statically known values and Variables), `RegionTracer` for regions nested in another
+trace, and `trace_callable`, the one way to run a Python callable under a tracer.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from jax import tree_util
 
-from compiler.interpreters import Interpreter
+from compiler.interpreters import recorders, trace_scope
 from compiler.ir.graph import ConstArray
 from compiler.ir.types import DType, TensorType
 from compiler.ops.constant import constant_op, shape_of_op
 from compiler.registry import PURE, OpDef
-from compiler.tracing import Trace
+from compiler.tracing import GraphTracer
 from runtime import client
 from tfx_core.framework.tensor import Tensor
 
@@ -20,11 +27,11 @@ from tfx_core.framework.tensor import Tensor
 MAX_CONSTANT_ELEMENTS = 1024
 
 
-class TraceInterpreter(Interpreter):
+class TraceInterpreter(GraphTracer):
     """Binds ops into a compiler `Trace`; outside tensors become constants or captures."""
 
     def __init__(self, name: str):
-        self.trace = Trace(name)
+        super().__init__(name)
         self._const_cache: dict[int, Any] = {}
         # Values known while tracing (TF's constant_value): constants, static shapes, and small
         # pure ops on them, so `tx.reshape(x, [tx.shape(x)[0], -1])` works inside a trace.
@@ -36,14 +43,11 @@ class TraceInterpreter(Interpreter):
     def new_input(self, type: TensorType) -> Tensor:
         return Tensor(None, type, self.trace.add_input(type), self)
 
-    def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
-        values = [self.to_value(a, opdef) for a in args]
-        outs = self.trace.emit(opdef, values, attrs)
-        self._propagate_known(opdef, values, attrs, outs)
-        ts = [Tensor(None, v.type, v, self) for v in outs]
-        return ts if opdef.multiple_results else ts[0]
+    def wrap(self, v: Any) -> Tensor:
+        return Tensor(None, v.type, v, self)
 
-    def _propagate_known(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
+    def emitted(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
+        """Propagate statically known values through small pure ops."""
         if opdef is shape_of_op:
             if values[0].type.is_static:
                 self.known[outs[0]] = np.array(values[0].type.shape, np.int32)
@@ -123,6 +127,67 @@ class TraceInterpreter(Interpreter):
             t = Tensor(client.device_put(a), TensorType(DType.from_numpy(a.dtype), a.shape))
             v = self.trace.capture(id(t), t, t._type)
         return Tensor(None, v.type, v, self)
+
+
+class RegionTracer(TraceInterpreter):
+    """Traces one region; tensors of enclosing traces become captured operands."""
+
+    def __init__(self, name: str, parent: TraceInterpreter):
+        super().__init__(name)
+        self.parent = parent
+        self.allow_variable_creation = False
+        # Variables assigned in this region: id -> (variable, current value, key of its slot)
+        self.assigned: dict[int, tuple[Any, Tensor, tuple]] = {}
+
+    def _encloses(self, trace: Any) -> bool:
+        p = self.parent
+        while p is not None:
+            if p is trace:
+                return True
+            p = getattr(p, "parent", None)
+        return False
+
+    def to_value(self, a: Any, opdef: Any = None):
+        if isinstance(a, Tensor) and a._trace is not self and a._buf is None \
+                and self._encloses(a._trace):
+            return self.trace.capture(("outer", id(a._value)), a, a._type)
+        return super().to_value(a, opdef)
+
+    def read_variable(self, var: Any) -> Tensor:
+        mine = self.assigned.get(id(var))
+        if mine is not None:
+            return mine[1]
+        outer = self.parent.read_variable(var)  # the enclosing trace's current value
+        for tape in recorders():  # tapes see the read where the op's operand is
+            tape._variable_read(var, outer)
+        return Tensor(None, outer._type, self.to_value(outer), self)
+
+    def assign_variable(self, var: Any, t: Tensor) -> None:
+        """Record `var = t` in this region: later reads here see t, and the op gets an extra
+        result (a loop-carried value for while) that the enclosing trace assigns afterwards."""
+        key = self.assigned[id(var)][2] if id(var) in self.assigned else \
+            slot_key(self.parent.read_variable(var))
+        if id(var) not in self.assigned:
+            self.read_variable(var)  # the variable's value before the region is a captured slot
+        # A fresh wrapper: later reads are new tape sources, not the assigned computation.
+        self.assigned[id(var)] = (var, Tensor(None, t._type, self.to_value(t), self), key)
+
+
+def slot_key(t: Tensor) -> tuple:
+    """What identifies a value a region reads or assigns: its symbolic value, or its tensor."""
+    return ("value", id(t._value)) if t._buf is None else ("tensor", id(t))
+
+
+def trace_callable(tracer: TraceInterpreter, fn: Callable, args: Any, kwargs: dict,
+                   as_output: Callable[[Any], Tensor]) -> tuple[list[Any], Any]:
+    """Run `fn(*args, **kwargs)` (symbolic inputs made by `tracer.new_input`) under `tracer`:
+    the result's leaves as values of the trace (each converted by `as_output`, which raises a
+    clear error for a non-tensor), and the result's structure."""
+    with trace_scope(tracer):
+        result = fn(*args, **kwargs)
+        leaves, tree = tree_util.tree_flatten(result)
+        values = [tracer.to_value(as_output(x)) for x in leaves]
+    return values, tree
 
 
 def get_static_value(tensor: Any) -> np.ndarray | None:
