@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .interpreters import bind, is_tracing
-from .ir.graph import ConstArray
+from .ir.graph import ConstArray, Graph, Op, walk
 from .ir.types import TensorType
 from .registry import NOT_DIFFERENTIABLE, REGISTRY
 
@@ -206,17 +206,17 @@ def backprop(records: Sequence[Record], seeds: Sequence[tuple[Any, Any]],
     return acc
 
 
-def replay(graph: Any, args: Sequence[Any]) -> tuple[list[Record], list[Any]]:
+def replay(graph: Graph, args: Sequence[Any]) -> tuple[list[Record], list[Any]]:
     """Bind a (region) graph's ops on `args` under the current interpreter, recording each
     application: (records for `backprop`, the graph's outputs). How ops holding regions
     (fusion, case, while) differentiate their bodies."""
     records: list[Record] = []
-    env: dict[Any, Any] = dict(zip(graph.inputs, args))
-    for o in graph.ops:
-        ins = [env[v] for v in o.inputs]
+
+    def apply(o: Op, ins: list) -> tuple:
         attrs = o.attr_dict
         res = bind(o.opdef, *ins, **attrs)
         outs = tuple(res) if o.opdef.multiple_results else (res,)
         records.append(Record(o.opdef, tuple(ins), attrs, outs))
-        env.update(zip(o.outputs, outs))
-    return records, [env[v] for v in graph.outputs]
+        return outs
+
+    return records, walk(graph, args, apply)

@@ -1,7 +1,7 @@
 """Specialize a graph traced with unknown (None) dims to concrete input shapes."""
 from __future__ import annotations
 
-from .ir.graph import Graph, GraphBuilder, Value
+from .ir.graph import Graph, GraphBuilder, Op, Value, walk
 from .ir.types import TensorType
 
 
@@ -10,17 +10,14 @@ def specialize(g: Graph, input_types: tuple[TensorType, ...]) -> Graph:
     if input_types == g.input_types:
         return g
     b = GraphBuilder(g.name)
-    env: dict[Value, Value] = {}
-    for v, t in zip(g.inputs, input_types):
-        env[v] = b.add_input(t)
-    for op in g.ops:
-        inputs = [env[v] for v in op.inputs]
+
+    def apply(op: Op, inputs: list[Value]) -> tuple[Value, ...]:
         attrs = op.attrs
         if any(isinstance(a, (Graph, tuple)) for _, a in attrs):  # regions, case branches
             attrs = _specialize_regions(attrs, tuple(v.type for v in inputs))
-        outs = b.add_op(op.opdef, inputs, attrs, op.loc)
-        env.update(zip(op.outputs, outs))
-    return b.build([env[v] for v in g.outputs])
+        return b.add_op(op.opdef, inputs, attrs, op.loc)
+
+    return b.build(walk(g, [b.add_input(t) for t in input_types], apply))
 
 
 def _specialize_regions(attrs: tuple, types: tuple[TensorType, ...]) -> tuple:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -157,6 +157,27 @@ class Graph:
         from .printer import print_graph
 
         return hashlib.blake2b(print_graph(self).encode(), digest_size=16).hexdigest()
+
+
+_T = TypeVar("_T")
+
+
+def walk(graph: Graph, args: Sequence[_T],
+         apply: Callable[[Op, list[_T]], Iterable[_T]]) -> list[_T]:
+    """Evaluate a graph's ops in order, with an environment mapping each Value to a `T`.
+
+    The one graph walker (JAX's eval_jaxpr): `args` are the inputs' `T`s; `apply(op, inputs)`
+    gets the `T`s of op's inputs and returns one `T` per output. Lowering (T = ir.Value),
+    reference evaluation (ndarray), specialization and rewrites (Value), and replaying a region
+    under the current interpreter all walk graphs this way.
+
+    Returns:
+        The `T`s of the graph's outputs.
+    """
+    env: dict[Value, _T] = dict(zip(graph.inputs, args))
+    for op in graph.ops:
+        env.update(zip(op.outputs, apply(op, [env[v] for v in op.inputs])))
+    return [env[v] for v in graph.outputs]
 
 
 class GraphBuilder:

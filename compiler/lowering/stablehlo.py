@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import func
 
-from ..ir.graph import Graph, Op, Value
+from ..ir.graph import Graph, Op, walk
 from ..ir.printer import print_graph
 from ..ir.types import TensorType
 from .chain import SMALL_MODULE_BYTES, count_ops, longest_chain
@@ -110,29 +110,24 @@ class _PrivateFunctions:
 def emit_ops(graph: Graph, operands: list[ir.Value],
              functions: _PrivateFunctions | None = None) -> list[ir.Value]:
     """Emit `graph`'s ops at the current insertion point; returns the output ir.Values."""
-    env: dict[Value, ir.Value] = dict(zip(graph.inputs, operands))
     call = functions.call if functions is not None else None
 
     def nested(g: Graph, args: list[ir.Value]) -> list[ir.Value]:
         return emit_ops(g, args, functions)
 
-    for op in graph.ops:
+    def apply(op: Op, args: list[ir.Value]) -> list[ir.Value]:
         ctx = LowerCtx(
             tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs), nested, call
         )
-        args = [env[v] for v in op.inputs]
         try:
             with _location(op):
                 res = op.opdef.lower(ctx, *args, **dict(op.attrs))
         except Exception as e:  # name the op and the user's line in any lowering failure
             where = f" ({op.loc})" if op.loc else ""
             raise LoweringError(f"lowering {op.name} failed{where}: {e}") from e
-        if not op.opdef.multiple_results:
-            res = [res]
-        res = list(res)
-        for v, r in zip(op.outputs, res):
-            env[v] = r
-    return [env[v] for v in graph.outputs]
+        return list(res) if op.opdef.multiple_results else [res]
+
+    return walk(graph, operands, apply)
 
 
 def lower_graph(

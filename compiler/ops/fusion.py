@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir.graph import Graph
+from ..ir.graph import Graph, Op, walk
 from ..ir.types import TensorType
 from ..registry import PURE, OpDef, OpTypeError, register
 
@@ -20,13 +20,14 @@ def _fusion_infer(*types_in: TensorType, body: Graph) -> tuple[TensorType, ...]:
     return body.output_types
 
 
+def _reference(op: Op, args: list) -> Any:
+    res = op.opdef.reference(*args, **op.attr_dict)
+    return res if op.opdef.multiple_results else (res,)
+
+
 def evaluate_reference(body: Graph, args: tuple) -> tuple:
     """Run a graph with its ops' numpy `reference` rules."""
-    env: dict[Any, Any] = dict(zip(body.inputs, args))
-    for op in body.ops:
-        res = op.opdef.reference(*[env[v] for v in op.inputs], **op.attr_dict)
-        env.update(zip(op.outputs, res if op.opdef.multiple_results else (res,)))
-    return tuple(env[v] for v in body.outputs)
+    return tuple(walk(body, args, _reference))
 
 
 def _fusion_lower(ctx, *operands, body: Graph):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..ir.graph import Graph, Op, Value
+from ..ir.graph import Graph, Op, Value, walk
 from ..ops.constant import constant_op
 from ..registry import REGISTRY
 from .dce import drop_dead
@@ -70,29 +70,30 @@ def new_op(name: str, inputs: tuple, attrs: dict, like: Op, outputs=None) -> Op:
 
 def _sweep(g: Graph, rules: Mapping[str, Rule]) -> tuple[Graph, int]:
     ctx = RewriteCtx(g.users(), g.outputs)
-    env: dict[Value, Value] = {}
     ops: list[Op] = []
     changed = 0
-    for op in g.ops:
-        inputs = tuple(env.get(v, v) for v in op.inputs)
+
+    def apply(op: Op, values: list[Value]) -> tuple[Value, ...]:
+        """Rewrite one op (its inputs substituted); the Values standing for its outputs."""
+        nonlocal changed
+        inputs = tuple(values)
         if inputs != op.inputs:
             op = op.replace(inputs=inputs)
         rule = rules.get(op.opdef.name)
         res = rule(op, ctx) if rule is not None else None
-        if isinstance(res, Value):
-            env[op.outputs[0]] = res
-            changed += 1
-            record_change(f"rewrote {op.opdef.name}")
-            continue
         if res:
             changed += 1
             record_change(f"rewrote {op.opdef.name}")
+        if isinstance(res, Value):
+            return (res,)
         for o in res or [op]:
             ops.append(o)
             for v in o.outputs:
                 ctx.producer[v] = o
-    out = Graph(g.inputs, tuple(ops), tuple(env.get(v, v) for v in g.outputs), g.name)
-    return out, changed
+        return op.outputs  # a rewrite's last op defines them
+
+    outputs = walk(g, g.inputs, apply)
+    return Graph(g.inputs, tuple(ops), tuple(outputs), g.name), changed
 
 
 def rewrite_to_fixpoint(g: Graph, rules: Mapping[str, Rule], what: str,
