@@ -365,8 +365,6 @@ def test_no_import_cycles():
         "that needs it):\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
-@pytest.mark.xfail(strict=True, reason="cross-module private imports in tfx_core/ are being "
-                   "removed; drop this mark when they are gone")
 def test_no_cross_module_private_names():
     problems = private_uses(product_sources())
     assert not problems, ("uses of another module's _private names (make the helper public, "
