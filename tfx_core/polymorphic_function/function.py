@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from jax import tree_util
 
-from compiler.interpreters import nothing_active, trace_scope
+from compiler.interpreters import nothing_active
 from compiler.ir.types import TensorType
 from compiler.passes import PASSES
 from tfx_core import config
@@ -38,7 +38,7 @@ from tfx_core.polymorphic_function.signature import (
     relaxed_key,
     spec_error,
 )
-from tfx_core.polymorphic_function.tracer import TraceInterpreter
+from tfx_core.polymorphic_function.tracer import TraceInterpreter, trace_callable
 
 __all__ = ["Function", "RetracingWarning", "function"]
 
@@ -237,13 +237,11 @@ class Function:
         interp.allow_variable_creation = first
         sym = [interp.new_input(t) if t is not None else x for x, t in zip(leaves, types)]
         s_args, s_kwargs = tree_util.tree_unflatten(tree, sym)
-        with trace_scope(interp):
-            result = self._traced_callable()(*s_args, **s_kwargs)
-            out_leaves, out_tree = tree_util.tree_flatten(result)
-            out_values = [interp.to_value(_as_output(x, self._name)) for x in out_leaves]
-            # Assigned Variables: their final values are extra outputs, written back per call.
-            updates = interp.variable_updates()
-            out_values += [interp.to_value(t) for _, t in updates]
+        out_values, out_tree = trace_callable(interp, self._traced_callable(), s_args, s_kwargs,
+                                              lambda x: _as_output(x, self._name))
+        # Assigned Variables: their final values are extra outputs, written back per call.
+        updates = interp.variable_updates()
+        out_values += [interp.to_value(t) for _, t in updates]
         graph = interp.trace.builder.build(out_values)
         with self._lock:
             self._tracing_count += 1
