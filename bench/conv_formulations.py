@@ -42,7 +42,6 @@ from jaxlib import xla_client as xc  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tfx_core as tx  # noqa: E402
 from compiler.interpreters import bind
-from compiler.lowering import conv_formulations as CF  # noqa: E402
 from compiler.ops.conv import convolution_op  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
 
@@ -165,7 +164,7 @@ def jax_first_call(fn, *args) -> float:
 # ---------------------------------------------------------------- tfx
 def tfx_fn(mode: str, fn: Callable, *args) -> tuple[Callable, float]:
     """A fresh tx.function of fn lowered under conv formulation `mode`; (call, first call ms)."""
-    prev = CF.set_mode(mode)
+    prev = tx.config.set_conv_formulation(mode)
     rt_cache.MEMORY_CACHE.clear()  # an identical graph compiled earlier would be a cache hit
     try:
         f = tx.function(fn)
@@ -173,7 +172,7 @@ def tfx_fn(mode: str, fn: Callable, *args) -> tuple[Callable, float]:
         f(*args)._buf.block_until_ready()
         first = (time.perf_counter() - t0) * 1e3
     finally:
-        CF.set_mode(prev)
+        tx.config.set_conv_formulation(prev)
     return (lambda: f(*args)), first
 
 

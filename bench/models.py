@@ -38,7 +38,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _report import fmt, ratio  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
-from compiler.lowering import conv_formulations  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
 
 tx.config.set_compile_cache_dir(None)  # first-call figures are XLA compiles
@@ -132,11 +131,11 @@ def make_tfx(model, params, x, conv_mode: str = "auto"):
     xt = tx.constant(x)
 
     def call():
-        prev = conv_formulations.set_mode(conv_mode)  # read when the first call lowers
+        prev = tx.config.set_conv_formulation(conv_mode)  # read when the first call lowers
         try:
             return f(xt)
         finally:
-            conv_formulations.set_mode(prev)
+            tx.config.set_conv_formulation(prev)
 
     return call, lambda out: out._buf.block_until_ready()
 

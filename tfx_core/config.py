@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import types
+import warnings
 from typing import Any
 
+from compiler.lowering.options import CONV_FORMULATIONS, LoweringOptions
 from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER
 from runtime import client, disk_cache
 from runtime import compile as runtime_compile
@@ -107,6 +109,53 @@ def _limit(value: Any, name: str) -> int | None:
         raise ValueError(f"tx.config.set_compile_cache_limits: {name} must be a positive int "
                          f"or None, got {value!r}")
     return value
+
+
+# ---------------------------------------------------------------- lowering options
+def _env_conv_formulation() -> str:
+    mode = os.environ.get("TFX_CONV_FORMULATION", "auto")
+    if mode not in CONV_FORMULATIONS:
+        warnings.warn(f"TFX_CONV_FORMULATION={mode!r} is not one of {CONV_FORMULATIONS}; "
+                      "using 'auto'", stacklevel=2)
+        return "auto"
+    return mode
+
+
+_CONV_FORMULATION = [_env_conv_formulation()]
+_LOWERING_OPTIONS: list[LoweringOptions | None] = [None]  # built on first use: asks the platform
+
+
+def set_conv_formulation(mode: str) -> str:
+    """How convolutions are lowered from now on; returns the previous setting.
+
+    "auto" (the default, or `TFX_CONV_FORMULATION` in the environment) applies the rule measured
+    on XLA:CPU (compiler/lowering/conv_formulations.py), "direct" always emits
+    stablehlo.convolution, "im2col" and "eigen" force that formulation wherever it is exact.
+    Compile keys include it: eager ops and functions compiled from now on use it, a
+    ConcreteFunction compiled before keeps its executable.
+    """
+    if mode not in CONV_FORMULATIONS:
+        raise ValueError(f"conv formulation must be one of {CONV_FORMULATIONS}, got {mode!r}")
+    prev, _CONV_FORMULATION[0] = _CONV_FORMULATION[0], mode
+    if mode != prev:
+        from tfx_core.framework.eager import EAGER  # (eager imports this module)
+
+        EAGER.use_options(lowering_options())
+    return prev
+
+
+def get_conv_formulation() -> str:
+    return _CONV_FORMULATION[0]
+
+
+def lowering_options() -> LoweringOptions:
+    """What programs are lowered with now: the conv formulation and the default device's
+    platform (every compile key includes them)."""
+    options, mode = _LOWERING_OPTIONS[0], _CONV_FORMULATION[0]
+    if options is None or options.conv_formulation != mode:
+        options = LoweringOptions(client.backend().platform, mode)
+        _LOWERING_OPTIONS[0] = options
+    return options
 
 
 # ---------------------------------------------------------------- tx.config.optimizer

@@ -1,69 +1,31 @@
 """Faster StableHLO for `convolution` on XLA:CPU (jaxlib 0.10.2), and the measured rule choosing it.
 
-Why: XLA:CPU hands a 2-D f32 convolution with more than 16 input or output features to
-YNNPACK, which runs it on ONE core (CPU time / wall 1.00), and for 3 input channels and 17-32
-output features YNNPACK is also 2-15x slower per flop than with 36 or more. XLA's own Eigen
-convolution and YNNPACK's dot both use every core. Two exact rewrites beat the plain
-`stablehlo.convolution` for some shapes:
+XLA:CPU runs a 2-D f32 convolution with more than 16 input or output features on YNNPACK, on
+one core. Two exact rewrites use every core:
 
-* ``im2col``: pad once; per spatial dim (last first) the KW (then KH) shifted slices
-  concatenated on the channel axis, which XLA fuses into one loop kernel per level (a single
-  9-way concatenate stays unfused: 2x slower); then one ``[N*OH*OW, KH*KW*C] x [KH*KW*C, K]``
-  dot_general, which YNNPACK runs on every core. XLA:CPU builds the patches at about 3 ns per
-  element, so this pays only for few input channels (32 channels: 4.4x slower).
-* ``eigen``: the same convolution with one more row of padding, whose extra output row is
-  sliced off. YNNPACK's matcher declines convolutions whose output is taller than their input
-  (a workaround in XLA's ``IsConvolutionOpSupportedByYnn``), so XLA runs its multithreaded
-  Eigen kernel. Costs one output copy (fused into a following loop kernel if there is one;
-  in the CNN YNNPACK takes the bias, relu and mean, so it is a kernel of its own).
-  A kernel taller than the input makes YNNPACK decline too, but XLA then runs those filter-
-  gradient convs 18-30x slower, so filter gradients stay plain convolutions.
+* ``im2col``: pad once; per spatial dim (last first) the shifted slices concatenated on the
+  channel axis (XLA fuses each level into one loop kernel), then one
+  ``[N*OH*OW, KH*KW*C] x [KH*KW*C, K]`` dot_general. Pays only for few input channels.
+* ``eigen``: the same convolution with one more row of padding, its extra output row sliced
+  off: YNNPACK declines a convolution whose output is taller than its input, so XLA runs its
+  multithreaded Eigen kernel. Filter gradients stay plain convolutions (much slower there).
 
-Rule (``choose`` under "auto"). Only f32, 2 spatial dims, a 3x3 kernel, stride 1, no dilation,
-no groups, no negative padding, N*OH*OW >= 8192 (``MIN_POSITIONS``; below, a few µs saved
-against 20-50 ms more compiling), on the jaxlib it was measured on; else a plain convolution:
+Rule (``choose`` under "auto"), on XLA:CPU of a jaxlib in MEASURED_JAXLIB only: f32, 2 spatial
+dims, a 3x3 kernel, stride 1, no dilation, no groups, no negative padding and N*OH*OW >=
+MIN_POSITIONS; then ``im2col`` if C_in <= 3 and C_out <= 16, or C_in == 3 and C_out <= 32;
+``eigen`` if C_in >= 16, C_out >= 24, not both >= 96, and the output is as tall as the input
+(SAME); anything else stays a plain convolution.
 
-1. ``im2col`` if C_in <= 3 and C_out <= 16 (XLA's own conv: 0.37-0.90x), or C_in == 3 and
-   C_out <= 32 (YNNPACK's slow range: 0.09-0.52x). C_in 1-2 with C_out >= 24, and C_in 3 with
-   C_out >= 36, are mixed (0.55-2.1x): YNNPACK is fast there.
-2. ``eigen`` if C_in >= 16, C_out >= 24 and not both >= 96, and the output is as tall as the
-   input (SAME): 0.53-0.94x over N 8-32, 16-32 px, C_in 16-128, C_out 24-128. It loses with
-   few output features (C_out 3: 2-5x, C_out 16: 0.8-1.3x), few input features (C_in 4-8:
-   1.2-2.4x), and when both are >= 96 (0.8-1.15x: YNNPACK threads those itself).
+Why, and the measurements behind every threshold: bench/README.md, "conv_formulations.py"
+(``bench/conv_formulations.py`` reproduces them).
 
-Measured with ``bench/conv_formulations.py`` (2-core AMD EPYC with AVX-512, shared with other
-jobs; medians of 9 interleaved rounds; ms under jax's jit, then ratios to it; "extra row" is the jax
-prototype of ``eigen``, with a taller kernel for the filter gradients):
-
-| case (NHWC, 3x3 SAME, batch 32, 32x32)  | jax jit | jax im2col | extra row | tfx auto | TF  |
-|-----------------------------------------|--------:|-----------:|----------:|---------:|----:|
-| conv1 3 -> 32                           |  1.59   |  0.25      |  0.47     |  0.23    | 0.33 |
-| conv2 32 -> 64                          |  4.99   |  4.60      |  0.69     |  0.66    | 0.61 |
-| conv2 input gradient 64 -> 32           |  5.24   |  -         |  0.63     |  0.63    |  -  |
-| conv2 filter gradient (stays plain)     |  9.54   |  -         | 30.4      |  1.02    |  -  |
-| conv1 filter gradient (stays plain)     |  0.92   |  -         | 18.5      |  1.00    |  -  |
-| CNN forward (conv1, relu, conv2, relu,  |  6.91   |  -         |  -        |  0.57    | 0.46 |
-| mean, dense; biases)                    |         |            |           |          |     |
-
-(TF: tf.function with oneDNN; tf.function(jit_compile=True) gives 0.53/0.68/0.59.) Batch
-splitting (1.03-1.12x), Winograd F(2x2,3x3) (5-6x) and one dot per kernel offset (4.6-6.4x)
-all lost. Caveat: ``eigen`` needs the second core. With one core busy elsewhere it is 1.2-1.4x
-slower than YNNPACK (the CNN forward then breaks even: 1.00x), while ``im2col`` still wins.
-First call (compile): CNN 42 ms plain, 85 ms with the rule (jax's jit: 49 ms); conv1 alone
-10 -> 53 ms, conv2 alone 12 -> 43 ms. XLA:CPU spends 15-30 ms per loop kernel; im2col adds
-three (pad, two concatenate levels), eigen one (the slice) unless it fuses.
-
-Escape hatch: ``TFX_CONV_FORMULATION=direct|im2col|eigen|auto`` in the environment (read at
-import), or ``set_mode(...)`` at run time. "auto" (the default) applies the rule, "direct"
-always emits stablehlo.convolution, "im2col"/"eigen" force that rewrite wherever it is exact.
-`ConcreteFunction` compile-cache keys include ``cache_tag()``, so a fresh tx.function after a
-switch compiles anew; eager ops already compiled keep their executable.
+The formulation is the caller's `LoweringOptions.conv_formulation` ("auto" applies the rule,
+"direct" always emits stablehlo.convolution, "im2col"/"eigen" force that rewrite wherever it is
+exact); users switch it with tx.config.set_conv_formulation or ``TFX_CONV_FORMULATION``.
 """
 from __future__ import annotations
 
 import math
-import os
-import warnings
 
 import numpy as np
 from jaxlib.mlir import ir
@@ -71,8 +33,8 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..ir.types import F32, TensorType
 from . import helpers as H
+from .options import LoweringOptions
 
-MODES = ("auto", "direct", "im2col", "eigen")
 MEASURED_JAXLIB = ("0.10.2",)  # the rule describes this XLA; on another jaxlib: plain conv
 MIN_POSITIONS = 8192  # N*OH*OW: below, the savings are microseconds and compiling costs ms
 IM2COL_MAX_C_IN = 3  # and C_out <= 16 (XLA's own conv), or C_in == 3 and C_out <= 32 (YNNPACK)
@@ -80,47 +42,12 @@ EIGEN_MIN_C_IN, EIGEN_MIN_C_OUT = 16, 24  # fewer features: Eigen loses (up to 5
 EIGEN_MAX_BOTH = 96  # C_in and C_out both >= 96: YNNPACK is as fast (it threads those)
 
 
-def _env_mode() -> str:
-    m = os.environ.get("TFX_CONV_FORMULATION", "auto")
-    if m not in MODES:
-        warnings.warn(f"TFX_CONV_FORMULATION={m!r} is not one of {MODES}; using 'auto'",
-                      stacklevel=2)
-        return "auto"
-    return m
-
-
-_mode = _env_mode()
-
-
-def set_mode(mode: str) -> str:
-    """Choose the formulation for convolutions lowered from now on; returns the previous mode.
-
-    "auto" applies the measured rule, "direct" always emits stablehlo.convolution, "im2col" and
-    "eigen" force that formulation wherever it is valid (else direct).
-    """
-    global _mode
-    if mode not in MODES:
-        raise ValueError(f"conv formulation must be one of {MODES}, got {mode!r}")
-    prev, _mode = _mode, mode
-    return prev
-
-
-def get_mode() -> str:
-    return _mode
-
-
-def cache_tag() -> str:
-    """A suffix for compile-cache keys: empty under the default mode."""
-    return "" if _mode == "auto" else f"\nconv_formulation {_mode}"
-
-
-def _jaxlib_measured() -> bool:
-    """The rule was measured on XLA:CPU of this jaxlib: elsewhere (another jaxlib, or a GPU/TPU
-    default backend, where cuDNN & co. own convolutions) keep the plain convolution."""
-    import jax.extend as jex
+def _measured(options: LoweringOptions) -> bool:
+    """The rule was measured on XLA:CPU of this jaxlib: elsewhere (another jaxlib, or a GPU/TPU,
+    where cuDNN & co. own convolutions) keep the plain convolution."""
     from jaxlib import version
 
-    return version.__version__ in MEASURED_JAXLIB and jex.backend.get_backend().platform == "cpu"
+    return options.platform == "cpu" and version.__version__ in MEASURED_JAXLIB
 
 
 # ---------------------------------------------------------------- the rule
@@ -152,19 +79,21 @@ def _eigen_ok(tl, tr, out, a) -> bool:
     return out_sp[0] + 1 > in_sp[0]
 
 
-def choose(tl: TensorType, tr: TensorType, out: TensorType, attrs: dict) -> str:
+def choose(options: LoweringOptions, tl: TensorType, tr: TensorType, out: TensorType,
+           attrs: dict) -> str:
     """"direct", "im2col" or "eigen" for a convolution with these (pre-conversion) types."""
-    if _mode == "direct" or not (tl.is_static and tr.is_static and out.is_static):
+    mode = options.conv_formulation
+    if mode == "direct" or not (tl.is_static and tr.is_static and out.is_static):
         return "direct"
-    if _mode == "im2col":
+    if mode == "im2col":
         return "im2col" if _im2col_ok(tl, tr, out, attrs) else "direct"
-    if _mode == "eigen":
+    if mode == "eigen":
         return "eigen" if _eigen_ok(tl, tr, out, attrs) else "direct"
-    return _auto(tl, tr, out, attrs)
+    return _auto(options, tl, tr, out, attrs)
 
 
-def _auto(tl, tr, out, a) -> str:
-    if not (_jaxlib_measured() and tl.dtype is F32 and tr.dtype is F32 and tl.rank == 4
+def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
+    if not (_measured(options) and tl.dtype is F32 and tr.dtype is F32 and tl.rank == 4
             and all(s == 1 for s in a["window_strides"]) and all(d == 1 for d in a["rhs_dilation"])
             and _im2col_ok(tl, tr, out, a)):
         return "direct"

@@ -25,8 +25,9 @@ def to_portable(module_text: str) -> bytes:
 
 @functools.cache
 def lowering_fingerprint() -> str:
-    """What determines the bytes `to_portable(lower_graph(g).text)` gives for a graph `g`: the
-    compiler's own source (op lowerings, passes) and jaxlib's version."""
+    """What determines the bytes `to_portable(lower_graph(g, options).text)` gives for a graph
+    `g`, besides the options: the compiler's own source (op lowerings, passes) and jaxlib's
+    version."""
     from jaxlib import version
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

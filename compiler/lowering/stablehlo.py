@@ -13,6 +13,7 @@ from ..ir.printer import print_graph
 from ..ir.types import TensorType
 from .chain import SMALL_MODULE_BYTES, count_ops, longest_chain
 from .helpers import ir_type, make_context
+from .options import LoweringOptions
 
 
 class LoweringError(RuntimeError):
@@ -25,6 +26,7 @@ class LowerCtx:
 
     types_in: tuple[TensorType, ...]
     types_out: tuple[TensorType, ...]
+    options: LoweringOptions  # the caller's: conv formulation, target platform
     lower_graph: object = None  # callable(graph, operands) -> results, for nested regions
     call: object = None  # callable(graph, operands) -> results: a call of a private function
 
@@ -77,8 +79,9 @@ class _PrivateFunctions:
     """Nested graphs emitted as private functions of the module: one per distinct body (two
     regions with the same printed body share a function), called with `func.call`."""
 
-    def __init__(self, module: ir.Module):
+    def __init__(self, module: ir.Module, options: LoweringOptions):
         self.module = module
+        self.options = options
         self.by_body: dict[str, str] = {}  # printed body (without its name) -> symbol
         self.symbols: set[str] = {"main"}
 
@@ -103,22 +106,21 @@ class _PrivateFunctions:
             fn.sym_visibility = ir.StringAttr.get("private")
             block = fn.add_entry_block()
             with ir.InsertionPoint(block):
-                func.ReturnOp(emit_ops(body, list(block.arguments), self))
+                func.ReturnOp(emit_ops(body, list(block.arguments), self.options, self))
         return sym
 
 
-def emit_ops(graph: Graph, operands: list[ir.Value],
+def emit_ops(graph: Graph, operands: list[ir.Value], options: LoweringOptions,
              functions: _PrivateFunctions | None = None) -> list[ir.Value]:
     """Emit `graph`'s ops at the current insertion point; returns the output ir.Values."""
     call = functions.call if functions is not None else None
 
     def nested(g: Graph, args: list[ir.Value]) -> list[ir.Value]:
-        return emit_ops(g, args, functions)
+        return emit_ops(g, args, options, functions)
 
     def apply(op: Op, args: list[ir.Value]) -> list[ir.Value]:
-        ctx = LowerCtx(
-            tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs), nested, call
-        )
+        ctx = LowerCtx(tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs),
+                       options, nested, call)
         try:
             with _location(op):
                 res = op.opdef.lower(ctx, *args, **dict(op.attrs))
@@ -131,12 +133,15 @@ def emit_ops(graph: Graph, operands: list[ir.Value],
 
 
 def lower_graph(
-    graph: Graph, donate: tuple[int, ...] = (), context: ir.Context | None = None
+    graph: Graph, options: LoweringOptions, donate: tuple[int, ...] = (),
+    context: ir.Context | None = None
 ) -> LoweredModule:
     """Lower a graph with static shapes to a verified StableHLO module.
 
     Args:
         graph: the IR graph; every input and value type must be static.
+        options: how to lower (conv formulation, target platform): the module depends on
+            them, so the caller's compile keys must include `options.cache_key`.
         donate: input positions whose buffers XLA may reuse for outputs.
         context: an MLIR context to use (a fresh one by default).
     """
@@ -159,7 +164,8 @@ def lower_graph(
                 )
             block = fn.add_entry_block()
             with ir.InsertionPoint(block):
-                outs = emit_ops(graph, list(block.arguments), _PrivateFunctions(module))
+                outs = emit_ops(graph, list(block.arguments), options,
+                                _PrivateFunctions(module, options))
                 func.ReturnOp(outs)
         try:
             module.operation.verify()

@@ -116,7 +116,7 @@ def _conv_lower(ctx, lhs, rhs, **attrs):
     lhs = H.convert(lhs, tl, tl.with_dtype(work))
     rhs = H.convert(rhs, tr, tr.with_dtype(work))
     # plain stablehlo.convolution, or a formulation measured faster on XLA:CPU for this shape
-    how = CF.choose(tl, tr, out, attrs)
+    how = CF.choose(ctx.options, tl, tr, out, attrs)
     r = CF.emit(how, lhs, rhs, tl.with_dtype(work), tr.with_dtype(work), out.with_dtype(work),
                 attrs)
     return H.convert(r, out.with_dtype(work), out)

@@ -10,6 +10,7 @@ import tfx_core as tx
 from compiler.interpreters import bind
 from compiler.ir.graph import GraphBuilder
 from compiler.ir.types import TensorType
+from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.registry import REGISTRY
 from tests.optable.einsum import EINSUM_CASES
@@ -151,7 +152,7 @@ def test_lowering_emits_gather_and_scatter():
         update_window_dims=(1,), inserted_window_dims=(0,), input_batching_dims=(),
         scatter_indices_batching_dims=(), scatter_dims_to_operand_dims=(0,), index_vector_dim=1,
         mode="max"))
-    lowered = lower_graph(b.build([s]))
+    lowered = lower_graph(b.build([s]), LoweringOptions("cpu"))
     assert lowered.module.operation.verify()
     for piece in ("stablehlo.gather", "slice_sizes = array<i64: 1, 3>", "stablehlo.scatter",
                   "stablehlo.maximum", "tensor<2x3xf32>"):

@@ -19,7 +19,6 @@ from jax import tree_util
 from compiler.ir.parser import ParseError, ParseLimits, parse_graph
 from compiler.ir.types import DType
 from compiler.ir.verify import VerificationError, verify_graph
-from compiler.lowering import conv_formulations
 from compiler.lowering.portable import lowering_fingerprint, to_portable
 from compiler.lowering.stablehlo import LoweringError
 from runtime import Executable, client, errors
@@ -31,6 +30,7 @@ from runtime.artifact import (
     over_limit,
     read_artifact,
 )
+from tfx_core import config
 from tfx_core.export.manifest import check_manifest
 from tfx_core.framework.convert import constant
 from tfx_core.framework.tensor_spec import TensorSpec
@@ -63,9 +63,11 @@ class Loaded:
 
 
 def stablehlo_lowering_tag() -> str:
-    """Which lowering wrote a StableHLO member: compiler source + jaxlib, platform, conv mode.
-    A loader with the same tag reproduces the member's bytes from the IR exactly."""
-    return f"{lowering_fingerprint()}|{client.platform_version()}|{conv_formulations.get_mode()}"
+    """Which lowering wrote a StableHLO member: compiler source + jaxlib, platform, conv mode
+    (the lowering options). A loader with the same tag reproduces the member's bytes from the
+    IR exactly."""
+    conv = config.lowering_options().conv_formulation
+    return f"{lowering_fingerprint()}|{client.platform_version()}|{conv}"
 
 
 def decode_structure(node: Any, leaf: Any) -> Any:

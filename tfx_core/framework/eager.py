@@ -6,10 +6,12 @@ from typing import Any
 
 from compiler.interpreters import Interpreter, set_eager_interpreter
 from compiler.ir.graph import GraphBuilder, freeze_attrs
+from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.registry import OpDef
 from compiler.tracing import infer_or_raise
 from runtime import compile_stablehlo
+from tfx_core import config
 from tfx_core.framework.tensor import Tensor
 
 MAX_EAGER_CACHE = 4096  # distinct (op, attrs, types) executables kept for eager mode
@@ -19,8 +21,18 @@ class EagerInterpreter(Interpreter):
     """Runs ops immediately on XLA (like JAX's apply_primitive), caching one exe per key."""
 
     def __init__(self) -> None:
+        # NOTE: the compile key is (lowering options, op, attrs, input types): `cache` is the
+        # table of the current options, swapped by `use_options`, so a hit hashes no options.
         self.cache: dict[tuple, tuple] = {}
+        self._tables: dict[LoweringOptions, dict[tuple, tuple]] = {}
+        self._lowering: tuple[LoweringOptions, dict] | None = None  # (options, their table)
         self.compiles = 0
+
+    def use_options(self, options: LoweringOptions) -> None:
+        """Compile and look up with these lowering options from now on (tx.config's setting)."""
+        table = self._tables.setdefault(options, {} if self._lowering else self.cache)
+        self._lowering = (options, table)
+        self.cache = table
 
     def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
         if not attrs and len(args) <= 2:  # the common case, kept short: no sorting, no lists
@@ -66,14 +78,17 @@ class EagerInterpreter(Interpreter):
         b = GraphBuilder(f"eager_{opdef.name}")
         ins = [b.add_input(t) for t in in_types]
         outs = b.add_op(opdef, ins, freeze_attrs(attrs), None, out_types)
-        lowered = lower_graph(b.build(outs))
+        if self._lowering is None:  # the first compile: ask for the platform only now
+            self.use_options(config.lowering_options())
+        options, table = self._lowering
+        lowered = lower_graph(b.build(outs), options)
         out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
         exe, _ = compile_stablehlo(lowered.bytecode, out_sig, name=opdef.name)
         self.compiles += 1
         entry = (exe, out_types)
-        if len(self.cache) >= MAX_EAGER_CACHE:  # NOTE: rare; an LRU would tax every hit
-            self.cache.clear()
-        self.cache[key] = entry
+        if len(table) >= MAX_EAGER_CACHE:  # NOTE: rare; an LRU would tax every hit
+            table.clear()
+        table[key] = entry
         return entry
 
 

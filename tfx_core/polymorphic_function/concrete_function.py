@@ -12,11 +12,11 @@ from jax import tree_util
 from compiler.ir.graph import Graph
 from compiler.ir.printer import print_graph
 from compiler.ir.types import TensorType
-from compiler.lowering import conv_formulations
 from compiler.lowering.stablehlo import LoweredModule, lower_graph
 from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
 from compiler.specialize import specialize
 from runtime import Executable, client, compile_stablehlo
+from tfx_core import config
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import AssignedVariables
 from tfx_core.polymorphic_function.function_cache import FunctionCache
@@ -188,14 +188,15 @@ class ConcreteFunction:
         t1 = time.perf_counter()
         opt, records = PassManager(self.passes).run(g)
         t2 = time.perf_counter()
-        lowered = lower_graph(opt, donate=self._donate)
+        options = config.lowering_options()
+        lowered = lower_graph(opt, options, donate=self._donate)
         bytecode = lowered.bytecode
         t3 = time.perf_counter()
         out_types = opt.output_types
         out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
         # identical optimized graphs (with the same donated inputs) share one executable
         key = print_graph(opt) + (f"\ndonate {self._donate}" if self._donate else "")
-        key += conv_formulations.cache_tag()  # a forced conv lowering is another program
+        key += f"\n{options.cache_key}"  # the same graph lowered otherwise is another program
         exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key,
                                        measure_chain=lowered.longest_chain, owner=self)
         timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,

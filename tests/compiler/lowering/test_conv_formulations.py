@@ -1,6 +1,7 @@
 """The convolution formulations of compiler/lowering/conv_formulations.py (im2col, eigen) and the
 rule choosing them: compiled results against the float64 numpy reference, what each emits, the
-rule's edges, the escape hatch, and gradients through tx.nn.conv2d against jax.grad."""
+rule's edges, the lowering options and the user's switch, and gradients through tx.nn.conv2d
+against jax.grad."""
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ import tfx_core as tx
 from compiler.interpreters import bind
 from compiler.ir.types import BF16, F16, F32, F64, TensorType
 from compiler.lowering import conv_formulations as CF
+from compiler.lowering.options import CONV_FORMULATIONS, LoweringOptions
 from compiler.ops.conv import _conv_reference, convolution_op
+from tfx_core.framework.eager import EAGER
 
 ROOT = Path(__file__).resolve().parents[3]
 NHWC = ((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))  # tx.nn.conv2d's NHWC input, HWIO filter
@@ -26,9 +29,13 @@ NCHW = ((0, 1, 2, 3), (0, 1, 2, 3), (0, 1, 2, 3))  # NCHW input, OIHW filter
 
 @pytest.fixture(autouse=True)
 def _restore_mode():
-    prev = CF.get_mode()
+    prev = tx.config.get_conv_formulation()
     yield
-    CF.set_mode(prev)
+    tx.config.set_conv_formulation(prev)
+
+
+def _cpu(mode: str = "auto") -> LoweringOptions:
+    return LoweringOptions("cpu", mode)
 
 
 def _rng(name: str) -> np.random.Generator:
@@ -59,7 +66,7 @@ def _operands(name: str, n: int, c: int, k: int, sp: tuple, ks: tuple, a: dict):
 
 def _compiled(mode: str, lhs: np.ndarray, rhs: np.ndarray, a: dict) -> tuple[np.ndarray, str]:
     """The convolution compiled under `mode`: (result, its StableHLO)."""
-    CF.set_mode(mode)
+    tx.config.set_conv_formulation(mode)
     f = tx.function(lambda x, w: bind(convolution_op, x, w, **a))
     x, w = tx.constant(lhs), tx.constant(rhs)
     return f(x, w).numpy(), f.experimental_get_compiler_ir(x, w)("stablehlo")
@@ -166,7 +173,7 @@ def test_bf16_and_f16_formulations_accumulate_in_f32():
     ref = _conv_reference(lhs.astype(np.float64), rhs.astype(np.float64), **a)
     for mode in ("im2col", "eigen"):
         for dt in (tx.float16, tx.bfloat16):
-            CF.set_mode(mode)
+            tx.config.set_conv_formulation(mode)
             f = tx.function(lambda x, w: bind(convolution_op, x, w, **a))
             y = f(tx.cast(tx.constant(lhs), dt), tx.cast(tx.constant(rhs), dt))
             assert y.dtype == dt
@@ -221,8 +228,7 @@ RULE_CASES = {  # (N, C_in, C_out, spatial, extra) -> formulation under "auto"
 def test_rule(case):
     (n, c, k, sp), extra, want = RULE_CASES[case]
     tl, tr, out, a = _types(n, c, k, sp, **extra)
-    CF.set_mode("auto")
-    assert CF.choose(tl, tr, out, a) == want
+    assert CF.choose(_cpu(), tl, tr, out, a) == want
 
 
 def test_rule_leaves_filter_gradients_alone():
@@ -233,18 +239,22 @@ def test_rule_leaves_filter_gradients_alone():
     tl, tr = TensorType(F32, (32, 32, 32, 32)), TensorType(F32, (32, 32, 32, 64))
     out = TensorType(F32, (3, 3, 32, 64))
     for mode in ("auto", "eigen"):
-        CF.set_mode(mode)
-        assert CF.choose(tl, tr, out, a) == "direct"
+        assert CF.choose(_cpu(mode), tl, tr, out, a) == "direct"
 
 
 def test_rule_is_off_on_an_unmeasured_jaxlib(monkeypatch):
     tl, tr, out, a = _types(32, 32, 64, (32, 32))
-    CF.set_mode("auto")
-    assert CF.choose(tl, tr, out, a) == "eigen"
+    assert CF.choose(_cpu(), tl, tr, out, a) == "eigen"
     monkeypatch.setattr(CF, "MEASURED_JAXLIB", ("0.0.0",))
-    assert CF.choose(tl, tr, out, a) == "direct"
-    CF.set_mode("eigen")  # a forced mode still applies
-    assert CF.choose(tl, tr, out, a) == "eigen"
+    assert CF.choose(_cpu(), tl, tr, out, a) == "direct"
+    assert CF.choose(_cpu("eigen"), tl, tr, out, a) == "eigen"  # a forced mode still applies
+
+
+def test_rule_is_off_on_another_platform():
+    """The rule was measured on XLA:CPU: for a GPU the caller's options keep plain convs."""
+    tl, tr, out, a = _types(32, 32, 64, (32, 32))
+    assert CF.choose(LoweringOptions("cuda"), tl, tr, out, a) == "direct"
+    assert CF.choose(LoweringOptions("cuda", "eigen"), tl, tr, out, a) == "eigen"
 
 
 @pytest.mark.parametrize("case", ["cnn_conv1", "cnn_conv2", "cnn_conv2_input_grad"])
@@ -267,24 +277,41 @@ def test_rule_edge_compiles_just_inside_and_outside():
         _check(y, lhs, rhs, a)
 
 
-# ---------------------------------------------------------------- escape hatch
-def test_set_mode_validates_and_returns_the_previous_mode():
-    CF.set_mode("auto")
-    assert CF.set_mode("direct") == "auto"
-    assert CF.get_mode() == "direct"
+# ---------------------------------------------------------------- options and the user's switch
+def test_set_conv_formulation_validates_and_returns_the_previous_setting():
+    tx.config.set_conv_formulation("auto")
+    assert tx.config.set_conv_formulation("direct") == "auto"
+    assert tx.config.get_conv_formulation() == "direct"
+    assert tx.config.lowering_options().conv_formulation == "direct"
     with pytest.raises(ValueError, match="one of"):
-        CF.set_mode("winograd")
-    assert CF.get_mode() == "direct"
+        tx.config.set_conv_formulation("winograd")
+    assert tx.config.get_conv_formulation() == "direct"
 
 
-def test_cache_tag_separates_forced_modes():
-    CF.set_mode("auto")
-    assert CF.cache_tag() == ""
-    tags = set()
-    for m in ("direct", "im2col", "eigen"):
-        CF.set_mode(m)
-        tags.add(CF.cache_tag())
-    assert len(tags) == 3 and "" not in tags
+def test_lowering_options_validate_and_key_every_setting():
+    with pytest.raises(ValueError, match="one of"):
+        LoweringOptions("cpu", "winograd")
+    with pytest.raises(ValueError, match="platform"):
+        LoweringOptions("")
+    keys = {LoweringOptions(p, m).cache_key for p in ("cpu", "cuda") for m in CONV_FORMULATIONS}
+    assert len(keys) == 2 * len(CONV_FORMULATIONS)
+    assert tx.config.lowering_options().platform == "cpu"  # tests run on XLA:CPU
+
+
+def test_compile_keys_include_the_lowering_options():
+    f = tx.function(lambda x: x * 2.0)
+    x = tx.constant(np.ones(3, np.float32))
+    f(x)
+    keys = [c.cache_key for c in f.get_concrete_function(x).executables.values()]
+    assert keys and all(k.endswith(tx.config.lowering_options().cache_key) for k in keys)
+
+
+def test_compiler_asks_nothing_about_devices():
+    """compiler/ imports no jax (only jaxlib's MLIR bindings): the platform is an option."""
+    offenders = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "compiler").rglob("*.py"))
+                 if any(line.lstrip().startswith(("import jax", "from jax ", "from jax."))
+                        for line in p.read_text().splitlines())]
+    assert not offenders
 
 
 def test_switching_modes_in_one_process_recompiles():
@@ -294,7 +321,7 @@ def test_switching_modes_in_one_process_recompiles():
     x, w = tx.constant(lhs), tx.constant(rhs)
     hlos = {}
     for mode in ("im2col", "direct", "im2col"):
-        CF.set_mode(mode)
+        tx.config.set_conv_formulation(mode)
         f = tx.function(lambda x, w: bind(convolution_op, x, w, **a))
         hlos.setdefault(mode, set()).add("dot(" in f.experimental_get_compiler_ir(x, w)(
             "optimized_hlo"))
@@ -302,7 +329,7 @@ def test_switching_modes_in_one_process_recompiles():
 
 
 def test_environment_variable_sets_the_mode():
-    code = ("from compiler.lowering import conv_formulations as CF; print(CF.get_mode())")
+    code = "import tfx_core as tx; print(tx.config.get_conv_formulation())"
     env = dict(os.environ, TFX_CONV_FORMULATION="direct")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, check=True)
@@ -338,7 +365,7 @@ def test_gradients_through_conv2d_match_jax(case):
     wn = (rng.standard_normal((3, 3, c, k)) / np.sqrt(9 * c)).astype(np.float32)
     out_sp = s if padding == "SAME" else s - 2
     rn = rng.standard_normal((n, out_sp, out_sp, k)).astype(np.float32)
-    CF.set_mode(mode)
+    tx.config.set_conv_formulation(mode)
 
     @tx.function
     def grads(x, w, r):
@@ -359,9 +386,27 @@ def test_gradients_through_conv2d_match_jax(case):
 
 def test_eager_conv2d_uses_the_rule_and_is_exact():
     """Eager single ops lower through the same rule (conv1 of the CNN: im2col)."""
-    CF.set_mode("auto")
+    tx.config.set_conv_formulation("auto")
     rng = _rng("eager")
     xn = rng.standard_normal((32, 32, 32, 3)).astype(np.float32)
     wn = rng.standard_normal((3, 3, 3, 32)).astype(np.float32)
     y = tx.nn.conv2d(tx.constant(xn), tx.constant(wn), 1, "SAME").numpy()
     _check(y, xn, wn, _attrs())
+
+
+def test_eager_compile_keys_include_the_lowering_options():
+    """Switching the formulation gives eager ops another executable; switching back finds the
+    first one again."""
+    xn = _rng("eager-key").standard_normal((1, 6, 6, 3)).astype(np.float32)
+    x, w = tx.constant(xn), tx.constant(np.ones((3, 3, 3, 4), np.float32))
+    tx.config.set_conv_formulation("im2col")
+    y1 = tx.nn.conv2d(x, w, 1, "SAME").numpy()
+    before = EAGER.compiles
+    tx.config.set_conv_formulation("direct")
+    y2 = tx.nn.conv2d(x, w, 1, "SAME").numpy()
+    assert EAGER.compiles > before
+    after = EAGER.compiles
+    tx.config.set_conv_formulation("im2col")
+    tx.nn.conv2d(x, w, 1, "SAME")
+    assert EAGER.compiles == after
+    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-5)

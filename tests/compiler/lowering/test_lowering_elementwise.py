@@ -7,6 +7,7 @@ import pytest
 import compiler.ops  # noqa: F401  (registers every OpDef)
 from compiler.ir.graph import ConstArray, Graph, GraphBuilder
 from compiler.ir.types import BF16, BOOL, F16, F32, F64, I8, I32, I64, U8, U32, TensorType
+from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import LoweringError, lower_graph
 from compiler.ops import cast
 from compiler.ops import constant as C
@@ -19,6 +20,7 @@ def T(dtype, *shape) -> TensorType:
 
 
 F23 = T(F32, 2, 3)
+CPU = LoweringOptions("cpu")  # what these tests lower for
 
 
 def one_op(opdef, in_types, attrs=None) -> Graph:
@@ -29,7 +31,7 @@ def one_op(opdef, in_types, attrs=None) -> Graph:
 
 
 def lower_text(g: Graph) -> str:
-    lowered = lower_graph(g)
+    lowered = lower_graph(g, CPU)
     assert lowered.module.operation.verify()
     return lowered.text
 
@@ -211,7 +213,7 @@ def test_multi_op_graph_and_module_structure():
     (a,) = b.add_op(E.add_op, [s, y])
     (c,) = b.add_op(E.compare_op, [a, x], {"direction": "GT"})
     (e,) = b.add_op(E.erf_op, [a])
-    lowered = lower_graph(b.build([e, c]))
+    lowered = lower_graph(b.build([e, c]), CPU)
     text = lowered.text
     check(
         text,
@@ -229,13 +231,13 @@ def test_multi_op_graph_and_module_structure():
 
 
 def test_donation_marks_arguments():
-    lowered = lower_graph(one_op(E.add_op, [F23, F23]), donate=(1,))
+    lowered = lower_graph(one_op(E.add_op, [F23, F23]), CPU, donate=(1,))
     check(lowered.text, "jax.buffer_donor = true")
 
 
 def test_unknown_dims_are_rejected():
     with pytest.raises((LoweringError, ValueError), match="static"):
-        lower_graph(one_op(E.sin_op, [T(F32, None, 3)]))
+        lower_graph(one_op(E.sin_op, [T(F32, None, 3)]), CPU)
 
 
 def test_failing_rule_names_the_op_and_line():
@@ -248,7 +250,7 @@ def test_failing_rule_names_the_op_and_line():
     x = b.add_input(F23)
     (y,) = b.add_op(bad, [x], loc="user.py:42")
     with pytest.raises(LoweringError, match=r"test_bad.*user\.py:42.*boom"):
-        lower_graph(b.build([y]))
+        lower_graph(b.build([y]), CPU)
 
 
 def test_invalid_module_does_not_verify():
@@ -259,10 +261,10 @@ def test_invalid_module_does_not_verify():
     x = b.add_input(F23)
     (y,) = b.add_op(wrong, [x])
     with pytest.raises(LoweringError, match="verify"):
-        lower_graph(b.build([y]))
+        lower_graph(b.build([y]), CPU)
 
 
 def test_compare_attributes_in_generic_form():
-    lowered = lower_graph(one_op(E.compare_op, [T(U8, 2), T(U8, 2)], {"direction": "GE"}))
+    lowered = lower_graph(one_op(E.compare_op, [T(U8, 2), T(U8, 2)], {"direction": "GE"}), CPU)
     generic = lowered.module.operation.get_asm(print_generic_op_form=True)
     check(generic, "#stablehlo<comparison_direction GE>", "#stablehlo<comparison_type UNSIGNED>")

@@ -30,6 +30,7 @@ from compiler.ir.parser import parse_graph
 from compiler.ir.printer import print_graph
 from compiler.ir.types import BOOL, F16, F32, I32, TensorType, broadcast_shapes
 from compiler.ir.verify import verify_graph
+from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.passes import DEFAULT_PIPELINE, PASSES, PassManager
 from compiler.registry import COMMUTATIVE, REGISTRY, OpTypeError
@@ -575,7 +576,7 @@ def run_xla(g: Graph, args: list[np.ndarray]) -> list[np.ndarray]:
     exe = _COMPILED.get(key)
     if exe is None:
         exe, _ = runtime.compile_stablehlo(
-            lower_graph(g).bytecode,
+            lower_graph(g, LoweringOptions("cpu")).bytecode,
             out_sig=[(t.shape, t.dtype.np_dtype) for t in g.output_types], name=g.name)
         _COMPILED.clear()  # keep one: a graph is run unchanged by several passes in a row
         _COMPILED[key] = exe

@@ -14,6 +14,7 @@ from compiler.ir.graph import Graph, Op, Value
 from compiler.ir.parser import parse_graph
 from compiler.ir.printer import print_graph
 from compiler.ir.verify import VerificationError, verify_graph
+from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.passes import PassManager
 from tests.golden import Case, read_golden
@@ -59,7 +60,7 @@ def test_what_must_stay_outside():
 
 def test_fused_graph_lowers_regions_to_private_functions_called_once_each():
     out, _ = _run(["fusion"], BEFORE)
-    text = lower_graph(out).text
+    text = lower_graph(out, LoweringOptions("cpu")).text
     for name in ("matmul_0", "reduction_1", "elementwise_2"):
         assert f"func.func private @{name}(" in text
         assert text.count(f"call @{name}(") == 1
@@ -81,7 +82,7 @@ def test_identical_region_bodies_share_one_function():
     out, _ = _run(["fusion"], text)
     hist = out.op_histogram()
     assert hist["fusion"] == 4, print_graph(out)
-    lowered = lower_graph(out).text
+    lowered = lower_graph(out, LoweringOptions("cpu")).text
     # tanh+multiply and exp+negate appear twice each with the same body: two functions
     assert lowered.count("func.func private") == 2, lowered
 

@@ -14,6 +14,7 @@ from compiler.ir.graph import ConstArray, Graph, GraphBuilder, Value
 from compiler.ir.parser import parse_graph
 from compiler.ir.printer import print_graph
 from compiler.ir.types import F32, I32, TensorType
+from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.passes import PassManager
 from compiler.registry import REGISTRY, OpTypeError
@@ -338,7 +339,7 @@ class _Gen:
 
 def run_xla(g: Graph, args) -> list[np.ndarray]:
     exe, _ = runtime.compile_stablehlo(
-        lower_graph(g).bytecode, out_sig=[(t.shape, t.dtype.np_dtype) for t in g.output_types],
+        lower_graph(g, LoweringOptions("cpu")).bytecode, out_sig=[(t.shape, t.dtype.np_dtype) for t in g.output_types],
         name=g.name)
     return [np.asarray(o) for o in exe([runtime.device_put(a) for a in args])]
 

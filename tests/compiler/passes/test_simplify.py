@@ -78,12 +78,13 @@ def test_reduce_of_broadcast_numerics():
 def _assert_same_on_xla(before, after, args):
     """Both graphs give bit-identical results on XLA (NaN payload aside; zero signs kept)."""
     import runtime
+    from compiler.lowering.options import LoweringOptions
     from compiler.lowering.stablehlo import lower_graph
 
     results = []
     for g in (before, after):
         exe, _ = runtime.compile_stablehlo(
-            lower_graph(g).bytecode, [(t.shape, t.dtype.np_dtype) for t in g.output_types])
+            lower_graph(g, LoweringOptions("cpu")).bytecode, [(t.shape, t.dtype.np_dtype) for t in g.output_types])
         results.append([np.asarray(o) for o in exe([runtime.device_put(a) for a in args])])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
