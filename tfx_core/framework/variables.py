@@ -322,9 +322,10 @@ class AssignedVariables:
                 taken += 1
             for var in self._donated:
                 var._prepare_donation()
-        except BaseException:
-            for var in self._donated:
-                var._donating = False
+        except BaseException:  # (an interrupt, or copying a buffer failed)
+            if taken == len(self._locks):  # the flags are ours to clear only under every lock
+                for var in self._donated:
+                    var._donating = False
             for lock in reversed(self._locks[:taken]):
                 lock.release()
             raise
