@@ -67,8 +67,3 @@ shape_of_op = register(
         vjp=NOT_DIFFERENTIABLE,
     )
 )
-
-
-# NOTE: convert and stop_gradient live in .cast; these names stay importable from here until
-# their importers in tfx_core (ops/, framework/gradient_tape.py) say `compiler.ops.cast`.
-from .cast import convert_op, stop_gradient_op  # noqa: E402, F401

@@ -17,7 +17,7 @@ from jax import tree_util
 from compiler import autodiff
 from compiler.autodiff import Record
 from compiler.interpreters import bind, outside_traces, pop_recorder, push_recorder, recorders
-from compiler.ops import constant as C
+from compiler.ops import cast as CA
 from compiler.registry import NOT_DIFFERENTIABLE
 from compiler.tracing import user_location
 from tfx_core.framework.operands import to_tensor
@@ -256,7 +256,7 @@ def _as_tensor(x: Any, what: str) -> Tensor:
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """The input, with no gradient flowing through it (tf.stop_gradient)."""
-    return bind(C.stop_gradient_op, to_tensor(input, "stop_gradient"))
+    return bind(CA.stop_gradient_op, to_tensor(input, "stop_gradient"))
 
 
 # ---------------------------------------------------------------- custom_gradient
@@ -292,7 +292,7 @@ def custom_gradient(f: Callable) -> Callable:
                   for a in tree_util.tree_leaves(args) if isinstance(a, (Tensor, Variable))]
         outs = tree_util.tree_leaves(y)
         # NOTE: outputs must be fresh tensors to carry their own gradient identity.
-        outs = [o if all(o is not i for i in inputs) else bind(C.stop_gradient_op, o)
+        outs = [o if all(o is not i for i in inputs) else bind(CA.stop_gradient_op, o)
                 for o in outs]
         fake = _CustomGradient(grad_fn, len(outs), len(inputs))
         for tape in tapes:

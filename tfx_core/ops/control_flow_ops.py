@@ -135,7 +135,7 @@ def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
 
 
 def _cast_op():
-    from compiler.ops.constant import convert_op
+    from compiler.ops.cast import convert_op
 
     return convert_op
 

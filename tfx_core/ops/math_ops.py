@@ -5,7 +5,7 @@ from typing import Any
 
 from compiler.interpreters import is_tracing, nothing_active
 from compiler.ir.types import F32, F64, DType
-from compiler.ops import constant as C
+from compiler.ops import cast as CA
 from compiler.ops import elementwise as E
 from runtime.errors import InvalidArgumentError
 from tfx_core.framework.eager import EAGER
@@ -108,7 +108,7 @@ def cast(x: TensorLike, dtype: Any, name: str | None = None) -> Tensor:
         x = to_tensor(x, "cast") if getattr(x, "_as_tensor", None) is None else x._as_tensor()
     if x.dtype is dt:
         return x
-    return bind(C.convert_op, x, dtype=dt)
+    return bind(CA.convert_op, x, dtype=dt)
 
 
 def _true_div_dtype(dt: DType) -> DType | None:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from compiler.ir.types import I32, I64, dims_compatible
+from compiler.ops import cast as CA
 from compiler.ops import constant as C
 from tfx_core.framework.operands import Tensor, binary_operands, bind, to_tensor
 from tfx_core.ops import math_ops as M
@@ -97,7 +98,7 @@ def softplus(features: TensorLike, name: str | None = None) -> Tensor:
 def _shift(x: Tensor, ax: int) -> Tensor:
     """The row max, subtracted for stability. Its gradient cancels exactly in softmax, so it
     is cut from the tape (as JAX does): cheaper and more exact backward passes."""
-    return bind(C.stop_gradient_op, R.reduce_max(x, ax, keepdims=True))
+    return bind(CA.stop_gradient_op, R.reduce_max(x, ax, keepdims=True))
 
 
 def softmax(logits: TensorLike, axis: int | None = None, name: str | None = None) -> Tensor:

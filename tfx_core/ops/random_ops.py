@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from compiler.ir.types import BF16, F16, F32, F64, I32, I64, U32, DType
-from compiler.ops import constant as C
+from compiler.ops import cast as CA
 from compiler.ops import elementwise as E
 from compiler.ops.random import rng_bit_generator_op, rng_bits
 from tfx_core.framework.operands import Tensor, bind, to_tensor
@@ -64,7 +64,7 @@ def _seed_state(name: str, seed: Any) -> Tensor:
     if s.dtype not in (I32, I64) or tuple(s.shape) != (2,):
         raise op_error(name, f"seed must be a shape [2] int32/int64 tensor, got {s.type}")
     if s.dtype is I32:
-        s = bind(C.convert_op, s, dtype=I64)
+        s = bind(CA.convert_op, s, dtype=I64)
     return bind(rng_bit_generator_op, s, shape=(2,), dtype=I64)[1]
 
 
@@ -85,7 +85,7 @@ def _unit(state: Tensor, shape: tuple, dtype: DType, centered: bool = False) -> 
     word = I64 if m > 32 else U32
     state, bits = _bits(state, shape, word)
     k = bind(E.and_op, bits, _const(2**m - 1, word, "random"))
-    u = bind(C.convert_op, k, dtype=dtype)
+    u = bind(CA.convert_op, k, dtype=dtype)
     if centered:
         u = bind(E.add_op, u, _const(0.5, dtype, "random"))
     return state, bind(E.mul_op, u, _const(2.0**-m, dtype, "random"))
@@ -102,7 +102,7 @@ def _is(v: Any, number: float) -> bool:
 
 def _scale(z: Tensor, dtype: DType, mean: Any, stddev: Any, name: str) -> Tensor:
     if z.dtype is not dtype:
-        z = bind(C.convert_op, z, dtype=dtype)
+        z = bind(CA.convert_op, z, dtype=dtype)
     if not _is(stddev, 1):
         z = bind(E.mul_op, z, to_tensor(stddev, name, dtype))
     return z if _is(mean, 0) else bind(E.add_op, z, to_tensor(mean, name, dtype))
@@ -121,7 +121,7 @@ def _uniform(state, shape, dtype, minval, maxval, name):
                      f"{dtype.name}", TypeError)
     if minval is None and maxval is None:  # full range: the bits themselves
         state, bits = _bits(state, shape, U32 if dtype is U32 else I64)
-        return state, bits if bits.dtype is dtype else bind(C.convert_op, bits, dtype=dtype)
+        return state, bits if bits.dtype is dtype else bind(CA.convert_op, bits, dtype=dtype)
     if minval is None or maxval is None:
         raise op_error(name, f"{dtype.name} needs both minval and maxval (or both "
                      "None for the full range)")
@@ -133,14 +133,14 @@ def _uniform(state, shape, dtype, minval, maxval, name):
     klo, khi = get_static_value(lo), get_static_value(hi)
     if klo is not None and khi is not None and not np.all(klo < khi):
         raise op_error(name, f"need minval < maxval, got {klo} and {khi}")
-    lo64, hi64 = (v if v.dtype is I64 else bind(C.convert_op, v, dtype=I64) for v in (lo, hi))
+    lo64, hi64 = (v if v.dtype is I64 else bind(CA.convert_op, v, dtype=I64) for v in (lo, hi))
     span = bind(E.sub_op, hi64, lo64)
     state, bits = _bits(state, shape, I64)
     r = bind(E.rem_op, bits, span)  # in (-span, span): fold negatives up
     neg = bind(E.compare_op, r, _const(0, I64, name), direction="LT")
     r = bind(E.select_op, neg, bind(E.add_op, r, span), r)
     out = bind(E.add_op, r, lo64)
-    return state, out if dtype is I64 else bind(C.convert_op, out, dtype=I32)
+    return state, out if dtype is I64 else bind(CA.convert_op, out, dtype=I32)
 
 
 def _normal(state, shape, dtype, mean, stddev, name):

@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from compiler.ir.types import I32, I64, DType
+from compiler.ops import cast as CA
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import reduction as R
@@ -73,7 +74,7 @@ def _count(x: Tensor, axes: tuple[int, ...], dtype: DType) -> Tensor:
     shape = bind(C.shape_of_op, x)
     sizes = bind(E.select_op, mask, shape, to_tensor(1, "reduce_mean", I32))
     n = bind(R.reduce_prod_op, sizes, axes=(0,), keepdims=False)
-    return n if dtype is I32 else bind(C.convert_op, n, dtype=dtype)
+    return n if dtype is I32 else bind(CA.convert_op, n, dtype=dtype)
 
 
 def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
@@ -87,11 +88,11 @@ def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = Fal
         return bind(E.div_op, total, _count(x, axes, x.dtype))
     # Integers accumulate in int64 as TF does (int8 [100, 100, -7] has mean 64, not a wrapped
     # sum); an empty reduction is 0, as in TF, not XLA's x / 0 = -1.
-    wide = x if x.dtype is I64 else bind(C.convert_op, x, dtype=I64)
+    wide = x if x.dtype is I64 else bind(CA.convert_op, x, dtype=I64)
     total = bind(R.reduce_sum_op, wide, axes=axes, keepdims=bool(keepdims))
     count = bind(E.max_op, _count(x, axes, I64), to_tensor(1, "reduce_mean", I64))
     mean = bind(E.div_op, total, count)
-    return mean if x.dtype is I64 else bind(C.convert_op, mean, dtype=x.dtype)
+    return mean if x.dtype is I64 else bind(CA.convert_op, mean, dtype=x.dtype)
 
 
 def reduce_logsumexp(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,

@@ -16,15 +16,15 @@ from jax import tree_util
 from compiler.interpreters import recorders, trace_scope
 from compiler.ir.graph import ConstArray
 from compiler.ir.types import DType, TensorType
-from compiler.ops.constant import constant_op, shape_of_op
+from compiler.ops.constant import MAX_CONSTANT_ELEMENTS, constant_op, shape_of_op
 from compiler.registry import PURE, OpDef
 from compiler.tracing import GraphTracer
 from runtime import client
 from tfx_core.framework.tensor import Tensor
 
-# Tensors up to this many elements are baked into the module as constants; larger ones are
-# passed as implicit arguments (a big literal makes XLA compile slowly: COOKBOOK §6).
-MAX_CONSTANT_ELEMENTS = 1024
+# Tensors up to MAX_CONSTANT_ELEMENTS are baked into the module as constants; larger ones are
+# passed as implicit arguments: XLA's compile time grows with the size of a literal, while an
+# argument costs nothing to compile.
 
 
 class TraceInterpreter(GraphTracer):
