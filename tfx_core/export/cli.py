@@ -67,14 +67,14 @@ def _signature(loaded: Any, name: str | None) -> Any:
 def _call_with(cf: Any, tensors: list[np.ndarray]) -> Any:
     from jax import tree_util
 
-    n = len(cf._tensor_idx)
+    n = len(cf.tensor_indices)
     if len(tensors) != n:
         raise SystemExit(f"tfx: signature {cf.name!r} takes {n} tensor inputs, got "
                          f"{len(tensors)}")
-    leaves = list(cf._in_leaves)
-    for i, a in zip(cf._tensor_idx, tensors):
+    leaves = cf.in_leaves
+    for i, a in zip(cf.tensor_indices, tensors):
         leaves[i] = a
-    call_args, call_kwargs = tree_util.tree_unflatten(cf._in_tree, leaves)
+    call_args, call_kwargs = tree_util.tree_unflatten(cf.in_tree, leaves)
     return cf(*call_args, **call_kwargs)
 
 
@@ -110,7 +110,7 @@ def _bench(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
     cf = _signature(tx.saved_model.load(args.path, limits=_limits(args)), args.signature)
     t2 = time.perf_counter()
-    specs = [cf._in_leaves[i] for i in cf._tensor_idx]
+    specs = [cf.in_leaves[i] for i in cf.tensor_indices]
     tensors = [np.zeros([args.batch if d is None else d for d in s.shape], s.dtype.np_dtype)
                for s in specs]
     out = _call_with(cf, tensors)

@@ -160,7 +160,7 @@ def _load_function(name: str, entry: dict, members: dict[str, bytes], variables:
                             "match its IR")
     cf = ConcreteFunction(name, graph, in_tree, in_leaves, tensor_idx, captures, out_tree, 0.0,
                           passes=tuple(entry.get("passes", ())), updates=updates)
-    if not cf._static:  # compiled per concrete shape at call time, from the same IR
+    if not cf.is_static:  # compiled per concrete shape at call time, from the same IR
         return cf
     if allow_compiled and "compiled" in entry and _use_compiled(cf, name, entry, members, path):
         return cf
@@ -223,8 +223,8 @@ def _use_compiled(cf: ConcreteFunction, name: str, entry: dict, members: dict[st
     graph = cf.graph
     out_sig = [(t.shape, t.dtype.np_dtype) for t in graph.output_types]
     exe = Executable(name, loaded, out_sig, serialized=blob)
-    cf._single = Compiled(exe, graph.output_types, graph, graph,
-                          None, [], {"xla": 0.0, "deserialize": time.perf_counter() - t0}, True)
+    cf.adopt_executable(Compiled(exe, graph.output_types, graph, graph, None, [],
+                                 {"xla": 0.0, "deserialize": time.perf_counter() - t0}, True))
     return True
 
 

@@ -116,30 +116,31 @@ def save(obj: Any, path: str, signatures: Any = None, include_compiled: bool = F
         return {"constant": member, "dtype": x.dtype.name}
 
     for k, (name, cf) in enumerate(fns.items()):
-        n_in = len(cf._in_leaves)
-        tset = {i: j for j, i in enumerate(cf._tensor_idx)}
+        in_leaves = cf.in_leaves
+        n_in = len(in_leaves)
+        tset = {i: j for j, i in enumerate(cf.tensor_indices)}
 
-        def in_leaf(i: int, cf=cf, tset=tset, name=name) -> dict:
+        def in_leaf(i: int, in_leaves=in_leaves, tset=tset, name=name) -> dict:
             if i in tset:
-                return {"t": _spec_json(cf._in_leaves[i]) | {"index": tset[i]}}
-            v = cf._in_leaves[i]
+                return {"t": _spec_json(in_leaves[i]) | {"index": tset[i]}}
+            v = in_leaves[i]
             if not isinstance(v, (bool, int, float, str)) and v is not None:
                 raise TypeError(f"tx.saved_model.save: {name!r}: static argument {v!r} of "
                                 f"type {type(v).__name__} cannot be saved")
             return {"v": v}
 
-        inputs = _encode(tree_util.tree_unflatten(cf._in_tree, [Leaf(i) for i in range(n_in)]),
+        inputs = _encode(tree_util.tree_unflatten(cf.in_tree, [Leaf(i) for i in range(n_in)]),
                          in_leaf, name)
         outputs = _encode(tree_util.tree_unflatten(
-            cf._out_tree, [Leaf(i) for i in range(cf._out_tree.num_leaves)]),
+            cf.out_tree, [Leaf(i) for i in range(cf.out_tree.num_leaves)]),
             lambda i: {"t": {"index": i}}, name)
         ir_member = f"functions/{k}.tfx"
         members[ir_member] = print_graph(cf.graph).encode()
         entry = {"graph": ir_member, "inputs": inputs, "outputs": outputs,
                  "passes": list(cf.passes),
-                 "captures": [store(x) for x in cf._captures],
-                 "updates": [store(v)["variable"] for v in cf._updates]}
-        if cf._static:  # a fixed program: ship XLA's input as a versioned portable artifact
+                 "captures": [store(x) for x in cf.captured_inputs],
+                 "updates": [store(v)["variable"] for v in cf.assigned_variables]}
+        if cf.is_static:  # a fixed program: ship XLA's input as a versioned portable artifact
             c = cf.compiled_for(cf.input_types)
             if "chlo." not in c.lowered.text:
                 # NOTE: chlo ops (erf) have no portable (VHLO) form and jaxlib's Python
@@ -161,7 +162,7 @@ def export_stablehlo(f: Any, path: str, *specs: Any, portable: bool = False) -> 
     """Write the StableHLO of `f` for `specs` (static shapes) for other tools: text, or a
     versioned portable artifact (bytecode) with `portable=True`."""
     cf = f if isinstance(f, ConcreteFunction) else f.get_concrete_function(*specs)
-    if not cf._static:
+    if not cf.is_static:
         raise ValueError("export_stablehlo needs static shapes; give concrete TensorSpecs")
     text = cf.compiled_for(cf.input_types).lowered.text
     data = to_portable(text) if portable else text.encode()

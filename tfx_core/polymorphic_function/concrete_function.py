@@ -110,6 +110,43 @@ class ConcreteFunction:
         return list(seen.values())
 
     @property
+    def out_tree(self) -> Any:
+        """The structure of the function's result."""
+        return self._out_tree
+
+    @property
+    def is_static(self) -> bool:
+        """Whether every input shape is known: one program, compiled once."""
+        return self._static
+
+    @property
+    def in_tree(self) -> Any:
+        """The structure of a call's (args, kwargs)."""
+        return self._in_tree
+
+    @property
+    def in_leaves(self) -> list[Any]:
+        """A call's leaves as traced: TensorSpecs at tensor positions, static values elsewhere."""
+        return list(self._in_leaves)
+
+    @property
+    def tensor_indices(self) -> tuple[int, ...]:
+        """Which leaves of a call are tensors (the program's explicit inputs, in order)."""
+        return self._tensor_idx
+
+    @property
+    def assigned_variables(self) -> list[Any]:
+        """The Variables this function assigns (written back after each call)."""
+        return list(self._updates)
+
+    def adopt_executable(self, compiled: Compiled) -> None:
+        """Use `compiled` (e.g. a bundled executable of a saved model) for this static function."""
+        if not self._static:
+            raise ValueError(f"{self.name}: only a function of static input shapes has one "
+                             "executable to adopt")
+        self._single = compiled
+
+    @property
     def num_tensor_inputs(self) -> int:
         """How many leaves of a call are tensors (explicit inputs of the program)."""
         return len(self._tensor_idx)
