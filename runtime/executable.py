@@ -97,6 +97,12 @@ class Executable:
         except self._errors as e:
             raise self._failed(e) from e
 
+    def raw_entry(self) -> tuple[Any, Any]:
+        """(execute, result handlers): `execute(buffers).consume_with_handlers(handlers)` runs
+        the program without this object's error translation. For callers' hot paths that keep
+        it and fall back to calling the Executable when anything raises."""
+        return self._execute, self._handlers
+
     def serialize(self) -> bytes:
         """The executable as bytes for `client.deserialize_executable` (native code)."""
         if self._serialized is None:

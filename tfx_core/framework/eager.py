@@ -70,7 +70,8 @@ class EagerInterpreter(Interpreter):
         if entry is None:
             return None
         exe = entry[0]
-        return exe._execute, exe._handlers, entry[1][0], exe
+        execute, handlers = exe.raw_entry()
+        return execute, handlers, entry[1][0], exe
 
     def _compile(self, opdef: OpDef, args: Sequence[Tensor], attrs: dict, key: tuple) -> tuple:
         in_types = tuple(a._type for a in args)
