@@ -9,7 +9,9 @@ import numpy as np
 
 from compiler.interpreters import nothing_active
 from compiler.ir.types import F32, I32, DType, broadcast_shapes, dims_compatible
+from compiler.ops import cast as CA
 from compiler.ops import constant as C
+from compiler.ops import dynamic_slice as DS
 from compiler.ops import elementwise as E
 from compiler.ops import shape as S
 from tfx_core.framework.convert import (
@@ -232,8 +234,9 @@ def slice(input_: TensorLike, begin: Any, size: Any, name: str | None = None) ->
 
 
 # ---------------------------------------------------------------- indexing: x[key]
-def _index_int(k: Any, key: Any) -> int | None:
-    """An int index from an int, numpy integer or eager integer scalar tensor; None if not one."""
+def _index_int(k: Any, key: Any) -> int | Tensor | None:
+    """An int index from an int, numpy integer or integer scalar tensor whose value is known;
+    a symbolic integer scalar tensor as itself (a run-time index); None if not an index."""
     if isinstance(k, (bool, np.bool_)):
         raise op_error(
             "getitem",
@@ -241,13 +244,15 @@ def _index_int(k: Any, key: Any) -> int | None:
     if isinstance(k, (int, np.integer)):
         return int(k)
     if isinstance(k, Tensor):
-        if k.ndim == 0 and k.dtype.is_integer and not k.is_symbolic:
-            return int(k.numpy())
+        if k.ndim == 0 and k.dtype.is_integer:
+            from tfx_core.polymorphic_function.tracer import get_static_value  # (imports ops)
+
+            known = get_static_value(k)
+            return k if known is None else int(known)
         raise op_error(
             "getitem",
-            f"tensor-valued indices ({k.type}{', symbolic' if k.is_symbolic else ''}) are not "
-            "supported: gather/dynamic indexing is out of scope; index with Python ints and slices",
-            TypeError)
+            f"tensor-valued indices must be integer scalars, got {k.type}; gather with "
+            "tx.gather for arrays of indices", TypeError)
     if isinstance(k, (list, np.ndarray)):
         raise op_error(
             "getitem",
@@ -261,6 +266,12 @@ def _slice_part(v: Any, key: Any) -> int | None:
     i = _index_int(v, key)
     if i is None:
         raise op_error("getitem", f"slice bounds must be ints or None, got {v!r}", TypeError)
+    if isinstance(i, Tensor):
+        raise op_error(
+            "getitem",
+            f"slice bounds that are only known at run time ({i.type}) would give a result "
+            "whose size is not static; index single elements (x[i]) or use tx.slice with a "
+            "static size", TypeError)
     return i
 
 
@@ -282,6 +293,7 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
     strides: list = []
     squeeze_axes: list[int] = []
     new_axes: list[int] = []
+    run_time: list[tuple[int, Tensor]] = []  # (axis, symbolic index): one dynamic_slice
     out_pos = 0
     for k in items:
         dim = len(begin)
@@ -305,6 +317,13 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
             if i is None:
                 raise op_error("getitem", f"unsupported index {k!r} in {key!r}", TypeError)
             d = x.shape[dim]
+            if isinstance(i, Tensor):  # known at run time only: the whole axis, then one row
+                run_time.append((dim, i))
+                begin.append(None)
+                end.append(None)
+                strides.append(1)
+                squeeze_axes.append(dim)
+                continue
             if d is not None and not -d <= i < d:
                 raise op_error(
                     "getitem",
@@ -318,11 +337,39 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
         b is not None or e is not None or s != 1 for b, e, s in zip(begin, end, strides)
     ):
         y = bind(S.slice_op, y, begin=tuple(begin), end=tuple(end), strides=tuple(strides))
+    if run_time:
+        y = _take_at_run_time(y, run_time, key)
     if squeeze_axes:
         y = bind(S.squeeze_op, y, axes=tuple(squeeze_axes))
     if new_axes:
         y = bind(S.expand_dims_op, y, axes=tuple(new_axes))
     return y
+
+
+def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -> Tensor:
+    """One size-1 `dynamic_slice` at the run-time indices. A negative index counts from the end
+    (as TF); an index still out of range is clamped into the axis (XLA's rule: TF raises on CPU
+    without XLA, and with jit_compile clamps too)."""
+    sizes = list(y.shape)
+    for dim, _ in run_time:
+        if sizes[dim] is None:
+            raise op_error(
+                "getitem",
+                f"indexing axis {dim} of {y.type} with a run-time index needs the axis size, "
+                "which is unknown at trace time", TypeError)
+    if None in sizes:
+        raise op_error(
+            "getitem",
+            f"a run-time index into {y.type} needs the other axes' sizes too ({key!r})", TypeError)
+    zero = constant_tensor(np.array(0, np.int32))
+    starts = [zero] * y.ndim
+    for dim, i in run_time:
+        i32 = i if i.dtype is I32 else bind(CA.convert_op, i, dtype=I32)
+        wrapped = bind(E.add_op, i32, constant_tensor(np.array(sizes[dim], np.int32)))
+        starts[dim] = bind(E.select_op, bind(E.compare_op, i32, zero, direction="LT"), wrapped,
+                           i32)
+        sizes[dim] = 1
+    return bind(DS.dynamic_slice_op, y, *starts, sizes=tuple(sizes))
 
 
 # ---------------------------------------------------------------- shape queries
