@@ -19,7 +19,7 @@ _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 from tfx_core.framework import eager as _eager  # noqa: F401  (installs the eager interpreter)
 from tfx_core.framework import operators as _operators  # noqa: F401  (Tensor's Python operators)
 from tfx_core import autograph, config, errors, initializers, linalg, math, nn, optimizers, random
-from tfx_core import saved_model
+from tfx_core import nest, saved_model
 from tfx_core.framework.convert import constant, convert_to_tensor
 from tfx_core.framework.dtypes import *  # noqa: F403
 from tfx_core.framework.gradient_tape import GradientTape, custom_gradient, stop_gradient
