@@ -601,3 +601,51 @@ def test_functions_without_source_warn_that_autograph_cannot_convert_them():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing to convert: no warning
         assert float(tx.function(ns["g"])(tx.constant(1.0))) == 2.0
+
+
+# ---------------------------------------------------------------- conditional expressions
+def test_conditional_expression_on_a_tensor_becomes_cond():
+    @tx.function
+    def f(x):
+        return x * 2.0 if tx.reduce_sum(x) > 0 else x - 1.0
+
+    pos, neg = np.array([1.0, 2.0], np.float32), np.array([-1.0, -2.0], np.float32)
+    np.testing.assert_array_equal(f(tx.constant(pos)).numpy(), pos * 2.0)
+    np.testing.assert_array_equal(f(tx.constant(neg)).numpy(), neg - 1.0)
+    assert f.experimental_get_tracing_count() == 1
+    assert "case" in _ops(f, tx.constant(pos))
+
+
+def test_conditional_expression_on_python_values_stays_python():
+    calls = []
+
+    def side(v):
+        calls.append(v)
+        return v
+
+    @tx.function
+    def f(x, k):
+        return x + (side(1.0) if k > 0 else side(2.0))
+
+    assert float(f(tx.constant(1.0), 1)) == 2.0 and float(f(tx.constant(1.0), -1)) == 3.0
+    assert calls == [1.0, 2.0]  # one side evaluated per trace, as Python
+
+
+def test_conditional_expression_gradient_and_nesting():
+    @tx.function
+    def grad(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = x * x if x > 0 else (-x if x < -1 else x * 3.0)
+        return tape.gradient(y, x)
+
+    assert [float(grad(tx.constant(v))) for v in (2.0, -3.0, -0.5)] == [4.0, -1.0, 3.0]
+
+
+def test_conditional_expression_branches_must_agree():
+    @tx.function
+    def f(x):
+        return x if tx.reduce_sum(x) > 0 else tx.concat([x, x], 0)
+
+    with pytest.raises((TypeError, ValueError)):
+        f(tx.constant(X))

@@ -136,6 +136,16 @@ def not_(a: Any) -> Any:
     return logical_not(a)
 
 
+def if_exp(test: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+    """`a if test else b`: Python's (one side evaluated) unless test is a symbolic tensor, then
+    tx.cond(test, true_fn, false_fn) (both sides traced, as TF's AutoGraph)."""
+    if not _symbolic(test):
+        return true_fn() if test else false_fn()
+    from tfx_core.ops.control_flow_ops import cond
+
+    return cond(test, true_fn, false_fn)
+
+
 def py_cond(test: Any, why: str) -> Any:
     """The test of a statement left as Python: itself, or a clear error if it is a tensor."""
     if _symbolic(test):

@@ -169,6 +169,17 @@ class _Rewrite(ast.NodeTransformer):
                                       ast.Name(f.name, ast.Load())], names, node, guard)
         return [t, f, call]
 
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        """`a if test else b` -> __ag__.if_exp(test, lambda: a, lambda: b): tx.cond when the
+        test is a symbolic tensor, Python's conditional expression otherwise."""
+        self.generic_visit(node)
+        self.count += 1
+        no_args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                kw_defaults=[], kwarg=None, defaults=[])
+        call = ast.Call(_ag_attr("if_exp"), [node.test, ast.Lambda(no_args, node.body),
+                                              ast.Lambda(no_args, node.orelse)], [])
+        return place(call, node)
+
     def visit_While(self, node: ast.While) -> Any:
         self.generic_visit(node)
         if not _convertible(node.body + node.orelse):
@@ -266,7 +277,7 @@ def _convert(fn: Callable) -> _Converted | None:
         return None
     fdef = tree.body[0] if tree.body else None
     if not isinstance(fdef, ast.FunctionDef) or not any(
-            isinstance(n, (ast.If, ast.While, ast.For)) for n in walk_local(fdef.body)):
+            isinstance(n, (ast.If, ast.While, ast.For, ast.IfExp)) for n in walk_local(fdef.body)):
         return None
     fdef.decorator_list = []
     line0 = code.co_firstlineno - 1
