@@ -8,13 +8,16 @@ from typing import Any
 import numpy as np
 
 from compiler.tracing import user_location
+from runtime.errors import OpError
 from tfx_core.framework.tensor import Tensor
 
 
 def op_error(name: str, msg: str, cls: type = ValueError) -> Exception:
-    """An exception of `cls` naming the public op `name` and the user's file:line."""
+    """An exception of `cls` naming the public op `name` and the user's file:line (TF's
+    `tx.errors` classes take the message as their third argument, as TF's do)."""
     loc = user_location()
-    return cls(f"{name}: {msg}" + (f" ({loc})" if loc else ""))
+    text = f"{name}: {msg}" + (f" ({loc})" if loc else "")
+    return cls(None, None, text) if issubclass(cls, OpError) else cls(text)
 
 
 def concrete_value(v: Tensor, name: str, what: str) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Gathers and scatters (tf.gather, tf.gather_nd, tf.scatter_nd, tf.tensor_scatter_nd_*),
-tf.one_hot and tf.nn.embedding_lookup.
+tf.strided_slice, tf.one_hot and tf.nn.embedding_lookup.
 
 Out-of-range indices: eagerly, the indices are checked on the host and a bad one raises
 `IndexError` naming the op, the index and the valid range (as TF does on CPU). Inside
@@ -8,6 +8,7 @@ each index into range and a scatter skips an update whose slice is out of range.
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from compiler.ir.types import F32, I32, DType, dims_compatible
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import indexing as X
+from runtime.errors import InvalidArgumentError
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
 from tfx_core.ops import math_ops as M
 from tfx_core.ops.arguments import op_error, static_int, static_ints
@@ -291,8 +293,82 @@ def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: Any = None,
         "gather rows with indices computed outside the function", DataDependentShapeError)
 
 
+# ---------------------------------------------------------------- strided_slice
+def _spec_values(v: Any, name: str, n: int | None) -> list:
+    """begin/end/strides as a list of ints, with scalar tensors where only run time knows an
+    entry (a Python list holding a loop counter, or a 1-D tensor not known at trace time)."""
+    from tfx_core.polymorphic_function.tracer import get_static_value  # (tracer imports ops)
+
+    if isinstance(v, Tensor):
+        if v.ndim != 1 or not v.dtype.is_integer:
+            raise op_error("strided_slice", f"{name} must be a 1-D integer tensor, got {v.type}",
+                           TypeError)
+        known = get_static_value(v)
+        v = [v[k] for k in range(v.shape[0])] if known is None else known
+    if isinstance(v, (list, tuple)):
+        vals = []
+        for item in v:
+            if isinstance(item, Tensor) and item.ndim == 0 and item.dtype.is_integer:
+                known = get_static_value(item)
+                vals.append(item if known is None else int(known))
+            else:
+                vals.append(static_int(item, "strided_slice", name))
+    else:
+        vals = list(static_ints(v, "strided_slice", name))
+    if n is not None and len(vals) != n:
+        raise op_error("strided_slice", f"{name} has {len(vals)} entries, begin has {n}")
+    return vals
+
+
+def strided_slice(input_: TensorLike, begin: Any, end: Any, strides: Any = None,
+                  begin_mask: int = 0, end_mask: int = 0, ellipsis_mask: int = 0,
+                  new_axis_mask: int = 0, shrink_axis_mask: int = 0, var: Any = None,
+                  name: str | None = None) -> Tensor:
+    """tf.strided_slice: entry k of begin/end/strides slices one axis unless bit k of a mask
+    says otherwise (begin_mask / end_mask: from the start / to the end; ellipsis_mask: `...`;
+    new_axis_mask: a new size-1 axis; shrink_axis_mask: index begin[k], dropping the axis).
+    Built as the equivalent `x[key]`, so a shrunk axis may use a run-time index."""
+    x = to_tensor(input_, "strided_slice")
+    b = _spec_values(begin, "begin", None)
+    e = _spec_values(end, "end", len(b))
+    s = _spec_values([1] * len(b) if strides is None else strides, "strides", len(b))
+    masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
+    for what, m in masks.items():
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
+            raise op_error("strided_slice", f"{what} must be a non-negative int, got {m!r}",
+                           TypeError)
+    if bin(int(ellipsis_mask)).count("1") > 1:
+        raise op_error("strided_slice", f"only one ellipsis is allowed, got ellipsis_mask="
+                       f"{ellipsis_mask:#b}")
+    key: list = []
+    for k in range(len(b)):
+        bit = 1 << k
+        if ellipsis_mask & bit:
+            key.append(Ellipsis)
+        elif new_axis_mask & bit:
+            key.append(None)
+        elif shrink_axis_mask & bit:
+            if isinstance(s[k], Tensor) or s[k] <= 0:  # as TF (a positive stride is ignored)
+                raise op_error("strided_slice", f"only stride 1 allowed on an axis that "
+                               f"shrink_axis_mask indexes (entry {k}), got stride {s[k]}",
+                               InvalidArgumentError)
+            key.append(b[k])
+        else:
+            if isinstance(s[k], Tensor):
+                raise op_error("strided_slice", "strides must be known at trace time", TypeError)
+            if s[k] == 0:
+                raise op_error("strided_slice", "strides must be non-zero")
+            key.append(builtins.slice(None if begin_mask & bit else b[k],
+                                      None if end_mask & bit else e[k], s[k]))
+    from tfx_core.ops.array_ops import getitem
+
+    return getitem(x, tuple(key))
+
+
 __all__ = [
-    "boolean_mask", "gather", "gather_nd", "one_hot", "scatter_nd", "tensor_scatter_nd_add",
+    "boolean_mask", "gather", "gather_nd", "one_hot", "scatter_nd", "strided_slice",
+    "tensor_scatter_nd_add",
     "tensor_scatter_nd_max", "tensor_scatter_nd_min", "tensor_scatter_nd_sub",
     "tensor_scatter_nd_update",
 ]
