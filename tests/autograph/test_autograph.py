@@ -649,3 +649,17 @@ def test_conditional_expression_branches_must_agree():
 
     with pytest.raises((TypeError, ValueError)):
         f(tx.constant(X))
+
+
+def test_defaults_naming_enclosing_locals_survive_conversion():
+    # The converted def runs in AutoGraph's factory, where an enclosing function's locals
+    # (here the loop's k) do not exist: defaults must come from the original function.
+    got = []
+    for k in (2.0, 3.0):
+        def f(x, k=k, *, big=k > 2):
+            if tx.reduce_sum(x) > 0:
+                x = x + 0.0
+            return x * k if big else x + k
+
+        got.append(float(tx.function(f)(tx.constant(1.0))))
+    assert got == [3.0, 3.0]

@@ -280,6 +280,11 @@ def _convert(fn: Callable) -> _Converted | None:
             isinstance(n, (ast.If, ast.While, ast.For, ast.IfExp)) for n in walk_local(fdef.body)):
         return None
     fdef.decorator_list = []
+    # Defaults are evaluated where the def runs (our factory, which lacks the enclosing locals
+    # they may name); the originals' values are put back on the converted function instead.
+    fdef.args.defaults = [ast.Constant(None) for _ in fdef.args.defaults]
+    fdef.args.kw_defaults = [None if d is None else ast.Constant(None)
+                             for d in fdef.args.kw_defaults]
     line0 = code.co_firstlineno - 1
     _prepare(fdef, fn, code)
     blocked = blocker(fdef, line0)
