@@ -19,7 +19,7 @@ from .executable import Executable
 COUNTS: collections.Counter = collections.Counter()
 
 # NOTE: XLA's CPU compiler recurses once per op of a fused chain on a thread with a fixed 8 MB
-# stack: ~25,000 chained ops crash the process (jax.jit crashes at ~50,000), and compile time
+# stack: ~25,000 chained ops crash the process (JAX's own jit path at ~50,000), and compile time
 # grows quadratically long before (measured: 9 s at 5,000, 43 s at 10,000, 188 s at 20,000).
 DEFAULT_MAX_CHAIN = 10_000
 _LIMITS = {"max_chain": DEFAULT_MAX_CHAIN}
