@@ -2,7 +2,10 @@
 
 `if` / `elif` / `else`, `while`, `for` over `tx.range` or a tensor, `break`, `continue`, early
 `return` and `and` / `or` / `not` in conditions are rewritten in the function's AST (line
-numbers kept); on Python values they run as Python, as in TensorFlow.
+numbers kept); on Python values they run as Python, as in TensorFlow. `assert` on a tensor
+becomes tx.debugging.Assert (as TF); comprehensions over a tensor or `tx.range` are unrolled at
+trace time when their length is static (TF refuses them in a tf.function; see
+autograph/listcomp_assert.py).
 
 First `autograph_jumps` lowers `break` / `continue` / `return` to boolean flags and guarded
 statements. Then each `if` / `while` / `for` becomes functions of the names it assigns
@@ -41,6 +44,8 @@ from tfx_core.autograph.jumps import (
 __all__ = ["to_code"]
 
 
+# statements / expressions the conversion rewrites (a function with none is run as written)
+_CONVERTED = (ast.If, ast.While, ast.For, ast.IfExp, ast.Assert, ast.comprehension)
 _SKIP = (ast.Return, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom, ast.Global,
          ast.Nonlocal, ast.Await)
 
@@ -180,6 +185,34 @@ class _Rewrite(ast.NodeTransformer):
                                               ast.Lambda(no_args, node.orelse)], [])
         return place(call, node)
 
+    def visit_Assert(self, node: ast.Assert) -> Any:
+        """`assert test, msg` -> __ag__.assert_stmt(test, lambda: msg): tx.debugging.Assert
+        when test is a tensor (as TF's AutoGraph), Python's assert otherwise."""
+        self.generic_visit(node)
+        self.count += 1
+        no_args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                kw_defaults=[], kwarg=None, defaults=[])
+        msg = node.msg if node.msg is not None else ast.Constant(None)
+        call = ast.Call(_ag_attr("assert_stmt"), [node.test, ast.Lambda(no_args, msg)], [])
+        return place(ast.Expr(place(call, node)), node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> Any:
+        """`for x in it` of a comprehension -> `for x in __ag__.comp_iter(it)` (or
+        comp_range(f, args) for `f(args)` spelled `<module>.range(...)`): unrolled at trace
+        time when the length is static, a clear error when it is a run-time value."""
+        self.generic_visit(node)
+        self.count += 1
+        it = node.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and \
+                it.func.attr == "range" and not it.keywords and 1 <= len(it.args) <= 3 and \
+                not any(isinstance(a, ast.Starred) for a in it.args):
+            call = ast.Call(_ag_attr("comp_range"), [it.func, ast.Tuple(list(it.args),
+                                                                         ast.Load())], [])
+        else:
+            call = ast.Call(_ag_attr("comp_iter"), [it], [])
+        node.iter = place(call, it)  # type: ignore[assignment]
+        return node
+
     def visit_While(self, node: ast.While) -> Any:
         self.generic_visit(node)
         if not _convertible(node.body + node.orelse):
@@ -277,7 +310,7 @@ def _convert(fn: Callable) -> _Converted | None:
         return None
     fdef = tree.body[0] if tree.body else None
     if not isinstance(fdef, ast.FunctionDef) or not any(
-            isinstance(n, (ast.If, ast.While, ast.For, ast.IfExp)) for n in walk_local(fdef.body)):
+            isinstance(n, _CONVERTED) for n in walk_local(fdef.body)):
         return None
     fdef.decorator_list = []
     # Defaults are evaluated where the def runs (our factory, which lacks the enclosing locals
