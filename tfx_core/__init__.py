@@ -28,6 +28,7 @@ from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.framework.variables import Variable, init_scope
 from tfx_core.ops.array_ops import *  # noqa: F403
 from tfx_core.ops.control_flow_ops import cond, foldl, map_fn, scan, switch_case, while_loop
+from tfx_core.ops.data_dependent_ops import *  # noqa: F403
 from tfx_core.ops.indexing_ops import *  # noqa: F403
 from tfx_core.ops.linalg_ops import *  # noqa: F403
 from tfx_core.ops.math_ops import *  # noqa: F403

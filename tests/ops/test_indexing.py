@@ -282,9 +282,6 @@ ERRORS = [
      TypeError, "dtypes differ"),
     (lambda: tx.one_hot([0], 2, on_value=1.0, off_value=0), TypeError, "does not match"),
     (lambda: tx.one_hot([0], 2, on_value=1.5, dtype=tx.int32), TypeError, "do not match"),
-    (lambda: tx.boolean_mask(np.ones(3), [True, False, True]), X.DataDependentShapeError,
-     "data-dependent shape"),
-    (lambda: tx.where([True, False]), NotImplementedError, "data-dependent shape"),
     (lambda: X.embedding_lookup([np.ones((3, 2)), np.ones((1, 2))], [0]), ValueError,
      "'div' partition"),
     (lambda: tx.linalg.diag_part(np.ones((2, 3)), k=3), ValueError, r"k=3 must be in"),
@@ -295,13 +292,6 @@ ERRORS = [
 def test_errors(fn, cls, msg):
     with pytest.raises(cls, match=msg):
         fn()
-
-
-def test_boolean_mask_error_is_both_kinds():
-    with pytest.raises(NotImplementedError):
-        tx.boolean_mask(np.ones(3), [True, False, True])
-    with pytest.raises(TypeError):
-        tx.boolean_mask(np.ones(3), [True, False, True])
 
 
 @pytest.mark.parametrize("mode", MODES)

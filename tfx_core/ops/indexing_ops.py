@@ -26,10 +26,6 @@ from tfx_core.ops.arguments import op_error, static_int, static_ints
 TensorLike = Any
 
 
-class DataDependentShapeError(NotImplementedError, TypeError):
-    """The op's output shape depends on tensor values, which XLA cannot compile."""
-
-
 def _int(v: Any, name: str, what: str) -> int:
     return static_int(v, name, what)
 
@@ -283,16 +279,6 @@ def embedding_lookup(params: Any, ids: TensorLike, max_norm: float | None = None
     return M.truediv(M.multiply(out, clip), M.maximum(l2norm, clip))
 
 
-def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: Any = None,
-                 name: str | None = None) -> Tensor:
-    """Not supported: the result's shape depends on how many mask entries are true."""
-    raise op_error(
-        "boolean_mask",
-        "the output shape depends on the values of `mask` (data-dependent shape), which XLA "
-        "cannot compile; keep the shape fixed instead, e.g. tx.where(mask, tensor, 0), or "
-        "gather rows with indices computed outside the function", DataDependentShapeError)
-
-
 # ---------------------------------------------------------------- strided_slice
 def _spec_values(v: Any, name: str, n: int | None) -> list:
     """begin/end/strides as a list of ints, with scalar tensors where only run time knows an
@@ -367,7 +353,7 @@ def strided_slice(input_: TensorLike, begin: Any, end: Any, strides: Any = None,
 
 
 __all__ = [
-    "boolean_mask", "gather", "gather_nd", "one_hot", "scatter_nd", "strided_slice",
+    "gather", "gather_nd", "one_hot", "scatter_nd", "strided_slice",
     "tensor_scatter_nd_add",
     "tensor_scatter_nd_max", "tensor_scatter_nd_min", "tensor_scatter_nd_sub",
     "tensor_scatter_nd_update",

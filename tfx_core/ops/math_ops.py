@@ -10,6 +10,7 @@ from compiler.ops import elementwise as E
 from runtime.errors import InvalidArgumentError
 from tfx_core.framework.eager import EAGER
 from tfx_core.framework.operands import Tensor, binary_operands, bind, nary_operands, to_tensor
+from tfx_core.ops.data_dependent_ops import where_indices
 
 TensorLike = Any
 
@@ -284,12 +285,10 @@ def invert(x: TensorLike, name: str | None = None) -> Tensor:
 
 def where(condition: TensorLike, x: TensorLike = None, y: TensorLike = None,
           name: str | None = None) -> Tensor:
-    """Pick x where condition is true, else y, with broadcasting (tf.where, 3-arg form)."""
+    """Pick x where condition is true, else y, with broadcasting (tf.where); with only
+    `condition`, the coordinates of its true entries (data_dependent_ops.where_indices)."""
     if x is None and y is None:
-        raise NotImplementedError(
-            "where: the 1-argument form (indices of true elements) has a data-dependent shape, "
-            "which XLA cannot compile; use the 3-argument form tx.where(cond, x, y)"
-        )
+        return where_indices(condition, name)
     if x is None or y is None:
         raise ValueError("where: x and y must both be given, or neither")
     cond = to_tensor(condition, "where")
