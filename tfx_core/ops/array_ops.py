@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler import dynamic_shape as DSH
 from compiler.interpreters import nothing_active
 from compiler.ir.types import F32, I32, DType, broadcast_shapes, dims_compatible
 from compiler.ops import cast as CA
@@ -23,6 +24,7 @@ from tfx_core.framework.convert import (
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
 from tfx_core.ops.arguments import concrete_value, op_error, static_int, static_ints
 from tfx_core.ops.math_ops import cast
+from tfx_core.polymorphic_function.shape_values import DynamicShape, shape_argument
 
 TensorLike = Any
 
@@ -40,11 +42,13 @@ def _slice_axis(x: Tensor, axis: int, begin: int | None, end: int | None) -> Ten
     return bind(S.slice_op, x, begin=tuple(b), end=tuple(e), strides=(1,) * x.ndim)
 
 
-def _broadcast(x: Tensor, shape: tuple) -> Tensor:
+def _broadcast(x: Tensor, shape: tuple | DynamicShape) -> Tensor:
+    if isinstance(shape, DynamicShape):  # a shape computed from None dims (see shape_values)
+        return bind(DSH.broadcast_dynamic_op, x, shape.tensor, known=shape.known)
     return x if tuple(x.shape) == shape else bind(S.broadcast_to_op, x, shape=shape)
 
 
-def _fill_scalar(value: np.ndarray, shape: tuple) -> Tensor:
+def _fill_scalar(value: np.ndarray, shape: tuple | DynamicShape) -> Tensor:
     if nothing_active():  # eager: fill on the host and copy once (no per-shape XLA compile)
         return Tensor.from_numpy(np.full(shape, value, value.dtype))
     return _broadcast(constant_tensor(value), shape)
@@ -54,7 +58,10 @@ def _fill_scalar(value: np.ndarray, shape: tuple) -> Tensor:
 def reshape(tensor: TensorLike, shape: Any, name: str | None = None) -> Tensor:
     """Reshape to `shape`; one dim may be -1 and is inferred (tf.reshape)."""
     x = to_tensor(tensor, "reshape")
-    return bind(S.reshape_op, x, shape=static_ints(shape, "reshape", "shape"))
+    dims = shape_argument(shape, "reshape", "shape")
+    if isinstance(dims, DynamicShape):
+        return bind(DSH.reshape_dynamic_op, x, dims.tensor, known=dims.known)
+    return bind(S.reshape_op, x, shape=dims)
 
 
 def transpose(a: TensorLike, perm: Any = None, conjugate: bool = False,
@@ -90,13 +97,19 @@ def squeeze(input: TensorLike, axis: Any = None, name: str | None = None) -> Ten
 def broadcast_to(input: TensorLike, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Broadcast to `shape` with NumPy rules (tf.broadcast_to)."""
     x = to_tensor(input, "broadcast_to")
-    return bind(S.broadcast_to_op, x, shape=static_ints(shape, "broadcast_to", "shape"))
+    dims = shape_argument(shape, "broadcast_to", "shape")
+    if isinstance(dims, DynamicShape):
+        return _broadcast(x, dims)
+    return bind(S.broadcast_to_op, x, shape=dims)
 
 
 def tile(input: TensorLike, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Repeat the tensor `multiples[i]` times along axis i (tf.tile)."""
     x = to_tensor(input, "tile")
-    return bind(S.tile_op, x, multiples=static_ints(multiples, "tile", "multiples"))
+    m = shape_argument(multiples, "tile", "multiples")
+    if isinstance(m, DynamicShape):
+        return bind(DSH.tile_dynamic_op, x, m.tensor, known=m.known)
+    return bind(S.tile_op, x, multiples=m)
 
 
 def reverse(tensor: TensorLike, axis: Any, name: str | None = None) -> Tensor:
@@ -406,19 +419,19 @@ def _dtype(dtype: Any) -> DType:
 
 def zeros(shape: Any, dtype: Any = F32, name: str | None = None) -> Tensor:
     """A tensor of zeros (tf.zeros)."""
-    dims = static_ints(shape, "zeros", "shape")
+    dims = shape_argument(shape, "zeros", "shape")
     return _fill_scalar(np.zeros((), _dtype(dtype).np_dtype), dims)
 
 
 def ones(shape: Any, dtype: Any = F32, name: str | None = None) -> Tensor:
     """A tensor of ones (tf.ones)."""
-    dims = static_ints(shape, "ones", "shape")
+    dims = shape_argument(shape, "ones", "shape")
     return _fill_scalar(np.ones((), _dtype(dtype).np_dtype), dims)
 
 
 def fill(dims: Any, value: TensorLike, name: str | None = None) -> Tensor:
     """A tensor of shape `dims` filled with the scalar `value` (tf.fill)."""
-    shape_ = static_ints(dims, "fill", "dims")
+    shape_ = shape_argument(dims, "fill", "dims")
     v = to_tensor(value, "fill")
     if v.ndim != 0:
         raise op_error("fill", f"value must be a scalar, got {v.type}")

@@ -1,0 +1,112 @@
+"""Shape arguments given as tensors: ints when known at trace time, else computed from shapes."""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from compiler import dynamic_shape as D
+from compiler.interpreters import bind
+from compiler.ir.graph import Op, Value
+from compiler.ir.types import I32
+from compiler.ops import cast as CA
+from compiler.ops import shape as S
+from tfx_core.framework.convert import constant_tensor
+from tfx_core.framework.tensor import Tensor
+from tfx_core.ops.arguments import op_error, static_int, static_ints
+from tfx_core.polymorphic_function.tracer import TraceInterpreter, get_static_value
+
+
+class DynamicShape(NamedTuple):
+    """A 1-D i32 shape tensor of a trace and the entries known at trace time (None elsewhere)."""
+
+    tensor: Tensor
+    known: tuple
+
+
+def shape_argument(v: Any, name: str, what: str) -> tuple[int, ...] | DynamicShape:
+    """A shape/multiples argument: Python ints whenever its value is known at trace time (the
+    path eager code and static traces always take), else a `DynamicShape` when the value follows
+    from the input shapes alone (it is evaluated once the graph is specialized to concrete
+    shapes). A value that depends on tensor values is an error naming the input it reads."""
+    if not _symbolic(v) or (isinstance(v, Tensor) and get_static_value(v) is not None):
+        return static_ints(v, name, what)
+    if isinstance(v, (list, tuple)):
+        if all(not _symbolic(d) or get_static_value(d) is not None for d in v):
+            return static_ints(v, name, what)
+        v = _pack(v, name, what)
+    if not v.dtype.is_integer or v.ndim != 1 or v.shape[0] is None:
+        raise op_error(name, f"{what} must be a 1-D integer tensor of known length, got "
+                       f"{v.type}", TypeError)
+    if v.dtype is not I32:
+        v = bind(CA.convert_op, v, dtype=I32)
+    why = _dependence(v._trace, v._value)
+    if why is not None:
+        raise op_error(
+            name, f"{what} must be known at trace time or computed from tx.shape(...) and "
+            f"constants, but it depends on {why}; XLA needs shapes at compile time", TypeError)
+    known = _partial(v._trace, v._value)
+    return DynamicShape(v, tuple(None if d is None else int(d) for d in known))
+
+
+def _symbolic(v: Any) -> bool:
+    if isinstance(v, Tensor):
+        return v._buf is None
+    return isinstance(v, (list, tuple)) and any(_symbolic(d) for d in v)
+
+
+def _pack(dims: Any, name: str, what: str) -> Tensor:
+    """A list of ints and int scalar tensors as one i32[n] tensor (tf.stack's auto-packing)."""
+    parts = []
+    for d in dims:
+        if isinstance(d, Tensor) and d._buf is None and get_static_value(d) is None:
+            if not d.dtype.is_integer or d.ndim != 0:
+                raise op_error(name, f"{what} entries must be integer scalars, got {d.type}",
+                               TypeError)
+            t = d if d.dtype is I32 else bind(CA.convert_op, d, dtype=I32)
+        else:
+            t = constant_tensor(np.array(static_int(d, name, what), np.int32))
+        parts.append(bind(S.expand_dims_op, t, axes=(0,)))
+    return parts[0] if len(parts) == 1 else bind(S.concatenate_op, *parts, axis=0)
+
+
+# ---------------------------------------------------------------- the trace's shape graph
+def _producers(trace: TraceInterpreter) -> dict[Value, Op]:
+    return {o: op for op in trace.trace.builder.ops for o in op.outputs}
+
+
+def _outer(trace: TraceInterpreter, v: Value) -> Tensor | None:
+    """The enclosing trace's tensor a region's captured input stands for."""
+    for payload, cv in trace.trace.captures:
+        if cv is v:
+            return payload if isinstance(payload, Tensor) and payload._buf is None else None
+    return None
+
+
+def _partial(trace: Any, v: Value) -> np.ndarray:
+    def leaf(w: Value) -> np.ndarray | None:
+        t = _outer(trace, w)
+        return None if t is None else _partial(t._trace, t._value)
+
+    got = D.partial_value(v, _producers(trace).get, trace.known.get, leaf)
+    return np.full(v.type.shape, None, object) if got is None else got
+
+
+def _dependence(trace: Any, v: Value) -> str | None:
+    """What makes `v` depend on tensor values (an argument, a capture, an impure op), or None
+    when it is computed from shapes and constants only."""
+    def leaf(w: Value, reader: Op | None) -> str | None:
+        if w in trace.known:
+            return None
+        t = _outer(trace, w)
+        if t is not None:
+            return _dependence(t._trace, t._value)
+        inputs = trace.trace.builder.inputs
+        k = inputs.index(w)
+        if k < trace.trace.num_explicit_inputs:
+            where = "argument" if getattr(trace, "parent", None) is None else \
+                "region operand (a loop variable or branch input)"
+            return f"the value of {where} {k} ({w.type}){D.reader_phrase(reader)}"
+        return f"the value of a captured tensor or variable ({w.type}){D.reader_phrase(reader)}"
+
+    return D.value_dependence(v, _producers(trace).get, leaf)
