@@ -259,9 +259,12 @@ def integer_overflow(op: Op, ins: list, out: np.ndarray) -> str | None:
     if ELEMENTWISE not in op.opdef.traits or not all(np.asarray(x).dtype.kind in "iu"
                                                      for x in ins):
         return None
+    # int64 holds any result of two 32-bit operands exactly (cheap); wider ints need Python's
+    wide_t = np.int64 if op.name != "power" and all(
+        np.asarray(x).dtype.itemsize <= 4 for x in ins) else object
     try:
-        wide = np.asarray(op.opdef.reference(*[np.asarray(x).astype(object) for x in ins],
-                                             **op.attr_dict), dtype=object)
+        wide = np.asarray(op.opdef.reference(*[np.asarray(x).astype(wide_t) for x in ins],
+                                             **op.attr_dict)).astype(object)
         bad = np.broadcast_to(wide, out.shape) != out.astype(object)
     except Exception:  # noqa: BLE001  (a reference that needs fixed-width ints: no verdict)
         return None

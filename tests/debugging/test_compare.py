@@ -158,6 +158,20 @@ def test_a_pass_that_changes_results_is_named():
     assert compare(tx.function(f), x, y).ok
 
 
+def test_an_op_a_pass_rewrote_is_attributed_to_it():
+    def f(x):
+        return tx.math.log(x + 1.0)  # <- log of a rewritten add
+
+    broken = tx.function(f, experimental_passes=["test_compare_add_to_subtract"])
+    report = compare(broken, np.float32([0.5, 2.0]))  # log(x - 1): NaN only after the pass
+    d = report.first_divergence
+    assert (d.kind, d.op, d.stage) == ("nan_born", "log", "optimized IR")
+    assert d.loc == line_of("# <- log of a rewritten add")
+    assert d.rewritten_by == "test_compare_add_to_subtract"
+    assert "last rewritten by pass 'test_compare_add_to_subtract'" in str(report)
+    assert [x.kind for x in report.findings] == ["nan_born", "pass_changed_results"]
+
+
 def test_variables_are_left_untouched():
     v = tx.Variable(np.float32([1.0, 2.0]))
 
