@@ -45,8 +45,10 @@ def shape_argument(v: Any, name: str, what: str) -> tuple[int, ...] | DynamicSha
         raise op_error(
             name, f"{what} must be known at trace time or computed from tx.shape(...) and "
             f"constants, but it depends on {why}; XLA needs shapes at compile time", TypeError)
-    known = _partial(v._trace, v._value)
-    return DynamicShape(v, tuple(None if d is None else int(d) for d in known))
+    known = tuple(None if d is None else int(d) for d in _partial(v._trace, v._value))
+    if None not in known:  # e.g. read through a region's capture: the static path after all
+        return known
+    return DynamicShape(v, known)
 
 
 def _symbolic(v: Any) -> bool:
