@@ -1,0 +1,263 @@
+"""Shapes computed from tensors under an input_signature's None dims: traced once as *_dynamic
+ops, specialized per call shape into reshape/broadcast_to/tile (compiler/specialize.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfx_core as tx
+from compiler import dynamic_shape as D
+from compiler.autodiff import GradientError
+from compiler.ir.graph import GraphBuilder
+from compiler.ir.parser import parse_graph
+from compiler.ir.printer import print_graph
+from compiler.ir.types import F32, I32, TensorType
+from compiler.ir.verify import verify_graph
+from compiler.lowering.options import LoweringOptions
+from compiler.lowering.stablehlo import lower_graph
+from compiler.ops.constant import shape_of_op
+from compiler.specialize import specialize
+
+SIG = [tx.TensorSpec([None, 6], tx.float32)]
+BATCHES = (1, 3, 5)
+W = np.arange(1, 7, dtype=np.float32)
+
+
+def _x(n: int) -> np.ndarray:
+    return np.arange(n * 6, dtype=np.float32).reshape(n, 6) - 7.0
+
+
+def _op_names(graph) -> set[str]:
+    names = set()
+    for op in graph.ops:
+        names.add(op.name)
+        for r in D.regions(op):
+            names |= _op_names(r)
+    return names
+
+
+DYNAMIC = {"reshape_dynamic", "broadcast_dynamic", "tile_dynamic"}
+
+# name: (tx body under SIG, numpy reference, the dynamic op the trace must hold)
+PATTERNS = {
+    "reshape_stack": (lambda x: tx.reshape(x, tx.stack([tx.shape(x)[0], -1, 2])),
+                      lambda x: x.reshape(len(x), -1, 2), "reshape_dynamic"),
+    "reshape_list": (lambda x: tx.reshape(x, [tx.shape(x)[0] * 2, 3]),
+                     lambda x: x.reshape(len(x) * 2, 3), "reshape_dynamic"),
+    "reshape_flat_size": (lambda x: tx.reshape(x, tx.expand_dims(tx.size(x), 0)),
+                          lambda x: x.reshape(-1), "reshape_dynamic"),
+    "reshape_int64_shape": (lambda x: tx.reshape(x, tx.shape(x, tx.int64)[::-1]),
+                            lambda x: x.reshape(6, len(x)), "reshape_dynamic"),
+    "reshape_concat": (lambda x: tx.reshape(x, tx.concat([[3], tx.shape(x)[:1], [-1]], 0)),
+                       lambda x: x.reshape(3, len(x), -1), "reshape_dynamic"),
+    "zeros": (lambda x: tx.zeros(tx.shape(x)) + x, lambda x: x, "broadcast_dynamic"),
+    "ones_int": (lambda x: tx.ones(tx.shape(x)[:1], tx.int32),
+                 lambda x: np.ones(len(x), np.int32), "broadcast_dynamic"),
+    "fill": (lambda x: tx.fill(tx.stack([2, tx.shape(x)[0]]), 7.5),
+             lambda x: np.full((2, len(x)), 7.5, np.float32), "broadcast_dynamic"),
+    "broadcast_to": (lambda x: tx.broadcast_to(tx.constant(W), tx.shape(x)) * x,
+                     lambda x: W * x, "broadcast_dynamic"),
+    "broadcast_to_new_axis": (
+        lambda x: tx.broadcast_to(x, tx.concat([[2], tx.shape(x)], 0)),
+        lambda x: np.broadcast_to(x, (2, *x.shape)), "broadcast_dynamic"),
+    "tile": (lambda x: tx.tile(x, tx.stack([1, tx.shape(x)[0]])),
+             lambda x: np.tile(x, (1, len(x))), "tile_dynamic"),
+    "tile_rows": (lambda x: tx.tile(tx.constant(W)[None], [tx.shape(x)[0], 1]),
+                  lambda x: np.tile(W[None], (len(x), 1)), "tile_dynamic"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_pattern_under_none_dims_at_several_batch_sizes(name):
+    body, ref, op = PATTERNS[name]
+    f = tx.function(body, input_signature=SIG)
+    assert op in _op_names(f.get_concrete_function().graph)  # traced once, dynamic
+    for n in BATCHES:
+        got = f(_x(n)).numpy()
+        want = np.asarray(ref(_x(n)))
+        assert got.shape == want.shape and got.dtype == want.dtype, (n, got.shape, want.shape)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_static_shapes_keep_the_static_ops(name):
+    """With static shapes the value is known at trace time: no *_dynamic op, same results."""
+    body, ref, _ = PATTERNS[name]
+    f = tx.function(body)
+    assert not _op_names(f.get_concrete_function(tx.constant(_x(4))).graph) & DYNAMIC
+    np.testing.assert_array_equal(f(_x(4)).numpy(), ref(_x(4)))
+    np.testing.assert_array_equal(body(tx.constant(_x(2))).numpy(), ref(_x(2)))  # eager
+
+
+def test_specialized_graph_has_only_static_ops_and_verifies():
+    f = tx.function(lambda x: (PATTERNS["reshape_stack"][0](x), PATTERNS["tile"][0](x),
+                               PATTERNS["fill"][0](x)), input_signature=SIG)
+    g = f.get_concrete_function().graph
+    s = specialize(g, (TensorType(F32, (4, 6)),))
+    verify_graph(s)
+    assert not _op_names(s) & DYNAMIC
+    assert {"reshape", "tile", "broadcast_to"} <= _op_names(s)
+    assert [t.shape for t in s.output_types] == [(4, 3, 2), (4, 24), (2, 4)]
+    # the traced graph (with the dynamic ops) prints and parses back: what export stores
+    assert print_graph(parse_graph(print_graph(g))) == print_graph(g)
+
+
+def test_known_entries_give_the_traced_type():
+    f = tx.function(lambda x: tx.reshape(x, tx.stack([tx.shape(x)[0], -1, 2])),
+                    input_signature=[tx.TensorSpec([None, 3, 4])])
+    assert f.get_concrete_function().graph.output_types[0].shape == (None, None, 2)
+    g = tx.function(lambda x: tx.zeros(tx.shape(x)), input_signature=SIG)
+    assert g.get_concrete_function().graph.output_types[0].shape == (None, 6)
+
+
+def test_shape_size_and_range_loop_after_specialization():
+    @tx.function(input_signature=SIG)
+    def f(x):
+        s = tx.shape(x)
+        acc = tx.zeros([6])
+        for i in tx.range(s[0]):  # the trip count is the batch size
+            rows = tx.reshape(tx.ones(s) * x, tx.stack([-1, s[1]]))  # shape from a capture
+            acc = acc + tx.reduce_sum(rows, axis=0) + tx.cast(i, tx.float32)
+        return acc, s, tx.size(x), tx.rank(x), tx.zeros_like(x), x.shape[1]
+
+    for n in BATCHES:
+        x = _x(n)
+        acc, s, size, rank, z, d1 = f(x)
+        np.testing.assert_allclose(acc.numpy(), n * x.sum(0) + n * (n - 1) / 2)
+        np.testing.assert_array_equal(s.numpy(), [n, 6])
+        assert int(size) == n * 6 and int(rank) == 2 and int(d1) == 6
+        np.testing.assert_array_equal(z.numpy(), np.zeros((n, 6), np.float32))
+
+
+def test_shape_used_inside_cond_branches():
+    @tx.function(input_signature=SIG + [tx.TensorSpec([], tx.bool)])
+    def f(x, p):
+        s = tx.shape(x)
+        return tx.cond(p, lambda: tx.reshape(x, tx.stack([2, s[0] * 3])),
+                       lambda: tx.reshape(x * 2.0, tx.stack([2, -1])))
+
+    for n in (2, 4):
+        np.testing.assert_array_equal(f(_x(n), True).numpy(), _x(n).reshape(2, -1))
+        np.testing.assert_array_equal(f(_x(n), False).numpy(), 2 * _x(n).reshape(2, -1))
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize("call", [
+    lambda x: tx.reshape(x, [tx.cast(tx.reduce_sum(x), tx.int32), -1]),
+    lambda x: tx.zeros(tx.cast(x[0, :2], tx.int32)),
+    lambda x: tx.tile(x, tx.stack([1, tx.cast(tx.reduce_max(x), tx.int32)])),
+], ids=["reshape", "zeros", "tile"])
+def test_shape_from_tensor_values_is_a_clear_error(call):
+    f = tx.function(call, input_signature=SIG)
+    with pytest.raises(TypeError) as e:
+        f(_x(2))
+    msg = str(e.value)
+    assert msg.split(":")[0] in ("reshape", "zeros", "tile")
+    assert "depends on the value of argument 0 (f32[?,6])" in msg
+    assert "read by " in msg and "test_dynamic_shapes.py:" in msg
+
+
+def test_loop_counter_shape_is_a_clear_error():
+    @tx.function(input_signature=SIG)
+    def f(x):
+        acc = tx.zeros([1])
+        for i in tx.range(3):
+            acc = acc + tx.reduce_sum(tx.tile(x, tx.stack([1, i])))
+        return acc
+
+    with pytest.raises(TypeError, match=r"tile: multiples must be known at trace time.*"
+                                        r"loop variable.*test_dynamic_shapes\.py:\d+"):
+        f(_x(2))
+
+
+def test_wrong_element_count_at_call_time_names_reshape_and_line():
+    f = tx.function(lambda x: tx.reshape(x, tx.stack([-1, tx.shape(x)[0] + 1])),
+                    input_signature=SIG)
+    np.testing.assert_array_equal(f(_x(2)).numpy(), _x(2).reshape(-1, 3))
+    with pytest.raises(TypeError, match=r"reshape: cannot reshape f32\[4,6\].*"
+                                         r"test_dynamic_shapes\.py:\d+"):
+        f(_x(4))  # 24 elements into [-1, 5]
+
+
+def _graph_reading_a_shape_input():
+    b = GraphBuilder("g")
+    x = b.add_input(TensorType(F32, (None, 6)))
+    s = b.add_input(TensorType(I32, (2,)))
+    (y,) = b.add_op(D.reshape_dynamic_op, [x, s], {"known": (None, None)}, "user.py:7")
+    return b.build([y])
+
+
+def test_specialize_refuses_a_shape_read_from_an_input():
+    with pytest.raises(D.DynamicShapeError, match=r"reshape: .*depends on the value of input 1 "
+                                                  r"\(i32\[2\]\).*user\.py:7"):
+        specialize(_graph_reading_a_shape_input(),
+                   (TensorType(F32, (2, 6)), TensorType(I32, (2,))))
+
+
+def test_lowering_never_sees_a_dynamic_op():
+    b = GraphBuilder("g")
+    x = b.add_input(TensorType(F32, (2, 6)))
+    (s,) = b.add_op(shape_of_op, [x])
+    (y,) = b.add_op(D.reshape_dynamic_op, [x, s], {"known": (None, None)})
+    g = b.build([y])
+    with pytest.raises(Exception, match="specialize"):
+        lower_graph(g, LoweringOptions("cpu"))
+    lower_graph(specialize(g, g.input_types), LoweringOptions("cpu"))  # rewritten: lowers
+
+
+# ---------------------------------------------------------------- gradients
+def test_gradients_through_dynamic_reshape_tile_broadcast():
+    @tx.function(input_signature=SIG)
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            a = tx.reshape(x, tx.stack([tx.shape(x)[0], -1, 2]))
+            b = tx.tile(x, tx.stack([1, tx.shape(x)[0]]))
+            c = tx.broadcast_to(tx.reduce_sum(x * x), tx.shape(x))
+            w = tx.tile(tx.constant(W), tx.expand_dims(tx.shape(x)[0], 0))
+            loss = tx.reduce_sum(a * a) + tx.reduce_sum(b * w) + tx.reduce_sum(c)
+        return tape.gradient(loss, x)
+
+    for n in BATCHES:
+        x = _x(n)
+        # d/dx: 2x from a; each x[i, j] appears n times in b, weighted W[j]; c sums n*6 copies
+        want = 2 * x + n * W[None] + 2 * x * x.size
+        np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
+
+
+def test_gradient_of_broadcast_from_an_unknown_dim_is_a_clear_error():
+    @tx.function(input_signature=[tx.TensorSpec([None, 1])])
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = tx.reduce_sum(tx.broadcast_to(x, tx.stack([tx.shape(x)[0], 3])))
+        return tape.gradient(y, x)
+
+    with pytest.raises(GradientError, match=r"broadcast_to from f32\[\?,1\].*unknown"):
+        f(np.ones((2, 1), np.float32))
+
+
+# ---------------------------------------------------------------- saved models
+class Model(tx.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = tx.Variable(W, name="w")
+
+    @tx.function(input_signature=SIG)
+    def __call__(self, x):
+        rows = tx.reshape(x * self.w, tx.stack([tx.shape(x)[0], -1, 2]))
+        ones = tx.ones(tx.shape(x)[:1])
+        return tx.reduce_sum(rows, axis=2), ones, tx.tile(x, tx.stack([tx.shape(x)[0], 1]))
+
+
+def test_export_round_trip_runs_two_batch_sizes(tmp_path):
+    m = Model()
+    path = str(tmp_path / "model.tfx")
+    tx.saved_model.save(m, path)
+    loaded = tx.saved_model.load(path)
+    for n in (2, 5):
+        x = _x(n)
+        a, ones, t = loaded(x)
+        np.testing.assert_allclose(a.numpy(), (x * W).reshape(n, -1, 2).sum(2), rtol=1e-6)
+        np.testing.assert_array_equal(ones.numpy(), np.ones(n, np.float32))
+        np.testing.assert_array_equal(t.numpy(), np.tile(x, (n, 1)))
