@@ -34,6 +34,7 @@ from tfx_core.ops.linalg_ops import *  # noqa: F403
 from tfx_core.ops.math_ops import *  # noqa: F403
 from tfx_core.ops.reduction_ops import *  # noqa: F403
 from tfx_core.ops.sort_ops import argsort, sort
+from tfx_core.ops.tensor_array import TensorArray
 from tfx_core.polymorphic_function.concrete_function import ConcreteFunction
 from tfx_core.polymorphic_function.function import Function, RetracingWarning, function
 from tfx_core.polymorphic_function.tracer import get_static_value

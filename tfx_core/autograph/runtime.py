@@ -66,6 +66,13 @@ def _types(v: Any) -> Any:
     return tree_util.tree_map(lambda t: t._type, v)
 
 
+def _same_types(a: Any, b: Any) -> bool:
+    """Same structure and leaf types (compared flat: pytree nodes such as tx.TensorArray need
+    not define ==)."""
+    return tree_util.tree_structure(a) == tree_util.tree_structure(b) and \
+        tree_util.tree_leaves(a) == tree_util.tree_leaves(b)
+
+
 def _describe(types: Any) -> str:
     leaves, tree = tree_util.tree_flatten(types)
     if tree_util.treedef_is_leaf(tree):
@@ -263,7 +270,7 @@ def _tensor_if(test: Any, true_fn: Callable, false_fn: Callable, values: tuple, 
             for n, v in zip(keep, res):
                 if first[0] == which:
                     types[n] = _types(v)
-                elif _types(v) != types[n]:
+                elif not _same_types(_types(v), types[n]):
                     raise TypeError(_branch_mismatch(n, first[0], types[n], which, _types(v),
                                                      returns))
             # NOTE: a cond with no outputs trips the passes: give it a dummy one
@@ -346,7 +353,7 @@ def _carry(values: list, names: tuple, keep: list[int], init: tuple,
                                  f"define it before the loop ({user_location()})")
         res = _tensors([out[k] for k in keep], [names[k] for k in keep], what)
         for k, v, t in zip(keep, res, entry):
-            if _types(v) != t:
+            if not _same_types(_types(v), t):
                 raise TypeError(f"{what}: {_what(names[k])} enters the loop as {_describe(t)} "
                                 f"but an iteration makes it {_describe(_types(v))}; it must "
                                 f"keep its structure, dtype and shape ({user_location()})")
@@ -367,6 +374,11 @@ def while_stmt(cond_fn: Callable, body_fn: Callable, values: tuple, names: tuple
     from tfx_core.ops.control_flow_ops import while_loop
 
     what = "while on a tensor"
+    from tfx_core.ops.tensor_array import loop_carried, needs_loop_preparation
+
+    if needs_loop_preparation(values):  # TensorArrays: element shapes, dynamic_size capacity
+        with loop_carried(values, lambda v: body_fn(*v), None, what) as ready:
+            return while_stmt(cond_fn, body_fn, tuple(ready), names)
     vals = list(values)
     keep, init = _loop_state(vals, names, what, body_fn)
     full, carried = _carry(vals, names, keep, init, what)
@@ -446,7 +458,12 @@ def _counted_loop(body_fn: Callable, stop_fn: Callable | None, vals: list, names
     stopping early once stop_fn(*values) is false; `trips` (static) enables gradients."""
     from tfx_core.ops.control_flow_ops import while_loop
     from tfx_core.ops.math_ops import greater, less
+    from tfx_core.ops.tensor_array import loop_carried, needs_loop_preparation
 
+    if needs_loop_preparation(vals):  # TensorArrays: element shapes, dynamic_size capacity
+        with loop_carried((start, *vals), lambda v: body_fn(*v), trips, what) as ready:
+            return _counted_loop(body_fn, stop_fn, list(ready[1:]), names, start, limit, d,
+                                 trips, what)
     keep, init = _loop_state(vals, names, what, lambda *v: body_fn(start, *v))
     full, carried = _carry(vals, names, keep, init, what)
 

@@ -20,6 +20,7 @@ from compiler.tracing import user_location
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import active_trace
+from tfx_core.ops.tensor_array import loop_carried, needs_loop_preparation
 from tfx_core.polymorphic_function.tracer import (
     RegionTracer,
     TraceInterpreter,
@@ -175,6 +176,14 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
                 else tuple(out)
             i += 1
         return state[0] if single else type(loop_vars)(state)
+    if needs_loop_preparation(state):  # TensorArrays: element shapes, dynamic_size capacity
+        bound = None if maximum_iterations is None else \
+            get_static_value(convert_to_tensor(maximum_iterations))
+        ready = tree_util.tree_map(convert_to_tensor, state)
+        with loop_carried(ready, lambda s: body(*s), None if bound is None else
+                          max(int(bound), 0), "tx.while_loop") as ready:
+            return while_loop(cond, body, ready[0] if single else type(loop_vars)(ready),
+                              shape_invariants, maximum_iterations, name)
     max_trip = None
     if maximum_iterations is not None:
         limit = convert_to_tensor(maximum_iterations)

@@ -1,0 +1,327 @@
+"""tx.TensorArray: eager lists and traced buffers, as loop variables of AutoGraph loops,
+tx.while_loop and tx.foldl, against numpy; gradients against jax.grad of the same math; TF's
+errors (OutOfRangeError / InvalidArgumentError / ValueError, messages as TF 2.21's)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfx_core as tx
+
+T, B, D, H = 4, 2, 3, 5
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(T, B, D)).astype(np.float32)
+W = (RNG.normal(size=(D, H)) * 0.5).astype(np.float32)
+U = (RNG.normal(size=(H, H)) * 0.5).astype(np.float32)
+EAGER_AND_COMPILED = [pytest.param(lambda f: f, id="eager"), pytest.param(tx.function,
+                                                                          id="compiled")]
+
+
+def rnn_reference(x, w, u, xp=np):
+    h, out = xp.zeros((B, H), np.float32), []
+    for t in range(T):
+        h = xp.tanh(x[t] @ w + h @ u)
+        out.append(h)
+    return xp.stack(out)
+
+
+def rnn(x, w, u):
+    ta = tx.TensorArray(tx.float32, size=T)  # element shape learned from the loop's write
+    h = tx.zeros([B, H])
+    for t in tx.range(T):
+        h = tx.tanh(x[t] @ w + h @ u)
+        ta = ta.write(t, h)
+    return ta.stack()
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_rnn_loop_matches_numpy(run):
+    got = run(rnn)(tx.constant(X), tx.constant(W), tx.constant(U))
+    np.testing.assert_allclose(got.numpy(), rnn_reference(X, W, U), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_rnn_gradient_matches_jax(run):
+    import jax
+    import jax.numpy as jnp
+
+    def grads(x, w):
+        with tx.GradientTape() as tape:
+            tape.watch(w)
+            loss = tx.reduce_sum(rnn(x, w, tx.constant(U)) ** 2)
+        return tape.gradient(loss, w)
+
+    got = run(grads)(tx.constant(X), tx.constant(W))
+    want = jax.grad(lambda w: jnp.sum(rnn_reference(X, w, U, jnp) ** 2))(W)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_while_loop_carries_an_array_with_gradients_through_unstack_read_and_write():
+    import jax
+    import jax.numpy as jnp
+
+    @tx.function
+    def f(x, w):
+        with tx.GradientTape() as tape:
+            tape.watch(w)
+            inputs = tx.TensorArray(tx.float32, size=T).unstack(x)
+            out = tx.TensorArray(tx.float32, size=T, element_shape=[B, H])
+
+            def body(t, h, out):
+                h = tx.tanh(inputs.read(t) @ w + h @ U)
+                return t + 1, h, out.write(t, h)
+
+            _, _, out = tx.while_loop(lambda t, h, out: t < T, body,
+                                      (tx.constant(0), tx.zeros([B, H]), out),
+                                      maximum_iterations=T)
+            loss = tx.reduce_sum(out.stack() ** 2)
+        return out.stack(), tape.gradient(loss, w)
+
+    stacked, gw = f(tx.constant(X), tx.constant(W))
+    np.testing.assert_allclose(stacked.numpy(), rnn_reference(X, W, U), rtol=1e-5, atol=1e-6)
+    want = jax.grad(lambda w: jnp.sum(rnn_reference(X, w, U, jnp) ** 2))(W)
+    np.testing.assert_allclose(gw.numpy(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_foldl_carries_an_array_and_differentiates():
+    import jax
+    import jax.numpy as jnp
+
+    e = RNG.normal(size=(T, 3)).astype(np.float32)
+
+    @tx.function
+    def f(elems, c):
+        with tx.GradientTape() as tape:
+            tape.watch(c)
+            ta0 = tx.TensorArray(tx.float32, size=T)
+
+            def step(acc, row):
+                i, s, ta = acc
+                s = s * c + row
+                return i + 1, s, ta.write(i, s)
+
+            _, _, ta = tx.foldl(step, elems, (tx.constant(0), tx.zeros([3]), ta0))
+            loss = tx.reduce_sum(tx.sin(ta.stack()))
+        return ta.stack(), tape.gradient(loss, c)
+
+    def ref(c, xp=np):
+        s, out = xp.zeros(3, np.float32), []
+        for r in e:
+            s = s * c + r
+            out.append(s)
+        return xp.stack(out)
+
+    stacked, gc = f(tx.constant(e), tx.constant(np.float32(0.7)))
+    np.testing.assert_allclose(stacked.numpy(), ref(np.float32(0.7)), rtol=1e-6)
+    want = jax.grad(lambda c: jnp.sum(jnp.sin(ref(c, jnp))))(np.float32(0.7))
+    np.testing.assert_allclose(gc.numpy(), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_dynamic_size_grows_to_the_loop_trip_count(run):
+    def f(x):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        for t in tx.range(T):
+            ta = ta.write(t, x[t] * 2.0)
+        return ta.stack(), ta.size()
+
+    stacked, n = run(f)(tx.constant(X))
+    np.testing.assert_array_equal(stacked.numpy(), X * 2)
+    assert int(n) == T
+
+
+def test_dynamic_size_appends_in_nested_loops_and_under_a_condition():
+    x = np.array([1.0, -2.0, 3.0], np.float32)
+
+    @tx.function
+    def f(x):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        for i in tx.range(3):
+            for j in tx.range(2):
+                ta = ta.write(ta.size(), x[i] * tx.cast(j + 1, tx.float32))
+        pos = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        for i in tx.range(3):
+            if x[i] > 0:
+                pos = pos.write(pos.size(), x[i])
+        return ta.stack(), ta.size(), pos.stack(), pos.size()
+
+    stacked, n, pos, npos = f(tx.constant(x))
+    np.testing.assert_array_equal(stacked.numpy(), [1, 2, -2, -4, 3, 6])
+    assert int(n) == 6
+    # capacity = 3 iterations x 1 write (rows never written are zeros); size() is the count
+    np.testing.assert_array_equal(pos.numpy(), [1, 3, 0])
+    assert int(npos) == 2
+
+
+def test_dynamic_size_in_a_while_loop_is_bounded_by_maximum_iterations():
+    @tx.function
+    def f(x):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        _, ta = tx.while_loop(lambda i, ta: i < 3, lambda i, ta: (i + 1, ta.write(i, x[i])),
+                              (tx.constant(0), ta), maximum_iterations=T)
+        return ta.stack(), ta.size()
+
+    stacked, n = f(tx.constant(X))
+    assert stacked.shape == (T, B, D)  # the bound, documented: rows past size() are zeros
+    np.testing.assert_array_equal(stacked.numpy()[:3], X[:3])
+    np.testing.assert_array_equal(stacked.numpy()[3:], 0)
+    assert int(n) == 3
+
+
+def test_dynamic_size_eagerly_grows_like_tf():
+    ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+    assert ta.write(3, 1.0) is ta  # eager writes change the array in place, as TF eager
+    np.testing.assert_array_equal(ta.stack().numpy(), [0, 0, 0, 1])
+    assert int(ta.size()) == 4 and ta.dynamic_size
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_unstack_gather_scatter_concat(run):
+    v = np.arange(12, dtype=np.float32).reshape(4, 3)
+
+    def f(v):
+        ta = tx.TensorArray(tx.float32, size=4).unstack(v)
+        g = ta.gather([3, 0, 3])
+        sc = tx.TensorArray(tx.float32, size=5).scatter([4, 1], v[:2])
+        return g, ta.concat(), sc.stack(), sc.read(4), sc.size()
+
+    g, c, s, r, n = run(f)(tx.constant(v))
+    np.testing.assert_array_equal(g.numpy(), v[[3, 0, 3]])
+    np.testing.assert_array_equal(c.numpy(), v.reshape(-1))
+    want = np.zeros((5, 3), np.float32)
+    want[[4, 1]] = v[:2]
+    np.testing.assert_array_equal(s.numpy(), want)
+    np.testing.assert_array_equal(r.numpy(), v[0])
+    assert int(n) == 5
+
+
+def test_gather_and_scatter_with_run_time_indices_differentiate():
+    import jax
+    import jax.numpy as jnp
+
+    v = RNG.normal(size=(4, 3)).astype(np.float32)
+    idx = np.array([2, 0], np.int32)
+
+    @tx.function
+    def f(v, idx):
+        with tx.GradientTape() as tape:
+            tape.watch(v)
+            ta = tx.TensorArray(tx.float32, size=4).unstack(v * 2.0)
+            sc = tx.TensorArray(tx.float32, size=3).scatter(idx, ta.gather(idx) ** 2)
+            loss = tx.reduce_sum(sc.stack() * tx.constant([[1.0], [2.0], [3.0]]))
+        return loss, tape.gradient(loss, v)
+
+    def ref(v):
+        rows = (v * 2.0)[idx] ** 2
+        return jnp.sum(jnp.zeros((3, 3)).at[idx].set(rows) * jnp.array([[1.0], [2.0], [3.0]]))
+
+    loss, gv = f(tx.constant(v), tx.constant(idx))
+    np.testing.assert_allclose(loss.numpy(), ref(v), rtol=1e-5)
+    np.testing.assert_allclose(gv.numpy(), jax.grad(ref)(v), rtol=1e-5)
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_element_shape_is_inferred_or_given_and_unwritten_rows_are_zeros(run):
+    def f():
+        ta = tx.TensorArray(tx.float32, size=3)
+        assert ta.element_shape is None
+        ta = ta.write(1, tx.ones([2]))
+        assert ta.element_shape == (2,) and ta.dtype == tx.float32
+        given = tx.TensorArray(tx.int32, size=2, element_shape=[2])
+        return ta.stack(), ta.read(0), given.stack()
+
+    stacked, r0, given = run(f)()
+    np.testing.assert_array_equal(stacked.numpy(), [[0, 0], [1, 1], [0, 0]])
+    np.testing.assert_array_equal(r0.numpy(), [0, 0])
+    np.testing.assert_array_equal(given.numpy(), np.zeros((2, 2), np.int32))
+
+
+def test_an_array_returned_by_a_function_is_usable_eagerly():
+    @tx.function
+    def f(x):
+        return tx.TensorArray(tx.float32, size=T).unstack(x)
+
+    ta = f(tx.constant(X))
+    np.testing.assert_array_equal(ta.read(2).numpy(), X[2])
+    stacked = ta.stack().numpy()  # a row cleared by its read stacks as zeros (TF eager)
+    np.testing.assert_array_equal(stacked[1], X[1])
+    np.testing.assert_array_equal(stacked[2], 0)
+
+
+# ---------------------------------------------------------------- errors
+def test_eager_out_of_range_and_negative_indices_raise_tf_out_of_range():
+    ta = tx.TensorArray(tx.float32, size=3)
+    with pytest.raises(tx.errors.OutOfRangeError,
+                       match=r"write to index 5 but array is not resizeable and size is: 3"):
+        ta.write(5, 1.0)
+    with pytest.raises(IndexError, match=r"negative indices \(index -1\)"):
+        ta.write(-1, 1.0)
+    with pytest.raises(tx.errors.OutOfRangeError,
+                       match=r"read from index 3 but array size is: 3 .*test_tensor_array"):
+        ta.read(tx.constant(3))
+
+
+def test_constant_out_of_range_indices_fail_at_trace_time():
+    @tx.function
+    def f():
+        return tx.TensorArray(tx.float32, size=2, element_shape=[]).write(2, 1.0).stack()
+
+    with pytest.raises(tx.errors.OutOfRangeError, match="index 2 .* size is: 2"):
+        f()
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_wrong_dtype_and_shape_are_refused(run):
+    def wrong_dtype():
+        return tx.TensorArray(tx.float32, size=2).write(0, tx.constant([1, 2])).stack()
+
+    def wrong_shape():
+        ta = tx.TensorArray(tx.float32, size=2).write(0, [1.0, 2.0])
+        return ta.write(1, [1.0, 2.0, 3.0]).stack()
+
+    with pytest.raises(tx.errors.InvalidArgumentError,
+                       match="TensorArray dtype is float32 but Op is trying to write dtype int32"):
+        run(wrong_dtype)()
+    with pytest.raises(ValueError, match=r"Incompatible shape for value \(\[3\]\), expected "
+                                         r"\(\[2\]\)"):
+        run(wrong_shape)()
+
+
+def test_reading_twice_with_clear_after_read():
+    ta = tx.TensorArray(tx.float32, size=2).write(0, [1.0, 2.0])
+    np.testing.assert_array_equal(ta.read(0).numpy(), [1, 2])
+    with pytest.raises(tx.errors.InvalidArgumentError,
+                       match="Could not read index 0 twice because it was cleared"):
+        ta.read(0)
+    kept = tx.TensorArray(tx.float32, size=1, clear_after_read=False).write(0, 5.0)
+    assert float(kept.read(0)) == float(kept.read(0)) == 5.0
+
+
+def test_unbounded_dynamic_size_in_a_trace_is_a_clear_error():
+    @tx.function
+    def in_while(x):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        i = tx.constant(0)
+        while tx.reduce_sum(x) > tx.cast(i, tx.float32):
+            ta = ta.write(i, x)
+            i += 1
+        return ta.stack()
+
+    @tx.function
+    def outside_loops(x, i):
+        return tx.TensorArray(tx.float32, size=0, dynamic_size=True).write(i, x).stack()
+
+    with pytest.raises(ValueError, match="dynamic_size TensorArray is written in a loop without "
+                                         "a static trip count"):
+        in_while(tx.constant([1.0, 2.0]))
+    with pytest.raises(ValueError, match="written at a run-time index outside a loop"):
+        outside_loops(tx.constant(1.0), tx.constant(0))
+
+
+def test_unknown_element_shape_in_a_trace_asks_for_element_shape():
+    @tx.function
+    def f():
+        return tx.TensorArray(tx.float32, size=3).stack()
+
+    with pytest.raises(ValueError, match="pass element_shape="):
+        f()
