@@ -105,6 +105,18 @@ def _index(index: Any, what: str) -> tuple[int | None, Tensor | None]:
     return None, t
 
 
+def _range_error(what: str, i: int, n: int, writing: bool) -> Exception:
+    """TF's OutOfRangeError for index i of an array of n elements (TF 2.21's messages)."""
+    if i < 0:
+        msg = f"{'Writing to' if writing else 'Reading from'} negative indices (index {i}) is " \
+            "not allowed."
+    elif writing:
+        msg = f"Tried to write to index {i} but array is not resizeable and size is: {n}"
+    else:
+        msg = f"Tried to read from index {i} but array size is: {n}"
+    return op_error(what, msg, OutOfRangeError)
+
+
 def _zeros(shape: tuple, dtype: DType) -> Tensor:
     from tfx_core.ops.array_ops import zeros
 
@@ -264,15 +276,8 @@ class TensorArray:
 
     # ------------------------------------------------------------ eager (list) operations
     def _check_eager_index(self, i: int, what: str, writing: bool) -> None:
-        n = len(self._items)
-        verb = "write to" if writing else "read from"
-        if i < 0:
-            raise op_error(what, f"{'Writing to' if writing else 'Reading from'} negative "
-                           f"indices (index {i}) is not allowed.", OutOfRangeError)
-        if i >= n and not (writing and self._dynamic):
-            extra = " but array is not resizeable and size is: " if writing else \
-                " but array size is: "
-            raise op_error(what, f"Tried to {verb} index {i}{extra}{n}", OutOfRangeError)
+        if i < 0 or (i >= len(self._items) and not (writing and self._dynamic)):
+            raise _range_error(what, i, len(self._items), writing)
 
     def _eager_write(self, i: int, v: Tensor, what: str) -> None:
         self._check_eager_index(i, what, True)
@@ -345,14 +350,10 @@ class TensorArray:
         run-time indices, or raise the error that says why there is none."""
         cap, mode = self._buf.shape[0], _LOOPS.mode.get(self._uid)
         if static is not None:
-            if static < 0:
-                raise op_error(what, f"Writing to negative indices (index {static}) is not "
-                               "allowed.", OutOfRangeError)
-            if static < cap:
+            if 0 <= static < cap:
                 return
-            if not self._dynamic:
-                raise op_error(what, f"Tried to write to index {static} but array is not "
-                               f"resizeable and size is: {cap}", OutOfRangeError)
+            if static < 0 or not self._dynamic:
+                raise _range_error(what, static, cap, True)
             if mode == "probe":
                 _LOOPS.need[self._uid] = max(_LOOPS.need.get(self._uid, 0), static + 1)
             elif mode == "ready":
@@ -373,6 +374,10 @@ class TensorArray:
                        "tx.range(n)` with a constant n or tx.while_loop(..., "
                        "maximum_iterations=n), or give it a fixed size", ValueError)
 
+    def _starts(self, i: Any) -> list[Tensor]:
+        """Start indices of row i of the buffer (for dynamic_slice / dynamic_update_slice)."""
+        return [convert_to_tensor(i)] + [convert_to_tensor(0)] * len(self._shape)
+
     def _longer(self, end: Tensor | int) -> None:
         if self._dynamic:
             from tfx_core.ops.math_ops import maximum
@@ -380,10 +385,8 @@ class TensorArray:
             self._length = maximum(self._length, convert_to_tensor(end))
 
     def _check_read(self, static: int | None, what: str) -> None:
-        n = self._capacity()
-        if static is not None and not 0 <= static < n:
-            raise op_error(what, f"Tried to read from index {static} but array size is: {n}",
-                           OutOfRangeError)
+        if static is not None and not 0 <= static < self._capacity():
+            raise _range_error(what, static, self._capacity(), False)
 
     # ------------------------------------------------------------ public operations
     def write(self, index: Any, value: Any, name: str | None = None) -> TensorArray:
@@ -400,9 +403,7 @@ class TensorArray:
         i = convert_to_tensor(static) if static is not None else dyn
         from tfx_core.ops.array_ops import expand_dims
 
-        zero = convert_to_tensor(0)
-        ta._buf = bind(dynamic_update_slice_op, ta._buf, expand_dims(v, 0), i,
-                       *([zero] * len(ta._shape)))
+        ta._buf = bind(dynamic_update_slice_op, ta._buf, expand_dims(v, 0), *ta._starts(i))
         ta._longer(i + 1)
         return ta
 
@@ -421,11 +422,9 @@ class TensorArray:
         ta._check_read(static, what)
         buf = ta._buffer(what)
         i = convert_to_tensor(static) if static is not None else dyn
-        zero = convert_to_tensor(0)
         from tfx_core.ops.array_ops import reshape
 
-        row = bind(dynamic_slice_op, buf, i, *([zero] * len(ta._shape)),
-                   sizes=(1, *ta._shape))
+        row = bind(dynamic_slice_op, buf, *ta._starts(i), sizes=(1, *ta._shape))
         return reshape(row, list(ta._shape))
 
     def stack(self, name: str | None = None) -> Tensor:
@@ -502,8 +501,7 @@ class TensorArray:
         ta = self._in_trace()
         if ta is None:
             if n > len(self._items) and not self._dynamic:
-                raise op_error(what, f"Tried to write to index {n - 1} but array is not "
-                               f"resizeable and size is: {len(self._items)}", OutOfRangeError)
+                raise _range_error(what, n - 1, len(self._items), True)
             from tfx_core.ops.array_ops import unstack
 
             for i, row in enumerate(unstack(v) if n else []):
@@ -515,9 +513,7 @@ class TensorArray:
         if n == ta._buf.shape[0]:
             ta._buf = v
         elif n:
-            zero = convert_to_tensor(0)
-            ta._buf = bind(dynamic_update_slice_op, ta._buf, v,
-                           *([zero] * (len(ta._shape) + 1)))
+            ta._buf = bind(dynamic_update_slice_op, ta._buf, v, *ta._starts(0))
         ta._longer(n)
         return ta
 
