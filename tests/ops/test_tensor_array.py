@@ -118,6 +118,81 @@ def test_foldl_carries_an_array_and_differentiates():
 
 
 @pytest.mark.parametrize("run", EAGER_AND_COMPILED)
+def test_scan_reads_a_captured_array_and_differentiates(run):
+    import jax
+    import jax.numpy as jnp
+
+    v = RNG.normal(size=(T, 3)).astype(np.float32)
+
+    def f(v, c):
+        with tx.GradientTape() as tape:
+            tape.watch([v, c])
+            inputs = tx.TensorArray(tx.float32, size=T).unstack(tx.sin(v))
+            acc = tx.scan(lambda a, t: a * c + inputs.read(t), tx.range(T),
+                          initializer=tx.zeros([3]))
+            loss = tx.reduce_sum(acc * acc)
+        return acc, tape.gradient(loss, [v, c])
+
+    def ref(v, c, xp=np):
+        a, out = xp.zeros(3, np.float32), []
+        for t in range(T):
+            a = a * c + xp.sin(v[t])
+            out.append(a)
+        return xp.stack(out)
+
+    acc, (gv, gc) = run(f)(tx.constant(v), tx.constant(np.float32(0.5)))
+    np.testing.assert_allclose(acc.numpy(), ref(v, np.float32(0.5)), rtol=1e-5)
+    jv, jc = jax.grad(lambda v, c: jnp.sum(ref(v, c, jnp) ** 2), (0, 1))(v, np.float32(0.5))
+    np.testing.assert_allclose(gv.numpy(), jv, rtol=1e-4)
+    np.testing.assert_allclose(gc.numpy(), jc, rtol=1e-4)
+
+
+def test_an_autograph_while_learns_the_element_shape_and_python_loops_grow_the_buffer():
+    x = np.arange(6, dtype=np.float32)
+
+    @tx.function
+    def f(x):
+        ta = tx.TensorArray(tx.float32, size=6)
+        i = tx.constant(0)
+        while i < 6:
+            ta = ta.write(i, x[i] * 2.0)
+            i += 1
+        grown = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        for k in range(3):  # a Python loop: constant indices
+            grown = grown.write(k, x[k])
+        return ta.stack(), grown.stack(), grown.size()
+
+    stacked, grown, n = f(tx.constant(x))
+    np.testing.assert_array_equal(stacked.numpy(), x * 2)
+    np.testing.assert_array_equal(grown.numpy(), x[:3])
+    assert int(n) == 3
+
+
+def test_appending_in_two_loops_sizes_each_loop():
+    x = np.arange(6, dtype=np.float32)
+
+    @tx.function
+    def f(x):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        for i in tx.range(3):
+            ta = ta.write(ta.size(), x[i])
+        for i in tx.range(2):
+            ta = ta.write(ta.size(), x[i] * 10.0)
+        return ta.stack(), ta.size()
+
+    stacked, n = f(tx.constant(x))
+    np.testing.assert_array_equal(stacked.numpy(), [0, 1, 2, 0, 10])
+    assert int(n) == 5
+
+
+def test_an_eager_array_passed_to_a_function():
+    ta = tx.TensorArray(tx.float32, size=2).write(0, 1.0).write(1, 2.0)
+    f = tx.function(lambda ta: ta.write(0, 5.0).stack() * 2.0)
+    np.testing.assert_array_equal(f(ta).numpy(), [10, 4])
+    np.testing.assert_array_equal(ta.stack().numpy(), [1, 2])  # the trace wrote a copy
+
+
+@pytest.mark.parametrize("run", EAGER_AND_COMPILED)
 def test_dynamic_size_grows_to_the_loop_trip_count(run):
     def f(x):
         ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
