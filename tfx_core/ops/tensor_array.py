@@ -10,14 +10,16 @@ Two representations, as TF 2 has:
   `dynamic_update_slice` and read with `dynamic_slice`; each write returns a new TensorArray
   (`ta = ta.write(i, x)`, as TF 2 graphs require). The TensorArray is a pytree (children: the
   buffer and, for `dynamic_size`, a run-time length; aux: dtype, element shape, flags), so
-  `tx.while_loop`, AutoGraph loops, `tx.cond` and `tx.scan` carry it like any tensors, and
-  gradients flow through the slice ops' vjps.
+  `tx.while_loop`, AutoGraph loops, `tx.cond` and `tx.foldl` carry it like any tensors, and
+  gradients flow through the vjps of the slice, gather and scatter ops.
 
 In a trace:
 - The element shape must be known to allocate the buffer: `element_shape=`, the first write
   before the loop, or a write inside a loop body (the loop runs its body once as a throw-away
-  probe trace first, as TF's XLA bridge infers TensorList shapes). Otherwise a clear error
-  asks for `element_shape`.
+  probe trace first, as TF's XLA bridge infers TensorList shapes; a probe that fails after
+  a write taught it a shape, e.g. a tx.cond writing in one branch, runs again with it).
+  Otherwise a clear error asks for `element_shape`. Dims unknown at trace time (None, from an
+  input_signature) cannot size a buffer yet: same error.
 - `dynamic_size=True`: XLA cannot grow a buffer inside a loop, so the capacity is fixed before
   each loop from its static trip count (`maximum_iterations`, or `for i in tx.range(n)` with a
   constant n): capacity = entry capacity + trips x (writes per iteration, counted in the probe).
@@ -25,9 +27,10 @@ In a trace:
   loops, writes at constant indices grow the buffer; a write at a run-time index outside such
   a loop is refused. `stack()` returns the whole capacity (rows not written are zeros); `size()`
   is the run-time length (largest written index + 1).
-- Run-time indices are not checked (XLA cannot raise): out of range, dynamic_slice and
-  dynamic_update_slice clamp them into range (TF's XLA bridge does not check either). Constant
-  indices are checked at trace time. `clear_after_read` is not checked in a trace.
+- Run-time indices are not checked (XLA cannot raise): out of range, reads, writes and
+  gathers clamp them into range and scatters skip them (XLA's rules; TF's XLA bridge does not
+  check either). Constant indices are checked at trace time. `clear_after_read` is not
+  checked in a trace (reads never clear there).
 """
 from __future__ import annotations
 
