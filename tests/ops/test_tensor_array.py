@@ -322,6 +322,18 @@ def test_an_array_returned_by_a_function_is_usable_eagerly():
     np.testing.assert_array_equal(stacked[1], X[1])
     np.testing.assert_array_equal(stacked[2], 0)
 
+    @tx.function
+    def g(x):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        _, ta = tx.while_loop(lambda i, ta: i < 2, lambda i, ta: (i + 1, ta.write(i, x[i])),
+                              (tx.constant(0), ta), maximum_iterations=T)
+        return ta
+
+    ta = g(tx.constant(X))  # capacity T, length 2: eagerly a list of 2 elements
+    assert int(ta.size()) == 2 and ta.identity() is ta
+    np.testing.assert_array_equal(ta.stack().numpy(), X[:2])
+    assert ta.close() is None
+
 
 # ---------------------------------------------------------------- errors
 def test_eager_out_of_range_and_negative_indices_raise_tf_out_of_range():
