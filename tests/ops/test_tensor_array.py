@@ -270,6 +270,14 @@ def test_unstack_gather_scatter_concat(run):
     assert int(n) == 5
 
 
+def test_without_infer_shape_eager_elements_may_differ_in_length_for_concat():
+    ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True, infer_shape=False)
+    ta.write(0, [1.0, 2.0]).write(1, [3.0])
+    np.testing.assert_array_equal(ta.concat().numpy(), [1, 2, 3])  # as TF 2.21
+    with pytest.raises(tx.errors.InvalidArgumentError, match="Concat saw a scalar shape"):
+        tx.TensorArray(tx.float32, size=1).write(0, 1.0).concat()
+
+
 def test_gather_and_scatter_with_run_time_indices_differentiate():
     import jax
     import jax.numpy as jnp
