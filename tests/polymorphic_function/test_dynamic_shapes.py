@@ -261,3 +261,18 @@ def test_export_round_trip_runs_two_batch_sizes(tmp_path):
         np.testing.assert_allclose(a.numpy(), (x * W).reshape(n, -1, 2).sum(2), rtol=1e-6)
         np.testing.assert_array_equal(ones.numpy(), np.ones(n, np.float32))
         np.testing.assert_array_equal(t.numpy(), np.tile(x, (n, 1)))
+
+
+def test_export_loads_in_a_fresh_process(tmp_path):
+    """The loader alone (no test modules, nothing traced there) parses, verifies and
+    specializes the *_dynamic ops per call shape."""
+    from tests.export._helpers import run_in_fresh_process
+
+    m = Model()
+    path = tmp_path / "model.tfx"
+    tx.saved_model.save(m, str(path))
+    report = run_in_fresh_process(path, [(None, (_x(2),)), (None, (_x(3),))], tmp_path / "child")
+    for n, (a, ones, t) in zip((2, 3), report["outputs"]):
+        np.testing.assert_allclose(a, (_x(n) * W).reshape(n, -1, 2).sum(2), rtol=1e-6)
+        np.testing.assert_array_equal(ones, np.ones(n, np.float32))
+        np.testing.assert_array_equal(t, np.tile(_x(n), (n, 1)))
