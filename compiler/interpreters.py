@@ -3,7 +3,8 @@ per-thread stack of recorders (gradient tapes).
 
 This module is the only owner of that state. Everyone else asks through its small API:
 `is_tracing()`, `current_trace()`, `trace_scope(interp)`, `outside_traces()`, `is_recording()`,
-`recorders()`, `recording(rec)` / `push_recorder` / `pop_recorder`, `nothing_active()`.
+`recorders()`, `recording(rec)` / `push_recorder` / `pop_recorder`, `nothing_active()`,
+`current_name_scope()` / `name_scope_path(path)`.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.traces: list[Interpreter] = []
         self.recorders: list[Any] = []
+        self.name_scope = ""  # tx.name_scope's path, TF's form: "" or "outer/inner/"
 
 
 _STATE = _ThreadState()
@@ -97,6 +99,23 @@ def outside_traces(traces: bool = True, recorders: bool = True) -> Iterator[None
         if recorders:
             _STATE.recorders[:] = saved_recorders
             _count(1, len(saved_recorders))
+
+
+# ---------------------------------------------------------------- name scopes
+def current_name_scope() -> str:
+    """This thread's tx.name_scope path, "" outside any scope, else TF's form "outer/inner/"."""
+    return _STATE.name_scope
+
+
+@contextlib.contextmanager
+def name_scope_path(path: str) -> Iterator[str]:
+    """Make `path` (already joined, TF's form) this thread's name scope for the block."""
+    saved = _STATE.name_scope
+    _STATE.name_scope = path
+    try:
+        yield path
+    finally:
+        _STATE.name_scope = saved
 
 
 # ---------------------------------------------------------------- recorders (gradient tapes)

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .interpreters import Interpreter, outside_traces, trace_scope
-from .ir.graph import Graph, GraphBuilder, Value, freeze_attrs
+from .interpreters import Interpreter, current_name_scope, outside_traces, trace_scope
+from .ir.graph import Graph, GraphBuilder, Value, freeze_attrs, scoped_loc
 from .ir.types import TensorType
 from .registry import OpDef, OpTypeError
 
@@ -32,6 +32,14 @@ def user_location() -> str | None:
             return f"{os.path.basename(fn)}:{f.f_lineno}"
         f = f.f_back
     return None
+
+
+def op_location() -> str | None:
+    """The user's "file.py:line", prefixed by the tx.name_scope path inside one
+    ("outer/inner @ file.py:12"): the location an op bound now carries."""
+    loc = user_location()
+    scope = current_name_scope()
+    return scoped_loc(scope.rstrip("/"), loc) if scope else loc
 
 
 def op_error(opdef: OpDef, msg: str, loc: str | None) -> str:
@@ -80,7 +88,7 @@ class Trace:
         return v
 
     def emit(self, opdef: OpDef, inputs: Sequence[Value], attrs: dict) -> tuple[Value, ...]:
-        loc = user_location()
+        loc = op_location()
         out_types = infer_or_raise(opdef, tuple(v.type for v in inputs), attrs, loc)
         return self.builder.add_op(opdef, inputs, freeze_attrs(attrs), loc, out_types)
 

@@ -22,6 +22,7 @@ from tfx_core import autograph, config, errors, initializers, linalg, math, nn, 
 from tfx_core import nest, saved_model
 from tfx_core.framework.convert import constant, convert_to_tensor
 from tfx_core.framework.dtypes import *  # noqa: F403
+from tfx_core.framework.framework_ops import *  # noqa: F403
 from tfx_core.framework.gradient_tape import GradientTape, custom_gradient, stop_gradient
 from tfx_core.framework.tensor import Tensor, TensorShape, is_tensor
 from tfx_core.framework.tensor_spec import TensorSpec

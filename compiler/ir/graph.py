@@ -109,6 +109,23 @@ class Op:
         return Op(**fields)
 
 
+# An op bound inside tx.name_scope keeps the scope in its location, "outer/inner @ file.py:12",
+# so every pass and specialization carries it with the location, as they already do.
+SCOPE_MARK = " @ "
+
+
+def scoped_loc(scope: str, loc: str | None) -> str:
+    """The location of an op bound in name scope `scope` ("outer/inner")."""
+    return f"{scope}{SCOPE_MARK}{loc or '?'}"
+
+
+def loc_scope(loc: str | None) -> str | None:
+    """The name scope kept in a location by `scoped_loc`, or None."""
+    if loc and SCOPE_MARK in loc:
+        return loc.split(SCOPE_MARK, 1)[0]
+    return None
+
+
 @dataclass(frozen=True, eq=False)
 class Graph:
     """A function body: inputs, ops in topological order, outputs. Never mutated."""

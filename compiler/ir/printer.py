@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import ConstArray, Graph, Value
+from .graph import SCOPE_MARK, ConstArray, Graph, Value, loc_scope
 from .types import DType
 
 
@@ -71,6 +71,8 @@ def print_graph(g: Graph, locs: bool = False, indent: str = "") -> str:
             text += f" {{{attrs}}}"
         if locs and op.loc:
             text += f"  # {op.loc}"
+        elif op.loc and SCOPE_MARK in op.loc:  # ops in a tx.name_scope: TF's node name
+            text += f"  # {loc_scope(op.loc)}/{op.name}"
         lines.append(text)
     lines.append(f"{indent}  return " + ", ".join(names.get(v, "%<undefined>") for v in g.outputs))
     lines.append(f"{indent}}}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.tracing import user_location
+from compiler.tracing import op_location
 from runtime.errors import OpError
 from tfx_core.framework.tensor import Tensor
 
@@ -15,7 +15,7 @@ from tfx_core.framework.tensor import Tensor
 def op_error(name: str, msg: str, cls: type = ValueError) -> Exception:
     """An exception of `cls` naming the public op `name` and the user's file:line (TF's
     `tx.errors` classes take the message as their third argument, as TF's do)."""
-    loc = user_location()
+    loc = op_location()  # the user's file:line, and the tx.name_scope path inside one
     text = f"{name}: {msg}" + (f" ({loc})" if loc else "")
     return cls(None, None, text) if issubclass(cls, OpError) else cls(text)
 
