@@ -118,6 +118,16 @@ def compile_and_load(module: bytes | str, device=None, options: xc.CompileOption
     return dev.client.compile_and_load(module, xc.DeviceList((dev,)), opts)
 
 
+def compile_with_callbacks(module, callbacks: list, device=None,
+                           options: xc.CompileOptions | None = None):
+    """XLA-compile an MLIR module (an ir.Module: jaxlib takes host callbacks only with one)
+    whose host callback custom calls call `callbacks[index]`."""
+    dev = device or default_device()
+    opts = options or compile_options(device=dev)
+    return dev.client.compile_and_load(module, xc.DeviceList((dev,)), opts,
+                                       host_callbacks=callbacks)
+
+
 def serialize_executable(loaded) -> bytes:
     """The compiled executable as bytes (native code for this jaxlib, platform and host)."""
     return loaded.client.serialize_executable(loaded)

@@ -14,6 +14,7 @@ import numpy as np
 from . import client, disk_cache, errors
 from .cache import MEMORY_CACHE
 from .executable import Executable
+from .host_callbacks import CALLBACK_TARGET, HostCallbackSet
 
 # process-wide: XLA compilations, executables loaded from the disk cache, blobs XLA refused
 COUNTS: collections.Counter = collections.Counter()
@@ -97,6 +98,8 @@ def compile_stablehlo(
     device=None,
     measure_chain: Callable[[int], int] | None = None,
     owner: object = None,
+    host_callbacks: tuple = (),
+    module_object: object = None,
 ) -> tuple[Executable, CompileStats]:
     """Compile (or fetch from a cache) a StableHLO module for one device.
 
@@ -110,21 +113,30 @@ def compile_stablehlo(
             when it cannot reach the limit); a longer chain is refused before XLA sees it.
         owner: what the executable is compiled for (a function): the in-memory cache drops
             the entry once every owner is garbage-collected.
+        host_callbacks: the module's host callbacks as data ((kind, attrs, operand types) per
+            index: prints, assertions); such programs need `module_object` (the ir.Module) and
+            never use the persistent cache (a serialized executable can't carry callbacks).
 
     Raises:
         tx.errors.ResourceExhaustedError: the chain is too long for XLA's compiler; other
             tx.errors classes for what XLA reports.
     """
     dev = device or client.default_device()
+    if not host_callbacks and CALLBACK_TARGET in (module if isinstance(module, bytes)
+                                                  else module.encode()):
+        # NOTE: XLA would crash the process calling a callback nobody registered
+        raise errors.InternalError(None, None, f"{name!r} calls host callbacks but none were "
+                                   "given to compile it with")
     key = (cache_key, dev.id, dev.platform) if cache_key is not None else None
     if key is not None:
         exe = MEMORY_CACHE.get(key, owner)
         if exe is not None:
             return exe, CompileStats(0.0, True)
     opts = client.compile_options(device=dev)
-    disk = disk_cache.default_cache() if key is not None else None
+    disk = disk_cache.default_cache() if key is not None and not host_callbacks else None
     dkey = persistent_key(module, dev, client.compile_options_bytes(opts)) if disk else ""
     loaded = None
+    callbacks = HostCallbackSet(host_callbacks) if host_callbacks else None
     stats = CompileStats()
     code_bytes, serialized = 0, None
     if disk is not None:
@@ -144,7 +156,11 @@ def compile_stablehlo(
         _check_chain(name, measure_chain)
         t0 = time.perf_counter()
         try:
-            loaded = client.compile_and_load(module, dev, opts)
+            if callbacks is not None:
+                loaded = client.compile_with_callbacks(module_object, callbacks.functions, dev,
+                                                       opts)
+            else:
+                loaded = client.compile_and_load(module, dev, opts)
         except client.runtime_error_types() as e:
             raise errors.from_status(e, f"XLA could not compile {name!r}") from e
         COUNTS["xla_compiles"] += 1
@@ -159,7 +175,7 @@ def compile_stablehlo(
                 disk_cache.warn_once(f"tfx: could not serialize an executable for the compile "
                                      f"cache: {type(e).__name__}: {e}")
             stats.disk_seconds = time.perf_counter() - t0
-    exe = Executable(name, loaded, out_sig, dev, code_bytes, serialized)
+    exe = Executable(name, loaded, out_sig, dev, code_bytes, serialized, callbacks)
     if key is not None:
         MEMORY_CACHE.put(key, exe, owner)
     return exe, stats

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import client, errors, memory
+from .host_callbacks import HostCallbackSet
 
 # NOTE: fixed host memory one loaded CPU executable holds besides its serialized code (JIT'd
 # LLVM objects, thunks, handlers), measured at 0.2-0.7 MB RSS each on jaxlib 0.10.2.
@@ -22,10 +23,11 @@ class Executable:
     """A loaded XLA executable plus its output handlers (built once, reused every call)."""
 
     __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors",
-                 "_cpp", "nbytes", "_serialized", "__weakref__")
+                 "_cpp", "nbytes", "_serialized", "callbacks", "__weakref__")
 
     def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None,
-                 code_bytes: int = 0, serialized: bytes | None = None):
+                 code_bytes: int = 0, serialized: bytes | None = None,
+                 callbacks: HostCallbackSet | None = None):
         self.name = name
         self.loaded = loaded
         self.out_sig = out_sig
@@ -39,7 +41,10 @@ class Executable:
         # NOTE: jaxlib 0.10.2 re-serializes a *deserialized* CPU executable without its object
         # code (running that blob fails: "Function ..._fusion not found"): keep the original.
         self._serialized = serialized
+        self.callbacks = callbacks  # keeps the host callbacks alive as long as the program
         self._guard_memory()
+        if callbacks is not None:
+            self._cpp = None  # the C++ fast path would not wait for the program (below)
         _LIVE.add(self)
 
     def _guard_memory(self) -> None:
@@ -86,7 +91,13 @@ class Executable:
     def __call__(self, buffers: Sequence[Any]) -> list[Any]:
         """Run on device buffers; returns device buffers (dispatch is asynchronous)."""
         try:
-            return self._execute(buffers).consume_with_handlers(self._handlers)
+            out = self._execute(buffers).consume_with_handlers(self._handlers)
+            if self.callbacks is not None:
+                # NOTE: a program with prints or assertions finishes before the call returns:
+                # its output is in order with the caller's; a failed assertion raises here
+                for b in out:
+                    b.block_until_ready()
+            return out
         except self._errors as e:
             raise self._failed(e) from e
 
@@ -110,7 +121,8 @@ class Executable:
         return self._serialized
 
     def _failed(self, e: BaseException) -> errors.OpError:
-        return errors.from_status(e, f"XLA failed running {self.name!r}")
+        kept = self.callbacks.take_error() if self.callbacks is not None else None
+        return kept or errors.from_status(e, f"XLA failed running {self.name!r}")
 
     def cost_analysis(self) -> dict:
         """XLA's cost estimate (flops, bytes accessed, ...)."""

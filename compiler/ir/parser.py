@@ -231,14 +231,14 @@ class _Parser:
                                      f"but returns {list(map(str, got))}")
                 return Graph(tuple(inputs), tuple(ops), tuple(outputs), sym[1:])
             out_names, out_types = [], []
-            while True:
+            while not self.accept("="):  # an op without results (effect_sink) starts with "="
                 _, name = self.next()
                 self.expect(":")
                 out_names.append(name)
                 out_types.append(self.type())
                 if not self.accept(","):
+                    self.expect("=")
                     break
-            self.expect("=")
             _, opname = self.next()
             try:
                 opdef = get_op(opname)
@@ -268,7 +268,8 @@ class _Parser:
     def _value_list(self, env: dict[str, Value]) -> list[Value]:
         """`%1, %2, ...`: operands continue only after a comma (the next line starts with %)."""
         vals: list[Value] = []
-        if self.peek()[0] != "value":
+        after = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else ("eof", "")
+        if self.peek()[0] != "value" or after == ("punct", ":"):  # "%n:" defines the next op
             return vals
         vals.append(self._use(env, self.next()[1]))
         while self.accept(","):

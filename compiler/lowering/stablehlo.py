@@ -29,6 +29,9 @@ class LowerCtx:
     options: LoweringOptions  # the caller's: conv formulation, target platform
     lower_graph: object = None  # callable(graph, operands) -> results, for nested regions
     call: object = None  # callable(graph, operands) -> results: a call of a private function
+    # callable(kind, attrs, operand types) -> index of a host callback the module calls (the
+    # runtime builds the Python function from this data: see compiler/ops/debug.py)
+    add_host_callback: object = None
 
     @property
     def type_out(self) -> TensorType:
@@ -41,6 +44,8 @@ class LoweredModule:
 
     module: ir.Module
     context: ir.Context
+    # (kind, attrs, operand types) per host callback index, in index order
+    host_callbacks: tuple = ()
 
     @property
     def text(self) -> str:
@@ -79,9 +84,11 @@ class _PrivateFunctions:
     """Nested graphs emitted as private functions of the module: one per distinct body (two
     regions with the same printed body share a function), called with `func.call`."""
 
-    def __init__(self, module: ir.Module, options: LoweringOptions):
+    def __init__(self, module: ir.Module, options: LoweringOptions,
+                 callbacks: HostCallbacks | None = None):
         self.module = module
         self.options = options
+        self.callbacks = callbacks
         self.by_body: dict[str, str] = {}  # printed body (without its name) -> symbol
         self.symbols: set[str] = {"main"}
 
@@ -106,21 +113,35 @@ class _PrivateFunctions:
             fn.sym_visibility = ir.StringAttr.get("private")
             block = fn.add_entry_block()
             with ir.InsertionPoint(block):
-                func.ReturnOp(emit_ops(body, list(block.arguments), self.options, self))
+                func.ReturnOp(emit_ops(body, list(block.arguments), self.options, self,
+                                       self.callbacks))
         return sym
 
 
+class HostCallbacks:
+    """The host callbacks a module calls, as data: (kind, attrs, operand types) per index."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple] = []
+
+    def add(self, kind: str, attrs: dict, types: tuple) -> int:
+        self.specs.append((kind, dict(attrs), tuple(types)))
+        return len(self.specs) - 1
+
+
 def emit_ops(graph: Graph, operands: list[ir.Value], options: LoweringOptions,
-             functions: _PrivateFunctions | None = None) -> list[ir.Value]:
+             functions: _PrivateFunctions | None = None,
+             callbacks: HostCallbacks | None = None) -> list[ir.Value]:
     """Emit `graph`'s ops at the current insertion point; returns the output ir.Values."""
     call = functions.call if functions is not None else None
+    add_callback = callbacks.add if callbacks is not None else None
 
     def nested(g: Graph, args: list[ir.Value]) -> list[ir.Value]:
-        return emit_ops(g, args, options, functions)
+        return emit_ops(g, args, options, functions, callbacks)
 
     def apply(op: Op, args: list[ir.Value]) -> list[ir.Value]:
         ctx = LowerCtx(tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs),
-                       options, nested, call)
+                       options, nested, call, add_callback)
         try:
             with _location(op):
                 res = op.opdef.lower(ctx, *args, **dict(op.attrs))
@@ -163,12 +184,13 @@ def lower_graph(
                     ]
                 )
             block = fn.add_entry_block()
+            callbacks = HostCallbacks()
             with ir.InsertionPoint(block):
                 outs = emit_ops(graph, list(block.arguments), options,
-                                _PrivateFunctions(module, options))
+                                _PrivateFunctions(module, options, callbacks), callbacks)
                 func.ReturnOp(outs)
         try:
             module.operation.verify()
         except ir.MLIRError as e:
             raise LoweringError(f"StableHLO for {graph.name!r} did not verify: {e}") from e
-    return LoweredModule(module, ctx)
+    return LoweredModule(module, ctx, tuple(callbacks.specs))

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     constant,
     control_flow,
     conv,
+    debug,
     dynamic_slice,
     elementwise,
     fusion,

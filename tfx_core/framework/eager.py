@@ -27,6 +27,12 @@ class EagerInterpreter(Interpreter):
         self._tables: dict[LoweringOptions, dict[tuple, tuple]] = {}
         self._lowering: tuple[LoweringOptions, dict] | None = None  # (options, their table)
         self.compiles = 0
+        # tx.debugging.enable_check_numerics: called with (opdef, output tensors) after each op
+        self.output_check: Any = None
+
+    def set_output_check(self, check: Any) -> None:
+        """Check every op's outputs with `check(opdef, outputs)` (None: stop checking)."""
+        self.output_check = check
 
     def use_options(self, options: LoweringOptions) -> None:
         """Compile and look up with these lowering options from now on (tx.config's setting)."""
@@ -42,9 +48,13 @@ class EagerInterpreter(Interpreter):
                 entry = None
             if entry is not None and not opdef.multiple_results:
                 try:
-                    return Tensor(entry[0].run_single([a._buf for a in args]), entry[1][0])
+                    out = Tensor(entry[0].run_single([a._buf for a in args]), entry[1][0])
                 except TypeError:  # a stale symbolic tensor (no buffer): the slow path says so
                     pass
+                else:
+                    if self.output_check is not None:
+                        self.output_check(opdef, [out])
+                    return out
         try:
             key = (opdef, tuple(sorted(attrs.items())) if attrs else (),
                    *[a._type for a in args])
@@ -59,6 +69,8 @@ class EagerInterpreter(Interpreter):
         ins = [_as_eager(a, opdef)._buf for a in args]
         bufs = exe(ins)
         outs = [Tensor(b, t) for b, t in zip(bufs, out_types)]
+        if self.output_check is not None:
+            self.output_check(opdef, outs)
         return outs if opdef.multiple_results else outs[0]
 
     def unary_entry(self, opdef: OpDef, t: Any) -> tuple | None:
@@ -67,7 +79,7 @@ class EagerInterpreter(Interpreter):
         Lets public unary ops dispatch without the bind/process frames (eager hot path).
         """
         entry = self.cache.get((opdef, (), t))
-        if entry is None:
+        if entry is None or self.output_check is not None:
             return None
         exe = entry[0]
         execute, handlers = exe.raw_entry()

@@ -22,6 +22,20 @@ from compiler.tracing import GraphTracer
 from runtime import client
 from tfx_core.framework.tensor import Tensor
 
+
+class _Effects:
+    """Stands for the effect token in the variable machinery: prints and assertions read and
+    assign it like a Variable, so regions take and return it in program order (see
+    compiler/ops/debug.py) without a buffer of its own."""
+
+    def __repr__(self) -> str:
+        return "<effects>"
+
+
+EFFECTS = _Effects()
+# enable_check_numerics: every floating result of a traced op is checked (set by tx.debugging)
+CHECK_NUMERICS = {"on": False}
+
 # Tensors up to MAX_CONSTANT_ELEMENTS are baked into the module as constants; larger ones are
 # passed as implicit arguments: XLA's compile time grows with the size of a literal, while an
 # argument costs nothing to compile.
@@ -39,6 +53,11 @@ class TraceInterpreter(GraphTracer):
         # Variables this trace touched: id -> [variable, current symbolic value, assigned?]
         self.var_state: dict[int, list] = {}
         self.allow_variable_creation = True  # only on a Function's first trace (as TF)
+        # Why this graph's own ops don't give its gradient (e.g. a tx.custom_gradient inside)
+        self.opaque_gradients: list[str] = []
+        self._token: Tensor | None = None  # the effect token, once an effect needs it
+        # enable_check_numerics: (value, "op at file:line") of each floating result to check
+        self.numerics: list[tuple[Any, str]] = []
 
     def new_input(self, type: TensorType) -> Tensor:
         return Tensor(None, type, self.trace.add_input(type), self)
@@ -48,6 +67,8 @@ class TraceInterpreter(GraphTracer):
 
     def emitted(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
         """Propagate statically known values through small pure ops."""
+        if CHECK_NUMERICS["on"] and PURE in opdef.traits and opdef is not constant_op:
+            self._note_numerics(opdef, outs)
         if opdef is shape_of_op:
             if values[0].type.is_static:
                 self.known[outs[0]] = np.array(values[0].type.shape, np.int32)
@@ -64,10 +85,47 @@ class TraceInterpreter(GraphTracer):
         for v, r in zip(outs, res):
             self.known[v] = np.asarray(r)
 
+    def _note_numerics(self, opdef: OpDef, outs: tuple) -> None:
+        from compiler.tracing import user_location
+
+        floats = [v for v in outs if v.type.dtype.is_floating]
+        if floats:
+            loc = user_location()
+            self.numerics += [(v, f"{opdef.name}" + (f" at {loc}" if loc else ""))
+                              for v in floats]
+
+    # ------------------------------------------------------------ effects
+    def effect_token(self) -> Tensor:
+        """The current effect token (prints and assertions take it and return the next)."""
+        return self.read_variable(EFFECTS)
+
+    def set_effect_token(self, t: Tensor) -> None:
+        self.assign_variable(EFFECTS, t)
+
+    def finish_effects(self, region: bool = False) -> None:
+        """End of the traced code: check the numerics noted (enable_check_numerics), and at the
+        top level consume the last token, which keeps every effect alive and ordered."""
+        if self.numerics:
+            from tfx_core.debugging.numerics import check_noted
+
+            noted, self.numerics = self.numerics, []
+            check_noted(self, noted)
+        if not region and self._token is not None:
+            from compiler.ops.debug import effect_sink_op
+
+            self.trace.emit(effect_sink_op, (self._token._value,), {})
+
     # ------------------------------------------------------------ variables
     def read_variable(self, var: Any) -> Tensor:
         """The variable's value in this trace: an implicit input captured by reference (its
         buffer is read at call time, never baked in), or the last value assigned here."""
+        if var is EFFECTS:
+            if self._token is None:
+                from compiler.ops.debug import effect_token_op
+
+                (v,) = self.trace.emit(effect_token_op, (), {})
+                self._token = Tensor(None, v.type, v, self)
+            return self._token
         st = self.var_state.get(id(var))
         if st is None:
             v = self.trace.capture(("variable", id(var)), var, var._vtype)
@@ -80,6 +138,9 @@ class TraceInterpreter(GraphTracer):
         """Record `var = t`; the final value becomes an implicit output written back."""
         # A fresh wrapper: later reads are new tape sources, not the assigned computation.
         t = Tensor(None, t._type, self.to_value(t), self)
+        if var is EFFECTS:
+            self._token = t
+            return
         st = self.var_state.get(id(var))
         if st is None:
             st = self.var_state[id(var)] = [var, None, False]
@@ -158,8 +219,9 @@ class RegionTracer(TraceInterpreter):
         if mine is not None:
             return mine[1]
         outer = self.parent.read_variable(var)  # the enclosing trace's current value
-        for tape in recorders():  # tapes see the read where the op's operand is
-            tape._variable_read(var, outer)
+        if var is not EFFECTS:
+            for tape in recorders():  # tapes see the read where the op's operand is
+                tape._variable_read(var, outer)
         return Tensor(None, outer._type, self.to_value(outer), self)
 
     def assign_variable(self, var: Any, t: Tensor) -> None:
@@ -187,6 +249,7 @@ def trace_callable(tracer: TraceInterpreter, fn: Callable, args: Any, kwargs: di
         result = fn(*args, **kwargs)
         leaves, tree = tree_util.tree_flatten(result)
         values = [tracer.to_value(as_output(x)) for x in leaves]
+        tracer.finish_effects(region=isinstance(tracer, RegionTracer))
     return values, tree
 
 
