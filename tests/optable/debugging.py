@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
 import tfx_core as tx
 from tests.optable import OpInfo, Sample, make_arg
 

@@ -1,4 +1,4 @@
-"""Record tf.print's text (tensorflow-cpu 2.21, the `bench` extra) for tests/debugging/test_print.py.
+"""Record tf.print's text (tensorflow-cpu 2.21, the `bench` extra) for tests/debugging.
 
 Run once: `python -m tests.oracles.record_print` writes tests/oracles/print.json. `make test`
 never imports TensorFlow; it reads the JSON.
