@@ -36,7 +36,8 @@ class GradCtx:
 @dataclass
 class Record:
     """One recorded application: something with `.vjp`/`.name`/`.multiple_results`, its inputs,
-    attributes and outputs (outputs always a tuple)."""
+    attributes and outputs (outputs always a tuple). An opdef whose `takes_missing_cotangents`
+    is true gets None for outputs no cotangent reached (instead of zeros made for it)."""
 
     opdef: Any
     inputs: tuple
@@ -191,7 +192,9 @@ def backprop(records: Sequence[Record], seeds: Sequence[tuple[Any, Any]],
         needs = tuple(id(v) in live and is_float(t) for v, t in zip(r.inputs, types_in))
         if not any(needs):
             continue
-        if r.opdef.multiple_results:
+        if getattr(r.opdef, "takes_missing_cotangents", False):
+            g = tuple(cts)  # None where no cotangent reached: the rule makes its own zeros
+        elif r.opdef.multiple_results:
             g = tuple(c if c is not None else zeros_like(t, o)
                       for c, t, o in zip(cts, types_out, r.outputs))
         else:

@@ -16,7 +16,14 @@ from jax import tree_util
 
 from compiler import autodiff
 from compiler.autodiff import Record
-from compiler.interpreters import bind, outside_traces, pop_recorder, push_recorder, recorders
+from compiler.interpreters import (
+    bind,
+    current_trace,
+    outside_traces,
+    pop_recorder,
+    push_recorder,
+    recorders,
+)
 from compiler.ops import cast as CA
 from compiler.registry import NOT_DIFFERENTIABLE
 from compiler.tracing import user_location
@@ -95,6 +102,16 @@ class GradientTape:
                                 or (self._watch_accessed and var.trainable)):
             self._watched_vars.setdefault(id(var), var)
             self._note_read(var, t)
+
+    def watches(self, x: Any) -> bool:
+        """Whether this tape, recording now, would differentiate with respect to `x`: a
+        floating tensor it tracks, or a floating Variable it watches (or would watch on a
+        read, with watch_accessed_variables)."""
+        if not self._recording or not x.dtype.is_floating:
+            return False
+        if isinstance(x, Variable):
+            return id(x) in self._watched_vars or (self._watch_accessed and x.trainable)
+        return id(x) in self._tracked
 
     def record(self, opdef: Any, args: tuple, attrs: dict, out: Any) -> None:
         """Called by `bind` for every op while this tape is active."""
@@ -177,7 +194,9 @@ class GradientTape:
                                                 f"{s.type} does not match target {t.type}")
                 seeds.append((t, s))
             per_source = [self._source_tensors(s) for s in src_leaves]
-            wanted = [t for ts in per_source for t in ts]
+            # TF: a source the tape does not watch gets no gradient, even if a recorded op
+            # read it
+            wanted = [t for ts in per_source for t in ts if id(t) in self._tracked]
             acc = autodiff.backprop(self._records, seeds, wanted)
             out = [self._combine(s, ts, acc, unconnected) for s, ts in zip(src_leaves, per_source)]
         finally:
@@ -285,6 +304,14 @@ def custom_gradient(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        # A trace cannot carry grad_fn: a compiled call differentiated as a whole would use
+        # f's own ops. Tell the traces, so such a call runs op by op under a tape.
+        trace = current_trace()
+        while trace is not None:
+            notes = getattr(trace, "opaque_gradients", None)
+            if notes is not None:
+                notes.append(f"tx.custom_gradient {getattr(f, '__name__', 'function')!r}")
+            trace = getattr(trace, "parent", None)
         tapes = recorders()
         with outside_traces(traces=False):  # the tapes see f as one op, not its insides
             y, grad_fn = f(*args, **kwargs)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from jax import tree_util
 
+from compiler.interpreters import is_recording, is_tracing
 from compiler.ir.graph import Graph
 from compiler.ir.printer import print_graph
 from compiler.ir.types import TensorType
@@ -25,6 +26,7 @@ from tfx_core.polymorphic_function.signature import (
     flatten_arguments,
     tensor_type_of,
 )
+from tfx_core.polymorphic_function.tape_call import FALLBACK, TapeState, call_recorded
 
 
 @dataclass
@@ -55,7 +57,8 @@ class ConcreteFunction:
     def __init__(self, name: str, graph: Graph, in_tree: Any, in_leaves: list, tensor_idx: tuple,
                  captures: list, out_tree: Any, trace_seconds: float,
                  passes: tuple[str, ...] = DEFAULT_PIPELINE, updates: Sequence[Any] = (), *,
-                 py_signature: Any = None, cache: FunctionCache | None = None):
+                 py_signature: Any = None, cache: FunctionCache | None = None,
+                 opaque_gradients: Sequence[str] = ()):
         self.name = name
         self.graph = graph
         self._in_tree = in_tree
@@ -84,6 +87,8 @@ class ConcreteFunction:
         self._py_signature = py_signature  # so keyword calls can be canonicalized
         self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
         self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
+        # calls under an eager GradientTape: their programs and what happened to them
+        self.tape = TapeState(opaque_gradients)
 
     # ------------------------------------------------------------ introspection
     @property
@@ -147,6 +152,17 @@ class ConcreteFunction:
         self._single = compiled
 
     @property
+    def num_outputs(self) -> int:
+        """How many outputs of the graph are the function's results (assigned Variables'
+        values follow them)."""
+        return self._n_out
+
+    @property
+    def donated_inputs(self) -> tuple[int, ...]:
+        """The graph inputs whose buffers a call donates (captured Variables it assigns)."""
+        return self._donate
+
+    @property
     def num_tensor_inputs(self) -> int:
         """How many leaves of a call are tensors (explicit inputs of the program)."""
         return len(self._tensor_idx)
@@ -197,6 +213,7 @@ class ConcreteFunction:
         for r in self.pass_records:
             ops = f"{r.ops_before} -> {r.ops_after}"
             lines.append(f"  {r.name:<18} {r.seconds * 1e3:9.2f}  {ops:>12}  {r.changed}")
+        lines.extend(self.tape.describe())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -223,21 +240,34 @@ class ConcreteFunction:
         t0 = time.perf_counter()
         g = specialize(self.graph, tuple(types) + tuple(cap_types))
         t1 = time.perf_counter()
+        c = self.compile_graph(g, self._donate)
+        c.timings = {"specialize": t1 - t0, **c.timings}
+        return c
+
+    def specialized(self, types: tuple[TensorType, ...]) -> Graph:
+        """The traced graph with these concrete explicit-input types (captures as traced)."""
+        return specialize(self.graph, tuple(types) + self.graph.input_types[len(types):])
+
+    def compile_graph(self, g: Graph, donate: tuple[int, ...] = ()) -> Compiled:
+        """Optimize `g` with this function's passes, lower it and compile it (or fetch it from
+        the compile caches). Also how a call under a gradient tape compiles its programs."""
+        t1 = time.perf_counter()
         opt, records = PassManager(self.passes).run(g)
         t2 = time.perf_counter()
         options = config.lowering_options()
-        lowered = lower_graph(opt, options, donate=self._donate)
+        lowered = lower_graph(opt, options, donate=donate)
         bytecode = lowered.bytecode
         t3 = time.perf_counter()
         out_types = opt.output_types
         out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
         # identical optimized graphs (with the same donated inputs) share one executable
-        key = print_graph(opt) + (f"\ndonate {self._donate}" if self._donate else "")
+        key = print_graph(opt) + (f"\ndonate {donate}" if donate else "")
         key += f"\n{options.cache_key}"  # the same graph lowered otherwise is another program
         exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key,
-                                       measure_chain=lowered.longest_chain, owner=self)
-        timings = {"specialize": t1 - t0, "passes": t2 - t1, "lower": t3 - t2,
-                   "xla": stats.xla_seconds}
+                                       measure_chain=lowered.longest_chain, owner=self,
+                                       host_callbacks=lowered.host_callbacks,
+                                       module_object=lowered.module)
+        timings = {"passes": t2 - t1, "lower": t3 - t2, "xla": stats.xla_seconds}
         if stats.disk_seconds:
             timings["disk_load" if stats.disk_hit else "disk_write"] = stats.disk_seconds
         return Compiled(exe, out_types, g, opt, lowered, records, timings, stats.cache_hit,
@@ -281,6 +311,23 @@ class ConcreteFunction:
         for a in args:
             _to_buffer(a, self.name)
 
+    def structure_outputs(self, results: list[Tensor]) -> Any:
+        """The function's results (tensors, in output order) in its output structure."""
+        if self._single_output:
+            return results[0]
+        return tree_util.tree_unflatten(self._out_tree, results)
+
+    def call_inputs(self, ins: Sequence[Any]) -> Any:
+        """Run on the explicit tensor inputs (tensors, numpy arrays, Variables)."""
+        return self._run(ins, [x._buf if type(x) is Tensor else _to_buffer(x, self.name)
+                               for x in ins])
+
+    def call_recorded(self, ins: Sequence[Any]) -> Any:
+        """Run on the explicit tensor inputs while eager gradient tapes record: compiled and
+        recorded as one op (see tape_call), or tape_call.FALLBACK when the call must run op by
+        op (explain() says why)."""
+        return call_recorded(self, ins)
+
     def _outputs(self, c: Compiled, outs: list) -> Any:
         """Device buffers -> Tensors in the function's output structure."""
         if self._single_output:
@@ -293,19 +340,24 @@ class ConcreteFunction:
         c = self._single
         if c is None:
             c = self.compiled_for(tuple(tensor_type_of(x) for x in ins))
+        return self._outputs(c, self.execute(c, ins, bufs))
+
+    def execute(self, c: Compiled, ins: Sequence[Any], bufs: list) -> list:
+        """Run `c` (this function's executable, or one with the same inputs whose outputs
+        begin with this function's) on the explicit inputs' buffers `bufs` plus the captures;
+        write assigned Variables back. Returns every output buffer."""
         if self._assigned is not None:
             return self._run_assigning(c, ins, bufs)
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
         try:
-            outs = c.exe(bufs)
+            return c.exe(bufs)
         except TypeError:
             # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
             self._explain_stale(ins)
             raise
-        return self._outputs(c, outs)
 
-    def _run_assigning(self, c: Compiled, ins: Sequence[Any], bufs: list) -> Any:
+    def _run_assigning(self, c: Compiled, ins: Sequence[Any], bufs: list) -> list:
         """A call that assigns Variables: atomic against every other update of them (their
         locks are held from reading their buffers to writing the results back), donating
         their old buffers only where no one else can see them."""
@@ -323,10 +375,11 @@ class ConcreteFunction:
             except TypeError:
                 self._explain_stale(ins)
                 raise
-            assigned.commit(outs[self._n_out:])  # the trailing outputs
+            # the outputs after the function's own (residuals may follow them)
+            assigned.commit(outs[self._n_out:self._n_out + len(self._updates)])
         finally:
             assigned.end()
-        return self._outputs(c, outs)
+        return outs
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs and self._py_signature is not None:
@@ -335,6 +388,10 @@ class ConcreteFunction:
         leaves, tree = flatten_arguments(self.name, (args, kwargs))
         check_call_matches(self.name, leaves, tree, self._in_tree, self._in_leaves,
                            self._tensor_idx)
+        if is_recording() and not is_tracing():  # an eager tape: record the call as one op
+            out = call_recorded(self, [leaves[i] for i in self._tensor_idx])
+            if out is not FALLBACK:
+                return out
         return self.call_leaves(leaves)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from jax import tree_util
 
-from compiler.interpreters import nothing_active
+from compiler.interpreters import is_tracing, nothing_active, outside_traces
 from compiler.ir.types import TensorType
 from compiler.passes import PASSES
 from tfx_core import config
@@ -38,6 +38,7 @@ from tfx_core.polymorphic_function.signature import (
     relaxed_key,
     spec_error,
 )
+from tfx_core.polymorphic_function.tape_call import FALLBACK
 from tfx_core.polymorphic_function.tracer import TraceInterpreter, trace_callable
 
 __all__ = ["Function", "RetracingWarning", "function"]
@@ -124,11 +125,16 @@ class Function:
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
-        if config.functions_run_eagerly() or not nothing_active():
+        if config.functions_run_eagerly() or is_tracing():
             # Debug mode, or called from inside another trace: run the Python (it inlines).
-            # NOTE: under an eager GradientTape the body also runs op by op, so the tape sees
-            # every op (a compiled call would be opaque to it).
             return self._python_function(*args, **kwargs)
+        if not nothing_active():
+            return self._call_recorded(args, kwargs)
+        cf, leaves = self._concrete(args, kwargs)
+        return cf.call_leaves(leaves)
+
+    def _concrete(self, args: tuple, kwargs: dict) -> tuple[ConcreteFunction, list]:
+        """The trace for a call (tracing on a miss) and the call's leaves."""
         if kwargs:
             args, kwargs = self._canonical(args, kwargs)
         if self._input_signature is not None:
@@ -137,7 +143,27 @@ class Function:
             cf, leaves = self._lookup_or_trace(args, kwargs)
         if not kwargs:
             self._function_cache.remember_fast(args, cf)
-        return cf.call_leaves(leaves)
+        return cf, leaves
+
+    def _call_recorded(self, args: tuple, kwargs: dict) -> Any:
+        """A call while an eager GradientTape records: compiled and recorded as one op whose
+        gradient is a second executable (tape_call); op by op where that can't be sound."""
+        cf = None
+        if not kwargs:
+            try:
+                cf = self._function_cache.fast.get(tuple([a._type for a in args]))
+            except AttributeError:
+                pass
+        if cf is not None:
+            ins = args
+        else:
+            with outside_traces(traces=False):  # tracing is no computation for the tapes
+                cf, leaves = self._concrete(args, kwargs)
+            ins = [leaves[i] for i in cf.tensor_indices]
+        out = cf.call_recorded(ins)
+        if out is FALLBACK:  # the tapes see every op of the body
+            return self._python_function(*args, **kwargs)
+        return out
 
     def _canonical(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         """Spell a call one way: parameters passed by name become positional (f(x, n=3) is
@@ -257,7 +283,8 @@ class Function:
                                 out_tree, time.perf_counter() - t0,
                                 self._passes if self._passes is not None else config.pipeline(),
                                 [var for var, _ in updates], py_signature=py_signature,
-                                cache=self._function_cache)
+                                cache=self._function_cache,
+                                opaque_gradients=interp.opaque_gradients)
 
     def _traced_callable(self) -> Callable:
         """The Python function to trace: AutoGraph's conversion when it has control flow."""

@@ -1,0 +1,192 @@
+"""A graph's vjp as two graphs: a forward that also returns residuals, and a backward from those
+residuals and the output cotangents to the input cotangents (partial evaluation of the joint
+forward+vjp graph, as JAX's linearize splits known from unknown work).
+
+The joint graph replays the forward ops and runs their vjp rules (`autodiff.backprop`) on IR
+values. Each of its values depends on the primal inputs, on the cotangents, or on neither
+(constants). The forward keeps the primal work; the backward keeps the cotangent work and
+recomputes the constants it needs; a primal value the backward reads is a residual: an extra
+output of the forward and an input of the backward.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .autodiff import backprop, replay, zeros_like
+from .ir.graph import Graph, GraphBuilder, Op, Value, walk
+from .registry import PURE, REGISTRY
+from .tracing import trace_graph
+
+_CONST, _PRIMAL, _COTANGENT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SplitVjp:
+    """The two programs of one differentiated call.
+
+    Attributes:
+        forward: the graph's inputs -> its outputs, then the residuals.
+        backward: (residuals, the graph's inputs listed in `input_residuals`, one cotangent
+            per output in `ct_outputs`) -> one cotangent per input in `grad_inputs`.
+        num_outputs: how many of `forward`'s outputs are the graph's (the rest are residuals).
+        input_residuals: which inputs of the graph the backward reads directly.
+        ct_outputs: the outputs that take a cotangent.
+        grad_inputs: the inputs that get one.
+    """
+
+    forward: Graph
+    backward: Graph
+    num_outputs: int
+    input_residuals: tuple[int, ...]
+    ct_outputs: tuple[int, ...]
+    grad_inputs: tuple[int, ...]
+
+    @property
+    def num_residuals(self) -> int:
+        return len(self.forward.outputs) - self.num_outputs
+
+
+def impure_ops(g: Graph) -> list[str]:
+    """Names of the ops (regions included) without the PURE trait: running them twice, or once
+    where the graph ran them once, would be visible."""
+    out: list[str] = []
+    for o in g.ops:
+        if PURE not in o.opdef.traits:
+            out.append(o.name)
+        for _, a in o.attrs:
+            for r in (a if isinstance(a, tuple) else (a,)):
+                if isinstance(r, Graph):
+                    out.extend(impure_ops(r))
+    return out
+
+
+def joint_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int]) -> Graph:
+    """(g's inputs, cotangents of outputs `ct_outputs`) -> (g's outputs, cotangents of inputs
+    `grad_inputs`); an input no cotangent reaches gets zeros."""
+    n = len(g.inputs)
+    ct_types = [g.outputs[i].type for i in ct_outputs]
+
+    def fn(*vals: Value) -> list[Value]:
+        prim, cts = list(vals[:n]), vals[n:]
+        records, outs = replay(g, prim)
+        seeds = [(outs[i], c) for i, c in zip(ct_outputs, cts)]
+        acc = backprop(records, seeds, [prim[i] for i in grad_inputs])
+        grads = [acc.get(id(prim[i])) for i in grad_inputs]
+        grads = [c if c is not None else zeros_like(prim[i].type, prim[i])
+                 for c, i in zip(grads, grad_inputs)]
+        return [*outs, *grads]
+
+    return trace_graph(f"{g.name}_joint", [*g.input_types, *ct_types], fn)
+
+
+def split_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int],
+              prepare: Callable[[Graph], Graph] | None = None, pack: bool = True) -> SplitVjp:
+    """The forward (with residuals) and backward programs of `g`'s vjp.
+
+    `prepare` rewrites the joint graph first (e.g. constant folding, which turns a
+    `broadcast_like` of a static shape into a `broadcast_to`, so the value it was shaped like
+    is no residual; CSE, which merges the forward's and the vjp rules' common work).
+    `pack` passes the computed residuals as one flat buffer per dtype.
+    """
+    ct_outputs, grad_inputs = tuple(ct_outputs), tuple(grad_inputs)
+    j = joint_vjp(g, ct_outputs, grad_inputs)
+    if prepare is not None:
+        j = prepare(j)
+    n_in, n_out = len(g.inputs), len(g.outputs)
+    kind: dict[Value, int] = {v: _PRIMAL for v in j.inputs[:n_in]}
+    kind.update((v, _COTANGENT) for v in j.inputs[n_in:])
+    cotangent_ops = []
+    for o in j.ops:
+        k = max((kind[v] for v in o.inputs), default=_CONST)
+        kind.update((v, k) for v in o.outputs)
+        if k == _COTANGENT:
+            cotangent_ops.append(o)
+    grads = j.outputs[n_out:]
+    # residuals: primal values the cotangent work (or a result) reads, in first-use order
+    seen: set[Value] = set()
+    residuals: list[Value] = []
+    for v in [*(v for o in cotangent_ops for v in o.inputs), *grads]:
+        if kind[v] == _PRIMAL and v not in seen:
+            seen.add(v)
+            residuals.append(v)
+    pos = {v: i for i, v in enumerate(j.inputs[:n_in])}
+    from_inputs = [v for v in residuals if v in pos]
+    computed = [v for v in residuals if v not in pos]
+    forward = _extract(j, f"{g.name}_fwd", list(j.inputs[:n_in]),
+                       [*j.outputs[:n_out], *computed])
+    backward = _extract(j, f"{g.name}_bwd", [*computed, *from_inputs, *j.inputs[n_in:]],
+                        list(grads))
+    if pack:
+        forward, backward = _pack(forward, backward, n_out, len(computed))
+    return SplitVjp(forward, backward, n_out, tuple(pos[v] for v in from_inputs), ct_outputs,
+                    grad_inputs)
+
+
+def _pack(forward: Graph, backward: Graph, n_out: int, n_res: int) -> tuple[Graph, Graph]:
+    """The residuals as one flat buffer per dtype: a program's every output costs a buffer to
+    allocate and hand over (microseconds each), more than copying small residuals together."""
+    res = forward.outputs[n_out:]
+    groups: dict = {}
+    for k, v in enumerate(res):
+        groups.setdefault(v.type.dtype, []).append(k)
+    if all(len(ks) == 1 and res[ks[0]].type.rank == 1 for ks in groups.values()):
+        return forward, backward
+    fb = GraphBuilder(forward.name)
+    outs = walk(forward, [fb.add_input(t) for t in forward.input_types],
+                lambda o, ins: fb.add_op(o.opdef, ins, o.attrs, o.loc,
+                                         tuple(v.type for v in o.outputs)))
+    packed = []
+    for ks in groups.values():
+        flat = [fb.add_op(REGISTRY["reshape"], [outs[n_out + k]],
+                          {"shape": (res[k].type.num_elements,)})[0] for k in ks]
+        packed.append(flat[0] if len(flat) == 1 else
+                      fb.add_op(REGISTRY["concatenate"], flat, {"axis": 0})[0])
+    new_forward = fb.build([*outs[:n_out], *packed])
+    bb = GraphBuilder(backward.name)
+    bins = [bb.add_input(v.type) for v in packed]
+    unpacked: list = [None] * n_res
+    for buf, ks in zip(bins, groups.values()):
+        at = 0
+        for k in ks:
+            t = res[k].type
+            n = t.num_elements
+            piece = bb.add_op(REGISTRY["slice"], [buf], {"begin": (at,), "end": (at + n,),
+                                                         "strides": (1,)})[0]
+            unpacked[k] = bb.add_op(REGISTRY["reshape"], [piece], {"shape": t.shape})[0]
+            at += n
+    rest = [bb.add_input(t) for t in backward.input_types[n_res:]]
+    grads = walk(backward, [*unpacked, *rest],
+                 lambda o, ins: bb.add_op(o.opdef, ins, o.attrs, o.loc,
+                                          tuple(v.type for v in o.outputs)))
+    # the packed buffers first, then the rest, as the unpacked backward took them
+    return new_forward, Graph(tuple([*bins, *rest]), tuple(bb.ops), tuple(grads), backward.name)
+
+
+def recompute_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int]) -> SplitVjp:
+    """The simpler pair: the forward is `g` itself and the backward recomputes it from every
+    input (no residuals). Kept to measure against `split_vjp`."""
+    ct_outputs, grad_inputs = tuple(ct_outputs), tuple(grad_inputs)
+    j = joint_vjp(g, ct_outputs, grad_inputs)
+    n_out = len(g.outputs)
+    backward = _extract(j, f"{g.name}_bwd", list(j.inputs), list(j.outputs[n_out:]))
+    return SplitVjp(g, backward, n_out, tuple(range(len(g.inputs))), ct_outputs, grad_inputs)
+
+
+def _extract(j: Graph, name: str, inputs: list[Value], outputs: list[Value]) -> Graph:
+    """The ops of `j` that compute `outputs` from `inputs` (values in `inputs` are taken as
+    given even when `j` computes them), copied into a new graph."""
+    given = set(inputs)
+    needed = set(outputs) - given
+    ops: list[Op] = []
+    for o in reversed(j.ops):
+        if any(v in needed for v in o.outputs):
+            ops.append(o)
+            needed.update(v for v in o.inputs if v not in given)
+    b = GraphBuilder(name)
+    env = {v: b.add_input(v.type) for v in inputs}
+    for o in reversed(ops):
+        outs = b.add_op(o.opdef, [env[v] for v in o.inputs], o.attrs, o.loc,
+                        tuple(v.type for v in o.outputs))
+        env.update(zip(o.outputs, outs))
+    return b.build([env[v] for v in outputs])
