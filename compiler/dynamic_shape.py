@@ -4,7 +4,8 @@ A trace with unknown (None) dims may compute a shape from `shape_of` (`tx.stack(
 -1, 2])`): its value is unknown at trace time but fixed once the graph is specialized to concrete
 input shapes. `reshape_dynamic(x, shape)`, `broadcast_dynamic(x, shape)` and `tile_dynamic(x,
 multiples)` carry that shape as an i32[n] operand; the attribute `known` holds the entries known
-while tracing (None elsewhere), which is all the result type can say. `compiler.specialize`
+while tracing (None elsewhere; reshape's -1 resolved where the tracer could, see
+`reshape_known`), which is all the result type can say. `compiler.specialize`
 evaluates the operand from the now-static shapes (the helpers below) and rewrites each op into
 its static form (reshape, broadcast_to, tile), so lowering never meets one.
 """
@@ -178,12 +179,37 @@ def evaluate(op: Op, ins: list) -> list | None:
     return [np.asarray(r) for r in (res if op.opdef.multiple_results else (res,))]
 
 
+class UnknownDim:
+    """An entry of a partial shape value that is dim `axis` of `value`, unknown at trace time
+    (so reshape can still cancel it against that value's own dims)."""
+
+    __slots__ = ("value", "axis")
+
+    def __init__(self, value: Value, axis: int):
+        self.value, self.axis = value, axis
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnknownDim) and (other.value, other.axis) == (self.value,
+                                                                             self.axis)
+
+    def __hash__(self) -> int:
+        return hash((id(self.value), self.axis))
+
+    def __repr__(self) -> str:
+        return f"UnknownDim({self.value.type}, {self.axis})"
+
+
+def is_int(d: object) -> bool:
+    return isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+
+
 def partial_value(v: Value, producer: Callable[[Value], Op | None],
                   known: Callable[[Value], np.ndarray | None],
                   leaf: Callable[[Value], np.ndarray | None] = lambda v: None,
                   memo: dict | None = None) -> np.ndarray | None:
     """The entries of an integer value known now, as an object array with None where unknown
-    (TF's constant_value_as_shape): `shape_of` gives its input's dims (None for unknown ones),
+    (TF's constant_value_as_shape): `shape_of` gives its input's dims (an `UnknownDim` for
+    unknown ones),
     ops that move entries (slice, concatenate, expand_dims, reshape...) move them, and
     elementwise arithmetic computes the entries whose operands are all known. `leaf` answers
     for values no op here defines (a region's captured operand)."""
@@ -207,7 +233,10 @@ def _partial(v, producer, known, leaf, memo) -> np.ndarray:
         got = leaf(v)
         return unknown if got is None else got
     if op.opdef is shape_of_op:
-        return np.array(list(op.inputs[0].type.shape), object)
+        x = op.inputs[0]
+        out = np.empty(x.type.rank, object)
+        out[:] = [UnknownDim(x, i) if d is None else d for i, d in enumerate(x.type.shape)]
+        return out
     if op.opdef.multiple_results or PURE not in op.opdef.traits:
         return unknown
     ins = [partial_value(i, producer, known, leaf, memo) for i in op.inputs]
@@ -233,10 +262,31 @@ def _elementwise(op: Op, ins: list, attrs: dict) -> np.ndarray:
     dts = [i.type.dtype.np_dtype for i in op.inputs]
     for idx in np.ndindex(out.shape):
         es = [p[idx] for p in parts]
-        if all(e is not None for e in es):
+        if all(is_int(e) for e in es):
             r = op.opdef.reference(*[np.asarray(e, d) for e, d in zip(es, dts)], **attrs)
             out[idx] = np.asarray(r).item()
     return out
+
+
+def reshape_known(x: Value, target: np.ndarray) -> tuple:
+    """The result dims a reshape of `x` to the partial shape `target` has at trace time: known
+    entries, None for unknown ones, and the -1 entry resolved when every unknown dim of `x`
+    appears in `target` as itself (`tx.reshape(x, [tx.shape(x)[0], -1, 2])` on f32[?,6]
+    gives f32[?,3,2], as TF's shape function does); otherwise -1 stays (inferred later)."""
+    entries = list(target.reshape(-1))
+    known = [int(d) if is_int(d) else None for d in entries]
+    if known.count(-1) != 1:
+        return tuple(known)
+    rest = [d for d in entries if not (is_int(d) and d == -1)]
+    mine = {UnknownDim(x, i) for i, d in enumerate(x.type.shape) if d is None}
+    unknown = [d for d in rest if not is_int(d)]  # UnknownDims and None
+    if len(unknown) != len(mine) or set(unknown) != mine:
+        return tuple(known)
+    have = int(np.prod([d for d in x.type.shape if d is not None], dtype=np.int64))
+    want = int(np.prod([d for d in rest if is_int(d)], dtype=np.int64))
+    if want and have % want == 0:
+        known[known.index(-1)] = have // want
+    return tuple(known)
 
 
 def value_dependence(v: Value, producer: Callable[[Value], Op | None],
@@ -288,6 +338,7 @@ def not_static_error(op: Op, why: str | None) -> DynamicShapeError:
         "constants only")
 
 
-__all__ = ["DynamicShapeError", "STATIC_FORM", "broadcast_dynamic_op", "evaluate",
-           "has_dynamic_ops", "not_static_error", "partial_value", "reader_phrase", "regions",
-           "reshape_dynamic_op", "static_form", "tile_dynamic_op", "value_dependence"]
+__all__ = ["DynamicShapeError", "STATIC_FORM", "UnknownDim", "broadcast_dynamic_op", "evaluate",
+           "has_dynamic_ops", "is_int", "not_static_error", "partial_value", "reader_phrase",
+           "regions", "reshape_dynamic_op", "reshape_known", "static_form", "tile_dynamic_op",
+           "value_dependence"]

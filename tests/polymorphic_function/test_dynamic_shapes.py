@@ -102,12 +102,41 @@ def test_specialized_graph_has_only_static_ops_and_verifies():
     assert print_graph(parse_graph(print_graph(g))) == print_graph(g)
 
 
+def _traced_shape(body, *specs) -> tuple:
+    return tx.function(body, input_signature=list(specs)).get_concrete_function() \
+        .graph.output_types[0].shape
+
+
 def test_known_entries_give_the_traced_type():
-    f = tx.function(lambda x: tx.reshape(x, tx.stack([tx.shape(x)[0], -1, 2])),
-                    input_signature=[tx.TensorSpec([None, 3, 4])])
-    assert f.get_concrete_function().graph.output_types[0].shape == (None, None, 2)
-    g = tx.function(lambda x: tx.zeros(tx.shape(x)), input_signature=SIG)
-    assert g.get_concrete_function().graph.output_types[0].shape == (None, 6)
+    spec = tx.TensorSpec([None, 3, 4])
+    # the input's own unknown dim cancels: -1 is known (TF's reshape shape function does this)
+    assert _traced_shape(lambda x: tx.reshape(x, tx.stack([tx.shape(x)[0], -1, 2])),
+                         spec) == (None, 6, 2)
+    assert _traced_shape(lambda x: tx.reshape(x, [-1, tx.shape(x)[0] * 3]), spec) == (None, None)
+    assert _traced_shape(lambda x, y: tx.reshape(x, [tx.shape(y)[0], -1]), spec,
+                         tx.TensorSpec([None])) == (None, None)  # another tensor's dim
+    assert _traced_shape(lambda x: tx.zeros(tx.shape(x)), SIG[0]) == (None, 6)
+    assert _traced_shape(lambda x: tx.tile(x, [tx.shape(x)[0], 2]), SIG[0]) == (None, 12)
+
+
+def test_flatten_then_dense_layer_with_gradient():
+    """The common `tf.reshape(x, [tf.shape(x)[0], -1])` before a matmul: the last dim is
+    static at trace time, so a weight of the right shape fits and the gradient flows."""
+    w = tx.Variable(np.linspace(-1, 1, 12 * 2, dtype=np.float32).reshape(12, 2))
+
+    @tx.function(input_signature=[tx.TensorSpec([None, 3, 4])])
+    def f(x):
+        with tx.GradientTape() as tape:
+            flat = tx.reshape(x, [tx.shape(x)[0], -1])
+            loss = tx.reduce_sum(tx.matmul(flat, w) ** 2)
+        return loss, tape.gradient(loss, w)
+
+    for n in (2, 3):
+        x = np.arange(n * 12, dtype=np.float32).reshape(n, 3, 4) / 10
+        flat = x.reshape(n, -1)
+        loss, g = f(x)
+        np.testing.assert_allclose(loss.numpy(), ((flat @ w.numpy()) ** 2).sum(), rtol=1e-5)
+        np.testing.assert_allclose(g.numpy(), 2 * flat.T @ (flat @ w.numpy()), rtol=1e-5)
 
 
 def test_shape_size_and_range_loop_after_specialization():

@@ -60,7 +60,7 @@ def reshape(tensor: TensorLike, shape: Any, name: str | None = None) -> Tensor:
     x = to_tensor(tensor, "reshape")
     dims = shape_argument(shape, "reshape", "shape")
     if isinstance(dims, DynamicShape):
-        return bind(DSH.reshape_dynamic_op, x, dims.tensor, known=dims.known)
+        return bind(DSH.reshape_dynamic_op, x, dims.tensor, known=dims.reshape_dims(x))
     return bind(S.reshape_op, x, shape=dims)
 
 

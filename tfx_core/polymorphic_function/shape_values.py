@@ -18,10 +18,16 @@ from tfx_core.polymorphic_function.tracer import TraceInterpreter, get_static_va
 
 
 class DynamicShape(NamedTuple):
-    """A 1-D i32 shape tensor of a trace and the entries known at trace time (None elsewhere)."""
+    """A 1-D i32 shape tensor of a trace, the entries known at trace time (None elsewhere) and
+    its partial value (`compiler.dynamic_shape.partial_value`)."""
 
     tensor: Tensor
     known: tuple
+    entries: np.ndarray
+
+    def reshape_dims(self, x: Tensor) -> tuple:
+        """The result dims known at trace time when `x` is reshaped to this shape."""
+        return D.reshape_known(x._value, self.entries) if x._buf is None else self.known
 
 
 def shape_argument(v: Any, name: str, what: str) -> tuple[int, ...] | DynamicShape:
@@ -45,10 +51,11 @@ def shape_argument(v: Any, name: str, what: str) -> tuple[int, ...] | DynamicSha
         raise op_error(
             name, f"{what} must be known at trace time or computed from tx.shape(...) and "
             f"constants, but it depends on {why}; XLA needs shapes at compile time", TypeError)
-    known = tuple(None if d is None else int(d) for d in _partial(v._trace, v._value))
+    entries = _partial(v._trace, v._value)
+    known = tuple(int(d) if D.is_int(d) else None for d in entries)
     if None not in known:  # e.g. read through a region's capture: the static path after all
         return known
-    return DynamicShape(v, known)
+    return DynamicShape(v, known, entries)
 
 
 def _symbolic(v: Any) -> bool:
