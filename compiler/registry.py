@@ -27,6 +27,10 @@ ELEMENTWISE_LIKE = "elementwise_like"
 # (XLA's float max/min order -0.0 below +0.0 and propagate NaN; argmax/argmin break ties by
 # index): float sums and products are not.
 ORDER_INDEPENDENT = "order_independent"
+# From finite inputs the op makes only finite results (it moves, picks or negates values):
+# enable_check_numerics need not check it (with SHAPE_OP and ORDER_INDEPENDENT ops), since a
+# NaN or Inf in its result was already in an input.
+FINITE_PRESERVING = "finite_preserving"
 
 
 class OpTypeError(TypeError):

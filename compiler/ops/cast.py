@@ -8,6 +8,7 @@ from ..ir.types import DType
 from ..lowering import helpers as H
 from ..registry import (
     ELEMENTWISE_LIKE,
+    FINITE_PRESERVING,
     LAYOUT_PRESERVING,
     NOT_DIFFERENTIABLE,
     PURE,
@@ -61,6 +62,6 @@ stop_gradient_op = register(
         lower=lambda ctx, x: x,
         reference=lambda x: x,
         vjp=NOT_DIFFERENTIABLE,
-        traits=frozenset({PURE, LAYOUT_PRESERVING}),
+        traits=frozenset({PURE, LAYOUT_PRESERVING, FINITE_PRESERVING}),
     )
 )

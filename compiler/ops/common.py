@@ -62,6 +62,7 @@ def elementwise_unary(
     out_dtype: DType | None = None,
     *,
     vjp,
+    traits: frozenset = frozenset(),
 ) -> OpDef:
     """A shape-preserving unary op allowed on dtypes of the given kinds."""
 
@@ -78,7 +79,7 @@ def elementwise_unary(
             return np.asarray(np_fn(x)).astype(dt)
 
     return register(
-        OpDef(name, infer, lower, reference, vjp, frozenset({ELEMENTWISE, PURE}))
+        OpDef(name, infer, lower, reference, vjp, frozenset({ELEMENTWISE, PURE}) | traits)
     )
 
 
@@ -91,6 +92,7 @@ def elementwise_binary(
     out_dtype: DType | None = None,
     *,
     vjp,
+    traits: frozenset = frozenset(),
 ) -> OpDef:
     """A NumPy-broadcasting binary op; both operands must have the same dtype."""
 
@@ -111,7 +113,7 @@ def elementwise_binary(
         with np.errstate(all="ignore"):
             return np.asarray(np_fn(x, y)).astype(dt)
 
-    traits = {ELEMENTWISE, PURE} | ({COMMUTATIVE} if commutative else set())
+    traits = {ELEMENTWISE, PURE} | ({COMMUTATIVE} if commutative else set()) | traits
     if callable(vjp):
         vjp = autodiff.unbroadcast(vjp)
     return register(OpDef(name, infer, lower, reference, vjp, frozenset(traits)))

@@ -10,7 +10,15 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from .. import autodiff as A
 from ..ir.types import BOOL, F32, TensorType
 from ..lowering import helpers as H
-from ..registry import ELEMENTWISE, NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
+from ..registry import (
+    ELEMENTWISE,
+    FINITE_PRESERVING,
+    NOT_DIFFERENTIABLE,
+    PURE,
+    OpDef,
+    OpTypeError,
+    register,
+)
 from .common import (
     broadcast_types,
     check_kind,
@@ -19,6 +27,8 @@ from .common import (
     is_float_array,
     same_dtype,
 )
+
+_FINITE = frozenset({FINITE_PRESERVING})  # enable_check_numerics skips these ops
 
 
 def _in_f32(fn):
@@ -97,9 +107,9 @@ is_finite_op = elementwise_unary(
 
 # ---------------------------------------------------------------- unary, numeric / logical
 neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fi",
-                           vjp=lambda ctx, g: (A.neg(g),))
+                           vjp=lambda ctx, g: (A.neg(g),), traits=_FINITE)
 abs_op = elementwise_unary("abs", np.abs, hlo.abs, kinds="fi",
-                           vjp=lambda ctx, g: (A.mul(g, A.op("sign", _x(ctx))),))
+                           vjp=lambda ctx, g: (A.mul(g, A.op("sign", _x(ctx))),), traits=_FINITE)
 sign_op = elementwise_unary("sign", lambda x: np.where(x == 0, x, np.sign(x)), hlo.sign, kinds="fi",
                             vjp=lambda ctx, g: (A.zeros_like(ctx.types_in[0], _x(ctx)),))
 not_op = elementwise_unary("not", np.invert, hlo.not_, kinds="biu", vjp=NOT_DIFFERENTIABLE)
@@ -311,9 +321,9 @@ def _min_ref(a, b):
 
 
 max_op = elementwise_binary("maximum", _max_ref, hlo.maximum, kinds="fiu", commutative=True,
-                            vjp=_minmax_vjp("GE"))
+                            vjp=_minmax_vjp("GE"), traits=_FINITE)
 min_op = elementwise_binary("minimum", _min_ref, hlo.minimum, kinds="fiu", commutative=True,
-                            vjp=_minmax_vjp("LE"))
+                            vjp=_minmax_vjp("LE"), traits=_FINITE)
 atan2_op = elementwise_binary("atan2", np.arctan2, hlo.atan2, kinds="f", vjp=_atan2_vjp)
 and_op = elementwise_binary(
     "and", np.bitwise_and, hlo.and_, kinds="biu", commutative=True, vjp=NOT_DIFFERENTIABLE
@@ -393,6 +403,6 @@ select_op = register(
         lower=_select_lower,
         reference=lambda p, x, y: np.where(p, x, y),
         vjp=A.unbroadcast(_select_vjp),
-        traits=frozenset({ELEMENTWISE, PURE}),
+        traits=frozenset({ELEMENTWISE, PURE, FINITE_PRESERVING}),
     )
 )

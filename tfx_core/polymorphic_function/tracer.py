@@ -17,7 +17,7 @@ from compiler.interpreters import recorders, trace_scope
 from compiler.ir.graph import ConstArray
 from compiler.ir.types import DType, TensorType
 from compiler.ops.constant import MAX_CONSTANT_ELEMENTS, constant_op, shape_of_op
-from compiler.registry import PURE, OpDef
+from compiler.registry import FINITE_PRESERVING, ORDER_INDEPENDENT, PURE, SHAPE_OP, OpDef
 from compiler.tracing import GraphTracer
 from runtime import client
 from tfx_core.framework.tensor import Tensor
@@ -35,6 +35,8 @@ class _Effects:
 EFFECTS = _Effects()
 # enable_check_numerics: every floating result of a traced op is checked (set by tx.debugging)
 CHECK_NUMERICS = {"on": False}
+# ops that make a NaN/Inf only from one in an input: checking their inputs is enough
+_PASSES_VALUES_ON = frozenset({SHAPE_OP, ORDER_INDEPENDENT, FINITE_PRESERVING})
 
 # Tensors up to MAX_CONSTANT_ELEMENTS are baked into the module as constants; larger ones are
 # passed as implicit arguments: XLA's compile time grows with the size of a literal, while an
@@ -67,7 +69,8 @@ class TraceInterpreter(GraphTracer):
 
     def emitted(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
         """Propagate statically known values through small pure ops."""
-        if CHECK_NUMERICS["on"] and PURE in opdef.traits and opdef is not constant_op:
+        if CHECK_NUMERICS["on"] and PURE in opdef.traits and opdef is not constant_op \
+                and not opdef.traits & _PASSES_VALUES_ON:
             self._note_numerics(opdef, outs)
         if opdef is shape_of_op:
             if values[0].type.is_static:
