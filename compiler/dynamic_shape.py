@@ -3,7 +3,8 @@
 A trace with unknown (None) dims may compute a shape from `shape_of` (`tx.stack([tx.shape(x)[0],
 -1, 2])`): its value is unknown at trace time but fixed once the graph is specialized to concrete
 input shapes. `reshape_dynamic(x, shape)`, `broadcast_dynamic(x, shape)` and `tile_dynamic(x,
-multiples)` carry that shape as an i32[n] operand; the attribute `known` holds the entries known
+multiples)` and `iota_dynamic(shape)` (tx.range) carry that shape as an i32[n] operand, always
+their last; the attribute `known` holds the entries known
 while tracing (None elsewhere; reshape's -1 resolved where the tracer could, see
 `reshape_known`), which is all the result type can say. `compiler.specialize`
 evaluates the operand from the now-static shapes (the helpers below) and rewrites each op into
@@ -18,9 +19,17 @@ import numpy as np
 from . import autodiff as A
 from .ir.graph import Graph, Op, Value
 from .ir.types import I32, TensorType
-from .ops.constant import constant_op, shape_of_op
+from .ops.constant import constant_op, iota_op, shape_of_op
 from .ops.shape import broadcast_to_op, reshape_op, tile_op
-from .registry import ELEMENTWISE, PURE, SHAPE_OP, OpDef, OpTypeError, register
+from .registry import (
+    ELEMENTWISE,
+    NOT_DIFFERENTIABLE,
+    PURE,
+    SHAPE_OP,
+    OpDef,
+    OpTypeError,
+    register,
+)
 
 # Shape values are short vectors: partial evaluation gives up on anything larger.
 MAX_SHAPE_ELEMENTS = 64
@@ -134,11 +143,29 @@ tile_dynamic_op = register(OpDef(
     lambda x, m, *, known: np.tile(x, tuple(int(k) for k in m)) if len(m) else x.copy(),
     _tile_vjp, frozenset({SHAPE_OP, PURE})))
 
-# Each dynamic op, its static form and the name of the static form's attribute.
+# ---------------------------------------------------------------- iota_dynamic
+def _iota_infer(s: TensorType, *, known: tuple, dimension: int, dtype) -> TensorType:
+    known = _known(s, known, s, "shape")
+    if any(d is not None and d < 0 for d in known):
+        raise OpTypeError(f"shape {list(known)} has a negative dim")
+    if not 0 <= dimension < len(known):
+        raise OpTypeError(f"dimension {dimension} out of range for shape {list(known)}")
+    return TensorType(dtype, known)
+
+
+iota_dynamic_op = register(OpDef(
+    "iota_dynamic", _iota_infer, _lower_never,
+    lambda s, *, known, dimension, dtype: iota_op.reference(
+        shape=tuple(int(d) for d in s), dimension=dimension, dtype=dtype),
+    NOT_DIFFERENTIABLE, frozenset({PURE})))
+
+# Each dynamic op, its static form and the name of the static form's attribute that receives
+# the shape operand's value (the other operands and attributes carry over).
 STATIC_FORM: dict[OpDef, tuple[OpDef, str]] = {
     reshape_dynamic_op: (reshape_op, "shape"),
     broadcast_dynamic_op: (broadcast_to_op, "shape"),
     tile_dynamic_op: (tile_op, "multiples"),
+    iota_dynamic_op: (iota_op, "shape"),
 }
 
 
@@ -326,11 +353,16 @@ def reader_phrase(reader: Op | None) -> str:
 def static_form(op: Op, shape: np.ndarray) -> tuple[OpDef, dict]:
     """The static op and attributes a dynamic op becomes once its shape operand is known."""
     static, attr = STATIC_FORM[op.opdef]
-    return static, {attr: tuple(int(d) for d in np.asarray(shape).reshape(-1))}
+    attrs = {k: v for k, v in op.attrs if k != "known"}
+    attrs[attr] = tuple(int(d) for d in np.asarray(shape).reshape(-1))
+    if op.opdef is iota_dynamic_op and min(attrs[attr]) < 0:
+        raise ValueError(f"range: start cannot reach limit: the element count is "
+                         f"{attrs[attr][0]} for these input shapes{_at(op)}")
+    return static, attrs
 
 
 def not_static_error(op: Op, why: str | None) -> DynamicShapeError:
-    static = STATIC_FORM[op.opdef][0].name
+    static = "range" if op.opdef is iota_dynamic_op else STATIC_FORM[op.opdef][0].name
     cause = why or "a value the compiler could not evaluate from the input shapes"
     return DynamicShapeError(
         f"{static}: the shape operand must be known at compile time (from shapes and "
@@ -339,6 +371,6 @@ def not_static_error(op: Op, why: str | None) -> DynamicShapeError:
 
 
 __all__ = ["DynamicShapeError", "STATIC_FORM", "UnknownDim", "broadcast_dynamic_op", "evaluate",
-           "has_dynamic_ops", "is_int", "not_static_error", "partial_value", "reader_phrase",
-           "regions", "reshape_dynamic_op", "reshape_known", "static_form", "tile_dynamic_op",
-           "value_dependence"]
+           "has_dynamic_ops", "iota_dynamic_op", "is_int", "not_static_error", "partial_value",
+           "reader_phrase", "regions", "reshape_dynamic_op", "reshape_known", "static_form",
+           "tile_dynamic_op", "value_dependence"]

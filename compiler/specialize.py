@@ -43,8 +43,10 @@ def specialize(g: Graph, input_types: tuple[TensorType, ...],
             attrs = _specialize_regions(op, attrs, ins, values)
         if op.opdef in D.STATIC_FORM:
             outs = _to_static(b, op, ins, values, producers, g)
-        else:
-            outs = b.add_op(op.opdef, ins, attrs, op.loc)
+        else:  # a misfit found only now (ensure_shape, reshape) names the op and the line
+            types = infer_or_raise(op.opdef, tuple(v.type for v in ins), dict(attrs),
+                                   op.loc or "")
+            outs = b.add_op(op.opdef, ins, attrs, op.loc, types)
         if any(v in cone for v in op.outputs):
             producers.update((v, b.ops[-1]) for v in outs)
             got = D.evaluate(b.ops[-1], [values.get(v) for v in ins])
@@ -62,7 +64,7 @@ def _shape_cone(g: Graph) -> set[Value]:
     stack = []
     for op in g.ops:
         if op.opdef in D.STATIC_FORM:
-            stack.append(op.inputs[1])
+            stack.append(op.inputs[-1])  # the shape operand comes last
         elif any(D.has_dynamic_ops(r) for r in D.regions(op)):
             stack.extend(v for v in op.inputs if v.type.dtype.is_integer
                          and (v.type.num_elements or D.MAX_SHAPE_ELEMENTS + 1)
@@ -83,17 +85,17 @@ def _to_static(b: GraphBuilder, op: Op, ins: list[Value], values: dict, producer
                g: Graph) -> tuple[Value, ...]:
     """The static form of a dynamic op, now that its shape operand has a value (or the error
     saying why it has none)."""
-    shape = values.get(ins[1])
+    shape = values.get(ins[-1])
     if shape is None:
         def leaf(v: Value, reader: Op | None) -> str:
             k = b.inputs.index(v)
             return (f"the value of input {k} ({v.type}) of graph {g.name!r}"
                     f"{D.reader_phrase(reader)}")
 
-        raise D.not_static_error(op, D.value_dependence(ins[1], producers.get, leaf))
+        raise D.not_static_error(op, D.value_dependence(ins[-1], producers.get, leaf))
     static, attrs = D.static_form(op, shape)
-    out_types = infer_or_raise(static, (ins[0].type,), attrs, op.loc)
-    return b.add_op(static, [ins[0]], attrs, op.loc, out_types)
+    out_types = infer_or_raise(static, tuple(v.type for v in ins[:-1]), attrs, op.loc)
+    return b.add_op(static, ins[:-1], attrs, op.loc, out_types)
 
 
 def _specialize_regions(op: Op, attrs: tuple, ins: list[Value], values: dict) -> tuple:

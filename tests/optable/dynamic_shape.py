@@ -1,4 +1,4 @@
-"""Op-table entries for the shape-operand ops (reshape_dynamic, broadcast_dynamic, tile_dynamic).
+"""Op-table entries for the shape-operand ops (reshape/broadcast/tile/iota_dynamic).
 
 These ops exist only inside traces (a shape computed from None dims) and become their static
 forms when the graph is specialized; eager execution of one alone has no compiler to do that. So
@@ -45,6 +45,16 @@ def _tile(x, s):
     return bind(D.tile_dynamic_op, x, multiples, known=(None,) * x.ndim)
 
 
+def _iota(x, s):
+    return bind(D.iota_dynamic_op, s, known=(None,) * x.ndim, dimension=x.ndim - 1,
+                dtype=x.dtype)
+
+
+def _iota_ref(x):
+    idx = np.arange(x.shape[-1]).astype(x.dtype)
+    return np.array(np.broadcast_to(idx, x.shape))
+
+
 def _samples(rng, dtype):
     return [Sample((make_arg(rng, s, dtype),)) for s in [(3,), (2, 3), (2, 1, 2), (0, 2)]]
 
@@ -58,4 +68,6 @@ ENTRIES = [
     OpInfo("tile_dynamic", _in_function(_tile),
            lambda x: np.tile(x, [i + 1 for i in range(x.ndim)]), _samples, DTYPES,
            ops=("tile_dynamic",), grad=GRAD),
+    OpInfo("iota_dynamic", _in_function(_iota), _iota_ref, _samples, (tx.float32, tx.int32),
+           ops=("iota_dynamic",), grad=GRAD),
 ]

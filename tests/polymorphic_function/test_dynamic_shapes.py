@@ -36,7 +36,7 @@ def _op_names(graph) -> set[str]:
     return names
 
 
-DYNAMIC = {"reshape_dynamic", "broadcast_dynamic", "tile_dynamic"}
+DYNAMIC = {"reshape_dynamic", "broadcast_dynamic", "tile_dynamic", "iota_dynamic"}
 
 # name: (tx body under SIG, numpy reference, the dynamic op the trace must hold)
 PATTERNS = {
@@ -64,6 +64,15 @@ PATTERNS = {
              lambda x: np.tile(x, (1, len(x))), "tile_dynamic"),
     "tile_rows": (lambda x: tx.tile(tx.constant(W)[None], [tx.shape(x)[0], 1]),
                   lambda x: np.tile(W[None], (len(x), 1)), "tile_dynamic"),
+    "range": (lambda x: tx.range(tx.shape(x)[0]), lambda x: np.arange(len(x), dtype=np.int32),
+              "iota_dynamic"),
+    "range_step": (lambda x: tx.range(1, tx.shape(x)[0] * 3, 2),
+                   lambda x: np.arange(1, len(x) * 3, 2, dtype=np.int32), "iota_dynamic"),
+    "range_down_float": (lambda x: tx.range(tx.shape(x)[0], 0, -1, dtype=tx.float32),
+                         lambda x: np.arange(len(x), 0, -1, dtype=np.float32), "iota_dynamic"),
+    "range_positions": (lambda x: x + tx.cast(tx.range(tx.size(x) // tx.shape(x)[0]),
+                                              tx.float32),
+                        lambda x: x + np.arange(6, dtype=np.float32), "iota_dynamic"),
 }
 
 
@@ -206,6 +215,14 @@ def test_wrong_element_count_at_call_time_names_reshape_and_line():
     with pytest.raises(TypeError, match=r"reshape: cannot reshape f32\[4,6\].*"
                                          r"test_dynamic_shapes\.py:\d+"):
         f(_x(4))  # 24 elements into [-1, 5]
+
+
+def test_range_that_cannot_reach_its_limit_names_range_and_line():
+    f = tx.function(lambda x: tx.range(tx.shape(x)[0], 3), input_signature=SIG)
+    np.testing.assert_array_equal(f(_x(1)).numpy(), [1, 2])
+    with pytest.raises(ValueError, match=r"range: start cannot reach limit.*-2.*"
+                                         r"test_dynamic_shapes\.py:\d+"):
+        f(_x(5))
 
 
 def _graph_reading_a_shape_input():

@@ -24,7 +24,12 @@ from tfx_core.framework.convert import (
 from tfx_core.framework.operands import Tensor, bind, nary_operands, to_tensor
 from tfx_core.ops.arguments import concrete_value, op_error, static_int, static_ints
 from tfx_core.ops.math_ops import cast
-from tfx_core.polymorphic_function.shape_values import DynamicShape, shape_argument
+from tfx_core.polymorphic_function.shape_values import (
+    DynamicShape,
+    range_from_shapes,
+    run_time,
+    shape_argument,
+)
 
 TensorLike = Any
 
@@ -490,6 +495,8 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     """start, start + delta, ... up to (excluding) limit (tf.range); sizes must be static."""
     if limit is None:
         start, limit = 0, start
+    if run_time(start, limit):  # from shapes under None dims: a count known per call shape
+        return range_from_shapes(start, limit, delta, None if dtype is None else _dtype(dtype))
     args = [_range_arg(v) for v in (start, limit, delta)]
     if dtype is None:
         floats = [a.dtype for a in args if a.dtype.kind == "f"]

@@ -8,8 +8,10 @@ import numpy as np
 from compiler import dynamic_shape as D
 from compiler.interpreters import bind
 from compiler.ir.graph import Op, Value
-from compiler.ir.types import I32
+from compiler.ir.types import I32, DType
 from compiler.ops import cast as CA
+from compiler.ops import constant as C
+from compiler.ops import elementwise as E
 from compiler.ops import shape as S
 from tfx_core.framework.convert import constant_tensor
 from tfx_core.framework.tensor import Tensor
@@ -56,6 +58,48 @@ def shape_argument(v: Any, name: str, what: str) -> tuple[int, ...] | DynamicSha
     if None not in known:  # e.g. read through a region's capture: the static path after all
         return known
     return DynamicShape(v, known, entries)
+
+
+def run_time(*vs: Any) -> bool:
+    """Whether any of `vs` is a traced tensor whose value is unknown at trace time."""
+    return any(isinstance(v, Tensor) and v._buf is None and get_static_value(v) is None
+               for v in vs)
+
+
+def range_from_shapes(start: Any, limit: Any, delta: Any, dtype: DType | None) -> Tensor:
+    """tx.range whose start/limit follow from shapes (`tx.range(tx.shape(x)[1])` under None
+    dims): an iota of the element count, which specialization makes static. The count is
+    ceil((limit - start) / delta) in i32; delta must be known at trace time."""
+    d = static_int(delta, "range", "delta")
+    if d == 0:
+        raise op_error("range", "delta must not be 0")
+    ends = []
+    for v in (start, limit):
+        if isinstance(v, Tensor) and v._buf is None:
+            if not v.dtype.is_integer or v.ndim != 0:
+                raise op_error("range", f"start/limit computed at run time must be integer "
+                               f"scalars, got {v.type}", TypeError)
+            ends.append(v if v.dtype is I32 else bind(CA.convert_op, v, dtype=I32))
+        else:
+            ends.append(constant_tensor(np.array(static_int(v, "range", "start/limit"),
+                                                 np.int32)))
+    s, lim = ends
+    span = bind(E.sub_op, lim, s) if d > 0 else bind(E.sub_op, s, lim)
+    if abs(d) != 1:  # ceil division; a valid range has span >= 0, so truncation is floor
+        span = bind(E.div_op, bind(E.add_op, span, constant_tensor(np.array(abs(d) - 1,
+                                                                            np.int32))),
+                    constant_tensor(np.array(abs(d), np.int32)))
+    count = shape_argument([span], "range", "limit")
+    if isinstance(count, DynamicShape):
+        out = bind(D.iota_dynamic_op, count.tensor, known=count.known, dimension=0, dtype=I32)
+    else:
+        out = bind(C.iota_op, shape=count, dimension=0, dtype=I32)
+    if d != 1:
+        out = bind(E.mul_op, out, constant_tensor(np.array(d, np.int32)))
+    out = bind(E.add_op, out, s)
+    dt = dtype or max((v.dtype for v in (start, limit) if isinstance(v, Tensor)),
+                      key=lambda t: t.np_dtype.itemsize)
+    return out if dt is I32 else bind(CA.convert_op, out, dtype=dt)
 
 
 def _symbolic(v: Any) -> bool:
