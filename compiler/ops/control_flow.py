@@ -133,14 +133,27 @@ def _inline(graph: Graph, args: list) -> list:
     return replay(graph, args)[1]
 
 
+def _body_vjp(body: Graph, state: list, cts: list, types: list) -> list:
+    """The loop variables' cotangents before one iteration, given those after it (integer
+    and bool variables get zeros)."""
+    from ..autodiff import backprop, replay, zeros_like
+
+    records, outs = replay(body, state)
+    floats = [t.dtype.is_floating for t in types]
+    seeds = [(o, ct) for o, ct, f in zip(outs, cts, floats) if f]
+    got = backprop(records, seeds, state)
+    return [got[id(x)] if f and id(x) in got else zeros_like(t, x)
+            for x, t, f in zip(state, types, floats)]
+
+
 def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | None = None):
     """Re-run the loop saving each iteration's state in a [max_trip, ...] stack, then run the
-    body's vjp over the saved states in reverse (needs a static bound on the trip count)."""
-    from ..autodiff import backprop, const, op, replay, zeros_like
+    body's vjp over the saved states in reverse. Without a static bound on the trip count,
+    reverse by recomputation from checkpoints instead (_CheckpointedReverse)."""
+    from ..autodiff import const, op, zeros_like
 
     if max_trip is None:
-        raise _gradient_error("while_loop without maximum_iterations (give a static "
-                              "maximum_iterations, or use tx.scan / tx.foldl)")
+        return _checkpointed_vjp(ctx, g, cond, body)
     types = list(ctx.types_in)
     if max_trip == 0:  # the body never runs: the loop is the identity
         return tuple(c if need else None for c, need in zip(g, ctx.needs))
@@ -166,7 +179,6 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
                    for t, st in zip(types, stack_types)]
     fwd = bind(while_op, const(0, I32), *ctx.inputs, *zero_stacks, cond=fc, body=fb)
     trips, stacks = fwd[0], list(fwd[1 + n:])
-    floats = [t.dtype.is_floating for t in types]
 
     def bwd_cond(k, *rest):
         return [op("compare", k, const(0, I32), direction="GE")]
@@ -176,12 +188,7 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
         state = [op("reshape", op("dynamic_slice", st, k, *zero_starts(t),
                                   sizes=(1, *t.shape)), shape=tuple(t.shape))
                  for st, t in zip(stacks, types)]
-        records, outs = replay(body, state)
-        seeds = [(o, ct) for o, ct, f in zip(outs, cts, floats) if f]
-        got = backprop(records, seeds, state)
-        new = [got[id(x)] if f and id(x) in got else zeros_like(t, x)
-               for x, t, f in zip(state, types, floats)]
-        return [op("subtract", k, const(1, I32)), *new, *stacks]
+        return [op("subtract", k, const(1, I32)), *_body_vjp(body, state, cts, types), *stacks]
 
     bc = trace_graph("while_bwd_cond", [i32, *types, *stack_types], bwd_cond)
     bb = trace_graph("while_bwd_body", [i32, *types, *stack_types], bwd_body)
@@ -189,6 +196,145 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
     cts = [c if c is not None else zeros_like(t, x) for c, t, x in zip(g, types, ctx.inputs)]
     bwd = bind(while_op, start, *cts, *stacks, cond=bc, body=bb)
     return tuple(c if need else None for c, need in zip(bwd[1:1 + n], ctx.needs))
+
+
+# ---------------------------------------------------------------- while: gradient, no bound
+# NOTE: without a static bound on the trip count T, the per-iteration states cannot be stacked
+# into a static shape, and XLA needs static shapes. (Learning T by a first run and retracing
+# with a bucketed bound would make the traced program depend on run-time values: the function
+# cache would need guards and re-runs of calls that may already have donated or updated
+# Variables.) So the reverse sweep recomputes states from checkpoints (Griewank's scheme with a
+# fixed number of slots): one forward run counts T; at each of CHECKPOINT_LEVELS levels a range
+# of L iterations is cut into at most `slots` segments of ceil(L / slots) iterations, one
+# forward run saves their start states in a [slots, ...] buffer, and the segments are reversed
+# last to first by the level below; the bottom level recomputes each state from its segment's
+# start (quadratic in that segment's length, which is 1 for T <= slots**levels). Shapes stay
+# static, nothing retraces, and the gradient is exact (the same body ops are re-run). Cost:
+# about (levels + 2) forward runs and one body vjp per iteration, plus T * ceil(T / slots**
+# levels) / 2 body runs at the bottom; memory: levels * slots states.
+CHECKPOINT_SLOTS = 32
+CHECKPOINT_LEVELS = 2
+CHECKPOINT_BYTES = 64 << 20  # the slot buffers' budget: fewer slots for large loop states
+
+
+class _CheckpointedReverse:
+    """The reverse sweep of one while loop (cond, body over `types`) by recomputation."""
+
+    def __init__(self, cond: Graph, body: Graph, types: list[TensorType]):
+        self.cond, self.body, self.types = cond, body, types
+        nbytes = sum(t.num_elements * t.dtype.np_dtype.itemsize for t in types)
+        self.slots = max(2, min(CHECKPOINT_SLOTS,
+                                CHECKPOINT_BYTES // max(1, CHECKPOINT_LEVELS * nbytes)))
+
+    @staticmethod
+    def _loop(name: str, carried: list, cond_fn: Any, body_fn: Any) -> list:
+        """bind a while over `carried` (regions build their own constants: they may not use
+        values from outside them)."""
+        types = [v.type for v in carried]
+        return list(bind(while_op, *carried, cond=trace_graph(f"{name}_cond", types, cond_fn),
+                         body=trace_graph(f"{name}_body", types, body_fn)))
+
+    def trips(self, state: list) -> Any:
+        """The number of iterations the loop makes from `state`."""
+        return self._loop("while_count", [_i32(0), *state],
+                          lambda k, *s: _inline(self.cond, list(s)),
+                          lambda k, *s: [_op("add", k, _i32(1)), *_inline(self.body, list(s))])[0]
+
+    def steps(self, state: list, count: Any) -> list:
+        """The state after `count` iterations of the body from `state`."""
+        return self._loop("while_recompute", [_i32(0), count, *state],
+                          lambda k, m, *s: [_op("compare", k, m, direction="LT")],
+                          lambda k, m, *s: [_op("add", k, _i32(1)), m,
+                                            *_inline(self.body, list(s))])[2:]
+
+    def reverse(self, start: list, length: Any, cts: list, level: int) -> list:
+        """The cotangents at `start`, given those after `length` iterations from it."""
+        from ..autodiff import const
+
+        n = len(start)
+
+        def until_negative(k, *rest):
+            return [_op("compare", k, _i32(0), direction="GE")]
+
+        if level == 0:  # each state recomputed from the segment's start
+            def back_steps(m, *rest):
+                cts, seg = list(rest[:n]), list(rest[n:])
+                state = self.steps(seg, m)
+                return [_op("subtract", m, _i32(1)),
+                        *_body_vjp(self.body, state, cts, self.types), *seg]
+
+            return self._loop("while_bwd", [_op("subtract", length, _i32(1)), *cts, *start],
+                              until_negative, back_steps)[1:1 + n]
+        # stride = max(ceil(length / slots), 1); nseg = ceil(length / stride) <= slots
+        stride = _op("maximum", _op("divide", _op("add", length, _i32(self.slots - 1)),
+                                    _i32(self.slots)), _i32(1))
+        nseg = _op("divide", _op("add", length, _op("subtract", stride, _i32(1))), stride)
+        buffers = [_op("broadcast_to", const(0, t.dtype), shape=(self.slots, *t.shape))
+                   for t in self.types]
+
+        def seg_len(j, stride, length):  # min(stride, length - j * stride)
+            return _op("minimum", stride, _op("subtract", length, _op("multiply", j, stride)))
+
+        def save(j, nseg, stride, length, *rest):
+            state, bufs = list(rest[:n]), list(rest[n:])
+            bufs = [_put_row(b, x, j) for b, x in zip(bufs, state)]
+            state = self.steps(state, seg_len(j, stride, length))
+            return [_op("add", j, _i32(1)), nseg, stride, length, *state, *bufs]
+
+        saved = self._loop("while_checkpoint", [_i32(0), nseg, stride, length, *start,
+                                                *buffers],
+                           lambda j, k, *r: [_op("compare", j, k, direction="LT")],
+                           save)[4 + n:]
+
+        def back_segments(j, stride, length, *rest):
+            cts, bufs = list(rest[:n]), list(rest[n:])
+            seg = [_take_row(b, j, t) for b, t in zip(bufs, self.types)]
+            cts = self.reverse(seg, seg_len(j, stride, length), cts, level - 1)
+            return [_op("subtract", j, _i32(1)), stride, length, *cts, *bufs]
+
+        return self._loop("while_bwd_segments",
+                          [_op("subtract", nseg, _i32(1)), stride, length, *cts, *saved],
+                          until_negative, back_segments)[3:3 + n]
+
+
+def _op(name: str, *args: Any, **attrs: Any) -> Any:
+    from ..autodiff import op
+
+    return op(name, *args, **attrs)
+
+
+def _i32(value: int) -> Any:
+    from ..autodiff import const
+
+    return const(value, I32)
+
+
+def _put_row(buf: Any, x: Any, j: Any) -> Any:
+    """buf with buf[j] = x (along axis 0)."""
+    t = x.type
+    return _op("dynamic_update_slice", buf, _op("reshape", x, shape=(1, *t.shape)), j,
+               *[_i32(0)] * t.rank)
+
+
+def _take_row(buf: Any, j: Any, t: TensorType) -> Any:
+    """buf[j] (along axis 0), of type t."""
+    row = _op("dynamic_slice", buf, j, *[_i32(0)] * t.rank, sizes=(1, *t.shape))
+    return _op("reshape", row, shape=tuple(t.shape))
+
+
+def _checkpointed_vjp(ctx: Any, g: Any, cond: Graph, body: Graph) -> tuple:
+    from ..autodiff import zeros_like
+
+    types = list(ctx.types_in)
+    unknown = [str(t) for t in types if not t.is_static]
+    if unknown:
+        raise _gradient_error(f"while_loop without maximum_iterations over loop variables of "
+                              f"unknown shape ({', '.join(unknown)}); give a static "
+                              "maximum_iterations or trace with static shapes")
+    rev = _CheckpointedReverse(cond, body, types)
+    cts = [c if c is not None else zeros_like(t, x) for c, t, x in zip(g, types, ctx.inputs)]
+    got = rev.reverse(list(ctx.inputs), rev.trips(list(ctx.inputs)), cts, CHECKPOINT_LEVELS)
+    return tuple(c if need else None for c, need in zip(got, ctx.needs))
 
 
 def _gradient_error(what: str) -> Exception:

@@ -160,19 +160,6 @@ def test_gradients_through_cond_reach_operands_and_variables():
     np.testing.assert_array_equal(gw.numpy(), 0)
 
 
-def test_gradient_through_an_unbounded_while_loop_says_what_is_needed():
-    @tx.function
-    def f(x):
-        with tx.GradientTape() as tape:
-            tape.watch(x)
-            y = tx.while_loop(lambda v: tx.reduce_sum(v) < 100.0, lambda v: v * 2.0, x)
-        return tape.gradient(y, x)
-
-    with pytest.raises(Exception, match="gradients through while_loop without "
-                                        "maximum_iterations"):
-        f(tx.constant(X * X))
-
-
 def test_none_dims_specialize_inside_regions():
     @tx.function(input_signature=[tx.TensorSpec([None], tx.float32)])
     def f(x):
