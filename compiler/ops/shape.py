@@ -440,3 +440,26 @@ pad_op = _shape_op(
     _pad_reference,
     _pad_vjp,
 )
+
+
+# ---------------------------------------------------------------- ensure_shape
+def _ensure_shape_infer(x: TensorType, *, shape: tuple) -> TensorType:
+    """tf.ensure_shape: x's dims must equal `shape`'s (-1: any size). The result carries the
+    dims known from either, and a dim unknown at trace time is checked again when the graph
+    is specialized to the call's shapes (the check TF makes at run time)."""
+    shape = _ints(shape, "ensure_shape shape", x)
+    if len(shape) != x.rank or any(d != -1 and s is not None and s != d
+                                   for s, d in zip(x.shape, shape)):
+        have = ",".join("?" if s is None else str(s) for s in x.shape)
+        want = ",".join("?" if d == -1 else str(d) for d in shape)
+        raise ValueError(f"Shape of tensor input [{have}] is not compatible with expected "
+                         f"shape [{want}].")
+    return TensorType(x.dtype, tuple(s if d == -1 else d for s, d in zip(x.shape, shape)))
+
+
+ensure_shape_op = register(OpDef(
+    "ensure_shape", _ensure_shape_infer,
+    lambda ctx, x, **_: x,  # specialized: the types are equal, nothing to compute
+    lambda x, *, shape: x,
+    lambda ctx, g, *, shape: (g,),
+))

@@ -150,13 +150,39 @@ def test_ensure_shape_with_an_unknown_dim_at_trace_time():
         g(tx.constant(X))  # the known dim is checked at trace time
 
 
-def test_ensure_shape_arguments():
-    np.testing.assert_array_equal(tx.ensure_shape(X, tx.TensorShape([2, 3])).numpy(), X)
-    np.testing.assert_array_equal(tx.ensure_shape(X, (2, 3)).numpy(), X)
-    with pytest.raises(ValueError, match="dims must be >= 0 or None"):
-        tx.ensure_shape(X, [2, -1])
-    with pytest.raises(TypeError, match="shape must be a list"):
-        tx.ensure_shape(X, "2,3")
+def test_ensure_shape_pins_an_unknown_dim_and_checks_it_per_call_shape():
+    seen = []
+
+    def body(x):
+        y = tx.ensure_shape(x, [2, None])
+        seen.append(tuple(y.shape))  # TF's static shape: the dims known from either side
+        return y + 1.0
+
+    f = tx.function(body, input_signature=[tx.TensorSpec([None, 3])])
+    np.testing.assert_array_equal(f(tx.constant(X)).numpy(), X + 1)
+    assert seen == [(2, 3)]
+    assert "ensure_shape %0 {shape=(2, -1)}" in f.experimental_get_compiler_ir(
+        tx.constant(X))("ir")
+    with pytest.raises(ValueError, match=rf"ensure_shape: Shape of tensor input \[4,3\] is not "
+                                         rf"compatible with expected shape \[2,\?\]\. "
+                                         rf"\({THIS}:\d+\)"):
+        f(tx.zeros([4, 3]))  # found when specialized to the call's shape, before running
+    assert f.experimental_get_tracing_count() == 1
+
+
+def _grad(x):
+    with tx.GradientTape() as tape:
+        tape.watch(x)
+        loss = tx.reduce_sum(tx.ensure_shape(x, [None, 3]) * 3.0)
+    return tape.gradient(loss, x)
+
+
+def test_ensure_shape_gradient_passes_through():
+    x = tx.constant(X)
+    np.testing.assert_array_equal(_grad(x).numpy(), np.full_like(X, 3.0))
+    g = tx.function(_grad)
+    np.testing.assert_array_equal(g(x).numpy(), np.full_like(X, 3.0))
+    assert "ensure_shape" in g.experimental_get_compiler_ir(x)("ir")
 
 
 # ---------------------------------------------------------------- identity_n, no_op, group

@@ -150,6 +150,10 @@ ENTRIES = [
         ((), []),
     ), ("reverse",)),
     entry("identity", tx.identity, lambda x: x, _samples(((2, 3),), ((),), ((0,),)), ()),
+    entry("ensure_shape", tx.ensure_shape, lambda x, shape: x, _samples(
+        ((2, 3), [2, None]), ((), []), ((0, 3), [None, 3]), ((2, 3, 4), (2, 3, 4)),
+        ((2, 3), None),
+    ), ("ensure_shape",)),
     entry("stop_gradient", tx.stop_gradient, lambda x: x, _samples(((2, 3),), ((),), ((0,),)),
           ("stop_gradient",), grad="None by definition (tests/autodiff checks that)"),
     entry("concat", lambda *xs, axis: tx.concat(list(xs), axis),

@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from compiler.interpreters import current_name_scope, is_tracing, name_scope_path
+from compiler.ops import shape as S
 from runtime.errors import InvalidArgumentError
-from tfx_core.framework.operands import Tensor, to_tensor
+from tfx_core.framework.operands import Tensor, bind, to_tensor
 from tfx_core.framework.tensor import TensorShape
 from tfx_core.ops.arguments import op_error, static_int
 
@@ -87,9 +88,11 @@ def _fmt(shape: tuple) -> str:
 
 def ensure_shape(x: TensorLike, shape: Any, name: str | None = None) -> Tensor:
     """`x`, after checking its shape is compatible with `shape` (tf.ensure_shape): a None
-    dim in `shape` matches any size; `shape=None` checks nothing. Checked when the op
-    is bound, i.e. eagerly or at trace time; a dim unknown at trace time (input_signature with
-    None) passes and is not checked again when the function runs."""
+    dim in `shape` matches any size; `shape=None` checks nothing. Checked eagerly and at trace
+    time (InvalidArgumentError, with TF's message); in a trace the result has the dims known
+    from either side (as TF's static shape), and a dim unknown at trace time (an
+    input_signature's None) is checked when the function is specialized to a call's shapes,
+    before anything runs (a ValueError naming ensure_shape and the line)."""
     t = to_tensor(x, "ensure_shape")
     want = _expected_shape(shape)
     if want is None:
@@ -99,7 +102,9 @@ def ensure_shape(x: TensorLike, shape: Any, name: str | None = None) -> Tensor:
                                       for a, b in zip(have, want)):
         raise op_error("ensure_shape", f"Shape of tensor input {_fmt(have)} is not compatible with "
                        f"expected shape {_fmt(want)}.", InvalidArgumentError)
-    return t
+    if not is_tracing():
+        return t
+    return bind(S.ensure_shape_op, t, shape=tuple(-1 if d is None else d for d in want))
 
 
 def identity_n(input: Any, name: str | None = None) -> list[Tensor]:  # noqa: A002
