@@ -151,3 +151,53 @@ def test_unknown_shapes_are_still_a_clear_error():
     with pytest.raises(TypeError, match=r"while_loop without maximum_iterations over loop "
                        r"variables of unknown shape \(f32\[\?\]\)"):
         f(X)
+
+
+def test_second_order():
+    @tx.function
+    def f(x, n):
+        with tx.GradientTape() as outer:
+            outer.watch(x)
+            with tx.GradientTape() as inner:
+                inner.watch(x)
+                _, y = tx.while_loop(lambda i, y: i < n, lambda i, y: (i + 1, tx.sin(y) * 1.1),
+                                     (tx.constant(0), x))
+                loss = tx.reduce_sum(y)
+            g = inner.gradient(loss, x)
+            gs = tx.reduce_sum(g)
+        return g, outer.gradient(gs, x)
+
+    def loss(x, n):
+        return jnp.sum(jax.lax.fori_loop(0, n, lambda _, y: jnp.sin(y) * 1.1, x))
+
+    for n in (0, 3, 7):
+        g, h = f(X, tx.constant(n))
+        np.testing.assert_allclose(g.numpy(), jax.grad(loss)(X, n), rtol=1e-5)
+        want = jax.grad(lambda x, n=n: jnp.sum(jax.grad(loss)(x, n)))(X)
+        np.testing.assert_allclose(h.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_nested_unbounded_loops():
+    @tx.function
+    def f(x, n, m):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+
+            def outer_body(i, y):
+                _, z = tx.while_loop(lambda j, z: j < m, lambda j, z: (j + 1, tx.sin(z) + y),
+                                     (tx.constant(0), y * 0.5))
+                return i + 1, z * 0.7
+
+            _, y = tx.while_loop(lambda i, y: i < n, outer_body, (tx.constant(0), x))
+            loss = tx.reduce_sum(y * y)
+        return loss, tape.gradient(loss, x)
+
+    def loss(x, n, m):
+        def outer(_, y):
+            return jax.lax.fori_loop(0, m, lambda _, z: jnp.sin(z) + y, y * 0.5) * 0.7
+        return jnp.sum(jax.lax.fori_loop(0, n, outer, x) ** 2)
+
+    for n, m in ((0, 2), (3, 0), (4, 5)):
+        out, g = f(X, tx.constant(n), tx.constant(m))
+        np.testing.assert_allclose(out.numpy(), loss(X, n, m), rtol=1e-5)
+        np.testing.assert_allclose(g.numpy(), jax.grad(loss)(X, n, m), rtol=1e-5)

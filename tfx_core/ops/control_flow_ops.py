@@ -163,7 +163,12 @@ def _case(index: Tensor, fns: list, trace: Any, op: str, names: list[str]) -> An
 def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any,
                shape_invariants: Any = None, maximum_iterations: Any = None,
                name: str | None = None) -> Any:
-    """Repeat `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (tf.while_loop)."""
+    """Repeat `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (tf.while_loop).
+
+    Differentiable in a trace: with a static `maximum_iterations` the gradient stacks every
+    iteration's state; without one (or with a run-time one) it counts the trips and recomputes
+    states from checkpoints (compiler/ops/control_flow.py), so shapes stay static and one trace
+    serves every trip count. Eagerly the loop runs in Python and the tape records its ops."""
     single = not isinstance(loop_vars, (tuple, list))
     state = (loop_vars,) if single else tuple(loop_vars)
     trace = active_trace()
@@ -208,8 +213,12 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     cg, ccaps, _, cassigned = _trace(cond, structured, types, "while_cond", trace,
                                      "while_loop cond")
     if cassigned:
-        raise TypeError(f"tx.while_loop: cond assigns a tx.Variable; assign in the body "
-                        f"instead ({user_location()})")
+        from tfx_core.polymorphic_function.tracer import EFFECTS
+
+        what = "prints or asserts" if any(v is EFFECTS for v, _ in cassigned) else \
+            "assigns a tx.Variable"
+        raise TypeError(f"tx.while_loop: cond {what}; do that in the body instead "
+                        f"({user_location()})")
     if cg.output_types != (TensorType(BOOL, ()),):
         raise TypeError(f"tx.while_loop: cond must return a bool scalar, got "
                         f"{[str(t) for t in cg.output_types]} ({user_location()})")
