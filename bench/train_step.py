@@ -14,6 +14,15 @@ step (a fresh function in a fresh state, after clearing compile caches; tfx's pe
 disk cache is off). "step" is the median
 of the steady-state step time (each step waits for its loss). Ratios are tfx / peer.
 
+Second table, a compiled model called under an EAGER tape (the usual custom training loop):
+`with tx.GradientTape() as tape: loss = compiled_model(x, y)`, `tape.gradient`, then an eager
+`SGD.apply_gradients`, on a 50-layer chain `h + 0.5*tanh(h @ W)` (f32[8,64]) and on the MLP. tfx
+records the call as one op: one forward executable (results + residuals) and one backward
+executable. Peers: TF graph mode (the whole step, tape inside `tf.function`), the same with
+`jit_compile=True`, TF's own eager tape over a `tf.function` model, and `jax.jit` of grad + update.
+"op by op" is tfx's old path for this pattern (the body run op by op on the tape), measured with
+`tx.config.run_functions_eagerly(True)`.
+
 Usage: python bench/train_step.py [--quick] [--steps N] [--no-tf]
 """
 from __future__ import annotations
@@ -148,6 +157,168 @@ def tf_step(params):
     return run
 
 
+# ---------------------------------------------------------------- under an eager tape
+CHAIN_LAYERS, CHAIN_WIDTH, CHAIN_BATCH = 50, 64, 8
+
+
+def tape_data(kind: str, seed: int = 1):
+    """Flat weights, x, y for the chain or the MLP."""
+    if kind == "mlp":
+        params, x, y = make_data(seed)
+        return [p for wb in params for p in wb], x, y
+    rng = np.random.default_rng(seed)
+    ws = [(rng.standard_normal((CHAIN_WIDTH, CHAIN_WIDTH)) * 0.1).astype(np.float32)
+          for _ in range(CHAIN_LAYERS)]
+    x = rng.standard_normal((CHAIN_BATCH, CHAIN_WIDTH)).astype(np.float32)
+    return ws, x, np.zeros(CHAIN_BATCH, np.int32)
+
+
+def model_loss(lib, kind: str, vs, x, y):
+    """The loss in tfx or TF (the same API)."""
+    h = x
+    if kind == "chain":
+        for w in vs:
+            h = h + 0.5 * lib.tanh(lib.matmul(h, w))
+        return lib.reduce_mean(h * h)
+    for i in range(0, len(vs), 2):
+        h = lib.matmul(h, vs[i]) + vs[i + 1]
+        if i + 2 < len(vs):
+            h = lib.nn.relu(h)
+    return lib.reduce_mean(lib.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
+
+
+def tfx_tape_step(kind: str, op_by_op: bool = False):
+    ws, x, y = tape_data(kind)
+    vs = [tx.Variable(w) for w in ws]
+    opt = tx.optimizers.SGD(LR)
+    model = tx.function(lambda x, y: model_loss(tx, kind, vs, x, y))
+    x_t, y_t = tx.constant(x), tx.constant(y)
+
+    def run():
+        tx.config.run_functions_eagerly(op_by_op)
+        try:
+            with tx.GradientTape() as tape:
+                loss = model(x_t, y_t)
+            grads = tape.gradient(loss, vs)
+            opt.apply_gradients(zip(grads, vs))
+        finally:
+            tx.config.run_functions_eagerly(False)
+        return float(loss)
+
+    return run
+
+
+def tf_tape_step(kind: str, mode: str):
+    """mode: "graph" (tape inside tf.function), "xla" (the same, jit_compile), "eager" (TF's
+    eager tape over a tf.function model, the pattern tfx runs)."""
+    try:
+        import tensorflow as tf
+    except Exception:
+        return None
+    ws, x, y = tape_data(kind)
+    vs = [tf.Variable(w) for w in ws]
+    x_t, y_t = tf.constant(x), tf.constant(y)
+    if mode == "eager":
+        model = tf.function(lambda x, y: model_loss(tf, kind, vs, x, y))
+        opt = tf.keras.optimizers.SGD(LR)
+
+        def run():
+            with tf.GradientTape() as tape:
+                loss = model(x_t, y_t)
+            grads = tape.gradient(loss, vs)
+            opt.apply_gradients(zip(grads, vs))
+            return float(loss)
+
+        return run
+
+    @tf.function(jit_compile=mode == "xla")
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = model_loss(tf, kind, vs, x, y)
+        grads = tape.gradient(loss, vs)
+        for v, g in zip(vs, grads):
+            v.assign_sub(LR * g)
+        return loss
+
+    return lambda: float(step(x_t, y_t))
+
+
+def jax_tape_step(kind: str):
+    ws, x, y = tape_data(kind)
+    jnp = jax.numpy
+
+    def loss_fn(ps, x, y):
+        h = x
+        if kind == "chain":
+            for w in ps:
+                h = h + 0.5 * jnp.tanh(h @ w)
+            return jnp.mean(h * h)
+        for i in range(0, len(ps), 2):
+            h = h @ ps[i] + ps[i + 1]
+            if i + 2 < len(ps):
+                h = jax.nn.relu(h)
+        logp = jax.nn.log_softmax(h)
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+    def step(ps, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(ps, x, y)
+        return [p - LR * d for p, d in zip(ps, g)], loss
+
+    jitted = jax.jit(step, donate_argnums=0)
+    state = [jax.device_put(w) for w in ws]
+    x_j, y_j = jax.device_put(x), jax.device_put(y)
+
+    def run():
+        nonlocal state
+        state, loss = jitted(state, x_j, y_j)
+        return float(loss)
+
+    return run
+
+
+TAPE_HEADER = ("| model | tfx under tape | tfx op by op (before) | TF graph | tf.function(jit) | "
+               "TF eager tape | jax.jit(grad) | tfx/TF graph | tfx/TF jit | tfx/TF eager tape | "
+               "tfx/jax |")
+
+
+def tape_table(steps: int, no_tf: bool) -> None:
+    """Median ms per step of the eager-tape pattern, and the ratios."""
+    print()
+    print(f"Compiled model under an eager GradientTape + eager SGD update; median of {steps} "
+          "steps (ms), best of 2 rounds")
+    print()
+    print(TAPE_HEADER)
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for kind in ("chain", "mlp"):
+        runs = {"tfx": tfx_tape_step(kind), "op": tfx_tape_step(kind, op_by_op=True),
+                "jax": jax_tape_step(kind)}
+        for mode in ("graph", "xla", "eager"):
+            runs[mode] = None if no_tf else tf_tape_step(kind, mode)
+        for run in runs.values():
+            if run is not None:
+                for _ in range(3):  # compile, and warm up
+                    run()
+        best = {k: float("nan") for k in runs}
+        op_steps = max(3, steps // 10)  # the old path is slow: fewer steps
+        for _ in range(2):
+            for k, run in runs.items():
+                if run is None:
+                    continue
+                times = []
+                for _ in range(op_steps if k == "op" else steps):
+                    t0 = time.perf_counter()
+                    run()
+                    times.append(time.perf_counter() - t0)
+                t = statistics.median(times)
+                best[k] = t if best[k] != best[k] else min(best[k], t)
+        name = f"chain {CHAIN_LAYERS}x f32[{CHAIN_BATCH},{CHAIN_WIDTH}]" if kind == "chain" \
+            else f"MLP {'-'.join(map(str, SIZES))}"
+        print(f"| {name} | {fmt(best['tfx'])} | {fmt(best['op'])} | {fmt(best['graph'])} | "
+              f"{fmt(best['xla'])} | {fmt(best['eager'])} | {fmt(best['jax'])} | "
+              f"{ratio(best['tfx'], best['graph'])} | {ratio(best['tfx'], best['xla'])} | "
+              f"{ratio(best['tfx'], best['eager'])} | {ratio(best['tfx'], best['jax'])} |")
+
+
 # ---------------------------------------------------------------- measuring
 def first_call(make, params, x, y) -> tuple[float, object]:
     rt_cache.MEMORY_CACHE.clear()
@@ -211,6 +382,7 @@ def main() -> None:
     print()
     shown = {k: ", ".join(f"{v:.5f}" for v in vs) for k, vs in losses.items()}
     print("losses of steps 2-4 (same data and weights):", shown)
+    tape_table(steps, args.no_tf)
 
 
 if __name__ == "__main__":

@@ -396,3 +396,14 @@ def test_gradient_that_cannot_be_built_falls_back(monkeypatch):
     assert st.compiled_calls == 0
     assert "could not be compiled (GradientError: no rule for this)" in \
         f.get_concrete_function(x).explain()
+
+
+def test_concrete_function_called_under_a_tape_is_recorded():
+    W = tx.Variable(rand(3, 3))
+    x = tx.constant(rand(2, 3))
+    cf = tx.function(lambda x: tx.reduce_sum(tx.sin(x @ W))).get_concrete_function(x)
+    with tx.GradientTape() as tape:
+        y = cf(x)
+    close(tape.gradient(y, W),
+          jax.grad(lambda w: jnp.sum(jnp.sin(x.numpy() @ w)))(W.numpy()))
+    assert cf.tape.compiled_calls == 1 and cf.tape.backward_runs == 1
