@@ -51,6 +51,8 @@ PATTERNS = {
     "reshape_concat": (lambda x: tx.reshape(x, tx.concat([[3], tx.shape(x)[:1], [-1]], 0)),
                        lambda x: x.reshape(3, len(x), -1), "reshape_dynamic"),
     "zeros": (lambda x: tx.zeros(tx.shape(x)) + x, lambda x: x, "broadcast_dynamic"),
+    "zeros_scalar_shape": (lambda x: tx.zeros(tx.shape(x)[0], tx.int64),
+                           lambda x: np.zeros(len(x), np.int64), "broadcast_dynamic"),
     "ones_int": (lambda x: tx.ones(tx.shape(x)[:1], tx.int32),
                  lambda x: np.ones(len(x), np.int32), "broadcast_dynamic"),
     "fill": (lambda x: tx.fill(tx.stack([2, tx.shape(x)[0]]), 7.5),

@@ -43,6 +43,8 @@ def shape_argument(v: Any, name: str, what: str) -> tuple[int, ...] | DynamicSha
         if all(not _symbolic(d) or get_static_value(d) is not None for d in v):
             return static_ints(v, name, what)
         v = _pack(v, name, what)
+    if v.ndim == 0 and v.dtype.is_integer:  # one dim given as a scalar (tx.zeros(n), as TF)
+        v = bind(S.expand_dims_op, v, axes=(0,))
     if not v.dtype.is_integer or v.ndim != 1 or v.shape[0] is None:
         raise op_error(name, f"{what} must be a 1-D integer tensor of known length, got "
                        f"{v.type}", TypeError)
