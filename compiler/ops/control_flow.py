@@ -14,7 +14,7 @@ from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..interpreters import bind
-from ..ir.graph import Graph, Value
+from ..ir.graph import Graph, Value, walk
 from ..ir.types import BOOL, I32, TensorType
 from ..lowering import helpers as H
 from ..registry import PURE, OpDef, OpTypeError, register
@@ -52,7 +52,7 @@ def _case_vjp(ctx: Any, g: Any, *, branches: tuple) -> tuple:
     needs = ctx.needs[1:]
     if not any(needs):
         return (None,) * len(ctx.inputs)
-    grads = tuple(_branch_vjp(b, needs) for b in branches)
+    grads = tuple(_branch_vjp(_without_effects(b), needs) for b in branches)
     outs = iter(bind(case_op, ctx.inputs[0], *ctx.inputs[1:], *g, branches=grads))
     return (None, *[next(outs) if n else None for n in needs])
 
@@ -126,6 +126,45 @@ def _while_reference(*operands, cond: Graph, body: Graph, max_trip: int | None =
     raise RuntimeError(f"while: no exit after {MAX_REFERENCE_ITERATIONS} iterations")
 
 
+def _is_effect(o: Any) -> bool:
+    """A print / assert: not PURE, takes the effect token first and returns only the next
+    token (compiler/ops/debug.py)."""
+    return PURE not in o.opdef.traits and len(o.outputs) == 1 and bool(o.inputs) and \
+        o.inputs[0].type == o.outputs[0].type == TensorType(I32, ())
+
+
+def _regions(v: Any) -> list[Graph]:
+    if isinstance(v, Graph):
+        return [v]
+    return [g for b in v for g in _regions(b)] if isinstance(v, tuple) else []
+
+
+def _has_effects(graph: Graph) -> bool:
+    return any(_is_effect(o) or any(_has_effects(r) for a in o.attr_dict.values()
+                                    for r in _regions(a)) for o in graph.ops)
+
+
+def _without_effects(graph: Graph) -> Graph:
+    """`graph` with its prints and asserts (also those in nested regions) dropped, each token
+    passed through. A vjp re-runs the forward ops to recompute states; their effects already
+    happened in the forward pass and must not happen again in the backward one."""
+    if not _has_effects(graph):
+        return graph
+
+    def strip(v: Any) -> Any:
+        if isinstance(v, Graph):
+            return _without_effects(v)
+        return tuple(strip(b) for b in v) if isinstance(v, tuple) else v
+
+    def apply(o: Any, args: list) -> tuple:
+        if _is_effect(o):
+            return (args[0],)
+        res = bind(o.opdef, *args, **{k: strip(v) for k, v in o.attr_dict.items()})
+        return tuple(res) if o.opdef.multiple_results else (res,)
+
+    return trace_graph(graph.name, graph.input_types, lambda *ins: walk(graph, ins, apply))
+
+
 def _inline(graph: Graph, args: list) -> list:
     """Bind `graph`'s ops on `args` (in the current interpreter); its outputs."""
     from ..autodiff import replay
@@ -152,6 +191,7 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
     reverse by recomputation from checkpoints instead (_CheckpointedReverse)."""
     from ..autodiff import const, op, zeros_like
 
+    cond, body = _without_effects(cond), _without_effects(body)
     if max_trip is None:
         return _checkpointed_vjp(ctx, g, cond, body)
     types = list(ctx.types_in)

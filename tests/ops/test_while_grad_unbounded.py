@@ -2,6 +2,8 @@
 sweep, compiler/ops/control_flow.py), against jax.grad of the same math at several trip counts."""
 from __future__ import annotations
 
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -201,3 +203,35 @@ def test_nested_unbounded_loops():
         out, g = f(X, tx.constant(n), tx.constant(m))
         np.testing.assert_allclose(out.numpy(), loss(X, n, m), rtol=1e-5)
         np.testing.assert_allclose(g.numpy(), jax.grad(loss)(X, n, m), rtol=1e-5)
+
+
+@pytest.mark.parametrize("bound", [None, 3])
+def test_prints_and_asserts_in_the_body_run_once_per_iteration(capfd, bound):
+    # the gradient re-runs the body to recompute states: its prints must not run again
+    @tx.function
+    def f(x, n):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+
+            def body(i, y):
+                tx.print("step", i, output_stream=sys.stdout)
+                tx.debugging.Assert(tx.reduce_all(y < 100.0), ["y too large"])
+                y = tx.cond(tx.reduce_sum(y) > 0.0, lambda: y * 2.0,
+                            lambda: (tx.print("negative", output_stream=sys.stdout), y)[1])
+                return i + 1, y
+
+            _, y = tx.while_loop(lambda i, y: i < n, body, (tx.constant(0), x),
+                                 maximum_iterations=bound)
+            loss = tx.reduce_sum(y)
+        return loss, tape.gradient(loss, x)
+
+    capfd.readouterr()
+    loss, g = f(X, tx.constant(3))
+    np.testing.assert_allclose(g.numpy(), np.full(3, 8.0))
+    out = capfd.readouterr().out
+    assert out.split() == ["step", "0", "step", "1", "step", "2"], out
+    _, g = f(-X, tx.constant(3))
+    np.testing.assert_allclose(g.numpy(), np.ones(3))
+    assert capfd.readouterr().out.count("negative") == 3
+    with pytest.raises(tx.errors.InvalidArgumentError, match="y too large"):
+        f(X * 1000.0, tx.constant(3))
