@@ -60,6 +60,30 @@ def test_comprehension_over_a_tensor_argument_unrolls_its_rows():
         ORACLE["comp_tensor_eager"]["list_of"]
 
 
+def test_nested_comprehension_and_static_filters_match_eager():
+    m = np.arange(12, dtype=np.float32).reshape(3, 4)
+
+    def f(x):
+        lower = [x[i, j] for i in tx.range(3) for j in tx.range(i + 1)]  # inner bound from i
+        even = [x[0, i] for i in tx.range(4) if i % 2 == 0]
+        return tx.stack(lower), tx.stack(even)
+
+    want = (np.array([m[i, j] for i in range(3) for j in range(i + 1)]), m[0, ::2])
+    for got in (tx.function(f)(m), f(tx.constant(m))):  # compiled, eager
+        np.testing.assert_array_equal(got[0].numpy(), want[0])
+        np.testing.assert_array_equal(got[1].numpy(), want[1])
+
+
+def test_a_filter_on_run_time_values_is_a_clear_error():
+    @tx.function
+    def f(x):
+        return [r for r in x if r > 1.0]
+
+    with pytest.raises(TypeError, match=r"comprehension's `if` depends on a run-time tensor "
+                       r"\(bool\[\]\).*tx.where.*test_autograph_listcomp_assert"):
+        f(X)
+
+
 def test_gradient_through_an_unrolled_comprehension():
     @tx.function
     def f(x):

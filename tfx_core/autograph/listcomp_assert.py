@@ -24,7 +24,7 @@ from typing import Any
 
 from compiler.tracing import user_location
 
-__all__ = ["assert_stmt", "comp_iter", "comp_range"]
+__all__ = ["assert_stmt", "comp_if", "comp_iter", "comp_range"]
 
 _ALTERNATIVES = ("a Python list needs its length while tracing. Loop with `for i in "
                  "tx.range(n):` (a tx.while_loop; collect rows in a tx.TensorArray or by "
@@ -71,6 +71,22 @@ def comp_iter(iterable: Any) -> Any:
     if static is not None:
         return [convert_to_tensor(row) for row in static]
     return [iterable[k] for k in range(shape[0])]
+
+
+def comp_if(test: Any) -> Any:
+    """A comprehension's `if test`: itself, or a symbolic tensor's value when it is known at
+    trace time (e.g. `i % 2 == 0` over the constant counters of a static tx.range)."""
+    if not _symbolic(test):
+        return test
+    from tfx_core.polymorphic_function.tracer import get_static_value
+
+    static = get_static_value(test)
+    if static is None:
+        raise TypeError(f"a comprehension's `if` depends on a run-time tensor ({test._type}), "
+                        f"so the list's length is unknown while tracing; select with "
+                        f"tx.where(cond, x, y), or tx.boolean_mask outside tx.function "
+                        f"({user_location()})")
+    return bool(static)
 
 
 def assert_stmt(test: Any, msg: Callable[[], Any]) -> Any:

@@ -1,6 +1,6 @@
 """AutoGraph's runtime: the helpers converted code calls as `__ag__.<name>` (if_stmt, while_stmt,
-for_stmt, for_range, flags and returns; comp_iter, comp_range and assert_stmt come from
-listcomp_assert). Each decides at trace time: a symbolic tensor condition or iterable builds
+for_stmt, for_range, flags and returns; comp_iter, comp_range, comp_if and assert_stmt come
+from listcomp_assert). Each decides at trace time: a symbolic tensor condition or iterable builds
 tx.cond / tx.while_loop, anything else runs the Python statement."""
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from compiler.tracing import user_location
 from tfx_core.autograph.jumps import FLAG_PREFIXES, RETVAL
 from tfx_core.autograph.listcomp_assert import (  # noqa: F401 (called as __ag__.<name>)
     assert_stmt,
+    comp_if,
     comp_iter,
     comp_range,
 )

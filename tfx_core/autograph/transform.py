@@ -197,9 +197,9 @@ class _Rewrite(ast.NodeTransformer):
         return place(ast.Expr(place(call, node)), node)
 
     def visit_comprehension(self, node: ast.comprehension) -> Any:
-        """`for x in it` of a comprehension -> `for x in __ag__.comp_iter(it)` (or
-        comp_range(f, args) for `f(args)` spelled `<module>.range(...)`): unrolled at trace
-        time when the length is static, a clear error when it is a run-time value."""
+        """`for x in it if t` of a comprehension -> `for x in __ag__.comp_iter(it) if
+        __ag__.comp_if(t)` (comp_range(f, args) for `f(args)` spelled `<module>.range(...)`):
+        unrolled at trace time when the length is static, a clear error when it is not."""
         self.generic_visit(node)
         self.count += 1
         it = node.iter
@@ -211,6 +211,7 @@ class _Rewrite(ast.NodeTransformer):
         else:
             call = ast.Call(_ag_attr("comp_iter"), [it], [])
         node.iter = place(call, it)  # type: ignore[assignment]
+        node.ifs = [place(ast.Call(_ag_attr("comp_if"), [t], []), t) for t in node.ifs]
         return node
 
     def visit_While(self, node: ast.While) -> Any:
