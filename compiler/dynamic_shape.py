@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import autodiff as A
-from .ir.graph import Graph, Op, Value
+from .ir.graph import ConstArray, Graph, Op, Value
 from .ir.types import I32, TensorType
 from .ops.constant import constant_op, iota_op, shape_of_op
 from .ops.shape import broadcast_to_op, reshape_op, tile_op
@@ -98,17 +98,32 @@ def _broadcast_infer(x: TensorType, s: TensorType, *, known: tuple) -> TensorTyp
 
 
 def _broadcast_vjp(ctx, g, *, known):
-    """Sum g over the axes x was broadcast along; x's own dims must be known to tell which."""
-    t = ctx.types_in[0]
-    if not t.is_static:
-        raise A.GradientError(
-            f"the gradient of broadcast_to from {t} to a shape computed at run time needs the "
-            "input's dims at trace time (which of its None dims were broadcast is unknown)")
+    """Sum g over the axes x was broadcast along (the leading ones, and x's size-1 dims)."""
+    x, t = ctx.inputs[0], ctx.types_in[0]
     lead = len(known) - t.rank
+    if not t.is_static:
+        if lead:
+            g = A.op("reduce_sum", g, axes=tuple(range(lead)), keepdims=False)
+        return _sum_to_unknown(g, x, t, known[lead:]), None
     axes = (*range(lead), *(lead + i for i, d in enumerate(t.shape) if d == 1))
     if axes:
         g = A.op("reduce_sum", g, axes=axes, keepdims=False)
     return A.reshape_to(g, t), None
+
+
+def _sum_to_unknown(g, x, t: TensorType, out: tuple):
+    """Sum g (x's rank) down to x's dims, some unknown until specialization: view each axis as
+    [x_i, g_i / x_i] and sum the second (size 1 where x_i was not broadcast, g_i where x_i is
+    1); max(x_i, 1) keeps an empty axis from dividing by zero."""
+    xs, gs = A.op("shape_of", x), A.op("shape_of", g)
+    one = A.op("constant", value=ConstArray(np.ones(t.rank, np.int32)))
+    q = A.op("divide", gs, A.op("maximum", xs, one))
+    pair = [A.op("expand_dims", v, axes=(1,)) for v in (xs, q)]
+    inter = A.op("reshape", A.op("concatenate", *pair, axis=1), shape=(2 * t.rank,))
+    ratio = [None if d is None or o is None else o // max(d, 1) for d, o in zip(t.shape, out)]
+    r = A.op("reshape_dynamic", g, inter,
+             known=tuple(v for d, k in zip(t.shape, ratio) for v in (d, k)))
+    return A.op("reduce_sum", r, axes=tuple(range(1, 2 * t.rank, 2)), keepdims=False)
 
 
 broadcast_dynamic_op = register(OpDef(

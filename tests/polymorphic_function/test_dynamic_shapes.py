@@ -7,7 +7,6 @@ import pytest
 
 import tfx_core as tx
 from compiler import dynamic_shape as D
-from compiler.autodiff import GradientError
 from compiler.ir.graph import GraphBuilder
 from compiler.ir.parser import parse_graph
 from compiler.ir.printer import print_graph
@@ -273,16 +272,32 @@ def test_gradients_through_dynamic_reshape_tile_broadcast():
         np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
 
 
-def test_gradient_of_broadcast_from_an_unknown_dim_is_a_clear_error():
-    @tx.function(input_signature=[tx.TensorSpec([None, 1])])
+@pytest.mark.parametrize("spec,target,shape", [
+    ([None, 1], lambda x: tx.stack([tx.shape(x)[0], 3]), (4, 1)),  # the None dim not broadcast
+    ([None, 1], lambda x: tx.stack([2, 3]) + tx.shape(x) * 0, (1, 1)),  # ... broadcast (1 -> 2)
+    ([None, 3], lambda x: tx.concat([[2], tx.shape(x)], 0), (2, 3)),  # a new leading axis
+    ([None, None], lambda x: tx.stack([5, tx.shape(x)[1] * 0 + 4]), (1, 4)),
+    ([None, 2], lambda x: tx.shape(x), (0, 2)),  # empty
+])
+def test_gradient_of_broadcast_from_unknown_dims(spec, target, shape):
+    @tx.function(input_signature=[tx.TensorSpec(spec)])
     def f(x):
         with tx.GradientTape() as tape:
             tape.watch(x)
-            y = tx.reduce_sum(tx.broadcast_to(x, tx.stack([tx.shape(x)[0], 3])))
-        return tape.gradient(y, x)
+            y = tx.broadcast_to(x, target(x))
+            w = tx.cast(tx.reshape(tx.range(tx.size(y)), tx.shape(y)), tx.float32)
+            loss = tx.reduce_sum(y * w)
+        return y, tape.gradient(loss, x)
 
-    with pytest.raises(GradientError, match=r"broadcast_to from f32\[\?,1\].*unknown"):
-        f(np.ones((2, 1), np.float32))
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) + 1
+    y, g = f(x)
+    np.testing.assert_array_equal(y.numpy(), np.broadcast_to(x, y.shape))
+    w = np.arange(np.prod(y.shape), dtype=np.float32).reshape(y.shape)
+    lead = w.ndim - x.ndim
+    want = w.sum(axis=tuple(range(lead)))
+    want = want.sum(axis=tuple(i for i, d in enumerate(x.shape) if d == 1 and want.shape[i] != 1),
+                    keepdims=True)
+    np.testing.assert_array_equal(g.numpy(), want.reshape(x.shape))
 
 
 # ---------------------------------------------------------------- saved models
