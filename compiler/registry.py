@@ -31,6 +31,9 @@ ORDER_INDEPENDENT = "order_independent"
 # enable_check_numerics need not check it (with SHAPE_OP and ORDER_INDEPENDENT ops), since a
 # NaN or Inf in its result was already in an input.
 FINITE_PRESERVING = "finite_preserving"
+# A NaN or Inf in any float input puts one in the result (IEEE sums and products, moves that
+# keep every element): enable_check_numerics may check the result instead of the input.
+PROPAGATES_NONFINITE = "propagates_nonfinite"
 
 
 class OpTypeError(TypeError):

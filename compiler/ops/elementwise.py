@@ -14,6 +14,7 @@ from ..registry import (
     ELEMENTWISE,
     FINITE_PRESERVING,
     NOT_DIFFERENTIABLE,
+    PROPAGATES_NONFINITE,
     PURE,
     OpDef,
     OpTypeError,
@@ -29,6 +30,7 @@ from .common import (
 )
 
 _FINITE = frozenset({FINITE_PRESERVING})  # enable_check_numerics skips these ops
+_PROPAGATES = frozenset({PROPAGATES_NONFINITE})
 
 
 def _in_f32(fn):
@@ -107,7 +109,7 @@ is_finite_op = elementwise_unary(
 
 # ---------------------------------------------------------------- unary, numeric / logical
 neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fi",
-                           vjp=lambda ctx, g: (A.neg(g),), traits=_FINITE)
+                           vjp=lambda ctx, g: (A.neg(g),), traits=_FINITE | _PROPAGATES)
 abs_op = elementwise_unary("abs", np.abs, hlo.abs, kinds="fi",
                            vjp=lambda ctx, g: (A.mul(g, A.op("sign", _x(ctx))),), traits=_FINITE)
 sign_op = elementwise_unary("sign", lambda x: np.where(x == 0, x, np.sign(x)), hlo.sign, kinds="fi",
@@ -225,10 +227,11 @@ def _atan2_vjp(ctx, g):
 
 
 add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiu", commutative=True,
-                            vjp=_add_vjp)
-sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiu", vjp=_sub_vjp)
+                            vjp=_add_vjp, traits=_PROPAGATES)
+sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiu", vjp=_sub_vjp,
+                            traits=_PROPAGATES)
 mul_op = elementwise_binary("multiply", np.multiply, hlo.multiply, kinds="fiu", commutative=True,
-                            vjp=_mul_vjp)
+                            vjp=_mul_vjp, traits=_PROPAGATES)
 
 
 def _guarded_int(hlo_fn, on_zero: str):

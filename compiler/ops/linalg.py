@@ -7,7 +7,7 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from .. import autodiff as A
 from ..ir.types import TensorType, dims_compatible
 from ..lowering import helpers as H
-from ..registry import PURE, OpDef, OpTypeError, register
+from ..registry import PROPAGATES_NONFINITE, PURE, OpDef, OpTypeError, register
 from .common import check_kind, same_dtype
 
 
@@ -130,6 +130,6 @@ dot_general_op = register(
         lower=_dot_general_lower,
         reference=_dot_general_reference,
         vjp=_dot_general_vjp,
-        traits=frozenset({PURE}),
+        traits=frozenset({PURE, PROPAGATES_NONFINITE}),  # inf * 0 = nan: every term counts
     )
 )

@@ -12,6 +12,7 @@ from ..lowering import helpers as H
 from ..registry import (
     NOT_DIFFERENTIABLE,
     ORDER_INDEPENDENT,
+    PROPAGATES_NONFINITE,
     PURE,
     REDUCTION,
     OpDef,
@@ -128,7 +129,9 @@ def _reduction(name: str, kind: str, hlo_fn: Callable, kinds: str, *, vjp) -> Op
                 r = _zero_sign(work, np.asarray(r), axes, keepdims, kind)
             return np.asarray(r).astype(dt)
 
-    traits = _TRAITS if kind in ("sum", "prod") else _ORDER_INDEPENDENT_TRAITS
+    # float sums and products keep a NaN/Inf (inf * 0 = nan, inf - inf = nan)
+    traits = _TRAITS | {PROPAGATES_NONFINITE} if kind in ("sum", "prod") \
+        else _ORDER_INDEPENDENT_TRAITS
     return register(OpDef(name, infer, lower, reference, vjp, traits))
 
 

@@ -9,13 +9,28 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from .. import autodiff as A
 from ..ir.types import TensorType, dims_compatible
 from ..lowering import helpers as H
-from ..registry import ELEMENTWISE_LIKE, PURE, SHAPE_OP, OpDef, OpTypeError, register
+from ..registry import (
+    ELEMENTWISE_LIKE,
+    PROPAGATES_NONFINITE,
+    PURE,
+    SHAPE_OP,
+    OpDef,
+    OpTypeError,
+    register,
+)
 from .common import normalize_axis, same_dtype
 
 SHAPE_TRAITS = frozenset({SHAPE_OP, PURE})
 
 
+# the shape ops whose result holds every input element (so a NaN or Inf in it too)
+_KEEP_EVERY_ELEMENT = frozenset({"reshape", "expand_dims", "squeeze", "transpose", "broadcast_to",
+                                 "broadcast_like", "concatenate", "reverse"})
+
+
 def _shape_op(name: str, infer, lower, reference, vjp, traits=frozenset()) -> OpDef:
+    if name in _KEEP_EVERY_ELEMENT:
+        traits = traits | {PROPAGATES_NONFINITE}
     return register(OpDef(name, infer, lower, reference, vjp, SHAPE_TRAITS | traits))
 
 

@@ -61,3 +61,21 @@ def test_off_means_no_checks():
     assert np.isnan(f(tx.constant(-1.0)).numpy())
     assert "debug_assert" not in f.experimental_get_compiler_ir(tx.constant(1.0))("ir")
     assert np.isnan(tx.math.log(tx.constant(-1.0)).numpy())
+
+
+def test_a_nan_that_later_ops_hide_is_still_found(check_numerics):
+    # 1 / exp(1000) = 1 / inf = 0: the result is finite, exp's is not
+    f = tx.function(lambda x: 1.0 / tx.math.exp(x))
+    assert float(f(tx.constant(1.0))) > 0
+    with pytest.raises(ERR, match="exp at test_numerics.py"):
+        f(tx.constant(1000.0))
+
+
+def test_ops_checked_together_are_all_named(check_numerics):
+    # x * 1e30 overflows; the subtract after it keeps the Inf: one check names both
+    f = tx.function(lambda x: x * 1e30 - 1.0)
+    f(tx.constant([1.0]))
+    with pytest.raises(ERR, match=r"multiply at test_numerics.py:\d+ or subtract at"):
+        f(tx.constant([1e10]))
+    ir = f.experimental_get_compiler_ir(tx.constant([1.0]))("ir")
+    assert ir.count("is_finite") == 1

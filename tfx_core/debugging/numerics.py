@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from compiler.ops.debug import debug_assert_op
+from compiler.registry import PROPAGATES_NONFINITE
 from compiler.tracing import user_location
 from runtime import errors
 from runtime.host_callbacks import numerics_problem
@@ -60,9 +61,54 @@ def _check_eager_outputs(opdef: Any, outs: list) -> None:
                     f"(an output of dtype {t.dtype.name}, shape {tuple(a.shape)})")
 
 
-def check_noted(trace: Any, noted: list[tuple[Any, str]]) -> None:
-    """The trace's end: one conditional checking every noted value is finite, which names the
-    first (in program order) that is not."""
+def _prune(ops: list, noted: list[tuple[Any, str]], escaping: list) -> list[tuple[Any, str]]:
+    """The noted values worth checking, each with what it stands for.
+
+    A value need not be checked when every op using it puts a NaN/Inf of it into its own
+    result (PROPAGATES_NONFINITE) and those results are checked or covered the same way: the
+    check downstream catches it, reading far less memory (a weight update's `lr * g` and
+    `w - lr * g` are one check, not two). The check then names every op it stands for, in
+    program order."""
+    users: dict[Any, list] = {}
+    for op in ops:
+        for v in op.inputs:
+            users.setdefault(v, []).append(op)
+    desc = dict(noted)
+    out = set(escaping)
+    covered: dict[Any, bool] = {}
+    stands_for: dict[Any, list[str]] = {}  # checked value -> descriptions of pruned ones
+    pruned_into: dict[Any, list[Any]] = {}  # pruned value -> the values covering it
+
+    for op in reversed(ops):
+        for v in op.outputs:
+            us = users.get(v, [])
+            down = bool(us) and v not in out and all(
+                PROPAGATES_NONFINITE in u.opdef.traits and all(covered.get(o) for o in u.outputs)
+                for u in us)
+            if down:
+                pruned_into[v] = [o for u in us for o in u.outputs]
+            covered[v] = down or v in desc
+    keep = []
+    for v, d in noted:
+        if v not in pruned_into:
+            keep.append((v, d))
+            continue
+        todo, seen = list(pruned_into[v]), set()
+        while todo:  # the checked values this one's NaN would reach
+            w = todo.pop()
+            if w in seen:
+                continue
+            seen.add(w)
+            if w in desc and w not in pruned_into:
+                stands_for.setdefault(w, []).append(d)
+            todo += pruned_into.get(w, [])
+    return [(v, " or ".join(stands_for.get(v, []) + [d])) for v, d in keep]
+
+
+def check_noted(trace: Any, noted: list[tuple[Any, str]], escaping: list = ()) -> None:
+    """The trace's end: one conditional checking the noted values are finite (see `_prune`),
+    which names the first (in program order) that is not."""
+    noted = _prune(trace.trace.builder.ops, noted, list(escaping))
     flags = [R.reduce_all(M.is_finite(trace.wrap(v))) for v, _ in noted]
     from tfx_core.ops.array_ops import stack
 

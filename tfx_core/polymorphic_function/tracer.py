@@ -105,14 +105,16 @@ class TraceInterpreter(GraphTracer):
     def set_effect_token(self, t: Tensor) -> None:
         self.assign_variable(EFFECTS, t)
 
-    def finish_effects(self, region: bool = False) -> None:
-        """End of the traced code: check the numerics noted (enable_check_numerics), and at the
-        top level consume the last token, which keeps every effect alive and ordered."""
+    def finish_effects(self, outputs: Any = (), region: bool = False) -> None:
+        """End of the traced code (`outputs`: the values it returns): check the numerics noted
+        (enable_check_numerics), and at the top level consume the last token, which keeps
+        every effect alive and ordered."""
         if self.numerics:
             from tfx_core.debugging.numerics import check_noted
 
             noted, self.numerics = self.numerics, []
-            check_noted(self, noted)
+            escaping = list(outputs) + self.escaping_assignments()
+            check_noted(self, noted, escaping)
         if not region and self._token is not None:
             from compiler.ops.debug import effect_sink_op
 
@@ -151,6 +153,10 @@ class TraceInterpreter(GraphTracer):
 
     def variable_updates(self) -> list[tuple[Any, Tensor]]:
         return [(st[0], st[1]) for st in self.var_state.values() if st[2]]
+
+    def escaping_assignments(self) -> list[Any]:
+        """Values assigned to Variables here (outputs of the trace besides its results)."""
+        return [t._value for _, t in self.variable_updates()]
 
     def to_value(self, a: Any, opdef: OpDef | None = None):
         if isinstance(a, Tensor):
@@ -217,6 +223,9 @@ class RegionTracer(TraceInterpreter):
             return self.trace.capture(("outer", id(a._value)), a, a._type)
         return super().to_value(a, opdef)
 
+    def escaping_assignments(self) -> list[Any]:
+        return [t._value for _, t, _ in self.assigned.values()]
+
     def read_variable(self, var: Any) -> Tensor:
         mine = self.assigned.get(id(var))
         if mine is not None:
@@ -252,7 +261,7 @@ def trace_callable(tracer: TraceInterpreter, fn: Callable, args: Any, kwargs: di
         result = fn(*args, **kwargs)
         leaves, tree = tree_util.tree_flatten(result)
         values = [tracer.to_value(as_output(x)) for x in leaves]
-        tracer.finish_effects(region=isinstance(tracer, RegionTracer))
+        tracer.finish_effects(values, region=isinstance(tracer, RegionTracer))
     return values, tree
 
 
