@@ -168,6 +168,20 @@ def test_shape_size_and_range_loop_after_specialization():
         np.testing.assert_array_equal(z.numpy(), np.zeros((n, 6), np.float32))
 
 
+def test_loop_over_the_batch_indexing_rows():
+    @tx.function(input_signature=SIG)
+    def f(x):
+        acc = tx.zeros([6])
+        for i in tx.range(tx.shape(x)[0]):
+            acc = acc + x[i] * tx.cast(i + 1, tx.float32) + x[-1]
+        return acc
+
+    for n in BATCHES:
+        x = _x(n)
+        np.testing.assert_allclose(f(x).numpy(), (x * np.arange(1, n + 1)[:, None]).sum(0)
+                                   + n * x[-1])
+
+
 def test_shape_used_inside_cond_branches():
     @tx.function(input_signature=SIG + [tx.TensorSpec([], tx.bool)])
     def f(x, p):

@@ -369,13 +369,8 @@ def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -
     (as TF); an index still out of range is clamped into the axis (XLA's rule: TF raises on CPU
     without XLA, and with jit_compile clamps too)."""
     sizes = list(y.shape)
-    for dim, _ in run_time:
-        if sizes[dim] is None:
-            raise op_error(
-                "getitem",
-                f"indexing axis {dim} of {y.type} with a run-time index needs the axis size, "
-                "which is unknown at trace time", TypeError)
-    if None in sizes:
+    indexed = {dim for dim, _ in run_time}
+    if any(sizes[d] is None for d in builtins.range(y.ndim) if d not in indexed):
         raise op_error(
             "getitem",
             f"a run-time index into {y.type} needs the other axes' sizes too ({key!r})", TypeError)
@@ -383,7 +378,11 @@ def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -
     starts = [zero] * y.ndim
     for dim, i in run_time:
         i32 = i if i.dtype is I32 else bind(CA.convert_op, i, dtype=I32)
-        wrapped = bind(E.add_op, i32, constant_tensor(np.array(sizes[dim], np.int32)))
+        # an axis unknown at trace time (None dims) is read with shape_of: static once the
+        # graph is specialized (`for i in tx.range(tx.shape(x)[0]): x[i]`)
+        size = constant_tensor(np.array(sizes[dim], np.int32)) if sizes[dim] is not None else \
+            bind(S.reshape_op, _slice_axis(bind(C.shape_of_op, y), 0, dim, dim + 1), shape=())
+        wrapped = bind(E.add_op, i32, size)
         starts[dim] = bind(E.select_op, bind(E.compare_op, i32, zero, direction="LT"), wrapped,
                            i32)
         sizes[dim] = 1
