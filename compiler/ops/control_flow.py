@@ -4,6 +4,9 @@
 stablehlo.case and tf.switch_case do) on the operands; every branch takes all operands and
 returns the same types. `while(*operands)` carries all operands: `cond(*operands) -> bool[]`,
 `body(*operands) -> operands' types`; values a loop only reads are carried unchanged.
+Their vjps differentiate the regions by re-running them (without their prints and asserts); a
+while loop's reverse sweep stacks every state when its trip count has a static bound and
+recomputes states from checkpoints when it has none.
 """
 from __future__ import annotations
 
