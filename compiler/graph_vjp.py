@@ -19,6 +19,7 @@ from .registry import PURE, REGISTRY
 from .tracing import trace_graph
 
 _CONST, _PRIMAL, _COTANGENT = 0, 1, 2
+PACK_MAX_ELEMENTS = 1 << 14  # residuals up to this size are packed together
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,19 @@ def split_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int],
 
 
 def _pack(forward: Graph, backward: Graph, n_out: int, n_res: int) -> tuple[Graph, Graph]:
-    """The residuals as one flat buffer per dtype: a program's every output costs a buffer to
-    allocate and hand over (microseconds each), more than copying small residuals together."""
+    """Small residuals as one flat buffer per dtype: each output of a program costs a buffer to
+    allocate and hand over (microseconds), more than copying small residuals together; large
+    ones stay apart (copying them would cost more)."""
     res = forward.outputs[n_out:]
     groups: dict = {}
     for k, v in enumerate(res):
-        groups.setdefault(v.type.dtype, []).append(k)
-    if all(len(ks) == 1 and res[ks[0]].type.rank == 1 for ks in groups.values()):
+        if (v.type.num_elements or 0) <= PACK_MAX_ELEMENTS:
+            groups.setdefault(v.type.dtype, []).append(k)
+    groups = {d: ks for d, ks in groups.items() if len(ks) > 1}
+    if not groups:
         return forward, backward
+    packed_ks = {k for ks in groups.values() for k in ks}
+    apart = [k for k in range(n_res) if k not in packed_ks]
     fb = GraphBuilder(forward.name)
     outs = walk(forward, [fb.add_input(t) for t in forward.input_types],
                 lambda o, ins: fb.add_op(o.opdef, ins, o.attrs, o.loc,
@@ -140,12 +146,13 @@ def _pack(forward: Graph, backward: Graph, n_out: int, n_res: int) -> tuple[Grap
     for ks in groups.values():
         flat = [fb.add_op(REGISTRY["reshape"], [outs[n_out + k]],
                           {"shape": (res[k].type.num_elements,)})[0] for k in ks]
-        packed.append(flat[0] if len(flat) == 1 else
-                      fb.add_op(REGISTRY["concatenate"], flat, {"axis": 0})[0])
-    new_forward = fb.build([*outs[:n_out], *packed])
+        packed.append(fb.add_op(REGISTRY["concatenate"], flat, {"axis": 0})[0])
+    new_forward = fb.build([*outs[:n_out], *packed, *(outs[n_out + k] for k in apart)])
     bb = GraphBuilder(backward.name)
     bins = [bb.add_input(v.type) for v in packed]
     unpacked: list = [None] * n_res
+    for k in apart:
+        unpacked[k] = bb.add_input(res[k].type)
     for buf, ks in zip(bins, groups.values()):
         at = 0
         for k in ks:
@@ -159,8 +166,9 @@ def _pack(forward: Graph, backward: Graph, n_out: int, n_res: int) -> tuple[Grap
     grads = walk(backward, [*unpacked, *rest],
                  lambda o, ins: bb.add_op(o.opdef, ins, o.attrs, o.loc,
                                           tuple(v.type for v in o.outputs)))
-    # the packed buffers first, then the rest, as the unpacked backward took them
-    return new_forward, Graph(tuple([*bins, *rest]), tuple(bb.ops), tuple(grads), backward.name)
+    # inputs in the order of the forward's residual outputs, then what the backward took after
+    return new_forward, Graph(tuple([*bins, *(unpacked[k] for k in apart), *rest]),
+                              tuple(bb.ops), tuple(grads), backward.name)
 
 
 def recompute_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int]) -> SplitVjp:

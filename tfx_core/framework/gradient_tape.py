@@ -27,6 +27,7 @@ from compiler.interpreters import (
 from compiler.ops import cast as CA
 from compiler.registry import NOT_DIFFERENTIABLE
 from compiler.tracing import user_location
+from runtime import client
 from tfx_core.framework.operands import to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import Variable
@@ -186,7 +187,7 @@ class GradientTape:
             seeds = []
             for t, s in zip(targets, seeds_in):
                 if s is None:
-                    s = autodiff.ones_like(t.type, t)
+                    s = _ones(t)
                 else:
                     s = _as_tensor(s, "output_gradients")
                     if s.dtype is not t.dtype or s.type.rank != t.type.rank:
@@ -271,6 +272,22 @@ def _as_tensor(x: Any, what: str) -> Tensor:
         return to_tensor(x, f"GradientTape.gradient {what}")
     except TypeError as e:
         raise _fail(TypeError, str(e)) from None
+
+
+_ONES: dict = {}  # TensorType -> a device buffer of ones (immutable: shared by seeds)
+
+
+def _ones(t: Tensor) -> Tensor:
+    """The default seed: ones like `t`. Eagerly a fresh tensor over a cached buffer, which
+    needs no op run after `t` (an eager op would wait for it)."""
+    if t._buf is None or not t._type.is_static:
+        return autodiff.ones_like(t.type, t)
+    buf = _ONES.get(t._type)
+    if buf is None:
+        if len(_ONES) > 256:
+            _ONES.clear()
+        buf = _ONES[t._type] = client.device_put(np.ones(t._type.shape, t.dtype.np_dtype))
+    return Tensor(buf, t._type)
 
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002

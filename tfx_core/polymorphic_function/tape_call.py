@@ -40,6 +40,7 @@ MAX_PLANS = 16  # programs kept per ConcreteFunction (least recently used droppe
 # The backward reads residuals the forward saved (True), or recomputes the forward from the
 # inputs (False: simpler; kept to measure against, see bench/train_step.py).
 USE_RESIDUALS = True
+PACK_RESIDUALS = True  # as one buffer per dtype (see compiler.graph_vjp.split_vjp)
 
 
 @dataclass
@@ -130,7 +131,7 @@ def _build(cf: Any, types: tuple, needs: tuple[int, ...]) -> TapePlan | str:
     try:
         with outside_traces():  # building programs is not a computation anyone records
             if USE_RESIDUALS:
-                sp = split_vjp(g, ct_outputs, needs, prepare=simplified)
+                sp = split_vjp(g, ct_outputs, needs, prepare=simplified, pack=PACK_RESIDUALS)
             else:
                 sp = recompute_vjp(g, ct_outputs, needs)
             fwd = cf.compile_graph(sp.forward, cf.donated_inputs)
