@@ -407,3 +407,48 @@ def test_concrete_function_called_under_a_tape_is_recorded():
     close(tape.gradient(y, W),
           jax.grad(lambda w: jnp.sum(jnp.sin(x.numpy() @ w)))(W.numpy()))
     assert cf.tape.compiled_calls == 1 and cf.tape.backward_runs == 1
+
+
+def test_read_after_assign_inside_falls_back_to_the_tapes_rule():
+    W = tx.Variable(rand(3, 3))
+    x = tx.constant(rand(2, 3))
+
+    @tx.function
+    def f(x):
+        W.assign(W * 2.0)
+        return tx.reduce_sum(x @ W)  # this read is the assigned value
+
+    def run():
+        W.assign(W0)
+        with tx.GradientTape() as tape:
+            y = f(x)
+        return tape.gradient(y, W)
+
+    W0 = W.numpy()
+    close(run(), op_by_op(run))
+    st = tape_stats(f, x)
+    assert st.compiled_calls == 0 and "reads Variable" in f.get_concrete_function(x).explain()
+
+
+def test_input_signature_with_none_dims_and_variables_created_on_first_call():
+    class Dense(tx.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = None
+
+        @tx.function(input_signature=[tx.TensorSpec([None, 4], tx.float32)])
+        def __call__(self, x):
+            if self.w is None:
+                self.w = tx.Variable(tx.ones((4, 2)))
+            return tx.reduce_sum(tx.tanh(x @ self.w))
+
+    m = Dense()
+    for n in (3, 5):
+        x = rand(n, 4)
+        with tx.GradientTape() as tape:
+            y = m(tx.constant(x))
+        (g,) = tape.gradient(y, m.trainable_variables)
+        close(g, x.T @ (1 - np.tanh(x @ np.ones((4, 2), np.float32)) ** 2))
+    st = m.__call__.get_concrete_function().tape
+    assert st.compiled_calls == 2 and len(st.plans) == 2  # one pair of programs per shape
+    assert m.__call__.experimental_get_tracing_count() == 1

@@ -327,7 +327,9 @@ def custom_gradient(f: Callable) -> Callable:
         while trace is not None:
             notes = getattr(trace, "opaque_gradients", None)
             if notes is not None:
-                notes.append(f"tx.custom_gradient {getattr(f, '__name__', 'function')!r}")
+                notes.append(f"its body uses tx.custom_gradient "
+                             f"{getattr(f, '__name__', 'function')!r}, whose grad_fn the graph "
+                             "does not hold")
             trace = getattr(trace, "parent", None)
         tapes = recorders()
         with outside_traces(traces=False):  # the tapes see f as one op, not its insides

@@ -10,7 +10,9 @@ A call runs op by op instead (the old way, which the tape sees op by op) when a 
 could not give the same gradients; `ConcreteFunction.explain()` says why:
 - more than one tape watches its inputs (tape over tape: the outer tape must see the inner
   tape's gradient ops, which the inner sees only as one call);
-- the body uses `tx.custom_gradient` (its grad_fn is Python the graph does not hold);
+- the body uses `tx.custom_gradient` (its grad_fn is Python the graph does not hold), or reads
+  a Variable after assigning it (the tape differentiates each read of a Variable on its own,
+  the graph would differentiate through the assigned value);
 - the graph holds ops with side effects (prints, asserts): the split would move or repeat them;
 - building the gradient failed (e.g. a while_loop without maximum_iterations): the op-by-op run
   reports it when, and only if, that gradient is asked for.
@@ -51,6 +53,9 @@ class TapePlan:
     forward: Any  # Compiled
     backward: Any  # Compiled
     out_types: tuple[TensorType, ...]  # the function's own results
+    in_types: tuple[TensorType, ...] = ()  # the explicit inputs it was built for
+    backward_runs: int = 0  # compiled
+    backward_bound: int = 0  # op by op (another tape records them)
     _zeros: dict = field(default_factory=dict)
 
     def zeros(self, k: int) -> Any:
@@ -66,8 +71,8 @@ class TapeState:
     """Per ConcreteFunction: its programs for tape calls, and what happened to such calls."""
 
     def __init__(self, blockers: Sequence[str] = ()):
-        self.static_reason = (f"its body uses {', '.join(dict.fromkeys(blockers))}, whose "
-                              "gradient the graph does not hold") if blockers else None
+        # why the graph's own ops don't give this function's gradient (noted while tracing)
+        self.static_reason = "; ".join(dict.fromkeys(blockers)) or None
         self._plans: OrderedDict[tuple, TapePlan | str] = OrderedDict()
         self._lock = threading.Lock()
         self.compiled_calls = 0  # calls recorded as one op
@@ -105,10 +110,11 @@ class TapeState:
                          f"{sum(self.fallbacks.values())} op by op")
         for p in self.plans:
             sp = p.split
-            lines.append(f"    forward {len(sp.forward.ops)} ops -> {sp.num_outputs} results + "
-                         f"{sp.num_residuals} residuals; backward {len(sp.backward.ops)} ops "
-                         f"({self.backward_runs} runs compiled, {self.backward_op_by_op} op by "
-                         "op)")
+            sig = ", ".join(str(t) for t in p.in_types)
+            lines.append(f"    ({sig}): forward {len(sp.forward.ops)} ops -> {sp.num_outputs} "
+                         f"results + {sp.num_residuals} residual buffers; backward "
+                         f"{len(sp.backward.ops)} ops -> {len(sp.grad_inputs)} gradients, run "
+                         f"{p.backward_runs} times compiled, {p.backward_bound} op by op")
         for reason, n in self.fallbacks.items():
             lines.append(f"    op by op ({n} calls) because {reason}")
         return lines
@@ -138,7 +144,7 @@ def _build(cf: Any, types: tuple, needs: tuple[int, ...]) -> TapePlan | str:
             bwd = cf.compile_graph(sp.backward)
     except Exception as e:  # noqa: BLE001 (op by op raises it where the gradient is asked for)
         return f"its gradient could not be compiled ({type(e).__name__}: {e})"
-    return TapePlan(sp, fwd, bwd, tuple(g.output_types[:n_out]))
+    return TapePlan(sp, fwd, bwd, tuple(g.output_types[:n_out]), tuple(types))
 
 
 def call_recorded(cf: Any, ins: Sequence[Any]) -> Any:
@@ -211,9 +217,11 @@ class TapeCall:
             grads = [Tensor(b, t) for b, t in zip(plan.backward.exe(bufs),
                                                    plan.backward.out_types)]
             self.state.backward_runs += 1
+            plan.backward_runs += 1
         else:
             grads = self._bound(saved, cts)
             self.state.backward_op_by_op += 1
+            plan.backward_bound += 1
         out: list[Any] = [None] * len(ctx.inputs)
         for i, d in zip(sp.grad_inputs, grads):
             out[i] = d

@@ -137,7 +137,15 @@ class TraceInterpreter(GraphTracer):
             st = self.var_state[id(var)] = [var, Tensor(None, var._vtype, v, self), False]
         elif st[1] is None:  # assigned-only so far can't happen: assignment sets the value
             raise AssertionError("variable state without a value")
+        elif st[2]:
+            self.note_read_after_assign(var)
         return st[1]
+
+    def note_read_after_assign(self, var: Any) -> None:
+        """A tape differentiates each read of a Variable on its own (an assignment cuts the
+        chain); this graph would differentiate through the assigned value: calls under a
+        tape must run op by op."""
+        self.opaque_gradients.append(f"it reads Variable {var.name!r} after assigning it")
 
     def assign_variable(self, var: Any, t: Tensor) -> None:
         """Record `var = t`; the final value becomes an implicit output written back."""
@@ -229,6 +237,10 @@ class RegionTracer(TraceInterpreter):
     def read_variable(self, var: Any) -> Tensor:
         mine = self.assigned.get(id(var))
         if mine is not None:
+            trace: Any = self if var is not EFFECTS else None
+            while trace is not None:  # the function's own trace decides how it is called
+                trace.note_read_after_assign(var)
+                trace = getattr(trace, "parent", None)
             return mine[1]
         outer = self.parent.read_variable(var)  # the enclosing trace's current value
         if var is not EFFECTS:
