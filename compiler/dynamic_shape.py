@@ -1,14 +1,15 @@
-"""Shape-operand ops (reshape/broadcast/tile to a shape held in a tensor) for traces with None dims.
+"""Shape-operand ops (reshape/broadcast/tile/iota to a shape held in a tensor) for None dims.
 
 A trace with unknown (None) dims may compute a shape from `shape_of` (`tx.stack([tx.shape(x)[0],
 -1, 2])`): its value is unknown at trace time but fixed once the graph is specialized to concrete
-input shapes. `reshape_dynamic(x, shape)`, `broadcast_dynamic(x, shape)` and `tile_dynamic(x,
+input shapes. `reshape_dynamic(x, shape)`, `broadcast_dynamic(x, shape)`, `tile_dynamic(x,
 multiples)` and `iota_dynamic(shape)` (tx.range) carry that shape as an i32[n] operand, always
-their last; the attribute `known` holds the entries known
-while tracing (None elsewhere; reshape's -1 resolved where the tracer could, see
-`reshape_known`), which is all the result type can say. `compiler.specialize`
-evaluates the operand from the now-static shapes (the helpers below) and rewrites each op into
-its static form (reshape, broadcast_to, tile), so lowering never meets one.
+their last; the attribute `known` holds the entries known while tracing (None elsewhere;
+reshape's -1 resolved where the tracer could, see `reshape_known`), which is all the result type
+can say. `compiler.specialize` evaluates the operand from the now-static shapes (`evaluate`) and
+rewrites each op into its static form (`static_form`), so lowering never meets one. The tracer
+uses `partial_value` and `value_dependence` to decide between the static path, these ops, and a
+clear error.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import numpy as np
 from . import dynamic_shape as D
 from .ir.graph import Graph, GraphBuilder, Op, Value, walk
 from .ir.types import TensorType
+from .ops.constant import shape_of_op
 from .tracing import infer_or_raise
 
 
@@ -76,7 +77,7 @@ def _shape_cone(g: Graph) -> set[Value]:
             continue
         cone.add(v)
         op = producers.get(v)
-        if op is not None:
+        if op is not None and op.opdef is not shape_of_op:  # shape_of reads no values
             stack.extend(op.inputs)
     return cone
 
