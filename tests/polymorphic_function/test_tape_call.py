@@ -452,3 +452,17 @@ def test_input_signature_with_none_dims_and_variables_created_on_first_call():
     st = m.__call__.get_concrete_function().tape
     assert st.compiled_calls == 2 and len(st.plans) == 2  # one pair of programs per shape
     assert m.__call__.experimental_get_tracing_count() == 1
+
+
+def test_unwatched_sources_get_no_gradient_as_in_tf():
+    # TF 2.21: with t.watch(x): z = x*y -> t.gradient(z, [x, y]) == [2.0, None]; an unwatched
+    # target differentiated by itself gives ones
+    x, y = tx.constant(1.0), tx.constant(2.0)
+    for fn in (lambda x, y: x * y, tx.function(lambda x, y: x * y)):
+        with tx.GradientTape(persistent=True) as t:
+            t.watch(x)
+            z = fn(x, y)
+        gx, gy = t.gradient(z, [x, y])
+        assert float(gx) == 2.0 and gy is None
+        assert float(t.gradient(y, y)) == 1.0
+        assert float(t.gradient(z, y, unconnected_gradients="zero")) == 0.0

@@ -196,8 +196,10 @@ class GradientTape:
                 seeds.append((t, s))
             per_source = [self._source_tensors(s) for s in src_leaves]
             # TF: a source the tape does not watch gets no gradient, even if a recorded op
-            # read it
-            wanted = [t for ts in per_source for t in ts if id(t) in self._tracked]
+            # read it (unless it is a target itself)
+            target_ids = {id(t) for t in targets}
+            wanted = [t for ts in per_source for t in ts
+                      if id(t) in self._tracked or id(t) in target_ids]
             acc = autodiff.backprop(self._records, seeds, wanted)
             out = [self._combine(s, ts, acc, unconnected) for s, ts in zip(src_leaves, per_source)]
         finally:
