@@ -117,6 +117,24 @@ def _traced_shape(body, *specs) -> tuple:
         .graph.output_types[0].shape
 
 
+def test_specialized_program_is_the_static_one():
+    """After specialization and passes, the shape arithmetic is gone: the optimized graph (and
+    so the executable, by its compile key) is the one a static trace gives."""
+    def body(x, dynamic):
+        for k in range(3):
+            x = x + tx.tanh(x * float(k))
+            x = tx.reshape(x, tx.stack([tx.shape(x)[0], -1]) if dynamic else [4, 6])
+        return tx.zeros(tx.shape(x) if dynamic else [4, 6]) + x
+
+    graphs = []
+    for dynamic, sig in ((True, SIG), (False, [tx.TensorSpec([4, 6])])):
+        f = tx.function(lambda x, d=dynamic: body(x, d), input_signature=sig)
+        f(_x(4))
+        (compiled,) = f.get_concrete_function().executables.values()
+        graphs.append(print_graph(compiled.optimized))
+    assert graphs[0] == graphs[1]
+
+
 def test_known_entries_give_the_traced_type():
     spec = tx.TensorSpec([None, 3, 4])
     # the input's own unknown dim cancels: -1 is known (TF's reshape shape function does this)
