@@ -3,7 +3,8 @@
 A trace with unknown (None) dims may compute a shape from `shape_of` (`tx.stack([tx.shape(x)[0],
 -1, 2])`): its value is unknown at trace time but fixed once the graph is specialized to concrete
 input shapes. `reshape_dynamic(x, shape)`, `broadcast_dynamic(x, shape)`, `tile_dynamic(x,
-multiples)` and `iota_dynamic(shape)` (tx.range) carry that shape as an i32[n] operand, always
+multiples)`, `iota_dynamic(shape)` (tx.range) and `dynamic_slice_dynamic(x, *starts, sizes)`
+(`x[:, i]` with other axes unknown) carry that shape as an i32[n] operand, always
 their last; the attribute `known` holds the entries known while tracing (None elsewhere;
 reshape's -1 resolved where the tracer could, see `reshape_known`), which is all the result type
 can say. `compiler.specialize` evaluates the operand from the now-static shapes (`evaluate`) and
@@ -21,6 +22,7 @@ from . import autodiff as A
 from .ir.graph import ConstArray, Graph, Op, Value
 from .ir.types import I32, TensorType
 from .ops.constant import constant_op, iota_op, shape_of_op
+from .ops.dynamic_slice import dynamic_slice_op
 from .ops.shape import broadcast_to_op, reshape_op, tile_op
 from .registry import (
     ELEMENTWISE,
@@ -34,6 +36,11 @@ from .registry import (
 
 # Shape values are short vectors: partial evaluation gives up on anything larger.
 MAX_SHAPE_ELEMENTS = 64
+
+
+def is_shape_sized(t: TensorType) -> bool:
+    """Small and static enough to be a shape value (or a piece of one)."""
+    return t.num_elements is not None and t.num_elements <= MAX_SHAPE_ELEMENTS
 
 
 class DynamicShapeError(TypeError):
@@ -175,6 +182,34 @@ iota_dynamic_op = register(OpDef(
         shape=tuple(int(d) for d in s), dimension=dimension, dtype=dtype),
     NOT_DIFFERENTIABLE, frozenset({PURE})))
 
+# ---------------------------------------------------------------- dynamic_slice_dynamic
+def _ds_infer(x: TensorType, *rest: TensorType, known: tuple) -> TensorType:
+    starts, s = rest[:-1], rest[-1]
+    known = _known(s, known, x, "sizes")
+    if len(starts) != x.rank or len(known) != x.rank:
+        raise OpTypeError(f"needs {x.rank} start indices and sizes for {x}, got "
+                          f"{len(starts)} and {len(known)}")
+    if any(t.dtype is not I32 or t.rank != 0 for t in starts):
+        raise OpTypeError(f"start indices must be i32[], got {[str(t) for t in starts]}")
+    if any(k is not None and (k < 0 or (d is not None and k > d))
+           for k, d in zip(known, x.shape)):
+        raise OpTypeError(f"slice sizes {list(known)} do not fit in {x}")
+    return x.with_shape(known)
+
+
+def _ds_vjp(ctx, g, *, known):
+    """As dynamic_slice's: g written into zeros shaped like x (which works with None dims)."""
+    starts = ctx.inputs[1:-1]
+    zeros = A.zeros_like(ctx.types_in[0], ctx.inputs[0])
+    return (A.op("dynamic_update_slice", zeros, g, *starts), *[None] * (len(starts) + 1))
+
+
+dynamic_slice_dynamic_op = register(OpDef(
+    "dynamic_slice_dynamic", _ds_infer, _lower_never,
+    lambda x, *rest, known: dynamic_slice_op.reference(
+        x, *rest[:-1], sizes=tuple(int(d) for d in rest[-1])),
+    _ds_vjp, frozenset({PURE})))
+
 # Each dynamic op, its static form and the name of the static form's attribute that receives
 # the shape operand's value (the other operands and attributes carry over).
 STATIC_FORM: dict[OpDef, tuple[OpDef, str]] = {
@@ -182,6 +217,7 @@ STATIC_FORM: dict[OpDef, tuple[OpDef, str]] = {
     broadcast_dynamic_op: (broadcast_to_op, "shape"),
     tile_dynamic_op: (tile_op, "multiples"),
     iota_dynamic_op: (iota_op, "shape"),
+    dynamic_slice_dynamic_op: (dynamic_slice_op, "sizes"),
 }
 
 
@@ -211,9 +247,8 @@ def evaluate(op: Op, ins: list) -> list | None:
         return [np.array(t.shape, np.int32)] if t.is_static else None
     if op.opdef is constant_op:
         return [dict(op.attrs)["value"].array]
-    if PURE not in op.opdef.traits or regions(op) or any(a is None for a in ins) or any(
-            (v.type.num_elements or MAX_SHAPE_ELEMENTS + 1) > MAX_SHAPE_ELEMENTS
-            for v in op.outputs):
+    if PURE not in op.opdef.traits or regions(op) or any(a is None for a in ins) or \
+            not all(is_shape_sized(v.type) for v in op.outputs):
         return None
     try:
         res = op.opdef.reference(*ins, **dict(op.attrs))
@@ -386,7 +421,8 @@ def not_static_error(op: Op, why: str | None) -> DynamicShapeError:
         "constants only")
 
 
-__all__ = ["DynamicShapeError", "STATIC_FORM", "UnknownDim", "broadcast_dynamic_op", "evaluate",
-           "has_dynamic_ops", "iota_dynamic_op", "is_int", "not_static_error", "partial_value",
-           "reader_phrase", "regions", "reshape_dynamic_op", "reshape_known", "static_form",
-           "tile_dynamic_op", "value_dependence"]
+__all__ = ["DynamicShapeError", "STATIC_FORM", "UnknownDim", "broadcast_dynamic_op",
+           "dynamic_slice_dynamic_op", "evaluate", "has_dynamic_ops", "iota_dynamic_op", "is_int",
+           "is_shape_sized", "not_static_error", "partial_value", "reader_phrase", "regions",
+           "reshape_dynamic_op", "reshape_known", "static_form", "tile_dynamic_op",
+           "value_dependence"]

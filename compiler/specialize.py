@@ -67,9 +67,8 @@ def _shape_cone(g: Graph) -> set[Value]:
         if op.opdef in D.STATIC_FORM:
             stack.append(op.inputs[-1])  # the shape operand comes last
         elif any(D.has_dynamic_ops(r) for r in D.regions(op)):
-            stack.extend(v for v in op.inputs if v.type.dtype.is_integer
-                         and (v.type.num_elements or D.MAX_SHAPE_ELEMENTS + 1)
-                         <= D.MAX_SHAPE_ELEMENTS)
+            stack.extend(v for v in op.inputs
+                         if v.type.dtype.is_integer and D.is_shape_sized(v.type))
     cone: set[Value] = set()
     while stack:
         v = stack.pop()

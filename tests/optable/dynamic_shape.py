@@ -1,4 +1,4 @@
-"""Op-table entries for the shape-operand ops (reshape/broadcast/tile/iota_dynamic).
+"""Op-table entries for the shape-operand ops (reshape/broadcast/tile/iota/dynamic_slice_dynamic).
 
 These ops exist only inside traces (a shape computed from None dims) and become their static
 forms when the graph is specialized; eager execution of one alone has no compiler to do that. So
@@ -55,8 +55,24 @@ def _iota_ref(x):
     return np.array(np.broadcast_to(idx, x.shape))
 
 
+def _ds(x, s):
+    """x[1, ...] (clamped like XLA) as a window whose sizes come from x's shape."""
+    sizes = tx.concat([[1], s[1:]], 0)
+    starts = [tx.constant(1)] + [tx.constant(0)] * (x.ndim - 1)
+    return bind(D.dynamic_slice_dynamic_op, x, *starts, sizes, known=(1,) + (None,) * (x.ndim - 1))
+
+
+def _ds_ref(x):
+    i = min(1, x.shape[0] - 1)
+    return x[i:i + 1].copy()
+
+
 def _samples(rng, dtype):
     return [Sample((make_arg(rng, s, dtype),)) for s in [(3,), (2, 3), (2, 1, 2), (0, 2)]]
+
+
+def _ds_samples(rng, dtype):  # a window of 1 along axis 0 needs a non-empty axis 0
+    return [Sample((make_arg(rng, s, dtype),)) for s in [(3,), (2, 3), (2, 1, 2), (4, 0)]]
 
 
 ENTRIES = [
@@ -68,6 +84,8 @@ ENTRIES = [
     OpInfo("tile_dynamic", _in_function(_tile),
            lambda x: np.tile(x, [i + 1 for i in range(x.ndim)]), _samples, DTYPES,
            ops=("tile_dynamic",), grad=GRAD),
+    OpInfo("dynamic_slice_dynamic", _in_function(_ds), _ds_ref, _ds_samples, DTYPES,
+           ops=("dynamic_slice_dynamic",), grad=GRAD),
     OpInfo("iota_dynamic", _in_function(_iota), _iota_ref, _samples, (tx.float32, tx.int32),
            ops=("iota_dynamic",), grad=GRAD),
 ]

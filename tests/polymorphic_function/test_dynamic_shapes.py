@@ -200,6 +200,39 @@ def test_loop_over_the_batch_indexing_rows():
                                    + n * x[-1])
 
 
+def test_rnn_over_time_steps_with_unknown_batch():
+    """x[:, t] with the batch unknown: a window whose other sizes are known per call shape."""
+    wh = np.eye(3, dtype=np.float32) * 0.5
+
+    @tx.function(input_signature=[tx.TensorSpec([None, 5, 3])])
+    def rnn(x):
+        h = tx.zeros(tx.stack([tx.shape(x)[0], 3]))
+        for t in tx.range(5):
+            h = tx.tanh(tx.matmul(h, tx.constant(wh)) + x[:, t])
+        return h
+
+    for n in (2, 4):
+        x = np.random.default_rng(n).normal(size=(n, 5, 3)).astype(np.float32)
+        h = np.zeros((n, 3), np.float32)
+        for t in range(5):
+            h = np.tanh(h @ wh + x[:, t])
+        np.testing.assert_allclose(rnn(x).numpy(), h, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_of_a_run_time_column():
+    @tx.function(input_signature=SIG + [tx.TensorSpec([], tx.int32)])
+    def f(x, i):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            loss = tx.reduce_sum(x[:, i] ** 2)
+        return tape.gradient(loss, x)
+
+    for n in (1, 3):
+        want = np.zeros((n, 6), np.float32)
+        want[:, -2] = 2 * _x(n)[:, -2]
+        np.testing.assert_array_equal(f(_x(n), np.int32(-2)).numpy(), want)
+
+
 def test_shape_used_inside_cond_branches():
     @tx.function(input_signature=SIG + [tx.TensorSpec([], tx.bool)])
     def f(x, p):

@@ -351,7 +351,7 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
             strides.append(1)
             squeeze_axes.append(dim)
     y = x
-    if squeeze_axes or builtins.any(
+    if builtins.any(  # (a run-time index's axis is whole here: no identity slice to trace)
         b is not None or e is not None or s != 1 for b, e, s in zip(begin, end, strides)
     ):
         y = bind(S.slice_op, y, begin=tuple(begin), end=tuple(end), strides=tuple(strides))
@@ -369,11 +369,6 @@ def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -
     (as TF); an index still out of range is clamped into the axis (XLA's rule: TF raises on CPU
     without XLA, and with jit_compile clamps too)."""
     sizes = list(y.shape)
-    indexed = {dim for dim, _ in run_time}
-    if any(sizes[d] is None for d in builtins.range(y.ndim) if d not in indexed):
-        raise op_error(
-            "getitem",
-            f"a run-time index into {y.type} needs the other axes' sizes too ({key!r})", TypeError)
     zero = constant_tensor(np.array(0, np.int32))
     starts = [zero] * y.ndim
     for dim, i in run_time:
@@ -386,6 +381,12 @@ def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -
         starts[dim] = bind(E.select_op, bind(E.compare_op, i32, zero, direction="LT"), wrapped,
                            i32)
         sizes[dim] = 1
+    if None in sizes:  # the other axes whole, their sizes known per call shape (None dims)
+        dims = shape_argument([bind(S.reshape_op, _slice_axis(bind(C.shape_of_op, y), 0, d,
+                                                              d + 1), shape=())
+                               if n is None else n for d, n in enumerate(sizes)],
+                              "getitem", "sizes")
+        return bind(DSH.dynamic_slice_dynamic_op, y, *starts, dims.tensor, known=dims.known)
     return bind(DS.dynamic_slice_op, y, *starts, sizes=tuple(sizes))
 
 
