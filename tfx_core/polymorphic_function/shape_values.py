@@ -1,6 +1,7 @@
 """Shape arguments given as tensors: ints when known at trace time, else computed from shapes."""
 from __future__ import annotations
 
+import weakref
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -126,8 +127,18 @@ def _pack(dims: Any, name: str, what: str) -> Tensor:
 
 
 # ---------------------------------------------------------------- the trace's shape graph
+# Per trace: how many of its ops are indexed, and value -> defining op (grown as the trace
+# grows, so a function with many shape arguments indexes each op once).
+_PRODUCERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _producers(trace: TraceInterpreter) -> dict[Value, Op]:
-    return {o: op for op in trace.trace.builder.ops for o in op.outputs}
+    ops = trace.trace.builder.ops
+    n, table = _PRODUCERS.get(trace, (0, {}))
+    for op in ops[n:]:
+        table.update((o, op) for o in op.outputs)
+    _PRODUCERS[trace] = (len(ops), table)
+    return table
 
 
 def _outer(trace: TraceInterpreter, v: Value) -> Tensor | None:
