@@ -466,3 +466,28 @@ def test_unwatched_sources_get_no_gradient_as_in_tf():
         assert float(gx) == 2.0 and gy is None
         assert float(t.gradient(y, y)) == 1.0
         assert float(t.gradient(z, y, unconnected_gradients="zero")) == 0.0
+
+
+def test_watched_closed_over_tensors_get_gradients():
+    small = tx.constant(rand(3))  # baked into the program as a constant: falls back
+    big = tx.constant(rand(40, 40))  # an implicit input of the program: compiled
+    x = tx.constant(rand(3))
+
+    @tx.function
+    def f(x):
+        return tx.reduce_sum(x * small) + tx.reduce_sum(tx.sin(big))
+
+    with tx.GradientTape() as tape:
+        tape.watch([small, big])
+        y = f(x)
+    gs, gb = tape.gradient(y, [small, big])
+    close(gs, x.numpy())
+    close(gb, np.cos(big.numpy()))
+    st = tape_stats(f, x)
+    assert st.compiled_calls == 0 and any("closes over" in r for r in st.fallbacks)
+
+    with tx.GradientTape() as tape:
+        tape.watch(big)
+        y = f(x)
+    close(tape.gradient(y, big), np.cos(big.numpy()))
+    assert st.compiled_calls == 1

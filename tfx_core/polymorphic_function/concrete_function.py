@@ -58,7 +58,7 @@ class ConcreteFunction:
                  captures: list, out_tree: Any, trace_seconds: float,
                  passes: tuple[str, ...] = DEFAULT_PIPELINE, updates: Sequence[Any] = (), *,
                  py_signature: Any = None, cache: FunctionCache | None = None,
-                 opaque_gradients: Sequence[str] = ()):
+                 opaque_gradients: Sequence[str] = (), baked: Sequence[Tensor] = ()):
         self.name = name
         self.graph = graph
         self._in_tree = in_tree
@@ -88,7 +88,7 @@ class ConcreteFunction:
         self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
         self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
         # calls under an eager GradientTape: their programs and what happened to them
-        self.tape = TapeState(opaque_gradients)
+        self.tape = TapeState(opaque_gradients, baked)
 
     # ------------------------------------------------------------ introspection
     @property

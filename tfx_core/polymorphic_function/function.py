@@ -284,7 +284,7 @@ class Function:
                                 self._passes if self._passes is not None else config.pipeline(),
                                 [var for var, _ in updates], py_signature=py_signature,
                                 cache=self._function_cache,
-                                opaque_gradients=interp.opaque_gradients)
+                                opaque_gradients=interp.opaque_gradients, baked=interp.baked)
 
     def _traced_callable(self) -> Callable:
         """The Python function to trace: AutoGraph's conversion when it has control flow."""

@@ -14,6 +14,7 @@ could not give the same gradients; `ConcreteFunction.explain()` says why:
   a Variable after assigning it (the tape differentiates each read of a Variable on its own,
   the graph would differentiate through the assigned value);
 - the graph holds ops with side effects (prints, asserts): the split would move or repeat them;
+- a tape watches a small tensor it closes over (baked into the program as a constant);
 - building the gradient failed (e.g. a while_loop without maximum_iterations): the op-by-op run
   reports it when, and only if, that gradient is asked for.
 """
@@ -70,9 +71,10 @@ class TapePlan:
 class TapeState:
     """Per ConcreteFunction: its programs for tape calls, and what happened to such calls."""
 
-    def __init__(self, blockers: Sequence[str] = ()):
+    def __init__(self, blockers: Sequence[str] = (), baked: Sequence[Tensor] = ()):
         # why the graph's own ops don't give this function's gradient (noted while tracing)
         self.static_reason = "; ".join(dict.fromkeys(blockers)) or None
+        self.baked = tuple(baked)  # outside tensors the program holds as constants
         self._plans: OrderedDict[tuple, TapePlan | str] = OrderedDict()
         self._lock = threading.Lock()
         self.compiled_calls = 0  # calls recorded as one op
@@ -157,6 +159,9 @@ def call_recorded(cf: Any, ins: Sequence[Any]) -> Any:
     tapes = recorders()
     if any(not hasattr(t, "watches") for t in tapes):
         return st.fallback("something other than a GradientTape records")
+    if st.baked and any(t.watches(b) for t in tapes for b in st.baked):
+        return st.fallback("a tape watches a tensor it closes over, which the program holds as "
+                           "a constant")
     xs = [x if isinstance(x, (Tensor, Variable)) else convert_to_tensor(x) for x in ins]
     if any(isinstance(x, Tensor) and x._buf is None for x in xs):
         return st.fallback("a symbolic tensor was passed")  # the op-by-op run says what's wrong

@@ -57,6 +57,9 @@ class TraceInterpreter(GraphTracer):
         self.allow_variable_creation = True  # only on a Function's first trace (as TF)
         # Why this graph's own ops don't give its gradient (e.g. a tx.custom_gradient inside)
         self.opaque_gradients: list[str] = []
+        # Eager tensors from outside baked in as constants (a tape watching one needs the
+        # body's ops: the program has no input for it)
+        self.baked: list[Tensor] = []
         self._token: Tensor | None = None  # the effect token, once an effect needs it
         # enable_check_numerics: (value, "op at file:line") of each floating result to check
         self.numerics: list[tuple[Any, str]] = []
@@ -187,6 +190,10 @@ class TraceInterpreter(GraphTracer):
             if v is None:
                 v = self._emit_constant(t.numpy())
                 self._const_cache[id(t)] = (v, t)  # keep t alive so its id stays unique
+                trace: Any = self
+                while trace is not None:  # the function's own trace reports them
+                    trace.baked.append(t)
+                    trace = getattr(trace, "parent", None)
                 return v
             return v[0]
         # NOTE: payload is the Tensor itself (its buffer is read at call time).
