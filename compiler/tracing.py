@@ -47,6 +47,16 @@ def op_error(opdef: OpDef, msg: str, loc: str | None) -> str:
     return f"{opdef.name}: {msg}{where}"
 
 
+# How a misuse an `infer` rule finds is raised: (builtin class, message) -> exception. The
+# front end installs its error classes (TF's InvalidArgumentError that is also the builtin).
+_MISUSE: list = [lambda cls, msg: cls(msg)]
+
+
+def set_misuse_error(make: Any) -> None:
+    """Install `make(builtin_class, message) -> exception` for misuse found by infer rules."""
+    _MISUSE[0] = make
+
+
 def infer_or_raise(
     opdef: OpDef, in_types: tuple[TensorType, ...], attrs: dict, loc: str | None = None
 ) -> tuple[TensorType, ...]:
@@ -57,7 +67,7 @@ def infer_or_raise(
         if loc is None:
             loc = user_location()
         cls = TypeError if isinstance(e, TypeError) else ValueError
-        raise cls(op_error(opdef, str(e), loc)) from None
+        raise _MISUSE[0](cls, op_error(opdef, str(e), loc)) from None
 
 
 class Trace:

@@ -96,6 +96,23 @@ DataLossError = _error("DataLossError", DATA_LOSS, RuntimeError,
 UnauthenticatedError = _error("UnauthenticatedError", UNAUTHENTICATED, RuntimeError,
                               "The request has no valid authentication credentials.")
 
+
+# An invalid argument that is also the Python built-in the op raised: TF raises
+# InvalidArgumentError for bad shapes, dtypes and indices eagerly, and ValueError / TypeError /
+# IndexError while building graphs; these are caught by every one of those names.
+InvalidArgumentTypeError = type("InvalidArgumentError", (InvalidArgumentError, TypeError),
+                                {"__doc__": InvalidArgumentError.__doc__,
+                                 "__module__": "tfx_core.errors"})
+InvalidArgumentIndexError = type("InvalidArgumentError", (InvalidArgumentError, IndexError),
+                                 {"__doc__": InvalidArgumentError.__doc__,
+                                  "__module__": "tfx_core.errors"})
+
+
+def invalid_argument(builtin: type) -> type[OpError]:
+    """InvalidArgumentError that is also `builtin` (TypeError, IndexError or ValueError)."""
+    return {TypeError: InvalidArgumentTypeError, IndexError: InvalidArgumentIndexError}.get(
+        builtin, InvalidArgumentError)
+
 _BY_CODE: dict[int, type[OpError]] = {c.error_code: c for c in (
     CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError, NotFoundError,
     AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError, FailedPreconditionError,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from compiler.tracing import op_location
-from runtime.errors import OpError
+from runtime.errors import OpError, invalid_argument
 from tfx_core.framework.tensor import Tensor
 
 
@@ -17,6 +17,8 @@ def op_error(name: str, msg: str, cls: type = ValueError) -> Exception:
     `tx.errors` classes take the message as their third argument, as TF's do)."""
     loc = op_location()  # the user's file:line, and the tx.name_scope path inside one
     text = f"{name}: {msg}" + (f" ({loc})" if loc else "")
+    if cls in (ValueError, IndexError):  # bad values and indices: InvalidArgumentError, as TF
+        cls = invalid_argument(cls)
     return cls(None, None, text) if issubclass(cls, OpError) else cls(text)
 
 
