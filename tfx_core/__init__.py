@@ -19,7 +19,10 @@ _add_internal_dir(_os.path.dirname(_os.path.abspath(__file__)))
 from tfx_core.framework import eager as _eager  # noqa: F401  (installs the eager interpreter)
 from tfx_core.framework import operators as _operators  # noqa: F401  (Tensor's Python operators)
 from tfx_core import autograph, config, errors, initializers, linalg, math, nn, optimizers, random
-from tfx_core import nest, saved_model
+from tfx_core import debugging, nest, saved_model
+from tfx_core.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank
+from tfx_core.debugging import print_ as print  # noqa: A001  (tf.print)
+from tfx_core.framework.ordering import control_dependencies
 from tfx_core.framework.convert import constant, convert_to_tensor
 from tfx_core.framework.dtypes import *  # noqa: F403
 from tfx_core.framework.framework_ops import *  # noqa: F403

@@ -15,8 +15,18 @@ from tfx_core.ops.data_dependent_ops import where_indices
 TensorLike = Any
 
 
+_FAST_TABLES: list[dict] = []  # every unary op's eager fast-path table
+
+
+def clear_fast_paths() -> None:
+    """Forget the eager fast paths (enable_check_numerics must see every op)."""
+    for table in _FAST_TABLES:
+        table.clear()
+
+
 def _unary(opdef, opname: str, doc: str):
     fast: dict = {}  # eager: input type -> (execute, handlers, out type, executable)
+    _FAST_TABLES.append(fast)
 
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
         if type(x) is Tensor and nothing_active():
