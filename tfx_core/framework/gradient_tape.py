@@ -108,11 +108,12 @@ class GradientTape:
         """Whether this tape, recording now, would differentiate with respect to `x`: a
         floating tensor it tracks, or a floating Variable it watches (or would watch on a
         read, with watch_accessed_variables)."""
-        if not self._recording or not x.dtype.is_floating:
+        if not self._recording:
             return False
         if isinstance(x, Variable):
-            return id(x) in self._watched_vars or (self._watch_accessed and x.trainable)
-        return id(x) in self._tracked
+            return x.dtype.is_floating and (id(x) in self._watched_vars
+                                            or (self._watch_accessed and x.trainable))
+        return id(x) in self._tracked  # (only floating tensors are tracked)
 
     def record(self, opdef: Any, args: tuple, attrs: dict, out: Any) -> None:
         """Called by `bind` for every op while this tape is active."""
