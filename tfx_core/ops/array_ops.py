@@ -235,20 +235,95 @@ def pad(tensor: TensorLike, paddings: Any, mode: str = "CONSTANT", constant_valu
 
 
 def slice(input_: TensorLike, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
-    """The block starting at `begin` with `size` (-1: to the end) per axis (tf.slice)."""
+    """The block starting at `begin` with `size` (-1: to the end) per axis (tf.slice). `begin`
+    may hold scalars known only at run time (a 1-D int tensor, or a list mixing ints and
+    scalar tensors) when `size` is static: one `dynamic_slice`, whose start XLA clamps so the
+    block fits (TF raises on CPU without XLA; eagerly we check as TF does)."""
     x = to_tensor(input_, "slice")
-    b = static_ints(begin, "slice", "begin")
     s = static_ints(size, "slice", "size")
+    b = _slice_begin(begin)
     if len(b) != x.ndim or len(s) != x.ndim:
+        shown = [v if isinstance(v, int) else "?" for v in b]
         raise op_error(
-            "slice", f"begin {list(b)} and size {list(s)} must have {x.ndim} entries for {x.type}")
+            "slice", f"begin {shown} and size {list(s)} must have {x.ndim} entries for {x.type}")
+    if builtins.any(isinstance(v, Tensor) for v in b):
+        return _slice_at_run_time(x, b, s)
     for i, (bi, si, d) in enumerate(zip(b, s, x.shape)):
-        bad = bi < 0 or si < -1 or (d is not None and (bi > d or bi + si > d))
-        if bad:
-            raise op_error(
-                "slice", f"begin {list(b)} / size {list(s)} out of bounds on axis {i} of {x.type}")
+        _check_slice_axis(x, i, bi, si, d, b, s)
     end = tuple(None if si == -1 else bi + si for bi, si in zip(b, s))
     return bind(S.slice_op, x, begin=b, end=end, strides=(1,) * x.ndim)
+
+
+def _check_slice_axis(x: Tensor, i: int, bi: int, si: int, d: int | None, b: Any,
+                      s: tuple) -> None:
+    """TF's bounds rule for one axis of tf.slice (its message first, then the whole call)."""
+    if d is None:
+        bad = bi < 0 or si < -1
+        msg = f"Expected begin[{i}] >= 0 and size[{i}] >= -1"
+    elif not 0 <= bi <= d:
+        bad, msg = True, f"Expected begin[{i}] in [0, {d}], but got {bi}"
+    else:
+        bad = si < -1 or bi + si > d
+        msg = f"Expected size[{i}] in [0, {d - bi}], but got {si}"
+    if bad:
+        shown = [v if isinstance(v, int) else "?" for v in b]
+        raise op_error("slice", f"{msg}: begin {shown} / size {list(s)} out of bounds on axis "
+                                f"{i} of {x.type}")
+
+
+def _slice_begin(begin: Any) -> tuple:
+    """tf.slice's begin as ints, with a Tensor for each entry known only at run time."""
+    if isinstance(begin, Tensor) and _known(begin) is None:
+        if begin.ndim != 1 or not begin.dtype.is_integer or begin.shape[0] is None:
+            raise op_error("slice", f"begin must be a 1-D integer tensor of static length, got "
+                                    f"{begin.type}", TypeError)
+        return tuple(bind(S.reshape_op, _slice_axis(begin, 0, i, i + 1), shape=())
+                     for i in builtins.range(begin.shape[0]))
+    if isinstance(begin, (list, tuple)):
+        return tuple(_begin_entry(v) for v in begin)
+    return static_ints(begin, "slice", "begin")
+
+
+def _begin_entry(v: Any) -> int | Tensor:
+    if isinstance(v, Tensor) and _known(v) is None:
+        if v.ndim != 0 or not v.dtype.is_integer:
+            raise op_error("slice", f"begin entries must be integer scalars, got {v.type}",
+                           TypeError)
+        return v
+    return static_int(v, "slice", "begin")
+
+
+def _slice_at_run_time(x: Tensor, b: tuple, s: tuple) -> Tensor:
+    sizes = []
+    for i, (bi, si, d) in enumerate(zip(b, s, x.shape)):
+        if isinstance(bi, Tensor):
+            if si == -1:
+                raise op_error(
+                    "slice", f"size[{i}] is -1 (to the end) but begin[{i}] is known only at run "
+                    "time, so the result's size would be too; pass a static size")
+            if si < 0 or (d is not None and si > d):
+                raise op_error("slice", f"Expected size[{i}] in [0, {d}], but got {si} "
+                                        f"(axis {i} of {x.type})")
+            sizes.append(si)
+            continue
+        _check_slice_axis(x, i, bi, si, d, b, s)
+        if si == -1 and d is None:
+            raise op_error("slice", f"size[{i}] is -1 on an axis unknown at trace time "
+                                    f"({x.type}) next to a run-time begin; pass a static size")
+        sizes.append(d - bi if si == -1 else si)
+    starts = [_as_i32(v) if isinstance(v, Tensor) else constant_tensor(np.array(v, np.int32))
+              for v in b]
+    return bind(DS.dynamic_slice_op, x, *starts, sizes=tuple(sizes))
+
+
+def _known(v: Tensor) -> np.ndarray | None:
+    from tfx_core.polymorphic_function.tracer import get_static_value  # (tracer imports ops)
+
+    return get_static_value(v)
+
+
+def _as_i32(i: Tensor) -> Tensor:
+    return i if i.dtype is I32 else bind(CA.convert_op, i, dtype=I32)
 
 
 # ---------------------------------------------------------------- indexing: x[key]
@@ -263,9 +338,7 @@ def _index_int(k: Any, key: Any) -> int | Tensor | None:
         return int(k)
     if isinstance(k, Tensor):
         if k.ndim == 0 and k.dtype.is_integer:
-            from tfx_core.polymorphic_function.tracer import get_static_value  # (imports ops)
-
-            known = get_static_value(k)
+            known = _known(k)
             return k if known is None else int(known)
         raise op_error(
             "getitem",
@@ -278,19 +351,51 @@ def _index_int(k: Any, key: Any) -> int | Tensor | None:
     return None
 
 
-def _slice_part(v: Any, key: Any) -> int | None:
+def _slice_part(v: Any, key: Any) -> int | Tensor | None:
     if v is None:
         return None
     i = _index_int(v, key)
     if i is None:
         raise op_error("getitem", f"slice bounds must be ints or None, got {v!r}", TypeError)
-    if isinstance(i, Tensor):
+    return i
+
+
+def _bound_text(v: Any) -> str:
+    return "" if v is None else str(v.type) if isinstance(v, Tensor) else str(v)
+
+
+def _run_time_window(k: builtins.slice, start: Any, stop: Any, step: int, d: int | None,
+                     dim: int, key: Any) -> tuple[Tensor, int, int]:
+    """A slice with a run-time bound as (anchor, width, back): the window of `width` elements
+    starting `back` before the anchor (the start, wrapped from the end if negative, as x[i]),
+    which a static stride then thins. Its width must be static: `j - i` known at trace time."""
+    from tfx_core.polymorphic_function.tracer import static_difference  # (tracer imports ops)
+
+    width = None
+    if isinstance(start, Tensor) and stop is not None:
+        width = static_difference(k.stop, k.start) if step > 0 else \
+            static_difference(k.start, k.stop)
+    if width is None:
+        shown = ":".join(_bound_text(v) for v in (start, stop, None if step == 1 else step))
         raise op_error(
             "getitem",
-            f"slice bounds that are only known at run time ({i.type}) would give a result "
-            "whose size is not static; index single elements (x[i]) or use tx.slice with a "
-            "static size", TypeError)
-    return i
+            f"slice bounds that are only known at run time (axis {dim}: [{shown}] in "
+            f"{key!r}) give a result whose size is not static, as its width is not known at "
+            "trace time; slice a static width w from a run-time start: x[i:i + w] (or "
+            "x[i - w:i]), tx.slice(x, [i], [w]), or tx.gather(x, tx.range(w) + i)", TypeError)
+    width = builtins.max(width, 0)
+    if d is not None and width > d:
+        raise op_error(
+            "getitem",
+            f"the slice {key!r} spans {width} elements but axis {dim} has {d}: a window at a "
+            "run-time start must fit in the axis (its size is static)", IndexError)
+    return start, width, (width - 1 if step < 0 and width else 0)
+
+
+def _window_stride(step: int, width: int) -> builtins.slice:
+    """Which elements of a run-time window a slice keeps: every step-th, from the far end for
+    a negative step (x[i:i - w:-1] is the window [i - w + 1, i] reversed)."""
+    return builtins.slice(None, None, step) if width else builtins.slice(None)
 
 
 def getitem(x: TensorLike, key: Any) -> Tensor:
@@ -311,7 +416,9 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
     strides: list = []
     squeeze_axes: list[int] = []
     new_axes: list[int] = []
-    run_time: list[tuple[int, Tensor]] = []  # (axis, symbolic index): one dynamic_slice
+    # (axis, anchor, width, back) of each run-time index and window: one dynamic_slice
+    run_time: list[tuple[int, Tensor, int, int]] = []
+    thin: list[builtins.slice] = []  # per axis: the static stride applied to a run-time window
     out_pos = 0
     for k in items:
         dim = len(begin)
@@ -323,20 +430,36 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
             begin += [None] * n
             end += [None] * n
             strides += [1] * n
+            thin += [builtins.slice(None)] * n
             out_pos += n
         elif isinstance(k, builtins.slice):
-            begin.append(_slice_part(k.start, key))
-            end.append(_slice_part(k.stop, key))
-            step = _slice_part(k.step, key)
-            strides.append(1 if step is None else step)
+            start, stop, step = (_slice_part(v, key) for v in (k.start, k.stop, k.step))
+            if isinstance(step, Tensor):
+                raise op_error("getitem", f"slice steps must be known at trace time, got "
+                                          f"{step.type} in {key!r}", TypeError)
+            step = 1 if step is None else step
             out_pos += 1
+            if isinstance(start, Tensor) or isinstance(stop, Tensor):  # a run-time window
+                anchor, width, back = _run_time_window(k, start, stop, step, x.shape[dim],
+                                                       dim, key)
+                run_time.append((dim, anchor, width, back))
+                thin.append(_window_stride(step, width))
+                begin.append(None)
+                end.append(None)
+                strides.append(1)
+                continue
+            begin.append(start)
+            end.append(stop)
+            strides.append(step)
+            thin.append(builtins.slice(None))
         else:
             i = _index_int(k, key)
             if i is None:
                 raise op_error("getitem", f"unsupported index {k!r} in {key!r}", TypeError)
             d = x.shape[dim]
+            thin.append(builtins.slice(None))
             if isinstance(i, Tensor):  # known at run time only: the whole axis, then one row
-                run_time.append((dim, i))
+                run_time.append((dim, i, 1, 0))
                 begin.append(None)
                 end.append(None)
                 strides.append(1)
@@ -357,6 +480,9 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
         y = bind(S.slice_op, y, begin=tuple(begin), end=tuple(end), strides=tuple(strides))
     if run_time:
         y = _take_at_run_time(y, run_time, key)
+        if builtins.any(t.step not in (None, 1) for t in thin):  # x[i:i + w:k]: thin the window
+            y = bind(S.slice_op, y, begin=tuple(t.start for t in thin),
+                     end=tuple(t.stop for t in thin), strides=tuple(t.step or 1 for t in thin))
     if squeeze_axes:
         y = bind(S.squeeze_op, y, axes=tuple(squeeze_axes))
     if new_axes:
@@ -364,15 +490,17 @@ def getitem(x: TensorLike, key: Any) -> Tensor:
     return y
 
 
-def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -> Tensor:
-    """One size-1 `dynamic_slice` at the run-time indices. A negative index counts from the end
-    (as TF); an index still out of range is clamped into the axis (XLA's rule: TF raises on CPU
-    without XLA, and with jit_compile clamps too)."""
+def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor, int, int]],
+                      key: Any) -> Tensor:
+    """One `dynamic_slice` of the run-time indices (width 1) and windows (a static width,
+    starting `back` before the anchor). A negative anchor counts from the end (as TF's x[i]);
+    a window still out of range has its start clamped so it fits in the axis (XLA's rule: TF
+    raises on CPU without XLA, and with jit_compile clamps too)."""
     sizes = list(y.shape)
     zero = constant_tensor(np.array(0, np.int32))
     starts = [zero] * y.ndim
-    for dim, i in run_time:
-        i32 = i if i.dtype is I32 else bind(CA.convert_op, i, dtype=I32)
+    for dim, i, width, back in run_time:
+        i32 = _as_i32(i)
         # an axis unknown at trace time (None dims) is read with shape_of: static once the
         # graph is specialized (`for i in tx.range(tx.shape(x)[0]): x[i]`)
         size = constant_tensor(np.array(sizes[dim], np.int32)) if sizes[dim] is not None else \
@@ -380,7 +508,9 @@ def _take_at_run_time(y: Tensor, run_time: list[tuple[int, Tensor]], key: Any) -
         wrapped = bind(E.add_op, i32, size)
         starts[dim] = bind(E.select_op, bind(E.compare_op, i32, zero, direction="LT"), wrapped,
                            i32)
-        sizes[dim] = 1
+        if back:
+            starts[dim] = bind(E.sub_op, starts[dim], constant_tensor(np.array(back, np.int32)))
+        sizes[dim] = width
     if None in sizes:  # the other axes whole, their sizes known per call shape (None dims)
         dims = shape_argument([bind(S.reshape_op, _slice_axis(bind(C.shape_of_op, y), 0, d,
                                                               d + 1), shape=())

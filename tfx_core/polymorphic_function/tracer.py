@@ -295,3 +295,69 @@ def get_static_value(tensor: Any) -> np.ndarray | None:
     if isinstance(trace, TraceInterpreter):
         return trace.known.get(tensor._value)
     return None
+
+
+def static_difference(a: Any, b: Any) -> int | None:
+    """`a - b` for integer scalars when it is known at trace time although `a` and `b` may not
+    be: both known, or both one run-time value plus known offsets (`t + 3` and `t`, `t` and
+    `t - w`: the bounds of `x[t:t + 3]`, `x[t - w:t]`); otherwise None."""
+    ka, kb = get_static_value(a), get_static_value(b)
+    if ka is not None and kb is not None:
+        if ka.shape or kb.shape or ka.dtype.kind not in "iu" or kb.dtype.kind not in "iu":
+            return None
+        return int(ka) - int(kb)
+    if ka is not None or kb is not None:  # one known, one not: the gap depends on the run
+        return None
+    da, db = _root_and_offset(a), _root_and_offset(b)
+    if da is None or db is None or da[0] != db[0]:
+        return None
+    return da[1] - db[1]
+
+
+def _root_and_offset(t: Any) -> tuple[tuple[Any, Any], int] | None:
+    """A symbolic integer scalar as (its root value, a known offset): walks back through adds
+    and subtracts of known constants and integer casts, and from a region's captured value to
+    the enclosing trace's (a loop body slicing at an outer `t`)."""
+    from compiler.ops.cast import convert_op
+    from compiler.ops.elementwise import add_op, sub_op
+
+    if not isinstance(t, Tensor) or not isinstance(t._trace, TraceInterpreter):
+        return None
+    trace, v, offset = t._trace, t._value, 0
+    for _ in range(32):  # a chain longer than this is not a slice bound worth following
+        op = _producer(trace, v)
+        if op is None:  # an input: a region's capture of an outer value continues outside
+            outer = next((p for p, cv in trace.trace.captures if cv is v), None)
+            if not (isinstance(outer, Tensor) and outer._buf is None
+                    and isinstance(outer._trace, TraceInterpreter)):
+                break
+            trace, v = outer._trace, outer._value
+            continue
+        if op.opdef is convert_op and op.inputs[0].type.dtype.is_integer:
+            v = op.inputs[0]
+            continue
+        if op.opdef not in (add_op, sub_op):
+            break
+        x, y = op.inputs
+        kx, ky = trace.known.get(x), trace.known.get(y)
+        if ky is not None and ky.shape == () and ky.dtype.kind in "iu":
+            offset += int(ky) if op.opdef is add_op else -int(ky)
+            v = x
+        elif op.opdef is add_op and kx is not None and kx.shape == () and kx.dtype.kind in "iu":
+            offset += int(kx)
+            v = y
+        else:
+            break
+    return (trace, v), offset
+
+
+def _producer(trace: TraceInterpreter, v: Any) -> Any:
+    """The op of `trace` that made `v`, or None for an input (searched from the newest op:
+    slice bounds are usually computed just before the slice)."""
+    builder = trace.trace.builder
+    if any(i is v for i in builder.inputs):
+        return None
+    for op in reversed(builder.ops):
+        if any(o is v for o in op.outputs):
+            return op
+    return None
