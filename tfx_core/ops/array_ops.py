@@ -364,6 +364,16 @@ def _bound_text(v: Any) -> str:
     return "" if v is None else str(v.type) if isinstance(v, Tensor) else str(v)
 
 
+def _key_text(key: Any) -> str:
+    """x[key] as the user wrote it, run-time scalars shown by type: `x[i32[]:, 1]`."""
+    def one(k: Any) -> str:
+        if isinstance(k, builtins.slice):
+            parts = [_bound_text(k.start), _bound_text(k.stop)]
+            return ":".join(parts + ([_bound_text(k.step)] if k.step is not None else []))
+        return "..." if k is Ellipsis else _bound_text(k) if k is not None else "None"
+    return "x[" + ", ".join(one(k) for k in (key if isinstance(key, tuple) else (key,))) + "]"
+
+
 def _run_time_window(k: builtins.slice, start: Any, stop: Any, step: int, d: int | None,
                      dim: int, key: Any) -> tuple[Tensor, int, int]:
     """A slice with a run-time bound as (anchor, width, back): the window of `width` elements
@@ -376,18 +386,17 @@ def _run_time_window(k: builtins.slice, start: Any, stop: Any, step: int, d: int
         width = static_difference(k.stop, k.start) if step > 0 else \
             static_difference(k.start, k.stop)
     if width is None:
-        shown = ":".join(_bound_text(v) for v in (start, stop, None if step == 1 else step))
         raise op_error(
             "getitem",
-            f"slice bounds that are only known at run time (axis {dim}: [{shown}] in "
-            f"{key!r}) give a result whose size is not static, as its width is not known at "
-            "trace time; slice a static width w from a run-time start: x[i:i + w] (or "
-            "x[i - w:i]), tx.slice(x, [i], [w]), or tx.gather(x, tx.range(w) + i)", TypeError)
+            f"slice bounds that are only known at run time give a result whose size is not "
+            f"static: in {_key_text(key)} the width on axis {dim} is not known at trace time; "
+            "slice a static width w from a run-time start: x[i:i + w] (or x[i - w:i]), "
+            "tx.slice(x, [i], [w]), or tx.gather(x, tx.range(w) + i)", TypeError)
     width = builtins.max(width, 0)
     if d is not None and width > d:
         raise op_error(
             "getitem",
-            f"the slice {key!r} spans {width} elements but axis {dim} has {d}: a window at a "
+            f"{_key_text(key)} spans {width} elements but axis {dim} has {d}: a window at a "
             "run-time start must fit in the axis (its size is static)", IndexError)
     return start, width, (width - 1 if step < 0 and width else 0)
 
