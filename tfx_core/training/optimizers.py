@@ -7,6 +7,9 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
+from compiler.interpreters import nothing_active
 from compiler.ir.types import F32, I64, DType
 from compiler.tracing import user_location
 from tfx_core.framework.convert import constant, convert_to_tensor
@@ -16,6 +19,7 @@ from tfx_core.framework.variables import Variable
 from tfx_core.ops.array_ops import zeros
 from tfx_core.ops.math_ops import cast, maximum, sqrt, square
 from tfx_core.ops.math_ops import pow as _pow
+from tfx_core.polymorphic_function.function import function
 
 LearningRate = float | Callable[..., Any]
 
@@ -77,6 +81,7 @@ class Optimizer:
         self._exclude_pattern: re.Pattern[str] | None = None
         self._iterations = Variable(lambda: zeros([], I64), trainable=False, name="iteration")
         self._slots: dict[int, tuple[Variable, dict[str, Variable]]] = {}
+        self._compiled: dict[tuple, Any] = {}  # eager apply_gradients: compiled updates
         self._slot_variables: list[Variable] = []
 
     # ------------------------------------------------------------ state
@@ -89,6 +94,14 @@ class Optimizer:
     def learning_rate(self) -> Any:
         """The current learning rate: the float, or the schedule's value at `iterations`."""
         return self._current_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, value: LearningRate) -> None:
+        """Set a new float or schedule (applies from the next step; nothing retraces)."""
+        if callable(value) and not isinstance(value, Tensor):
+            self._learning_rate = value
+        else:
+            self._learning_rate = _hyper(value, "learning_rate")
 
     @property
     def variables(self) -> list[Variable]:
@@ -160,7 +173,37 @@ class Optimizer:
                           "loss; they are left unchanged.", UserWarning, stacklevel=2)
         for _, var in pairs:
             self._ensure_slots(var)
+        if nothing_active() and all(type(g) is Tensor and g._buf is not None for g, _ in pairs):
+            return self._apply_compiled(pairs)
+        self._apply(pairs, self._current_learning_rate())
+        return self._iterations
+
+    def _apply_compiled(self, pairs: list) -> Variable:
+        """Eagerly, the whole update (every variable, weight decay, `iterations`) runs as one
+        compiled program, cached per variable list and hyper-parameters, with the variables'
+        buffers updated in place: op by op it would cost a dispatch per op and variable."""
+        # the learning rate is an argument, evaluated here (a schedule runs eagerly each step,
+        # as in TF): changing it never retraces
         lr = self._current_learning_rate()
+        lr = constant(np.float64(lr)) if isinstance(lr, (int, float)) else convert_to_tensor(lr)
+        hyper = tuple((k, v) for k, v in vars(self).items()
+                      if type(v) in (int, float, bool) and k != "_learning_rate")
+        key = (tuple(id(v) for _, v in pairs), hyper)
+        step = self._compiled.get(key)
+        if step is None:
+            variables = [v for _, v in pairs]
+
+            def update(grads: list, lr: Any) -> None:
+                self._apply(list(zip(grads, variables)), lr)
+
+            if len(self._compiled) >= 64:  # variable lists come and go (e.g. new models)
+                self._compiled.clear()
+            step = self._compiled[key] = function(update)
+        step([g for g, _ in pairs], lr)
+        return self._iterations
+
+    def _apply(self, pairs: list, lr: Any) -> None:
+        """The update itself: weight decay, `update_step` per variable, `iterations += 1`."""
         if self.weight_decay is not None:
             for _, var in pairs:
                 if self._use_weight_decay(var):
@@ -168,7 +211,6 @@ class Optimizer:
         for grad, var in pairs:
             self.update_step(grad, var, self._lr_as(lr, var.dtype))
         self._iterations.assign_add(1)
-        return self._iterations
 
     def minimize(self, loss: Any, var_list: Any, tape: GradientTape | None = None) -> Variable:
         """Compute gradients of `loss` for `var_list` and apply them (tf.keras minimize).
