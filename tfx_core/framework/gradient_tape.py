@@ -161,7 +161,14 @@ class GradientTape:
             raise _fail(RuntimeError, "GradientTape.gradient can only be called once on a "
                                       "non-persistent tape (use persistent=True)")
         self._used = True
-        return self._gradient(target, sources, output_gradients, unconnected_gradients)
+        try:
+            return self._gradient(target, sources, output_gradients, unconnected_gradients)
+        finally:
+            if not self._persistent:
+                # as TF, a used non-persistent tape lets go of what it recorded: its tensors
+                # (Variable reads among them) would otherwise stay referenced, and an update
+                # right after would copy each Variable's buffer instead of donating it
+                self._records, self._tracked, self._var_reads = [], {}, {}
 
     def _gradient(self, target: Any, sources: Any, output_gradients: Any,
                   unconnected: str) -> Any:
