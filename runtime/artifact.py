@@ -26,6 +26,7 @@ import numpy as np
 FORMAT = "tfx.saved_model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: every entry's timestamp
 _NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 _JSON_BRACKETS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
@@ -90,8 +91,23 @@ def _check_name(name: str, path: str) -> None:
                             "characters); tfx never writes such names")
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry whose header holds nothing of the moment or machine it was written on
+    (`writestr(name, ...)` would stamp the local time and the host OS): the same model saved
+    twice, anywhere, gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+    info.compress_type = zipfile.ZIP_STORED
+    info.create_system = 3  # "Unix" (the default on everything but Windows)
+    info.external_attr = 0o644 << 16  # rw-r--r--, as the default on Unix
+    return info
+
+
 def write_artifact(path: str, manifest: dict[str, Any], members: dict[str, bytes]) -> None:
-    """Write `members` plus `manifest.json` (with a `members` table of sizes and sha256)."""
+    """Write `members` plus `manifest.json` (with a `members` table of sizes and sha256).
+
+    The bytes depend only on the content: fixed entry timestamps and attributes, the manifest
+    first and then members by name, JSON with sorted keys (see docs/format.md, Reproducible).
+    """
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a directory; give a file path such as model.tfx")
     for name in members:
@@ -105,9 +121,9 @@ def write_artifact(path: str, manifest: dict[str, Any], members: dict[str, bytes
     try:
         with open(tmp, "wb") as f:
             with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
-                z.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+                z.writestr(_entry(MANIFEST), json.dumps(manifest, indent=1, sort_keys=True))
                 for name, data in sorted(members.items()):
-                    z.writestr(name, data)
+                    z.writestr(_entry(name), data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -50,6 +50,14 @@ def _spec_json(spec: TensorSpec) -> dict:
     return {"shape": list(spec.shape), "dtype": spec.dtype.name, "name": spec.name}
 
 
+def _ir_text(graph: Any) -> str:
+    """The IR with each op's source location as a comment (`# file.py:12`: base names only,
+    so the bytes don't depend on where the code lives; the parser skips comments). A location
+    holding a line break would end its comment early: such a graph is written without them."""
+    locs = not any("\n" in (op.loc or "") or "\r" in (op.loc or "") for op in graph.ops)
+    return print_graph(graph, locs=locs)
+
+
 # ---------------------------------------------------------------- save
 def _concrete_functions(obj: Any, signatures: Any) -> dict[str, ConcreteFunction]:
     def concrete(f: Any, name: str) -> ConcreteFunction:
@@ -135,7 +143,7 @@ def save(obj: Any, path: str, signatures: Any = None, include_compiled: bool = F
             cf.out_tree, [Leaf(i) for i in range(cf.out_tree.num_leaves)]),
             lambda i: {"t": {"index": i}}, name)
         ir_member = f"functions/{k}.tfx"
-        members[ir_member] = print_graph(cf.graph).encode()
+        members[ir_member] = _ir_text(cf.graph).encode()
         entry = {"graph": ir_member, "inputs": inputs, "outputs": outputs,
                  "passes": list(cf.passes),
                  "captures": [store(x) for x in cf.captured_inputs],
