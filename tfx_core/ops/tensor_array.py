@@ -18,8 +18,12 @@ In a trace:
   before the loop, or a write inside a loop body (the loop runs its body once as a throw-away
   probe trace first, as TF's XLA bridge infers TensorList shapes; a probe that fails after
   a write taught it a shape, e.g. a tx.cond writing in one branch, runs again with it).
-  Otherwise a clear error asks for `element_shape`. Dims unknown at trace time (None, from an
-  input_signature) cannot size a buffer yet: same error.
+  Otherwise a clear error asks for `element_shape`.
+- Under an input_signature with None dims, `size` and element dims may be shape values
+  (`size=tx.shape(x)[1]`, rows of shape `[batch, 5]`): the buffer is `f32[?, ?, 5]` in the
+  trace and static once specialized (tfx_core/framework/tensor_array_shapes.py). A size that
+  depends on tensor values, not shapes, is a clear error; so is a run-time size with
+  `dynamic_size=True`.
 - `dynamic_size=True`: XLA cannot grow a buffer inside a loop, so the capacity is fixed before
   each loop from its static trip count (`maximum_iterations`, or `for i in tx.range(n)` with a
   constant n): capacity = entry capacity + trips x (writes per iteration, counted in the probe).
@@ -47,6 +51,7 @@ from compiler.interpreters import bind, trace_scope
 from compiler.ir.types import I32, DType
 from compiler.ops.dynamic_slice import dynamic_slice_op, dynamic_update_slice_op
 from runtime.errors import InvalidArgumentError, OutOfRangeError
+from tfx_core.framework import tensor_array_shapes as TAS
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor, TensorShape
 from tfx_core.framework.variables import active_trace
@@ -68,6 +73,7 @@ class _LoopState(threading.local):
         self.writes: dict[int, int] = {}  # run-time-index writes seen by the current probe
         self.need: dict[int, int] = {}  # largest constant index + 1 seen by the current probe
         self.learned: dict[int, tuple] = {}  # element shapes writes in probes found
+        self.first: dict[int, tuple] = {}  # (value, axis) of the first probe write with None dims
 
 
 _LOOPS = _LoopState()
@@ -121,9 +127,18 @@ def _range_error(what: str, i: int, n: int, writing: bool) -> Exception:
 
 
 def _zeros(shape: tuple, dtype: DType) -> Tensor:
-    from tfx_core.ops.array_ops import zeros
+    """Zeros of `shape`, whose entries are ints or i32 scalars computed from shapes."""
+    return TAS.zeros_of(shape, dtype)
 
-    return zeros(list(shape), dtype)
+
+class _Rows:
+    """A size known only once the graph is specialized (an i32 scalar of the trace); compared
+    by identity, as pytree metadata must be."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = tensor
 
 
 class TensorArray:
@@ -149,19 +164,24 @@ class TensorArray:
                 raise op_error("TensorArray", "size must be given unless dynamic_size=True")
             size = 0
         n = get_static_value(convert_to_tensor(size))
+        self._rows: _Rows | None = None  # the size, when only known after specialization
+        if n is None and self._dynamic:
+            raise op_error("TensorArray", "with dynamic_size=True, size must be known at trace "
+                           "time (a Python int or a constant): XLA buffers cannot grow from a "
+                           "size known only at run time; give it a fixed size (tx.shape(x)[0] "
+                           "works) or a constant one", TypeError)
         if n is None:
-            raise op_error("TensorArray", "size must be known at trace time (a Python int or "
-                           "a constant); for a size known only at run time use "
-                           "dynamic_size=True inside a loop with a static trip count",
-                           TypeError)
+            n = TAS.run_time_size(size, "TensorArray")
+            if isinstance(n, Tensor):
+                self._rows, n = _Rows(n), 0
         if int(n) < 0:
             raise op_error("TensorArray", f"size must be non-negative, got {int(n)}",
                            InvalidArgumentError)
-        self._size = int(n)
+        self._size = int(n) if self._rows is None else None
         self._uid = next(_UIDS)
         self._traced = active_trace() is not None
         # eagerly: the elements (None: not written, or cleared by a read) and indices read
-        self._items: list[Tensor | None] = [None] * self._size
+        self._items: list[Tensor | None] = [None] * (self._size or 0)
         self._read: set[int] = set()
         # in a trace: [capacity, *element_shape] once the element shape is known; the
         # run-time length of a dynamic_size array
@@ -170,7 +190,7 @@ class TensorArray:
         if self._traced:
             self._length = convert_to_tensor(self._size) if self._dynamic else None
             if _known(self._shape):
-                self._buf = _zeros((self._size, *self._shape), self._dtype)
+                self._buf = _zeros((self._n(), *self._shape), self._dtype)
 
     # ------------------------------------------------------------ metadata
     @property
@@ -192,7 +212,7 @@ class TensorArray:
         ta = self._in_trace()
         if ta is None:
             return convert_to_tensor(len(self._items))
-        return ta._length if ta._dynamic else convert_to_tensor(ta._size)
+        return ta._length if ta._dynamic else convert_to_tensor(ta._n())
 
     def identity(self) -> TensorArray:
         return self if not self._traced else self._copy()
@@ -202,7 +222,12 @@ class TensorArray:
 
     def __repr__(self) -> str:
         return (f"<tx.TensorArray {self._dtype} element_shape={self.element_shape} "
-                f"size={self._size}{' dynamic' if self._dynamic else ''}>")
+                f"size={'?' if self._size is None else self._size}"
+                f"{' dynamic' if self._dynamic else ''}>")
+
+    def _n(self) -> int | Tensor:
+        """The size: an int, or an i32 scalar known once the graph is specialized."""
+        return self._size if self._rows is None else self._rows.tensor
 
     # ------------------------------------------------------------ modes
     def _in_trace(self) -> TensorArray | None:
@@ -240,6 +265,9 @@ class TensorArray:
         """A buffered array (returned by a tx.function) used eagerly: its rows as a list."""
         self._traced = False
         n = self._size if not self._dynamic else int(self._length.numpy())
+        if n is None:  # a size computed from shapes: the buffer has it
+            n = self._buf.shape[0] if self._buf is not None else int(self._rows.tensor.numpy())
+        self._rows = None
         if self._buf is None:
             self._items = [None] * n
         else:
@@ -252,7 +280,8 @@ class TensorArray:
                         "element_shape=[d])) or write an element before it is needed",
                         ValueError)
 
-    def _capacity(self) -> int:
+    def _capacity(self) -> int | None:
+        """The rows of the buffer (None: known once the graph is specialized)."""
         return self._buf.shape[0] if self._buf is not None else self._size
 
     def _value(self, value: Any, what: str) -> Tensor:
@@ -312,16 +341,26 @@ class TensorArray:
         return _zeros((0, *(self._shape if _known(self._shape) else ())), self._dtype)
 
     # ------------------------------------------------------------ traced (buffer) operations
-    def _allocated(self, shape: tuple, what: str) -> TensorArray:
-        """A copy whose element shape includes `shape` and whose buffer exists."""
+    def _allocated(self, shape: tuple, what: str, v: Tensor | None = None,
+                   axis: int = 0) -> TensorArray:
+        """A copy whose element shape includes `shape` and whose buffer exists; dims unknown at
+        trace time are read from the shape of `v` (the value written), from `axis` on."""
         ta = self._copy()
         ta._merge_shape(shape, what)
-        if _LOOPS.mode.get(ta._uid) == "probe" and _known(ta._shape):
-            _LOOPS.learned[ta._uid] = ta._shape
+        if _LOOPS.mode.get(ta._uid) == "probe":
+            if _known(ta._shape):
+                _LOOPS.learned[ta._uid] = ta._shape
+            elif ta._buf is None and v is not None:
+                _LOOPS.first.setdefault(ta._uid, (v, axis))
         if ta._buf is None:
-            if not _known(ta._shape):
+            if not _known(ta._shape) and v is None:
                 raise ta._shape_error(what, f"a value of shape {list(shape)} was written")
-            ta._buf = _zeros((ta._size, *ta._shape), ta._dtype)
+            if _known(ta._shape):
+                ta._buf = _zeros((ta._n(), *ta._shape), ta._dtype)
+            else:  # None dims: as v's, read from its shape (known dims as merged)
+                dims = TAS.dims_of(v, axis)
+                ta._buf = _zeros((ta._n(), *[d if d is not None else x for d, x in
+                                             zip(ta._shape, dims)]), ta._dtype)
         return ta
 
     def _probe_copy(self) -> TensorArray:
@@ -338,7 +377,7 @@ class TensorArray:
             return self._buf
         if not _known(self._shape):
             raise self._shape_error(what, "nothing was written before this point")
-        return _zeros((self._size, *self._shape), self._dtype)
+        return _zeros((self._n(), *self._shape), self._dtype)
 
     def _grown(self, capacity: int) -> None:
         """Grow the buffer to `capacity` rows (zeros) in place (constant indices, no loop)."""
@@ -353,8 +392,8 @@ class TensorArray:
         run-time indices, or raise the error that says why there is none."""
         cap, mode = self._buf.shape[0], _LOOPS.mode.get(self._uid)
         if static is not None:
-            if 0 <= static < cap:
-                return
+            if 0 <= static and (cap is None or static < cap):
+                return  # (a size known after specialization: XLA clamps, as run-time ones)
             if static < 0 or not self._dynamic:
                 raise _range_error(what, static, cap, True)
             if mode == "probe":
@@ -388,8 +427,9 @@ class TensorArray:
             self._length = maximum(self._length, convert_to_tensor(end))
 
     def _check_read(self, static: int | None, what: str) -> None:
-        if static is not None and not 0 <= static < self._capacity():
-            raise _range_error(what, static, self._capacity(), False)
+        cap = self._capacity()
+        if static is not None and (static < 0 or (cap is not None and static >= cap)):
+            raise _range_error(what, static, cap if cap is not None else "?", False)
 
     # ------------------------------------------------------------ public operations
     def write(self, index: Any, value: Any, name: str | None = None) -> TensorArray:
@@ -401,7 +441,7 @@ class TensorArray:
         if ta is None:
             self._eager_write(static, v, what)
             return self
-        ta = ta._allocated(tuple(v.shape), what)
+        ta = ta._allocated(tuple(v.shape), what, v)
         ta._fit(static, 1, what)
         i = convert_to_tensor(static) if static is not None else dyn
         from tfx_core.ops.array_ops import expand_dims
@@ -425,6 +465,8 @@ class TensorArray:
         ta._check_read(static, what)
         buf = ta._buffer(what)
         i = convert_to_tensor(static) if static is not None else dyn
+        if None in buf.shape:
+            return TAS.row(buf, i)
         from tfx_core.ops.array_ops import reshape
 
         row = bind(dynamic_slice_op, buf, *ta._starts(i), sizes=(1, *ta._shape))
@@ -482,6 +524,8 @@ class TensorArray:
             buf = ta._buffer(what)
             if not ta._shape:
                 raise scalar
+            if None in buf.shape:
+                return TAS.joined_rows(buf)
             from tfx_core.ops.array_ops import reshape
 
             return reshape(buf, [buf.shape[0] * ta._shape[0], *ta._shape[1:]])
@@ -498,10 +542,14 @@ class TensorArray:
         """Element i = value[i] for each row of `value` (tf.TensorArray.unstack)."""
         what = "TensorArray.unstack"
         v = self._value(value, what)
-        if v.shape.rank == 0 or v.shape[0] is None:
-            raise op_error(what, f"value must have a static leading dimension, got {v._type}")
-        n = v.shape[0]
+        if v.shape.rank == 0:
+            raise op_error(what, f"value must have a leading dimension, got {v._type}")
+        n = v.shape[0]  # None: known once the graph is specialized (it must fit the size)
         ta = self._in_trace()
+        if n is None and ta is not None and ta._dynamic:
+            raise op_error(what, f"a dynamic_size TensorArray cannot grow to the rows of "
+                           f"{v._type}, unknown at trace time; give it a fixed size "
+                           "(e.g. size=tx.shape(value)[0])", ValueError)
         if ta is None:
             if n > len(self._items) and not self._dynamic:
                 raise _range_error(what, n - 1, len(self._items), True)
@@ -510,14 +558,15 @@ class TensorArray:
             for i, row in enumerate(unstack(v) if n else []):
                 self._eager_write(i, row, what)
             return self
-        ta = ta._allocated(tuple(v.shape[1:]), what)
+        ta = ta._allocated(tuple(v.shape[1:]), what, v, 1)
         if n:
             ta._fit(n - 1, 0, what)
-        if n == ta._buf.shape[0]:
+        if n is not None and n == ta._buf.shape[0]:
             ta._buf = v
-        elif n:
+        elif n != 0:
             ta._buf = bind(dynamic_update_slice_op, ta._buf, v, *ta._starts(0))
-        ta._longer(n)
+        if n is not None:
+            ta._longer(n)
         return ta
 
     def scatter(self, indices: Any, value: Any, name: str | None = None) -> TensorArray:
@@ -526,7 +575,7 @@ class TensorArray:
         v = self._value(value, what)
         idx = convert_to_tensor(indices)
         if idx.shape.rank != 1 or not idx.dtype.is_integer or v.shape.rank == 0 \
-                or v.shape[0] != idx.shape[0]:
+                or None not in (v.shape[0], idx.shape[0]) and v.shape[0] != idx.shape[0]:
             raise op_error(what, f"indices must be a 1-D integer tensor with one entry per row "
                            f"of value, got indices {idx._type} and value {v._type}")
         known = get_static_value(idx)
@@ -535,7 +584,7 @@ class TensorArray:
             for j, k in enumerate(np.asarray(known).reshape(-1)):
                 self._eager_write(int(k), v[j], what)
             return self
-        ta = ta._allocated(tuple(v.shape[1:]), what)
+        ta = ta._allocated(tuple(v.shape[1:]), what, v, 1)
         if known is not None:
             for k in np.asarray(known).reshape(-1):
                 ta._fit(int(k), 0, what)
@@ -556,7 +605,8 @@ class TensorArray:
 
 # ---------------------------------------------------------------- pytree
 def _flatten(ta: TensorArray) -> tuple[tuple, tuple]:
-    meta = (ta._dtype, ta._shape, ta._dynamic, ta._clear, ta._infer, ta._uid, ta._traced)
+    meta = (ta._dtype, ta._shape, ta._dynamic, ta._clear, ta._infer, ta._uid, ta._traced,
+            ta._rows)
     if ta._traced:
         return (ta._buf, ta._length), (*meta, ta._size)
     return tuple(ta._items), (*meta, frozenset(ta._read))
@@ -564,7 +614,8 @@ def _flatten(ta: TensorArray) -> tuple[tuple, tuple]:
 
 def _unflatten(aux: tuple, children: tuple) -> TensorArray:
     ta = object.__new__(TensorArray)
-    (ta._dtype, ta._shape, ta._dynamic, ta._clear, ta._infer, ta._uid, ta._traced, last) = aux
+    (ta._dtype, ta._shape, ta._dynamic, ta._clear, ta._infer, ta._uid, ta._traced, ta._rows,
+     last) = aux
     if ta._traced:
         ta._buf, ta._length = children
         ta._size, ta._items, ta._read = last, [], set()
@@ -613,7 +664,7 @@ def loop_carried(state: Any, run_body: Callable[[Any], Any], max_trip: int | Non
     state = _replace(state, todo)
     while True:
         try:
-            probed, out, writes, need = _probe(state, todo, run_body, trace)
+            probed, out, writes, need, first = _probe(state, todo, run_body, trace)
             break
         except Exception:
             # a write records its element shape before e.g. a tx.cond whose other branch
@@ -625,8 +676,15 @@ def loop_carried(state: Any, run_body: Callable[[Any], Any], max_trip: int | Non
             todo = {u: ta._allocated(learned[u], what) if u in learned else ta
                     for u, ta in todo.items()}
             state = _replace(state, todo)
+    dims = {}
+    for u, (v, axis, probe, leaves) in first.items():
+        if u in todo and todo[u]._buf is None:
+            like = TAS.element_like(v, probe, leaves, what)
+            dims[u] = TAS.dims_of(like, axis)
+            if _LOOPS.mode.get(u) == "probe":  # an enclosing loop's probe: it learns it too
+                _LOOPS.first.setdefault(u, (like, axis))
     ready = {u: _readied(ta, probed[u]._capacity(), [o for o in out if o._uid == u],
-                         writes.get(u, 0), need.get(u, 0), max_trip, what)
+                         writes.get(u, 0), need.get(u, 0), max_trip, what, dims.get(u))
              for u, ta in todo.items()}
     before = dict(_LOOPS.mode)
     _LOOPS.mode.update({u: "ready" for u in ready})
@@ -637,11 +695,13 @@ def loop_carried(state: Any, run_body: Callable[[Any], Any], max_trip: int | Non
 
 
 def _probe(state: Any, todo: dict[int, TensorArray], run_body: Callable[[Any], Any],
-           trace: Any) -> tuple[dict, list, dict, dict]:
+           trace: Any) -> tuple[dict, list, dict, dict, dict]:
     """Run the loop body once in a throw-away region: (the arrays it started from, the arrays
-    in its result, run-time-index writes and constant-index extents per dynamic array)."""
-    saved = (dict(_LOOPS.mode), _LOOPS.writes, _LOOPS.need, _LOOPS.learned)
-    _LOOPS.writes, _LOOPS.need, _LOOPS.learned = {}, {}, {}
+    in its result, run-time-index writes and constant-index extents per dynamic array, and
+    per array first written with None dims: (the value, its element axis, the probe tracer,
+    the state leaves its inputs stand for))."""
+    saved = (dict(_LOOPS.mode), _LOOPS.writes, _LOOPS.need, _LOOPS.learned, _LOOPS.first)
+    _LOOPS.writes, _LOOPS.need, _LOOPS.learned, _LOOPS.first = {}, {}, {}, {}
     _LOOPS.mode.update({u: "probe" for u in todo})
     try:
         probe = RegionTracer("tensor_array_probe", trace)
@@ -649,13 +709,14 @@ def _probe(state: Any, todo: dict[int, TensorArray], run_body: Callable[[Any], A
             # an empty dynamic array gets one row in the probe, so writes there fit
             probed = {u: ta._probe_copy() for u, ta in todo.items()}
             # fresh inputs, as in the loop (a counter's entry value is not its value there)
-            leaves, tree = tree_util.tree_flatten(_replace(state, probed))
-            leaves = [probe.new_input(x._type) if isinstance(x, Tensor) else x for x in leaves]
+            entry, tree = tree_util.tree_flatten(_replace(state, probed))
+            leaves = [probe.new_input(x._type) if isinstance(x, Tensor) else x for x in entry]
             out = _arrays(run_body(tree_util.tree_unflatten(tree, leaves)))
-        return probed, out, _LOOPS.writes, _LOOPS.need
+        first = {u: (v, axis, probe, entry) for u, (v, axis) in _LOOPS.first.items()}
+        return probed, out, _LOOPS.writes, _LOOPS.need, first
     finally:
         learned = _LOOPS.learned
-        _LOOPS.mode, _LOOPS.writes, _LOOPS.need, _LOOPS.learned = saved
+        _LOOPS.mode, _LOOPS.writes, _LOOPS.need, _LOOPS.learned, _LOOPS.first = saved
         _LOOPS.learned.update(learned)  # seen by the caller (and enclosing probes)
 
 
@@ -666,16 +727,20 @@ def _replace(state: Any, arrays: dict[int, TensorArray]) -> Any:
 
 
 def _readied(ta: TensorArray, probe_cap: int, after: list[TensorArray], writes: int,
-             need: int, max_trip: int | None, what: str) -> TensorArray:
+             need: int, max_trip: int | None, what: str, dims: list | None) -> TensorArray:
     """`ta` with the element shape the probe's results `after` learned, and for dynamic_size
     room for `max_trip` iterations of `writes` run-time writes (and constant indices < need);
-    the probe started at `probe_cap` rows."""
+    the probe started at `probe_cap` rows. `dims`: the element's dims (ints or i32 scalars
+    of this trace) when some are unknown at trace time."""
     shape = ta._shape
     for o in after:
         shape = _merge(shape, o._shape) if o._shape is not None else shape
     new = ta._copy(_shape=shape)
     if new._buf is None and _known(shape):
-        new._buf = _zeros((new._size, *shape), new._dtype)
+        new._buf = _zeros((new._n(), *shape), new._dtype)
+    elif new._buf is None and dims is not None and shape is not None:
+        new._buf = _zeros((new._n(), *[d if d is not None else x for d, x in zip(shape, dims)]),
+                          new._dtype)
     if ta._dynamic and new._buf is not None:
         cap = new._buf.shape[0]
         # nested loops grew the probe's copy: that growth is per iteration too
