@@ -1,0 +1,137 @@
+"""Element-wise and counting transformations: map, filter, take, skip, repeat, enumerate, cache.
+
+Each takes the parent's `(make_iter, element_spec, cardinality)` and returns its own.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.types import BOOL, I64
+from tfx_core.data import structure as st
+from tfx_core.data.functions import ElementFunction
+from tfx_core.framework.tensor_spec import TensorSpec
+from tfx_core.ops.arguments import op_error, static_int
+
+Stage = tuple  # (make_iter, element_spec, cardinality)
+
+
+def _first(stage: Stage) -> Callable[[], list | None]:
+    def first() -> list | None:
+        return next(iter(stage[0]()), None)
+    return first
+
+
+def map_(stage: Stage, fn: Callable) -> tuple[Stage, ElementFunction]:
+    f = ElementFunction(fn, stage[1], "Dataset.map", _first(stage))
+    make = stage[0]
+
+    def make_iter() -> Iterator[list]:
+        for leaves in make():
+            yield f(leaves)
+
+    return (make_iter, f.out_spec, stage[2]), f
+
+
+def filter_(stage: Stage, predicate: Callable) -> tuple[Stage, ElementFunction]:
+    f = ElementFunction(predicate, stage[1], "Dataset.filter", _first(stage))
+    out = f.out_spec
+    if not (isinstance(out, TensorSpec) and out.shape == () and out.dtype is BOOL):
+        raise op_error("Dataset.filter", "Invalid `predicate`. `predicate` must return a "
+                       f"`tx.bool` scalar tensor, but its return type is {out}.", ValueError)
+    make = stage[0]
+
+    def make_iter() -> Iterator[list]:
+        for leaves in make():
+            if bool(st.to_host(f(leaves)[0])):
+                yield leaves
+
+    return (make_iter, stage[1], st.UNKNOWN), f
+
+
+def _count(count: Any, name: str) -> int:
+    return static_int(count, name, "count")
+
+
+def take(stage: Stage, count: Any) -> Stage:
+    """The first `count` elements (-1: all of them)."""
+    n = _count(count, "Dataset.take")
+    make, card = stage[0], stage[2]
+    if n < 0:
+        return stage
+    out = n if card in (st.INFINITE,) else min(n, card) if card >= 0 else st.UNKNOWN
+    return (lambda: itertools.islice(make(), n)), stage[1], out
+
+
+def skip(stage: Stage, count: Any) -> Stage:
+    """All but the first `count` elements (-1: skip everything)."""
+    n = _count(count, "Dataset.skip")
+    make, card = stage[0], stage[2]
+    if n < 0:
+        def drain() -> Iterator[list]:
+            for _ in make():  # run the parent (its side effects happen, as in TF)
+                pass
+            yield from ()
+        return drain, stage[1], 0 if card != st.INFINITE else st.INFINITE
+    out = card if card < 0 else max(card - n, 0)
+    return (lambda: itertools.islice(make(), n, None)), stage[1], out
+
+
+def repeat(stage: Stage, count: Any = None) -> Stage:
+    """`count` passes over the parent (None or -1: forever); each pass starts a new iterator,
+    so a shuffle inside reshuffles. Repeating an empty dataset forever ends, as in TF."""
+    n = -1 if count is None else _count(count, "Dataset.repeat")
+    make, card = stage[0], stage[2]
+
+    def make_iter() -> Iterator[list]:
+        passes = itertools.count() if n < 0 else range(n)
+        for _ in passes:
+            empty = True
+            for leaves in make():
+                empty = False
+                yield leaves
+            if empty:
+                return
+
+    if card == 0 or n == 0:
+        out = 0
+    elif n < 0:
+        out = st.INFINITE if card != st.UNKNOWN else st.UNKNOWN
+    else:
+        out = card * n if card >= 0 else card
+    return make_iter, stage[1], out
+
+
+def enumerate_(stage: Stage, start: Any = 0) -> Stage:
+    """(int64 index, element) pairs."""
+    first = static_int(start, "Dataset.enumerate", "start")
+    make = stage[0]
+
+    def make_iter() -> Iterator[list]:
+        for i, leaves in enumerate(make(), first):
+            yield [np.asarray(i, np.int64), *leaves]
+
+    return make_iter, (TensorSpec((), I64), stage[1]), stage[2]
+
+
+def cache(stage: Stage) -> Stage:
+    """The first complete pass is kept in memory; later passes replay it without running the
+    parent. A pass stopped early keeps nothing (the next one runs the parent again, as TF)."""
+    make = stage[0]
+    stored: list[list[list]] = []
+
+    def make_iter() -> Iterator[list]:
+        if stored:
+            yield from stored[0]
+            return
+        seen: list[list] = []
+        for leaves in make():
+            seen.append(leaves)
+            yield leaves
+        if not stored:
+            stored.append(seen)
+
+    return make_iter, stage[1], stage[2]
