@@ -1,4 +1,4 @@
-"""The `tfx` command: inspect, run and benchmark saved models, and manage the compile cache."""
+"""The `tfx` command: inspect, compare, run and benchmark saved models; the compile cache."""
 from __future__ import annotations
 
 import argparse
@@ -51,6 +51,18 @@ def _inspect(args: argparse.Namespace) -> int:
                          "time")
     _say("\n".join(lines))
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """Both files are read and checked whole before anything is printed (a bad one: one error
+    line, exit 2); exit 0 when their contents are the same, 1 when they differ."""
+    from tfx_core.export import diff
+
+    limits = _limits(args)
+    a, b = diff.read(args.a, limits), diff.read(args.b, limits)
+    report = diff.diff(a, b, max_ir_lines=args.max_lines)
+    _say(report.text())
+    return 0 if report.identical else 1
 
 
 def _signature(loaded: Any, name: str | None) -> Any:
@@ -158,6 +170,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("path")
     _no_limits_flag(s)
     s.set_defaults(fn=_inspect)
+    s = sub.add_parser("diff", help="what changed between two saved models: signatures, ops, "
+                       "weights (runs nothing; exit 0 identical, 1 different, 2 bad file)")
+    s.add_argument("a")
+    s.add_argument("b")
+    _no_limits_flag(s)
+    s.add_argument("--max-lines", type=int, default=80,
+                   help="IR diff lines shown per signature (0: all)")
+    s.set_defaults(fn=_diff)
     s = sub.add_parser("run", help="run a signature on .npy inputs")
     s.add_argument("path")
     _no_limits_flag(s)
@@ -190,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("TFX_DEBUG"):
             raise
         _say(f"tfx: error: {type(e).__name__}: {_one_line(e)}", sys.stderr)
-        return 1
+        return 2 if args.command == "diff" else 1  # diff's 1 means "they differ"
 
 
 def _one_line(e: BaseException) -> str:
