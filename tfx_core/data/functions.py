@@ -74,10 +74,10 @@ class ElementFunction:
     def mode(self) -> str:
         return "compiled" if self._cf is not None else "eager"
 
-    def _loose(self, spec: Any) -> Any:
-        # From one eager example only: every dim may vary, unless no input dim can.
-        if all(None not in s.shape for s in st.flatten(self.in_spec)):
-            return spec
+    @staticmethod
+    def _loose(spec: Any) -> Any:
+        # Known from one eager example only, and an untraceable function's shapes may depend
+        # on the data: every dim is unknown (the rank and dtype are kept).
         return type(spec)((None,) * len(spec.shape), spec.dtype)
 
     def _eager(self, leaves: list) -> Any:
