@@ -73,7 +73,12 @@ def _dus_vjp(ctx, g):
     upd_t = ctx.types_in[1]
     gx = A.op("dynamic_update_slice", g, A.zeros_like(upd_t, ctx.inputs[1]), *starts) \
         if ctx.needs[0] else None
-    gu = A.op("dynamic_slice", g, *starts, sizes=tuple(upd_t.shape)) if ctx.needs[1] else None
+    gu = None
+    if ctx.needs[1] and upd_t.is_static:
+        gu = A.op("dynamic_slice", g, *starts, sizes=tuple(upd_t.shape))
+    elif ctx.needs[1]:  # None dims (input_signature): the update's size is read per call shape
+        gu = A.op("dynamic_slice_dynamic", g, *starts, A.op("shape_of", ctx.inputs[1]),
+                  known=tuple(upd_t.shape))
     return (gx, gu, *([None] * len(starts)))
 
 

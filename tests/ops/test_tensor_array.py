@@ -420,3 +420,139 @@ def test_unknown_element_shape_in_a_trace_asks_for_element_shape():
 
     with pytest.raises(ValueError, match="pass element_shape="):
         f()
+
+
+# ---------------------------------------------------------------- None dims (input_signature)
+SIG_RNN = [tx.TensorSpec([None, None, D], tx.float32), tx.TensorSpec([D, H], tx.float32),
+           tx.TensorSpec([H, H], tx.float32)]
+
+
+def rnn_any_shape(x, w, u):
+    """Batch-major RNN whose batch, length and array size all come from tx.shape."""
+    batch, steps = tx.shape(x)[0], tx.shape(x)[1]
+    h = tx.zeros(tx.stack([batch, tx.shape(u)[0]]))
+    outputs = tx.TensorArray(tx.float32, size=steps)
+    for t in tx.range(steps):
+        h = tx.tanh(tx.matmul(x[:, t], w) + tx.matmul(h, u))
+        outputs = outputs.write(t, h)
+    return tx.transpose(outputs.stack(), [1, 0, 2])
+
+
+def rnn_any_shape_numpy(x, w, u):
+    h, out = np.zeros((x.shape[0], u.shape[0]), np.float32), []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ w + h @ u)
+        out.append(h)
+    return np.stack(out, 1)
+
+
+@pytest.mark.parametrize("run", [pytest.param(lambda f: f, id="eager"), pytest.param(
+    lambda f: tx.function(f, input_signature=SIG_RNN), id="signature")])
+def test_rnn_with_size_and_element_shape_from_none_dims_matches_numpy(run):
+    f = run(rnn_any_shape)
+    for batch, steps in ((2, 4), (3, 1), (1, 6)):
+        x = RNG.normal(size=(batch, steps, D)).astype(np.float32)
+        got = f(tx.constant(x), tx.constant(W), tx.constant(U))
+        np.testing.assert_allclose(got.numpy(), rnn_any_shape_numpy(x, W, U), rtol=1e-5,
+                                   atol=1e-6)
+    if hasattr(f, "experimental_get_tracing_count"):
+        assert f.experimental_get_tracing_count() == 1  # one trace, specialized per shape
+        from compiler.ir.printer import print_graph
+
+        traced = print_graph(f.get_concrete_function().graph)
+        assert "f32[?,?,5] = broadcast_dynamic" in traced  # the buffer: [steps, batch, H]
+        ir = f.experimental_get_compiler_ir(tx.constant(np.zeros((2, 4, D), np.float32)),
+                                            tx.constant(W), tx.constant(U))
+        optimized = ir("ir_optimized")
+        assert "f32[4,2,5]" in optimized and " case " not in optimized  # the probe is dead
+
+
+@pytest.mark.parametrize("run", [pytest.param(lambda f: f, id="eager"), pytest.param(
+    lambda f: tx.function(f, input_signature=[tx.TensorSpec([None, None], tx.float32),
+                                              tx.TensorSpec([], tx.int32)]),
+    id="signature")])
+def test_unstack_read_gather_scatter_concat_write_with_none_dims(run):
+    def f(x, i):
+        ta = tx.TensorArray(tx.float32, size=tx.shape(x)[0], clear_after_read=False)
+        ta = ta.unstack(x)  # element f32[?]
+        last = tx.shape(x)[0] - 1
+        picked = ta.gather(tx.stack([last, 0]))
+        row = ta.read(i)
+        joined = ta.concat()
+        ta = ta.write(0, row * 10.0)
+        ta = ta.scatter(tx.stack([last]), tx.expand_dims(row + 1.0, 0))
+        return picked, row, joined, ta.stack(), ta.size()
+
+    for shape, i in (((3, 2), 1), ((4, 5), 3), ((1, 3), 0)):
+        x = RNG.normal(size=shape).astype(np.float32)
+        picked, row, joined, stacked, size = run(f)(tx.constant(x), tx.constant(i))
+        want = x.copy()
+        want[0] = x[i] * 10
+        want[-1] = x[i] + 1
+        np.testing.assert_allclose(picked.numpy(), x[[-1, 0]], rtol=1e-6)
+        np.testing.assert_allclose(row.numpy(), x[i], rtol=1e-6)
+        np.testing.assert_allclose(joined.numpy(), x.reshape(-1), rtol=1e-6)
+        np.testing.assert_allclose(stacked.numpy(), want, rtol=1e-6)
+        assert int(size.numpy()) == shape[0]
+
+
+def test_gradient_through_writes_and_reads_with_none_dims():
+    @tx.function(input_signature=[tx.TensorSpec([None, D], tx.float32)])
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            ta = tx.TensorArray(tx.float32, size=2).write(0, x * 2.0).write(1, x)
+            loss = tx.reduce_sum(ta.stack() ** 2) + tx.reduce_sum(ta.read(0))
+        return tape.gradient(loss, x)
+
+    for n in (2, 5):
+        x = RNG.normal(size=(n, D)).astype(np.float32)
+        np.testing.assert_allclose(f(tx.constant(x)).numpy(), 10 * x + 2, rtol=1e-5)
+
+
+def test_gradient_of_a_loop_over_unknown_shapes_is_a_clear_error():
+    @tx.function(input_signature=SIG_RNN[:2])
+    def f(x, w):
+        with tx.GradientTape() as tape:
+            tape.watch(w)
+            h = tx.zeros(tx.stack([tx.shape(x)[0], H]))
+            outputs = tx.TensorArray(tx.float32, size=tx.shape(x)[1])
+            for t in tx.range(tx.shape(x)[1]):  # (AutoGraph converts f's own loops)
+                h = tx.tanh(x[:, t] @ w + h @ U)
+                outputs = outputs.write(t, h)
+            loss = tx.reduce_sum(outputs.stack())
+        return tape.gradient(loss, w)
+
+    with pytest.raises(TypeError, match="while_loop without maximum_iterations over loop "
+                       "variables of unknown shape"):
+        f(tx.constant(RNG.normal(size=(2, 3, D)).astype(np.float32)), tx.constant(W))
+
+
+def test_run_time_sizes_that_are_not_shapes_are_clear_errors():
+    sig = [tx.TensorSpec([None, 2], tx.float32), tx.TensorSpec([], tx.int32)]
+
+    @tx.function(input_signature=sig)
+    def from_values(x, n):
+        return tx.TensorArray(tx.float32, size=n).stack()
+
+    with pytest.raises(TypeError, match=r"TensorArray: size must be known at trace time or "
+                       r"computed from tx.shape.*depends on the value of argument 1"):
+        from_values(tx.zeros([3, 2]), tx.constant(3))
+
+    @tx.function(input_signature=sig)
+    def growing(x, n):
+        return tx.TensorArray(tx.float32, size=tx.shape(x)[0], dynamic_size=True).stack()
+
+    with pytest.raises(TypeError, match="with dynamic_size=True, size must be known at trace"):
+        growing(tx.zeros([3, 2]), tx.constant(3))
+
+    @tx.function(input_signature=sig)
+    def unbounded(x, n):
+        ta = tx.TensorArray(tx.float32, size=0, dynamic_size=True)
+        for t in tx.range(tx.shape(x)[0]):
+            ta = ta.write(t, x[t])
+        return ta.stack()
+
+    with pytest.raises(ValueError, match="dynamic_size TensorArray is written in a loop without "
+                       "a static trip count"):
+        unbounded(tx.zeros([3, 2]), tx.constant(3))
