@@ -165,3 +165,16 @@ def test_weight_change_figures():
     assert zeros == "f32[2]: 0 of 2 values changed (the bits differ: signed zeros or NaN payloads)"
     ints = weight_change(np.arange(4, dtype=np.int32), np.array([0, 1, 2, 7], np.int32))
     assert "max abs change 4 (at [3])" in ints and "max relative change 0.5714" in ints
+
+
+def test_outputs_with_none_leaves(tmp_path, capsys):
+    w = tx.Variable(np.ones(3, np.float32), name="w")
+    spec = [tx.TensorSpec([3], tx.float32)]
+    f = tx.function(lambda x: (None, {"a": x * w, "n": None}, x + w), input_signature=spec)
+    g = tx.function(lambda x: (None, {"a": x * w, "n": None}, tx.cast(x, tx.int32)),
+                    input_signature=spec)
+    tx.saved_model.save(f, tmp_path / "a.tfx")
+    tx.saved_model.save(g, tmp_path / "b.tfx")
+    rc, out = tfx_diff(capsys, tmp_path / "a.tfx", tmp_path / "b.tfx")
+    assert rc == 1 and "'serving_default': output output[2]: f32[3] -> i32[3]" in out
+    assert "output[1]['a']" not in out and "(add 1 -> 0, convert 0 -> 1)" in out

@@ -46,7 +46,7 @@ def read(path: str, limits: LoadLimits = DEFAULT_LIMITS) -> Artifact:
     graphs = {}
     for name, entry in manifest["functions"].items():
         graph = parse_signature_graph(name, entry, members, path, limits)
-        n_out = len(_flatten(entry["outputs"], ""))
+        n_out = sum(spec is not None for _, spec, _ in _flatten(entry["outputs"], ""))
         if len(graph.outputs) != n_out + len(entry.get("updates", [])):
             raise ArtifactError(f"{path}: signature {name!r}: the manifest's inputs/outputs do "
                                 "not match its IR")
@@ -126,9 +126,11 @@ def _spec(spec: dict) -> str:
 
 def _outputs(art: Artifact, name: str) -> dict[str, str]:
     entry, types = art.manifest["functions"][name], art.graphs[name].output_types
-    leaves = _flatten(entry["outputs"], "output")
-    return {p: str(types[i]) if spec is not None else "None"
-            for i, (p, spec, _) in enumerate(leaves)}
+    out, i = {}, 0
+    for p, spec, _ in _flatten(entry["outputs"], "output"):
+        out[p] = "None" if spec is None else str(types[i])  # tensors number the graph outputs
+        i += spec is not None
+    return out
 
 
 def _signature_line(art: Artifact, name: str) -> str:
