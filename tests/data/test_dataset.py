@@ -227,10 +227,14 @@ def test_filter_non_bool_predicate():
         Dataset.range(3).filter(lambda x: x)
 
 
+@pytest.mark.parametrize("sliced", [True, False])  # straight from slices / element by element
 @pytest.mark.parametrize("n,drop", [(1, False), (3, False), (3, True), (10, False), (11, True)])
-def test_batch(n, drop):
+def test_batch(n, drop, sliced):
     x = np.arange(30, dtype=np.float32).reshape(10, 3)
-    ds = Dataset.from_tensor_slices((x, np.arange(10))).batch(n, drop_remainder=drop)
+    ds = Dataset.from_tensor_slices((x, np.arange(10)))
+    ds = (ds if sliced else ds.skip(0)).batch(n, drop_remainder=drop)
+    x[:] = -1  # the dataset holds a snapshot
+    x = np.arange(30, dtype=np.float32).reshape(10, 3)
     stop = 10 - 10 % n if drop else 10
     want = [(x[i:min(i + n, stop)], np.arange(10)[i:min(i + n, stop)]) for i in range(0, stop, n)]
     got = list(ds.as_numpy_iterator())
@@ -414,17 +418,18 @@ def test_prefetch_bounded_and_thread_stops_when_dropped():
             i += 1
 
     ds = Dataset.from_generator(gen, output_signature=tx.TensorSpec([], tx.int32)).prefetch(3)
+    before = set(threading.enumerate())
     it = iter(ds)
     assert int(next(it)) == 0
-    threads = [t for t in threading.enumerate() if t.name == "tfx-data-prefetch" and t.is_alive()]
-    assert started.wait(10) and threads
-    thread = threads[-1]
+    threads = [t for t in set(threading.enumerate()) - before if t.name == "tfx-data-prefetch"]
+    assert started.wait(10) and len(threads) == 1
+    thread = threads[0]
     # bounded: the queue holds 3, the producer at most one more in hand
     for _ in range(50):
         if len(produced) >= 5:
             break
         threading.Event().wait(0.01)
-    assert len(produced) <= 1 + 3 + 1 + 1
+    assert len(produced) <= 1 + 3 + 1  # consumed, queued, in the producer's hand
     del it
     gc.collect()
     thread.join(timeout=10)

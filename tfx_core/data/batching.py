@@ -48,6 +48,17 @@ def _batched_spec(spec: Any, n: int, drop_remainder: bool, shapes: Any = None) -
 def batch(stage: Stage, batch_size: Any, drop_remainder: bool = False) -> Stage:
     n = _batch_size(batch_size, "Dataset.batch")
     make = stage[0]
+    rows = getattr(make, "rows", None)
+    if rows is not None:  # straight from tensor slices: a batch is a slice of each component
+        total = len(rows[0])
+        stop = total - total % n if drop_remainder else total
+
+        def sliced() -> Iterator[list]:
+            for i in range(0, stop, n):
+                yield [a[i:i + n] for a in rows]
+
+        return sliced, _batched_spec(stage[1], n, drop_remainder), \
+            _batched_card(stage[2], n, drop_remainder)
 
     def make_iter() -> Iterator[list]:
         for group in _groups(make, n, drop_remainder):

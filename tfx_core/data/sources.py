@@ -21,7 +21,7 @@ Stage = tuple  # (make_iter, element_spec, cardinality)
 
 def from_tensors(value: Any) -> Stage:
     """One element: the whole (nested) value."""
-    leaves = st.flatten(st.normalize(value))
+    leaves = [np.array(a, copy=True) for a in st.flatten(st.normalize(value))]
     spec = st.pack(st.normalize(value), [st.spec_of(a) for a in leaves])
     return (lambda: iter([list(leaves)])), spec, 1
 
@@ -29,7 +29,8 @@ def from_tensors(value: Any) -> Stage:
 def from_tensor_slices(value: Any) -> Stage:
     """One element per index of every component's first dimension."""
     structure = st.normalize(value)
-    leaves = st.flatten(structure)
+    # a snapshot, as TF copies into a tensor: later changes to the caller's arrays don't leak in
+    leaves = [np.array(a, copy=True) for a in st.flatten(structure)]
     if not leaves:
         raise op_error("Dataset.from_tensor_slices", "needs at least one tensor", ValueError)
     for a in leaves:
@@ -50,6 +51,8 @@ def from_tensor_slices(value: Any) -> Stage:
         for i in range(n):
             yield [a[i] for a in leaves]
 
+    # batch() right after this source slices rows [i:i+k] instead of stacking k elements
+    make_iter.rows = leaves  # type: ignore[attr-defined]
     return make_iter, spec, n
 
 
