@@ -11,6 +11,7 @@ import pytest
 
 import tfx_core as tx
 from runtime.artifact import ArtifactError, LoadLimits
+from tfx_core.training.checkpoint import apply_deferred_restorations
 
 N, M = 4, 3
 
@@ -348,3 +349,43 @@ def test_save_inside_a_function_is_refused(tmp_path):
 
     with pytest.raises(RuntimeError, match=r"Checkpoint.write\(\) runs eagerly"):
         f()
+
+
+class LazyModel(tx.Module):
+    """Creates its layer on the first call, as a keras layer's build does."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.seed, self.dense = seed, None
+
+    def __call__(self, x):
+        if self.dense is None:
+            self.dense = Dense(np.random.RandomState(self.seed), x.shape[-1], 2)
+            apply_deferred_restorations()  # what a layer's build does after creating weights
+        return self.dense(x)
+
+
+def test_deferred_restoration_of_a_layer_built_later(tmp_path):
+    x = tx.constant(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+
+    def step(model, opt):
+        with tx.GradientTape() as tape:
+            loss = tx.reduce_mean(model(x) ** 2)
+        variables = model.trainable_variables
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss.numpy()
+
+    model, opt = LazyModel(0), tx.optimizers.Adam(0.1)
+    step(model, opt)
+    path = tx.train.Checkpoint(model=model, optimizer=opt).write(str(tmp_path / "lazy"))
+    expected = step(model, opt), step(model, opt)
+
+    fresh, fresh_opt = LazyModel(9), tx.optimizers.Adam(0.1)
+    status = tx.train.Checkpoint(model=fresh, optimizer=fresh_opt).restore(path)
+    assert {"model/dense/kernel", "optimizer/.slot/model/dense/kernel/velocity"} <= set(
+        status.pending)
+    fresh(x)  # builds: the kernel, bias and their Adam slots get the saved values
+    status.assert_consumed()
+    got = step(fresh, fresh_opt), step(fresh, fresh_opt)
+    assert [g.tobytes() for g in got] == [e.tobytes() for e in expected]
+    np.testing.assert_array_equal(fresh.dense.kernel.numpy(), model.dense.kernel.numpy())

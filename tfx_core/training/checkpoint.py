@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +22,7 @@ from tfx_core.training.checkpoint_format import (
 from tfx_core.training.checkpoint_graph import ObjectGraph, is_trackable, walk
 
 _SHOW = 8  # paths listed in an assertion message
+_WAITING: weakref.WeakSet[Checkpoint] = weakref.WeakSet()  # checkpoints with pending values
 
 
 class CheckpointLoadStatus:
@@ -28,8 +30,9 @@ class CheckpointLoadStatus:
 
     Values whose object does not exist yet (a layer built later, slots of a variable that is
     not tracked yet) are kept by the checkpoint and applied when the object is added to it
-    (deferred restoration, as TF); slots of a variable that exists are created right away
-    with the saved values, as TF does eagerly.
+    (`ckpt.model = model`) or created (a build calling `apply_deferred_restorations`):
+    deferred restoration, as TF. Slots of a variable that exists are created right away with
+    the saved values, as TF does eagerly.
     """
 
     def __init__(self, checkpoint: Checkpoint, path: str | None, saved: list[str]) -> None:
@@ -160,6 +163,8 @@ class Checkpoint:
         status = self._tfx_status
         if status is not None and status._pending:
             self._apply(status, walk(self._tfx_deps), list(status._pending.values()))
+            if not status._pending:
+                _WAITING.discard(self)
 
     def __getattr__(self, name: str) -> Any:
         deps = self.__dict__.get("_tfx_deps", {})
@@ -220,6 +225,10 @@ class Checkpoint:
             status._pending = {}  # nothing was restored: no warning about unused values
             raise
         object.__setattr__(self, "_tfx_status", status)
+        if status._pending:
+            _WAITING.add(self)
+        else:
+            _WAITING.discard(self)
         return status
 
     read = restore
@@ -262,6 +271,22 @@ class Checkpoint:
         return f"<tx.train.Checkpoint {sorted(self._tfx_deps)}>"
 
 
+def apply_deferred_restorations() -> None:
+    """Apply the pending values of every restore whose objects exist now.
+
+    Code that creates variables after construction calls this right after creating them
+    (before they are used), e.g. a layer's first build: the restored values then replace the
+    initial ones, as TF's deferred restoration does when a layer builds. Costs nothing while
+    no restore is waiting."""
+    for ckpt in list(_WAITING):
+        status = ckpt._tfx_status
+        if status is not None and status._pending:
+            ckpt._apply(status, walk(ckpt.checkpoint_dependencies),
+                        list(status._pending.values()))
+        if status is None or not status._pending:
+            _WAITING.discard(ckpt)
+
+
 def _check_fits(path: str | None, value: SavedValue, var: Variable) -> None:
     shape, dtype = tuple(value.array.shape), value.array.dtype
     if shape != tuple(var.shape) or np.dtype(var.dtype.np_dtype) != dtype:
@@ -275,4 +300,4 @@ def _require_eager(what: str) -> None:
         raise RuntimeError(f"Checkpoint.{what}() runs eagerly; call it outside @tx.function")
 
 
-__all__ = ["Checkpoint", "CheckpointLoadStatus"]
+__all__ = ["Checkpoint", "CheckpointLoadStatus", "apply_deferred_restorations"]

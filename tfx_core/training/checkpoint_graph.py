@@ -4,7 +4,8 @@ it (`model/dense/kernel`), optimizers with their `iterations` and slots, Generat
 The walk is breadth first from the checkpoint's named dependencies, so an object reachable
 along several paths is saved once, under its shortest path (then the first in sorted order):
 TF's object-graph checkpoints name objects the same way. Modules are entered through their
-attributes in sorted order (`_tfx*` internals skipped), lists/tuples by index and dicts by key.
+attributes in sorted order (`_tfx*` internals skipped; a `layers` property, as keras models
+have, counts as an attribute), lists/tuples by index and dicts by key.
 """
 from __future__ import annotations
 
@@ -86,6 +87,9 @@ def walk(dependencies: Mapping[str, Any]) -> ObjectGraph:
         elif isinstance(obj, Module):
             seen.add(id(obj))
             attrs = {k: v for k, v in vars(obj).items() if not k.startswith("_tfx")}
+            if "layers" not in attrs and isinstance(getattr(type(obj), "layers", None),
+                                                    property):
+                attrs["layers"] = obj.layers  # keras containers keep their layers internally
             queue.extend((f"{path}/{escape(k)}", v) for k, v in sorted(attrs.items()))
         elif hasattr(obj, "checkpoint_dependencies"):  # a nested tx.train.Checkpoint
             seen.add(id(obj))
