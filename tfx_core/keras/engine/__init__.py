@@ -1,0 +1,1 @@
+"""The Keras engine: Layer, KerasTensor graphs, Model/Sequential and the training loops."""

@@ -1,0 +1,313 @@
+"""`Layer`: Keras 3's layer — weights built on first call, training flag, symbolic calls."""
+from __future__ import annotations
+
+import inspect
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.types import F32, DType
+from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.framework.tensor import Tensor
+from tfx_core.framework.tensor_spec import TensorSpec
+from tfx_core.framework.variables import Variable, init_scope
+from tfx_core.keras import initializers, regularizers
+from tfx_core.keras.engine.keras_tensor import KerasTensor, Node, any_symbolic, flatten
+from tfx_core.keras.engine.keras_tensor import map_structure
+from tfx_core.polymorphic_function.function import function
+from tfx_core.training.module import Module, camel_to_snake
+
+_NAMES: dict[str, int] = {}
+_CONTEXT = threading.local()
+
+
+def unique_name(base: str) -> str:
+    """`dense`, then `dense_1`, `dense_2`, ... (Keras's automatic layer names)."""
+    n = _NAMES.get(base, 0)
+    _NAMES[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def _outer_training() -> Any:
+    stack = getattr(_CONTEXT, "training", None)
+    return stack[-1] if stack else None
+
+
+@contextmanager
+def _training_scope(training: Any) -> Iterator[None]:
+    # NOTE: as Keras's CallContext: a `training` given to the outermost call reaches every
+    # nested layer call that does not pass its own.
+    if not hasattr(_CONTEXT, "training"):
+        _CONTEXT.training = []
+    _CONTEXT.training.append(training)
+    try:
+        yield
+    finally:
+        _CONTEXT.training.pop()
+
+
+def _shape_of(x: Any) -> Any:
+    if isinstance(x, (KerasTensor, Tensor, TensorSpec)):
+        s = x.shape
+        return tuple(s) if isinstance(s, tuple) else tuple(s.as_list())
+    if isinstance(x, np.ndarray):
+        return tuple(x.shape)
+    if isinstance(x, (list, tuple)):
+        return [_shape_of(t) for t in x]
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    return None
+
+
+def _to_tensor(x: Any, dtype: DType) -> Any:
+    """Arrays and numbers become tensors; float inputs take the layer's float dtype (Keras)."""
+    if isinstance(x, (Tensor, KerasTensor)) or x is None or isinstance(x, (str, bool)):
+        return x
+    if isinstance(x, (np.ndarray, np.generic, float)):
+        a = np.asarray(x)
+        if a.dtype.kind == "f" and dtype.is_floating:
+            a = a.astype(dtype.np_dtype)
+        return convert_to_tensor(a)
+    return x
+
+
+class Layer(Module):
+    """The base layer (keras.layers.Layer).
+
+    Subclasses create weights in `build(input_shape)` with `add_weight` and compute in
+    `call(inputs, training=None)`. The first `__call__` builds the layer from the input's shape
+    (outside any trace, so this also works inside `@tx.function`). Calling a layer on
+    KerasTensors (from `tx.keras.Input`) computes output shapes by tracing `call` without
+    running it, and records the call for `Model(inputs, outputs)`.
+    """
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
+                 input_shape: Any = None, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
+                            f"{sorted(kwargs)}")
+        if name is None:
+            name = unique_name(camel_to_snake(type(self).__name__))
+        super().__init__(name)
+        self._tfx_trainable = bool(trainable)
+        self._tfx_own: list[Variable] = []  # weights created by add_weight, in creation order
+        self._tfx_layers: list[Layer] = []  # sublayers, in assignment order
+        self._tfx_regularized: list[tuple[Variable, Any]] = []
+        self._tfx_dtype = DType.from_any(F32 if dtype is None else dtype)
+        self._tfx_nodes: list[Node] = []  # symbolic calls of this layer
+        self._tfx_output_shape: Any = None  # from the last symbolic call (for summary())
+        self._tfx_input_shape = None if input_shape is None else (None, *tuple(input_shape))
+        self.built = False
+
+    # ------------------------------------------------------------ tracking
+    def __setattr__(self, key: str, value: Any) -> None:
+        if not key.startswith("_tfx") and hasattr(self, "_tfx_layers"):
+            for leaf in flatten(value) if isinstance(value, (list, tuple, dict)) else [value]:
+                if isinstance(leaf, Layer) and leaf is not self and not any(
+                        leaf is s for s in self._tfx_layers):
+                    self._tfx_layers.append(leaf)
+                elif isinstance(leaf, Variable) and not any(leaf is w for w in self._tfx_own):
+                    self._tfx_own.append(leaf)
+        object.__setattr__(self, key, value)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The directly tracked sublayers, in the order they were assigned."""
+        return list(self._tfx_layers)
+
+    @property
+    def dtype(self) -> DType:
+        return self._tfx_dtype
+
+    @property
+    def trainable(self) -> bool:
+        return self._tfx_trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        # as Keras: freezing a layer freezes its sublayers
+        self._tfx_trainable = bool(value)
+        for layer in self._tfx_layers:
+            layer.trainable = value
+
+    # ------------------------------------------------------------ weights
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, regularizer: Any = None, name: str | None = None,
+                   constraint: Any = None) -> Variable:
+        """Create a weight `layer_name/name` (keras.layers.Layer.add_weight).
+
+        `initializer` defaults to "glorot_uniform" for floating dtypes and "zeros" otherwise;
+        `regularizer`'s penalty on the weight is part of `layer.losses`.
+        """
+        if constraint is not None:
+            raise NotImplementedError(f"{self.name}.add_weight: constraints are not supported yet")
+        dt = DType.from_any(self._tfx_dtype if dtype is None else dtype)
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        if initializer is None:
+            initializer = "glorot_uniform" if dt.is_floating else "zeros"
+        init = initializers.get(initializer)
+        name = name or f"variable_{len(self._tfx_own)}"
+        with init_scope():
+            value = init(list(shape), dtype=dt)
+            var = Variable(value, trainable=trainable, name=f"{self.name}/{name}", dtype=dt)
+        self._tfx_own.append(var)
+        if regularizer is not None:
+            self._tfx_regularized.append((var, regularizers.get(regularizer)))
+        return var
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Own trainable, then own non-trainable weights, then each sublayer's (as Keras)."""
+        own = [w for w in self._tfx_own if w.trainable] + [w for w in self._tfx_own
+                                                            if not w.trainable]
+        return _unique(own + [w for layer in self._tfx_layers for w in layer.weights])
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        own = [w for w in self._tfx_own if w.trainable]
+        return _unique(own + [w for layer in self._tfx_layers for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return self.weights
+        own = [w for w in self._tfx_own if not w.trainable]
+        return _unique(own + [w for layer in self._tfx_layers
+                              for w in layer.non_trainable_weights])
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The regularization penalties of this layer's and its sublayers' weights."""
+        own = [reg(v) for v, reg in self._tfx_regularized]
+        return own + [loss for layer in self._tfx_layers for loss in layer.losses]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights' values as numpy arrays, in `weights` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Assign numpy arrays to the weights, in `weights` order (shapes must match)."""
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"{self.name}.set_weights: expected {len(mine)} arrays, got "
+                             f"{len(weights)}")
+        for var, value in zip(mine, weights):
+            a = np.asarray(value)
+            if tuple(a.shape) != tuple(var.shape.as_list()):
+                raise ValueError(f"{self.name}.set_weights: weight {var.name} has shape "
+                                 f"{tuple(var.shape.as_list())}, got an array of shape {a.shape}")
+            var.assign(a.astype(var.dtype.np_dtype))
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
+                             "layer isn't built. You can build it manually via "
+                             f"`{self.name}.build(input_shape)`.")
+        return sum(math.prod(w.shape.as_list()) for w in self.weights)
+
+    # ------------------------------------------------------------ building and calling
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for inputs of `input_shape` (None = unknown dimension)."""
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call()")
+
+    def _maybe_build(self, first_input: Any) -> None:
+        if self.built:
+            return
+        shape = _shape_of(first_input)
+        with init_scope():  # weights are created eagerly, even during a trace
+            self.build(shape)
+        self.built = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise TypeError(f"{self.name}: a layer is called with its inputs as first argument")
+        if any_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        args = (map_structure(lambda x: _to_tensor(x, self._tfx_dtype), args[0]), *args[1:])
+        self._maybe_build(args[0])
+        return self._call_in_context(args, kwargs)
+
+    def _call_in_context(self, args: tuple, kwargs: dict) -> Any:
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _outer_training()
+        if training is not None and _accepts(self.call, "training"):
+            kwargs["training"] = training
+        with _training_scope(training):
+            return self.call(*args, **kwargs)
+
+    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+        self._maybe_build(args[0])
+        symbols = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+
+        def run(*tensors: Any) -> Any:
+            value = {id(s): t for s, t in zip(symbols, tensors)}
+            a, k = map_structure(lambda x: value.get(id(x), x), (list(args), dict(kwargs)))
+            return self._call_in_context(tuple(a), k)
+
+        # NOTE: tracing (not running) `call` on specs gives the output shapes for any layer,
+        # user-written ones included; the batch dimension stays None.
+        specs = [TensorSpec(list(s.shape), s.dtype) for s in symbols]
+        try:
+            outs = function(run).get_concrete_function(*specs).structured_outputs
+        except (TypeError, ValueError, IndexError) as e:
+            raise type(e)(f"Exception encountered when calling {type(self).__name__} "
+                          f"'{self.name}' on inputs {symbols}: {e}") from e
+        node = Node(self, args, kwargs, None)
+        counter = iter(range(1 << 30))
+        outputs = map_structure(
+            lambda s: KerasTensor(tuple(s.shape), s.dtype, name=self.name,
+                                  history=(node, next(counter))), outs)
+        node.outputs = outputs
+        node.output_tensors = flatten(outputs)
+        self._tfx_nodes.append(node)
+        self._tfx_output_shape = map_structure(lambda t: t.shape, outputs)
+        return outputs
+
+    # ------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (keras.layers.Layer.get_config)."""
+        return {"name": self.name, "trainable": self.trainable, "dtype": self._tfx_dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new layer from `get_config()`'s dict (unbuilt: weights are not part of it)."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _accepts(fn: Any, arg: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _unique(variables: list[Variable]) -> list[Variable]:
+    seen: set[int] = set()
+    out = []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+__all__ = ["Layer", "unique_name"]

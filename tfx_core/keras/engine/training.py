@@ -1,0 +1,294 @@
+"""`compile`/`fit`/`evaluate`/`predict`: the train step is ONE `@tx.function` per model."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tfx_core.framework.gradient_tape import GradientTape
+from tfx_core.framework.tensor import Tensor
+from tfx_core.framework.variables import init_scope
+from tfx_core.keras import losses as losses_mod
+from tfx_core.keras import metrics as metrics_mod
+from tfx_core.keras import optimizers
+from tfx_core.keras.callbacks import CallbackList
+from tfx_core.keras.engine import data as D
+from tfx_core.keras.engine.keras_tensor import flatten
+from tfx_core.polymorphic_function.function import function
+
+
+def _unpack(data: Any) -> tuple[Any, Any, Any]:
+    if isinstance(data, tuple) and 1 <= len(data) <= 3:
+        return (*data, *(None,) * (3 - len(data)))
+    return data, None, None
+
+
+def _floats(logs: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in logs.items()}
+
+
+class Trainer:
+    """The training half of `Model` (Keras 3's Trainer): `self` is also a Layer."""
+
+    def __init__(self) -> None:
+        self.compiled = False
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.stop_training = False
+        self.history: Any = None
+        self._tfx_functions: dict[str, Any] = {}
+        self._tfx_compiled_metrics: list[Any] | None = None
+
+    # ------------------------------------------------------------ compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                run_eagerly: bool = False, jit_compile: Any = "auto",
+                steps_per_execution: int = 1) -> None:
+        """Configure training (keras.Model.compile).
+
+        Args:
+            optimizer: a name ("adam", "sgd", "rmsprop", "adamw") or an optimizer instance.
+            loss: a name ("sparse_categorical_crossentropy", "mse", ...), a Loss or a function
+                `fn(y_true, y_pred)` of per-sample losses.
+            metrics: names or Metric instances; "accuracy"/"acc" picks binary, sparse or
+                categorical accuracy from the loss and the shapes, as Keras does.
+            run_eagerly: run the steps op by op (debugging); otherwise each step is one
+                compiled `@tx.function` (one XLA executable; `jit_compile` is always on).
+        """
+        if steps_per_execution != 1:
+            raise NotImplementedError("compile: steps_per_execution > 1 is not supported yet")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._tfx_loss_fn = None if loss is None else losses_mod.get(loss)
+        self._tfx_loss_tracker = metrics_mod.Mean(name="loss")
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"compile: metrics must be a list, got {metrics!r}")
+        self._tfx_metric_specs = list(metrics or [])
+        self._tfx_compiled_metrics = None
+        self.run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile
+        self._tfx_functions = {}
+        self.compiled = True
+
+    def _assert_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"You must call `compile()` before using the model ({what}).")
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The loss tracker, then the compiled metrics (once the first step resolved them)."""
+        if not self.compiled:
+            return []
+        return [self._tfx_loss_tracker, *(self._tfx_compiled_metrics or [])]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    # ------------------------------------------------------------ steps (overridable)
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None) -> Any:
+        """The compiled loss plus the layers' regularization losses."""
+        terms = []
+        if self._tfx_loss_fn is not None:
+            terms.append(self._tfx_loss_fn(y, y_pred, sample_weight=sample_weight))
+        terms += self.losses
+        if not terms:
+            raise ValueError("No loss to compute: pass a `loss` to compile()")
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None,
+                        loss: Any = None) -> dict[str, Any]:
+        """Update the loss tracker (weighted by the batch size) and the compiled metrics."""
+        if loss is not None:
+            batch = flatten(y_pred)[0].shape.as_list()[0]
+            self._tfx_loss_tracker.update_state(loss, sample_weight=batch)
+        if self._tfx_compiled_metrics is None:
+            with init_scope():  # metric variables are created eagerly, once
+                self._tfx_compiled_metrics = [
+                    metrics_mod.get(m, y, y_pred, self._tfx_loss_fn)
+                    for m in self._tfx_metric_specs]
+        for m in self._tfx_compiled_metrics:
+            m.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, Any]:
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data: Any) -> dict[str, Any]:
+        """Forward, loss, gradients, optimizer update and metric updates for one batch."""
+        x, y, sample_weight = _unpack(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        variables = self.trainable_weights
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight, loss=loss)
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight, loss=loss)
+
+    def predict_step(self, data: Any) -> Any:
+        x, _, _ = _unpack(data)
+        return self(x, training=False)
+
+    def _step_function(self, kind: str) -> Any:
+        # NOTE: one tx.function per kind, kept across fit/evaluate calls: full batches reuse
+        # one executable; a partial last batch traces and compiles once more for its shape.
+        fn = self._tfx_functions.get(kind)
+        if fn is None:
+            step = getattr(self, f"{kind}_step")
+            fn = step if getattr(self, "run_eagerly", False) else function(step)
+            self._tfx_functions[kind] = fn
+        return fn
+
+    @property
+    def train_function(self) -> Any:
+        """The compiled train step (its `experimental_get_tracing_count()` counts traces)."""
+        return self._step_function("train")
+
+    # ------------------------------------------------------------ loops
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, sample_weight: Any = None,
+            initial_epoch: int = 0, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> Any:
+        """Train for `epochs` passes over (x, y) in batches (keras.Model.fit); returns History."""
+        self._assert_compiled("fit")
+        batch_size = D.check_batch_size(batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        arrays = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
+        val = None
+        if validation_data is not None:
+            val = tuple(D.to_arrays(v) for v in _unpack(tuple(validation_data)))
+        elif validation_split:
+            arrays, val = D.train_validation_split(arrays, validation_split)
+        n = D.num_samples(*arrays)
+        steps = math.ceil(n / batch_size)
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=steps)
+        self.stop_training = False
+        train_fn = self._step_function("train")
+        cbs.on_train_begin()
+        training_logs: dict[str, float] | None = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            logs: dict[str, float] = {}
+            for step, index in enumerate(D.batch_indices(n, batch_size, shuffle)):
+                cbs.on_train_batch_begin(step)
+                logs = _floats(train_fn(_batch(arrays, index)))
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(val, validation_batch_size or batch_size, cbs)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        cbs.on_train_end(training_logs)
+        return self.history
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, callbacks: list | None = None,
+                 return_dict: bool = False) -> Any:
+        """The loss and metrics over (x, y): a scalar, a list in `metrics_names` order, or a
+        dict with `return_dict=True`."""
+        self._assert_compiled("evaluate")
+        batch_size = D.check_batch_size(batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        arrays = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
+        n = D.num_samples(*arrays)
+        cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=1, steps=math.ceil(n / batch_size))
+        logs = self._evaluate_arrays(arrays, batch_size, cbs)
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def _evaluate_arrays(self, arrays: tuple, batch_size: int, cbs: CallbackList) -> dict:
+        test_fn = self._step_function("test")
+        self.reset_metrics()
+        cbs.on_test_begin()
+        logs: dict[str, float] = {}
+        for step, index in enumerate(D.batch_indices(D.num_samples(*arrays), batch_size, False)):
+            cbs.on_test_batch_begin(step)
+            logs = _floats(test_fn(_batch(arrays, index)))
+            cbs.on_test_batch_end(step, logs)
+        cbs.on_test_end(logs)
+        return logs
+
+    def _flatten_logs(self, logs: dict[str, float]) -> Any:
+        values = [logs[name] for name in self.metrics_names if name in logs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                callbacks: list | None = None) -> Any:
+        """The model's outputs on `x`, batch by batch, as numpy (keras.Model.predict)."""
+        batch_size = D.check_batch_size(batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        xs = D.to_arrays(x)
+        n = D.num_samples(xs)
+        cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=1, steps=math.ceil(n / batch_size))
+        predict_fn = self._step_function("predict")
+        cbs.on_predict_begin()
+        outputs = []
+        for step, index in enumerate(D.batch_indices(n, batch_size, False)):
+            cbs.on_predict_batch_begin(step)
+            out = predict_fn((D.to_tensors(D.take(xs, index)),))
+            outputs.append(out)
+            cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        return _concat(outputs)
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       return_dict: bool = False) -> Any:
+        """One train step on exactly this batch; metrics accumulate (as Keras 3)."""
+        self._assert_compiled("train_on_batch")
+        data = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
+        logs = _floats(self._step_function("train")(_batch(data, slice(None))))
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """The loss and metrics of this batch (metrics are reset first)."""
+        self._assert_compiled("test_on_batch")
+        self.reset_metrics()
+        data = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
+        logs = _floats(self._step_function("test")(_batch(data, slice(None))))
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        out = self._step_function("predict")((D.to_tensors(D.to_arrays(x)),))
+        return _concat([out])
+
+
+def _batch(arrays: tuple, index: Any) -> tuple:
+    x, y, sw = (D.to_tensors(D.take(a, index)) for a in arrays)
+    return (x, y) if sw is None else (x, y, sw)
+
+
+def _concat(outputs: list[Any]) -> Any:
+    first = outputs[0]
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concat([o[i] for o in outputs]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _concat([o[k] for o in outputs]) for k in first}
+    arrays = [o.numpy() if isinstance(o, Tensor) else np.asarray(o) for o in outputs]
+    return np.concatenate(arrays, axis=0)
+
+
+__all__ = ["Trainer"]

@@ -1,0 +1,227 @@
+"""`tx.keras.losses`: cross-entropies, MSE, MAE, Huber (classes, functions and string names)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.ops import math_ops as M
+from tfx_core.ops import nn_ops as N
+from tfx_core.ops.array_ops import squeeze
+from tfx_core.ops.indexing_ops import one_hot
+from tfx_core.ops.reduction_ops import reduce_mean, reduce_sum
+
+EPSILON = 1e-7  # Keras's backend epsilon: probabilities are clipped to [eps, 1 - eps]
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    y_pred = convert_to_tensor(y_pred)
+    y_true = convert_to_tensor(y_true)
+    if y_true.dtype != y_pred.dtype:
+        y_true = M.cast(y_true, y_pred.dtype)
+    return y_true, y_pred
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
+    """Per-sample `mean(square(y_pred - y_true), axis=-1)`."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return reduce_mean(M.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
+    y_true, y_pred = _pair(y_true, y_pred)
+    return reduce_mean(M.abs(y_pred - y_true), axis=-1)
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
+    """Quadratic for |error| <= delta, linear beyond (per-sample mean over the last axis)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    err = M.abs(y_pred - y_true)
+    quad = M.minimum(err, delta)
+    return reduce_mean(0.5 * M.square(quad) + delta * (err - quad), axis=-1)
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                        label_smoothing: float = 0.0) -> Any:
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:  # max(x, 0) - x * y + log(1 + exp(-|x|)): stable for any x
+        ce = (M.maximum(y_pred, 0.0) - y_pred * y_true
+              + M.log1p(M.exp(-M.abs(y_pred))))
+    else:
+        p = M.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON)
+        ce = -(y_true * M.log(p) + (1.0 - y_true) * M.log(1.0 - p))
+    return reduce_mean(ce, axis=-1)
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int = -1) -> Any:
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        classes = y_pred.shape.as_list()[axis]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
+    if from_logits:
+        return -reduce_sum(y_true * N.log_softmax(y_pred, axis=axis), axis=axis)
+    p = y_pred / reduce_sum(y_pred, axis=axis, keepdims=True)
+    p = M.clip_by_value(p, EPSILON, 1.0 - EPSILON)
+    return -reduce_sum(y_true * M.log(p), axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                    axis: int = -1) -> Any:
+    """Integer labels against class scores; labels of shape (batch, 1) are squeezed."""
+    y_pred = convert_to_tensor(y_pred)
+    y_true = convert_to_tensor(y_true)
+    if y_true.shape.rank == y_pred.shape.rank and y_true.shape.as_list()[-1] == 1:
+        y_true = squeeze(y_true, axis=[-1])
+    if not y_true.dtype.is_integer:
+        y_true = M.cast(y_true, "int32")
+    if from_logits and axis == -1:
+        return N.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+    classes = y_pred.shape.as_list()[axis]
+    return categorical_crossentropy(one_hot(y_true, classes, dtype=y_pred.dtype), y_pred,
+                                    from_logits=from_logits, axis=axis)
+
+
+class Loss:
+    """A loss: `call(y_true, y_pred)` gives per-sample losses; `__call__` weights them by
+    `sample_weight` and reduces ("sum_over_batch_size": the weighted sum divided by the
+    number of elements, Keras 3's default; "sum"; "none")."""
+
+    def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size") -> None:
+        if reduction not in ("sum_over_batch_size", "sum", "none", None):
+            raise ValueError(f"Invalid value for argument `reduction`: {reduction!r}; expected "
+                             "'sum_over_batch_size', 'sum' or 'none'")
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        raise NotImplementedError
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        values = self.call(y_true, y_pred)
+        if sample_weight is not None:
+            sw = M.cast(convert_to_tensor(sample_weight), values.dtype)
+            while sw.shape.rank > values.shape.rank:
+                sw = squeeze(sw, axis=[-1])
+            values = values * sw
+        if self.reduction in ("none", None):
+            return values
+        total = reduce_sum(values)
+        if self.reduction == "sum":
+            return total
+        return total / float(max(1, values.shape.num_elements()))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
+
+class LossFunctionWrapper(Loss):
+    """A Loss around a per-sample function `fn(y_true, y_pred, **kwargs)`."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None,
+                 reduction: str = "sum_over_batch_size", **kwargs: Any) -> None:
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction)
+        self.fn, self._tfx_kwargs = fn, kwargs
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        return self.fn(y_true, y_pred, **self._tfx_kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._tfx_kwargs}
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    def __init__(self, reduction: str = "sum_over_batch_size",
+                 name: str = "mean_squared_error") -> None:
+        super().__init__(mean_squared_error, name=name, reduction=reduction)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    def __init__(self, reduction: str = "sum_over_batch_size",
+                 name: str = "mean_absolute_error") -> None:
+        super().__init__(mean_absolute_error, name=name, reduction=reduction)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+
+class Huber(LossFunctionWrapper):
+    def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
+                 name: str = "huber_loss") -> None:
+        super().__init__(huber, name=name, reduction=reduction, delta=float(delta))
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 reduction: str = "sum_over_batch_size",
+                 name: str = "binary_crossentropy") -> None:
+        super().__init__(binary_crossentropy, name=name, reduction=reduction,
+                         from_logits=from_logits, label_smoothing=label_smoothing)
+        self.from_logits = from_logits
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = "sum_over_batch_size",
+                 name: str = "categorical_crossentropy") -> None:
+        super().__init__(categorical_crossentropy, name=name, reduction=reduction,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits: bool = False, reduction: str = "sum_over_batch_size",
+                 name: str = "sparse_categorical_crossentropy") -> None:
+        super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
+                         from_logits=from_logits)
+        self.from_logits = from_logits
+
+
+def _snake(name: str) -> str:
+    return "".join(("_" + c.lower()) if c.isupper() and i else c.lower()
+                   for i, c in enumerate(name))
+
+
+_BY_NAME: dict[str, Callable[[], Loss]] = {
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "huber": Huber, "huber_loss": Huber,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+
+
+def get(identifier: Any) -> Loss:
+    """A Loss from a name ("mse", "sparse_categorical_crossentropy", "MeanSquaredError"),
+    a Loss instance, or a per-sample function `fn(y_true, y_pred)`."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        make = _BY_NAME.get(identifier) or _BY_NAME.get(_snake(identifier))
+        if make is None:
+            raise ValueError(f"Could not interpret loss identifier: {identifier!r}; known: "
+                             f"{sorted(_BY_NAME)}")
+        return make()
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        return LossFunctionWrapper(identifier)
+    raise TypeError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+mse, mae = mean_squared_error, mean_absolute_error
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "Loss",
+           "LossFunctionWrapper", "MeanAbsoluteError", "MeanSquaredError",
+           "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy",
+           "get", "huber", "mae", "mean_absolute_error", "mean_squared_error", "mse",
+           "sparse_categorical_crossentropy"]
