@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,7 +202,7 @@ def _assert_refused(ckpt, v, good, bad, match):
 
 def test_truncated_checkpoint_is_refused(tmp_path):
     ckpt, v, good = _small_checkpoint(tmp_path)
-    data = open(good, "rb").read()
+    data = Path(good).read_bytes()
     bad = str(tmp_path / "truncated")
     with open(bad, "wb") as f:
         f.write(data[: len(data) * 2 // 3])
@@ -210,7 +211,7 @@ def test_truncated_checkpoint_is_refused(tmp_path):
 
 def test_flipped_byte_fails_the_checksum(tmp_path):
     ckpt, v, good = _small_checkpoint(tmp_path)
-    data = bytearray(open(good, "rb").read())
+    data = bytearray(Path(good).read_bytes())
     at = data.index(np.float32(5.0).tobytes())  # inside the array's payload
     data[at] ^= 0x40
     bad = str(tmp_path / "flipped")
@@ -288,7 +289,7 @@ def test_manager_keeps_the_newest(tmp_path):
     assert names == ["ckpt-3", "ckpt-4"]
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.json", "ckpt-3", "ckpt-4"]
     assert tx.train.latest_checkpoint(tmp_path) == manager.latest_checkpoint
-    state = json.load(open(tmp_path / "checkpoint.json"))
+    state = json.loads((tmp_path / "checkpoint.json").read_text())
     assert state["all"] == ["ckpt-3", "ckpt-4"] and state["latest"] == "ckpt-4"
     again = tx.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=2)
     assert again.checkpoints == manager.checkpoints
