@@ -17,7 +17,8 @@ In a trace:
 - The element shape must be known to allocate the buffer: `element_shape=`, the first write
   before the loop, or a write inside a loop body (the loop runs its body once as a throw-away
   probe trace first, as TF's XLA bridge infers TensorList shapes; a probe that fails after
-  a write taught it a shape, e.g. a tx.cond writing in one branch, runs again with it).
+  a write taught it a shape, e.g. a tx.cond writing in one branch, runs again with it: see
+  tfx_core/framework/tensor_array_loops.py).
   Otherwise a clear error asks for `element_shape`.
 - Under an input_signature with None dims, `size` and element dims may be shape values
   (`size=tx.shape(x)[1]`, rows of shape `[batch, 5]`): the buffer is `f32[?, ?, 5]` in the
@@ -38,63 +39,33 @@ In a trace:
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from jax import tree_util
 
-from compiler.interpreters import bind, trace_scope
+from compiler.interpreters import bind
 from compiler.ir.types import I32, DType
 from compiler.ops.dynamic_slice import dynamic_slice_op, dynamic_update_slice_op
 from runtime.errors import InvalidArgumentError, OutOfRangeError
 from tfx_core.framework import tensor_array_shapes as TAS
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor, TensorShape
+from tfx_core.framework.tensor_array_loops import (
+    LOOPS,
+    fully_known,
+    loop_carried,
+    merge_shapes,
+    needs_loop_preparation,
+)
 from tfx_core.framework.variables import active_trace
 from tfx_core.ops.arguments import op_error
-from tfx_core.polymorphic_function.tracer import RegionTracer, get_static_value
+from tfx_core.polymorphic_function.tracer import get_static_value
 
 __all__ = ["TensorArray", "loop_carried", "needs_loop_preparation"]
 
 _UIDS = itertools.count()
-
-
-class _LoopState(threading.local):
-    """What the loops being traced know of each array (by uid): "probe" while a loop body runs
-    as a probe (writes to dynamic_size arrays are counted), "ready" while a loop that readied it
-    (element shape known, capacity fixed from the trip count) is traced."""
-
-    def __init__(self) -> None:
-        self.mode: dict[int, str] = {}
-        self.writes: dict[int, int] = {}  # run-time-index writes seen by the current probe
-        self.need: dict[int, int] = {}  # largest constant index + 1 seen by the current probe
-        self.learned: dict[int, tuple] = {}  # element shapes writes in probes found
-        self.first: dict[int, tuple] = {}  # (value, axis) of the first probe write with None dims
-
-
-_LOOPS = _LoopState()
-
-
-def _merge(a: tuple | None, b: tuple) -> tuple | None:
-    """The element shapes a and b together (None dims filled), or None if they conflict."""
-    if a is None:
-        return tuple(b)
-    if len(a) != len(b):
-        return None
-    out = []
-    for x, y in zip(a, b):
-        if x is not None and y is not None and x != y:
-            return None
-        out.append(x if x is not None else y)
-    return tuple(out)
-
-
-def _known(shape: tuple | None) -> bool:
-    return shape is not None and None not in shape
 
 
 def _index(index: Any, what: str) -> tuple[int | None, Tensor | None]:
@@ -189,7 +160,7 @@ class TensorArray:
         self._length: Tensor | None = None
         if self._traced:
             self._length = convert_to_tensor(self._size) if self._dynamic else None
-            if _known(self._shape):
+            if fully_known(self._shape):
                 self._buf = _zeros((self._n(), *self._shape), self._dtype)
 
     # ------------------------------------------------------------ metadata
@@ -252,7 +223,7 @@ class TensorArray:
         n = len(self._items)
         self._length = convert_to_tensor(n) if self._dynamic else None
         self._size = n if not self._dynamic else self._size
-        if _known(self._shape):
+        if fully_known(self._shape):
             rows = [t if t is not None else _zeros(self._shape, self._dtype) for t in self._items]
             from tfx_core.ops.array_ops import stack
 
@@ -297,7 +268,7 @@ class TensorArray:
         return value
 
     def _merge_shape(self, shape: tuple, what: str) -> None:
-        merged = _merge(self._shape, shape)
+        merged = merge_shapes(self._shape, shape)
         if merged is None:
             if not self._infer and not self._traced:
                 return  # TF: elements of different shapes are fine without infer_shape
@@ -328,7 +299,7 @@ class TensorArray:
                 raise op_error(what, f"Could not read index {i} twice because it was cleared "
                                "after a previous read (perhaps try setting "
                                "clear_after_read = false?)", InvalidArgumentError)
-            if not _known(self._shape):
+            if not fully_known(self._shape):
                 raise self._shape_error(what, f"index {i} was never written")
             t = _zeros(self._shape, self._dtype)
         return t
@@ -338,7 +309,7 @@ class TensorArray:
                 for i, t in enumerate(self._items)]
 
     def _empty(self) -> Tensor:
-        return _zeros((0, *(self._shape if _known(self._shape) else ())), self._dtype)
+        return _zeros((0, *(self._shape if fully_known(self._shape) else ())), self._dtype)
 
     # ------------------------------------------------------------ traced (buffer) operations
     def _allocated(self, shape: tuple, what: str, v: Tensor | None = None,
@@ -347,15 +318,15 @@ class TensorArray:
         trace time are read from the shape of `v` (the value written), from `axis` on."""
         ta = self._copy()
         ta._merge_shape(shape, what)
-        if _LOOPS.mode.get(ta._uid) == "probe":
-            if _known(ta._shape):
-                _LOOPS.learned[ta._uid] = ta._shape
+        if LOOPS.mode.get(ta._uid) == "probe":
+            if fully_known(ta._shape):
+                LOOPS.learned[ta._uid] = ta._shape
             elif ta._buf is None and v is not None:
-                _LOOPS.first.setdefault(ta._uid, (v, axis))
+                LOOPS.first.setdefault(ta._uid, (v, axis))
         if ta._buf is None:
-            if not _known(ta._shape) and v is None:
+            if not fully_known(ta._shape) and v is None:
                 raise ta._shape_error(what, f"a value of shape {list(shape)} was written")
-            if _known(ta._shape):
+            if fully_known(ta._shape):
                 ta._buf = _zeros((ta._n(), *ta._shape), ta._dtype)
             else:  # None dims: as v's, read from its shape (known dims as merged)
                 dims = TAS.dims_of(v, axis)
@@ -375,7 +346,7 @@ class TensorArray:
     def _buffer(self, what: str) -> Tensor:
         if self._buf is not None:
             return self._buf
-        if not _known(self._shape):
+        if not fully_known(self._shape):
             raise self._shape_error(what, "nothing was written before this point")
         return _zeros((self._n(), *self._shape), self._dtype)
 
@@ -390,14 +361,14 @@ class TensorArray:
     def _fit(self, static: int | None, count: int, what: str) -> None:
         """Make room for a write at `static` (a constant index) or for `count` writes at
         run-time indices, or raise the error that says why there is none."""
-        cap, mode = self._buf.shape[0], _LOOPS.mode.get(self._uid)
+        cap, mode = self._buf.shape[0], LOOPS.mode.get(self._uid)
         if static is not None:
             if 0 <= static and (cap is None or static < cap):
                 return  # (a size known after specialization: XLA clamps, as run-time ones)
             if static < 0 or not self._dynamic:
                 raise _range_error(what, static, cap, True)
             if mode == "probe":
-                _LOOPS.need[self._uid] = max(_LOOPS.need.get(self._uid, 0), static + 1)
+                LOOPS.need[self._uid] = max(LOOPS.need.get(self._uid, 0), static + 1)
             elif mode == "ready":
                 raise op_error(what, f"index {static} is beyond the capacity {cap} this "
                                "dynamic_size TensorArray got from the enclosing loop's trip "
@@ -408,7 +379,7 @@ class TensorArray:
         if not self._dynamic or mode == "ready":
             return  # run-time index: XLA clamps it into range (documented)
         if mode == "probe":
-            _LOOPS.writes[self._uid] = _LOOPS.writes.get(self._uid, 0) + count
+            LOOPS.writes[self._uid] = LOOPS.writes.get(self._uid, 0) + count
             return
         raise op_error(what, "a dynamic_size TensorArray is written at a run-time index "
                        "outside a loop with a static trip count, so its size has no bound at "
@@ -477,7 +448,7 @@ class TensorArray:
         what = "TensorArray.stack"
         ta = self._in_trace()
         if ta is not None:
-            if ta._buf is None and ta._size == 0 and not _known(ta._shape):
+            if ta._buf is None and ta._size == 0 and not fully_known(ta._shape):
                 return ta._empty()
             return ta._buffer(what)
         rows = self._eager_rows(what)
@@ -626,130 +597,3 @@ def _unflatten(aux: tuple, children: tuple) -> TensorArray:
 
 
 tree_util.register_pytree_node(TensorArray, _flatten, _unflatten)
-
-
-# ---------------------------------------------------------------- loops
-def _arrays(tree: Any) -> list[TensorArray]:
-    leaves = tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, TensorArray))
-    return [x for x in leaves if isinstance(x, TensorArray)]
-
-
-def _unready(tree: Any) -> list[TensorArray]:
-    """The arrays in `tree` a traced loop cannot carry as they are: eager ones, ones without a
-    buffer yet, and dynamic_size ones whose capacity no enclosing loop has fixed."""
-    if active_trace() is None:
-        return []
-    return [ta for ta in _arrays(tree) if _LOOPS.mode.get(ta._uid) != "ready" and (
-        not ta._traced or ta._buf is None or ta._dynamic)]
-
-
-def needs_loop_preparation(state: Any) -> bool:
-    """Whether a traced loop over `state` must first pass it through `loop_carried`."""
-    return bool(_unready(state))
-
-
-@contextlib.contextmanager
-def loop_carried(state: Any, run_body: Callable[[Any], Any], max_trip: int | None,
-                 what: str) -> Iterator[Any]:
-    """Ready the TensorArrays in a loop's `state` to be loop-carried while the loop is traced
-    (inside the `with`): `run_body(state)` runs once as a throw-away probe to learn element
-    shapes not known yet and how many writes an iteration makes to each dynamic_size array;
-    those get a buffer of entry capacity + `max_trip` x writes (a clear error when that is
-    needed and `max_trip` is None). Yields the state with the readied arrays."""
-    trace = active_trace()
-    todo = {ta._uid: ta._in_trace() for ta in _unready(state)}
-    if not todo:
-        yield state
-        return
-    state = _replace(state, todo)
-    while True:
-        try:
-            probed, out, writes, need, first = _probe(state, todo, run_body, trace)
-            break
-        except Exception:
-            # a write records its element shape before e.g. a tx.cond whose other branch
-            # does not write fails on the difference: learn it, probe again
-            learned = {u: _LOOPS.learned[u] for u, ta in todo.items()
-                       if u in _LOOPS.learned and ta._buf is None}
-            if not learned:
-                raise
-            todo = {u: ta._allocated(learned[u], what) if u in learned else ta
-                    for u, ta in todo.items()}
-            state = _replace(state, todo)
-    dims = {}
-    for u, (v, axis, probe, leaves) in first.items():
-        if u in todo and todo[u]._buf is None:
-            like = TAS.element_like(v, probe, leaves, what)
-            dims[u] = TAS.dims_of(like, axis)
-            if _LOOPS.mode.get(u) == "probe":  # an enclosing loop's probe: it learns it too
-                _LOOPS.first.setdefault(u, (like, axis))
-    ready = {u: _readied(ta, probed[u]._capacity(), [o for o in out if o._uid == u],
-                         writes.get(u, 0), need.get(u, 0), max_trip, what, dims.get(u))
-             for u, ta in todo.items()}
-    before = dict(_LOOPS.mode)
-    _LOOPS.mode.update({u: "ready" for u in ready})
-    try:
-        yield _replace(state, ready)
-    finally:
-        _LOOPS.mode = before
-
-
-def _probe(state: Any, todo: dict[int, TensorArray], run_body: Callable[[Any], Any],
-           trace: Any) -> tuple[dict, list, dict, dict, dict]:
-    """Run the loop body once in a throw-away region: (the arrays it started from, the arrays
-    in its result, run-time-index writes and constant-index extents per dynamic array, and
-    per array first written with None dims: (the value, its element axis, the probe tracer,
-    the state leaves its inputs stand for))."""
-    saved = (dict(_LOOPS.mode), _LOOPS.writes, _LOOPS.need, _LOOPS.learned, _LOOPS.first)
-    _LOOPS.writes, _LOOPS.need, _LOOPS.learned, _LOOPS.first = {}, {}, {}, {}
-    _LOOPS.mode.update({u: "probe" for u in todo})
-    try:
-        probe = RegionTracer("tensor_array_probe", trace)
-        with trace_scope(probe):
-            # an empty dynamic array gets one row in the probe, so writes there fit
-            probed = {u: ta._probe_copy() for u, ta in todo.items()}
-            # fresh inputs, as in the loop (a counter's entry value is not its value there)
-            entry, tree = tree_util.tree_flatten(_replace(state, probed))
-            leaves = [probe.new_input(x._type) if isinstance(x, Tensor) else x for x in entry]
-            out = _arrays(run_body(tree_util.tree_unflatten(tree, leaves)))
-        first = {u: (v, axis, probe, entry) for u, (v, axis) in _LOOPS.first.items()}
-        return probed, out, _LOOPS.writes, _LOOPS.need, first
-    finally:
-        learned = _LOOPS.learned
-        _LOOPS.mode, _LOOPS.writes, _LOOPS.need, _LOOPS.learned, _LOOPS.first = saved
-        _LOOPS.learned.update(learned)  # seen by the caller (and enclosing probes)
-
-
-def _replace(state: Any, arrays: dict[int, TensorArray]) -> Any:
-    return tree_util.tree_map(
-        lambda x: arrays.get(x._uid, x) if isinstance(x, TensorArray) else x, state,
-        is_leaf=lambda x: isinstance(x, TensorArray))
-
-
-def _readied(ta: TensorArray, probe_cap: int, after: list[TensorArray], writes: int,
-             need: int, max_trip: int | None, what: str, dims: list | None) -> TensorArray:
-    """`ta` with the element shape the probe's results `after` learned, and for dynamic_size
-    room for `max_trip` iterations of `writes` run-time writes (and constant indices < need);
-    the probe started at `probe_cap` rows. `dims`: the element's dims (ints or i32 scalars
-    of this trace) when some are unknown at trace time."""
-    shape = ta._shape
-    for o in after:
-        shape = _merge(shape, o._shape) if o._shape is not None else shape
-    new = ta._copy(_shape=shape)
-    if new._buf is None and _known(shape):
-        new._buf = _zeros((new._n(), *shape), new._dtype)
-    elif new._buf is None and dims is not None and shape is not None:
-        new._buf = _zeros((new._n(), *[d if d is not None else x for d, x in zip(shape, dims)]),
-                          new._dtype)
-    if ta._dynamic and new._buf is not None:
-        cap = new._buf.shape[0]
-        # nested loops grew the probe's copy: that growth is per iteration too
-        grown = max([o._capacity() for o in after] + [probe_cap]) - probe_cap + writes
-        if grown and max_trip is None:
-            raise op_error(what, "a dynamic_size TensorArray is written in a loop without a "
-                           "static trip count, so its size has no bound at trace time (XLA "
-                           "buffers cannot grow); use `for i in tx.range(n)` with a constant "
-                           "n, pass maximum_iterations= to tx.while_loop, or give the "
-                           "TensorArray a fixed size", ValueError)
-        new._grown(max(cap + grown * (max_trip or 0), need))
-    return new
