@@ -6,8 +6,17 @@
 
 Each train step (forward, loss, gradients, optimizer update, metrics) is one `@tx.function`.
 """
-from tfx_core.keras import activations, callbacks, initializers, layers, losses, metrics, models
-from tfx_core.keras import optimizers, regularizers
+from tfx_core.keras import (
+           activations,
+           callbacks,
+           initializers,
+           layers,
+           losses,
+           metrics,
+           models,
+           optimizers,
+           regularizers,
+)
 from tfx_core.keras.engine.input_layer import Input
 from tfx_core.keras.engine.keras_tensor import KerasTensor
 from tfx_core.keras.engine.layer import Layer

@@ -16,8 +16,13 @@ from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.framework.variables import Variable, init_scope
 from tfx_core.keras import initializers, regularizers
-from tfx_core.keras.engine.keras_tensor import KerasTensor, Node, any_symbolic, flatten
-from tfx_core.keras.engine.keras_tensor import map_structure
+from tfx_core.keras.engine.keras_tensor import (
+    KerasTensor,
+    Node,
+    any_symbolic,
+    flatten,
+    map_structure,
+)
 from tfx_core.polymorphic_function.function import function
 from tfx_core.training.module import Module, camel_to_snake
 

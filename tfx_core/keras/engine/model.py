@@ -61,7 +61,8 @@ class Model(Trainer, Layer):
 
     def build(self, input_shape: Any) -> None:
         """Build a subclassed model's layers by tracing `call` on a spec of `input_shape`."""
-        if self._tfx_graph is None and input_shape is not None and type(self).call is not Model.call:
+        subclassed = type(self).call is not Model.call
+        if self._tfx_graph is None and input_shape is not None and subclassed:
             shape = list(input_shape)
             spec = TensorSpec([None, *shape[1:]], self.dtype) if shape else TensorSpec([])
             function(lambda x: self._call_in_context((x,), {})).get_concrete_function(spec)

@@ -1,0 +1,1 @@
+"""tx.keras tests."""
