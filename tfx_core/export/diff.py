@@ -38,6 +38,7 @@ class Artifact:
     variables: dict[str, np.ndarray] = field(default_factory=dict)
     trainable: dict[str, bool] = field(default_factory=dict)
     var_keys: list[str] = field(default_factory=list)
+    constants: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def read(path: str, limits: LoadLimits = DEFAULT_LIMITS) -> Artifact:
@@ -52,6 +53,10 @@ def read(path: str, limits: LoadLimits = DEFAULT_LIMITS) -> Artifact:
                                 "not match its IR")
         graphs[name] = graph
     art = Artifact(path, manifest, members, graphs)
+    for entry in manifest["functions"].values():
+        for c in entry.get("captures", []):
+            if "constant" in c:
+                art.constants[c["constant"]] = read_array(members, c["constant"], c["dtype"])
     seen: dict[str, int] = {}
     for i, v in enumerate(manifest.get("variables", [])):
         base = v.get("name") or f"<unnamed variable {i}>"
@@ -308,7 +313,7 @@ def _captures(art: Artifact, name: str) -> list[str]:
         if "variable" in c:
             out.append(art.var_keys[c["variable"]])
         else:
-            data = read_array(art.members, c["constant"], c["dtype"])
+            data = art.constants[c["constant"]]
             out.append(f"constant {_describe(data)} sha256:"
                        f"{_digest(art.members[c['constant']])}")
     return out
