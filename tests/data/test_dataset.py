@@ -291,6 +291,21 @@ def test_shuffle_determinism_and_reshuffle():
     assert rep == a[0] + a[1]
 
 
+@pytest.mark.parametrize("k", [1, 7, 100, -1])
+def test_shuffled_slices_batch_like_elements(k):
+    # from_tensor_slices -> shuffle -> batch gathers rows by index; the same order as the
+    # element-by-element road (skip(0) takes that one)
+    x = np.arange(60, dtype=np.float32).reshape(30, 2)
+    fast = Dataset.from_tensor_slices((x, np.arange(30))).shuffle(k, seed=5)
+    slow = Dataset.from_tensor_slices((x, np.arange(30))).skip(0).shuffle(k, seed=5)
+    for _ in range(2):  # two passes: the second reshuffles, both roads alike
+        a = [lists(e) for e in fast.batch(8).as_numpy_iterator()]
+        b = [lists(e) for e in slow.batch(8).as_numpy_iterator()]
+        assert a == b and len(a) == 4
+    order = [int(i) for _, i in fast.as_numpy_iterator()]
+    assert sorted(order) == list(range(30)) and (order == list(range(30))) == (k == 1)
+
+
 def test_repeat_take_skip_enumerate():
     base = Dataset.range(4)
     assert [int(v) for v in base.repeat(3).as_numpy_iterator()] == list(range(4)) * 3

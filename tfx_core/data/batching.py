@@ -52,10 +52,16 @@ def batch(stage: Stage, batch_size: Any, drop_remainder: bool = False) -> Stage:
     if rows is not None:  # straight from tensor slices: a batch is a slice of each component
         total = len(rows[0])
         stop = total - total % n if drop_remainder else total
+        order = getattr(make, "order", None)  # shuffled slices: one gather per component
 
         def sliced() -> Iterator[list]:
+            if order is None:
+                for i in range(0, stop, n):
+                    yield [a[i:i + n] for a in rows]
+                return
+            idx = order()
             for i in range(0, stop, n):
-                yield [a[i:i + n] for a in rows]
+                yield [a[idx[i:i + n]] for a in rows]
 
         return sliced, _batched_spec(stage[1], n, drop_remainder), \
             _batched_card(stage[2], n, drop_remainder)

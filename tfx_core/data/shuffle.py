@@ -3,7 +3,7 @@ refill its slot from the input), deterministic with a seed; a new order per pass
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -11,6 +11,53 @@ import numpy as np
 from tfx_core.ops.arguments import op_error, static_int
 
 Stage = tuple  # (make_iter, element_spec, cardinality)
+
+
+_CHUNK = 1024
+
+
+def _uniforms(rng: np.random.Generator) -> Iterator[float]:
+    # Drawn in chunks: the same stream as one draw at a time, at numpy's speed.
+    while True:
+        yield from rng.random(_CHUNK).tolist()
+
+
+def buffer_shuffle(source: Iterator, size: int, rng: np.random.Generator) -> Iterator:
+    """`source`'s items through a shuffle buffer of `size` (-1: everything)."""
+    buffer = list(itertools.islice(source, None if size == -1 else size))
+    draws = _uniforms(rng)
+    sentinel = object()
+    while buffer:
+        j = int(next(draws) * len(buffer))
+        out = buffer[j]
+        nxt = next(source, sentinel)
+        if nxt is not sentinel:
+            buffer[j] = nxt
+        else:  # input exhausted: the buffer drains, its last item fills the hole
+            buffer[j] = buffer[-1]
+            buffer.pop()
+        yield out
+
+
+def shuffled_indices(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """buffer_shuffle(iter(range(n)), size, rng) as an array, its draws made at once."""
+    k = n if size == -1 else min(size, n)
+    # the buffer holds k items until the input runs out, then shrinks by one per output
+    lens = np.concatenate([np.full(n - k, k), np.arange(k, 0, -1)]).astype(np.int64)
+    u = np.concatenate([rng.random(_CHUNK) for _ in range(-(-n // _CHUNK))])[:n]
+    picks = (u * lens).astype(np.int64).tolist()
+    buffer = list(range(k))
+    out = np.empty(n, np.int64)
+    nxt = k
+    for p, j in enumerate(picks):
+        out[p] = buffer[j]
+        if nxt < n:
+            buffer[j] = nxt
+            nxt += 1
+        else:
+            buffer[j] = buffer[-1]
+            buffer.pop()
+    return out
 
 
 def shuffle(stage: Stage, buffer_size: Any, seed: Any = None,
@@ -26,20 +73,31 @@ def shuffle(stage: Stage, buffer_size: Any, seed: Any = None,
     passes = itertools.count()
     make = stage[0]
 
-    def make_iter() -> Iterator[list]:
+    def next_rng() -> np.random.Generator:
         epoch = next(passes) if reshuffle_each_iteration else 0
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([base, epoch])))
-        source = make()
-        buffer = list(itertools.islice(source, None if size == -1 else size))
-        while buffer:
-            j = int(rng.integers(len(buffer)))
-            out = buffer[j]
-            nxt = next(source, None)
-            if nxt is not None:
-                buffer[j] = nxt
-            else:  # input exhausted: the buffer drains, its last element fills the hole
-                buffer[j] = buffer[-1]
-                buffer.pop()
-            yield out
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence([base, epoch])))
+
+    rows = getattr(make, "rows", None)
+    if rows is not None and getattr(make, "order", None) is None:
+        # Straight from tensor slices: shuffle row indices (the same order the elements would
+        # take, since the buffer's choices depend only on the generator), so a following
+        # batch gathers its rows in one indexing per component.
+        def order() -> np.ndarray:
+            return shuffled_indices(len(rows[0]), size, next_rng())
+
+        return _rows_stage(rows, order), stage[1], stage[2]
+
+    def make_iter() -> Iterator[list]:
+        return buffer_shuffle(make(), size, next_rng())
 
     return make_iter, stage[1], stage[2]
+
+
+def _rows_stage(rows: list, order: Callable[[], np.ndarray]) -> Callable[[], Iterator[list]]:
+    def make_iter() -> Iterator[list]:
+        for i in order():
+            yield [a[i] for a in rows]
+
+    make_iter.rows = rows  # type: ignore[attr-defined]
+    make_iter.order = order  # type: ignore[attr-defined]
+    return make_iter
