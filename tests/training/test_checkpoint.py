@@ -13,6 +13,7 @@ import pytest
 import tfx_core as tx
 from runtime.artifact import ArtifactError, LoadLimits
 from tfx_core.training.checkpoint import apply_deferred_restorations
+from tfx_core.training.checkpoint_format import read_checkpoint
 
 N, M = 4, 3
 
@@ -390,3 +391,28 @@ def test_deferred_restoration_of_a_layer_built_later(tmp_path):
     got = step(fresh, fresh_opt), step(fresh, fresh_opt)
     assert [g.tobytes() for g in got] == [e.tobytes() for e in expected]
     np.testing.assert_array_equal(fresh.dense.kernel.numpy(), model.dense.kernel.numpy())
+
+
+class Stack(tx.Module):
+    """Keeps its layers internally behind a `layers` property, as keras containers do."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self._tfx_items = list(layers)
+
+    @property
+    def layers(self):
+        return list(self._tfx_items)
+
+
+def test_object_paths(tmp_path):
+    r = np.random.RandomState(0)
+    shared = tx.Variable(1.0)
+    stack = Stack([Dense(r, 2, 2), Dense(r, 2, 1)])
+    stack.table = {"a/b": tx.Variable(2.0), "c.d": tx.Variable(3.0), "alias": shared}
+    path = tx.train.Checkpoint(model=stack, s=shared).write(str(tmp_path / "p"))
+    keys = [v.key for v in read_checkpoint(path)]
+    # breadth first: `shared` once, at its shortest path; `/` and `.` in names escaped
+    assert keys == ["s", "save_counter", "model/table/a.Sb", "model/table/c..d",
+                    "model/layers/0/bias", "model/layers/0/kernel", "model/layers/1/bias",
+                    "model/layers/1/kernel"]
