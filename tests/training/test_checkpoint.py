@@ -299,6 +299,11 @@ def test_manager_keeps_the_newest(tmp_path):
     fresh = tx.train.Checkpoint(v=tx.Variable(-1.0))
     fresh.restore(tx.train.latest_checkpoint(tmp_path)).assert_consumed()
     assert float(fresh.v.numpy()) == 3.0 and int(fresh.save_counter.numpy()) == 5
+    other = tx.train.Checkpoint(v=tx.Variable(-1.0))
+    assert tx.train.CheckpointManager(other, str(tmp_path / "empty")).restore_or_initialize() \
+        is None and float(other.v.numpy()) == -1.0
+    assert tx.train.CheckpointManager(other, str(tmp_path)).restore_or_initialize() == \
+        os.path.join(tmp_path, "ckpt-10") and float(other.v.numpy()) == 3.0
     with pytest.raises(ValueError, match="max_to_keep must be a positive int"):
         tx.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=0)
 

@@ -51,6 +51,15 @@ class CheckpointManager:
         """The newest managed checkpoint's path (None before the first save)."""
         return os.path.join(self._directory, self._names[-1]) if self._names else None
 
+    def restore_or_initialize(self) -> str | None:
+        """Restore the latest checkpoint and return its path; None when there is none (the
+        objects keep their initial values)."""
+        latest = self.latest_checkpoint
+        if latest is None:
+            return None
+        self._checkpoint.restore(latest)
+        return latest
+
     def save(self, checkpoint_number: int | None = None) -> str:
         """Write a new checkpoint; numbered by `checkpoint_number`, else by the checkpoint's
         `save_counter` (incremented either way, as TF). Returns its path."""
