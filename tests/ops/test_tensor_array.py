@@ -556,3 +556,17 @@ def test_run_time_sizes_that_are_not_shapes_are_clear_errors():
     with pytest.raises(ValueError, match="dynamic_size TensorArray is written in a loop without "
                        "a static trip count"):
         unbounded(tx.zeros([3, 2]), tx.constant(3))
+
+
+def test_an_array_sized_from_shapes_returned_by_a_function():
+    sig = [tx.TensorSpec([None, None], tx.float32)]
+    filled = tx.function(lambda x: tx.TensorArray(tx.float32, size=tx.shape(x)[0]).unstack(x),
+                         input_signature=sig)
+    x = RNG.normal(size=(3, 2)).astype(np.float32)
+    ta = filled(tx.constant(x))  # a list again outside the function
+    assert int(ta.size().numpy()) == 3
+    np.testing.assert_allclose(ta.read(2).numpy(), x[2])
+    empty = tx.function(lambda x: tx.TensorArray(tx.float32, size=tx.shape(x)[0]),
+                        input_signature=sig)
+    with pytest.raises(ValueError, match="size computed from shapes and no element written"):
+        empty(tx.constant(x)).size()

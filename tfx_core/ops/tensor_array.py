@@ -236,8 +236,12 @@ class TensorArray:
         """A buffered array (returned by a tx.function) used eagerly: its rows as a list."""
         self._traced = False
         n = self._size if not self._dynamic else int(self._length.numpy())
+        if n is None and self._buf is None:
+            raise op_error("TensorArray", "this TensorArray left a tx.function with a size "
+                           "computed from shapes and no element written, so its size is not "
+                           "known here; return ta.size() (or ta.stack()) instead", ValueError)
         if n is None:  # a size computed from shapes: the buffer has it
-            n = self._buf.shape[0] if self._buf is not None else int(self._rows.tensor.numpy())
+            n = self._buf.shape[0]
         self._rows = None
         if self._buf is None:
             self._items = [None] * n
