@@ -127,4 +127,5 @@ def test_functional_summary_lists_inputs_and_connections():
 
 def test_summary_of_unbuilt_sequential():
     text = keras.Sequential([layers.Dense(2, name="late")], name="unbuilt").summary_text()
-    assert "│ late (Dense)" in text and "0 (unbuilt)" in text and " Total params: 0 (0.00 B)" in text
+    assert "│ late (Dense)" in text and "0 (unbuilt)" in text
+    assert " Total params: 0 (0.00 B)" in text
