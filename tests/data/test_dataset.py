@@ -210,6 +210,29 @@ def test_map_falls_back_to_eager_when_untraceable():
     assert ds.element_spec == tx.TensorSpec([None], tx.float32)
 
 
+def test_parallel_map_keeps_order_and_overlaps_calls():
+    both_in_flight = threading.Barrier(2, timeout=10)
+    calls, armed = [], []
+
+    def f(v):
+        n = int(v.numpy())  # reads a value: cannot be traced, runs eagerly per element
+        calls.append(n)
+        if armed and n < 2:
+            both_in_flight.wait()  # elements 0 and 1 are mapped at the same time
+        return v * 10
+
+    with pytest.warns(UserWarning, match="could not be traced"):
+        ds = Dataset.range(9).map(f, num_parallel_calls=3)
+    calls.clear()
+    armed.append(True)
+    assert [int(v) for v in ds.as_numpy_iterator()] == [i * 10 for i in range(9)]
+    assert sorted(calls) == list(range(9))
+    auto = Dataset.range(5).map(lambda v: v + 1, num_parallel_calls=tx.data.AUTOTUNE)
+    assert [int(v) for v in auto.as_numpy_iterator()] == [1, 2, 3, 4, 5]
+    with pytest.raises(tx.errors.InvalidArgumentError, match="num_parallel_calls"):
+        Dataset.range(3).map(lambda v: v, num_parallel_calls=0)
+
+
 def test_filter():
     ds = Dataset.range(20).filter(lambda x: x % 3 == 0)
     assert ds.function.mode == "compiled"

@@ -82,9 +82,10 @@ class Dataset:
     def map(self, map_func: Callable, num_parallel_calls: Any = None, deterministic: Any = None,
             name: str | None = None) -> Dataset:
         """`map_func` on every element (a plain tuple element is unpacked into arguments),
-        traced once with tx.function and run compiled. Elements are mapped in order on the
-        pipeline's thread (`num_parallel_calls` is accepted; use `prefetch` to overlap)."""
-        stage, f = transforms.map_(self._stage, map_func)
+        traced once with tx.function and run compiled. `num_parallel_calls=n` maps n elements
+        at once on worker threads; AUTOTUNE maps in order on the pipeline's thread (threads
+        only slowed compiled maps here: see transforms.py). Results keep the input order."""
+        stage, f = transforms.map_(self._stage, map_func, num_parallel_calls)
         return Dataset._from(stage, f)
 
     def filter(self, predicate: Callable, name: str | None = None) -> Dataset:

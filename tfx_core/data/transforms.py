@@ -4,8 +4,10 @@ Each takes the parent's `(make_iter, element_spec, cardinality)` and returns its
 """
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -25,11 +27,48 @@ def _first(stage: Stage) -> Callable[[], list | None]:
     return first
 
 
-def map_(stage: Stage, fn: Callable) -> tuple[Stage, ElementFunction]:
+def _workers(num_parallel_calls: Any) -> int:
+    if num_parallel_calls is None:
+        return 1
+    n = static_int(num_parallel_calls, "Dataset.map", "num_parallel_calls")
+    if n == -1:
+        # AUTOTUNE: in order on the pipeline's thread. Measured on 2 cores, worker threads
+        # only slowed compiled maps (16-float element 19 -> 46 us; 8 matmuls of 256x256
+        # 1.5 -> 1.8 ms): XLA already spreads one call over the cores and each call's Python
+        # part holds the GIL. A number asks for threads explicitly (for Python-heavy functions
+        # that release the GIL, as numpy does); `prefetch` overlaps the pipeline with the step.
+        return 1
+    if n <= 0:
+        raise op_error("Dataset.map", f"num_parallel_calls must be positive or AUTOTUNE (-1), "
+                       f"got {n}", ValueError)
+    return n
+
+
+def _in_parallel(f: ElementFunction, source: Iterator[list], n: int) -> Iterator[list]:
+    """f over the source with up to n calls in flight, results in input order."""
+    pool = ThreadPoolExecutor(n, thread_name_prefix="tfx-data-map")
+    pending: collections.deque = collections.deque()
+    try:
+        for leaves in source:
+            pending.append(pool.submit(f, leaves))
+            if len(pending) >= n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:  # also when the consumer drops the iterator early
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def map_(stage: Stage, fn: Callable, num_parallel_calls: Any = None
+         ) -> tuple[Stage, ElementFunction]:
+    n = _workers(num_parallel_calls)
     f = ElementFunction(fn, stage[1], "Dataset.map", _first(stage))
     make = stage[0]
 
     def make_iter() -> Iterator[list]:
+        if n > 1:
+            yield from _in_parallel(f, make(), n)
+            return
         for leaves in make():
             yield f(leaves)
 
