@@ -121,6 +121,17 @@ def test_from_tensor_slices_mismatched_rows():
         Dataset.from_tensor_slices((np.zeros(3), np.zeros(4)))
 
 
+def test_numpy_scalars_truthiness_and_len():
+    ds = Dataset.range(3).filter(lambda v: v < 2)
+    got = list(ds.as_numpy_iterator())
+    assert got == [0, 1] and all(type(v) is np.int64 for v in got)  # numpy scalars, as TF
+    assert bool(ds)  # unknown length, still truthy
+    with pytest.raises(TypeError, match="unknown"):
+        len(ds)
+    with pytest.raises(TypeError, match="infinite"):
+        len(Dataset.range(3).repeat())
+
+
 def test_from_tensors_and_range():
     ds = Dataset.from_tensors(([1, 2, 3], 4.0))
     (a, b), = list(ds.as_numpy_iterator())

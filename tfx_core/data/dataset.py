@@ -154,16 +154,20 @@ class Dataset:
             raise TypeError("The dataset length is unknown.")
         return self._cardinality
 
+    def __bool__(self) -> bool:
+        return True  # as TF: a dataset is truthy whatever its (possibly unknown) length
+
     def __iter__(self) -> Iterator[Any]:
         spec = self._spec
         for leaves in self._make_iter():
             yield st.pack(spec, [st.to_device(x) for x in leaves])
 
     def as_numpy_iterator(self) -> Iterator[Any]:
-        """Elements as numpy arrays (no device transfer for host-side pipelines)."""
+        """Elements as numpy arrays, scalars as numpy scalars (as TF); no device transfer for
+        host-side pipelines."""
         spec = self._spec
         for leaves in self._make_iter():
-            yield st.pack(spec, [st.to_host(x) for x in leaves])
+            yield st.pack(spec, [st.to_host(x)[()] for x in leaves])
 
     def __repr__(self) -> str:
         return f"<Dataset element_spec={self._spec}>"
