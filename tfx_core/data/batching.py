@@ -11,7 +11,7 @@ from tfx_core.data import structure as st
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.ops.arguments import op_error, static_int
 
-Stage = tuple  # (make_iter, element_spec, cardinality)
+Stage = st.Stage
 
 
 def _batch_size(batch_size: Any, name: str) -> int:
@@ -48,11 +48,10 @@ def _batched_spec(spec: Any, n: int, drop_remainder: bool, shapes: Any = None) -
 def batch(stage: Stage, batch_size: Any, drop_remainder: bool = False) -> Stage:
     n = _batch_size(batch_size, "Dataset.batch")
     make = stage[0]
-    rows = getattr(make, "rows", None)
+    rows, order = st.rows_of(make)
     if rows is not None:  # straight from tensor slices: a batch is a slice of each component
-        total = len(rows[0])
+        total = len(rows[0])  # (or, shuffled, one gather per component)
         stop = total - total % n if drop_remainder else total
-        order = getattr(make, "order", None)  # shuffled slices: one gather per component
 
         def sliced() -> Iterator[list]:
             if order is None:

@@ -11,7 +11,7 @@ from typing import Any
 from tfx_core.data import structure as st
 from tfx_core.ops.arguments import op_error, static_int
 
-Stage = tuple  # (make_iter, element_spec, cardinality)
+Stage = st.Stage
 
 AUTOTUNE = -1
 _AUTOTUNE_DEPTH = 2  # what AUTOTUNE means here: enough to hide one step behind the next

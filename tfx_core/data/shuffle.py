@@ -3,14 +3,15 @@ refill its slot from the input), deterministic with a seed; a new order per pass
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from tfx_core.data import structure as st
 from tfx_core.ops.arguments import op_error, static_int
 
-Stage = tuple  # (make_iter, element_spec, cardinality)
+Stage = st.Stage
 
 
 _CHUNK = 1024
@@ -77,27 +78,22 @@ def shuffle(stage: Stage, buffer_size: Any, seed: Any = None,
         epoch = next(passes) if reshuffle_each_iteration else 0
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence([base, epoch])))
 
-    rows = getattr(make, "rows", None)
-    if rows is not None and getattr(make, "order", None) is None:
+    rows, prior = st.rows_of(make)
+    if rows is not None and prior is None:
         # Straight from tensor slices: shuffle row indices (the same order the elements would
         # take, since the buffer's choices depend only on the generator), so a following
         # batch gathers its rows in one indexing per component.
         def order() -> np.ndarray:
             return shuffled_indices(len(rows[0]), size, next_rng())
 
-        return _rows_stage(rows, order), stage[1], stage[2]
+        def shuffled_rows() -> Iterator[list]:
+            for i in order():
+                yield [a[i] for a in rows]
+
+        return st.with_rows(shuffled_rows, rows, order), stage[1], stage[2]
 
     def make_iter() -> Iterator[list]:
         return buffer_shuffle(make(), size, next_rng())
 
     return make_iter, stage[1], stage[2]
 
-
-def _rows_stage(rows: list, order: Callable[[], np.ndarray]) -> Callable[[], Iterator[list]]:
-    def make_iter() -> Iterator[list]:
-        for i in order():
-            yield [a[i] for a in rows]
-
-    make_iter.rows = rows  # type: ignore[attr-defined]
-    make_iter.order = order  # type: ignore[attr-defined]
-    return make_iter

@@ -1,8 +1,5 @@
-"""Where datasets start: tensor slices, whole tensors, Python generators, integer ranges, zips.
-
-Each function returns `(make_iter, element_spec, cardinality)`: `make_iter()` starts one pass
-and yields elements as flat lists of leaves (see structure.py).
-"""
+"""Where datasets start: tensor slices, whole tensors, Python generators, integer ranges, zips."""
+# Each function returns a Stage (structure.py): elements are flat lists of leaves.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
@@ -16,13 +13,14 @@ from tfx_core.data import structure as st
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.ops.arguments import op_error
 
-Stage = tuple  # (make_iter, element_spec, cardinality)
+Stage = st.Stage
 
 
 def from_tensors(value: Any) -> Stage:
     """One element: the whole (nested) value."""
-    leaves = [np.array(a, copy=True) for a in st.flatten(st.normalize(value))]
-    spec = st.pack(st.normalize(value), [st.spec_of(a) for a in leaves])
+    structure = st.normalize(value)
+    leaves = [np.array(a, copy=True) for a in st.flatten(structure)]
+    spec = st.pack(structure, [st.spec_of(a) for a in leaves])
     return (lambda: iter([list(leaves)])), spec, 1
 
 
@@ -51,9 +49,7 @@ def from_tensor_slices(value: Any) -> Stage:
         for i in range(n):
             yield [a[i] for a in leaves]
 
-    # batch() right after this source slices rows [i:i+k] instead of stacking k elements
-    make_iter.rows = leaves  # type: ignore[attr-defined]
-    return make_iter, spec, n
+    return st.with_rows(make_iter, leaves), spec, n
 
 
 def _signature(output_types: Any, output_shapes: Any, output_signature: Any) -> Any:

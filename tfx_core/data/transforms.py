@@ -1,7 +1,5 @@
-"""Element-wise and counting transformations: map, filter, take, skip, repeat, enumerate, cache.
-
-Each takes the parent's `(make_iter, element_spec, cardinality)` and returns its own.
-"""
+"""Element-wise and counting transformations: map, filter, take, skip, repeat, enumerate, cache."""
+# Each takes the parent's Stage (structure.py) and returns its own.
 from __future__ import annotations
 
 import collections
@@ -18,7 +16,7 @@ from tfx_core.data.functions import ElementFunction
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.ops.arguments import op_error, static_int
 
-Stage = tuple  # (make_iter, element_spec, cardinality)
+Stage = st.Stage
 
 
 def _first(stage: Stage) -> Callable[[], list | None]:
