@@ -340,6 +340,17 @@ def test_shuffled_slices_batch_like_elements(k):
     assert sorted(order) == list(range(30)) and (order == list(range(30))) == (k == 1)
 
 
+def test_unseeded_shuffle_follows_the_global_seed():
+    def order():
+        return [int(v) for v in Dataset.range(20).shuffle(20).as_numpy_iterator()]
+
+    tx.random.set_seed(11)
+    a = order()
+    tx.random.set_seed(11)
+    assert order() == a and sorted(a) == list(range(20))
+    tx.random.set_seed(None)
+
+
 def test_repeat_take_skip_enumerate():
     base = Dataset.range(4)
     assert [int(v) for v in base.repeat(3).as_numpy_iterator()] == list(range(4)) * 3

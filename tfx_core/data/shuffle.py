@@ -8,8 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
+from compiler.ir.types import I64
 from tfx_core.data import structure as st
 from tfx_core.ops.arguments import op_error, static_int
+from tfx_core.ops.random_ops import get_global_generator
 
 Stage = st.Stage
 
@@ -61,16 +64,21 @@ def shuffled_indices(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _unseeded() -> int:
+    # As TF: no seed is deterministic after tx.random.set_seed (a draw from the global
+    # generator, which set_seed resets), random otherwise.
+    if is_tracing():  # a dataset built inside a trace: the draw would have no value yet
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(get_global_generator().uniform_full_int([], I64))
+
+
 def shuffle(stage: Stage, buffer_size: Any, seed: Any = None,
             reshuffle_each_iteration: bool = True) -> Stage:
     size = static_int(buffer_size, "Dataset.shuffle", "buffer_size")
     if size == 0 or size < -1:
         raise op_error("Dataset.shuffle", f"buffer_size must be greater than zero (or -1 for "
                        f"the whole dataset), got {size}", ValueError)
-    base = None if seed is None else static_int(seed, "Dataset.shuffle", "seed")
-    # NOTE: with no seed each dataset draws one at random (TF: from the global seed when set).
-    if base is None:
-        base = int(np.random.SeedSequence().generate_state(1)[0])
+    base = _unseeded() if seed is None else static_int(seed, "Dataset.shuffle", "seed")
     passes = itertools.count()
     make = stage[0]
 
