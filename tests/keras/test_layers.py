@@ -168,3 +168,31 @@ def test_symbolic_call_shapes_and_errors():
         layers.Dense(0)
     with pytest.raises(TypeError, match="unrecognized keyword"):
         layers.Dense(3, unitz=4)
+
+
+class Blocks(keras.Layer):
+    def __init__(self):
+        super().__init__()
+        self.blocks = []
+        for width in (3, 2):
+            self.blocks.append(layers.Dense(width))  # appended after assignment: still tracked
+        self.extra = {"w": tx.Variable(np.ones(2, np.float32), name="extra")}
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x * self.extra["w"]
+
+
+def test_layers_in_containers_are_tracked_and_input_checked():
+    b = Blocks()
+    out = b(X)
+    assert out.shape.as_list() == [4, 2]
+    assert b.layers == b.blocks and len(b.weights) == 5 and len(b.trainable_weights) == 5
+    assert b.weights[0].name == "extra:0"  # own weights first, as Keras
+    d = b.blocks[0]
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 6"):
+        d(np.ones((2, 5), np.float32))
+    ints = np.arange(12, dtype=np.int32).reshape(2, 6)
+    np.testing.assert_allclose(np.asarray(d(ints)), ints @ d.kernel.numpy() + d.bias.numpy(),
+                               rtol=1e-5, atol=1e-5)

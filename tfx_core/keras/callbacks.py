@@ -60,9 +60,16 @@ class CallbackList:
         if hook not in _HOOKS:
             raise AttributeError(hook)
 
-        def dispatch(*args: Any, **kwargs: Any) -> None:
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+        # NOTE: as Keras, every callback gets `logs` positionally (LambdaCallback functions
+        # take it): (logs) for train/test/predict begin/end, (index, logs) for epochs/batches.
+        if "epoch" in hook or "batch" in hook:
+            def dispatch(index: int, logs: dict | None = None) -> None:
+                for cb in self.callbacks:
+                    getattr(cb, hook)(index, logs)
+        else:
+            def dispatch(logs: dict | None = None) -> None:  # type: ignore[misc]
+                for cb in self.callbacks:
+                    getattr(cb, hook)(logs)
 
         return dispatch
 

@@ -119,10 +119,25 @@ class Layer(Module):
                     self._tfx_own.append(leaf)
         object.__setattr__(self, key, value)
 
+    def _tfx_tracked(self) -> tuple[list[Variable], list[Layer]]:
+        """(own variables, direct sublayers): those seen on assignment, then any added since to
+        a list/tuple/dict attribute (`self.blocks.append(Dense(4))`), in attribute order."""
+        own, subs = list(self._tfx_own), list(self._tfx_layers)
+        for key, value in vars(self).items():
+            if key.startswith("_tfx") or not isinstance(value, (list, tuple, dict)):
+                continue
+            for leaf in flatten(value):
+                if isinstance(leaf, Layer) and leaf is not self and not any(
+                        leaf is s for s in subs):
+                    subs.append(leaf)
+                elif isinstance(leaf, Variable) and not any(leaf is w for w in own):
+                    own.append(leaf)
+        return own, subs
+
     @property
     def layers(self) -> list[Layer]:
         """The directly tracked sublayers, in the order they were assigned."""
-        return list(self._tfx_layers)
+        return self._tfx_tracked()[1]
 
     @property
     def dtype(self) -> DType:
@@ -136,7 +151,7 @@ class Layer(Module):
     def trainable(self, value: bool) -> None:
         # as Keras: freezing a layer freezes its sublayers
         self._tfx_trainable = bool(value)
-        for layer in self._tfx_layers:
+        for layer in self.layers:
             layer.trainable = value
 
     # ------------------------------------------------------------ weights
@@ -167,24 +182,25 @@ class Layer(Module):
     @property
     def weights(self) -> list[Variable]:
         """Own trainable, then own non-trainable weights, then each sublayer's (as Keras)."""
-        own = [w for w in self._tfx_own if w.trainable] + [w for w in self._tfx_own
-                                                            if not w.trainable]
-        return _unique(own + [w for layer in self._tfx_layers for w in layer.weights])
+        own, subs = self._tfx_tracked()
+        own = [w for w in own if w.trainable] + [w for w in own if not w.trainable]
+        return _unique(own + [w for layer in subs for w in layer.weights])
 
     @property
     def trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return []
-        own = [w for w in self._tfx_own if w.trainable]
-        return _unique(own + [w for layer in self._tfx_layers for w in layer.trainable_weights])
+        own, subs = self._tfx_tracked()
+        return _unique([w for w in own if w.trainable]
+                       + [w for layer in subs for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return self.weights
-        own = [w for w in self._tfx_own if not w.trainable]
-        return _unique(own + [w for layer in self._tfx_layers
-                              for w in layer.non_trainable_weights])
+        own, subs = self._tfx_tracked()
+        return _unique([w for w in own if not w.trainable]
+                       + [w for layer in subs for w in layer.non_trainable_weights])
 
     variables = weights
     trainable_variables = trainable_weights
@@ -194,7 +210,7 @@ class Layer(Module):
     def losses(self) -> list[Tensor]:
         """The regularization penalties of this layer's and its sublayers' weights."""
         own = [reg(v) for v, reg in self._tfx_regularized]
-        return own + [loss for layer in self._tfx_layers for loss in layer.losses]
+        return own + [loss for layer in self.layers for loss in layer.losses]
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in `weights` order."""

@@ -39,10 +39,6 @@ class Model(Trainer, Layer):
         self._tfx_output_shape = _shapes(graph.outputs)
         self.built = True
 
-    @property
-    def layers(self) -> list[Layer]:
-        return list(self._tfx_layers)
-
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index in `layers`."""
         if index is not None:

@@ -50,6 +50,14 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs: Any) -> Any:
+        last = inputs.shape.as_list()[-1] if inputs.shape.rank else None
+        if last != self.kernel.shape.as_list()[0]:
+            raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+                             f"expected axis -1 of input shape to have value "
+                             f"{self.kernel.shape.as_list()[0]}, but received input with shape "
+                             f"{tuple(inputs.shape.as_list())}")
+        if inputs.dtype != self.kernel.dtype:  # integer inputs, as Keras's type promotion
+            inputs = cast(inputs, self.kernel.dtype)
         if inputs.shape.rank == 2:
             y = matmul(inputs, self.kernel)
         else:  # (..., in) x (in, units): contract the last axis only
