@@ -496,6 +496,20 @@ def test_prefetch_bounded_and_thread_stops_when_dropped():
     assert not thread.is_alive()
 
 
+def test_iterating_inside_a_function_is_a_clear_error():
+    ds = Dataset.range(3)
+
+    @tx.function
+    def total():
+        s = tx.constant(0, tx.int64)
+        for v in ds:
+            s += v
+        return s
+
+    with pytest.raises(NotImplementedError, match="iterate outside"):
+        total()
+
+
 def test_training_loop_over_batches():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(100, 4)).astype(np.float32)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
 from tfx_core.data import batching, sources, transforms
 from tfx_core.data import prefetch as prefetching
 from tfx_core.data import shuffle as shuffling
@@ -13,6 +14,7 @@ from tfx_core.data import structure as st
 from tfx_core.data.functions import ElementFunction
 from tfx_core.framework import nest
 from tfx_core.framework.convert import constant
+from tfx_core.ops.arguments import op_error
 
 
 class Dataset:
@@ -158,6 +160,13 @@ class Dataset:
         return True  # as TF: a dataset is truthy whatever its (possibly unknown) length
 
     def __iter__(self) -> Iterator[Any]:
+        if is_tracing():
+            # XLA cannot call back into a Python pipeline per step; unrolling the elements
+            # into the program as constants would silently bake the data in.
+            raise op_error("Dataset.__iter__", "iterating a tx.data.Dataset inside a "
+                           "@tx.function is not supported: iterate outside and pass each "
+                           "batch to the compiled step (`for x, y in ds: step(x, y)`)",
+                           NotImplementedError)
         spec = self._spec
         for leaves in self._make_iter():
             yield st.pack(spec, [st.to_device(x) for x in leaves])
