@@ -219,3 +219,27 @@ def test_subclassed_and_two_input_models_fit():
     losses = two.fit([x, x[:, :2]], y, epochs=3, verbose=0).history["loss"]
     assert losses[-1] < losses[0]
     assert two.predict([x, x[:, :2]], verbose=0).shape == (64, 1)
+
+
+def test_class_weight_scales_the_loss():
+    x, y = _blobs(16)
+    model = _model()
+    weights = {0: 2.0, 1: 0.5}
+    per_sample = keras.losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                            reduction="none")(y, model(x))
+    expected = (np.asarray(per_sample) * np.where(y == 0, 2.0, 0.5)).mean()
+    history = model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
+                        class_weight=weights)
+    np.testing.assert_allclose(history.history["loss"][0], expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="no weight for classes"):
+        model.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_progress_without_tqdm_prints_one_line(capsys, monkeypatch):
+    from tfx_core.keras import progress
+
+    monkeypatch.setattr(progress, "_tqdm", lambda: None)
+    x, y = _blobs(16)
+    _model().fit(x, y, batch_size=8, epochs=1, verbose=1)
+    out = capsys.readouterr().out
+    assert out.startswith("2/2 - ") and "/step - accuracy: " in out and out.count("\n") == 1

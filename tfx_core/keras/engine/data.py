@@ -69,6 +69,20 @@ def batch_indices(n: int, batch_size: int, shuffle: bool) -> Iterator[Any]:
         yield slice(start, stop) if order is None else order[start:stop]
 
 
+def with_class_weight(y: Any, sample_weight: Any, class_weight: dict) -> np.ndarray:
+    """Per-sample weights `class_weight[class of y]` (integer labels, or the argmax of one-hot
+    rows), times `sample_weight` if given."""
+    if not isinstance(y, np.ndarray):
+        raise ValueError("class_weight is only supported for a single target array")
+    labels = y.argmax(-1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
+    missing = sorted(set(np.unique(labels).astype(int).tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(f"class_weight has no weight for classes {missing}; it must contain "
+                         "every class that appears in y")
+    weights = np.array([class_weight[int(c)] for c in labels], np.float32)
+    return weights if sample_weight is None else weights * sample_weight.astype(np.float32)
+
+
 def to_tensors(structure: Any) -> Any:
     return None if structure is None else map_structure(convert_to_tensor, structure)
 
@@ -83,4 +97,4 @@ def check_batch_size(batch_size: Any) -> int:
 
 
 __all__ = ["batch_indices", "check_batch_size", "num_samples", "take", "to_arrays",
-           "to_tensors", "train_validation_split"]
+           "to_tensors", "train_validation_split", "with_class_weight"]

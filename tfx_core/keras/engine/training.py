@@ -161,14 +161,21 @@ class Trainer:
     # ------------------------------------------------------------ loops
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
-            validation_data: Any = None, shuffle: bool = True, sample_weight: Any = None,
-            initial_epoch: int = 0, validation_batch_size: int | None = None,
-            validation_freq: int = 1) -> Any:
-        """Train for `epochs` passes over (x, y) in batches (keras.Model.fit); returns History."""
+            validation_data: Any = None, shuffle: bool = True, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int = 0,
+            validation_batch_size: int | None = None, validation_freq: int = 1) -> Any:
+        """Train for `epochs` passes over (x, y) in batches (keras.Model.fit); returns History.
+
+        `validation_split` holds out the LAST fraction of the samples (before shuffling);
+        `class_weight` ({class: weight}) multiplies each sample's weight by its class's.
+        """
         self._assert_compiled("fit")
         batch_size = D.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         arrays = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
+        if class_weight is not None:
+            arrays = (arrays[0], arrays[1], D.with_class_weight(arrays[1], arrays[2],
+                                                                class_weight))
         val = None
         if validation_data is not None:
             val = tuple(D.to_arrays(v) for v in _unpack(tuple(validation_data)))
