@@ -381,6 +381,58 @@ def test_cache_runs_the_source_once():
     assert len(calls) == 2
 
 
+def test_padded_batch_vs_python():
+    rng = np.random.default_rng(4)
+    seqs = [rng.integers(1, 9, size=rng.integers(0, 6)).astype(np.int32) for _ in range(11)]
+    ds = Dataset.from_generator(lambda: iter(seqs), output_signature=tx.TensorSpec([None],
+                                                                                   tx.int32))
+    for n in (1, 3, 4):
+        got = [b.tolist() for b in ds.padded_batch(n, padding_values=-7).as_numpy_iterator()]
+        want = []
+        for i in range(0, len(seqs), n):
+            group = seqs[i:i + n]
+            width = max(len(q) for q in group)
+            want.append([q.tolist() + [-7] * (width - len(q)) for q in group])
+        assert got == want
+
+
+# Python models of the transformations, on lists of ints
+MODELS = {
+    "map": (lambda ds, k: ds.map(lambda v: v * 2 + k), lambda xs, k: [v * 2 + k for v in xs]),
+    "filter": (lambda ds, k: ds.filter(lambda v: v % 3 != k % 3),
+               lambda xs, k: [v for v in xs if v % 3 != k % 3]),
+    "take": (lambda ds, k: ds.take(k - 1), lambda xs, k: xs if k == 0 else xs[:k - 1]),
+    "skip": (lambda ds, k: ds.skip(k - 1), lambda xs, k: [] if k == 0 else xs[k - 1:]),
+    "repeat": (lambda ds, k: ds.repeat(k % 3), lambda xs, k: xs * (k % 3)),
+    "batch_unbatch": (lambda ds, k: ds.batch(k + 1, drop_remainder=k % 2 == 1).unbatch(),
+                      lambda xs, k: xs[:len(xs) - len(xs) % (k + 1)] if k % 2 else xs),
+    "cache": (lambda ds, k: ds.cache(), lambda xs, k: xs),
+    "enumerate": (lambda ds, k: ds.enumerate().map(lambda i, v: i * 1000 + v),
+                  lambda xs, k: [i * 1000 + v for i, v in enumerate(xs)]),
+    "prefetch": (lambda ds, k: ds.prefetch(k % 3), lambda xs, k: xs),
+    "sorted_shuffle": (lambda ds, k: ds.shuffle(k + 1, seed=k).batch(10**6).map(tx.sort).unbatch(),
+                       lambda xs, k: sorted(xs)),
+}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_pipelines_vs_python(seed):
+    rng = np.random.default_rng(seed)
+    xs = list(range(int(rng.integers(0, 15))))
+    ds = Dataset.from_tensor_slices(np.array(xs, np.int64)) if xs else Dataset.range(0)
+    names = []
+    for _ in range(int(rng.integers(2, 6))):
+        name = sorted(MODELS)[int(rng.integers(len(MODELS)))]
+        k = int(rng.integers(0, 5))
+        make, model = MODELS[name]
+        ds, xs = make(ds, k), model(xs, k)
+        names.append((name, k))
+    assert [int(v) for v in ds.as_numpy_iterator()] == xs, names
+    assert [int(v) for v in ds] == xs, names  # a second pass, as tx.Tensors
+    card = int(ds.cardinality())
+    assert card in (len(xs), tx.data.UNKNOWN_CARDINALITY), names
+
+
 # ---------------------------------------------------------------- errors, as TF
 def test_ragged_batch_names_the_shapes():
     want = ORACLE["cases"]["batch_ragged"]["error"]
