@@ -194,6 +194,24 @@ def test_map_traced_once_and_compiled():
                                "y": tx.TensorSpec([], tx.int64)}
 
 
+def test_map_reads_and_updates_variables_per_element():
+    scale = tx.Variable(np.float32(10.0))
+    seen = tx.Variable(0)
+
+    def f(x):
+        seen.assign_add(1)
+        return tx.cast(x, tx.float32) + scale
+
+    ds = Dataset.range(3).map(f)
+    assert [float(v) for v in ds.as_numpy_iterator()] == [10.0, 11.0, 12.0]
+    scale.assign(100.0)  # captured by reference, not baked in
+    assert [float(v) for v in ds.as_numpy_iterator()] == [100.0, 101.0, 102.0]
+    assert int(seen.numpy()) == 6
+    g = tx.random.Generator.from_seed(1)
+    draws = [float(v) for v in Dataset.range(4).map(lambda x: g.uniform([])).as_numpy_iterator()]
+    assert len(set(draws)) == 4  # a new draw per element
+
+
 def test_map_over_batches_traces_once_for_none_dim():
     traces = []
 
