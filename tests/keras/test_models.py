@@ -129,3 +129,16 @@ def test_summary_of_unbuilt_sequential():
     text = keras.Sequential([layers.Dense(2, name="late")], name="unbuilt").summary_text()
     assert "│ late (Dense)" in text and "0 (unbuilt)" in text
     assert " Total params: 0 (0.00 B)" in text
+
+
+def test_sequential_config_round_trip_and_nesting():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="relu"),
+                              layers.Dropout(0.2), layers.Dense(2)])
+    clone = keras.Sequential.from_config(model.get_config())
+    assert clone.built and [type(la).__name__ for la in clone.layers] == [
+        "Dense", "Dropout", "Dense"]
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(clone(X)), np.asarray(model(X)), rtol=1e-6)
+    outer = keras.Sequential([keras.Input((4,)), model, layers.Dense(1)])
+    assert outer.outputs.shape == (None, 1) and len(outer.weights) == 6
+    assert "│ sequential" in outer.summary_text() and "(None, 2)" in outer.summary_text()

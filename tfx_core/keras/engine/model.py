@@ -27,6 +27,8 @@ class Model(Trainer, Layer):
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
         self._tfx_graph: LayerGraph | None = None
+        self.inputs: Any = None
+        self.outputs: Any = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("Model: give both inputs and outputs (or neither, to subclass)")
