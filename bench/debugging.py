@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _report import fmt, ratio  # noqa: E402
-from train_step import LR, make_data  # noqa: E402
+from train_step import LR, jax_sgd_step, make_data  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
 
@@ -57,19 +57,7 @@ def jax_step(params, checked: bool):
     from jax.experimental import checkify
 
     state = [[jax.device_put(p) for p in wb] for wb in params]
-
-    def loss_fn(ps, x, y):
-        h = x
-        for i, (w, b) in enumerate(ps):
-            h = h @ w + b
-            if i + 1 < len(ps):
-                h = jax.nn.relu(h)
-        logp = jax.nn.log_softmax(h)
-        return -jax.numpy.mean(jax.numpy.take_along_axis(logp, y[:, None], axis=1))
-
-    def step(ps, x, y):
-        loss, g = jax.value_and_grad(loss_fn)(ps, x, y)
-        return jax.tree_util.tree_map(lambda p, d: p - LR * d, ps, g), loss
+    step = jax_sgd_step
 
     if checked:
         fn = jax.jit(checkify.checkify(step, errors=checkify.float_checks), donate_argnums=0)

@@ -95,23 +95,26 @@ def tfx_step(params):
 
 
 # ---------------------------------------------------------------- jax
+def jax_loss(ps, x, y):
+    """The MLP's mean sparse softmax cross-entropy, in JAX."""
+    h = x
+    for i, (w, b) in enumerate(ps):
+        h = h @ w + b
+        if i + 1 < len(ps):
+            h = jax.nn.relu(h)
+    logp = jax.nn.log_softmax(h)
+    return -jax.numpy.mean(jax.numpy.take_along_axis(logp, y[:, None], axis=1))
+
+
+def jax_sgd_step(ps, x, y):
+    """One SGD step on a params pytree: (new params, loss)."""
+    loss, g = jax.value_and_grad(jax_loss)(ps, x, y)
+    return jax.tree_util.tree_map(lambda p, d: p - LR * d, ps, g), loss
+
+
 def jax_step(params):
     state = [[jax.device_put(p) for p in wb] for wb in params]
-
-    def loss_fn(ps, x, y):
-        h = x
-        for i, (w, b) in enumerate(ps):
-            h = h @ w + b
-            if i + 1 < len(ps):
-                h = jax.nn.relu(h)
-        logp = jax.nn.log_softmax(h)
-        return -jax.numpy.mean(jax.numpy.take_along_axis(logp, y[:, None], axis=1))
-
-    def step(ps, x, y):
-        loss, g = jax.value_and_grad(loss_fn)(ps, x, y)
-        return jax.tree_util.tree_map(lambda p, d: p - LR * d, ps, g), loss
-
-    jitted = jax.jit(step, donate_argnums=0)
+    jitted = jax.jit(jax_sgd_step, donate_argnums=0)
     x_j, y_j = None, None
 
     def run(x, y):
