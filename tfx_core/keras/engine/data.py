@@ -1,12 +1,14 @@
-"""Host-side data for `fit`/`evaluate`/`predict`: arrays, validation split, batches."""
+"""Host-side data for `fit`/`evaluate`/`predict`: arrays or a tx.data.Dataset, as batches."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from tfx_core.data.dataset import Dataset
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.keras.engine.keras_tensor import flatten, map_structure
@@ -96,5 +98,111 @@ def check_batch_size(batch_size: Any) -> int:
     return int(batch_size)
 
 
-__all__ = ["batch_indices", "check_batch_size", "num_samples", "take", "to_arrays",
-           "to_tensors", "train_validation_split", "with_class_weight"]
+def unpack(data: Any) -> tuple[Any, Any, Any]:
+    """(x, y, sample_weight) of a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(data, tuple) and 1 <= len(data) <= 3:
+        return (*data, *(None,) * (3 - len(data)))
+    return data, None, None
+
+
+def batch_tuple(arrays: tuple, index: Any) -> tuple:
+    """The step's input: (x, y) or (x, y, sample_weight) tensors of rows `index`."""
+    x, y, sw = (to_tensors(take(a, index)) for a in arrays)
+    return (x, y) if sw is None else (x, y, sw)
+
+
+class Batches:
+    """The batches of one `fit`/`evaluate`/`predict` call, epoch after epoch.
+
+    Arrays are cut into `batch_size` rows (shuffled per epoch if asked). A Dataset yields
+    its elements as the batches: a fresh pass per epoch, or, with `steps` (steps_per_epoch),
+    one iterator that goes on across epochs, as Keras; when it runs out `exhausted` is set.
+    """
+
+    def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: Any, steps: Any,
+                 what: str, shuffle: bool = False, class_weight: Any = None,
+                 arrays: tuple | None = None) -> None:
+        if steps is not None and (isinstance(steps, bool) or not isinstance(
+                steps, (int, np.integer)) or steps <= 0):
+            raise ValueError(f"{what}: steps must be a positive int or None, got {steps!r}")
+        self.steps_cap = None if steps is None else int(steps)
+        self.class_weight = class_weight
+        self.exhausted = False
+        self._iterator: Iterator[Any] | None = None
+        self.dataset = x if isinstance(x, Dataset) else None
+        if self.dataset is not None:
+            for arg, value in (("y", y), ("sample_weight", sample_weight),
+                               ("batch_size", batch_size)):
+                if value is not None:
+                    raise ValueError(f"{what}: the `{arg}` argument is not supported when the "
+                                     "input is a tx.data.Dataset (its elements are the batches: "
+                                     "(x, y) or (x, y, sample_weight))")
+            n = int(self.dataset.cardinality().numpy())
+            if n == -1 and steps is None:  # -1: INFINITE_CARDINALITY (-2, unknown, is fine)
+                raise ValueError(f"{what}: the dataset is infinite: pass steps (e.g. "
+                                 "steps_per_epoch) to say how many batches make an epoch")
+            self.steps = self.steps_cap if self.steps_cap is not None else (n if n >= 0 else None)
+            return
+        self.batch_size = check_batch_size(batch_size)
+        if arrays is None:
+            arrays = (to_arrays(x), to_arrays(y), to_arrays(sample_weight))
+            if class_weight is not None:
+                arrays = (arrays[0], arrays[1],
+                          with_class_weight(arrays[1], arrays[2], class_weight))
+        self.arrays = arrays
+        self.shuffle = shuffle
+        self.n = num_samples(*(a for a in arrays if a is not None))
+        full = math.ceil(self.n / self.batch_size)
+        self.steps = full if self.steps_cap is None else min(full, self.steps_cap)
+
+    def epoch(self) -> Iterator[tuple]:
+        """The batches of the next epoch, each a tuple (x, y[, sample_weight]) of tensors."""
+        if self.dataset is None:
+            indices = batch_indices(self.n, self.batch_size, self.shuffle)
+            for k, index in enumerate(indices):
+                if self.steps_cap is not None and k >= self.steps_cap:
+                    return
+                yield batch_tuple(self.arrays, index)
+            return
+        if self.steps_cap is None:
+            iterator = iter(self.dataset)
+        else:
+            if self._iterator is None:
+                self._iterator = iter(self.dataset)
+            iterator = self._iterator
+        for _ in range(self.steps_cap or (1 << 62)):
+            try:
+                element = next(iterator)
+            except StopIteration:
+                if self.steps_cap is not None:
+                    self.exhausted = True
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
+                                  "that your dataset can generate at least `steps_per_epoch * "
+                                  "epochs` batches. You may need to use the `.repeat()` "
+                                  "function when building your dataset.", stacklevel=3)
+                return
+            yield self._dataset_batch(element)
+
+    def _dataset_batch(self, element: Any) -> tuple:
+        x, y, sw = unpack(element)
+        if self.class_weight is not None and y is not None:
+            y_np = y.numpy() if isinstance(y, Tensor) else np.asarray(y)
+            sw_np = None if sw is None else (sw.numpy() if isinstance(sw, Tensor)
+                                             else np.asarray(sw))
+            sw = convert_to_tensor(with_class_weight(y_np, sw_np, self.class_weight))
+        x, y, sw = (None if a is None else map_structure(_tensor, a) for a in (x, y, sw))
+        if y is None:
+            return (x,)
+        return (x, y) if sw is None else (x, y, sw)
+
+
+def _tensor(a: Any) -> Tensor:
+    """A batch component as a tensor; float64 arrays become float32 (floatx), as `to_arrays`."""
+    if isinstance(a, Tensor):
+        return a
+    a = np.asarray(a)
+    return convert_to_tensor(a.astype(np.float32) if a.dtype == np.float64 else a)
+
+
+__all__ = ["Batches", "batch_indices", "batch_tuple", "check_batch_size", "num_samples", "take",
+           "to_arrays", "to_tensors", "train_validation_split", "unpack", "with_class_weight"]

@@ -24,6 +24,7 @@ from tfx_core.keras.engine.keras_tensor import (
     map_structure,
 )
 from tfx_core.polymorphic_function.function import function
+from tfx_core.training.checkpoint import apply_deferred_restorations
 from tfx_core.training.module import Module, camel_to_snake
 
 _NAMES: dict[str, int] = {}
@@ -106,6 +107,7 @@ class Layer(Module):
         self._tfx_nodes: list[Node] = []  # symbolic calls of this layer
         self._tfx_output_shape: Any = None  # from the last symbolic call (for summary())
         self._tfx_input_shape = None if input_shape is None else (None, *tuple(input_shape))
+        self._tfx_build_shape: Any = None  # the input shape of the first call (for saving)
         self.built = False
 
     # ------------------------------------------------------------ tracking
@@ -251,7 +253,11 @@ class Layer(Module):
         shape = _shape_of(first_input)
         with init_scope():  # weights are created eagerly, even during a trace
             self.build(shape)
+            # values of a `tx.train.Checkpoint.restore` made before this build replace the
+            # initial ones now, before any use (TF's deferred restoration)
+            apply_deferred_restorations()
         self.built = True
+        self._tfx_build_shape = shape
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:

@@ -1,11 +1,11 @@
 """`compile`/`fit`/`evaluate`/`predict`: the train step is ONE `@tx.function` per model."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from tfx_core.data.dataset import Dataset
 from tfx_core.framework.gradient_tape import GradientTape
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import init_scope
@@ -17,11 +17,7 @@ from tfx_core.keras.engine import data as D
 from tfx_core.keras.engine.keras_tensor import flatten
 from tfx_core.polymorphic_function.function import function
 
-
-def _unpack(data: Any) -> tuple[Any, Any, Any]:
-    if isinstance(data, tuple) and 1 <= len(data) <= 3:
-        return (*data, *(None,) * (3 - len(data)))
-    return data, None, None
+_unpack = D.unpack
 
 
 def _floats(logs: dict[str, Any]) -> dict[str, float]:
@@ -165,29 +161,41 @@ class Trainer:
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
             validation_data: Any = None, shuffle: bool = True, class_weight: Any = None,
-            sample_weight: Any = None, initial_epoch: int = 0,
-            validation_batch_size: int | None = None, validation_freq: int = 1) -> Any:
-        """Train for `epochs` passes over (x, y) in batches (keras.Model.fit); returns History.
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> Any:
+        """Train for `epochs` passes over the data (keras.Model.fit); returns History.
 
+        `x` is arrays (with `y`, cut into `batch_size` batches) or a `tx.data.Dataset` whose
+        elements are the batches, (x, y) or (x, y, sample_weight); `validation_data` likewise
+        (a tuple of arrays or a Dataset). `steps_per_epoch` caps the batches of an epoch; a
+        Dataset is then read by one iterator across epochs, and training stops if it runs out.
         `validation_split` holds out the LAST fraction of the samples (before shuffling);
         `class_weight` ({class: weight}) multiplies each sample's weight by its class's.
         """
         self._assert_compiled("fit")
-        batch_size = D.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
-        arrays = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
-        if class_weight is not None:
-            arrays = (arrays[0], arrays[1], D.with_class_weight(arrays[1], arrays[2],
-                                                                class_weight))
+        data = D.Batches(x, y, sample_weight, batch_size, steps_per_epoch, "fit", shuffle,
+                         class_weight)
         val = None
-        if validation_data is not None:
-            val = tuple(D.to_arrays(v) for v in _unpack(tuple(validation_data)))
+        if isinstance(validation_data, Dataset):
+            val = D.Batches(validation_data, None, None, validation_batch_size, validation_steps,
+                            "fit(validation_data)")
+        elif validation_data is not None:
+            vx, vy, vsw = _unpack(tuple(validation_data))
+            val = D.Batches(vx, vy, vsw, validation_batch_size or data_batch_size(data),
+                            validation_steps, "fit(validation_data)")
         elif validation_split:
-            arrays, val = D.train_validation_split(arrays, validation_split)
-        n = D.num_samples(*arrays)
-        steps = math.ceil(n / batch_size)
+            if data.dataset is not None:
+                raise ValueError("fit: validation_split is only supported for arrays, not a "
+                                 "tx.data.Dataset; pass validation_data instead")
+            train, held = D.train_validation_split(data.arrays, validation_split)
+            data = D.Batches(None, None, None, data.batch_size, steps_per_epoch, "fit",
+                             shuffle, arrays=train)
+            val = D.Batches(None, None, None, validation_batch_size or data.batch_size,
+                            validation_steps, "fit(validation_data)", arrays=held)
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=epochs, steps=steps)
+                           verbose=verbose, epochs=epochs, steps=data.steps)
         self.stop_training = False
         train_fn = self._step_function("train")
         cbs.on_train_begin()
@@ -196,15 +204,19 @@ class Trainer:
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             logs: dict[str, float] = {}
-            for step, index in enumerate(D.batch_indices(n, batch_size, shuffle)):
+            for step, batch in enumerate(data.epoch()):
                 cbs.on_train_batch_begin(step)
-                logs = _floats(train_fn(_batch(arrays, index)))
+                logs = _floats(train_fn(batch))
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if data.exhausted:
+                self.stop_training = True
+                if not logs:  # no batch at all this epoch: no epoch to report
+                    break
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(val, validation_batch_size or batch_size, cbs)
+                val_logs = self._evaluate_batches(val, cbs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
@@ -214,28 +226,27 @@ class Trainer:
         return self.history
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
-                 verbose: Any = "auto", sample_weight: Any = None, callbacks: list | None = None,
-                 return_dict: bool = False) -> Any:
-        """The loss and metrics over (x, y): a scalar, a list in `metrics_names` order, or a
-        dict with `return_dict=True`."""
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: list | None = None, return_dict: bool = False) -> Any:
+        """The loss and metrics over (x, y) arrays or a Dataset of (x, y[, sample_weight])
+        batches: a scalar, a list in `metrics_names` order, or a dict with `return_dict=True`.
+        `steps` caps the number of batches."""
         self._assert_compiled("evaluate")
-        batch_size = D.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
-        arrays = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
-        n = D.num_samples(*arrays)
+        data = D.Batches(x, y, sample_weight, batch_size, steps, "evaluate")
         cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=1, steps=math.ceil(n / batch_size))
-        logs = self._evaluate_arrays(arrays, batch_size, cbs)
+                           verbose=verbose, epochs=1, steps=data.steps)
+        logs = self._evaluate_batches(data, cbs)
         return logs if return_dict else self._flatten_logs(logs)
 
-    def _evaluate_arrays(self, arrays: tuple, batch_size: int, cbs: CallbackList) -> dict:
+    def _evaluate_batches(self, data: D.Batches, cbs: CallbackList) -> dict:
         test_fn = self._step_function("test")
         self.reset_metrics()
         cbs.on_test_begin()
         logs: dict[str, float] = {}
-        for step, index in enumerate(D.batch_indices(D.num_samples(*arrays), batch_size, False)):
+        for step, batch in enumerate(data.epoch()):
             cbs.on_test_batch_begin(step)
-            logs = _floats(test_fn(_batch(arrays, index)))
+            logs = _floats(test_fn(batch))
             cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
         return logs
@@ -245,23 +256,24 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
-                callbacks: list | None = None) -> Any:
-        """The model's outputs on `x`, batch by batch, as numpy (keras.Model.predict)."""
-        batch_size = D.check_batch_size(batch_size)
+                steps: int | None = None, callbacks: list | None = None) -> Any:
+        """The model's outputs on `x` (arrays, or a Dataset of x or (x, ...) batches), batch
+        by batch, as numpy (keras.Model.predict)."""
         verbose = 1 if verbose == "auto" else int(verbose)
-        xs = D.to_arrays(x)
-        n = D.num_samples(xs)
+        data = D.Batches(x, None, None, batch_size, steps, "predict")
         cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=1, steps=math.ceil(n / batch_size))
+                           verbose=verbose, epochs=1, steps=data.steps)
         predict_fn = self._step_function("predict")
         cbs.on_predict_begin()
         outputs = []
-        for step, index in enumerate(D.batch_indices(n, batch_size, False)):
+        for step, batch in enumerate(data.epoch()):
             cbs.on_predict_batch_begin(step)
-            out = predict_fn((D.to_tensors(D.take(xs, index)),))
+            out = predict_fn((batch[0],))
             outputs.append(out)
             cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: the input yielded no batches")
         return _concat(outputs)
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
@@ -287,8 +299,12 @@ class Trainer:
 
 
 def _batch(arrays: tuple, index: Any) -> tuple:
-    x, y, sw = (D.to_tensors(D.take(a, index)) for a in arrays)
-    return (x, y) if sw is None else (x, y, sw)
+    return D.batch_tuple(arrays, index)
+
+
+def data_batch_size(data: D.Batches) -> int | None:
+    """The training batch size, reused for validation arrays (None for a Dataset)."""
+    return None if data.dataset is not None else data.batch_size
 
 
 def _concat(outputs: list[Any]) -> Any:
