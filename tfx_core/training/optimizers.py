@@ -1,4 +1,4 @@
-"""Optimizers with Keras 3 update rules (`SGD`, `Adam`, `AdamW`, `RMSprop`) over `tx.Variable`s."""
+"""Optimizers with Keras 3 update rules (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Lion)."""
 from __future__ import annotations
 
 import inspect
@@ -10,15 +10,16 @@ from typing import Any
 import numpy as np
 
 from compiler.interpreters import nothing_active
-from compiler.ir.types import F32, I64, DType
+from compiler.ir.types import F32, F64, I64, DType
 from compiler.tracing import user_location
 from tfx_core.framework.convert import constant, convert_to_tensor
 from tfx_core.framework.gradient_tape import GradientTape
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import Variable
 from tfx_core.ops.array_ops import zeros
-from tfx_core.ops.math_ops import cast, maximum, sqrt, square
+from tfx_core.ops.math_ops import cast, clip_by_value, maximum, sign, sqrt, square
 from tfx_core.ops.math_ops import pow as _pow
+from tfx_core.ops.reduction_ops import reduce_sum
 from tfx_core.polymorphic_function.function import function
 
 LearningRate = float | Callable[..., Any]
@@ -63,14 +64,31 @@ class Optimizer:
             callable runs on every `apply_gradients` (so inside a traced step it is traced).
         weight_decay: decoupled weight decay: before the update, `v -= v * weight_decay * lr`.
         name: the optimizer's name.
+        clipnorm: clip each gradient to this L2 norm: `g * c / max(norm(g), c)`.
+        clipvalue: clip each gradient element to [-clipvalue, clipvalue].
+        global_clipnorm: scale all gradients by `c / max(global_norm, c)` (one norm over
+            every gradient). At most one of the three; clipping precedes weight decay.
 
-    Hyper-parameters are Python floats baked into traced graphs; `iterations` and the slots are
-    non-trainable Variables, created with callable initial values so that the first
-    `apply_gradients` may run inside `@tx.function`.
+    Hyper-parameters are Python floats baked into traced graphs, except a float learning
+    rate, which a traced step reads from a Variable (so setting `learning_rate`, e.g. from
+    a ReduceLROnPlateau callback, changes a compiled `fit` step without retracing);
+    `iterations` and the slots are non-trainable Variables, created with callable initial
+    values so that the first `apply_gradients` may run inside `@tx.function`.
     """
 
     def __init__(self, learning_rate: LearningRate, name: str,
-                 weight_decay: float | None = None) -> None:
+                 weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None) -> None:
+        given = {k: v for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                   ("global_clipnorm", global_clipnorm)) if v is not None}
+        if len(given) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
+                             f"set. Received: {given}")
+        self.clipnorm, self.clipvalue, self.global_clipnorm = (
+            None if v is None else _hyper(v, k) for k, v in (
+                ("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                ("global_clipnorm", global_clipnorm)))
+        self._lr_variable: Variable | None = None
         if callable(learning_rate) and not isinstance(learning_rate, Tensor):
             self._learning_rate: LearningRate = learning_rate
         else:
@@ -102,6 +120,8 @@ class Optimizer:
             self._learning_rate = value
         else:
             self._learning_rate = _hyper(value, "learning_rate")
+            if self._lr_variable is not None:  # what traced steps read
+                self._lr_variable.assign(np.float64(self._learning_rate))
 
     @property
     def variables(self) -> list[Variable]:
@@ -140,11 +160,15 @@ class Optimizer:
         slots = {}
         for slot in self.slot_names():
             # NOTE: a callable initial value, so this also works during the first trace.
-            slots[slot] = Variable(lambda v=var: zeros(list(v.shape), v.dtype), trainable=False,
-                                   name=f"{base}_{slot}")
+            slots[slot] = Variable(lambda v=var, s=slot: self._slot_initial_value(s, v),
+                                   trainable=False, name=f"{base}_{slot}")
         # NOTE: the entry keeps `var` alive, so its id cannot be reused by another variable.
         self._slots[id(var)] = (var, slots)
         self._slot_variables.extend(slots.values())
+
+    def _slot_initial_value(self, slot: str, var: Variable) -> Any:
+        """A slot's initial value (zeros; Adagrad's accumulator overrides it)."""
+        return zeros(list(var.shape), var.dtype)
 
     # ------------------------------------------------------------ applying gradients
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]],
@@ -175,8 +199,19 @@ class Optimizer:
             self._ensure_slots(var)
         if nothing_active() and all(type(g) is Tensor and g._buf is not None for g, _ in pairs):
             return self._apply_compiled(pairs)
-        self._apply(pairs, self._current_learning_rate())
+        self._apply(pairs, self._traced_learning_rate())
         return self._iterations
+
+    def _traced_learning_rate(self) -> Any:
+        """Inside a trace a float learning rate is read from a (float64) Variable, so a later
+        `learning_rate = x` reaches the traced step; a schedule is traced as it is."""
+        lr = self._current_learning_rate()
+        if not isinstance(lr, float):
+            return lr
+        if self._lr_variable is None:
+            self._lr_variable = Variable(lambda: constant(np.float64(self._learning_rate)),
+                                         trainable=False, name="learning_rate")
+        return self._lr_variable.value()
 
     def _apply_compiled(self, pairs: list) -> Variable:
         """Eagerly, the whole update (every variable, weight decay, `iterations`) runs as one
@@ -203,7 +238,9 @@ class Optimizer:
         return self._iterations
 
     def _apply(self, pairs: list, lr: Any) -> None:
-        """The update itself: weight decay, `update_step` per variable, `iterations += 1`."""
+        """The update itself: clipping, weight decay, `update_step` per variable,
+        `iterations += 1`."""
+        pairs = list(zip(self._clip_gradients([g for g, _ in pairs]), [v for _, v in pairs]))
         if self.weight_decay is not None:
             for _, var in pairs:
                 if self._use_weight_decay(var):
@@ -211,6 +248,22 @@ class Optimizer:
         for grad, var in pairs:
             self.update_step(grad, var, self._lr_as(lr, var.dtype))
         self._iterations.assign_add(1)
+
+    def _clip_gradients(self, grads: list) -> list:
+        if self.clipnorm:  # as Keras, 0 means no clipping
+            return [g * self.clipnorm / maximum(sqrt(reduce_sum(square(g))), self.clipnorm)
+                    for g in grads]
+        if self.global_clipnorm:
+            # NOTE: the sum of squares in float64 when any gradient is float64
+            dt = F64 if any(g.dtype is F64 for g in grads) else F32
+            total = reduce_sum(cast(square(grads[0]), dt))
+            for g in grads[1:]:
+                total = total + reduce_sum(cast(square(g), dt))
+            scale = self.global_clipnorm / maximum(sqrt(total), self.global_clipnorm)
+            return [g * cast(scale, g.dtype) for g in grads]
+        if self.clipvalue:
+            return [clip_by_value(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
 
     def minimize(self, loss: Any, var_list: Any, tape: GradientTape | None = None) -> Variable:
         """Compute gradients of `loss` for `var_list` and apply them (tf.keras minimize).
@@ -301,7 +354,8 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "learning_rate": self._learning_rate,
-                "weight_decay": self.weight_decay}
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
@@ -316,8 +370,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float | None = None,
-                 name: str = "SGD") -> None:
-        super().__init__(learning_rate, name, weight_decay)
+                 name: str = "SGD", **clipping: float | None) -> None:
+        super().__init__(learning_rate, name, weight_decay, **clipping)
         self.momentum = _hyper(momentum, "momentum", 0.0, 1.0)
         self.nesterov = bool(nesterov)
 
@@ -350,8 +404,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
-                 weight_decay: float | None = None, name: str = "adam") -> None:
-        super().__init__(learning_rate, name, weight_decay)
+                 weight_decay: float | None = None, name: str = "adam",
+                 **clipping: float | None) -> None:
+        super().__init__(learning_rate, name, weight_decay, **clipping)
         self.beta_1 = _hyper(beta_1, "beta_1", 0.0, 1.0)
         self.beta_2 = _hyper(beta_2, "beta_2", 0.0, 1.0)
         self.epsilon = _hyper(epsilon, "epsilon")
@@ -392,10 +447,12 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate: LearningRate = 0.001, weight_decay: float = 0.004,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 amsgrad: bool = False, name: str = "adamw") -> None:
+                 amsgrad: bool = False, name: str = "adamw",
+                 **clipping: float | None) -> None:
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a float, got None")
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name,
+                         **clipping)
 
 
 class RMSprop(Optimizer):
@@ -408,8 +465,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate: LearningRate = 0.001, rho: float = 0.9,
                  momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False,
-                 weight_decay: float | None = None, name: str = "rmsprop") -> None:
-        super().__init__(learning_rate, name, weight_decay)
+                 weight_decay: float | None = None, name: str = "rmsprop",
+                 **clipping: float | None) -> None:
+        super().__init__(learning_rate, name, weight_decay, **clipping)
         self.rho = _hyper(rho, "rho", 0.0, 1.0)
         self.momentum = _hyper(momentum, "momentum", 0.0)
         self.epsilon = _hyper(epsilon, "epsilon")
@@ -448,4 +506,120 @@ class RMSprop(Optimizer):
                 "epsilon": self.epsilon, "centered": self.centered}
 
 
-__all__ = ["SGD", "Adam", "AdamW", "LearningRate", "Optimizer", "RMSprop"]
+class Adagrad(Optimizer):
+    """Adagrad, as keras.optimizers.Adagrad: `acc += g**2` (acc starts at
+    `initial_accumulator_value`), then `w -= lr * g / sqrt(acc + epsilon)`."""
+
+    def __init__(self, learning_rate: LearningRate = 0.001,
+                 initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
+                 weight_decay: float | None = None, name: str = "adagrad",
+                 **clipping: float | None) -> None:
+        super().__init__(learning_rate, name, weight_decay, **clipping)
+        self.initial_accumulator_value = _hyper(initial_accumulator_value,
+                                                "initial_accumulator_value")
+        self.epsilon = _hyper(epsilon, "epsilon")
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("accumulator",)
+
+    def _slot_initial_value(self, slot: str, var: Variable) -> Any:
+        return zeros(list(var.shape), var.dtype) + self.initial_accumulator_value
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        acc = self.get_slot(variable, "accumulator")
+        acc_new = acc + square(gradient)
+        acc.assign(acc_new)
+        variable.assign_sub(gradient * learning_rate / sqrt(acc_new + self.epsilon))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "epsilon": self.epsilon,
+                "initial_accumulator_value": self.initial_accumulator_value}
+
+
+class Nadam(Optimizer):
+    """Nadam (Adam with Nesterov momentum), as keras.optimizers.Nadam.
+
+    With t = iterations + 1 and u_t = beta_1 * (1 - 0.5 * 0.96**t), the product
+    P_t = u_1 * ... * u_t (one float32 Variable per optimizer, updated once per step):
+    m, v as Adam;  m_hat = u_{t+1} * m / (1 - P_t * u_{t+1}) + (1 - u_t) * g / (1 - P_t);
+    v_hat = v / (1 - beta_2**t);  w -= lr * m_hat / (sqrt(v_hat) + epsilon).
+    """
+
+    def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7,
+                 weight_decay: float | None = None, name: str = "nadam",
+                 **clipping: float | None) -> None:
+        super().__init__(learning_rate, name, weight_decay, **clipping)
+        self.beta_1 = _hyper(beta_1, "beta_1", 0.0, 1.0)
+        self.beta_2 = _hyper(beta_2, "beta_2", 0.0, 1.0)
+        self.epsilon = _hyper(epsilon, "epsilon")
+        self._u_product = Variable(lambda: constant(np.float32(1.0)), trainable=False,
+                                   name="u_product")
+        self._u_product_now: Any = None
+
+    @property
+    def variables(self) -> list[Variable]:
+        return [self._iterations, self._u_product, *self._slot_variables]
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("momentum", "velocity")
+
+    def _apply(self, pairs: list, lr: Any) -> None:
+        t = cast(self._iterations + 1, F32)
+        # NOTE: the new product is kept as a value for update_step rather than re-read
+        self._u_product_now = self._u_product * (
+            self.beta_1 * (1.0 - 0.5 * _pow(constant(np.float32(0.96)), t)))
+        self._u_product.assign(self._u_product_now)
+        super()._apply(pairs, lr)
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        dt = variable.dtype
+        t = cast(self._iterations + 1, dt)
+        decay = constant(0.96, dt)
+        u_t = self.beta_1 * (1.0 - 0.5 * _pow(decay, t))
+        u_next = self.beta_1 * (1.0 - 0.5 * _pow(decay, t + 1.0))
+        u_product = cast(self._u_product_now, dt)
+        m = self.get_slot(variable, "momentum")
+        v = self.get_slot(variable, "velocity")
+        m_new = m + (gradient - m) * (1.0 - self.beta_1)
+        v_new = v + (square(gradient) - v) * (1.0 - self.beta_2)
+        m.assign(m_new)
+        v.assign(v_new)
+        m_hat = (u_next * m_new / (1.0 - u_product * u_next)
+                 + (1.0 - u_t) * gradient / (1.0 - u_product))
+        v_hat = v_new / (1.0 - _pow(constant(self.beta_2, dt), t))
+        variable.assign_sub(m_hat * learning_rate / (sqrt(v_hat) + self.epsilon))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Lion(Optimizer):
+    """Lion, as keras.optimizers.Lion: `w -= lr * sign(beta_1 * m + (1 - beta_1) * g)`,
+    then `m = beta_2 * m + (1 - beta_2) * g`."""
+
+    def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
+                 beta_2: float = 0.99, weight_decay: float | None = None, name: str = "lion",
+                 **clipping: float | None) -> None:
+        super().__init__(learning_rate, name, weight_decay, **clipping)
+        self.beta_1 = _hyper(beta_1, "beta_1", 0.0, 1.0)
+        if self.beta_1 == 0.0:
+            raise ValueError("Lion: beta_1 must be in (0, 1], got 0.0")
+        self.beta_2 = _hyper(beta_2, "beta_2", 0.0, 1.0)
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("momentum",)
+
+    def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
+        m = self.get_slot(variable, "momentum")
+        variable.assign_sub(sign(m * self.beta_1 + gradient * (1.0 - self.beta_1))
+                            * learning_rate)
+        m.assign(m * self.beta_2 + gradient * (1.0 - self.beta_2))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "LearningRate", "Lion", "Nadam", "Optimizer",
+           "RMSprop"]

@@ -1,0 +1,103 @@
+"""Adagrad, Nadam, Lion and gradient clipping vs tf.keras 3 (tests/oracles/keras_more.json),
+eagerly and inside @tx.function; a float learning rate set later reaches a traced step."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfx_core as tx
+from tfx_core.training import optimizers as O
+
+ORACLE = json.loads((Path(__file__).parents[1] / "oracles" / "keras_more.json").read_text())
+W0 = [np.array(w, np.float32) for w in ORACLE["inputs"]["w0"]]
+GRADS = [[np.array(g, np.float32) for g in gs] for gs in ORACLE["inputs"]["grads"]]
+MAKE = {
+    "nadam": lambda: O.Nadam(learning_rate=0.01),
+    "nadam_betas": lambda: O.Nadam(learning_rate=0.05, beta_1=0.8, beta_2=0.9),
+    "lion": lambda: O.Lion(learning_rate=0.01),
+    "lion_betas": lambda: O.Lion(learning_rate=0.02, beta_1=0.5, beta_2=0.7),
+    "adagrad": lambda: O.Adagrad(learning_rate=0.1),
+    "adam_clipnorm": lambda: O.Adam(learning_rate=0.01, clipnorm=0.5),
+    "sgd_global_clipnorm": lambda: O.SGD(learning_rate=0.1, global_clipnorm=1.0),
+    "sgd_clipvalue": lambda: O.SGD(learning_rate=0.1, clipvalue=0.3),
+    "nadam_global_clipnorm": lambda: O.Nadam(learning_rate=0.01, global_clipnorm=0.7),
+}
+
+
+def _run(opt, mode):
+    vs = [tx.Variable(w) for w in W0]
+    step = tx.function(lambda gs: opt.apply_gradients(zip(gs, vs)))
+    for gs in GRADS:
+        gs = [tx.constant(g) for g in gs]
+        step(gs) if mode == "function" else opt.apply_gradients(zip(gs, vs))
+        yield [v.numpy() for v in vs]
+
+
+@pytest.mark.parametrize("mode", ["eager", "function"])
+@pytest.mark.parametrize("name", sorted(MAKE))
+def test_matches_keras(name, mode):
+    opt = MAKE[name]()
+    for k, got in enumerate(_run(opt, mode)):
+        for a, b in zip(got, ORACLE["optimizers"][name][k]):
+            np.testing.assert_allclose(a, np.array(b), rtol=2e-5, atol=2e-6,
+                                       err_msg=f"{name} step {k + 1}")
+    assert int(opt.iterations) == len(GRADS)
+
+
+def test_clipping_actually_clips():
+    """Guards the oracle cases: each clipping changes the result (after 4 steps: Adam's
+    first step is scale-invariant)."""
+    for clipped, plain in (("sgd_clipvalue", O.SGD(0.1)), ("sgd_global_clipnorm", O.SGD(0.1)),
+                           ("adam_clipnorm", O.Adam(0.01))):
+        got = list(_run(plain, "eager"))[-1]
+        want = ORACLE["optimizers"][clipped][-1]
+        assert max(np.abs(a - np.array(b)).max() for a, b in zip(got, want)) > 1e-3, clipped
+
+
+def test_float64_lion_and_adagrad_vs_numpy():
+    w = np.linspace(-1, 1, 5)
+    g = [np.cos(np.arange(5.0) * (k + 1)) for k in range(3)]
+    v = tx.Variable(w)
+    lion, m = O.Lion(0.1, beta_1=0.6, beta_2=0.8), np.zeros(5)
+    want = w.copy()
+    for gk in g:
+        lion.apply_gradients([(tx.constant(gk), v)])
+        want -= 0.1 * np.sign(0.6 * m + 0.4 * gk)
+        m = 0.8 * m + 0.2 * gk
+    np.testing.assert_allclose(v.numpy(), want, rtol=1e-12)
+    v, ada, acc, want = tx.Variable(w), O.Adagrad(0.5, initial_accumulator_value=0.3), \
+        np.full(5, 0.3), w.copy()
+    for gk in g:
+        ada.apply_gradients([(tx.constant(gk), v)])
+        acc += gk ** 2
+        want -= 0.5 * gk / np.sqrt(acc + 1e-7)
+    np.testing.assert_allclose(v.numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(ada.get_slot(v, "accumulator").numpy(), acc, rtol=1e-12)
+
+
+def test_clipping_arguments():
+    with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue`"):
+        O.Adam(clipnorm=1.0, clipvalue=1.0)
+    with pytest.raises(ValueError, match="clipnorm must be"):
+        O.SGD(clipnorm=-1.0)
+    with pytest.raises(TypeError):
+        O.Lion(clip_norm=1.0)
+    cfg = O.Nadam(global_clipnorm=2.0).get_config()
+    assert cfg["global_clipnorm"] == 2.0 and cfg["clipnorm"] is None
+    with pytest.raises(ValueError, match="beta_1"):
+        O.Lion(beta_1=0.0)
+
+
+def test_learning_rate_set_later_reaches_a_traced_step():
+    v = tx.Variable(np.zeros(2, np.float32))
+    opt = O.SGD(0.5)
+    step = tx.function(lambda g: opt.apply_gradients([(g, v)]))
+    step(tx.constant(np.ones(2, np.float32)))
+    opt.learning_rate = 0.125
+    step(tx.constant(np.ones(2, np.float32)))
+    np.testing.assert_allclose(v.numpy(), [-0.625, -0.625])
+    assert step.experimental_get_tracing_count() == 1
+    assert opt.learning_rate == 0.125
