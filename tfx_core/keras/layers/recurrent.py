@@ -1,0 +1,249 @@
+"""Recurrent layers: RNN (any cell over time in one compiled loop), SimpleRNN, LSTM, GRU."""
+from __future__ import annotations
+
+from typing import Any
+
+from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.framework.variables import active_trace
+from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
+from tfx_core.ops.array_ops import reverse, transpose, zeros, zeros_like
+from tfx_core.ops.control_flow_ops import scan
+from tfx_core.ops.math_ops import cast
+from tfx_core.polymorphic_function.function import function
+
+# constructor arguments that belong to the layer, not to its cell
+_LAYER_KEYS = ("name", "dtype", "trainable", "input_shape")
+
+
+def _sizes(size: Any) -> list[int]:
+    return [int(s) for s in size] if isinstance(size, (list, tuple)) else [int(size)]
+
+
+class RNN(Layer):
+    """Runs `cell` over the time axis of (batch, time, features) inputs (keras.layers.RNN).
+
+    The cell is a layer whose `call(inputs_t, states)` returns `(output_t, new_states)` and which
+    has a `state_size` (int or list of ints). All time steps run in ONE loop (`tx.scan`, a
+    single XLA while loop with a static trip count, so it is differentiable), never unrolled in
+    Python: a trace's size does not grow with the sequence length. Called eagerly, the loop runs
+    as a `tx.function` compiled once per input shape rather than op by op.
+
+    `return_sequences` gives every step's output (batch, time, units) instead of the last;
+    `return_state` adds the final states (`[output, *states]`); `go_backwards` reads the
+    sequence from its end (the returned sequence is then in reading order, as Keras);
+    `initial_state` (a tensor or list of tensors, one per state) replaces the zero states.
+    `unroll` is accepted for compatibility and changes nothing (the loop is compiled anyway).
+    """
+
+    def __init__(self, cell: Layer, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
+            raise TypeError(f"RNN: cell must be a Layer with a state_size (e.g. "
+                            f"tx.keras.layers.LSTMCell), got {cell!r}")
+        if stateful:
+            raise NotImplementedError(f"{type(self).__name__}: stateful=True is not supported "
+                                      "yet")
+        self.cell = cell
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self._tfx_compiled_loop = None
+
+    @property
+    def state_size(self) -> list[int]:
+        return _sizes(self.cell.state_size)
+
+    def build(self, input_shape: Any) -> None:
+        if len(input_shape) != 3:
+            raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+                             f"expected ndim=3 (batch, time, features), found ndim="
+                             f"{len(input_shape)}. Full shape received: {tuple(input_shape)}")
+        if not self.cell.built:
+            self.cell.build((input_shape[0], input_shape[2]))
+            self.cell.built = True
+        self.built = True
+
+    def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
+             training: Any = None) -> Any:
+        if mask is not None:
+            raise NotImplementedError(f"{type(self).__name__} '{self.name}': masks are not "
+                                      "supported yet")
+        if inputs.shape.rank != 3:
+            raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+                             f"expected ndim=3 (batch, time, features), found ndim="
+                             f"{inputs.shape.rank}. Full shape received: "
+                             f"{tuple(inputs.shape.as_list())}")
+        if inputs.shape.as_list()[1] is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': the number of time steps "
+                             f"must be known when the layer is traced, got input shape "
+                             f"{tuple(inputs.shape.as_list())}")
+        dtype = self.cell.dtype
+        if inputs.dtype != dtype:
+            inputs = cast(inputs, dtype)
+        states = self._initial_states(inputs, initial_state)
+        if active_trace() is None:
+            # NOTE: eagerly the loop would run step by step through the eager executor; as one
+            # tx.function it is compiled once per shape and still differentiable on a tape.
+            if self._tfx_compiled_loop is None:
+                self._tfx_compiled_loop = function(self._loop, autograph=False)
+            seq, last, final = self._tfx_compiled_loop(inputs, states)
+        else:
+            seq, last, final = self._loop(inputs, states)
+        out = seq if self.return_sequences else last
+        return [out, *final] if self.return_state else out
+
+    def _initial_states(self, inputs: Any, initial_state: Any) -> list[Any]:
+        sizes, dtype = self.state_size, self.cell.dtype
+        if initial_state is None:
+            # zeros of shape (batch, size), built from the inputs so an unknown batch works
+            column = zeros_like(inputs[:, 0, 0:1], dtype=dtype)
+            return [column + zeros([s], dtype) for s in sizes]
+        given = list(initial_state) if isinstance(initial_state, (list, tuple)) else \
+            [initial_state]
+        if len(given) != len(sizes):
+            raise ValueError(f"{type(self).__name__} '{self.name}': initial_state should be a "
+                             f"list of {len(sizes)} tensors (one per state), got {len(given)}")
+        states = []
+        for i, (s, size) in enumerate(zip(given, sizes)):
+            s = convert_to_tensor(s)
+            if s.dtype != dtype:
+                s = cast(s, dtype)
+            shape = s.shape.as_list()
+            if len(shape) != 2 or shape[1] != size:
+                raise ValueError(f"{type(self).__name__} '{self.name}': initial_state[{i}] "
+                                 f"must have shape (batch, {size}), got {tuple(shape)}")
+            states.append(s)
+        return states
+
+    def _step(self, x_t: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+        single = not isinstance(self.cell.state_size, (list, tuple))
+        out, new = self.cell.call(x_t, states[0] if single else states)
+        return out, _sizes_list(new)
+
+    def _loop(self, inputs: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
+        """(every output (batch, time, out), the last output, the final states)."""
+        steps = inputs.shape.as_list()[1]
+        x = transpose(inputs, [1, 0, 2])  # time major: the loop takes rows
+        if self.go_backwards:
+            x = reverse(x, [0])
+        out_size = getattr(self.cell, "output_size", self.state_size[0])
+        out0 = zeros_like(states[0][:, 0:1]) + zeros([int(out_size)], states[0].dtype)
+
+        def step(acc: Any, x_t: Any) -> Any:
+            return self._step(x_t, acc[1])
+
+        outs, stacked = scan(step, x, initializer=(out0, list(states)))
+        last = steps - 1
+        return transpose(outs, [1, 0, 2]), outs[last], [s[last] for s in stacked]
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), "return_sequences": self.return_sequences,
+                  "return_state": self.return_state, "go_backwards": self.go_backwards,
+                  "stateful": self.stateful, "unroll": self.unroll}
+        if type(self) is RNN:
+            config["cell"] = {"class": type(self.cell), "config": self.cell.get_config()}
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RNN:
+        config = dict(config)
+        cell = config.pop("cell", None)
+        if isinstance(cell, dict):  # a fresh cell: a config never shares weights
+            cell_config = {k: v for k, v in cell["config"].items() if k != "name"}
+            config["cell"] = cell["class"].from_config(cell_config)
+        elif cell is not None:
+            config["cell"] = cell
+        return cls(**config)
+
+
+def _sizes_list(new: Any) -> list[Any]:
+    return list(new) if isinstance(new, (list, tuple)) else [new]
+
+
+def _split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the layer's own constructor arguments, the cell's)."""
+    layer = {k: kwargs.pop(k) for k in _LAYER_KEYS if k in kwargs}
+    if "dtype" in layer:
+        kwargs["dtype"] = layer["dtype"]
+    return layer, kwargs
+
+
+def _serialize(obj: Any) -> Any:
+    config = getattr(obj, "get_config", None)
+    return {"class_name": type(obj).__name__, "config": config()} if config else obj
+
+
+class _Builtin(RNN):
+    """SimpleRNN / LSTM / GRU: an RNN over its own cell, configured by the cell's arguments."""
+
+    _cell_class: type = SimpleRNNCell
+
+    def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 **kwargs: Any) -> None:
+        layer_kwargs, cell_kwargs = _split_kwargs(dict(kwargs))
+        cell = self._cell_class(units, **cell_kwargs)
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         **layer_kwargs)
+
+    @property
+    def units(self) -> int:
+        return self.cell.units
+
+    @property
+    def kernel(self) -> Any:
+        return self.cell.kernel
+
+    @property
+    def recurrent_kernel(self) -> Any:
+        return self.cell.recurrent_kernel
+
+    @property
+    def bias(self) -> Any:
+        return self.cell.bias
+
+    def get_config(self) -> dict[str, Any]:
+        cell = {k: v for k, v in self.cell.get_config().items()
+                if k not in ("name", "trainable", "dtype")}
+        for key in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
+            cell[key] = _serialize(cell[key])
+        return {**super().get_config(), **cell}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RNN:
+        config = dict(config)
+        for key in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
+            value = config.get(key)
+            if isinstance(value, dict):
+                made = get_initializer(value["class_name"])
+                config[key] = type(made).from_config(value["config"])
+        return cls(**config)
+
+
+class SimpleRNN(_Builtin):
+    """A fully connected RNN: h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)
+    (keras.layers.SimpleRNN; weights kernel (features, units), recurrent_kernel (units, units),
+    bias (units,))."""
+
+    _cell_class = SimpleRNNCell
+
+
+class LSTM(_Builtin):
+    """Long short-term memory (keras.layers.LSTM): gates i, f, c, o in the kernels' columns,
+    kernel (features, 4 units), recurrent_kernel (units, 4 units), bias (4 units,); states
+    [h, c]; the forget gate's bias starts at 1 (`unit_forget_bias`)."""
+
+    _cell_class = LSTMCell
+
+
+class GRU(_Builtin):
+    """Gated recurrent unit (keras.layers.GRU): gates z, r, h; with `reset_after` (the default)
+    the bias is (2, 3 units) — input and recurrent rows — else (3 units,)."""
+
+    _cell_class = GRUCell
+
+
+__all__ = ["GRU", "LSTM", "RNN", "SimpleRNN"]
