@@ -1,5 +1,6 @@
-"""Adagrad, Nadam, Lion and gradient clipping vs tf.keras 3 (tests/oracles/keras_more.json),
-eagerly and inside @tx.function; a float learning rate set later reaches a traced step."""
+"""Adagrad, Nadam, Lion, gradient clipping and learning-rate schedules vs tf.keras 3
+(tests/oracles/keras_more.json), eagerly and inside @tx.function; a float learning rate set
+later reaches a traced step."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
+from tfx_core import keras
+from tfx_core.keras.optimizers import schedules as S
 from tfx_core.training import optimizers as O
 
 ORACLE = json.loads((Path(__file__).parents[1] / "oracles" / "keras_more.json").read_text())
@@ -101,3 +104,52 @@ def test_learning_rate_set_later_reaches_a_traced_step():
     np.testing.assert_allclose(v.numpy(), [-0.625, -0.625])
     assert step.experimental_get_tracing_count() == 1
     assert opt.learning_rate == 0.125
+
+
+SCHEDULES = {
+    "cosine": lambda: S.CosineDecay(0.1, 10, alpha=0.1),
+    "cosine_warmup": lambda: S.CosineDecay(0.0, 10, alpha=0.1, warmup_target=0.5,
+                                           warmup_steps=5),
+    "cosine_warmup_from": lambda: S.CosineDecay(0.1, 8, warmup_target=1.0, warmup_steps=3),
+    "exponential": lambda: S.ExponentialDecay(0.1, 3, 0.5),
+    "exponential_staircase": lambda: S.ExponentialDecay(0.1, 3, 0.5, staircase=True),
+    "piecewise": lambda: S.PiecewiseConstantDecay([3, 7], [1.0, 0.5, 0.1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedules_match_keras(name):
+    sched = SCHEDULES[name]()
+    want = np.array(ORACLE["schedules"][name])
+    eager = [float(sched(tx.constant(float(s)))) for s in range(len(want))]
+    np.testing.assert_allclose(eager, want, rtol=1e-6, atol=1e-7)
+    compiled = tx.function(lambda s: sched(s))
+    got = [float(compiled(tx.constant(float(s)))) for s in range(len(want))]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    assert compiled.experimental_get_tracing_count() == 1
+    again = S.deserialize(S.serialize(sched))
+    assert type(again) is type(sched) and again.get_config() == sched.get_config()
+
+
+@pytest.mark.parametrize("mode", ["eager", "function"])
+def test_schedule_as_learning_rate(mode):
+    """SGD with a warmup schedule: step k uses lr(k); the compiled step traces once."""
+    sched = SCHEDULES["cosine_warmup"]()
+    opt = keras.optimizers.SGD(learning_rate=sched)
+    want = [w.astype(np.float64) for w in W0]
+    for k, got in enumerate(_run(opt, mode)):
+        lr = ORACLE["schedules"]["cosine_warmup"][k]
+        want = [w - lr * g for w, g in zip(want, GRADS[k])]
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(float(opt.learning_rate),
+                               ORACLE["schedules"]["cosine_warmup"][len(GRADS)], rtol=1e-6)
+
+
+def test_schedule_errors_and_optimizer_names():
+    with pytest.raises(ValueError, match="boundaries"):
+        S.PiecewiseConstantDecay([1, 2], [1.0, 0.5])
+    with pytest.raises(ValueError, match="decay_steps"):
+        S.CosineDecay(0.1, 0)
+    for name, cls in (("adagrad", O.Adagrad), ("Nadam", O.Nadam), ("lion", O.Lion)):
+        assert isinstance(keras.optimizers.get(name), cls)

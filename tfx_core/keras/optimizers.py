@@ -1,15 +1,27 @@
-"""`tx.keras.optimizers`: tx's optimizers under their Keras names, and `get` by string."""
+"""`tx.keras.optimizers`: tx's optimizers under their Keras names, `schedules`, and `get`."""
 from __future__ import annotations
 
 from typing import Any
 
-from tfx_core.training.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from tfx_core.keras import schedules
+from tfx_core.training.optimizers import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Lion,
+    Nadam,
+    Optimizer,
+    RMSprop,
+)
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
+            "nadam": Nadam, "lion": Lion}
 
 
 def get(identifier: Any) -> Optimizer:
-    """An optimizer instance from a name ("adam", "sgd", "rmsprop", "adamw") or an instance."""
+    """An optimizer instance from a name ("adam", "sgd", "rmsprop", "adamw", "adagrad",
+    "nadam", "lion") or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
@@ -23,4 +35,5 @@ def get(identifier: Any) -> Optimizer:
     raise TypeError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "Nadam", "Optimizer", "RMSprop", "get",
+           "schedules"]
