@@ -1,4 +1,4 @@
-"""Merging layers: Add, Concatenate (a list of inputs in, one tensor out)."""
+"""Merging layers: Add, Multiply, Concatenate (a list of inputs in, one tensor out)."""
 from __future__ import annotations
 
 from typing import Any
@@ -25,6 +25,17 @@ class Add(Layer):
         return total
 
 
+class Multiply(Layer):
+    """The elementwise product of a list of tensors (shapes broadcast)."""
+
+    def call(self, inputs: Any) -> Any:
+        xs = _check_list(self, inputs)
+        product = xs[0]
+        for x in xs[1:]:
+            product = product * x
+        return product
+
+
 class Concatenate(Layer):
     """Concatenation of a list of tensors along `axis`."""
 
@@ -39,4 +50,4 @@ class Concatenate(Layer):
         return {**super().get_config(), "axis": self.axis}
 
 
-__all__ = ["Add", "Concatenate"]
+__all__ = ["Add", "Concatenate", "Multiply"]

@@ -1,0 +1,254 @@
+"""Convolution layers: Conv1D/2D/3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D."""
+from __future__ import annotations
+
+from typing import Any
+
+from tfx_core.keras import activations, initializers
+from tfx_core.keras.engine.layer import Layer
+from tfx_core.ops.array_ops import reshape
+from tfx_core.ops.conv_ops import conv2d_transpose, convolution, depthwise_conv2d
+from tfx_core.ops.math_ops import cast
+
+# tf.nn's data_format strings per number of spatial dims: (channels_last, channels_first)
+_FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
+
+
+def normalize_tuple(layer: str, what: str, value: Any, n: int) -> tuple[int, ...]:
+    """An int or n ints -> n positive ints (Keras's kernel_size/strides/pool_size rule)."""
+    vals = (value,) * n if isinstance(value, int) else tuple(value)
+    if len(vals) != n or any(isinstance(v, bool) or not isinstance(v, int) or v < 1
+                             for v in vals):
+        raise ValueError(f"{layer}: the `{what}` argument must be an int or a tuple of {n} "
+                         f"positive ints, got {value!r}")
+    return vals
+
+
+def normalize_padding(layer: str, padding: str) -> str:
+    """"valid"/"same" (any case) -> tf.nn's "VALID"/"SAME"."""
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    return padding.upper()
+
+
+def tf_data_format(layer: str, data_format: str | None, n: int) -> str:
+    """Keras's "channels_last"/"channels_first" -> tf.nn's "NHWC"/"NCHW" (for n spatial dims)."""
+    if data_format in (None, "channels_last"):
+        return _FORMATS[n][0]
+    if data_format == "channels_first":
+        return _FORMATS[n][1]
+    raise ValueError(f"{layer}: data_format must be 'channels_last' or 'channels_first', got "
+                     f"{data_format!r}")
+
+
+class BaseConv(Layer):
+    """What every convolution layer shares: argument checks, the bias and the activation."""
+
+    rank = 2
+
+    def __init__(self, filters: int | None, kernel_size: Any, strides: Any = 1,
+                 padding: str = "valid", data_format: str | None = None, dilation_rate: Any = 1,
+                 activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        cls, n = type(self).__name__, self.rank
+        if filters is not None and (isinstance(filters, bool) or not isinstance(filters, int)
+                                    or filters <= 0):
+            raise ValueError(f"{cls}: filters must be a positive int, got {filters!r}")
+        self.filters = filters
+        self.kernel_size = normalize_tuple(cls, "kernel_size", kernel_size, n)
+        self.strides = normalize_tuple(cls, "strides", strides, n)
+        self.dilation_rate = normalize_tuple(cls, "dilation_rate", dilation_rate, n)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            # as Keras: TF's convolutions reject both at once
+            raise ValueError(f"{cls}: strides > 1 not supported in conjunction with "
+                             f"dilation_rate > 1, got strides={self.strides} and "
+                             f"dilation_rate={self.dilation_rate}")
+        self.padding = padding
+        self._tfx_padding = normalize_padding(cls, padding)
+        self.data_format = data_format or "channels_last"
+        self._tfx_format = tf_data_format(cls, data_format, n)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+
+    def _channels(self, input_shape: Any) -> int:
+        axis = 1 if self.data_format == "channels_first" else -1
+        if len(input_shape) != self.rank + 2 or input_shape[axis] is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': expected inputs of rank "
+                             f"{self.rank + 2} with a known channel dimension, got input shape "
+                             f"{tuple(input_shape)}")
+        return int(input_shape[axis])
+
+    def _build_bias(self, units: int) -> None:
+        self.bias = self.add_weight((units,), self.bias_initializer, name="bias") \
+            if self.use_bias else None
+
+    def _finish(self, y: Any) -> Any:
+        if self.bias is not None:
+            if self.data_format == "channels_first":  # bias along dim 1
+                y = y + reshape(self.bias, [-1] + [1] * self.rank)
+            else:
+                y = y + self.bias
+        return self.activation(y)
+
+    def _float(self, inputs: Any) -> Any:
+        return cast(inputs, self.dtype) if inputs.dtype != self.dtype else inputs
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+
+
+class Conv(BaseConv):
+    """An N-d convolution layer; kernel [*kernel_size, in_channels, filters] (Keras's layout)."""
+
+    def build(self, input_shape: Any) -> None:
+        c = self._channels(input_shape)
+        self.kernel = self.add_weight((*self.kernel_size, c, self.filters),
+                                      self.kernel_initializer, name="kernel")
+        self._build_bias(self.filters)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        y = convolution(self._float(inputs), self.kernel, strides=self.strides,
+                        padding=self._tfx_padding, data_format=self._tfx_format,
+                        dilations=self.dilation_rate)
+        return self._finish(y)
+
+
+class Conv1D(Conv):
+    """1-D convolution over (batch, steps, channels) (keras.layers.Conv1D)."""
+
+    rank = 1
+
+
+class Conv2D(Conv):
+    """2-D convolution over (batch, height, width, channels) (keras.layers.Conv2D)."""
+
+    rank = 2
+
+
+class Conv3D(Conv):
+    """3-D convolution over (batch, d1, d2, d3, channels) (keras.layers.Conv3D)."""
+
+    rank = 3
+
+
+def transpose_length(n: int | None, k: int, s: int, d: int, padding: str) -> int | None:
+    """The output length of a transposed convolution without output_padding (Keras's rule)."""
+    if n is None:
+        return None
+    k = (k - 1) * d + 1
+    return n * s if padding == "SAME" else n * s + max(k - s, 0)
+
+
+class Conv2DTranspose(BaseConv):
+    """Transposed 2-D convolution; kernel [kh, kw, filters, in_channels] (Keras's layout)."""
+
+    def build(self, input_shape: Any) -> None:
+        c = self._channels(input_shape)
+        self.kernel = self.add_weight((*self.kernel_size, self.filters, c),
+                                      self.kernel_initializer, name="kernel")
+        self._build_bias(self.filters)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        x = self._float(inputs)
+        shape = x.shape.as_list()
+        cf = self.data_format == "channels_first"
+        spatial = shape[2:] if cf else shape[1:-1]
+        out = [transpose_length(n, k, s, d, self._tfx_padding) for n, k, s, d in
+               zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
+        if None in out:
+            raise ValueError(f"Conv2DTranspose '{self.name}': the spatial dimensions must be "
+                             f"known, got input shape {tuple(shape)}")
+        # NOTE: an unknown batch (symbolic calls) is given as 1: the op keeps the input's batch
+        # dimension when it is unknown, and it is known whenever the layer really runs.
+        batch = shape[0] if shape[0] is not None else 1
+        full = [batch, self.filters, *out] if cf else [batch, *out, self.filters]
+        y = conv2d_transpose(x, self.kernel, full, strides=self.strides,
+                             padding=self._tfx_padding, data_format=self._tfx_format,
+                             dilations=self.dilation_rate)
+        return self._finish(y)
+
+
+class DepthwiseConv2D(BaseConv):
+    """Per-channel 2-D convolution; kernel [kh, kw, in_channels, depth_multiplier]."""
+
+    def __init__(self, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 depth_multiplier: int = 1, data_format: str | None = None,
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 **kwargs: Any) -> None:
+        super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, depthwise_initializer, bias_initializer, **kwargs)
+        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) \
+                or depth_multiplier < 1:
+            raise ValueError(f"DepthwiseConv2D: depth_multiplier must be a positive int, got "
+                             f"{depth_multiplier!r}")
+        self.depth_multiplier = depth_multiplier
+
+    def build(self, input_shape: Any) -> None:
+        c = self._channels(input_shape)
+        self.kernel = self.add_weight((*self.kernel_size, c, self.depth_multiplier),
+                                      self.kernel_initializer, name="kernel")
+        self._build_bias(c * self.depth_multiplier)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        y = depthwise_conv2d(self._float(inputs), self.kernel, strides=self.strides,
+                             padding=self._tfx_padding, data_format=self._tfx_format,
+                             dilations=self.dilation_rate)
+        return self._finish(y)
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), "depth_multiplier": self.depth_multiplier}
+        config.pop("filters")
+        return config
+
+
+class SeparableConv2D(BaseConv):
+    """A depthwise convolution then a 1x1 one: depthwise_kernel [kh, kw, in, multiplier],
+    pointwise_kernel [1, 1, in * multiplier, filters] (Keras's layout)."""
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: Any = 1,
+                 depth_multiplier: int = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform",
+                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, depthwise_initializer, bias_initializer, **kwargs)
+        self.depth_multiplier = int(depth_multiplier)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+
+    def build(self, input_shape: Any) -> None:
+        c = self._channels(input_shape)
+        m = self.depth_multiplier
+        self.depthwise_kernel = self.add_weight((*self.kernel_size, c, m),
+                                                self.kernel_initializer, name="depthwise_kernel")
+        self.pointwise_kernel = self.add_weight((1, 1, c * m, self.filters),
+                                                self.pointwise_initializer,
+                                                name="pointwise_kernel")
+        self._build_bias(self.filters)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        y = depthwise_conv2d(self._float(inputs), self.depthwise_kernel, strides=self.strides,
+                             padding=self._tfx_padding, data_format=self._tfx_format,
+                             dilations=self.dilation_rate)
+        y = convolution(y, self.pointwise_kernel, padding="VALID", data_format=self._tfx_format)
+        return self._finish(y)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "depth_multiplier": self.depth_multiplier}
+
+
+__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "DepthwiseConv2D",
+           "SeparableConv2D", "normalize_padding", "normalize_tuple", "tf_data_format",
+           "transpose_length"]

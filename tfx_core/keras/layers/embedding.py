@@ -1,0 +1,47 @@
+"""Embedding: integer ids -> rows of a trainable (input_dim, output_dim) table."""
+from __future__ import annotations
+
+from typing import Any
+
+from tfx_core.keras import initializers
+from tfx_core.keras.engine.layer import Layer
+from tfx_core.ops.indexing_ops import gather
+from tfx_core.ops.math_ops import cast
+
+
+class Embedding(Layer):
+    """`embeddings[ids]` for integer ids in [0, input_dim) (keras.layers.Embedding).
+
+    The default initializer is Keras's "uniform": RandomUniform(-0.05, 0.05).
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = None,
+                 mask_zero: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"Embedding: {what} must be a positive int, got {v!r}")
+        if mask_zero:
+            raise NotImplementedError("Embedding: mask_zero=True is not supported yet (tx.keras "
+                                      "has no masks)")
+        self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, mask_zero
+        self.embeddings_initializer = initializers.get(
+            embeddings_initializer or initializers.RandomUniform(-0.05, 0.05))
+
+    def build(self, input_shape: Any) -> None:
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, name="embeddings")
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        if not inputs.dtype.is_integer:
+            # as Keras: float ids (e.g. from a float Input) are truncated to int32
+            inputs = cast(inputs, "int32")
+        return gather(self.embeddings, inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "output_dim": self.output_dim, "mask_zero": self.mask_zero}
+
+
+__all__ = ["Embedding"]
