@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tfx_core.framework.tensor_spec import TensorSpec
+from tfx_core.keras import saving
 from tfx_core.keras.engine.functional import LayerGraph
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.engine.summary import print_summary, summary_text
@@ -81,6 +82,22 @@ class Model(Trainer, Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
+
+    # ------------------------------------------------------------ saving (keras/saving.py)
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the model to one tx saved-model file ("m.tfx"): a `serving_default`
+        signature, the weights, the architecture and compile arguments, and the optimizer's
+        state; `tx.keras.models.load_model` brings it back ready to predict or train on."""
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the weights (and optimizer state) to a tx.train.Checkpoint file."""
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any) -> Any:
+        """Restore a `save_weights` file; an unbuilt model gets the values when it builds.
+        Returns the checkpoint load status (`assert_consumed()` & co.)."""
+        return saving.load_weights(self, filepath)
 
 
 def _shapes(struct: Any) -> Any:
