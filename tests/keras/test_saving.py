@@ -1,0 +1,194 @@
+"""model.save / load_model / save_weights / load_weights, and deferred checkpoint restoration."""
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import tfx_core as tx
+from runtime.artifact import ArtifactError
+from tfx_core import keras
+
+
+def _data(n: int = 48):
+    rng = np.random.default_rng(1)
+    return (rng.standard_normal((n, 5)).astype(np.float32),
+            rng.integers(0, 3, n).astype(np.int32))
+
+
+def _sequential(with_input: bool = True) -> keras.Sequential:
+    layers = [keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)]
+    m = keras.Sequential(([keras.Input((5,))] if with_input else []) + layers)
+    if with_input:
+        m.compile(keras.optimizers.Adam(1e-2),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return m
+
+
+def _forward(m, x):
+    k1, b1, k2, b2 = m.get_weights()
+    return np.maximum(x @ k1 + b1, 0) @ k2 + b2
+
+
+def test_save_load_resumes_training_bit_identically(tmp_path) -> None:
+    x, y = _data()
+    a, b = _sequential(), _sequential()
+    b.set_weights(a.get_weights())
+    a.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)  # N + M = 9 steps
+    b.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)  # N = 3 steps
+    path = tmp_path / "m.tfx"
+    b.save(path)
+    c = keras.models.load_model(path)
+    assert type(c) is keras.Sequential and c.compiled
+    assert type(c.optimizer) is keras.optimizers.Adam and c.metrics_names == ["loss"]
+    np.testing.assert_array_equal(c.predict(x, verbose=0), b.predict(x, verbose=0))
+    np.testing.assert_allclose(c.predict(x, verbose=0), _forward(b, x), rtol=1e-5, atol=1e-5)
+    assert int(c.optimizer.iterations.numpy()) == 3
+    c.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)  # M = 6 more
+    for u, v in zip(a.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    assert c.evaluate(x, y, verbose=0) == a.evaluate(x, y, verbose=0)
+
+
+def test_saved_file_serves_without_keras(tmp_path) -> None:
+    x, y = _data()
+    m = _sequential()
+    m.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.tfx"
+    m.save(path)
+    loaded = tx.saved_model.load(path)
+    serve = loaded.signatures["serving_default"]
+    for n in (7, 48):  # the batch dimension is None in the signature
+        np.testing.assert_allclose(serve(x[:n]).numpy(), _forward(m, x[:n]), rtol=1e-5,
+                                   atol=1e-5)
+    with pytest.raises(FileExistsError):
+        m.save(path, overwrite=False)
+
+
+def _rewrite(path, change) -> None:
+    """Rewrite the zip at `path` with `change(name, data) -> data` applied to each member."""
+    with zipfile.ZipFile(path) as z:
+        items = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for info, data in items:
+            z.writestr(info, change(info.filename, data))
+
+
+def test_tampered_files_are_refused(tmp_path) -> None:
+    x, y = _data()
+    m = _sequential()
+    m.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.tfx"
+    m.save(path)
+    original = path.read_bytes()
+
+    def flip(name, data):
+        return data[:-3] + bytes([data[-3] ^ 1]) + data[-2:] if name == "keras/checkpoint" \
+            else data
+
+    _rewrite(path, flip)
+    with pytest.raises(ArtifactError, match="keras/checkpoint"):
+        keras.models.load_model(path)
+
+    def manifest(field, value):
+        def change(name, data):
+            if name != "manifest.json":
+                return data
+            doc = json.loads(data)
+            doc["keras"][field] = value
+            return json.dumps(doc).encode()
+        return change
+
+    path.write_bytes(original)
+    _rewrite(path, manifest("model", {"class_name": "Popen", "config": {}}))
+    with pytest.raises(ValueError, match="custom_objects"):
+        keras.models.load_model(path)
+    path.write_bytes(original)
+    bad_opt = {"optimizer": {"class_name": "get", "config": {}}, "loss": None, "metrics": []}
+    _rewrite(path, manifest("compile", bad_opt))
+    with pytest.raises(ArtifactError, match="not a Optimizer class"):
+        keras.models.load_model(path)
+    path.write_bytes(original)
+    _rewrite(path, manifest("format", 99))
+    with pytest.raises(ArtifactError, match="keras"):
+        keras.models.load_model(path)
+
+
+def test_load_without_compile_and_plain_saved_model(tmp_path) -> None:
+    x, y = _data()
+    m = _sequential()
+    m.fit(x, y, epochs=1, verbose=0)
+    m.save(tmp_path / "m.tfx")
+    c = keras.models.load_model(tmp_path / "m.tfx", compile=False)
+    assert not c.compiled
+    np.testing.assert_array_equal(c.predict(x, verbose=0), m.predict(x, verbose=0))
+    f = tx.function(lambda t: t * 2.0, input_signature=[tx.TensorSpec([None], tx.float32)])
+    tx.saved_model.save(f, str(tmp_path / "f.tfx"))
+    with pytest.raises(ValueError, match="tx.saved_model.load"):
+        keras.models.load_model(tmp_path / "f.tfx")
+
+
+class Tiny(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(4, activation="tanh")
+        self.out = keras.layers.Dense(1)
+
+    def call(self, inputs, training=None):
+        return self.out(self.hidden(inputs))
+
+
+def test_subclassed_and_functional_models(tmp_path) -> None:
+    x = np.random.default_rng(2).standard_normal((10, 3)).astype(np.float32)
+    m = Tiny()
+    with pytest.raises(ValueError, match="not built"):
+        m.save(tmp_path / "t.tfx")
+    m.compile("sgd", "mse")
+    m.fit(x, x[:, :1], epochs=1, verbose=0)
+    m.save(tmp_path / "t.tfx")
+    with pytest.raises(ValueError, match="custom_objects"):
+        keras.models.load_model(tmp_path / "t.tfx")
+    c = keras.models.load_model(tmp_path / "t.tfx", custom_objects={"Tiny": Tiny})
+    np.testing.assert_array_equal(c.predict(x, verbose=0), m.predict(x, verbose=0))
+    assert int(c.optimizer.iterations.numpy()) == 1
+    inp = keras.Input((3,))
+    f = keras.Model(inp, keras.layers.Dense(2)(inp))
+    f.save(tmp_path / "f.tfx")
+    served = tx.saved_model.load(tmp_path / "f.tfx").signatures["serving_default"](x)
+    np.testing.assert_allclose(served.numpy(), f.predict(x, verbose=0), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="load_weights"):
+        keras.models.load_model(tmp_path / "f.tfx")
+
+
+def test_save_weights_load_weights_deferred(tmp_path) -> None:
+    x, y = _data()
+    m = _sequential()
+    m.fit(x, y, epochs=1, verbose=0)
+    m.save_weights(tmp_path / "w.ckpt")
+    fresh = _sequential(with_input=False)  # unbuilt: no weights exist yet
+    status = fresh.load_weights(tmp_path / "w.ckpt")
+    assert "model/layers/0/kernel" in status.pending
+    out = fresh.predict(x, verbose=0)  # building it applies the saved values
+    np.testing.assert_array_equal(out, m.predict(x, verbose=0))
+    for u, v in zip(fresh.get_weights(), m.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    status.assert_existing_objects_matched()
+
+
+def test_checkpoint_restore_before_build_applies_when_built(tmp_path) -> None:
+    x, _ = _data(4)
+    m = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
+                          keras.layers.Dense(3)])
+    path = tx.train.Checkpoint(model=m).write(str(tmp_path / "ck"))
+    fresh = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+    status = tx.train.Checkpoint(model=fresh).restore(path)
+    with pytest.raises(AssertionError, match="matched no object"):
+        status.assert_consumed()
+    fresh(x)  # the first call builds the layers: deferred values replace the initial ones
+    status.assert_consumed()
+    for u, v in zip(fresh.get_weights(), m.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    np.testing.assert_allclose(fresh(x).numpy(), _forward(m, x), rtol=1e-5, atol=1e-5)
