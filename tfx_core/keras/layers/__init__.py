@@ -27,13 +27,18 @@ from tfx_core.keras.layers.pooling import (
                                                  MaxPooling1D,
                                                  MaxPooling2D,
 )
+from tfx_core.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from tfx_core.keras.layers.regularization import SpatialDropout2D
 from tfx_core.keras.layers.reshaping import Flatten, Permute, Reshape, UpSampling2D, ZeroPadding2D
+from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from tfx_core.keras.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Activation", "Add", "AveragePooling1D", "AveragePooling2D", "BatchNormalization",
-           "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Dense",
-           "DepthwiseConv2D", "Dropout", "Embedding", "Flatten", "GlobalAveragePooling1D",
-           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GroupNormalization", "Input",
-           "InputLayer", "Lambda", "Layer", "LayerNormalization", "MaxPooling1D", "MaxPooling2D",
-           "MultiHeadAttention", "Multiply", "Permute", "ReLU", "Rescaling", "Reshape",
-           "SeparableConv2D", "Softmax", "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D"]
+           "Bidirectional", "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D",
+           "Dense", "DepthwiseConv2D", "Dropout", "Embedding", "Flatten", "GRU", "GRUCell",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+           "GroupNormalization", "Input", "InputLayer", "LSTM", "LSTMCell", "Lambda", "Layer",
+           "LayerNormalization", "MaxPooling1D", "MaxPooling2D", "MultiHeadAttention", "Multiply",
+           "Permute", "RNN", "ReLU", "Rescaling", "Reshape", "SeparableConv2D", "SimpleRNN",
+           "SimpleRNNCell", "Softmax", "SpatialDropout2D", "TimeDistributed", "UpSampling2D",
+           "ZeroPadding2D"]

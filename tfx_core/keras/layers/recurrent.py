@@ -8,8 +8,10 @@ from tfx_core.framework.variables import active_trace
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
 from tfx_core.ops.array_ops import reverse, transpose, zeros, zeros_like
-from tfx_core.ops.control_flow_ops import scan
+from tfx_core.ops.control_flow_ops import while_loop
+from tfx_core.ops.indexing_ops import gather
 from tfx_core.ops.math_ops import cast
+from tfx_core.ops.tensor_array import TensorArray
 from tfx_core.polymorphic_function.function import function
 
 # constructor arguments that belong to the layer, not to its cell
@@ -128,15 +130,30 @@ class RNN(Layer):
         x = transpose(inputs, [1, 0, 2])  # time major: the loop takes rows
         if self.go_backwards:
             x = reverse(x, [0])
-        out_size = getattr(self.cell, "output_size", self.state_size[0])
-        out0 = zeros_like(states[0][:, 0:1]) + zeros([int(out_size)], states[0].dtype)
+        out_size = int(getattr(self.cell, "output_size", self.state_size[0]))
+        # the outputs are collected only when needed: a built-in cell's last output is its state
+        collect = self.return_sequences or not self._output_is_state()
+        outputs = TensorArray(states[0].dtype, size=steps, element_shape=[
+            inputs.shape.as_list()[0], out_size]) if collect else ()
 
-        def step(acc: Any, x_t: Any) -> Any:
-            return self._step(x_t, acc[1])
+        def body(t: Any, states: list[Any], outputs: Any) -> Any:
+            # NOTE: gather (not a static slice) takes row t of a loop counter; it also keeps
+            # working when the batch dimension is unknown (a symbolic Keras call)
+            out, new = self._step(gather(x, t), states)
+            return t + 1, new, outputs.write(t, out) if collect else ()
 
-        outs, stacked = scan(step, x, initializer=(out0, list(states)))
-        last = steps - 1
-        return transpose(outs, [1, 0, 2]), outs[last], [s[last] for s in stacked]
+        # the trip count is static, so the loop is differentiable (see tx.while_loop)
+        _, final, outputs = while_loop(lambda t, s, o: t < steps, body,
+                                       (convert_to_tensor(0), list(states), outputs),
+                                       maximum_iterations=steps)
+        if not collect:
+            return None, final[0], list(final)
+        seq = transpose(outputs.stack(), [1, 0, 2])
+        return seq, final[0] if self._output_is_state() else seq[:, steps - 1], list(final)
+
+    def _output_is_state(self) -> bool:
+        """The built-in cells output their first state: the last output is that state."""
+        return isinstance(self.cell, (SimpleRNNCell, LSTMCell, GRUCell))
 
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "return_sequences": self.return_sequences,
