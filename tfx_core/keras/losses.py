@@ -1,4 +1,5 @@
-"""`tx.keras.losses`: cross-entropies, MSE, MAE, Huber (classes, functions and string names)."""
+"""`tx.keras.losses`: cross-entropies, MSE, MAE, Huber, KL divergence, cosine similarity
+(classes, functions and string names)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,6 +40,27 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
     err = M.abs(y_pred - y_true)
     quad = M.minimum(err, delta)
     return reduce_mean(0.5 * M.square(quad) + delta * (err - quad), axis=-1)
+
+
+def kl_divergence(y_true: Any, y_pred: Any) -> Any:
+    """`sum(y_true * log(y_true / y_pred), axis=-1)`, both clipped to [eps, 1] (Keras)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    y_true = M.clip_by_value(y_true, EPSILON, 1.0)
+    y_pred = M.clip_by_value(y_pred, EPSILON, 1.0)
+    return reduce_sum(y_true * M.log(y_true / y_pred), axis=-1)
+
+
+def _l2_normalize(x: Any, axis: int) -> Any:
+    # NOTE: Keras's form: x * min(rsqrt(sum(x**2)), 1 / eps), so a zero vector stays zero
+    inv = M.minimum(M.rsqrt(reduce_sum(M.square(x), axis=axis, keepdims=True)), 1.0 / EPSILON)
+    return x * inv
+
+
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
+    """The NEGATED cosine similarity (Keras 3's loss): -1 for parallel vectors, 0 when
+    orthogonal or when either is zero."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return -reduce_sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
@@ -186,6 +208,23 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         self.from_logits = from_logits
 
 
+class KLDivergence(LossFunctionWrapper):
+    def __init__(self, reduction: str = "sum_over_batch_size",
+                 name: str = "kl_divergence") -> None:
+        super().__init__(kl_divergence, name=name, reduction=reduction)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """`-cos(y_true, y_pred)` along `axis` (Keras 3's sign: minimizing it aligns them)."""
+
+    def __init__(self, axis: int = -1, reduction: str = "sum_over_batch_size",
+                 name: str = "cosine_similarity") -> None:
+        super().__init__(cosine_similarity, name=name, reduction=reduction, axis=axis)
+
+
 def _snake(name: str) -> str:
     return "".join(("_" + c.lower()) if c.isupper() and i else c.lower()
                    for i, c in enumerate(name))
@@ -198,6 +237,8 @@ _BY_NAME: dict[str, Callable[[], Loss]] = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence":
+    KLDivergence, "cosine_similarity": CosineSimilarity,
 }
 
 
@@ -219,9 +260,10 @@ def get(identifier: Any) -> Loss:
     raise TypeError(f"Could not interpret loss identifier: {identifier!r}")
 
 
-mse, mae = mean_squared_error, mean_absolute_error
-__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "Loss",
-           "LossFunctionWrapper", "MeanAbsoluteError", "MeanSquaredError",
-           "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy",
-           "get", "huber", "mae", "mean_absolute_error", "mean_squared_error", "mse",
+mse, mae, kld = mean_squared_error, mean_absolute_error, kl_divergence
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "CosineSimilarity", "Huber",
+           "KLDivergence", "Loss", "LossFunctionWrapper", "MeanAbsoluteError",
+           "MeanSquaredError", "SparseCategoricalCrossentropy", "binary_crossentropy",
+           "categorical_crossentropy", "cosine_similarity", "get", "huber", "kl_divergence",
+           "kld", "mae", "mean_absolute_error", "mean_squared_error", "mse",
            "sparse_categorical_crossentropy"]

@@ -1,4 +1,5 @@
-"""`tx.keras.metrics`: stateful metrics (Mean, accuracies, MSE) whose state is tx.Variables."""
+"""`tx.keras.metrics`: stateful metrics (Mean, accuracies, top-k, MSE, Precision, Recall, AUC)
+whose state is tx.Variables."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,8 +10,10 @@ from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.variables import Variable, init_scope
 from tfx_core.keras import losses as L
 from tfx_core.ops import math_ops as M
-from tfx_core.ops.array_ops import squeeze, zeros
+from tfx_core.ops.array_ops import expand_dims, ones_like, reshape, squeeze, zeros, zeros_like
+from tfx_core.ops.indexing_ops import one_hot
 from tfx_core.ops.reduction_ops import argmax, reduce_mean, reduce_sum
+from tfx_core.ops.sort_ops import top_k
 
 
 class Metric:
@@ -159,6 +162,165 @@ class MeanAbsoluteError(MeanMetricWrapper):
         super().__init__(L.mean_absolute_error, name=name, dtype=dtype)
 
 
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
+    """1.0 where the true class's score is among the k largest (ties count as in, as
+    tf.math.in_top_k); (batch, 1) labels are squeezed."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    if y_true.shape.rank == y_pred.shape.rank and y_true.shape.as_list()[-1] == 1:
+        y_true = squeeze(y_true, axis=[-1])
+    classes = y_pred.shape.as_list()[-1]
+    if k >= classes:
+        return M.cast(M.equal(y_true, y_true), F32)
+    y_pred = M.cast(y_pred, F32)
+    true_score = reduce_sum(y_pred * one_hot(M.cast(y_true, "int32"), classes), axis=-1)
+    kth = top_k(y_pred, k).values[..., k - 1]
+    return M.cast(M.greater_equal(true_score, kth), F32)
+
+
+def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
+    """As sparse_top_k_categorical_accuracy, with one-hot labels."""
+    return sparse_top_k_categorical_accuracy(argmax(y_true, axis=-1), y_pred, k=k)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy",
+                 dtype: Any = None) -> None:
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
+                 dtype: Any = None) -> None:
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+
+
+def _divide_no_nan(a: Any, b: Any) -> Any:
+    zero = M.equal(b, 0.0)
+    return M.where(zero, zeros_like(a), a / M.where(zero, ones_like(b), b))
+
+
+class _ConfusionMetric(Metric):
+    """Counts (weighted) true/false positives/negatives at each threshold, where a sample is
+    predicted positive when `y_pred > threshold`; inputs are flattened (one binary problem)."""
+
+    _COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
+    def __init__(self, thresholds: list[float], name: str | None, dtype: Any,
+                 counts: tuple[str, ...]) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self.thresholds = [float(t) for t in thresholds]
+        n = len(self.thresholds)
+        for count in counts:
+            setattr(self, count, self.add_variable((n,), name=count))
+        self._tfx_counts = counts
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_pred = M.cast(convert_to_tensor(y_pred), F32)
+        weight = ones_like(y_pred)
+        if sample_weight is not None:  # per-sample weights spread over the trailing axes
+            sw = M.cast(convert_to_tensor(sample_weight), F32)
+            while 0 < sw.shape.rank < y_pred.shape.rank:
+                sw = expand_dims(sw, -1)
+            weight = weight * sw
+        y_pred, weight = reshape(y_pred, [-1]), reshape(weight, [-1])
+        positive = M.cast(M.greater(reshape(M.cast(convert_to_tensor(y_true), F32), [-1]), 0.5),
+                          F32)
+        # (thresholds, samples): predicted positive at each threshold
+        above = M.cast(M.greater(expand_dims(y_pred, 0),
+                                 M.cast(convert_to_tensor([[t] for t in self.thresholds]), F32)),
+                       F32)
+        below = 1.0 - above
+        pos_w, neg_w = positive * weight, (1.0 - positive) * weight
+        parts = {"true_positives": above * pos_w, "false_positives": above * neg_w,
+                 "true_negatives": below * neg_w, "false_negatives": below * pos_w}
+        for count in self._tfx_counts:
+            getattr(self, count).assign_add(reduce_sum(parts[count], axis=1))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "thresholds": self.thresholds}
+
+
+def _thresholds(thresholds: Any) -> tuple[list[float], bool]:
+    if thresholds is None:
+        return [0.5], True
+    if isinstance(thresholds, (int, float)):
+        return [float(thresholds)], True
+    return [float(t) for t in thresholds], False
+
+
+class Precision(_ConfusionMetric):
+    """tp / (tp + fp) at `thresholds` (default 0.5: a float gives a scalar, a list a vector)."""
+
+    def __init__(self, thresholds: Any = None, name: str = "precision",
+                 dtype: Any = None) -> None:
+        values, self._tfx_scalar = _thresholds(thresholds)
+        super().__init__(values, name, dtype, ("true_positives", "false_positives"))
+
+    def result(self) -> Any:
+        out = _divide_no_nan(self.true_positives.value(),
+                             self.true_positives.value() + self.false_positives.value())
+        return out[0] if self._tfx_scalar else out
+
+
+class Recall(_ConfusionMetric):
+    """tp / (tp + fn) at `thresholds` (default 0.5: a float gives a scalar, a list a vector)."""
+
+    def __init__(self, thresholds: Any = None, name: str = "recall", dtype: Any = None) -> None:
+        values, self._tfx_scalar = _thresholds(thresholds)
+        super().__init__(values, name, dtype, ("true_positives", "false_negatives"))
+
+    def result(self) -> Any:
+        out = _divide_no_nan(self.true_positives.value(),
+                             self.true_positives.value() + self.false_negatives.value())
+        return out[0] if self._tfx_scalar else out
+
+
+class AUC(_ConfusionMetric):
+    """Area under the ROC or precision-recall curve (Keras's `summation_method="interpolation"`).
+
+    `num_thresholds` evenly spaced thresholds, (i + 1) / (num_thresholds - 1), plus -eps and
+    1 + eps at the ends. ROC: trapezoids of recall over the false-positive rate. PR: Davis &
+    Goadrich's interpolation between thresholds (precision varies along the segment as the
+    positives count changes linearly), as Keras's `interpolate_pr_auc`.
+    """
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name: str | None = None,
+                 dtype: Any = None) -> None:
+        if num_thresholds <= 1:
+            raise ValueError(f"AUC: `num_thresholds` must be > 1, got {num_thresholds}")
+        if curve.upper() not in ("ROC", "PR"):
+            raise ValueError(f"AUC: `curve` must be 'ROC' or 'PR', got {curve!r}")
+        self.num_thresholds, self.curve = num_thresholds, curve.upper()
+        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        super().__init__([0.0 - L.EPSILON, *inner, 1.0 + L.EPSILON], name or "auc", dtype,
+                         self._COUNTS)
+
+    def result(self) -> Any:
+        tp, fp = self.true_positives.value(), self.false_positives.value()
+        tn, fn = self.true_negatives.value(), self.false_negatives.value()
+        if self.curve == "PR":
+            return self._interpolated_pr(tp, fp, fn)
+        recall = _divide_no_nan(tp, tp + fn)
+        fp_rate = _divide_no_nan(fp, fp + tn)
+        heights = (recall[:-1] + recall[1:]) / 2.0
+        return reduce_sum((fp_rate[:-1] - fp_rate[1:]) * heights)
+
+    @staticmethod
+    def _interpolated_pr(tp: Any, fp: Any, fn: Any) -> Any:
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        slope = _divide_no_nan(dtp, M.maximum(dp, 0.0))
+        intercept = tp[1:] - slope * p[1:]
+        both = M.logical_and(M.greater(p[:-1], 0.0), M.greater(p[1:], 0.0))
+        ratio = M.where(both, _divide_no_nan(p[:-1], M.maximum(p[1:], 0.0)), ones_like(dtp))
+        return reduce_sum(_divide_no_nan(slope * (dtp + intercept * M.log(ratio)),
+                                         M.maximum(tp[1:] + fn[1:], 0.0)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve}
+
+
 def _snake(name: str) -> str:
     return "".join(("_" + c.lower()) if c.isupper() and i else c.lower()
                    for i, c in enumerate(name))
@@ -169,6 +331,9 @@ _BY_NAME: dict[str, Callable[..., Metric]] = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "precision": Precision, "recall": Recall, "auc": AUC,
 }
 
 
@@ -210,7 +375,9 @@ def get(identifier: Any, y_true: Any = None, y_pred: Any = None, loss: Any = Non
     raise TypeError(f"Could not interpret metric identifier: {identifier!r}")
 
 
-__all__ = ["Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError",
-           "MeanMetricWrapper", "MeanSquaredError", "Metric", "SparseCategoricalAccuracy",
-           "accuracy", "binary_accuracy", "categorical_accuracy", "get",
-           "sparse_categorical_accuracy"]
+__all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean",
+           "MeanAbsoluteError", "MeanMetricWrapper", "MeanSquaredError", "Metric", "Precision",
+           "Recall", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+           "TopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy",
+           "get", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "top_k_categorical_accuracy"]
