@@ -52,6 +52,8 @@ class TraceInterpreter(GraphTracer):
         # Values known while tracing (TF's constant_value): constants, static shapes, and small
         # pure ops on them, so `tx.reshape(x, [tx.shape(x)[0], -1])` works inside a trace.
         self.known: dict[Any, np.ndarray] = {}
+        # shape values known in part (object arrays, None where a dim is unknown)
+        self.partial: dict[Any, np.ndarray] = {}
         # Variables this trace touched: id -> [variable, current symbolic value, assigned?]
         self.var_state: dict[int, list] = {}
         self.allow_variable_creation = True  # only on a Function's first trace (as TF)
@@ -78,8 +80,14 @@ class TraceInterpreter(GraphTracer):
         if opdef is shape_of_op:
             if values[0].type.is_static:
                 self.known[outs[0]] = np.array(values[0].type.shape, np.int32)
+            else:  # the dims that are known: tx.shape(x)[1] is static when only dim 0 is None
+                self.partial[outs[0]] = np.array(values[0].type.shape, object)
             return
-        if PURE not in opdef.traits or not all(v in self.known for v in values):
+        if PURE not in opdef.traits:
+            return
+        if not all(v in self.known for v in values):
+            if SHAPE_OP in opdef.traits and any(v in self.partial for v in values):
+                self._move_partial(opdef, values, attrs, outs)
             return
         if any((v.type.num_elements or 0) > MAX_CONSTANT_ELEMENTS for v in outs):
             return
@@ -90,6 +98,24 @@ class TraceInterpreter(GraphTracer):
         res = res if opdef.multiple_results else (res,)
         for v, r in zip(outs, res):
             self.known[v] = np.asarray(r)
+
+    def _move_partial(self, opdef: OpDef, values: list, attrs: dict, outs: tuple) -> None:
+        """A shape op (slice, reshape, concat...) on partly known shape values: move the known
+        entries along (None marks the unknown ones); an all-known result becomes known."""
+        if len(outs) != 1 or any(v not in self.known and v not in self.partial for v in values):
+            return
+        try:
+            res = np.asarray(opdef.reference(
+                *[self.partial[v] if v in self.partial else self.known[v].astype(object)
+                  for v in values], **attrs), object)
+        except Exception:  # not a pure move of elements: don't know it
+            return
+        if res.shape != tuple(outs[0].type.shape):
+            return
+        if any(x is None for x in res.flat):
+            self.partial[outs[0]] = res
+        else:
+            self.known[outs[0]] = res.astype(outs[0].type.dtype.np_dtype)
 
     def _note_numerics(self, opdef: OpDef, outs: tuple) -> None:
         from compiler.tracing import user_location
