@@ -1,23 +1,36 @@
-"""`Model.fit` costs: per-step overhead over a bare `@tx.function` step, and the partial last batch
+"""`Model.fit` costs: tx.keras against Keras 3 (JAX backend) and tf.keras (jit_compile=True) on
+the same model source; per-step overhead over a bare `@tx.function` step; the partial last batch
 (compile once more for its shape vs pad + mask with sample weights).
+
+    Frameworks: an MLP (Flatten-128-10) and a small CNN (two Conv2D+MaxPooling2D, Dense 10) on
+    synthetic MNIST-sized data (60k x 28x28, batch 128, Adam 1e-3, sparse CE from logits), each
+    framework in its own process (bench/_keras_peer.py), same initial weights and data order.
 
     MLP 32-64-64-10 (ReLU), Adam, sparse CE from logits, "accuracy"; 1000 samples, batch 128
     (7 full batches + one of 104). The persistent compile cache is off (compiles are real).
 
-Usage: python bench/keras_fit.py [--quick]
+Usage: python bench/keras_fit.py [--quick] [--only-frameworks]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+from _report import ratio
 
 import tfx_core as tx
 from runtime import cache as rt_cache
 from tfx_core import keras
 
+PEERS = (("tfx", "tx.keras"), ("jax", "Keras 3 (JAX)"), ("tf", "tf.keras (XLA)"))
 tx.config.set_compile_cache_dir(None)  # first-epoch figures include real XLA compiles
 
 
@@ -51,10 +64,56 @@ def _epochs(fit, epochs: int) -> tuple[float, float]:
     return first, statistics.median(later)
 
 
+def _peer(peer: str, kind: str, n: int, epochs: int) -> dict | None:
+    """Run one framework on one model in a fresh process; None (with a message) if it fails."""
+    script = Path(__file__).with_name("_keras_peer.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, str(script), peer, kind, str(n), str(epochs)],
+                          capture_output=True, text=True, env=env, timeout=3600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    print(f"(skipping {peer} on {kind}: exit {proc.returncode}: {last})")
+    return None
+
+
+def frameworks(n: int, epochs: int) -> None:
+    """The same model source on tx.keras, Keras 3 on JAX and tf.keras: epoch times and loss."""
+    nan = float("nan")
+    print(f"{n} samples of 28x28, batch 128, {epochs} epochs (first epoch includes tracing and "
+          "compiling; steady = median of the later epochs)\n")
+    print("| model | framework | first epoch s | steady epoch s | ms/step | final loss |")
+    print("|---|---|---|---|---|---|")
+    rows = {}
+    steps = math.ceil(n / 128)
+    for kind in ("mlp", "cnn"):
+        for peer, label in PEERS:
+            r = _peer(peer, kind, n, epochs)
+            first = r["first"] if r else nan
+            steady = statistics.median(r["later"]) if r and r["later"] else nan
+            loss = r["loss"] if r else nan
+            rows[kind, peer] = (first, steady)
+            print(f"| {kind} | {label} | {first:.2f} | {steady:.3f} | {steady / steps * 1e3:.2f} "
+                  f"| {loss:.6f} |")
+    print("\n| model | time | tfx/jax | tfx/tf |")
+    print("|---|---|---|---|")
+    for kind in ("mlp", "cnn"):
+        for i, what in enumerate(("first epoch", "steady epoch")):
+            t = rows[kind, "tfx"][i]
+            print(f"| {kind} | {what} | {ratio(t, rows[kind, 'jax'][i])} "
+                  f"| {ratio(t, rows[kind, 'tf'][i])} |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only-frameworks", action="store_true")
     args = parser.parse_args()
+    frameworks(1024 if args.quick else 60000, 3 if args.quick else 4)
+    if args.only_frameworks:
+        return
     epochs = 2 if args.quick else 10
     x, y = _data()
     bs = 128
