@@ -120,3 +120,14 @@ def test_dataset_errors() -> None:
         m.fit(ds, validation_split=0.5, verbose=0)
     with pytest.raises(ValueError, match="steps must be a positive int"):
         m.fit(ds, steps_per_epoch=0, verbose=0)
+
+
+def test_class_weight_on_a_dataset_equals_arrays() -> None:
+    x, y, _ = _data(32)
+    labels = (y[:, 0] > 0).astype(np.int32)
+    a, b = _pair()
+    weights = {0: 0.5, 1: 2.0}
+    a.fit(x, labels, class_weight=weights, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    b.fit(Dataset.from_tensor_slices((x, labels)).batch(8), class_weight=weights, epochs=1,
+          verbose=0)
+    _same(a, b)
