@@ -1,4 +1,4 @@
-"""Record tf.keras 3's recurrent layer outputs (tensorflow-cpu 2.21) for tests/keras/test_recurrent.py.
+"""Record tf.keras 3 recurrent layer outputs (TF 2.21) for tests/keras/test_recurrent.py.
 
 Run once: `python -m tests.oracles.record_keras_rnn` writes tests/oracles/keras_rnn.npz (plain
 arrays, no pickles): per case `<case>__w<i>` (the weights set with set_weights, in Keras's

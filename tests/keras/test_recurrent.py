@@ -1,0 +1,224 @@
+"""tx.keras recurrent layers vs tf.keras 3's recorded outputs, eagerly and compiled; gradients vs
+finite differences of a numpy reference; one loop per layer in the graph; a fit that learns."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfx_core as tx
+from tests.oracles.rnn_cases import CASES, inputs, make
+from tfx_core import keras
+from tfx_core.keras import layers
+
+ORACLE = np.load(Path(__file__).parents[1] / "oracles" / "keras_rnn.npz", allow_pickle=False)
+
+
+def _outputs(name):
+    n = sum(1 for k in ORACLE.files if k.startswith(f"{name}__out"))
+    return [ORACLE[f"{name}__out{j}"] for j in range(n)]
+
+
+def _as_list(out):
+    return [np.asarray(o) for o in (out if isinstance(out, list) else [out])]
+
+
+@pytest.fixture(scope="module")
+def recorded_cases():
+    """Every case's layer with Keras's weights set, its eager outputs, and all cases' outputs
+    from ONE tx.function (one XLA compile instead of one per case keeps this file fast)."""
+    names, built, eager = sorted(CASES), {}, {}
+    for name in names:
+        layer = make(layers, name)
+        x, states = inputs(name)
+        kwargs = {} if states is None else {"initial_state": states}
+        layer(x, **kwargs)  # build
+        n = len(layer.weights)
+        assert f"{name}__w{n}" not in ORACLE.files, name  # as many weights as Keras
+        layer.set_weights([ORACLE[f"{name}__w{i}"] for i in range(n)])  # Keras's order/shapes
+        built[name] = (layer, x, kwargs)
+        eager[name] = _as_list(layer(x, **kwargs))
+    run_all = tx.function(lambda xs: [built[n][0](x, **built[n][2]) for n, x in zip(names, xs)])
+    compiled = {n: _as_list(out) for n, out in zip(names, run_all([built[n][1] for n in names]))}
+    return eager, compiled
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_tf_keras_eager_and_compiled(name, recorded_cases):
+    eager, compiled = recorded_cases[0][name], recorded_cases[1][name]
+    want = _outputs(name)
+    assert len(eager) == len(compiled) == len(want)
+    for e, c, w in zip(eager, compiled, want):
+        np.testing.assert_allclose(e, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(c, w, rtol=1e-5, atol=1e-6)
+
+
+def test_weight_shapes_names_and_keras_initial_values():
+    lstm, gru = layers.LSTM(4), layers.GRU(4)
+    lstm(np.zeros((2, 5, 3), np.float32))
+    gru(np.zeros((2, 5, 3), np.float32))
+    assert [tuple(w.shape.as_list()) for w in lstm.weights] == [(3, 16), (4, 16), (16,)]
+    assert [tuple(w.shape.as_list()) for w in gru.weights] == [(3, 12), (4, 12), (2, 12)]
+    assert [w.name.split("/")[-1] for w in lstm.weights] == [
+        "kernel:0", "recurrent_kernel:0", "bias:0"]
+    # unit_forget_bias: the forget gate (second block of i, f, c, o) starts at 1
+    np.testing.assert_array_equal(lstm.bias.numpy(), np.repeat([0.0, 1.0, 0.0, 0.0], 4))
+    assert not np.any(gru.bias.numpy())
+    for rk in (lstm.recurrent_kernel.numpy(), gru.recurrent_kernel.numpy()):  # orthogonal
+        np.testing.assert_allclose(rk @ rk.T, np.eye(4), atol=1e-5)
+    no_forget = layers.LSTM(4, unit_forget_bias=False)
+    no_forget(np.zeros((1, 2, 3), np.float32))
+    assert not np.any(no_forget.bias.numpy())
+    assert lstm.count_params() == 3 * 16 + 4 * 16 + 16
+
+
+def _loop_ops(fn, x):
+    graph = tx.function(fn).get_concrete_function(x).graph
+    return len(graph.ops), sum(op.name == "while" for op in graph.ops)
+
+
+def test_one_loop_whatever_the_length():
+    lstm = layers.LSTM(4, return_sequences=True)
+    short, long_ = np.zeros((2, 3, 3), np.float32), np.zeros((2, 40, 3), np.float32)
+    n_short, loops_short = _loop_ops(lstm, short)
+    n_long, loops_long = _loop_ops(lstm, long_)
+    assert loops_short == loops_long == 1  # one while loop, not unrolled steps
+    assert n_short == n_long
+    bidi = layers.Bidirectional(layers.GRU(4))
+    assert _loop_ops(bidi, short)[1] == 2  # one per direction
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lstm_ref(x, k, rk, b, h, c):
+    """Keras's LSTM in numpy (gates i, f, c, o): every step's h."""
+    outs = []
+    for t in range(x.shape[1]):
+        i, f, g, o = np.split(x[:, t] @ k + h @ rk + b, 4, axis=-1)
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        h = _sigmoid(o) * np.tanh(c)
+        outs.append(h)
+    return np.stack(outs, 1)
+
+
+def _gru_ref(x, k, rk, b, h):
+    """Keras 3's GRU (reset_after, gates z, r, h) in numpy: every step's h."""
+    outs = []
+    for t in range(x.shape[1]):
+        xz, xr, xh = np.split(x[:, t] @ k + b[0], 3, axis=-1)
+        rz, rr, rh = np.split(h @ rk + b[1], 3, axis=-1)
+        z, r = _sigmoid(xz + rz), _sigmoid(xr + rr)
+        h = z * h + (1 - z) * np.tanh(xh + r * rh)
+        outs.append(h)
+    return np.stack(outs, 1)
+
+
+def _numeric_grads(loss, arrays, eps=1e-5):
+    """Central differences of loss(*arrays) in float64, for every element of every array."""
+    arrays = [a.astype(np.float64) for a in arrays]
+    grads = []
+    for a in arrays:
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            keep = a[idx]
+            a[idx] = keep + eps
+            up = loss(*arrays)
+            a[idx] = keep - eps
+            g[idx] = (up - loss(*arrays)) / (2 * eps)
+            a[idx] = keep
+        grads.append(g)
+    return grads
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_gradients_match_finite_differences(kind):
+    """d(loss)/d(inputs, kernel, recurrent_kernel, bias) through the loop, on a tape eagerly and
+    inside a tx.function, vs central differences of a numpy reference (which must also give
+    the layer's forward values)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    h0 = rng.standard_normal((2, 4)).astype(np.float32)
+    layer = getattr(layers, kind)(4, return_sequences=True)
+    states = [h0, h0 * 0.5] if kind == "LSTM" else [h0]
+    layer.build((2, 4, 3))
+    layer.set_weights([rng.uniform(-0.5, 0.5, w.shape.as_list()).astype(np.float32)
+                       for w in layer.weights])
+    weights = [w.numpy() for w in layer.weights]
+    proj = rng.standard_normal((2, 4, 4)).astype(np.float32)  # a loss that sees every step
+
+    def ref(xx, *ws):
+        return _lstm_ref(xx, *ws, *states) if kind == "LSTM" else _gru_ref(xx, *ws, h0)
+
+    want = _numeric_grads(lambda *a: np.sum(ref(*a) * proj), [x, *weights])
+
+    def grads(xx):
+        xx = tx.convert_to_tensor(xx)
+        with tx.GradientTape() as tape:
+            tape.watch(xx)
+            out = layer(xx, initial_state=states)
+            loss = tx.reduce_sum(out * proj)
+        return [out, *tape.gradient(loss, [xx, *layer.weights])]
+
+    for out, *got in (grads(x), tx.function(grads)(x)):
+        np.testing.assert_allclose(np.asarray(out), ref(x, *weights), rtol=1e-5, atol=1e-5)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(np.asarray(g), w, rtol=1e-4, atol=1e-4)
+
+
+def test_symbolic_call_shapes_and_functional_model():
+    inp = keras.Input((5, 3))
+    seq, h, c = layers.LSTM(4, return_sequences=True, return_state=True)(inp)
+    assert seq.shape == (None, 5, 4) and h.shape == (None, 4) and c.shape == (None, 4)
+    out = layers.TimeDistributed(layers.Dense(2))(seq)
+    assert out.shape == (None, 5, 2)
+    model = keras.Model(inp, [out, h])
+    x = np.random.default_rng(1).standard_normal((3, 5, 3)).astype(np.float32)
+    y, hh = model(x)
+    assert np.asarray(y).shape == (3, 5, 2) and np.asarray(hh).shape == (3, 4)
+    both = layers.Bidirectional(layers.SimpleRNN(4, return_sequences=True), merge_mode=None)(inp)
+    assert [t.shape for t in both] == [(None, 5, 4), (None, 5, 4)]
+
+
+def test_fit_on_a_sequence_task_learns():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6, 2)).astype(np.float32)
+    y = 0.5 * x[:, :, 0].sum(1, keepdims=True) - x[:, -1, 1:2]  # needs memory over time
+    model = keras.Sequential([keras.Input((6, 2)), layers.LSTM(8), layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    loss = model.fit(x, y, epochs=12, batch_size=32, verbose=0).history["loss"]
+    assert loss[-1] < 0.25 * loss[0], loss
+
+
+def test_config_round_trip_gives_the_same_layer():
+    gru = layers.GRU(3, reset_after=False, go_backwards=True, return_sequences=True,
+                     activation="relu")
+    x = np.random.default_rng(2).standard_normal((2, 4, 3)).astype(np.float32)
+    gru(x)
+    copy = layers.GRU.from_config(gru.get_config())
+    copy(x)
+    copy.set_weights(gru.get_weights())
+    assert copy.get_config() == gru.get_config()
+    np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(gru(x)), rtol=1e-6)
+    cell = layers.RNN(layers.SimpleRNNCell(2))  # the generic RNN over a cell
+    assert layers.RNN.from_config(cell.get_config()).cell is not cell.cell
+
+
+def test_errors_name_the_layer():
+    lstm = layers.LSTM(4, name="enc")
+    with pytest.raises(ValueError, match="'enc'.*expected ndim=3"):
+        lstm(np.zeros((2, 3), np.float32))
+    lstm(np.zeros((2, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="'enc': initial_state should be a list of 2"):
+        lstm(np.zeros((2, 3, 3), np.float32), initial_state=[np.zeros((2, 4), np.float32)])
+    with pytest.raises(ValueError, match=r"initial_state\[1\] must have shape \(batch, 4\)"):
+        lstm(np.zeros((2, 3, 3), np.float32),
+             initial_state=[np.zeros((2, 4), np.float32), np.zeros((2, 5), np.float32)])
+    with pytest.raises(ValueError, match="merge_mode"):
+        layers.Bidirectional(layers.LSTM(2), merge_mode="max")
+    with pytest.raises(ValueError, match="recurrent layer"):
+        layers.Bidirectional(layers.Dense(2))
+    with pytest.raises(ValueError, match="units must be a positive int"):
+        layers.GRU(0)
+    with pytest.raises(NotImplementedError, match="dropout"):
+        layers.LSTM(2, dropout=0.5)
