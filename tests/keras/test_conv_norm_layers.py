@@ -312,3 +312,46 @@ def test_functional_conv_model_shapes_and_fit():
     hist = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert np.isfinite(hist.history["loss"]).all()
     assert model.predict(x[:3], verbose=0).shape == (3, 2)
+
+
+def test_batch_normalization_training_gradient_vs_jax():
+    import jax
+    import jax.numpy as jnp
+
+    x, r = _x(6, 4) * 2 + 1, _x(6, 4)
+    bn = layers.BatchNormalization(epsilon=1e-3)
+    bn(x)
+    bn.set_weights([_x(4), _x(4), np.zeros(4, np.float32), np.ones(4, np.float32)])
+
+    def loss_jax(x, g, b):
+        m, v = x.mean(0), x.var(0)
+        return jnp.sum(((x - m) / jnp.sqrt(v + 1e-3) * g + b) * r)
+
+    want = jax.jit(jax.grad(loss_jax, argnums=(0, 1, 2)))(x, bn.gamma.numpy(), bn.beta.numpy())
+
+    def grads(x):
+        xt = tx.convert_to_tensor(x)
+        with tx.GradientTape() as tape:
+            tape.watch(xt)
+            loss = tx.reduce_sum(bn(xt, training=True) * r)
+        return tape.gradient(loss, [xt, bn.gamma, bn.beta])
+
+    for got in (grads(x), tx.function(grads)(x)):
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-4)
+
+
+def test_sequential_config_round_trip_keeps_layers():
+    model = keras.Sequential([
+        keras.Input((8, 8, 3)), layers.Conv2D(4, 3, strides=2, padding="same"),
+        layers.BatchNormalization(momentum=0.5), layers.DepthwiseConv2D(2),
+        layers.AveragePooling2D(), layers.Permute((3, 1, 2)), layers.Flatten(),
+        layers.Dense(2)])
+    clone = keras.Sequential.from_config(model.get_config())
+    assert [type(la).__name__ for la in clone.layers] == [
+        type(la).__name__ for la in model.layers]
+    assert clone.layers[1].momentum == 0.5 and clone.layers[0].strides == (2, 2)
+    x = _x(2, 8, 8, 3)
+    clone(x)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
