@@ -1,11 +1,8 @@
-"""`tx.keras.callbacks`: the Callback hooks (Keras's order), History, EarlyStopping,
-LambdaCallback and the progress bar logger."""
+"""The Callback hooks (Keras's order), CallbackList, History, LambdaCallback, ProgbarLogger."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from tfx_core.keras.progress import Progress
 
@@ -110,73 +107,6 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-class EarlyStopping(Callback):
-    """Stop training when `monitor` stops improving for `patience` epochs; with
-    `restore_best_weights`, the best epoch's weights are put back when training ends."""
-
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
-                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
-                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
-        super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping mode {mode!r} is unknown: use 'auto', 'min' or 'max'")
-        self.monitor, self.patience, self.verbose = monitor, patience, verbose
-        self.baseline, self.restore_best_weights = baseline, restore_best_weights
-        self.start_from_epoch = start_from_epoch
-        if mode == "auto":  # as Keras: accuracy-like and AUC metrics are maximized
-            name = monitor.removeprefix("val_")
-            mode = "max" if ("acc" in name or name.startswith("auc")) else "min"
-        self.mode = mode
-        self.min_delta = abs(min_delta) if mode == "max" else -abs(min_delta)
-        self.best_weights: list[np.ndarray] | None = None
-
-    def _better(self, value: float, reference: float) -> bool:
-        if self.mode == "max":
-            return value - self.min_delta > reference
-        return value - self.min_delta < reference
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self.wait = 0
-        self.stopped_epoch = 0
-        self.best = float("inf") if self.mode == "min" else -float("inf")
-        self.best_weights = None
-        self.best_epoch = 0
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        current = (logs or {}).get(self.monitor)
-        if current is None:
-            import warnings
-
-            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not "
-                          f"available. Available metrics are: {','.join(logs or {})}",
-                          stacklevel=2)
-            return
-        if epoch < self.start_from_epoch:
-            return
-        if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self.model.get_weights()  # if nothing ever improves
-        self.wait += 1
-        if self._better(current, self.best):
-            self.best, self.best_epoch = current, epoch
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._better(current, self.baseline):
-                self.wait = 0
-            return
-        if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose > 0:
-                print("Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
-            self.model.set_weights(self.best_weights)
-
-
 class ProgbarLogger(Callback):
     """Prints progress: verbose=1 a live bar per epoch (tqdm: a widget in Jupyter), verbose=2
     one line per epoch; `Epoch i/n` headers when there is more than one epoch."""
@@ -241,5 +171,5 @@ class ProgbarLogger(Callback):
 
 
 ProgressBar = ProgbarLogger
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-           "ProgbarLogger", "ProgressBar"]
+__all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "ProgbarLogger",
+           "ProgressBar"]
