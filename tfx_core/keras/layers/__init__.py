@@ -3,29 +3,29 @@ from tfx_core.keras.engine.input_layer import Input, InputLayer
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.attention import MultiHeadAttention
 from tfx_core.keras.layers.convolutional import (
-                                                 Conv1D,
-                                                 Conv2D,
-                                                 Conv2DTranspose,
-                                                 Conv3D,
-                                                 DepthwiseConv2D,
-                                                 SeparableConv2D,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    DepthwiseConv2D,
+    SeparableConv2D,
 )
 from tfx_core.keras.layers.core import Activation, Dense, Dropout, Lambda, ReLU, Rescaling, Softmax
 from tfx_core.keras.layers.embedding import Embedding
 from tfx_core.keras.layers.merging import Add, Concatenate, Multiply
 from tfx_core.keras.layers.normalization import (
-                                                 BatchNormalization,
-                                                 GroupNormalization,
-                                                 LayerNormalization,
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
 )
 from tfx_core.keras.layers.pooling import (
-                                                 AveragePooling1D,
-                                                 AveragePooling2D,
-                                                 GlobalAveragePooling1D,
-                                                 GlobalAveragePooling2D,
-                                                 GlobalMaxPooling2D,
-                                                 MaxPooling1D,
-                                                 MaxPooling2D,
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
 )
 from tfx_core.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from tfx_core.keras.layers.regularization import SpatialDropout2D
