@@ -142,3 +142,16 @@ def test_gradients_match_jax():
     for got in (grads(q, v), tx.function(grads)(q, v)):
         for g, w in zip(got, [*want[0], want[1]]):
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_on_attention_probabilities_in_training_only():
+    q = _x(2, 4, 6)
+    mha = layers.MultiHeadAttention(2, 3, dropout=0.5, seed=1)
+    mha(q, q)
+    ref, ref_p = mha_ref(mha, q, q)
+    for out, _ in _both(mha, q, q, return_attention_scores=True):  # inference: no dropout
+        np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-4, atol=1e-5)
+    for out, p in _both(mha, q, q, return_attention_scores=True, training=True):
+        # the scores returned are the softmax before dropout (Keras); the output differs
+        np.testing.assert_allclose(np.asarray(p), ref_p, rtol=1e-4, atol=1e-6)
+        assert not np.allclose(np.asarray(out), ref, atol=1e-3)
