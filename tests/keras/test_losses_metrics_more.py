@@ -103,6 +103,18 @@ def test_precision_recall_vs_numpy_and_threshold_lists():
     np.testing.assert_allclose(np.asarray(m.result()), want, rtol=1e-6)
 
 
+def test_confusion_metric_configs_round_trip():
+    for m in (metrics.Precision(), metrics.Recall(thresholds=[0.2, 0.7]),
+              metrics.AUC(num_thresholds=20, curve="PR", name="pr")):
+        again = type(m).from_config(m.get_config())
+        assert again.get_config() == m.get_config()
+        again.update_state(Y, P)
+        m.update_state(Y, P)
+        np.testing.assert_array_equal(np.asarray(again.result()), np.asarray(m.result()))
+    assert np.asarray(metrics.Precision.from_config(metrics.Precision().get_config())
+                      .result()).shape == ()
+
+
 def test_auc_perfect_and_reversed_ranking():
     y = np.array([0, 0, 1, 1], np.float32)
     for p, want in ((np.array([0.1, 0.2, 0.8, 0.9], np.float32), 1.0),

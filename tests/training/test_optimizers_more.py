@@ -153,3 +153,27 @@ def test_schedule_errors_and_optimizer_names():
         S.CosineDecay(0.1, 0)
     for name, cls in (("adagrad", O.Adagrad), ("Nadam", O.Nadam), ("lion", O.Lion)):
         assert isinstance(keras.optimizers.get(name), cls)
+
+
+@pytest.mark.parametrize("name", ["nadam", "lion", "adagrad"])
+def test_resume_from_checkpoint_is_exact(name, tmp_path):
+    """Two steps, a checkpoint, two more in a fresh optimizer == four steps straight (Nadam's
+    momentum-schedule product is looked up from `iterations`, not kept in a Variable)."""
+    def fresh():
+        return MAKE[name](), [tx.Variable(w) for w in W0]
+
+    straight, vs = fresh()
+    for gs in GRADS:
+        straight.apply_gradients(zip([tx.constant(g) for g in gs], vs))
+    first, vs1 = fresh()
+    for gs in GRADS[:2]:
+        first.apply_gradients(zip([tx.constant(g) for g in gs], vs1))
+    path = tx.train.Checkpoint(opt=first, vs=vs1).write(str(tmp_path / "ckpt"))
+    second, vs2 = fresh()
+    second.build(vs2)
+    tx.train.Checkpoint(opt=second, vs=vs2).restore(path).assert_consumed()
+    assert int(second.iterations) == 2
+    for gs in GRADS[2:]:
+        second.apply_gradients(zip([tx.constant(g) for g in gs], vs2))
+    for a, b in zip(vs2, vs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

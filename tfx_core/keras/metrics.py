@@ -237,7 +237,9 @@ class _ConfusionMetric(Metric):
             getattr(self, count).assign_add(reduce_sum(parts[count], axis=1))
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "thresholds": self.thresholds}
+        scalar = getattr(self, "_tfx_scalar", False)  # a float threshold gives a scalar back
+        return {"name": self.name,
+                "thresholds": self.thresholds[0] if scalar else list(self.thresholds)}
 
 
 def _thresholds(thresholds: Any) -> tuple[list[float], bool]:

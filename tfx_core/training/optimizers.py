@@ -17,7 +17,8 @@ from tfx_core.framework.gradient_tape import GradientTape
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import Variable
 from tfx_core.ops.array_ops import zeros
-from tfx_core.ops.math_ops import cast, clip_by_value, maximum, sign, sqrt, square
+from tfx_core.ops.indexing_ops import gather
+from tfx_core.ops.math_ops import cast, clip_by_value, maximum, minimum, sign, sqrt, square
 from tfx_core.ops.math_ops import pow as _pow
 from tfx_core.ops.reduction_ops import reduce_sum
 from tfx_core.polymorphic_function.function import function
@@ -536,13 +537,21 @@ class Adagrad(Optimizer):
                 "initial_accumulator_value": self.initial_accumulator_value}
 
 
+# prod_{i<=t} (1 - 0.5 * 0.96**i) for t = 1..N; beyond N the factors are 1 to float64 precision
+# (0.5 * 0.96**2048 < 1e-36), so the table's last entry stands for every later step
+_NADAM_PRODUCTS = np.cumprod(1.0 - 0.5 * 0.96 ** np.arange(1, 2049, dtype=np.float64))
+
+
 class Nadam(Optimizer):
     """Nadam (Adam with Nesterov momentum), as keras.optimizers.Nadam.
 
-    With t = iterations + 1 and u_t = beta_1 * (1 - 0.5 * 0.96**t), the product
-    P_t = u_1 * ... * u_t (one float32 Variable per optimizer, updated once per step):
+    With t = iterations + 1, u_t = beta_1 * (1 - 0.5 * 0.96**t) and P_t = u_1 * ... * u_t:
     m, v as Adam;  m_hat = u_{t+1} * m / (1 - P_t * u_{t+1}) + (1 - u_t) * g / (1 - P_t);
     v_hat = v / (1 - beta_2**t);  w -= lr * m_hat / (sqrt(v_hat) + epsilon).
+
+    Keras keeps P_t in a running Variable; here P_t = beta_1**t * a tabulated product looked
+    up by t, so it needs no state of its own and a restored checkpoint (iterations and slots)
+    resumes exactly.
     """
 
     def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
@@ -553,24 +562,9 @@ class Nadam(Optimizer):
         self.beta_1 = _hyper(beta_1, "beta_1", 0.0, 1.0)
         self.beta_2 = _hyper(beta_2, "beta_2", 0.0, 1.0)
         self.epsilon = _hyper(epsilon, "epsilon")
-        self._u_product = Variable(lambda: constant(np.float32(1.0)), trainable=False,
-                                   name="u_product")
-        self._u_product_now: Any = None
-
-    @property
-    def variables(self) -> list[Variable]:
-        return [self._iterations, self._u_product, *self._slot_variables]
 
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity")
-
-    def _apply(self, pairs: list, lr: Any) -> None:
-        t = cast(self._iterations + 1, F32)
-        # NOTE: the new product is kept as a value for update_step rather than re-read
-        self._u_product_now = self._u_product * (
-            self.beta_1 * (1.0 - 0.5 * _pow(constant(np.float32(0.96)), t)))
-        self._u_product.assign(self._u_product_now)
-        super()._apply(pairs, lr)
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
         dt = variable.dtype
@@ -578,7 +572,9 @@ class Nadam(Optimizer):
         decay = constant(0.96, dt)
         u_t = self.beta_1 * (1.0 - 0.5 * _pow(decay, t))
         u_next = self.beta_1 * (1.0 - 0.5 * _pow(decay, t + 1.0))
-        u_product = cast(self._u_product_now, dt)
+        row = minimum(self._iterations, len(_NADAM_PRODUCTS) - 1)
+        u_product = (_pow(constant(self.beta_1, dt), t)
+                     * gather(constant(_NADAM_PRODUCTS.astype(dt.as_numpy_dtype)), row))
         m = self.get_slot(variable, "momentum")
         v = self.get_slot(variable, "velocity")
         m_new = m + (gradient - m) * (1.0 - self.beta_1)
