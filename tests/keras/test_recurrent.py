@@ -222,3 +222,37 @@ def test_errors_name_the_layer():
         layers.GRU(0)
     with pytest.raises(NotImplementedError, match="dropout"):
         layers.LSTM(2, dropout=0.5)
+
+
+class _DoublingCell(layers.Layer):
+    """A user cell: state h = tanh(x @ w + h @ u), output 2 h (so the output is not the state)."""
+
+    state_size = 3
+
+    def build(self, input_shape):
+        self.w = self.add_weight((input_shape[-1], 3), name="w")
+        self.u = self.add_weight((3, 3), name="u")
+
+    def call(self, inputs, states):
+        h = tx.tanh(tx.matmul(inputs, self.w) + tx.matmul(states, self.u))
+        return 2.0 * h, h
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_rnn_over_a_user_cell_matches_numpy(go_backwards):
+    x = np.random.default_rng(3).standard_normal((2, 4, 5)).astype(np.float32)
+    rnn = layers.RNN(_DoublingCell(), return_sequences=True, return_state=True,
+                     go_backwards=go_backwards)
+    last = layers.RNN(rnn.cell, go_backwards=go_backwards)  # same cell, last output only
+    seq, state = rnn(x)
+    w, u = rnn.cell.w.numpy(), rnn.cell.u.numpy()
+    h, want = np.zeros((2, 3), np.float32), []
+    for t in (range(3, -1, -1) if go_backwards else range(4)):
+        h = np.tanh(x[:, t] @ w + h @ u)
+        want.append(2 * h)
+    want = np.stack(want, 1)
+    compiled = tx.function(lambda a: [*rnn(a), last(a)])(x)
+    for got_seq, got_state, got_last in ((seq, state, last(x)), compiled):
+        np.testing.assert_allclose(np.asarray(got_seq), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(got_state), want[:, -1] / 2, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(got_last), want[:, -1], rtol=1e-5, atol=1e-6)
