@@ -150,9 +150,24 @@ def test_depthwise_and_separable_match_numpy():
     assert [w.shape.as_list() for w in sep.weights] == [[3, 3, 3, 2], [1, 1, 6, 4], [4]]
 
 
+def test_conv1d_causal_sees_only_the_past():
+    x = _x(2, 7, 3)
+    layer = layers.Conv1D(2, 3, padding="causal", dilation_rate=2, use_bias=False)
+    layer(x)
+    ref = conv_ref(np.pad(x, [(0, 0), (4, 0), (0, 0)]), layer.kernel.numpy(), (1,), "valid",
+                   (2,))
+    _close(layer, ref, x)
+    y0 = np.asarray(layer(x))
+    x2 = x.copy()
+    x2[:, 5:] += 1.0  # the future changes: outputs before step 5 do not
+    np.testing.assert_allclose(np.asarray(layer(x2))[:, :5], y0[:, :5], rtol=1e-6)
+
+
 def test_conv_arguments_are_checked():
     with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
         layers.Conv2D(2, 3, padding="full")
+    with pytest.raises(ValueError, match="only supported by Conv1D"):
+        layers.Conv2D(2, 3, padding="causal")
     with pytest.raises(ValueError, match="kernel_size"):
         layers.Conv2D(2, (3, 3, 3))
     with pytest.raises(ValueError, match="dilation_rate"):

@@ -31,6 +31,8 @@ CASES = {
                                                  data_format="channels_first"),
                               [(2, 2, 8, 4)], [{}]),
     "conv1d_same_s2": (lambda L: L.Conv1D(3, 4, strides=2, padding="same"), [(2, 9, 2)], [{}]),
+    "conv1d_causal_dilated": (lambda L: L.Conv1D(2, 3, padding="causal", dilation_rate=2),
+                              [(2, 7, 3)], [{}]),
     "conv3d_same_s2": (lambda L: L.Conv3D(2, 3, strides=2, padding="same"),
                        [(1, 5, 6, 4, 2)], [{}]),
     "conv2d_transpose_same": (lambda L: L.Conv2DTranspose(3, 3, strides=2, padding="same"),

@@ -5,7 +5,7 @@ from typing import Any
 
 from tfx_core.keras import activations, initializers
 from tfx_core.keras.engine.layer import Layer
-from tfx_core.ops.array_ops import reshape
+from tfx_core.ops.array_ops import pad, reshape
 from tfx_core.ops.conv_ops import conv2d_transpose, convolution, depthwise_conv2d
 from tfx_core.ops.math_ops import cast
 
@@ -65,7 +65,10 @@ class BaseConv(Layer):
                              f"dilation_rate > 1, got strides={self.strides} and "
                              f"dilation_rate={self.dilation_rate}")
         self.padding = padding
-        self._tfx_padding = normalize_padding(cls, padding)
+        causal = isinstance(padding, str) and padding.lower() == "causal"
+        if causal and not isinstance(self, Conv1D):
+            raise ValueError(f"{cls}: padding='causal' is only supported by Conv1D")
+        self._tfx_padding = "CAUSAL" if causal else normalize_padding(cls, padding)
         self.data_format = data_format or "channels_last"
         self._tfx_format = tf_data_format(cls, data_format, n)
         self.activation = activations.get(activation)
@@ -115,9 +118,14 @@ class Conv(BaseConv):
         self.built = True
 
     def call(self, inputs: Any) -> Any:
-        y = convolution(self._float(inputs), self.kernel, strides=self.strides,
-                        padding=self._tfx_padding, data_format=self._tfx_format,
-                        dilations=self.dilation_rate)
+        x, padding = self._float(inputs), self._tfx_padding
+        if padding == "CAUSAL":  # Conv1D: output t sees inputs <= t only: pad the past
+            left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
+            pads = [[0, 0], [0, 0], [left, 0]] if self.data_format == "channels_first" else [
+                [0, 0], [left, 0], [0, 0]]
+            x, padding = pad(x, pads), "VALID"
+        y = convolution(x, self.kernel, strides=self.strides, padding=padding,
+                        data_format=self._tfx_format, dilations=self.dilation_rate)
         return self._finish(y)
 
 
