@@ -4,6 +4,7 @@ later reaches a traced step."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,28 @@ def test_resume_from_checkpoint_is_exact(name, tmp_path):
         second.apply_gradients(zip([tx.constant(g) for g in gs], vs2))
     for a, b in zip(vs2, vs):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_schedule_and_clipping_survive_model_save(tmp_path):
+    """get_config writes a schedule as {"class_name", "config"}; load_model rebuilds it and
+    the restored `iterations` puts the rate where training left it."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 3)).astype(np.float32), rng.integers(0, 2, 32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    sched = SCHEDULES["cosine_warmup"]()
+    model.compile(O.Nadam(sched, global_clipnorm=0.5), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    path = str(tmp_path / "m.tfx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is dropped from the file
+        model.save(path)
+    loaded = keras.models.load_model(path)
+    opt = loaded.optimizer
+    assert type(opt) is O.Nadam and opt.global_clipnorm == 0.5
+    assert isinstance(opt._learning_rate, S.CosineDecay)
+    assert opt._learning_rate.get_config() == sched.get_config()
+    assert int(opt.iterations) == 4
+    np.testing.assert_allclose(float(opt.learning_rate), ORACLE["schedules"]["cosine_warmup"][4],
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="cannot rebuild"):
+        O.SGD.from_config({"learning_rate": {"class_name": "os.system", "config": {}}})

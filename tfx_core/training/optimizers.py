@@ -1,6 +1,7 @@
 """Optimizers with Keras 3 update rules (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Lion)."""
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import warnings
@@ -354,9 +355,30 @@ class Optimizer:
         return grad
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "learning_rate": self._learning_rate,
+        """Plain data; a schedule with `get_config` is written as {"class_name", "config"}
+        (as Keras), which `from_config` rebuilds."""
+        lr = self._learning_rate
+        if callable(lr) and hasattr(lr, "get_config"):
+            lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        """The optimizer of `get_config`; a serialized learning rate must be one of
+        tx.keras.optimizers.schedules (looked up there, nothing else is imported)."""
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            # NOTE: imported here: tx.keras imports this module, not the other way round
+            schedules = importlib.import_module("tfx_core.keras.schedules")
+            try:
+                config["learning_rate"] = schedules.deserialize(lr)
+            except (KeyError, TypeError) as e:
+                raise ValueError(f"{cls.__name__}.from_config: cannot rebuild the learning "
+                                 f"rate schedule {lr!r}: {e!r}") from None
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
