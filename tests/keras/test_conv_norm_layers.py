@@ -288,6 +288,13 @@ def test_layer_and_group_normalization_vs_numpy():
     m, v = xg.mean((1, 2, 4), keepdims=True), xg.var((1, 2, 4), keepdims=True)
     ref = ((xg - m) / np.sqrt(v + 1e-3)).reshape(x.shape) * g + b
     _close(gn, ref, x)
+    gn1 = layers.GroupNormalization(groups=2, axis=1, center=False)  # channels first
+    xc = x.transpose(0, 3, 1, 2)
+    gn1(xc)
+    gn1.set_weights([g])
+    xg = xc.reshape(2, 2, 3, 3, 4)
+    m, v = xg.mean((2, 3, 4), keepdims=True), xg.var((2, 3, 4), keepdims=True)
+    _close(gn1, ((xg - m) / np.sqrt(v + 1e-3)).reshape(xc.shape) * g[:, None, None], xc)
     with pytest.raises(ValueError, match="groups"):
         layers.GroupNormalization(groups=4)(x)
 
