@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
-from tests.oracles.rnn_cases import CASES, inputs, make
+from tests.oracles.rnn_cases import CASES, call_kwargs, inputs, make
 from tfx_core import keras
 from tfx_core.keras import layers
 
@@ -30,7 +30,7 @@ def recorded_cases():
     for name in names:
         layer = make(layers, name)
         x, states = inputs(name)
-        kwargs = {} if states is None else {"initial_state": states}
+        kwargs = call_kwargs(name, states)
         layer(x, **kwargs)  # build
         n = len(layer.weights)
         assert f"{name}__w{n}" not in ORACLE.files, name  # as many weights as Keras
@@ -214,6 +214,8 @@ def test_errors_name_the_layer():
     with pytest.raises(ValueError, match=r"initial_state\[1\] must have shape \(batch, 4\)"):
         lstm(np.zeros((2, 3, 3), np.float32),
              initial_state=[np.zeros((2, 4), np.float32), np.zeros((2, 5), np.float32)])
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, time\) = \(2, 3\)"):
+        lstm(np.zeros((2, 3, 3), np.float32), mask=np.ones((2, 4), bool))
     with pytest.raises(ValueError, match="merge_mode"):
         layers.Bidirectional(layers.LSTM(2), merge_mode="max")
     with pytest.raises(ValueError, match="recurrent layer"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.oracles.rnn_cases import CASES, inputs, make, weights_for
+from tests.oracles.rnn_cases import CASES, call_kwargs, inputs, make, weights_for
 
 
 def main() -> None:
@@ -21,10 +21,11 @@ def main() -> None:
     for name in CASES:
         layer = make(keras.layers, name)
         x, states = inputs(name)
-        layer(x) if states is None else layer(x, initial_state=states)  # builds the weights
+        kwargs = call_kwargs(name, states)
+        layer(x, **kwargs)  # builds the weights
         weights = weights_for([tuple(w.shape) for w in layer.weights], name)
         layer.set_weights(weights)
-        out = layer(x) if states is None else layer(x, initial_state=states)
+        out = layer(x, **kwargs)
         outs = out if isinstance(out, (list, tuple)) else [out]
         for i, w in enumerate(weights):
             arrays[f"{name}__w{i}"] = w

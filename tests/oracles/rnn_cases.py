@@ -40,7 +40,16 @@ CASES: dict[str, tuple[str, dict, str | None, dict, bool]] = {
     "bidi_lstm_state": ("LSTM", {"return_sequences": True, "return_state": True},
                         "Bidirectional", {}, False),
     "time_distributed": ("Dense", {}, "TimeDistributed", {}, False),
+    # masked: the inputs come with MASK (a hole in row 0, padding at the end of row 1)
+    "lstm_mask": ("LSTM", {"return_sequences": True, "return_state": True}, None, {}, False),
+    "gru_mask_back": ("GRU", {"go_backwards": True, "return_sequences": True}, None, {}, False),
+    "simple_rnn_mask_last": ("SimpleRNN", {"return_state": True}, None, {}, False),
+    "simple_rnn_mask_zero": ("SimpleRNN", {"return_sequences": True,
+                                           "zero_output_for_mask": True}, None, {}, False),
+    "bidi_mask": ("LSTM", {"return_sequences": True}, "Bidirectional", {}, False),
+    "bidi_mask_last": ("GRU", {}, "Bidirectional", {"merge_mode": "sum"}, False),
 }
+MASK = np.array([[1, 1, 0, 1, 1], [1, 1, 1, 0, 0]], bool)
 
 
 def make(layers: Any, name: str) -> Any:
@@ -49,6 +58,14 @@ def make(layers: Any, name: str) -> Any:
     units = 3 if cls == "Dense" else UNITS
     layer = getattr(layers, cls)(units, **kwargs)
     return layer if wrapper is None else getattr(layers, wrapper)(layer, **wkwargs)
+
+
+def call_kwargs(name: str, states: list[np.ndarray] | None) -> dict[str, Any]:
+    """The keyword arguments of the case's call: initial_state and mask when it has them."""
+    kwargs: dict[str, Any] = {} if states is None else {"initial_state": states}
+    if "mask" in name:
+        kwargs["mask"] = MASK
+    return kwargs
 
 
 def inputs(name: str) -> tuple[np.ndarray, list[np.ndarray] | None]:

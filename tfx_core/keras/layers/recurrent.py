@@ -7,15 +7,15 @@ from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.variables import active_trace
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
-from tfx_core.ops.array_ops import reverse, transpose, zeros, zeros_like
+from tfx_core.ops.array_ops import expand_dims, reverse, transpose, zeros, zeros_like
 from tfx_core.ops.control_flow_ops import while_loop
 from tfx_core.ops.indexing_ops import gather
-from tfx_core.ops.math_ops import cast
+from tfx_core.ops.math_ops import cast, not_equal, where
 from tfx_core.ops.tensor_array import TensorArray
 from tfx_core.polymorphic_function.function import function
 
 # constructor arguments that belong to the layer, not to its cell
-_LAYER_KEYS = ("name", "dtype", "trainable", "input_shape")
+_LAYER_KEYS = ("name", "dtype", "trainable", "input_shape", "zero_output_for_mask")
 
 
 def _sizes(size: Any) -> list[int]:
@@ -40,7 +40,7 @@ class RNN(Layer):
 
     def __init__(self, cell: Layer, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 **kwargs: Any) -> None:
+                 zero_output_for_mask: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
             raise TypeError(f"RNN: cell must be a Layer with a state_size (e.g. "
@@ -51,6 +51,7 @@ class RNN(Layer):
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self._tfx_compiled_loop = None
 
     @property
@@ -69,9 +70,6 @@ class RNN(Layer):
 
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
              training: Any = None) -> Any:
-        if mask is not None:
-            raise NotImplementedError(f"{type(self).__name__} '{self.name}': masks are not "
-                                      "supported yet")
         if inputs.shape.rank != 3:
             raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: "
                              f"expected ndim=3 (batch, time, features), found ndim="
@@ -85,15 +83,16 @@ class RNN(Layer):
         if inputs.dtype != dtype:
             inputs = cast(inputs, dtype)
         states = self._initial_states(inputs, initial_state)
+        mask = None if mask is None else self._mask(inputs, mask)
         if active_trace() is None:
             # NOTE: eagerly the loop would run step by step through the eager executor; as one
             # tx.function it is compiled once per shape and still differentiable on a tape.
             # (autograph=False: the loop has no Python control flow on tensors to convert)
             if self._tfx_compiled_loop is None:
                 self._tfx_compiled_loop = function(self._loop, autograph=False)
-            seq, last, final = self._tfx_compiled_loop(inputs, states)
+            seq, last, final = self._tfx_compiled_loop(inputs, states, mask)
         else:
-            seq, last, final = self._loop(inputs, states)
+            seq, last, final = self._loop(inputs, states, mask)
         out = seq if self.return_sequences else last
         return [out, *final] if self.return_state else out
 
@@ -125,45 +124,59 @@ class RNN(Layer):
         out, new = self.cell.call(x_t, states[0] if single else states)
         return out, _sizes_list(new)
 
-    def _loop(self, inputs: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
-        """(every output (batch, time, out), the last output, the final states)."""
+    def _loop(self, inputs: Any, states: list[Any], mask: Any) -> tuple[Any, Any, list[Any]]:
+        """(every output (batch, time, out) or None, the last output, the final states)."""
         steps = inputs.shape.as_list()[1]
         x = transpose(inputs, [1, 0, 2])  # time major: the loop takes rows
+        if mask is not None:
+            mask = transpose(mask, [1, 0])
         if self.go_backwards:
             x = reverse(x, [0])
+            mask = None if mask is None else reverse(mask, [0])
         out_size = int(getattr(self.cell, "output_size", self.state_size[0]))
-        # the outputs are collected only when needed: a built-in cell's last output is its state
-        collect = self.return_sequences or not self._output_is_state()
+        prev = zeros_like(states[0][:, 0:1]) + zeros([out_size], states[0].dtype)
+        # every output is collected only for return_sequences; the last one is carried
         outputs = TensorArray(states[0].dtype, size=steps, element_shape=[
-            inputs.shape.as_list()[0], out_size]) if collect else ()
+            inputs.shape.as_list()[0], out_size]) if self.return_sequences else ()
 
-        def body(t: Any, states: list[Any], outputs: Any) -> Any:
+        def body(t: Any, states: list[Any], prev: Any, outputs: Any) -> Any:
             # NOTE: gather (not a static slice) takes row t of a loop counter; it also keeps
             # working when the batch dimension is unknown (a symbolic Keras call)
             out, new = self._step(gather(x, t), states)
-            return t + 1, new, outputs.write(t, out) if collect else ()
+            if mask is not None:  # as Keras: a masked step keeps the states and the output
+                keep = expand_dims(gather(mask, t), -1)
+                out = where(keep, out, zeros_like(out) if self.zero_output_for_mask else prev)
+                new = [where(keep, n, s) for n, s in zip(new, states)]
+            return t + 1, new, out, outputs.write(t, out) if self.return_sequences else ()
 
         # the trip count is static, so the loop is differentiable (see tx.while_loop).
         # NOTE: that gradient saves EVERY carried value at every step, the input sequence and
         # the output buffer included, so backward time and memory grow as T**2 (LSTM(64),
         # batch 32: fwd+bwd 10 / 54 / 260 ms at T = 50 / 100 / 200; TF+XLA: 19 ms at T=100).
         # The fix belongs in the while gradient: don't stack values the body passes through.
-        _, final, outputs = while_loop(lambda t, s, o: t < steps, body,
-                                       (convert_to_tensor(0), list(states), outputs),
-                                       maximum_iterations=steps)
-        if not collect:
-            return None, final[0], list(final)
-        seq = transpose(outputs.stack(), [1, 0, 2])
-        return seq, final[0] if self._output_is_state() else seq[:, steps - 1], list(final)
+        _, final, last, outputs = while_loop(
+            lambda t, s, p, o: t < steps, body,
+            (convert_to_tensor(0), list(states), prev, outputs), maximum_iterations=steps)
+        seq = transpose(outputs.stack(), [1, 0, 2]) if self.return_sequences else None
+        return seq, last, list(final)
 
-    def _output_is_state(self) -> bool:
-        """The built-in cells output their first state: the last output is that state."""
-        return isinstance(self.cell, (SimpleRNNCell, LSTMCell, GRUCell))
+    def _mask(self, inputs: Any, mask: Any) -> Any:
+        """The (batch, time) mask as bools, checked against the inputs."""
+        m = convert_to_tensor(mask)
+        if not m.dtype.is_bool:
+            m = not_equal(m, zeros_like(m))
+        want, got = inputs.shape.as_list()[:2], m.shape.as_list()
+        if len(got) != 2 or any(w is not None and g is not None and w != g
+                                for w, g in zip(want, got)):
+            raise ValueError(f"{type(self).__name__} '{self.name}': mask must have shape "
+                             f"(batch, time) = {tuple(want)}, got {tuple(got)}")
+        return m
 
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "return_sequences": self.return_sequences,
                   "return_state": self.return_state, "go_backwards": self.go_backwards,
-                  "stateful": self.stateful, "unroll": self.unroll}
+                  "stateful": self.stateful, "unroll": self.unroll,
+                  "zero_output_for_mask": self.zero_output_for_mask}
         if type(self) is RNN:
             config["cell"] = {"class": type(self.cell), "config": self.cell.get_config()}
         return config

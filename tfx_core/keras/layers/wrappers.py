@@ -44,6 +44,9 @@ class Bidirectional(Layer):
             raise ValueError("Bidirectional: forward and backward layers must agree on "
                              "return_sequences and return_state")
         self.backward_layer = backward_layer
+        for half in (self.forward_layer, self.backward_layer):
+            # as Keras: masked steps of a returned sequence are zeros in both halves
+            half.zero_output_for_mask = half.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self._tfx_initial_weights = weights
@@ -57,7 +60,8 @@ class Bidirectional(Layer):
             self.set_weights(self._tfx_initial_weights)
             self._tfx_initial_weights = None
 
-    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+    def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
+             training: Any = None) -> Any:
         fw_state = bw_state = None
         if initial_state is not None:
             states = list(initial_state)
@@ -67,8 +71,8 @@ class Bidirectional(Layer):
                                  f"{2 * n} tensors (the forward states, then the backward "
                                  f"ones), got {len(states)}")
             fw_state, bw_state = states[:n], states[n:]
-        y = self.forward_layer(inputs, initial_state=fw_state, training=training)
-        y_rev = self.backward_layer(inputs, initial_state=bw_state, training=training)
+        y = self.forward_layer(inputs, initial_state=fw_state, mask=mask, training=training)
+        y_rev = self.backward_layer(inputs, initial_state=bw_state, mask=mask, training=training)
         fw_states = bw_states = []
         if self.return_state:
             y, fw_states, y_rev, bw_states = y[0], y[1:], y_rev[0], y_rev[1:]
