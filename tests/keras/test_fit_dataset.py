@@ -131,3 +131,14 @@ def test_class_weight_on_a_dataset_equals_arrays() -> None:
     b.fit(Dataset.from_tensor_slices((x, labels)).batch(8), class_weight=weights, epochs=1,
           verbose=0)
     _same(a, b)
+
+
+def test_a_callback_reading_batch_logs_gets_floats() -> None:
+    # fit reads the logs per batch only for such callbacks (otherwise once per epoch)
+    x, y, _ = _data(16)
+    seen = []
+    cb = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))
+    hist = _pair()[0].fit(Dataset.from_tensor_slices((x, y)).batch(8), epochs=1, verbose=0,
+                          callbacks=[cb])
+    assert len(seen) == 2 and all(type(v) is float for logs in seen for v in logs.values())
+    assert seen[-1]["loss"] == hist.history["loss"][-1]

@@ -12,7 +12,7 @@ from tfx_core.framework.variables import init_scope
 from tfx_core.keras import losses as losses_mod
 from tfx_core.keras import metrics as metrics_mod
 from tfx_core.keras import optimizers
-from tfx_core.keras.callbacks import CallbackList
+from tfx_core.keras.callbacks import Callback, CallbackList
 from tfx_core.keras.engine import data as D
 from tfx_core.keras.engine.keras_tensor import flatten
 from tfx_core.polymorphic_function.function import function
@@ -198,18 +198,25 @@ class Trainer:
                            verbose=verbose, epochs=epochs, steps=data.steps)
         self.stop_training = False
         train_fn = self._step_function("train")
+        # NOTE: reading the logs (float()) waits for the step to finish; without a callback
+        # that looks at each batch's logs, only the epoch's last logs are read, so the host
+        # cuts and sends the next batch while the device still computes this one (as Keras 3).
+        per_batch = _reads_batch_logs(cbs)
         cbs.on_train_begin()
         training_logs: dict[str, float] | None = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            logs: dict[str, float] = {}
+            logs: Any = {}
             for step, batch in enumerate(data.epoch()):
                 cbs.on_train_batch_begin(step)
-                logs = _floats(train_fn(batch))
-                cbs.on_train_batch_end(step, logs)
+                logs = train_fn(batch)
+                if per_batch:
+                    logs = _floats(logs)
+                cbs.on_train_batch_end(step, logs)  # tensors when no callback reads them
                 if self.stop_training:
                     break
+            logs = _floats(logs)
             if data.exhausted:
                 self.stop_training = True
                 if not logs:  # no batch at all this epoch: no epoch to report
@@ -296,6 +303,13 @@ class Trainer:
     def predict_on_batch(self, x: Any) -> Any:
         out = self._step_function("predict")((D.to_tensors(D.to_arrays(x)),))
         return _concat([out])
+
+
+def _reads_batch_logs(cbs: CallbackList) -> bool:
+    """Whether any callback has its own on_train_batch_end (it needs each batch's logs)."""
+    base = Callback.on_train_batch_end
+    return any("on_train_batch_end" in vars(cb) or type(cb).on_train_batch_end is not base
+               for cb in cbs.callbacks)
 
 
 def _batch(arrays: tuple, index: Any) -> tuple:
