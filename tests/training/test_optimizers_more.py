@@ -203,3 +203,14 @@ def test_schedule_and_clipping_survive_model_save(tmp_path):
                                rtol=1e-6)
     with pytest.raises(ValueError, match="cannot rebuild"):
         O.SGD.from_config({"learning_rate": {"class_name": "os.system", "config": {}}})
+
+
+def test_a_schedule_is_not_replaced_by_a_float():
+    opt = O.SGD(S.ExponentialDecay(0.1, 3, 0.5))
+    with pytest.raises(TypeError, match="not settable"):
+        opt.learning_rate = 0.01
+    traced = O.SGD(0.1)
+    v = tx.Variable(np.zeros(2, np.float32))
+    tx.function(lambda g: traced.apply_gradients([(g, v)]))(tx.constant([1.0, 1.0]))
+    with pytest.warns(UserWarning, match="steps traced before"):
+        traced.learning_rate = S.ExponentialDecay(0.1, 3, 0.5)

@@ -201,14 +201,15 @@ def test_train_step_compiles_forward_backward_and_update_into_one_function():
     assert _dot_count(ir) == 3 * n_layers - 1
     assert ir.count("func @") == 1 and " call " not in ir
 
-    # Inputs: x, y and every variable (weights, Adam's slots, iterations); outputs: the loss
-    # and every variable's new value, whose buffers are donated.
+    # Inputs: x, y, every variable (weights, Adam's slots, iterations) and the learning rate
+    # (a float64 Variable read, never written, so `opt.learning_rate = x` needs no retrace);
+    # outputs: the loss and every variable's new value, whose buffers are donated.
     n_vars = len(model.variables) + len(opt.variables)
     assert n_vars == 2 * n_layers * 3 + 1
     header = ir.splitlines()[0]
     params, results = header.split(" -> ")
     types = re.compile(r"\b[a-z]+\d+\[[\d,]*\]")
-    assert len(types.findall(params)) == 2 + n_vars, header
+    assert len(types.findall(params)) == 3 + n_vars, header
     assert len(types.findall(results)) == 1 + n_vars, header
     hlo = step.experimental_get_compiler_ir(x, y)(stage="hlo")
     donors = hlo.split("buffer_donor={", 1)[1].split("}, entry", 1)[0]

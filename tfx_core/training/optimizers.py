@@ -117,10 +117,21 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:
-        """Set a new float or schedule (applies from the next step; nothing retraces)."""
+        """Set a new float (applies from the next step, in traced steps too; nothing retraces)
+        or schedule. As Keras, a schedule is not replaced by a float: a step traced with the
+        schedule would go on calling it."""
         if callable(value) and not isinstance(value, Tensor):
+            if self._lr_variable is not None:
+                warnings.warn("learning_rate: steps traced before this read the float learning "
+                              "rate; only new traces call the schedule", UserWarning,
+                              stacklevel=2)
             self._learning_rate = value
         else:
+            if callable(self._learning_rate):
+                raise TypeError("This optimizer was created with a learning rate schedule as "
+                                "its `learning_rate` argument, hence its learning rate is not "
+                                "settable. If you need the learning rate to be settable, "
+                                "create the optimizer with a float `learning_rate`.")
             self._learning_rate = _hyper(value, "learning_rate")
             if self._lr_variable is not None:  # what traced steps read
                 self._lr_variable.assign(np.float64(self._learning_rate))
