@@ -7,8 +7,9 @@ from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.variables import active_trace
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
-from tfx_core.ops.array_ops import expand_dims, reverse, transpose, zeros, zeros_like
+from tfx_core.ops.array_ops import expand_dims, ones_like, reverse, transpose, zeros, zeros_like
 from tfx_core.ops.control_flow_ops import while_loop
+from tfx_core.ops.dropout_ops import dropout
 from tfx_core.ops.indexing_ops import gather
 from tfx_core.ops.math_ops import cast, not_equal, where
 from tfx_core.ops.tensor_array import TensorArray
@@ -53,6 +54,7 @@ class RNN(Layer):
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self._tfx_compiled_loop = None
+        self._tfx_rng = None
 
     @property
     def state_size(self) -> list[int]:
@@ -66,7 +68,27 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build((input_shape[0], input_shape[2]))
             self.cell.built = True
+        if self._rates() != (0.0, 0.0):  # the dropout masks' own random stream, as Dropout
+            from tfx_core.ops.random_ops import Generator
+
+            seed = getattr(self.cell, "seed", None)
+            self._tfx_rng = (Generator.from_non_deterministic_state() if seed is None
+                             else Generator.from_seed(seed))
         self.built = True
+
+    def _rates(self) -> tuple[float, float]:
+        return (float(getattr(self.cell, "dropout", 0.0)),
+                float(getattr(self.cell, "recurrent_dropout", 0.0)))
+
+    def _dropout_masks(self, inputs: Any, states: list[Any], training: Any) -> Any:
+        """(input mask (batch, features), recurrent mask (batch, units)) for a training call:
+        0 or 1 / (1 - rate), drawn once and shared by every time step (as Keras)."""
+        rates = self._rates()
+        if not training or rates == (0.0, 0.0):
+            return None
+        ones = (ones_like(inputs[:, 0]), ones_like(states[0]))
+        return [None if rate == 0 else dropout(o, rate, rng=self._tfx_rng)
+                for o, rate in zip(ones, rates)]
 
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None,
              training: Any = None) -> Any:
@@ -84,15 +106,16 @@ class RNN(Layer):
             inputs = cast(inputs, dtype)
         states = self._initial_states(inputs, initial_state)
         mask = None if mask is None else self._mask(inputs, mask)
+        masks = self._dropout_masks(inputs, states, training)
         if active_trace() is None:
             # NOTE: eagerly the loop would run step by step through the eager executor; as one
             # tx.function it is compiled once per shape and still differentiable on a tape.
             # (autograph=False: the loop has no Python control flow on tensors to convert)
             if self._tfx_compiled_loop is None:
                 self._tfx_compiled_loop = function(self._loop, autograph=False)
-            seq, last, final = self._tfx_compiled_loop(inputs, states, mask)
+            seq, last, final = self._tfx_compiled_loop(inputs, states, mask, masks)
         else:
-            seq, last, final = self._loop(inputs, states, mask)
+            seq, last, final = self._loop(inputs, states, mask, masks)
         out = seq if self.return_sequences else last
         return [out, *final] if self.return_state else out
 
@@ -124,7 +147,8 @@ class RNN(Layer):
         out, new = self.cell.call(x_t, states[0] if single else states)
         return out, _sizes_list(new)
 
-    def _loop(self, inputs: Any, states: list[Any], mask: Any) -> tuple[Any, Any, list[Any]]:
+    def _loop(self, inputs: Any, states: list[Any], mask: Any,
+              dropout_masks: Any) -> tuple[Any, Any, list[Any]]:
         """(every output (batch, time, out) or None, the last output, the final states)."""
         steps = inputs.shape.as_list()[1]
         x = transpose(inputs, [1, 0, 2])  # time major: the loop takes rows
@@ -154,9 +178,15 @@ class RNN(Layer):
         # the output buffer included, so backward time and memory grow as T**2 (LSTM(64),
         # batch 32: fwd+bwd 10 / 54 / 260 ms at T = 50 / 100 / 200; TF+XLA: 19 ms at T=100).
         # The fix belongs in the while gradient: don't stack values the body passes through.
-        _, final, last, outputs = while_loop(
-            lambda t, s, p, o: t < steps, body,
-            (convert_to_tensor(0), list(states), prev, outputs), maximum_iterations=steps)
+        if dropout_masks is not None:
+            self.cell._tfx_masks = tuple(dropout_masks)
+        try:
+            _, final, last, outputs = while_loop(
+                lambda t, s, p, o: t < steps, body,
+                (convert_to_tensor(0), list(states), prev, outputs), maximum_iterations=steps)
+        finally:
+            if dropout_masks is not None:
+                self.cell._tfx_masks = (None, None)
         seq = transpose(outputs.stack(), [1, 0, 2]) if self.return_sequences else None
         return seq, last, list(final)
 

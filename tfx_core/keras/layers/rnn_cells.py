@@ -62,9 +62,9 @@ class _Cell(Layer):
         who = type(self).__name__
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"{who}: units must be a positive int, got {units!r}")
-        if dropout or recurrent_dropout:
-            raise NotImplementedError(f"{who}: dropout and recurrent_dropout are not supported "
-                                      f"yet (got {dropout}, {recurrent_dropout})")
+        for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{who}: {arg} must be in [0, 1), got {rate}")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -74,7 +74,11 @@ class _Cell(Layer):
         self.kernel_regularizer = _regularizer(kernel_regularizer)
         self.recurrent_regularizer = _regularizer(recurrent_regularizer)
         self.bias_regularizer = _regularizer(bias_regularizer)
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.seed = seed
+        # (input mask, recurrent mask): set by the RNN layer around a training call; each mask
+        # (0 or 1/(1-rate)) is drawn once per call and shared by all time steps, as Keras
+        self._tfx_masks: tuple[Any, Any] = (None, None)
 
     gates = 1  # the kernels hold `gates * units` columns
 
@@ -108,24 +112,31 @@ class _Cell(Layer):
         self.built = True
 
     def _input(self, x: Any) -> Any:
-        """x @ kernel (+ bias), with integer inputs cast as Dense does."""
+        """x @ kernel, with integer inputs cast as Dense does (and the input dropout mask)."""
         if x.dtype != self.kernel.dtype:
             x = cast(x, self.kernel.dtype)
+        if self._tfx_masks[0] is not None:
+            x = x * self._tfx_masks[0]
         return matmul(x, self.kernel)
+
+    def _recurrent(self, h: Any) -> Any:
+        """h_prev as the recurrent matmuls see it (with the recurrent dropout mask)."""
+        return h if self._tfx_masks[1] is None else h * self._tfx_masks[1]
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer,
                 "recurrent_initializer": self.recurrent_initializer,
-                "bias_initializer": self.bias_initializer, "seed": self.seed}
+                "bias_initializer": self.bias_initializer, "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
 
 class SimpleRNNCell(_Cell):
     """h = activation(x @ kernel + bias + h_prev @ recurrent_kernel)."""
 
     def call(self, inputs: Any, states: Any, training: Any = None) -> tuple[Any, list[Any]]:
-        z = self._input(inputs) + matmul(states[0], self.recurrent_kernel)
+        z = self._input(inputs) + matmul(self._recurrent(states[0]), self.recurrent_kernel)
         if self.bias is not None:
             z = z + self.bias
         h = self.activation(z)
@@ -166,7 +177,7 @@ class LSTMCell(_Cell):
 
     def call(self, inputs: Any, states: Any, training: Any = None) -> tuple[Any, list[Any]]:
         h_prev, c_prev = states[0], states[1]
-        z = self._input(inputs) + matmul(h_prev, self.recurrent_kernel)
+        z = self._input(inputs) + matmul(self._recurrent(h_prev), self.recurrent_kernel)
         if self.bias is not None:
             z = z + self.bias
         zi, zf, zc, zo = split(z, 4, axis=-1)
@@ -212,7 +223,7 @@ class GRUCell(_Cell):
             x = x + in_bias
         xz, xr, xh = split(x, 3, axis=-1)
         if self.reset_after:
-            inner = matmul(h_prev, self.recurrent_kernel)
+            inner = matmul(self._recurrent(h_prev), self.recurrent_kernel)
             if rec_bias is not None:
                 inner = inner + rec_bias
             rz, rr, rh = split(inner, 3, axis=-1)
@@ -220,10 +231,11 @@ class GRUCell(_Cell):
             r = self.recurrent_activation(xr + rr)
             hh = self.activation(xh + r * rh)
         else:
-            rz, rr = split(matmul(h_prev, self.recurrent_kernel[:, :2 * u]), 2, axis=-1)
+            h_rec = self._recurrent(h_prev)
+            rz, rr = split(matmul(h_rec, self.recurrent_kernel[:, :2 * u]), 2, axis=-1)
             z = self.recurrent_activation(xz + rz)
             r = self.recurrent_activation(xr + rr)
-            hh = self.activation(xh + matmul(r * h_prev, self.recurrent_kernel[:, 2 * u:]))
+            hh = self.activation(xh + matmul(r * h_rec, self.recurrent_kernel[:, 2 * u:]))
         h = z * h_prev + (1.0 - z) * hh
         return h, [h]
 
