@@ -1,12 +1,13 @@
 """One framework's run of bench/keras_fit.py's shared model source (run in its own process).
 
-    python bench/_keras_peer.py {tfx|jax|tf} {mlp|cnn} SAMPLES EPOCHS
+    python bench/_keras_peer.py {tfx|jax|tf} {mlp|cnn|mlp,cnn} SAMPLES EPOCHS
 
-prints one line `RESULT {json}`: seconds to the end of the first epoch (compile included),
-each later epoch's seconds and the final loss. `jax` is Keras 3 on the JAX backend, `tf` is
-tf.keras (Keras 3 on TensorFlow, jit_compile=True), `tfx` is tx.keras. Every peer builds the
-model from the same source (`build` below), gets the same initial weights (numpy, seeded, by
-weight shape) and reads the same synthetic data in the same order (no shuffling).
+prints per model one line `RESULT {json}`: its name, seconds to the end of the first epoch
+(compile included), each later epoch's seconds and the final loss. `jax` is Keras 3 on the
+JAX backend, `tf` is tf.keras (Keras 3 on TensorFlow, jit_compile=True), `tfx` is tx.keras.
+Every peer builds the model from the same source (`build` below), gets the same initial
+weights (numpy, seeded, by weight shape) and reads the same synthetic data in the same
+order (no shuffling).
 """
 from __future__ import annotations
 
@@ -74,9 +75,7 @@ def keras_module(peer: str):
     return tf.keras
 
 
-def main() -> None:
-    peer, kind, n, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    K = keras_module(peer)  # noqa: N806
+def run(K, peer: str, kind: str, n: int, epochs: int) -> dict:  # noqa: N803
     x, y = data(n)
     model = build(K, kind)
     model.set_weights(initial_weights([tuple(w.shape) for w in model.get_weights()]))
@@ -90,8 +89,15 @@ def main() -> None:
     hist = model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
                      callbacks=[mark])
     later = [b - a for a, b in zip(marks, marks[1:])]
-    print("RESULT " + json.dumps({"first": marks[0] - t0, "later": later,
-                                  "loss": float(hist.history["loss"][-1])}), flush=True)
+    return {"model": kind, "first": marks[0] - t0, "later": later,
+            "loss": float(hist.history["loss"][-1])}
+
+
+def main() -> None:
+    peer, kinds, n, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    K = keras_module(peer)  # noqa: N806
+    for kind in kinds.split(","):  # several: the later ones skip the process's first costs
+        print("RESULT " + json.dumps(run(K, peer, kind, n, epochs)), flush=True)
 
 
 if __name__ == "__main__":

@@ -64,32 +64,44 @@ def _epochs(fit, epochs: int) -> tuple[float, float]:
     return first, statistics.median(later)
 
 
-def _peer(peer: str, kind: str, n: int, epochs: int) -> dict | None:
-    """Run one framework on one model in a fresh process; None (with a message) if it fails."""
+def _peer(peer: str, kinds: list[str], n: int, epochs: int) -> dict[str, dict]:
+    """Run one framework on the models in a fresh process; {} (with a message) if it fails."""
     script = Path(__file__).with_name("_keras_peer.py")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run([sys.executable, str(script), peer, kind, str(n), str(epochs)],
-                          capture_output=True, text=True, env=env, timeout=3600)
+    proc = subprocess.run([sys.executable, str(script), peer, ",".join(kinds), str(n),
+                           str(epochs)], capture_output=True, text=True, env=env, timeout=3600)
+    out = {}
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    print(f"(skipping {peer} on {kind}: exit {proc.returncode}: {last})")
-    return None
+            r = json.loads(line[len("RESULT "):])
+            out[r["model"]] = r
+    if len(out) < len(kinds):
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"(skipping {peer} on {kinds}: exit {proc.returncode}: {last})")
+    return out
 
 
-def frameworks(n: int, epochs: int) -> None:
-    """The same model source on tx.keras, Keras 3 on JAX and tf.keras: epoch times and loss."""
+def frameworks(n: int, epochs: int, quick: bool) -> None:
+    """The same model source on tx.keras, Keras 3 on JAX and tf.keras: epoch times and loss.
+    Each (framework, model) runs in a fresh process; with --quick one process per framework
+    runs both models (fewer imports; the CNN's first epoch then skips process start-up)."""
     nan = float("nan")
+    kinds = ["mlp", "cnn"]
     print(f"{n} samples of 28x28, batch 128, {epochs} epochs (first epoch includes tracing and "
           "compiling; steady = median of the later epochs)\n")
+    results: dict[tuple[str, str], dict] = {}
+    for peer, _ in PEERS:
+        groups = [kinds] if quick else [[k] for k in kinds]
+        for group in groups:
+            for kind, r in _peer(peer, group, n, epochs).items():
+                results[kind, peer] = r
     print("| model | framework | first epoch s | steady epoch s | ms/step | final loss |")
     print("|---|---|---|---|---|---|")
     rows = {}
     steps = math.ceil(n / 128)
-    for kind in ("mlp", "cnn"):
+    for kind in kinds:
         for peer, label in PEERS:
-            r = _peer(peer, kind, n, epochs)
+            r = results.get((kind, peer))
             first = r["first"] if r else nan
             steady = statistics.median(r["later"]) if r and r["later"] else nan
             loss = r["loss"] if r else nan
@@ -98,7 +110,7 @@ def frameworks(n: int, epochs: int) -> None:
                   f"| {loss:.6f} |")
     print("\n| model | time | tfx/jax | tfx/tf |")
     print("|---|---|---|---|")
-    for kind in ("mlp", "cnn"):
+    for kind in kinds:
         for i, what in enumerate(("first epoch", "steady epoch")):
             t = rows[kind, "tfx"][i]
             print(f"| {kind} | {what} | {ratio(t, rows[kind, 'jax'][i])} "
@@ -111,7 +123,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only-frameworks", action="store_true")
     args = parser.parse_args()
-    frameworks(1024 if args.quick else 60000, 3 if args.quick else 4)
+    frameworks(1024 if args.quick else 60000, 3 if args.quick else 4, args.quick)
     if args.only_frameworks:
         return
     epochs = 2 if args.quick else 10
