@@ -49,6 +49,9 @@ def test_matches_keras(name, mode):
             np.testing.assert_allclose(a, np.array(b), rtol=2e-5, atol=2e-6,
                                        err_msg=f"{name} step {k + 1}")
     assert int(opt.iterations) == len(GRADS)
+    if mode == "eager":  # eager apply_gradients: one compiled update, traced once
+        (step,) = opt._compiled.values()
+        assert step.experimental_get_tracing_count() == 1
 
 
 def test_clipping_actually_clips():
