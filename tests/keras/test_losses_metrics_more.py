@@ -52,6 +52,19 @@ def test_new_losses_match_numpy(loss, t, p, per_sample):
     assert np.asarray(none(t, p)).shape == per_sample.shape
 
 
+def test_names_and_class_names():
+    for name, cls in (("KLDivergence", losses.KLDivergence), ("kld", losses.KLDivergence),
+                      ("CosineSimilarity", losses.CosineSimilarity)):
+        assert type(losses.get(name)) is cls
+    for name, cls in (("AUC", metrics.AUC), ("auc", metrics.AUC),
+                      ("Precision", metrics.Precision), ("recall", metrics.Recall),
+                      ("TopKCategoricalAccuracy", metrics.TopKCategoricalAccuracy),
+                      ("sparse_top_k_categorical_accuracy",
+                       metrics.SparseTopKCategoricalAccuracy)):
+        m = metrics.get(name)
+        assert type(m) is cls and m.name == name
+
+
 def test_cosine_similarity_sign_and_parallel_vectors():
     """Keras 3's sign: parallel vectors give -1 (the loss is minimized by alignment)."""
     v = VEC_T[:2]

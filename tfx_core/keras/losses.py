@@ -237,8 +237,8 @@ _BY_NAME: dict[str, Callable[[], Loss]] = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence":
-    KLDivergence, "cosine_similarity": CosineSimilarity,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "KLDivergence": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence, "cosine_similarity": CosineSimilarity,
 }
 
 

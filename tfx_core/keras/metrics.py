@@ -335,7 +335,7 @@ _BY_NAME: dict[str, Callable[..., Metric]] = {
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "precision": Precision, "recall": Recall, "auc": AUC,
+    "precision": Precision, "recall": Recall, "auc": AUC, "AUC": AUC,
 }
 
 
