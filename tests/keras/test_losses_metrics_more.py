@@ -128,6 +128,15 @@ def test_confusion_metric_configs_round_trip():
                       .result()).shape == ()
 
 
+def test_auc_from_logits_equals_auc_of_probabilities():
+    logits = np.log(P / (1 - P))
+    a, b = metrics.AUC(from_logits=True), metrics.AUC()
+    a.update_state(Y, logits)
+    b.update_state(Y, P)
+    np.testing.assert_allclose(float(a.result()), ORACLE["metrics"]["auc_roc"], rtol=1e-5)
+    np.testing.assert_allclose(float(a.result()), float(b.result()), rtol=1e-6)
+
+
 def test_auc_perfect_and_reversed_ranking():
     y = np.array([0, 0, 1, 1], np.float32)
     for p, want in ((np.array([0.1, 0.2, 0.8, 0.9], np.float32), 1.0),

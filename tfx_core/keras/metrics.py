@@ -283,19 +283,26 @@ class AUC(_ConfusionMetric):
     `num_thresholds` evenly spaced thresholds, (i + 1) / (num_thresholds - 1), plus -eps and
     1 + eps at the ends. ROC: trapezoids of recall over the false-positive rate. PR: Davis &
     Goadrich's interpolation between thresholds (precision varies along the segment as the
-    positives count changes linearly), as Keras's `interpolate_pr_auc`.
+    positives count changes linearly), as Keras's `interpolate_pr_auc`. `from_logits`:
+    scores pass through a sigmoid first.
     """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name: str | None = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, from_logits: bool = False) -> None:
         if num_thresholds <= 1:
             raise ValueError(f"AUC: `num_thresholds` must be > 1, got {num_thresholds}")
         if curve.upper() not in ("ROC", "PR"):
             raise ValueError(f"AUC: `curve` must be 'ROC' or 'PR', got {curve!r}")
         self.num_thresholds, self.curve = num_thresholds, curve.upper()
+        self.from_logits = bool(from_logits)
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         super().__init__([0.0 - L.EPSILON, *inner, 1.0 + L.EPSILON], name or "auc", dtype,
                          self._COUNTS)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if self.from_logits:  # scores -> probabilities, so the fixed thresholds apply
+            y_pred = M.sigmoid(M.cast(convert_to_tensor(y_pred), F32))
+        super().update_state(y_true, y_pred, sample_weight)
 
     def result(self) -> Any:
         tp, fp = self.true_positives.value(), self.false_positives.value()
@@ -320,7 +327,8 @@ class AUC(_ConfusionMetric):
                                          M.maximum(tp[1:] + fn[1:], 0.0)))
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve}
+        return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
+                "from_logits": self.from_logits}
 
 
 def _snake(name: str) -> str:
