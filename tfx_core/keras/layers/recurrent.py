@@ -27,7 +27,7 @@ class RNN(Layer):
     """Runs `cell` over the time axis of (batch, time, features) inputs (keras.layers.RNN).
 
     The cell is a layer whose `call(inputs_t, states)` returns `(output_t, new_states)` and which
-    has a `state_size` (int or list of ints). All time steps run in ONE loop (`tx.scan`, a
+    has a `state_size` (int or list of ints). All time steps run in ONE `tx.while_loop` (a
     single XLA while loop with a static trip count, so it is differentiable), never unrolled in
     Python: a trace's size does not grow with the sequence length. Called eagerly, the loop runs
     as a `tx.function` compiled once per input shape rather than op by op.
@@ -35,7 +35,10 @@ class RNN(Layer):
     `return_sequences` gives every step's output (batch, time, units) instead of the last;
     `return_state` adds the final states (`[output, *states]`); `go_backwards` reads the
     sequence from its end (the returned sequence is then in reading order, as Keras);
-    `initial_state` (a tensor or list of tensors, one per state) replaces the zero states.
+    `initial_state` (a tensor or list of tensors, one per state) replaces the zero states;
+    `mask` (batch, time) skips steps: a masked step keeps the states and repeats the previous
+    output (zeros with `zero_output_for_mask`). A cell's `dropout` / `recurrent_dropout` draw
+    one mask per training call, shared by all steps (as Keras).
     `unroll` is accepted for compatibility and changes nothing (the loop is compiled anyway).
     """
 
