@@ -225,6 +225,10 @@ def test_config_round_trip_gives_the_same_layer():
     copy.set_weights(gru.get_weights())
     assert copy.get_config() == gru.get_config()
     np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(gru(x)), rtol=1e-6)
+    bidi = layers.Bidirectional(layers.LSTM(2, name="enc"), merge_mode="sum")
+    again = layers.Bidirectional.from_config(bidi.get_config())
+    assert again.get_config() == bidi.get_config()
+    assert again.forward_layer.name == "forward_enc" and again.backward_layer.go_backwards
     cell = layers.RNN(layers.SimpleRNNCell(2))  # the generic RNN over a cell
     assert layers.RNN.from_config(cell.get_config()).cell is not cell.cell
 

@@ -30,6 +30,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional: invalid merge_mode {merge_mode!r}; merge_mode "
                              f"should be one of {list(_MERGE_MODES)}")
         super().__init__(**kwargs)
+        self._tfx_layer_config = {"class": type(layer), "config": layer.get_config()}
         forward_config = {**layer.get_config(), "name": f"forward_{layer.name}"}
         self.forward_layer = type(layer).from_config(forward_config)
         if backward_layer is None:
@@ -94,8 +95,16 @@ class Bidirectional(Layer):
         return [*head, *fw_states, *bw_states]
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "layer": self.forward_layer,
+        return {**super().get_config(), "layer": self._tfx_layer_config,
                 "merge_mode": self.merge_mode}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Bidirectional:
+        config = dict(config)
+        layer = config["layer"]
+        if isinstance(layer, dict):  # a fresh wrapped layer: a config never shares weights
+            config["layer"] = layer["class"].from_config(layer["config"])
+        return cls(**config)
 
 
 class TimeDistributed(Layer):
