@@ -202,7 +202,12 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
         return tuple(c if need else None for c, need in zip(g, ctx.needs))
     n = len(types)
     i32 = TensorType(I32, ())
-    stack_types = [TensorType(t.dtype, (max_trip, *t.shape)) for t in types]
+    # NOTE: only what the body changes is stacked per iteration: a value it passes through
+    # unchanged (an input sequence, weights) is the same at every step, so the reverse loop
+    # carries it once; stacking it cost O(T^2) memory and time (an RNN over T steps)
+    vary = [i for i in range(n) if body.outputs[i] is not body.inputs[i]]
+    fixed = [i for i in range(n) if body.outputs[i] is body.inputs[i]]
+    stack_types = [TensorType(types[i].dtype, (max_trip, *types[i].shape)) for i in vary]
 
     def zero_starts(t):
         return [const(0, I32)] * t.rank
@@ -212,32 +217,41 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
 
     def fwd_body(k, *rest):
         state, stacks = list(rest[:n]), list(rest[n:])
-        stacks = [op("dynamic_update_slice", st, op("reshape", x, shape=(1, *t.shape)), k,
-                     *zero_starts(t)) for st, x, t in zip(stacks, state, types)]
+        stacks = [op("dynamic_update_slice", st, op("reshape", state[i],
+                                                    shape=(1, *types[i].shape)), k,
+                     *zero_starts(types[i])) for st, i in zip(stacks, vary)]
         return [op("add", k, const(1, I32)), *_inline(body, state), *stacks]
 
     fc = trace_graph("while_fwd_cond", [i32, *types, *stack_types], fwd_cond)
     fb = trace_graph("while_fwd_body", [i32, *types, *stack_types], fwd_body)
-    zero_stacks = [op("broadcast_to", const(0, t.dtype), shape=tuple(st.shape))
-                   for t, st in zip(types, stack_types)]
+    zero_stacks = [op("broadcast_to", const(0, st.dtype), shape=tuple(st.shape))
+                   for st in stack_types]
     fwd = bind(while_op, const(0, I32), *ctx.inputs, *zero_stacks, cond=fc, body=fb)
     trips, stacks = fwd[0], list(fwd[1 + n:])
+    m = len(fixed)
 
     def bwd_cond(k, *rest):
         return [op("compare", k, const(0, I32), direction="GE")]
 
     def bwd_body(k, *rest):
-        cts, stacks = list(rest[:n]), list(rest[n:])
-        state = [op("reshape", op("dynamic_slice", st, k, *zero_starts(t),
-                                  sizes=(1, *t.shape)), shape=tuple(t.shape))
-                 for st, t in zip(stacks, types)]
-        return [op("subtract", k, const(1, I32)), *_body_vjp(body, state, cts, types), *stacks]
+        cts, consts, stacks = list(rest[:n]), list(rest[n:n + m]), list(rest[n + m:])
+        state: list = [None] * n
+        for i, v in zip(fixed, consts):
+            state[i] = v
+        for i, st in zip(vary, stacks):
+            t = types[i]
+            state[i] = op("reshape", op("dynamic_slice", st, k, *zero_starts(t),
+                                        sizes=(1, *t.shape)), shape=tuple(t.shape))
+        return [op("subtract", k, const(1, I32)), *_body_vjp(body, state, cts, types),
+                *consts, *stacks]
 
-    bc = trace_graph("while_bwd_cond", [i32, *types, *stack_types], bwd_cond)
-    bb = trace_graph("while_bwd_body", [i32, *types, *stack_types], bwd_body)
+    fixed_types = [types[i] for i in fixed]
+    bc = trace_graph("while_bwd_cond", [i32, *types, *fixed_types, *stack_types], bwd_cond)
+    bb = trace_graph("while_bwd_body", [i32, *types, *fixed_types, *stack_types], bwd_body)
     start = op("subtract", trips, const(1, I32))
     cts = [c if c is not None else zeros_like(t, x) for c, t, x in zip(g, types, ctx.inputs)]
-    bwd = bind(while_op, start, *cts, *stacks, cond=bc, body=bb)
+    bwd = bind(while_op, start, *cts, *[ctx.inputs[i] for i in fixed], *stacks, cond=bc,
+               body=bb)
     return tuple(c if need else None for c, need in zip(bwd[1:1 + n], ctx.needs))
 
 

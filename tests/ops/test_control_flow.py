@@ -255,3 +255,26 @@ def test_cond_in_a_function_with_none_dims_specializes_its_branches():
     np.testing.assert_array_equal(f(np.arange(3, dtype=np.float32), True).numpy(), [0, 2, 4])
     np.testing.assert_array_equal(f(np.arange(5, dtype=np.float32), False).numpy(),
                                   [1, 2, 3, 4, 5])
+
+
+def test_loop_gradient_does_not_stack_what_the_body_passes_through():
+    """An RNN's input sequence and weights are the same every step: the gradient's forward
+    sweep stacks only what changes (else memory and time grow as T^2)."""
+    t_max = 20
+    x = tx.constant(np.random.default_rng(0).standard_normal((4, t_max, 8)).astype(np.float32))
+    w = tx.Variable(np.random.default_rng(1).standard_normal((8, 8)).astype(np.float32) * 0.3)
+
+    def step(x):
+        with tx.GradientTape() as tape:
+            def body(t, h):
+                return t + 1, tx.tanh(tx.matmul(x[:, t], w) + h)
+            _, h = tx.while_loop(lambda t, h: t < t_max, body,
+                                 (tx.constant(0), tx.zeros([4, 8])), maximum_iterations=t_max)
+            loss = tx.reduce_sum(h)
+        return tape.gradient(loss, w)
+
+    f = tx.function(step)
+    ir = f.experimental_get_compiler_ir(x)("ir")
+    assert "f32[20,4,20,8]" not in ir and "f32[20,8,8]" not in ir  # x and w are not stacked
+    assert "f32[20,4,8]" in ir  # h is
+    np.testing.assert_allclose(f(x).numpy(), step(x).numpy(), rtol=1e-4, atol=1e-5)
