@@ -192,3 +192,31 @@ def test_checkpoint_restore_before_build_applies_when_built(tmp_path) -> None:
     for u, v in zip(fresh.get_weights(), m.get_weights()):
         np.testing.assert_array_equal(u, v)
     np.testing.assert_allclose(fresh(x).numpy(), _forward(m, x), rtol=1e-5, atol=1e-5)
+
+
+def test_cnn_with_batchnorm_and_momentum_resumes_bit_identically(tmp_path) -> None:
+    # non-trainable weights (moving statistics) and SGD momentum slots travel too
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 32).astype(np.int32)
+
+    def make():
+        m = keras.Sequential([
+            keras.Input((8, 8)), keras.layers.Reshape((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.BatchNormalization(),
+            keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(3)])
+        m.compile(keras.optimizers.SGD(0.1, momentum=0.9),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return m
+
+    a, b = make(), make()
+    b.set_weights(a.get_weights())
+    a.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    b.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    b.save(tmp_path / "cnn.tfx")
+    c = keras.models.load_model(tmp_path / "cnn.tfx")
+    np.testing.assert_array_equal(c.predict(x, verbose=0), b.predict(x, verbose=0))
+    assert c.optimizer.momentum == 0.9
+    c.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for u, v in zip(a.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(u, v)
