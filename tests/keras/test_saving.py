@@ -112,6 +112,12 @@ def test_tampered_files_are_refused(tmp_path) -> None:
     with pytest.raises(ArtifactError, match="not a Optimizer class"):
         keras.models.load_model(path)
     path.write_bytes(original)
+    graph = {"layers": [{"class_name": "Popen", "config": {}}], "nodes": [], "inputs": None,
+             "outputs": None}
+    _rewrite(path, manifest("model", {"class_name": "Functional", "config": graph}))
+    with pytest.raises(ArtifactError, match="unknown layer class 'Popen'"):
+        keras.models.load_model(path)
+    path.write_bytes(original)
     _rewrite(path, manifest("format", 99))
     with pytest.raises(ArtifactError, match="keras"):
         keras.models.load_model(path)
@@ -141,7 +147,7 @@ class Tiny(keras.Model):
         return self.out(self.hidden(inputs))
 
 
-def test_subclassed_and_functional_models(tmp_path) -> None:
+def test_subclassed_model_needs_custom_objects(tmp_path) -> None:
     x = np.random.default_rng(2).standard_normal((10, 3)).astype(np.float32)
     m = Tiny()
     with pytest.raises(ValueError, match="not built"):
@@ -154,13 +160,32 @@ def test_subclassed_and_functional_models(tmp_path) -> None:
     c = keras.models.load_model(tmp_path / "t.tfx", custom_objects={"Tiny": Tiny})
     np.testing.assert_array_equal(c.predict(x, verbose=0), m.predict(x, verbose=0))
     assert int(c.optimizer.iterations.numpy()) == 1
-    inp = keras.Input((3,))
-    f = keras.Model(inp, keras.layers.Dense(2)(inp))
+
+
+def test_functional_model_with_two_inputs_and_a_shared_layer(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    xa, xb = (rng.standard_normal((24, 3)).astype(np.float32) for _ in range(2))
+    y = rng.standard_normal((24, 1)).astype(np.float32)
+    a_in, b_in = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    shared = keras.layers.Dense(4, activation="tanh")
+    merged = keras.layers.Concatenate(axis=-1)([shared(a_in), shared(b_in)])
+    f = keras.Model([a_in, b_in], keras.layers.Dense(1)(merged))
+    f.compile(keras.optimizers.RMSprop(0.01), "mse")
+    f.fit([xa, xb], y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     f.save(tmp_path / "f.tfx")
-    served = tx.saved_model.load(tmp_path / "f.tfx").signatures["serving_default"](x)
-    np.testing.assert_allclose(served.numpy(), f.predict(x, verbose=0), rtol=1e-6)
-    with pytest.raises(NotImplementedError, match="load_weights"):
-        keras.models.load_model(tmp_path / "f.tfx")
+    served = tx.saved_model.load(tmp_path / "f.tfx").signatures["serving_default"]([xa, xb])
+    want = f.predict([xa, xb], verbose=0)
+    np.testing.assert_allclose(served.numpy(), want, rtol=1e-6)
+    k, b, k2, b2 = f.get_weights()  # numpy reference of the graph
+    ref = np.concatenate([np.tanh(xa @ k + b), np.tanh(xb @ k + b)], -1) @ k2 + b2
+    np.testing.assert_allclose(want, ref, rtol=1e-5, atol=1e-5)
+    c = keras.models.load_model(tmp_path / "f.tfx")
+    assert len(c.layers) == len(f.layers) and type(c.optimizer) is keras.optimizers.RMSprop
+    np.testing.assert_array_equal(c.predict([xa, xb], verbose=0), want)
+    f.fit([xa, xb], y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    c.fit([xa, xb], y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for u, v in zip(f.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(u, v)
 
 
 def test_save_weights_load_weights_deferred(tmp_path) -> None:

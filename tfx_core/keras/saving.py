@@ -23,6 +23,11 @@ from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.keras import losses as losses_mod
 from tfx_core.keras import metrics as metrics_mod
 from tfx_core.keras import optimizers as optimizers_mod
+from tfx_core.keras.engine.functional_config import (
+    NotSerializable,
+    from_functional_config,
+    functional_config,
+)
 from tfx_core.keras.engine.keras_tensor import flatten
 from tfx_core.polymorphic_function.function import function
 from tfx_core.training.checkpoint import Checkpoint, CheckpointLoadStatus
@@ -30,6 +35,7 @@ from tfx_core.training.checkpoint import Checkpoint, CheckpointLoadStatus
 FORMAT = 1  # version of the `keras` section
 CHECKPOINT_MEMBER = "keras/checkpoint"
 _ARTIFACT_KEYS = ("format", "format_version", "members")  # write_artifact sets them again
+FUNCTIONAL = "Functional"  # the class name of a `Model(inputs, outputs)` architecture
 
 
 # ---------------------------------------------------------------- save
@@ -93,10 +99,16 @@ def _architecture(model: Any) -> Any:
     from tfx_core.keras.engine.sequential import Sequential
 
     if isinstance(model, Sequential) or getattr(model, "_tfx_graph", None) is None:
-        config = _json_or_none(model.get_config(), "architecture", model.name)
-        return None if config is None else {"class_name": type(model).__name__,
-                                            "config": config}
-    return None  # NOTE: functional graphs have no config yet: such files serve and load_weights
+        name, config = type(model).__name__, model.get_config()
+    else:
+        try:
+            name, config = FUNCTIONAL, functional_config(model)
+        except NotSerializable as e:
+            warnings.warn(f"{model.name}.save: the layer graph cannot be saved ({e}); "
+                          "load_model will not rebuild it", stacklevel=3)
+            return None
+    config = _json_or_none(config, "architecture", model.name)
+    return None if config is None else {"class_name": name, "config": config}
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
@@ -164,9 +176,15 @@ def _model(keras: dict, path: str, custom_objects: dict | None) -> Any:
     arch = keras.get("model")
     if arch is None:
         raise NotImplementedError(
-            f"load_model: {path} holds no architecture (a functional model, or one whose "
-            "config is not plain data): serve it with tx.saved_model.load, or build the model "
-            "in code and call model.load_weights on a file of save_weights")
+            f"load_model: {path} holds no architecture (its config was not plain data): serve "
+            "it with tx.saved_model.load, or build the model in code and call "
+            "model.load_weights on a file of save_weights")
+    if arch.get("class_name") == FUNCTIONAL:
+        try:
+            return from_functional_config(arch["config"])
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+            raise ArtifactError(f"{path}: manifest: keras.model: cannot rebuild the layer "
+                                f"graph: {type(e).__name__}: {e}") from e
     classes = {"Sequential": Sequential, **(custom_objects or {})}
     name = arch.get("class_name")
     if name not in classes:
