@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import jax
 import numpy as np
@@ -23,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _report import fmt, ratio  # noqa: E402
-from train_step import LR, jax_sgd_step, make_data  # noqa: E402
+from train_step import LR, jax_sgd_step, make_data, steady  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
 
@@ -78,15 +76,6 @@ def jax_step(params, checked: bool):
     return run
 
 
-def median_step(run, x, y, steps: int) -> float:
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        run(x, y)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few steps (smoke test)")
@@ -119,7 +108,7 @@ def main() -> None:
     best: dict[str, float] = {}
     for _ in range(3):  # interleaved rounds: drifting load hits everyone alike
         for name, run in runs.items():
-            t = median_step(lambda a, b, run=run: run(), x, y, steps)
+            t = steady(lambda a, b, run=run: run(), x, y, steps)
             best[name] = min(best.get(name, float("inf")), t)
     base = {"tfx": best["tfx"], "jax": best["jax.jit"]}
     print(f"MLP train step, batch 128; median of {steps} steps, best of 3 rounds")
