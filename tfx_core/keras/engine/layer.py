@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,10 +26,22 @@ from tfx_core.keras.engine.keras_tensor import (
 )
 from tfx_core.polymorphic_function.function import function
 from tfx_core.training.checkpoint import apply_deferred_restorations
-from tfx_core.training.module import Module, camel_to_snake
+from tfx_core.training.module import Module
 
 _NAMES: dict[str, int] = {}
 _CONTEXT = threading.local()
+
+
+_WORD = re.compile("(.)([A-Z][a-z]+)")
+_LOWER_UPPER = re.compile("([a-z])([A-Z])")
+
+
+def snake_case(class_name: str) -> str:
+    """Keras's default layer name for a class: `Conv2D` -> `conv2d`, `SimpleRNN` -> `simple_rnn`,
+    `GlobalAveragePooling2D` -> `global_average_pooling2d` (a digit keeps the capital after it,
+    unlike tf.Module's `conv2_d`)."""
+    name = re.sub(r"\W+", "", class_name)
+    return _LOWER_UPPER.sub(r"\1_\2", _WORD.sub(r"\1_\2", name)).lower()
 
 
 def unique_name(base: str) -> str:
@@ -97,7 +110,7 @@ class Layer(Module):
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
                             f"{sorted(kwargs)}")
         if name is None:
-            name = unique_name(camel_to_snake(type(self).__name__))
+            name = unique_name(snake_case(type(self).__name__))
         super().__init__(name)
         self._tfx_trainable = bool(trainable)
         self._tfx_own: list[Variable] = []  # weights created by add_weight, in creation order
