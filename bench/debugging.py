@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _report import fmt, ratio  # noqa: E402
-from train_step import LR, jax_sgd_step, make_data, steady  # noqa: E402
+from train_step import LR, jax_sgd_step, make_data, model_loss, steady  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
 
@@ -36,12 +36,7 @@ def tfx_step(params, assert_finite: bool = False):
     @tx.function
     def step(x, y):
         with tx.GradientTape() as tape:
-            h = x
-            for i in range(0, len(vs), 2):
-                h = tx.matmul(h, vs[i]) + vs[i + 1]
-                if i + 2 < len(vs):
-                    h = tx.nn.relu(h)
-            loss = tx.reduce_mean(tx.nn.sparse_softmax_cross_entropy_with_logits(y, h))
+            loss = model_loss(tx, "mlp", vs, x, y)
         if assert_finite:
             tx.debugging.assert_all_finite(loss, "loss")
         grads = tape.gradient(loss, vs)
