@@ -85,6 +85,21 @@ def test_methods_are_converted():
     np.testing.assert_array_equal(m(X / 4).numpy(), X / 4)
 
 
+def test_a_bound_method_passed_to_function_is_converted_with_its_instance():
+    class Scaler:
+        def __init__(self) -> None:
+            self.k = 3.0
+
+        def apply(self, x):
+            if tx.reduce_sum(x) > 0.0:
+                return x * self.k  # an early return in one branch
+            return x - 1.0
+
+    f = tx.function(Scaler().apply)
+    np.testing.assert_array_equal(f(X).numpy(), X * 3.0)
+    np.testing.assert_array_equal(f(-X).numpy(), -X - 1.0)
+
+
 def test_variable_set_in_only_one_branch_is_an_error_naming_the_line():
     @tx.function
     def f(x):

@@ -291,13 +291,17 @@ class Function:
         fn = self._python_function
         if not self._autograph:
             return fn
-        base = getattr(fn, "_ag_fn", fn)  # a method bound by __get__: convert the function
+        # a method bound by our __get__ (_ag_fn) or a plain bound method: convert the function
+        base = getattr(fn, "_ag_fn", None) or getattr(fn, "__func__", fn)
         conv = autograph.convert(base)
         if conv is None:
             return fn
         converted = conv()
         if base is fn:
             return converted
+        if base is getattr(fn, "__func__", None):  # tx.function(obj.method)
+            obj = fn.__self__
+            return lambda *a, **k: converted(obj, *a, **k)
         ref = fn._ag_ref
         return lambda *a, **k: converted(ref(), *a, **k)
 
