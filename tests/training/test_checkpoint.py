@@ -279,6 +279,12 @@ def test_a_saved_model_or_another_kind_is_not_a_checkpoint(tmp_path):
     _assert_refused(ckpt, v, good, other, "not a checkpoint")
 
 
+def test_a_checkpoint_given_to_saved_model_load_says_what_it_is(tmp_path):
+    _, _, good = _small_checkpoint(tmp_path)
+    with pytest.raises(ArtifactError, match="not a saved model but a training checkpoint"):
+        tx.saved_model.load(good)
+
+
 def test_manager_keeps_the_newest(tmp_path):
     ckpt = tx.train.Checkpoint(v=tx.Variable(0.0))
     manager = tx.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=2)

@@ -77,6 +77,11 @@ def _short(x: Any) -> str:
 def check_manifest(manifest: dict, members: dict[str, bytes], path: str) -> None:
     """Raise ArtifactError unless every field `load` and `tfx inspect` read is well-formed."""
     c = _Check(path, members)
+    kind = manifest.get("kind")
+    if kind is not None:  # the same container holds training checkpoints (kind tfx.checkpoint)
+        what = ("a training checkpoint: read it with tx.train.Checkpoint(...).restore(path)"
+                if kind == "tfx.checkpoint" else f"kind {_short(kind)}")
+        raise ArtifactError(f"{path}: not a saved model but {what}")
     variables = c.list_(manifest.get("variables", []), "variables")
     for i, v in enumerate(variables):
         where = f"variables[{i}]"
