@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from compiler.ir.types import DType
-from runtime.errors import invalid_argument
+from runtime.errors import UnknownError, invalid_argument
 from tfx_core.data import structure as st
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.ops.arguments import op_error
@@ -114,10 +114,30 @@ def _convert(value: Any, spec: TensorSpec) -> np.ndarray:
     return a
 
 
+def _generator_error(e: Exception) -> Exception:
+    """TF's answer to a generator that raises: UnknownError with "KeyError: 'boom'". The error
+    is also an instance of the original class, so `except KeyError` keeps working."""
+    message = f"{type(e).__name__}: {e}"
+    if isinstance(e, UnknownError):
+        return e
+    try:
+        cls = _MIXED.get(type(e))
+        if cls is None:
+            cls = _MIXED[type(e)] = type("UnknownError", (UnknownError, type(e)),
+                                         {"__module__": UnknownError.__module__})
+        return cls(None, None, message)
+    except TypeError:  # a class that cannot be mixed in (layout or a required __init__)
+        return UnknownError(None, None, message)
+
+
+_MIXED: dict[type, type] = {}
+
+
 def from_generator(generator: Callable, output_types: Any = None, output_shapes: Any = None,
                    args: Any = None, output_signature: Any = None) -> Stage:
     """Elements from `generator(*args)`, called anew for each pass, checked against the
-    signature. An exception the generator raises reaches the consumer unchanged."""
+    signature. An exception the generator raises reaches the consumer as TF's UnknownError
+    ("KeyError: 'boom'") that is also the original exception's class."""
     if not callable(generator):
         raise TypeError("Dataset.from_generator: `generator` must be a callable returning an "
                         f"iterator, got {type(generator).__name__}")
@@ -126,7 +146,14 @@ def from_generator(generator: Callable, output_types: Any = None, output_shapes:
     call_args = () if args is None else tuple(st.normalize(a) for a in args)
 
     def make_iter() -> Iterator[list]:
-        for value in generator(*call_args):
+        values = iter(generator(*call_args))
+        while True:
+            try:
+                value = next(values)
+            except StopIteration:
+                return
+            except Exception as e:  # noqa: BLE001  (any failure of the user's generator)
+                raise _generator_error(e) from e
             yield [_convert(v, s) for v, s in zip(_flatten_up_to(spec, value), specs)]
 
     return make_iter, spec, st.UNKNOWN

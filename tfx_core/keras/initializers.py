@@ -1,4 +1,13 @@
-"""`tx.keras.initializers`: the Keras initializer classes and `get` (from tx's training/)."""
+"""`tx.keras.initializers`: every Keras 3 initializer class and `get` (most from tx's training/)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tfx_core.framework.dtypes import as_dtype
+from tfx_core.training import initializers as base
 from tfx_core.training.initializers import (  # noqa: F401
     Constant,
     GlorotNormal,
@@ -12,9 +21,110 @@ from tfx_core.training.initializers import (  # noqa: F401
     TruncatedNormal,
     VarianceScaling,
     Zeros,
-    get,
 )
 
-__all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Initializer",
-           "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros",
-           "get"]
+
+class LecunNormal(VarianceScaling):
+    """Truncated normal, stddev = sqrt(1 / fan_in) (keras.initializers.LecunNormal)."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
+class LecunUniform(VarianceScaling):
+    """Uniform in [-limit, limit], limit = sqrt(3 / fan_in) (keras.initializers.LecunUniform)."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
+def _dims(shape: Any, who: str) -> tuple[int, ...]:
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list()
+    dims = tuple(int(d) for d in (shape if isinstance(shape, (list, tuple)) else [shape]))
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{who}: shape dimensions must be >= 0, got {dims}")
+    return dims
+
+
+class Orthogonal(Initializer):
+    """A random orthogonal matrix times `gain` (keras.initializers.Orthogonal).
+
+    The Q of a normal sample's QR, sign-fixed by R's diagonal so it is uniformly distributed;
+    a shape of rank > 2 is the flat (prod(shape[:-1]), shape[-1]) matrix reshaped. With more
+    columns than rows the rows are orthonormal, else the columns.
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain = float(gain)
+        self.seed = None if seed is None else int(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None, **kwargs: Any) -> Any:
+        dims = _dims(shape, "Orthogonal")
+        if len(dims) < 2:
+            raise ValueError(f"Orthogonal: the shape must have rank >= 2 (a matrix or a "
+                             f"kernel), got {dims}")
+        rows, cols = math.prod(dims[:-1]), dims[-1]
+        a = np.random.default_rng(self.seed).standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))  # NOTE: without this Q is not uniformly (Haar) distributed
+        q = q.T if rows < cols else q
+        return Constant(self.gain * q.reshape(dims))(dims, dtype=_float(dtype, "Orthogonal"))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """`gain` times the identity matrix; rank 2 only, rectangular allowed (keras Identity)."""
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = float(gain)
+
+    def __call__(self, shape: Any, dtype: Any = None, **kwargs: Any) -> Any:
+        dims = _dims(shape, "Identity")
+        if len(dims) != 2:
+            raise ValueError(f"Identity matrix initializer can only be used for 2D matrices. "
+                             f"Received: shape={dims} of rank {len(dims)}.")
+        return Constant(self.gain * np.eye(*dims))(dims, dtype=_float(dtype, "Identity"))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain}
+
+
+def _float(dtype: Any, who: str) -> Any:
+    dt = as_dtype("float32" if dtype is None else dtype)
+    if not dt.is_floating:
+        raise TypeError(f"{who}: expected a floating dtype (float16, bfloat16, float32, "
+                        f"float64), got {dt.name}")
+    return dt
+
+
+_EXTRA: dict[str, type[Initializer]] = {
+    "lecun_normal": LecunNormal, "LecunNormal": LecunNormal,
+    "lecun_uniform": LecunUniform, "LecunUniform": LecunUniform,
+    "orthogonal": Orthogonal, "Orthogonal": Orthogonal, "OrthogonalInitializer": Orthogonal,
+    "identity": Identity, "Identity": Identity, "IdentityInitializer": Identity,
+}
+
+
+def get(identifier: Any) -> Initializer | Any:
+    """keras.initializers.get: a name ("glorot_uniform", "Orthogonal"), a class, an instance or
+    any callable (returned as is)."""
+    if isinstance(identifier, str) and identifier in _EXTRA:
+        return _EXTRA[identifier]()
+    return base.get(identifier)
+
+
+# Keras's lowercase spellings (kept out of __all__ so a star import never shadows tx.zeros)
+lecun_normal, lecun_uniform, orthogonal, identity = LecunNormal, LecunUniform, Orthogonal, Identity
+
+__all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
+           "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal",
+           "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros", "get"]
