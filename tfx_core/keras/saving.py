@@ -10,6 +10,7 @@ checksums and every field are checked before anything is built from it.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
@@ -23,19 +24,30 @@ from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.keras import losses as losses_mod
 from tfx_core.keras import metrics as metrics_mod
 from tfx_core.keras import optimizers as optimizers_mod
+from tfx_core.keras import schedules as schedules_mod
+from tfx_core.keras import serialization
 from tfx_core.keras.engine.functional_config import (
+    FUNCTIONAL,
+    SEQUENTIAL,
     NotSerializable,
-    from_functional_config,
+    deserialize_layer,
     functional_config,
+    serialize_layer,
 )
 from tfx_core.keras.engine.keras_tensor import flatten
+from tfx_core.keras.serialization import (
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from tfx_core.polymorphic_function.function import function
 from tfx_core.training.checkpoint import Checkpoint, CheckpointLoadStatus
+from tfx_core.training.optimizers import Optimizer
 
 FORMAT = 1  # version of the `keras` section
 CHECKPOINT_MEMBER = "keras/checkpoint"
 _ARTIFACT_KEYS = ("format", "format_version", "members")  # write_artifact sets them again
-FUNCTIONAL = "Functional"  # the class name of a `Model(inputs, outputs)` architecture
 
 
 # ---------------------------------------------------------------- save
@@ -65,50 +77,67 @@ def _json_or_none(value: Any, what: str, name: str) -> Any:
     return value
 
 
-def _class_entry(obj: Any, module: Any, what: str, name: str) -> Any:
-    """{"class_name", "config"} of an instance of a class of `module` (found by its name)."""
-    cls_name = type(obj).__name__
-    if getattr(module, cls_name, None) is not type(obj) or not hasattr(obj, "get_config"):
-        warnings.warn(f"{name}.save: the {what} {cls_name} is not a class of tx.keras; "
-                      "load_model will return the model without it", stacklevel=4)
+def _entry(obj: Any, what: str, name: str) -> Any:
+    """`serialization.serialize(obj)`: a tx.keras class or function by name, a user's by its
+    class name (and registered name); None (with a warning) if it has no plain-data form."""
+    if not (inspect.isfunction(obj) or hasattr(obj, "get_config")):
+        warnings.warn(f"{name}.save: the {what} {obj!r} has no get_config; load_model will "
+                      "return the model without its compile settings", stacklevel=4)
         return None
-    return _json_or_none({"class_name": cls_name, "config": obj.get_config()}, what, name)
+    if inspect.isfunction(obj) and obj.__name__ == "<lambda>":
+        warnings.warn(f"{name}.save: the {what} is a lambda, which cannot be saved by name; "
+                      "load_model will return the model without its compile settings",
+                      stacklevel=4)
+        return None
+    entry = serialization.serialize(obj)
+    if what == "optimizer":
+        lr = getattr(obj, "_learning_rate", None)  # Optimizer.get_config keeps no registry name
+        if callable(lr):
+            entry["config"]["learning_rate"] = _entry(lr, "learning rate schedule", name)
+            if entry["config"]["learning_rate"] is None:
+                return None
+    return _json_or_none(entry, what, name)
 
 
 def _compile_section(model: Any) -> Any:
+    """The compile arguments as plain data, or None (with a warning) when one of them cannot
+    be saved: a model compiled differently from what was asked is worse than none."""
     if not getattr(model, "compiled", False):
         return None
-    opt = _class_entry(model.optimizer, optimizers_mod, "optimizer", model.name)
+    opt = _entry(model.optimizer, "optimizer", model.name)
     if opt is None:
         return None
     loss = model.loss
     if loss is not None and not isinstance(loss, str):
-        loss = _class_entry(loss, losses_mod, "loss", model.name)
+        loss = _entry(loss, "loss", model.name)
         if loss is None:
             return None
-    metrics = []
-    for m in model._tfx_metric_specs:  # the Trainer's own compile arguments
-        metrics.append(m if isinstance(m, str) else
-                       _class_entry(m, metrics_mod, "metric", model.name))
+    metrics = [m if isinstance(m, str) else _entry(m, "metric", model.name)
+               for m in model._tfx_metric_specs]  # the Trainer's own compile arguments
     if any(m is None for m in metrics):
         return None
-    return {"optimizer": opt, "loss": loss, "metrics": metrics}
+    jit = model.jit_compile
+    return {"optimizer": opt, "loss": loss, "metrics": metrics,
+            "jit_compile": jit if isinstance(jit, (bool, str)) else "auto",
+            "run_eagerly": bool(model.run_eagerly)}
 
 
 def _architecture(model: Any) -> Any:
     from tfx_core.keras.engine.sequential import Sequential
 
-    if isinstance(model, Sequential) or getattr(model, "_tfx_graph", None) is None:
-        name, config = type(model).__name__, model.get_config()
-    else:
-        try:
-            name, config = FUNCTIONAL, functional_config(model)
-        except NotSerializable as e:
-            warnings.warn(f"{model.name}.save: the layer graph cannot be saved ({e}); "
-                          "load_model will not rebuild it", stacklevel=3)
-            return None
-    config = _json_or_none(config, "architecture", model.name)
-    return None if config is None else {"class_name": name, "config": config}
+    try:
+        if type(model) is Sequential:
+            entry = serialize_layer(model)
+        elif not isinstance(model, Sequential) and model._tfx_graph is not None:
+            # NOTE: a subclass built from (inputs, outputs) comes back as a plain Model
+            entry = {"class_name": FUNCTIONAL, "config": functional_config(model)}
+        else:
+            entry = serialization.serialize(model)  # a subclass: its class and get_config()
+    except NotSerializable as e:
+        warnings.warn(f"{model.name}.save: the layer graph cannot be saved ({e}); "
+                      "load_model will not rebuild it", stacklevel=3)
+        return None
+    return _json_or_none(entry, "architecture", model.name)
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
@@ -151,20 +180,37 @@ def _section(manifest: dict, path: str) -> dict:
     return keras
 
 
-def _make(entry: Any, module: Any, base: type, where: str, path: str) -> Any:
-    """An instance of the tx.keras class `entry["class_name"]` of `module`, from its config."""
-    if not (isinstance(entry, dict) and isinstance(entry.get("class_name"), str)
-            and isinstance(entry.get("config"), dict)):
-        raise ArtifactError(f"{path}: manifest: {where}: expected class_name and config")
-    cls = getattr(module, entry["class_name"], None)
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise ArtifactError(f"{path}: manifest: {where}: {entry['class_name']!r} is not a "
-                            f"{base.__name__} class of tx.keras")
+def _make(entry: Any, builtins: dict[str, Any], base: type, where: str, path: str,
+          custom_objects: dict | None, function_ok: bool = False) -> Any:
+    """The object of a saved entry: a class of `builtins` (a tx.keras module's), of
+    custom_objects, a custom_object_scope or the registry, that is a `base`."""
     try:
-        if hasattr(cls, "from_config"):
-            return cls.from_config(dict(entry["config"]))
-        return cls(**entry["config"])
+        found = serialization.lookup(entry, builtins, where, custom_objects)
+    except ValueError as e:  # UnknownObjectError too: a missing custom object or a bad file
+        raise ArtifactError(f"{path}: manifest: {e}") from None
+    if inspect.isfunction(found):
+        if not function_ok:
+            raise ArtifactError(f"{path}: manifest: {where}: {entry['config']!r} is a function, "
+                                "not a class")
+        return found
+    if not issubclass(found, base):
+        raise ArtifactError(f"{path}: manifest: {where}: {entry['class_name']!r} is not a "
+                            f"{base.__name__} class")
+    config = entry["config"]
+    if not isinstance(config, dict):
+        raise ArtifactError(f"{path}: manifest: {where}: the config must be an object")
+    try:
+        if base is Optimizer and isinstance(config.get("learning_rate"), dict):
+            config = {**config, "learning_rate": _make(
+                config["learning_rate"], serialization.module_table(schedules_mod),
+                schedules_mod.LearningRateSchedule, f"{where}.learning_rate", path,
+                custom_objects, function_ok=True)}
+        if hasattr(found, "from_config"):
+            return found.from_config(dict(config))
+        return found(**config)
     except (TypeError, ValueError, KeyError, IndexError) as e:
+        if isinstance(e, ArtifactError):
+            raise
         raise ArtifactError(f"{path}: manifest: {where}: cannot rebuild "
                             f"{entry['class_name']}: {e}") from e
 
@@ -179,18 +225,16 @@ def _model(keras: dict, path: str, custom_objects: dict | None) -> Any:
             f"load_model: {path} holds no architecture (its config was not plain data): serve "
             "it with tx.saved_model.load, or build the model in code and call "
             "model.load_weights on a file of save_weights")
-    if arch.get("class_name") == FUNCTIONAL:
+    name = arch.get("class_name")
+    if name in (FUNCTIONAL, SEQUENTIAL) and "registered_name" not in arch:
         try:
-            return from_functional_config(arch["config"])
+            return deserialize_layer(arch, custom_objects)
+        except serialization.UnknownObjectError as e:
+            raise ArtifactError(f"{path}: manifest: keras.model: {e}") from None
         except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
             raise ArtifactError(f"{path}: manifest: keras.model: cannot rebuild the layer "
                                 f"graph: {type(e).__name__}: {e}") from e
-    classes = {"Sequential": Sequential, **(custom_objects or {})}
-    name = arch.get("class_name")
-    if name not in classes:
-        raise ValueError(f"load_model: {path} holds a {name!r} model: pass its class in "
-                         f"custom_objects={{{name!r}: {name}}} (only Sequential is built in)")
-    model = _make(arch, _Namespace(classes), Model, "keras.model", path)
+    model = _make(arch, {"Sequential": Sequential}, Model, "keras.model", path, custom_objects)
     shape = keras.get("build_input_shape")
     if not model.built:
         if not isinstance(shape, list):
@@ -200,29 +244,33 @@ def _model(keras: dict, path: str, custom_objects: dict | None) -> Any:
     return model
 
 
-class _Namespace:
-    def __init__(self, classes: dict[str, type]) -> None:
-        self.__dict__.update(classes)
-
-
-def _compile(model: Any, section: dict, path: str) -> None:
-    from tfx_core.training.optimizers import Optimizer
-
-    optimizer = _make(section.get("optimizer"), optimizers_mod, Optimizer, "keras.optimizer",
-                      path)
+def _compile(model: Any, section: dict, path: str, custom_objects: dict | None) -> None:
+    optimizer = _make(section.get("optimizer"),
+                      serialization.module_table(optimizers_mod, Optimizer), Optimizer,
+                      "keras.optimizer", path, custom_objects)
     loss = section.get("loss")
     if isinstance(loss, dict):
-        loss = _make(loss, losses_mod, losses_mod.Loss, "keras.compile.loss", path)
+        loss = _make(loss, serialization.module_table(losses_mod, losses_mod.Loss, True),
+                     losses_mod.Loss, "keras.compile.loss", path, custom_objects,
+                     function_ok=True)
     elif loss is not None and not isinstance(loss, str):
         raise ArtifactError(f"{path}: manifest: keras.compile.loss: expected a name or class")
     metrics = section.get("metrics")
     if not isinstance(metrics, list):
         raise ArtifactError(f"{path}: manifest: keras.compile.metrics: expected a list")
+    known = {**serialization.module_table(losses_mod, None, True),
+             **serialization.module_table(metrics_mod, metrics_mod.Metric, True)}
     metrics = [m if isinstance(m, str) else
-               _make(m, metrics_mod, metrics_mod.Metric, "keras.compile.metrics", path)
+               _make(m, known, metrics_mod.Metric, "keras.compile.metrics", path,
+                     custom_objects, function_ok=True)
                for m in metrics]
+    jit, eager = section.get("jit_compile", "auto"), section.get("run_eagerly", False)
+    if not isinstance(jit, (bool, str)) or not isinstance(eager, bool):
+        raise ArtifactError(f"{path}: manifest: keras.compile: jit_compile/run_eagerly: "
+                            "expected booleans")
     try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit,
+                      run_eagerly=eager)
     except (TypeError, ValueError) as e:
         raise ArtifactError(f"{path}: manifest: keras.compile: {e}") from e
 
@@ -233,8 +281,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
     state (keras.models.load_model).
 
     Args:
-        custom_objects: {class name: class} for a subclassed model (it must take its
-            `get_config()` as keyword arguments); layers come from tx.keras.layers.
+        custom_objects: {name: class or function} for the user's own model, layer, loss,
+            metric, optimizer or schedule classes (a subclassed model must take its
+            `get_config()` as keyword arguments); classes registered with
+            `register_keras_serializable` or in a `custom_object_scope` need not be given.
         compile: compile with the saved optimizer, loss and metrics, and restore the
             optimizer's state; False gives an uncompiled model with the weights only.
         limits: size limits for the file (tx.saved_model.LoadLimits).
@@ -248,7 +298,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
     model = _model(keras, path, custom_objects)
     section = keras.get("compile")
     if compile and section is not None:
-        _compile(model, section, path)
+        _compile(model, section, path, custom_objects)
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = os.path.join(tmp, "ckpt")
         with open(ckpt, "wb") as f:
@@ -279,4 +329,6 @@ def load_weights(model: Any, filepath: str | os.PathLike,
     return Checkpoint(model=model).restore(os.fspath(filepath), limits)
 
 
-__all__ = ["load_model", "load_weights", "save_model", "save_weights", "serving_specs"]
+__all__ = ["custom_object_scope", "get_registered_name", "get_registered_object", "load_model",
+           "load_weights", "register_keras_serializable", "save_model", "save_weights",
+           "serving_specs"]

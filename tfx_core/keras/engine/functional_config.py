@@ -7,13 +7,19 @@
 Inside args/kwargs/inputs/outputs a tensor is {"input": k} (the k-th model input) or
 {"node": [n, j]} (output j of node n); containers are {"list"|"tuple": [...]} or
 {"dict": [[key, value], ...]}; None, bools, numbers and strings stand for themselves.
-Rebuilding instantiates only classes found in `tx.keras.layers` and calls them again.
+A layer is `serialization.serialize`'s entry; a nested `Sequential` or functional model is
+`{"class_name": "Sequential"|"Functional", "config": ...}` with its layers serialized the same
+way. Rebuilding instantiates only classes of `tx.keras.layers`, `custom_objects`, the
+`custom_object_scope`s and the `register_keras_serializable` registry, and calls them again.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from tfx_core.keras import serialization
 from tfx_core.keras.engine.keras_tensor import KerasTensor, flatten
+
+SEQUENTIAL, FUNCTIONAL = "Sequential", "Functional"  # class names of nested models (Keras 3)
 
 
 class NotSerializable(ValueError):
@@ -49,8 +55,7 @@ def functional_config(model: Any) -> dict[str, Any]:
         for j, t in enumerate(node.output_tensors):
             ref[id(t)] = {"node": [n, j]}
     return {"name": model.name, "trainable": model.trainable,
-            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                       for layer in layers],
+            "layers": [serialize_layer(layer) for layer in layers],
             "nodes": nodes, "inputs": _encode(graph.inputs, ref),
             "outputs": _encode(graph.outputs, ref)}
 
@@ -76,25 +81,64 @@ def _decode(x: Any, inputs: list[Any], produced: list[list[Any]]) -> Any:
     raise ValueError(f"malformed entry {x!r}")
 
 
-def from_functional_config(config: dict[str, Any]) -> Any:
+def serialize_layer(layer: Any) -> dict[str, Any]:
+    """A layer's entry; a plain Sequential or functional Model inside is written with its own
+    layers' entries (so it rebuilds with them, custom ones included)."""
+    from tfx_core.keras.engine.model import Model
+    from tfx_core.keras.engine.sequential import Sequential
+
+    if type(layer) is Sequential:
+        config = layer.get_config()
+        config["layers"] = [serialize_layer(sub) for sub in layer._tfx_layers]
+        return {"class_name": SEQUENTIAL, "config": config}
+    if type(layer) is Model and getattr(layer, "_tfx_graph", None) is not None:
+        return {"class_name": FUNCTIONAL, "config": functional_config(layer)}
+    return serialization.serialize(layer)
+
+
+def deserialize_layer(entry: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """A new layer (or nested model) from `serialize_layer`'s entry.
+
+    Raises:
+        UnknownObjectError: the class is not one of tx.keras.layers, custom_objects, a scope
+            or the registry; ValueError & co: a malformed entry.
+    """
+    from tfx_core.keras import layers as layer_classes
+    from tfx_core.keras.engine.layer import Layer
+    from tfx_core.keras.engine.sequential import Sequential
+
+    if isinstance(entry, dict) and entry.get("class_name") == SEQUENTIAL and \
+            "registered_name" not in entry:
+        config = dict(entry["config"])
+        made = [deserialize_layer(sub, custom_objects) for sub in config.pop("layers")]
+        shape = config.pop("build_input_shape", None)
+        model = Sequential(made, **config)
+        if not model.built and shape is not None:
+            model.build(tuple(shape))
+        return model
+    if isinstance(entry, dict) and entry.get("class_name") == FUNCTIONAL and \
+            "registered_name" not in entry:
+        return from_functional_config(entry["config"], custom_objects)
+    cls = serialization.lookup(entry, serialization.module_table(layer_classes, Layer),
+                               "layer", custom_objects)
+    if not issubclass(cls, Layer):
+        raise serialization.UnknownObjectError(
+            f"layer: {entry['class_name']!r} is not a tx.keras Layer class")
+    return cls.from_config(dict(entry["config"]))
+
+
+def from_functional_config(config: dict[str, Any],
+                           custom_objects: dict[str, Any] | None = None) -> Any:
     """A new functional Model (fresh weights) from `functional_config`'s dict.
 
     Raises:
         ValueError, TypeError, KeyError, IndexError: a malformed config or an unknown class.
     """
     # imported here: tx.keras.layers and Model import this engine package
-    from tfx_core.keras import layers as layer_classes
     from tfx_core.keras.engine.input_layer import InputLayer
-    from tfx_core.keras.engine.layer import Layer
     from tfx_core.keras.engine.model import Model
 
-    made = []
-    for entry in config["layers"]:
-        cls = getattr(layer_classes, entry["class_name"], None)
-        if not (isinstance(cls, type) and issubclass(cls, Layer)):
-            raise ValueError(f"unknown layer class {entry['class_name']!r} (not in "
-                             "tx.keras.layers)")
-        made.append(cls.from_config(dict(entry["config"])))
+    made = [deserialize_layer(entry, custom_objects) for entry in config["layers"]]
     ins = [layer.output for layer in made if isinstance(layer, InputLayer)]
     inputs_struct = _decode(config["inputs"], ins, [])
     inputs = flatten(inputs_struct)
@@ -112,4 +156,5 @@ def from_functional_config(config: dict[str, Any]) -> Any:
     return model
 
 
-__all__ = ["NotSerializable", "from_functional_config", "functional_config"]
+__all__ = ["FUNCTIONAL", "SEQUENTIAL", "NotSerializable", "deserialize_layer",
+           "from_functional_config", "functional_config", "serialize_layer"]
