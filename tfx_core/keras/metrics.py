@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from compiler.ir.types import F32
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.variables import Variable, init_scope
 from tfx_core.keras import losses as L
 from tfx_core.ops import math_ops as M
+from tfx_core.ops.arguments import op_error
 from tfx_core.ops.array_ops import expand_dims, ones_like, reshape, squeeze, zeros, zeros_like
 from tfx_core.ops.indexing_ops import one_hot
 from tfx_core.ops.reduction_ops import argmax, reduce_mean, reduce_sum
@@ -199,105 +202,201 @@ def _divide_no_nan(a: Any, b: Any) -> Any:
     return M.where(zero, zeros_like(a), a / M.where(zero, ones_like(b), b))
 
 
+NEG_INF = -1e10  # what Keras gives the scores outside the top k (so they are never positive)
+
+
+def _filter_top_k(scores: Any, k: int) -> Any:
+    """`scores` with all but the k largest of the last axis replaced by NEG_INF (ties go to
+    the lower index, as top_k)."""
+    mask = reduce_sum(one_hot(top_k(scores, k).indices, scores.shape.as_list()[-1]), axis=-2)
+    return scores * mask + NEG_INF * (1.0 - mask)
+
+
+def _weighted_mean(values: Any, label_weights: Any) -> Any:
+    if label_weights is None:
+        return reduce_mean(values)
+    lw = convert_to_tensor(label_weights, F32)
+    return _divide_no_nan(reduce_sum(values * lw), reduce_sum(lw))
+
+
 class _ConfusionMetric(Metric):
     """Counts (weighted) true/false positives/negatives at each threshold, where a sample is
-    predicted positive when `y_pred > threshold`; inputs are flattened (one binary problem)."""
+    predicted positive when `y_pred > threshold`. `top_k` first keeps only each row's k best
+    scores, `class_id` then keeps one column. Inputs are flattened into one binary problem
+    (counts of shape (thresholds,)) unless `multi_label`: then (batch, labels) inputs are
+    counted per label (shape (thresholds, labels), created at the first update unless
+    `num_labels` is given)."""
 
     _COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
     def __init__(self, thresholds: list[float], name: str | None, dtype: Any,
-                 counts: tuple[str, ...]) -> None:
+                 counts: tuple[str, ...], top_k: int | None = None, class_id: int | None = None,
+                 multi_label: bool = False, num_labels: int | None = None,
+                 label_weights: Any = None) -> None:
         super().__init__(name=name, dtype=dtype)
         self.thresholds = [float(t) for t in thresholds]
-        n = len(self.thresholds)
-        for count in counts:
-            setattr(self, count, self.add_variable((n,), name=count))
+        self.top_k, self.class_id = top_k, class_id
+        self.multi_label, self.num_labels = bool(multi_label), num_labels
+        self.label_weights = None
+        if label_weights is not None:
+            lw = np.asarray(label_weights, np.float32).reshape(-1)
+            if (lw < 0).any():
+                raise ValueError(f"{type(self).__name__}: all values of `label_weights` must be "
+                                 f"non-negative, got {lw.tolist()}")
+            self.label_weights = lw
         self._tfx_counts = counts
+        self._tfx_built = False
+        if not self.multi_label or num_labels is not None:
+            self._build(num_labels)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def _build(self, num_labels: int | None) -> None:
+        n = len(self.thresholds)
+        shape = (n, num_labels) if self.multi_label else (n,)
+        for count in self._tfx_counts:
+            setattr(self, count, self.add_variable(shape, name=count))
+        self.num_labels, self._tfx_built = num_labels, True
+
+    def _inputs(self, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+        """(positive, scores, weight), each of shape (samples, labels)."""
+        op = f"{type(self).__name__}.update_state"
         y_pred = M.cast(convert_to_tensor(y_pred), F32)
+        y_true = M.cast(convert_to_tensor(y_true), F32)
+        if self.top_k is not None:
+            y_pred = _filter_top_k(y_pred, self.top_k)
+        if self.class_id is not None:
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
         weight = ones_like(y_pred)
         if sample_weight is not None:  # per-sample weights spread over the trailing axes
             sw = M.cast(convert_to_tensor(sample_weight), F32)
             while 0 < sw.shape.rank < y_pred.shape.rank:
                 sw = expand_dims(sw, -1)
             weight = weight * sw
-        y_pred, weight = reshape(y_pred, [-1]), reshape(weight, [-1])
-        positive = M.cast(M.greater(reshape(M.cast(convert_to_tensor(y_true), F32), [-1]), 0.5),
-                          F32)
-        # (thresholds, samples): predicted positive at each threshold
-        above = M.cast(M.greater(expand_dims(y_pred, 0),
-                                 M.cast(convert_to_tensor([[t] for t in self.thresholds]), F32)),
-                       F32)
+        if self.multi_label:
+            if y_pred.shape.rank != 2:
+                raise op_error(op, "multi_label needs (batch, labels) predictions, got shape "
+                               f"{y_pred.shape.as_list()}")
+            labels = y_pred.shape.as_list()[-1]
+            if not self._tfx_built:
+                self._build(labels)
+            elif labels != self.num_labels:
+                raise op_error(op, f"expected {self.num_labels} labels (the state's), got "
+                               f"predictions of shape {y_pred.shape.as_list()}")
+        else:
+            if self.label_weights is not None:  # weights of the columns, then one problem
+                weight = weight * convert_to_tensor(self.label_weights, F32)
+            y_pred, weight = reshape(y_pred, [-1, 1]), reshape(weight, [-1, 1])
+        positive = M.cast(M.greater(M.cast(y_true, F32), 0.5), F32)
+        return reshape(positive, y_pred.shape.as_list()), y_pred, weight
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        positive, y_pred, weight = self._inputs(y_true, y_pred, sample_weight)
+        # (thresholds, samples, labels): predicted positive at each threshold
+        limits = convert_to_tensor(np.asarray(self.thresholds, np.float32).reshape(-1, 1, 1))
+        above = M.cast(M.greater(expand_dims(y_pred, 0), limits), F32)
         below = 1.0 - above
         pos_w, neg_w = positive * weight, (1.0 - positive) * weight
         parts = {"true_positives": above * pos_w, "false_positives": above * neg_w,
                  "true_negatives": below * neg_w, "false_negatives": below * pos_w}
         for count in self._tfx_counts:
-            getattr(self, count).assign_add(reduce_sum(parts[count], axis=1))
+            total = reduce_sum(parts[count], axis=1)
+            if not self.multi_label:
+                total = reshape(total, [len(self.thresholds)])
+            getattr(self, count).assign_add(total)
 
     def get_config(self) -> dict[str, Any]:
         scalar = getattr(self, "_tfx_scalar", False)  # a float threshold gives a scalar back
-        return {"name": self.name,
+        return {"name": self.name, "top_k": self.top_k, "class_id": self.class_id,
                 "thresholds": self.thresholds[0] if scalar else list(self.thresholds)}
 
 
-def _thresholds(thresholds: Any) -> tuple[list[float], bool]:
-    if thresholds is None:
-        return [0.5], True
-    if isinstance(thresholds, (int, float)):
-        return [float(thresholds)], True
-    return [float(t) for t in thresholds], False
+def _thresholds(who: str, thresholds: Any, top_k: int | None) -> tuple[list[float], bool]:
+    if thresholds is None:  # Keras: with top_k every kept score counts as positive
+        return [0.5 if top_k is None else NEG_INF], True
+    values = [float(thresholds)] if isinstance(thresholds, (int, float)) else \
+        [float(t) for t in thresholds]
+    bad = [t for t in values if not 0.0 <= t <= 1.0]
+    if bad:
+        raise ValueError(f"{who}: threshold values must be in [0, 1], got {bad}")
+    return values, isinstance(thresholds, (int, float))
 
 
-class Precision(_ConfusionMetric):
-    """tp / (tp + fp) at `thresholds` (default 0.5: a float gives a scalar, a list a vector)."""
+class _RatioMetric(_ConfusionMetric):
+    """tp / (tp + the count named by `_OTHER`) at each threshold; one threshold gives a
+    scalar (as Keras), several a vector."""
 
-    def __init__(self, thresholds: Any = None, name: str = "precision",
+    _OTHER = ""
+
+    def __init__(self, thresholds: Any = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str | None = None,
                  dtype: Any = None) -> None:
-        values, self._tfx_scalar = _thresholds(thresholds)
-        super().__init__(values, name, dtype, ("true_positives", "false_positives"))
+        values, self._tfx_scalar = _thresholds(type(self).__name__, thresholds, top_k)
+        super().__init__(values, name or _snake(type(self).__name__), dtype,
+                         ("true_positives", self._OTHER), top_k=top_k, class_id=class_id)
 
     def result(self) -> Any:
-        out = _divide_no_nan(self.true_positives.value(),
-                             self.true_positives.value() + self.false_positives.value())
-        return out[0] if self._tfx_scalar else out
+        tp = self.true_positives.value()
+        out = _divide_no_nan(tp, tp + getattr(self, self._OTHER).value())
+        return out[0] if len(self.thresholds) == 1 else out
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        if config["thresholds"] == NEG_INF:  # the top_k default, not a user's value
+            config["thresholds"] = None
+        return config
 
 
-class Recall(_ConfusionMetric):
-    """tp / (tp + fn) at `thresholds` (default 0.5: a float gives a scalar, a list a vector)."""
+class Precision(_RatioMetric):
+    """tp / (tp + fp) at `thresholds` (default 0.5, or every top-k score with `top_k`)."""
 
-    def __init__(self, thresholds: Any = None, name: str = "recall", dtype: Any = None) -> None:
-        values, self._tfx_scalar = _thresholds(thresholds)
-        super().__init__(values, name, dtype, ("true_positives", "false_negatives"))
+    _OTHER = "false_positives"
 
-    def result(self) -> Any:
-        out = _divide_no_nan(self.true_positives.value(),
-                             self.true_positives.value() + self.false_negatives.value())
-        return out[0] if self._tfx_scalar else out
+
+class Recall(_RatioMetric):
+    """tp / (tp + fn) at `thresholds` (default 0.5, or every top-k score with `top_k`)."""
+
+    _OTHER = "false_negatives"
+
+
+_SUMMATIONS = ("interpolation", "minoring", "majoring")
 
 
 class AUC(_ConfusionMetric):
-    """Area under the ROC or precision-recall curve (Keras's `summation_method="interpolation"`).
+    """Area under the ROC or precision-recall curve, as keras.metrics.AUC.
 
-    `num_thresholds` evenly spaced thresholds, (i + 1) / (num_thresholds - 1), plus -eps and
-    1 + eps at the ends. ROC: trapezoids of recall over the false-positive rate. PR: Davis &
-    Goadrich's interpolation between thresholds (precision varies along the segment as the
-    positives count changes linearly), as Keras's `interpolate_pr_auc`. `from_logits`:
-    scores pass through a sigmoid first.
+    `num_thresholds` evenly spaced thresholds, (i + 1) / (num_thresholds - 1), or the given
+    `thresholds` (sorted), plus -eps and 1 + eps at the ends. The curve is summed as Riemann
+    rectangles whose heights are the mean ("interpolation"), the smaller ("minoring") or the
+    larger ("majoring") of the two ends; PR with "interpolation" is Davis & Goadrich's
+    (precision varies along the segment as the positives count changes linearly), as Keras's
+    `interpolate_pr_auc`. `multi_label`: one curve per column of (batch, labels) inputs, their
+    areas averaged (weighted by `label_weights`); otherwise the inputs are flattened, each
+    column weighted by `label_weights`. `from_logits`: scores pass through a sigmoid first.
     """
 
-    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name: str | None = None,
-                 dtype: Any = None, from_logits: bool = False) -> None:
-        if num_thresholds <= 1:
-            raise ValueError(f"AUC: `num_thresholds` must be > 1, got {num_thresholds}")
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
+                 summation_method: str = "interpolation", name: str | None = None,
+                 dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
+                 num_labels: int | None = None, label_weights: Any = None,
+                 from_logits: bool = False) -> None:
         if curve.upper() not in ("ROC", "PR"):
             raise ValueError(f"AUC: `curve` must be 'ROC' or 'PR', got {curve!r}")
+        if summation_method.lower() not in _SUMMATIONS:
+            raise ValueError(f"AUC: `summation_method` must be one of {list(_SUMMATIONS)}, "
+                             f"got {summation_method!r}")
+        if thresholds is not None:
+            inner = sorted(_thresholds("AUC", thresholds, None)[0])
+            num_thresholds = len(inner) + 2
+        elif num_thresholds <= 1:
+            raise ValueError(f"AUC: `num_thresholds` must be > 1, got {num_thresholds}")
+        else:
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        self._tfx_given = None if thresholds is None else inner
         self.num_thresholds, self.curve = num_thresholds, curve.upper()
+        self.summation_method = summation_method.lower()
         self.from_logits = bool(from_logits)
-        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         super().__init__([0.0 - L.EPSILON, *inner, 1.0 + L.EPSILON], name or "auc", dtype,
-                         self._COUNTS)
+                         self._COUNTS, multi_label=multi_label, num_labels=num_labels,
+                         label_weights=label_weights)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         if self.from_logits:  # scores -> probabilities, so the fixed thresholds apply
@@ -305,14 +404,28 @@ class AUC(_ConfusionMetric):
         super().update_state(y_true, y_pred, sample_weight)
 
     def result(self) -> Any:
+        if not self._tfx_built:  # multi_label before any update
+            return convert_to_tensor(0.0, F32)
         tp, fp = self.true_positives.value(), self.false_positives.value()
         tn, fn = self.true_negatives.value(), self.false_negatives.value()
-        if self.curve == "PR":
-            return self._interpolated_pr(tp, fp, fn)
-        recall = _divide_no_nan(tp, tp + fn)
-        fp_rate = _divide_no_nan(fp, fp + tn)
-        heights = (recall[:-1] + recall[1:]) / 2.0
-        return reduce_sum((fp_rate[:-1] - fp_rate[1:]) * heights)
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            terms = self._interpolated_pr(tp, fp, fn)
+        else:
+            recall = _divide_no_nan(tp, tp + fn)
+            if self.curve == "ROC":
+                x, y = _divide_no_nan(fp, fp + tn), recall
+            else:
+                x, y = recall, _divide_no_nan(tp, tp + fp)
+            if self.summation_method == "interpolation":
+                heights = (y[:-1] + y[1:]) / 2.0
+            elif self.summation_method == "minoring":
+                heights = M.minimum(y[:-1], y[1:])
+            else:
+                heights = M.maximum(y[:-1], y[1:])
+            terms = (x[:-1] - x[1:]) * heights
+        if not self.multi_label:
+            return reduce_sum(terms)
+        return _weighted_mean(reduce_sum(terms, axis=0), self.label_weights)
 
     @staticmethod
     def _interpolated_pr(tp: Any, fp: Any, fn: Any) -> Any:
@@ -323,12 +436,15 @@ class AUC(_ConfusionMetric):
         intercept = tp[1:] - slope * p[1:]
         both = M.logical_and(M.greater(p[:-1], 0.0), M.greater(p[1:], 0.0))
         ratio = M.where(both, _divide_no_nan(p[:-1], M.maximum(p[1:], 0.0)), ones_like(dtp))
-        return reduce_sum(_divide_no_nan(slope * (dtp + intercept * M.log(ratio)),
-                                         M.maximum(tp[1:] + fn[1:], 0.0)))
+        return _divide_no_nan(slope * (dtp + intercept * M.log(ratio)),
+                              M.maximum(tp[1:] + fn[1:], 0.0))
 
     def get_config(self) -> dict[str, Any]:
+        lw = None if self.label_weights is None else self.label_weights.tolist()
         return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
-                "from_logits": self.from_logits}
+                "summation_method": self.summation_method, "thresholds": self._tfx_given,
+                "multi_label": self.multi_label, "num_labels": self.num_labels,
+                "label_weights": lw, "from_logits": self.from_logits}
 
 
 def _snake(name: str) -> str:
