@@ -163,7 +163,10 @@ def sparsemax(x: Any, axis: int = -1) -> Any:
     r = M.cast(reshape(range_(1, n + 1), r_shape), x.dtype)
     support = M.greater(desc - (cum - 1.0) / r, 0.0)
     k = reduce_sum(M.cast(support, x.dtype), axis=axis, keepdims=True)
-    tau = (reduce_sum(M.where(support, cum, zeros_like(cum)), axis=axis, keepdims=True)
+    # NOTE: the support is a prefix of the sorted values, so tau = (their sum - 1) / k as in
+    # Martins & Astudillo 2016. Keras 3.15 sums the prefix's cumulative sums instead, so its
+    # outputs do not sum to 1 ([0.1, 0.5, -1, 0.3] -> [0, 0.1, 0, 0]); we follow the paper.
+    tau = (reduce_sum(M.where(support, desc, zeros_like(desc)), axis=axis, keepdims=True)
            - 1.0) / k
     return M.maximum(x - tau, 0.0)
 
