@@ -6,7 +6,9 @@ The joint graph replays the forward ops and runs their vjp rules (`autodiff.back
 values. Each of its values depends on the primal inputs, on the cotangents, or on neither
 (constants). The forward keeps the primal work; the backward keeps the cotangent work and
 recomputes the constants it needs; a primal value the backward reads is a residual: an extra
-output of the forward and an input of the backward.
+output of the forward and an input of the backward. A loop body's inputs that stay the same at
+every step (weights) may be named invariant: residuals computed from them alone are hoisted
+into a third graph, run once per loop rather than saved per step.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from .ir.graph import Graph, GraphBuilder, Op, Value, walk
 from .registry import PURE, REGISTRY
 from .tracing import trace_graph
 
-_CONST, _PRIMAL, _COTANGENT = 0, 1, 2
+# what a value depends on; an op's kind is the largest of its inputs'
+_CONST, _INVARIANT, _PRIMAL, _COTANGENT = 0, 1, 2, 3
 PACK_MAX_ELEMENTS = 1 << 14  # residuals up to this size are packed together
 
 
@@ -34,6 +37,9 @@ class SplitVjp:
         input_residuals: which inputs of the graph the backward reads directly.
         ct_outputs: the outputs that take a cotangent.
         grad_inputs: the inputs that get one.
+        hoisted: (the inputs in `invariant_inputs`) -> the residuals computed from them alone;
+            the backward takes these after the forward's residuals (None: no invariant inputs).
+        invariant_inputs: the inputs named invariant.
     """
 
     forward: Graph
@@ -42,6 +48,8 @@ class SplitVjp:
     input_residuals: tuple[int, ...]
     ct_outputs: tuple[int, ...]
     grad_inputs: tuple[int, ...]
+    hoisted: Graph | None = None
+    invariant_inputs: tuple[int, ...] = ()
 
     @property
     def num_residuals(self) -> int:
@@ -82,20 +90,26 @@ def joint_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int]) -
 
 
 def split_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int],
-              prepare: Callable[[Graph], Graph] | None = None, pack: bool = True) -> SplitVjp:
+              prepare: Callable[[Graph], Graph] | None = None, pack: bool = True,
+              invariant_inputs: Sequence[int] = ()) -> SplitVjp:
     """The forward (with residuals) and backward programs of `g`'s vjp.
 
     `prepare` rewrites the joint graph first (e.g. constant folding, which turns a
     `broadcast_like` of a static shape into a `broadcast_to`, so the value it was shaped like
     is no residual; CSE, which merges the forward's and the vjp rules' common work).
     `pack` passes the computed residuals as one flat buffer per dtype.
+    `invariant_inputs`: residuals computed from these inputs (and constants) alone are not
+    returned by the forward but by the `hoisted` graph (a loop body's weights: a transposed
+    weight matrix is then computed once per loop, not saved at every step).
     """
     ct_outputs, grad_inputs = tuple(ct_outputs), tuple(grad_inputs)
+    invariant_inputs = tuple(invariant_inputs)
     j = joint_vjp(g, ct_outputs, grad_inputs)
     if prepare is not None:
         j = prepare(j)
     n_in, n_out = len(g.inputs), len(g.outputs)
     kind: dict[Value, int] = {v: _PRIMAL for v in j.inputs[:n_in]}
+    kind.update((j.inputs[i], _INVARIANT) for i in invariant_inputs)
     kind.update((v, _COTANGENT) for v in j.inputs[n_in:])
     cotangent_ops = []
     for o in j.ops:
@@ -108,20 +122,23 @@ def split_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int],
     seen: set[Value] = set()
     residuals: list[Value] = []
     for v in [*(v for o in cotangent_ops for v in o.inputs), *grads]:
-        if kind[v] == _PRIMAL and v not in seen:
+        if kind[v] in (_INVARIANT, _PRIMAL) and v not in seen:
             seen.add(v)
             residuals.append(v)
     pos = {v: i for i, v in enumerate(j.inputs[:n_in])}
     from_inputs = [v for v in residuals if v in pos]
-    computed = [v for v in residuals if v not in pos]
+    computed = [v for v in residuals if v not in pos and kind[v] == _PRIMAL]
+    hoisted = [v for v in residuals if v not in pos and kind[v] == _INVARIANT]
     forward = _extract(j, f"{g.name}_fwd", list(j.inputs[:n_in]),
                        [*j.outputs[:n_out], *computed])
-    backward = _extract(j, f"{g.name}_bwd", [*computed, *from_inputs, *j.inputs[n_in:]],
-                        list(grads))
+    backward = _extract(j, f"{g.name}_bwd",
+                        [*computed, *hoisted, *from_inputs, *j.inputs[n_in:]], list(grads))
     if pack:
         forward, backward = _pack(forward, backward, n_out, len(computed))
+    hoist = _extract(j, f"{g.name}_hoisted", [j.inputs[i] for i in invariant_inputs],
+                     hoisted) if invariant_inputs else None
     return SplitVjp(forward, backward, n_out, tuple(pos[v] for v in from_inputs), ct_outputs,
-                    grad_inputs)
+                    grad_inputs, hoist, invariant_inputs)
 
 
 def _pack(forward: Graph, backward: Graph, n_out: int, n_res: int) -> tuple[Graph, Graph]:

@@ -5,8 +5,9 @@ stablehlo.case and tf.switch_case do) on the operands; every branch takes all op
 returns the same types. `while(*operands)` carries all operands: `cond(*operands) -> bool[]`,
 `body(*operands) -> operands' types`; values a loop only reads are carried unchanged.
 Their vjps differentiate the regions by re-running them (without their prints and asserts); a
-while loop's reverse sweep stacks every state when its trip count has a static bound and
-recomputes states from checkpoints when it has none.
+while loop's reverse sweep reads per-iteration residuals of the body's split vjp, saved in
+stacks, when its trip count has a static bound and recomputes states from checkpoints when it
+has none.
 """
 from __future__ import annotations
 
@@ -189,38 +190,67 @@ def _body_vjp(body: Graph, state: list, cts: list, types: list) -> list:
 
 
 def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | None = None):
-    """Re-run the loop saving each iteration's state in a [max_trip, ...] stack, then run the
-    body's vjp over the saved states in reverse. Without a static bound on the trip count,
-    reverse by recomputation from checkpoints instead (_CheckpointedReverse)."""
-    from ..autodiff import const, op, zeros_like
-
+    """With a static bound on the trip count, save each iteration's residuals in
+    [max_trip, ...] stacks, then run the body's backward over them in reverse
+    (_stacked_vjp). Without one, reverse by recomputation from checkpoints instead
+    (_CheckpointedReverse)."""
     cond, body = _without_effects(cond), _without_effects(body)
     if max_trip is None:
         return _checkpointed_vjp(ctx, g, cond, body)
-    types = list(ctx.types_in)
     if max_trip == 0:  # the body never runs: the loop is the identity
         return tuple(c if need else None for c, need in zip(g, ctx.needs))
-    n = len(types)
-    i32 = TensorType(I32, ())
-    # NOTE: only what the body changes is stacked per iteration: a value it passes through
-    # unchanged (an input sequence, weights) is the same at every step, so the reverse loop
-    # carries it once; stacking it cost O(T^2) memory and time (an RNN over T steps)
-    vary = [i for i in range(n) if body.outputs[i] is not body.inputs[i]]
-    fixed = [i for i in range(n) if body.outputs[i] is body.inputs[i]]
-    stack_types = [TensorType(types[i].dtype, (max_trip, *types[i].shape)) for i in vary]
+    return _stacked_vjp(ctx, g, cond, body, max_trip)
 
-    def zero_starts(t):
-        return [const(0, I32)] * t.rank
+
+def _prepared(j: Graph) -> Graph:
+    """The default passes on a body's joint vjp graph before it is split: constant folding
+    makes zeros shaped like a loop variable (the vjp of a read from an output buffer) a
+    constant, not a residual; CSE merges the forward's and the vjp rules' common work."""
+    from ..passes import DEFAULT_PIPELINE, PassManager
+
+    return PassManager(DEFAULT_PIPELINE).run(j)[0]
+
+
+def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> tuple:
+    """The body's vjp is split (compiler/graph_vjp.py) into a forward that also returns the
+    residuals its backward reads, and that backward. The forward sweep re-runs the loop with
+    the body's forward and saves, per iteration, only those residuals (and the loop
+    variables the backward reads directly); the reverse sweep runs the backward over them.
+
+    NOTE: stacking whole loop variables instead cost O(T^2) memory and time for an RNN over T
+    steps: its output buffer [T, ...] (written by dynamic_update_slice at step t) is a loop
+    variable, copied at every step. Its vjp reads no primal value but the index, so now only
+    [T] indices are saved. Values the body passes through (input sequence, weights) are
+    carried once; residuals computed from them alone (a transposed weight) are computed once
+    before the reverse sweep (the split's `hoisted` graph).
+    """
+    from ..autodiff import const, op, zeros_like
+    from ..graph_vjp import split_vjp
+
+    types = list(ctx.types_in)
+    n = len(types)
+    floats = [i for i, t in enumerate(types) if t.dtype.is_floating]
+    fixed = [i for i in range(n) if body.outputs[i] is body.inputs[i]]
+    sp = split_vjp(body, floats, floats, prepare=_prepared, pack=False, invariant_inputs=fixed)
+    row_inputs = [i for i in sp.input_residuals if i not in fixed]  # saved per step
+    kept_inputs = [i for i in sp.input_residuals if i in fixed]  # carried once
+    rows = [*(v.type for v in sp.forward.outputs[n:]), *(types[i] for i in row_inputs)]
+    unknown = [str(t) for t in rows if not t.is_static]
+    if unknown:
+        raise _gradient_error(f"a while_loop whose saved values have unknown shapes "
+                              f"({', '.join(unknown)}); trace with static shapes")
+    i32 = TensorType(I32, ())
+    stack_types = [TensorType(t.dtype, (max_trip, *t.shape)) for t in rows]
 
     def fwd_cond(k, *rest):
         return _inline(cond, list(rest[:n]))
 
     def fwd_body(k, *rest):
         state, stacks = list(rest[:n]), list(rest[n:])
-        stacks = [op("dynamic_update_slice", st, op("reshape", state[i],
-                                                    shape=(1, *types[i].shape)), k,
-                     *zero_starts(types[i])) for st, i in zip(stacks, vary)]
-        return [op("add", k, const(1, I32)), *_inline(body, state), *stacks]
+        outs = _inline(sp.forward, state)
+        saved = [*outs[n:], *(state[i] for i in row_inputs)]
+        return [op("add", k, const(1, I32)), *outs[:n],
+                *(_put_row(st, x, k) for st, x in zip(stacks, saved))]
 
     fc = trace_graph("while_fwd_cond", [i32, *types, *stack_types], fwd_cond)
     fb = trace_graph("while_fwd_body", [i32, *types, *stack_types], fwd_body)
@@ -228,31 +258,33 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
                    for st in stack_types]
     fwd = bind(while_op, const(0, I32), *ctx.inputs, *zero_stacks, cond=fc, body=fb)
     trips, stacks = fwd[0], list(fwd[1 + n:])
-    m = len(fixed)
+    hoisted = _inline(sp.hoisted, [ctx.inputs[i] for i in fixed]) if sp.hoisted is not None else []
+    carried = [*hoisted, *(ctx.inputs[i] for i in kept_inputs)]
+    nf, nc, nr = len(floats), len(carried), sp.num_residuals
 
     def bwd_cond(k, *rest):
         return [op("compare", k, const(0, I32), direction="GE")]
 
     def bwd_body(k, *rest):
-        cts, consts, stacks = list(rest[:n]), list(rest[n:n + m]), list(rest[n + m:])
-        state: list = [None] * n
-        for i, v in zip(fixed, consts):
-            state[i] = v
-        for i, st in zip(vary, stacks):
-            t = types[i]
-            state[i] = op("reshape", op("dynamic_slice", st, k, *zero_starts(t),
-                                        sizes=(1, *t.shape)), shape=tuple(t.shape))
-        return [op("subtract", k, const(1, I32)), *_body_vjp(body, state, cts, types),
-                *consts, *stacks]
+        cts, kept, stacks = list(rest[:nf]), list(rest[nf:nf + nc]), list(rest[nf + nc:])
+        saved = [_take_row(st, k, t) for st, t in zip(stacks, rows)]
+        value = dict(zip(row_inputs, saved[nr:]))
+        value.update(zip(kept_inputs, kept[len(hoisted):]))
+        args = [*saved[:nr], *kept[:len(hoisted)], *(value[i] for i in sp.input_residuals),
+                *cts]
+        return [op("subtract", k, const(1, I32)), *_inline(sp.backward, args), *kept, *stacks]
 
-    fixed_types = [types[i] for i in fixed]
-    bc = trace_graph("while_bwd_cond", [i32, *types, *fixed_types, *stack_types], bwd_cond)
-    bb = trace_graph("while_bwd_body", [i32, *types, *fixed_types, *stack_types], bwd_body)
+    carried_types = [v.type for v in carried]
+    float_types = [types[i] for i in floats]
+    bc = trace_graph("while_bwd_cond", [i32, *float_types, *carried_types, *stack_types],
+                     bwd_cond)
+    bb = trace_graph("while_bwd_body", [i32, *float_types, *carried_types, *stack_types],
+                     bwd_body)
     start = op("subtract", trips, const(1, I32))
-    cts = [c if c is not None else zeros_like(t, x) for c, t, x in zip(g, types, ctx.inputs)]
-    bwd = bind(while_op, start, *cts, *[ctx.inputs[i] for i in fixed], *stacks, cond=bc,
-               body=bb)
-    return tuple(c if need else None for c, need in zip(bwd[1:1 + n], ctx.needs))
+    cts = [g[i] if g[i] is not None else zeros_like(types[i], ctx.inputs[i]) for i in floats]
+    bwd = bind(while_op, start, *cts, *carried, *stacks, cond=bc, body=bb)
+    got = dict(zip(floats, bwd[1:1 + nf]))
+    return tuple(got[i] if need and i in got else None for i, need in enumerate(ctx.needs))
 
 
 # ---------------------------------------------------------------- while: gradient, no bound
