@@ -84,8 +84,9 @@ def test_model_checkpoint_max_mode_every_epoch_and_full_model(tmp_path):
                                rtol=1e-6)
     with pytest.raises(KeyError, match="val_auc"):
         callbacks.ModelCheckpoint(str(tmp_path / "{val_auc}")).on_epoch_end(0, {"loss": 1.0})
-    with pytest.raises(NotImplementedError, match="save_freq"):
-        callbacks.ModelCheckpoint("x", save_freq=10)
+    for bad in ("batch", 0, 2.5, True):
+        with pytest.raises(ValueError, match="save_freq"):
+            callbacks.ModelCheckpoint("x", save_freq=bad)
 
 
 def test_learning_rate_scheduler_reaches_the_compiled_step():

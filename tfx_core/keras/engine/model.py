@@ -7,6 +7,7 @@ from typing import Any
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.keras import saving
 from tfx_core.keras.engine.functional import LayerGraph
+from tfx_core.keras.engine.functional_config import from_functional_config, functional_config
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.engine.summary import print_summary, summary_text
 from tfx_core.keras.engine.training import Trainer
@@ -81,7 +82,19 @@ class Model(Trainer, Layer):
         return self.layers
 
     def get_config(self) -> dict[str, Any]:
+        """A functional model's layer graph (engine/functional_config.py), else the name."""
+        if self._tfx_graph is not None and type(self).call is Model.call:
+            return functional_config(self)
         return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> Model:
+        """A new model (fresh weights) from `get_config()`: a functional graph is rebuilt with
+        classes of tx.keras.layers, `custom_objects`, scopes and the registry."""
+        if "nodes" in config and "layers" in config:
+            return from_functional_config(config, custom_objects)
+        return cls(**config)
 
     # ------------------------------------------------------------ saving (keras/saving.py)
     def save(self, filepath: Any, overwrite: bool = True) -> None:

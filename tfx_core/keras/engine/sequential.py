@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_core.keras.engine.functional import LayerGraph
+from tfx_core.keras.engine.functional_config import deserialize_layer, serialize_layer
 from tfx_core.keras.engine.input_layer import Input, InputLayer
 from tfx_core.keras.engine.keras_tensor import KerasTensor
 from tfx_core.keras.engine.layer import Layer
@@ -83,22 +84,14 @@ class Sequential(Model):
     def get_config(self) -> dict[str, Any]:
         shape = None if self.inputs is None or not self.built else list(self.inputs.shape)
         return {"name": self.name, "trainable": self.trainable, "build_input_shape": shape,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._tfx_layers]}
+                "layers": [serialize_layer(layer) for layer in self._tfx_layers]}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Sequential:
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> Sequential:
         """A new, unbuilt-weights copy of the architecture (built if the input shape is known);
-        layer classes are looked up in `tx.keras.layers`."""
-        from tfx_core.keras import layers as layer_classes
-
-        made = []
-        for entry in config["layers"]:
-            layer_cls = getattr(layer_classes, entry["class_name"], None)
-            if layer_cls is None:
-                raise ValueError(f"Sequential.from_config: unknown layer class "
-                                 f"{entry['class_name']!r} (not in tx.keras.layers)")
-            made.append(layer_cls.from_config(entry["config"]))
+        layer classes come from `tx.keras.layers`, `custom_objects`, scopes and the registry."""
+        made = [deserialize_layer(entry, custom_objects) for entry in config["layers"]]
         model = cls(made, trainable=config.get("trainable", True), name=config.get("name"))
         if not model.built and config.get("build_input_shape") is not None:
             model.build(config["build_input_shape"])
