@@ -50,9 +50,10 @@ class Progress:
         self.bar = None
         tqdm = _tqdm() if verbose == 1 else None
         if tqdm is not None:
-            # NOTE: stdout (looked up now, so captured output works), Keras's layout
+            # NOTE: stdout (looked up now, so captured output works), Keras's layout: the
+            # time left (ETA) while the epoch runs, the time per step once it is done
             self.bar = tqdm(total=steps, file=sys.stdout, leave=True, dynamic_ncols=True,
-                            bar_format="{n_fmt}/{total_fmt} {bar} {elapsed}{desc}",
+                            bar_format="{n_fmt}/{total_fmt} {bar} ETA {remaining}{desc}",
                             ascii=" =", mininterval=0.1)
 
     def update(self, step: int, logs: dict[str, Any] | None) -> None:
