@@ -5,6 +5,7 @@ from typing import Any
 
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.variables import active_trace
+from tfx_core.keras.engine.functional_config import deserialize_layer, serialize_layer
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
 from tfx_core.ops.array_ops import expand_dims, ones_like, reverse, transpose, zeros, zeros_like
@@ -211,7 +212,7 @@ class RNN(Layer):
                   "stateful": self.stateful, "unroll": self.unroll,
                   "zero_output_for_mask": self.zero_output_for_mask}
         if type(self) is RNN:
-            config["cell"] = {"class": type(self.cell), "config": self.cell.get_config()}
+            config["cell"] = serialize_layer(self.cell)  # plain data, as model.save needs
         return config
 
     @classmethod
@@ -219,8 +220,8 @@ class RNN(Layer):
         config = dict(config)
         cell = config.pop("cell", None)
         if isinstance(cell, dict):  # a fresh cell: a config never shares weights
-            cell_config = {k: v for k, v in cell["config"].items() if k != "name"}
-            config["cell"] = cell["class"].from_config(cell_config)
+            cell = {**cell, "config": {k: v for k, v in cell["config"].items() if k != "name"}}
+            config["cell"] = deserialize_layer(cell)
         elif cell is not None:
             config["cell"] = cell
         return cls(**config)

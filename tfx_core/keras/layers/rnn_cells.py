@@ -45,6 +45,12 @@ def get_initializer(identifier: Any) -> Any:
     return initializers.get(identifier)
 
 
+def _entry(obj: Any) -> Any:
+    """An initializer as plain data: {"class_name", "config"} (a name or callable as is)."""
+    config = getattr(obj, "get_config", None)
+    return {"class_name": type(obj).__name__, "config": config()} if config else obj
+
+
 def _regularizer(identifier: Any) -> Any:
     return None if identifier is None else regularizers.get(identifier)
 
@@ -126,10 +132,20 @@ class _Cell(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer,
-                "recurrent_initializer": self.recurrent_initializer,
-                "bias_initializer": self.bias_initializer, "dropout": self.dropout,
+                "kernel_initializer": _entry(self.kernel_initializer),
+                "recurrent_initializer": _entry(self.recurrent_initializer),
+                "bias_initializer": _entry(self.bias_initializer), "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> _Cell:
+        config = dict(config)
+        for key in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
+            value = config.get(key)
+            if isinstance(value, dict):  # {"class_name", "config"} of get_config
+                made = get_initializer(value["class_name"])
+                config[key] = type(made).from_config(value["config"])
+        return cls(**config)
 
 
 class SimpleRNNCell(_Cell):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tfx_core.keras.engine.functional_config import deserialize_layer, serialize_layer
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.recurrent import RNN
 from tfx_core.ops.array_ops import concat, reshape, reverse
@@ -30,7 +31,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional: invalid merge_mode {merge_mode!r}; merge_mode "
                              f"should be one of {list(_MERGE_MODES)}")
         super().__init__(**kwargs)
-        self._tfx_layer_config = {"class": type(layer), "config": layer.get_config()}
+        self._tfx_layer_config = serialize_layer(layer)  # plain data, as model.save needs
         forward_config = {**layer.get_config(), "name": f"forward_{layer.name}"}
         self.forward_layer = type(layer).from_config(forward_config)
         if backward_layer is None:
@@ -103,7 +104,7 @@ class Bidirectional(Layer):
         config = dict(config)
         layer = config["layer"]
         if isinstance(layer, dict):  # a fresh wrapped layer: a config never shares weights
-            config["layer"] = layer["class"].from_config(layer["config"])
+            config["layer"] = deserialize_layer(layer)
         return cls(**config)
 
 
@@ -139,7 +140,14 @@ class TimeDistributed(Layer):
         return reshape(y, [-1, steps, *rest] if steps is not None else [batch, -1, *rest])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "layer": self.layer}
+        return {**super().get_config(), "layer": serialize_layer(self.layer)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
+        config = dict(config)
+        if isinstance(config.get("layer"), dict):  # a fresh wrapped layer
+            config["layer"] = deserialize_layer(config["layer"])
+        return cls(**config)
 
 
 __all__ = ["Bidirectional", "TimeDistributed"]
