@@ -179,3 +179,34 @@ def test_model_checkpoint_best_per_batch_with_threshold_and_full_model(tmp_path)
                                       save_best_only=True, initial_value_threshold=0.0)
     m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[never])
     assert not (tmp_path / "never.tfx").exists()
+
+
+# ------------------------------------------------------------------ damaged files
+def test_truncated_or_tampered_model_and_weights_files_are_refused(tmp_path) -> None:
+    x, y = _data()
+    m = _model(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m.fit(x, y, epochs=1, verbose=0)
+    m.save(tmp_path / "good.tfx")
+    m.save_weights(tmp_path / "good.weights")
+    want = m.predict(x, verbose=0)
+    m.fit(x, y, epochs=1, verbose=0)
+    for name, save in (("new.tfx", m.save), ("new.weights", m.save_weights)):
+        save(tmp_path / name)
+        data = (tmp_path / name).read_bytes()
+        damaged = {"truncated": data[: len(data) * 2 // 3],
+                   "tampered": data[:100] + bytes([data[100] ^ 0x20]) + data[101:],
+                   "empty": b""}
+        for bad in damaged.values():
+            (tmp_path / name).write_bytes(bad)
+            with pytest.raises(ArtifactError):
+                if name.endswith(".tfx"):
+                    keras.models.load_model(tmp_path / name)
+                else:
+                    _model(optimizer="adam", loss="sparse_categorical_crossentropy") \
+                        .load_weights(tmp_path / name)
+    # the earlier good files still load, to the earlier values
+    np.testing.assert_array_equal(
+        keras.models.load_model(tmp_path / "good.tfx").predict(x, verbose=0), want)
+    fresh = _model(optimizer="adam", loss="sparse_categorical_crossentropy")
+    fresh.load_weights(tmp_path / "good.weights")
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), want)
