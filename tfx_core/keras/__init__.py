@@ -16,6 +16,7 @@ from tfx_core.keras import (
            models,
            optimizers,
            regularizers,
+           saving,
 )
 from tfx_core.keras.engine.input_layer import Input
 from tfx_core.keras.engine.keras_tensor import KerasTensor
@@ -24,4 +25,5 @@ from tfx_core.keras.engine.model import Model
 from tfx_core.keras.engine.sequential import Sequential
 
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "callbacks",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers"]
+           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
+           "saving"]
