@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,10 +64,33 @@ class SummaryWriter:
 
     def __init__(self, logdir: str | os.PathLike, max_queue: int = 10,
                  flush_millis: int = 120_000, filename_suffix: str = "") -> None:
+        # NOTE: tensorboardX's own SummaryWriter hands events to a thread and its flush()
+        # does not wait for them; writing the record file here makes flush() mean "on disk"
+        # (as tf.summary's), so a reader right after flush sees everything.
+        tbx = _tensorboardx()
+        from tensorboardX.event_file_writer import EventsWriter
+
         self.logdir = os.fspath(logdir)
-        self._writer = _tensorboardx().SummaryWriter(
-            self.logdir, max_queue=max_queue, flush_secs=max(1, flush_millis // 1000),
-            filename_suffix=filename_suffix)
+        os.makedirs(self.logdir, exist_ok=True)
+        self._summaries = tbx.summary
+        self._file = EventsWriter(os.path.join(self.logdir, "events"), filename_suffix)
+        self._max_queue, self._flush_seconds = max(1, max_queue), flush_millis / 1000.0
+        self._pending, self._last_flush = 0, time.monotonic()
+        self._closed = False
+
+    def _write(self, step: int | None = None, **fields: Any) -> None:
+        from tensorboardX.proto import event_pb2
+
+        if self._closed:
+            raise RuntimeError(f"tx.summary: the writer for {self.logdir!r} is closed")
+        event = event_pb2.Event(wall_time=time.time(), **fields)
+        if step is not None:
+            event.step = step
+        self._file.write_event(event)
+        self._pending += 1
+        if (self._pending >= self._max_queue
+                or time.monotonic() - self._last_flush >= self._flush_seconds):
+            self.flush()
 
     @contextlib.contextmanager
     def as_default(self, step: Any = None) -> Iterator[SummaryWriter]:
@@ -94,14 +118,16 @@ class SummaryWriter:
         if value.size != 1:
             raise ValueError(f"tx.summary.scalar: `data` must be a scalar, got shape "
                              f"{list(value.shape)}")
-        self._writer.add_scalar(name, float(value.reshape(())), _step("scalar", step))
+        at = _step("scalar", step)
+        self._write(at, summary=self._summaries.scalar(name, float(value.reshape(()))))
         return True
 
     def histogram(self, name: str, data: Any, step: Any = None,
                   buckets: int | None = None) -> bool:
         values = _numpy("histogram", data).astype(np.float64).reshape(-1)
-        bins = "tensorflow" if buckets is None else int(buckets)
-        self._writer.add_histogram(name, values, _step("histogram", step), bins=bins)
+        bins = 30 if buckets is None else int(buckets)  # tf.summary's default: 30 equal
+        at = _step("histogram", step)
+        self._write(at, summary=self._summaries.histogram(name, values, bins))
         return True
 
     def image(self, name: str, data: Any, step: Any = None, max_outputs: int = 3) -> bool:
@@ -118,7 +144,7 @@ class SummaryWriter:
         at = _step("image", step)
         for i, img in enumerate(kept):
             tag = name if len(kept) == 1 else f"{name}/{i}"
-            self._writer.add_image(tag, img, at, dataformats="HWC")
+            self._write(at, summary=self._summaries.image(tag, img, dataformats="HWC"))
         return True
 
     def text(self, name: str, data: Any, step: Any = None) -> bool:
@@ -126,23 +152,27 @@ class SummaryWriter:
         value = data.numpy() if hasattr(data, "numpy") else data
         if isinstance(value, bytes):
             value = value.decode()
-        self._writer.add_text(name, str(value), _step("text", step))
+        at = _step("text", step)
+        self._write(at, summary=self._summaries.text(name, str(value)))
         return True
 
     def graph(self, function: Any) -> bool:
         """The graph of a traced `tx.function` / ConcreteFunction / IR Graph (see graph_def),
         for TensorBoard's Graphs tab."""
-        from tensorboardX.proto import event_pb2
-
-        event = event_pb2.Event(graph_def=graph_def(function).SerializeToString())
-        self._writer._get_file_writer().add_event(event)  # noqa: SLF001  (no public way)
+        self._write(graph_def=graph_def(function).SerializeToString())
         return True
 
     def flush(self) -> None:
-        self._writer.flush()
+        """Write everything so far to disk."""
+        if not self._closed:
+            self._file.flush()
+            self._pending, self._last_flush = 0, time.monotonic()
 
     def close(self) -> None:
-        self._writer.close()
+        """Flush and close the event file (writing afterwards is an error)."""
+        if not self._closed:
+            self._file.close()
+            self._closed = True
 
 
 def create_file_writer(logdir: str | os.PathLike, max_queue: int | None = None,
