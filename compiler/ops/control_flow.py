@@ -232,7 +232,10 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
     floats = [i for i, t in enumerate(types) if t.dtype.is_floating]
     fixed = [i for i in range(n) if body.outputs[i] is body.inputs[i]]
     sp = split_vjp(body, floats, floats, prepare=_prepared, pack=False, invariant_inputs=fixed)
+    # output buffers nobody needs a gradient for, written a row per step (see _row_buffers)
+    rowbufs = {i: w for i, w in _row_buffers(body).items() if not ctx.needs[i]}
     row_inputs = [i for i in sp.input_residuals if i not in fixed]  # saved per step
+    row_inputs += sorted({j for j, _ in rowbufs.values()} - set(row_inputs))
     kept_inputs = [i for i in sp.input_residuals if i in fixed]  # carried once
     rows = [*(v.type for v in sp.forward.outputs[n:]), *(types[i] for i in row_inputs)]
     unknown = [str(t) for t in rows if not t.is_static]
@@ -258,9 +261,16 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
                    for st in stack_types]
     fwd = bind(while_op, const(0, I32), *ctx.inputs, *zero_stacks, cond=fc, body=fb)
     trips, stacks = fwd[0], list(fwd[1 + n:])
-    hoisted = _inline(sp.hoisted, [ctx.inputs[i] for i in fixed]) if sp.hoisted is not None else []
-    carried = [*hoisted, *(ctx.inputs[i] for i in kept_inputs)]
-    nf, nc, nr = len(floats), len(carried), sp.num_residuals
+    cts = [g[i] if g[i] is not None else zeros_like(types[i], ctx.inputs[i]) for i in floats]
+    hoisted = _inline(sp.hoisted, [ctx.inputs[i] for i in fixed]) if sp.hoisted is not None \
+        else []
+    # a row buffer's cotangent is read, never updated: carried as is (no per-step copy)
+    carried_cts = [i for i in floats if i not in rowbufs]
+    read_cts = [i for i in floats if i in rowbufs]
+    carried = [*hoisted, *(ctx.inputs[i] for i in kept_inputs),
+               *(c for i, c in zip(floats, cts) if i in rowbufs), trips]
+    nh, nk, nf, nc, nr = len(hoisted), len(kept_inputs), len(carried_cts), len(carried), \
+        sp.num_residuals
 
     def bwd_cond(k, *rest):
         return [op("compare", k, const(0, I32), direction="GE")]
@@ -269,22 +279,80 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
         cts, kept, stacks = list(rest[:nf]), list(rest[nf:nf + nc]), list(rest[nf + nc:])
         saved = [_take_row(st, k, t) for st, t in zip(stacks, rows)]
         value = dict(zip(row_inputs, saved[nr:]))
-        value.update(zip(kept_inputs, kept[len(hoisted):]))
-        args = [*saved[:nr], *kept[:len(hoisted)], *(value[i] for i in sp.input_residuals),
-                *cts]
-        return [op("subtract", k, const(1, I32)), *_inline(sp.backward, args), *kept, *stacks]
+        value.update(zip(kept_inputs, kept[nh:nh + nk]))
+        ct = dict(zip(carried_cts, cts))
+        for i, g_i in zip(read_cts, kept[nh + nk:-1]):
+            ct[i] = _row_cotangent(g_i, rowbufs[i], types[i], value, k, kept[-1])
+        args = [*saved[:nr], *kept[:nh], *(value[i] for i in sp.input_residuals),
+                *(ct[i] for i in floats)]
+        got = dict(zip(floats, _inline(sp.backward, args)))
+        return [op("subtract", k, const(1, I32)), *(got[i] for i in carried_cts), *kept,
+                *stacks]
 
-    carried_types = [v.type for v in carried]
-    float_types = [types[i] for i in floats]
-    bc = trace_graph("while_bwd_cond", [i32, *float_types, *carried_types, *stack_types],
-                     bwd_cond)
-    bb = trace_graph("while_bwd_body", [i32, *float_types, *carried_types, *stack_types],
-                     bwd_body)
+    in_types = [i32, *(types[i] for i in carried_cts), *(v.type for v in carried),
+                *stack_types]
+    bc = trace_graph("while_bwd_cond", in_types, bwd_cond)
+    bb = trace_graph("while_bwd_body", in_types, bwd_body)
     start = op("subtract", trips, const(1, I32))
-    cts = [g[i] if g[i] is not None else zeros_like(types[i], ctx.inputs[i]) for i in floats]
-    bwd = bind(while_op, start, *cts, *carried, *stacks, cond=bc, body=bb)
-    got = dict(zip(floats, bwd[1:1 + nf]))
+    bwd = bind(while_op, start, *(c for i, c in zip(floats, cts) if i not in rowbufs),
+               *carried, *stacks, cond=bc, body=bb)
+    got = dict(zip(carried_cts, bwd[1:1 + nf]))
     return tuple(got[i] if need and i in got else None for i, need in enumerate(ctx.needs))
+
+
+def _row_buffers(body: Graph) -> dict[int, tuple[int, int]]:
+    """The loop variables i the body only writes, one row per iteration at a unit-step counter:
+    output i is dynamic_update_slice(input i, update, starts) (input i has no other use), the
+    update spans the buffer but for size 1 along one axis, whose start is an integer loop
+    variable j that the body increments by 1. {i: (j, that axis)}.
+
+    The vjp of such a write reads the cotangent's row (a dynamic_slice) and zeroes it (a
+    dynamic_update_slice): a row written once is never read again, so the reverse sweep can
+    skip the zeroing and read the cotangent given to the loop as is (_row_cotangent), with no
+    per-step update, hence no per-step copy, of a [T, ...] value."""
+    prod = body.producers()
+    uses: dict[Value, int] = {}
+    for v in [*(v for o in body.ops for v in o.inputs), *body.outputs]:
+        uses[v] = uses.get(v, 0) + 1
+    found: dict[int, tuple[int, int]] = {}
+    for i, (x, out) in enumerate(zip(body.inputs, body.outputs)):
+        o = prod.get(out)
+        if o is None or o.name != "dynamic_update_slice" or o.inputs[0] is not x or \
+                uses.get(x) != 1 or not x.type.is_static or not o.inputs[1].type.is_static:
+            continue
+        upd = o.inputs[1].type.shape
+        axes = [a for a, (u, d) in enumerate(zip(upd, x.type.shape)) if u != d]
+        if len(axes) != 1 or upd[axes[0]] != 1:
+            continue
+        start = o.inputs[2 + axes[0]]
+        j = next((j for j, v in enumerate(body.inputs) if v is start), None)
+        if j is not None and _increments(prod.get(body.outputs[j]), start, prod):
+            found[i] = (j, axes[0])
+    return found
+
+
+def _increments(o: Any, x: Value, prod: dict) -> bool:
+    """Whether op `o` computes x + 1 (1 a constant)."""
+    if o is None or o.name != "add" or x not in o.inputs:
+        return False
+    c = prod.get(o.inputs[1] if o.inputs[0] is x else o.inputs[0])
+    return c is not None and c.name == "constant" and \
+        np.array_equal(c.attr_dict["value"].array, 1)
+
+
+def _row_cotangent(g: Any, where: tuple[int, int], t: TensorType, value: dict, k: Any,
+                   trips: Any) -> Any:
+    """The cotangent of row buffer (_row_buffers) `g` as its vjp at iteration k sees it: `g`,
+    or zeros when a later iteration overwrote the same row (the clamped start index repeats:
+    the counter is below 0 or at the last row, and the loop goes on)."""
+    j, axis = where
+    s = value[j]
+    later = _op("compare", _op("add", k, _i32(1)), trips, direction="LT")
+    clamped = _op("or", _op("compare", s, _i32(0), direction="LT"),
+                  _op("compare", s, _i32(t.shape[axis] - 1), direction="GE"))
+    from ..autodiff import const
+
+    return _op("select", _op("and", later, clamped), const(0, t.dtype), g)
 
 
 # ---------------------------------------------------------------- while: gradient, no bound
