@@ -137,3 +137,30 @@ def test_damaged_latest_checkpoint_is_refused_and_the_previous_loads(tmp_path, d
     newest = manager.save()
     fresh.restore(newest).assert_consumed()
     np.testing.assert_array_equal(fresh.v.numpy(), np.full(4, 9.0))
+
+
+def test_manager_numbers_by_a_variable_and_honours_checkpoint_interval(tmp_path):
+    """TF's CheckpointManager arguments: checkpoint_number may be an integer Variable;
+    step_counter + checkpoint_interval skip saves too close together; init_fn runs when there
+    is nothing to restore; `checkpoint` is the managed object."""
+    step = tx.Variable(0, dtype=tx.int64)
+    ckpt = tx.train.Checkpoint(v=tx.Variable(1.0), step=step)
+    inits = []
+    manager = tx.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=None,
+                                         step_counter=step, checkpoint_interval=3,
+                                         init_fn=lambda: inits.append(1))
+    assert manager.checkpoint is ckpt and manager.checkpoint_interval == 3
+    assert manager.restore_or_initialize() is None and inits == [1]
+    saved = []
+    for s in range(8):
+        step.assign(s)
+        saved.append(manager.save(checkpoint_number=step))
+    names = [None if p is None else Path(p).name for p in saved]
+    assert names == ["ckpt-0", None, None, "ckpt-3", None, None, "ckpt-6", None]
+    # check_interval=False saves step 7 anyway (numbered by save_counter), never twice
+    assert Path(manager.save(check_interval=False)).name == "ckpt-4"
+    assert manager.save(check_interval=False) is None
+    with pytest.raises(ValueError, match="step_counter"):
+        tx.train.CheckpointManager(ckpt, str(tmp_path), checkpoint_interval=2)
+    with pytest.raises(TypeError, match="checkpoint_number must be an integer"):
+        manager.save(checkpoint_number=tx.Variable(1.5), check_interval=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +14,9 @@ from tfx_core.training.checkpoint_format import read_state, write_state
 
 class CheckpointManager:
     """Saves `checkpoint` as `{directory}/{checkpoint_name}-{number}` and deletes the oldest
-    beyond `max_to_keep` (None keeps all).
+    beyond `max_to_keep` (None keeps all). With `step_counter` and `checkpoint_interval`, `save`
+    skips a step closer than `checkpoint_interval` to the last saved one (returns None);
+    `init_fn` runs when `restore_or_initialize` finds nothing to restore.
 
     The order of a save keeps the last good checkpoint usable whatever fails: the new file
     is written atomically, then the state file (atomically) names it, and only then are old
@@ -20,7 +24,9 @@ class CheckpointManager:
     """
 
     def __init__(self, checkpoint: Checkpoint, directory: str, max_to_keep: int | None = 5,
-                 checkpoint_name: str = "ckpt") -> None:
+                 checkpoint_name: str = "ckpt", step_counter: Any = None,
+                 checkpoint_interval: int | None = None,
+                 init_fn: Callable[[], Any] | None = None) -> None:
         if not isinstance(checkpoint, Checkpoint):
             raise TypeError(f"CheckpointManager: expected a tx.train.Checkpoint, got "
                             f"{type(checkpoint).__name__}")
@@ -30,12 +36,26 @@ class CheckpointManager:
         if not checkpoint_name or "/" in checkpoint_name or os.sep in checkpoint_name:
             raise ValueError(f"CheckpointManager: checkpoint_name must be a file name, got "
                              f"{checkpoint_name!r}")
+        if checkpoint_interval is not None and step_counter is None:
+            raise ValueError("`step_counter` should be passed if `checkpoint_interval` is not "
+                             "None.")
         self._checkpoint = checkpoint
+        self._step_counter, self._checkpoint_interval = step_counter, checkpoint_interval
+        self._last_checkpoint_step: int | None = None
+        self._init_fn = init_fn
         self._directory = os.fspath(directory)
         self._max_to_keep = max_to_keep
         self._name = checkpoint_name
         names = read_state(self._directory) or []
         self._names = [n for n in names if os.path.isfile(os.path.join(self._directory, n))]
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return self._checkpoint
+
+    @property
+    def checkpoint_interval(self) -> int | None:
+        return self._checkpoint_interval
 
     @property
     def directory(self) -> str:
@@ -56,18 +76,27 @@ class CheckpointManager:
         objects keep their initial values)."""
         latest = self.latest_checkpoint
         if latest is None:
+            if self._init_fn is not None:
+                self._init_fn()
             return None
         self._checkpoint.restore(latest)
+        if self._checkpoint_interval is not None:
+            self._last_checkpoint_step = _as_int(self._step_counter, "step_counter")
         return latest
 
-    def save(self, checkpoint_number: int | None = None) -> str:
-        """Write a new checkpoint; numbered by `checkpoint_number`, else by the checkpoint's
-        `save_counter` (incremented either way, as TF). Returns its path."""
-        if checkpoint_number is not None and (isinstance(checkpoint_number, bool) or
-                                              not isinstance(checkpoint_number, (int,
-                                                                                 np.integer))):
-            raise TypeError(f"CheckpointManager.save: checkpoint_number must be an int, got "
-                            f"{checkpoint_number!r}")
+    def save(self, checkpoint_number: Any = None, check_interval: bool = True) -> str | None:
+        """Write a new checkpoint; numbered by `checkpoint_number` (an int, or an integer
+        Variable / Tensor as TF), else by the checkpoint's `save_counter` (incremented either
+        way, as TF). Returns its path, or None when `checkpoint_interval` skips this step."""
+        if checkpoint_number is not None:
+            checkpoint_number = _as_int(checkpoint_number, "checkpoint_number")
+        if self._checkpoint_interval is not None:
+            step = _as_int(self._step_counter, "step_counter")
+            last = self._last_checkpoint_step
+            if last is not None and (step == last or (
+                    check_interval and step < last + self._checkpoint_interval)):
+                return None
+            self._last_checkpoint_step = step
         counter = self._checkpoint.save_counter
         previous = int(counter.numpy())
         counter.assign(np.int64(previous + 1))
@@ -94,6 +123,18 @@ class CheckpointManager:
 
     def __repr__(self) -> str:
         return f"<tx.train.CheckpointManager {self._directory!r}, {len(self._names)} kept>"
+
+
+def _as_int(value: Any, what: str) -> int:
+    """An int from an int, a numpy integer or an integer scalar Variable / Tensor."""
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"CheckpointManager.save: {what} must be an integer (an int or an "
+                        f"integer scalar Variable/Tensor), got {value!r}")
+    return int(value)
 
 
 __all__ = ["CheckpointManager"]
