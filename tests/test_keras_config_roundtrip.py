@@ -41,7 +41,8 @@ CASES = {
     "Conv2DTranspose": (lambda: L.Conv2DTranspose(3, 3, strides=2, padding="same"), [IMG]),
     "Conv3D": (lambda: L.Conv3D(2, 2, strides=(1, 2, 1)), [_f(1, 4, 4, 4, 2)]),
     "Dense": (lambda: L.Dense(5, activation="relu", use_bias=False,
-                              kernel_regularizer="l2"), [_f(2, 3)]),
+                              kernel_regularizer="l2", bias_regularizer=keras.regularizers.L1(
+                                  0.3)), [_f(2, 3)]),
     "DepthwiseConv2D": (lambda: L.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
                         [IMG]),
     "Dropout": (lambda: L.Dropout(0.3, seed=1), [_f(2, 3)]),
@@ -50,7 +51,8 @@ CASES = {
     "Flatten": (lambda: L.Flatten(), [IMG]),
     "GRU": (lambda: L.GRU(3, return_sequences=True, reset_after=False, go_backwards=True),
             [SEQ]),
-    "GRUCell": (lambda: L.GRUCell(3, reset_after=False), [_f(2, 3), [_f(2, 3)]]),
+    "GRUCell": (lambda: L.GRUCell(3, reset_after=False, recurrent_regularizer="l1"),
+                [_f(2, 3), [_f(2, 3)]]),
     "GlobalAveragePooling1D": (lambda: L.GlobalAveragePooling1D(keepdims=True), [SEQ]),
     "GlobalAveragePooling2D": (lambda: L.GlobalAveragePooling2D(data_format="channels_first"),
                                [IMG]),
@@ -133,6 +135,8 @@ def test_layer_config_round_trip(name: str) -> None:
         _inner_names_dropped(plain)  # a wrapped layer or cell is fresh: a fresh name
     copy(*args, training=False)
     copy.set_weights(layer.get_weights())
+    for u, v in zip(layer.losses, copy.losses, strict=True):  # regularizers kept
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
     for u, v in zip(_values(out), _values(copy(*args, training=False)), strict=True):
         np.testing.assert_array_equal(u, v)
     if not isinstance(copy, (L.GRUCell, L.LSTMCell, L.SimpleRNNCell)):  # the same compiled

@@ -64,7 +64,13 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 
 
 def get(identifier: Any) -> Any:
-    """A regularizer from a name ("l1", "l2", "l1_l2"), an instance or any callable."""
+    """A regularizer from a name ("l1", "l2", "l1_l2"), a `{"class_name", "config"}` entry
+    of a layer's get_config ("L1", "L2", "L1L2"), an instance or any callable."""
+    if isinstance(identifier, dict) and isinstance(identifier.get("class_name"), str):
+        cls = {c.__name__: c for c in (L1, L2, L1L2)}.get(identifier["class_name"])
+        if cls is None or not isinstance(identifier.get("config"), dict):
+            raise ValueError(f"unknown regularizer {identifier!r}; known: L1, L2, L1L2")
+        return cls.from_config(identifier["config"])
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:

@@ -70,7 +70,9 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _serialize(self.kernel_initializer),
-                "bias_initializer": _serialize(self.bias_initializer)}
+                "bias_initializer": _serialize(self.bias_initializer),
+                "kernel_regularizer": _serialize(self.kernel_regularizer),
+                "bias_regularizer": _serialize(self.bias_regularizer)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Dense:

@@ -134,7 +134,10 @@ class _Cell(Layer):
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _entry(self.kernel_initializer),
                 "recurrent_initializer": _entry(self.recurrent_initializer),
-                "bias_initializer": _entry(self.bias_initializer), "dropout": self.dropout,
+                "bias_initializer": _entry(self.bias_initializer),
+                "kernel_regularizer": _entry(self.kernel_regularizer),
+                "recurrent_regularizer": _entry(self.recurrent_regularizer),
+                "bias_regularizer": _entry(self.bias_regularizer), "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
     @classmethod
