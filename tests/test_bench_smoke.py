@@ -26,6 +26,7 @@ NO_JAX_PEER = {"data_pipeline.py", "debugging.py"}  # tfx against itself (no jax
         ("keras_fit.py", "| model | framework | first epoch s | steady epoch s |"),
         ("data_pipeline.py", " x 784 f32 | s |"),
         ("debugging.py", "| | step | vs unchecked |"),
+        ("rnn_grad.py", "| model | T | tfx ms | jax ms | tfx/jax |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:
