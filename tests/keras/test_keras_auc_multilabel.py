@@ -123,6 +123,15 @@ def test_multi_label_auc_and_top_k_precision_inside_fit():
     assert logs["ml_auc"] > 0.8
 
 
+def test_any_nonzero_label_is_a_positive_as_keras():
+    soft = ORACLE["soft"]
+    y, p = (np.array(soft[k], np.float32) for k in ("y_true", "y_score"))
+    for name in ("AUC", "Precision", "Recall"):
+        m = getattr(metrics, name)()
+        tx.function(lambda a, b, m=m: m.update_state(a, b))(y, p)
+        np.testing.assert_allclose(float(m.result()), soft[name], rtol=1e-6, err_msg=name)
+
+
 def test_configs_round_trip_and_reset():
     for m in (metrics.AUC(multi_label=True, num_labels=4, label_weights=[1, 2, 3, 4],
                           summation_method="majoring", curve="PR"),

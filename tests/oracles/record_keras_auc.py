@@ -2,9 +2,9 @@
 
 Run once: `python -m tests.oracles.record_keras_auc` writes tests/oracles/keras_auc.json: AUC
 with `multi_label`, `label_weights`, every `summation_method`, ROC and PR, `from_logits`,
-explicit `thresholds`; Precision/Recall with `top_k`, `class_id` and threshold lists. Each
-metric sees two updates (rows 0..17, then the rest) so the state accumulates. The inputs are
-stored beside the answers; tests never import TensorFlow.
+explicit `thresholds`; Precision/Recall with `top_k`, `class_id` and threshold lists; soft
+labels. Each metric sees two updates (rows 0..17, then the rest) so the state accumulates.
+The inputs are stored beside the answers; tests never import TensorFlow.
 """
 from __future__ import annotations
 
@@ -78,6 +78,13 @@ def main() -> None:
         for part in (slice(0, SPLIT), slice(SPLIT, None)):
             m.update_state(y[part], p[part], sample_weight=w[part] if weighted else None)
         out["cases"][name] = np.asarray(m.result()).tolist()
+    # soft labels: any nonzero label counts as a positive
+    soft_y, soft_p = [0.3, 0.0, 1.0, 0.7, 0.0, 0.2], [0.9, 0.2, 0.8, 0.1, 0.4, 0.6]
+    out["soft"] = {"y_true": soft_y, "y_score": soft_p}
+    for cls in ("AUC", "Precision", "Recall"):
+        m = getattr(keras.metrics, cls)()
+        m.update_state(np.array(soft_y, np.float32), np.array(soft_p, np.float32))
+        out["soft"][cls] = float(m.result())
     path = Path(__file__).with_name("keras_auc.json")
     path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}")

@@ -285,7 +285,7 @@ class _ConfusionMetric(Metric):
             if self.label_weights is not None:  # weights of the columns, then one problem
                 weight = weight * convert_to_tensor(self.label_weights, F32)
             y_pred, weight = reshape(y_pred, [-1, 1]), reshape(weight, [-1, 1])
-        positive = M.cast(M.greater(M.cast(y_true, F32), 0.5), F32)
+        positive = M.cast(M.not_equal(y_true, 0.0), F32)  # as Keras: any nonzero label
         return reshape(positive, y_pred.shape.as_list()), y_pred, weight
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
