@@ -132,6 +132,22 @@ def test_any_nonzero_label_is_a_positive_as_keras():
         np.testing.assert_allclose(float(m.result()), soft[name], rtol=1e-6, err_msg=name)
 
 
+def test_rank_1_labels_meet_column_scores_elementwise():
+    # (batch,) labels against (batch, 1) scores: Keras brings them to one rank (never a
+    # (batch, batch) broadcast), eagerly and compiled
+    y = np.array([1, 0, 1, 0], np.float32)
+    p = np.array([[0.9], [0.2], [0.4], [0.1]], np.float32)
+    want = {"BinaryAccuracy": 0.75, "MeanSquaredError": np.mean((y - p[:, 0]) ** 2),
+            "MeanAbsoluteError": np.mean(np.abs(y - p[:, 0])), "AUC": 1.0, "Recall": 0.5}
+    for name, value in want.items():
+        eager, compiled = getattr(metrics, name)(), getattr(metrics, name)()
+        eager.update_state(y, p)
+        tx.function(lambda a, b, m=compiled: m.update_state(a, b))(y, p)
+        for m in (eager, compiled):
+            np.testing.assert_allclose(float(m.result()), value, rtol=1e-6, err_msg=name)
+    assert np.asarray(metrics.binary_accuracy(y[:, None], p[:, 0])).shape == (4,)
+
+
 def test_configs_round_trip_and_reset():
     for m in (metrics.AUC(multi_label=True, num_labels=4, label_weights=[1, 2, 3, 4],
                           summation_method="majoring", curve="PR"),

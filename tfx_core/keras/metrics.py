@@ -107,16 +107,35 @@ class MeanMetricWrapper(Mean):
         return {"name": self.name, **self._tfx_kwargs}
 
 
+def same_rank(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """Keras's `squeeze_or_expand_to_same_rank`: when one side has one more axis, of size 1,
+    a rank-1 other side gains that axis, else the size-1 axis is dropped; so (batch,) labels
+    meet (batch, 1) scores element by element, never broadcast to (batch, batch)."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    t, p = y_true.shape.rank, y_pred.shape.rank
+    if t == p + 1 and y_true.shape.as_list()[-1] == 1:
+        if p == 1:
+            y_pred = expand_dims(y_pred, -1)
+        else:
+            y_true = squeeze(y_true, axis=[-1])
+    elif p == t + 1 and y_pred.shape.as_list()[-1] == 1:
+        if t == 1:
+            y_true = expand_dims(y_true, -1)
+        else:
+            y_pred = squeeze(y_pred, axis=[-1])
+    return y_true, y_pred
+
+
 def accuracy(y_true: Any, y_pred: Any) -> Any:
     """1.0 where `y_true == y_pred`, else 0.0."""
-    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    y_true, y_pred = same_rank(y_true, y_pred)
     if y_true.dtype != y_pred.dtype:
         y_true = M.cast(y_true, y_pred.dtype)
     return M.cast(M.equal(y_true, y_pred), F32)
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
-    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    y_true, y_pred = same_rank(y_true, y_pred)
     predicted = M.cast(M.greater(y_pred, threshold), y_pred.dtype)
     return reduce_mean(M.cast(M.equal(M.cast(y_true, y_pred.dtype), predicted), F32), axis=-1)
 
@@ -155,14 +174,25 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
+def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
+    """The loss's per-sample mean squared error, labels and scores first brought to one
+    rank (see same_rank)."""
+    return L.mean_squared_error(*same_rank(y_true, y_pred))
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
+    """The loss's per-sample mean absolute error, after same_rank."""
+    return L.mean_absolute_error(*same_rank(y_true, y_pred))
+
+
 class MeanSquaredError(MeanMetricWrapper):
     def __init__(self, name: str = "mean_squared_error", dtype: Any = None) -> None:
-        super().__init__(L.mean_squared_error, name=name, dtype=dtype)
+        super().__init__(mean_squared_error, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
     def __init__(self, name: str = "mean_absolute_error", dtype: Any = None) -> None:
-        super().__init__(L.mean_absolute_error, name=name, dtype=dtype)
+        super().__init__(mean_absolute_error, name=name, dtype=dtype)
 
 
 def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:
@@ -505,5 +535,6 @@ __all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean",
            "MeanAbsoluteError", "MeanMetricWrapper", "MeanSquaredError", "Metric", "Precision",
            "Recall", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
            "TopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy",
-           "get", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "get", "mean_absolute_error", "mean_squared_error", "same_rank",
+           "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
            "top_k_categorical_accuracy"]
