@@ -17,6 +17,7 @@ from tfx_core.keras import (
            optimizers,
            regularizers,
            saving,
+           utils,
 )
 from tfx_core.keras.engine.input_layer import Input
 from tfx_core.keras.engine.keras_tensor import KerasTensor
@@ -26,4 +27,4 @@ from tfx_core.keras.engine.sequential import Sequential
 
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "callbacks",
            "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
-           "saving"]
+           "saving", "utils"]

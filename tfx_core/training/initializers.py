@@ -45,7 +45,12 @@ def _dtype(dtype: Any, who: str, floating: bool) -> DType:
 
 def _rng(seed: int | None) -> np.random.Generator:
     # NOTE: a fresh generator per call: with a seed every call returns the same values (TF's
-    # stateless behaviour for seeded Keras initializers); seed=None draws fresh OS entropy.
+    # stateless behaviour for seeded Keras initializers). seed=None draws its seed from numpy's
+    # global generator: new values per call, yet repeatable after np.random.seed /
+    # tx.keras.utils.set_random_seed (as keras.utils.set_random_seed makes unseeded
+    # initializers repeatable). numpy seeds that generator from OS entropy at start.
+    if seed is None:
+        seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
     return np.random.default_rng(seed)
 
 
