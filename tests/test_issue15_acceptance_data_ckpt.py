@@ -125,6 +125,7 @@ def test_damaged_latest_checkpoint_is_refused_and_the_previous_loads(tmp_path, d
                                 step=tx.Variable(-1))
     with pytest.raises(ArtifactError) as e:
         fresh.restore(tx.train.latest_checkpoint(str(tmp_path)))
+    assert isinstance(e.value, tx.errors.DataLossError)  # TF's class for a corrupted file
     message = str(e.value)
     assert latest in message and len(message.splitlines()) <= 3  # names the file, short
     np.testing.assert_array_equal(fresh.v.numpy(), np.full(4, -1.0))  # nothing changed
@@ -132,6 +133,8 @@ def test_damaged_latest_checkpoint_is_refused_and_the_previous_loads(tmp_path, d
     fresh.restore(previous).assert_consumed()
     np.testing.assert_array_equal(fresh.v.numpy(), np.full(4, 2.0))
     assert int(fresh.step.numpy()) == 2
+    with pytest.raises(tx.errors.NotFoundError, match="no checkpoint at"):
+        fresh.restore(latest + "-missing")
     # the manager keeps working: a new save after the damage is the new latest and loads
     ckpt.v.assign(np.full(4, 9.0, np.float32))
     newest = manager.save()

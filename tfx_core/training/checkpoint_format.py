@@ -32,6 +32,7 @@ from runtime.artifact import (
     sha256,
     write_artifact,
 )
+from runtime.errors import DataLossError, NotFoundError
 
 KIND = "tfx.checkpoint"
 VERSION = 1
@@ -80,13 +81,33 @@ def write_checkpoint(path: str, values: list[SavedValue]) -> None:
     write_artifact(path, manifest, members)
 
 
+class CheckpointDataLossError(DataLossError, ArtifactError):
+    """A checkpoint file that is damaged, modified or not a checkpoint: TF's DataLossError
+    (what tf.train.Checkpoint.restore raises for a corrupted file), also an ArtifactError."""
+
+
+class CheckpointNotFoundError(NotFoundError, FileNotFoundError):
+    """No checkpoint at the path: TF's NotFoundError, also Python's FileNotFoundError."""
+
+
 def read_checkpoint(path: str, limits: LoadLimits = DEFAULT_LIMITS) -> list[SavedValue]:
-    """Every value of the checkpoint at `path`, after all checks (ArtifactError otherwise)."""
+    """Every value of the checkpoint at `path`, after all checks; otherwise
+    CheckpointDataLossError naming the file and the defect (CheckpointNotFoundError when
+    there is no file)."""
+    try:
+        return _read_checkpoint(path, limits)
+    except ArtifactError as e:
+        if isinstance(e, DataLossError):
+            raise
+        raise CheckpointDataLossError(None, None, str(e)) from e
+
+
+def _read_checkpoint(path: str, limits: LoadLimits) -> list[SavedValue]:
     if os.path.isdir(path):
         raise ArtifactError(f"{path}: is a directory, not a checkpoint file (give the path "
                             "save() returned, e.g. tx.train.latest_checkpoint(directory))")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no checkpoint at {path}")
+        raise CheckpointNotFoundError(None, None, f"no checkpoint at {path}")
     manifest, members = read_artifact(path, limits)
     if manifest.get("kind") != KIND:
         if "functions" in manifest:
