@@ -3,13 +3,16 @@
 custom_object_scope and register_keras_serializable, and unknown class names."""
 from __future__ import annotations
 
+import inspect
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tfx_core as tx
 from runtime.artifact import ArtifactError
+from tests.oracles.keras_config_cases import CASES, arrays
 from tfx_core import keras
 from tfx_core.keras import layers as L
 from tfx_core.keras.serialization import UnknownObjectError
@@ -21,71 +24,9 @@ def _f(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
 
 
-SEQ = _f(2, 4, 3)
-IMG = _f(2, 5, 5, 3)
-# class name -> (a layer with non-default arguments, its inputs, how to call it)
-CASES = {
-    "Activation": (lambda: L.Activation("tanh"), [_f(2, 3)]),
-    "Add": (lambda: L.Add(), [[_f(2, 3), _f(2, 3)]]),
-    "AveragePooling1D": (lambda: L.AveragePooling1D(3, strides=1, padding="same"), [SEQ]),
-    "AveragePooling2D": (lambda: L.AveragePooling2D((2, 3), strides=1, padding="same"), [IMG]),
-    "BatchNormalization": (lambda: L.BatchNormalization(momentum=0.9, epsilon=1e-2,
-                                                        center=False), [_f(2, 3)]),
-    "Bidirectional": (lambda: L.Bidirectional(L.LSTM(3, return_sequences=True),
-                                              merge_mode="sum"), [SEQ]),
-    "Concatenate": (lambda: L.Concatenate(axis=1), [[_f(2, 3), _f(2, 2)]]),
-    "Conv1D": (lambda: L.Conv1D(4, 3, strides=2, padding="same", activation="relu",
-                                use_bias=False), [SEQ]),
-    "Conv2D": (lambda: L.Conv2D(4, (2, 3), padding="same", dilation_rate=2,
-                                activation="tanh", kernel_initializer="he_normal"), [IMG]),
-    "Conv2DTranspose": (lambda: L.Conv2DTranspose(3, 3, strides=2, padding="same"), [IMG]),
-    "Conv3D": (lambda: L.Conv3D(2, 2, strides=(1, 2, 1)), [_f(1, 4, 4, 4, 2)]),
-    "Dense": (lambda: L.Dense(5, activation="relu", use_bias=False,
-                              kernel_regularizer="l2", bias_regularizer=keras.regularizers.L1(
-                                  0.3)), [_f(2, 3)]),
-    "DepthwiseConv2D": (lambda: L.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
-                        [IMG]),
-    "Dropout": (lambda: L.Dropout(0.3, seed=1), [_f(2, 3)]),
-    "Embedding": (lambda: L.Embedding(10, 4, mask_zero=True),
-                  [np.array([[1, 0, 9], [3, 3, 0]], np.int32)]),
-    "Flatten": (lambda: L.Flatten(), [IMG]),
-    "GRU": (lambda: L.GRU(3, return_sequences=True, reset_after=False, go_backwards=True),
-            [SEQ]),
-    "GRUCell": (lambda: L.GRUCell(3, reset_after=False, recurrent_regularizer="l1"),
-                [_f(2, 3), [_f(2, 3)]]),
-    "GlobalAveragePooling1D": (lambda: L.GlobalAveragePooling1D(keepdims=True), [SEQ]),
-    "GlobalAveragePooling2D": (lambda: L.GlobalAveragePooling2D(data_format="channels_first"),
-                               [IMG]),
-    "GlobalMaxPooling2D": (lambda: L.GlobalMaxPooling2D(keepdims=True), [IMG]),
-    "GroupNormalization": (lambda: L.GroupNormalization(groups=2, epsilon=1e-2),
-                           [_f(2, 5, 4)]),
-    "LSTM": (lambda: L.LSTM(3, return_state=True, unit_forget_bias=False), [SEQ]),
-    "LSTMCell": (lambda: L.LSTMCell(2, recurrent_activation="hard_sigmoid"),
-                 [_f(2, 3), [_f(2, 2), _f(2, 2)]]),
-    "LayerNormalization": (lambda: L.LayerNormalization(epsilon=1e-2, center=False), [SEQ]),
-    "Masking": (lambda: L.Masking(mask_value=0.5), [SEQ]),
-    "MaxPooling1D": (lambda: L.MaxPooling1D(3, strides=2, padding="same"), [SEQ]),
-    "MaxPooling2D": (lambda: L.MaxPooling2D((2, 2), strides=1), [IMG]),
-    "MultiHeadAttention": (lambda: L.MultiHeadAttention(2, 3, value_dim=2, use_bias=False),
-                           [SEQ, _f(2, 5, 3)]),
-    "Multiply": (lambda: L.Multiply(), [[_f(2, 3), _f(2, 3)]]),
-    "Permute": (lambda: L.Permute((2, 1)), [SEQ]),
-    "RNN": (lambda: L.RNN(L.SimpleRNNCell(3, activation="relu"), return_sequences=True),
-            [SEQ]),
-    "ReLU": (lambda: L.ReLU(max_value=0.5, negative_slope=0.1, threshold=0.05), [_f(2, 3)]),
-    "Rescaling": (lambda: L.Rescaling(0.5, offset=1.0), [_f(2, 3)]),
-    "Reshape": (lambda: L.Reshape((3, 2)), [_f(2, 6)]),
-    "SeparableConv2D": (lambda: L.SeparableConv2D(4, 3, depth_multiplier=2, padding="same"),
-                        [IMG]),
-    "SimpleRNN": (lambda: L.SimpleRNN(3, activation="relu", return_sequences=True), [SEQ]),
-    "SimpleRNNCell": (lambda: L.SimpleRNNCell(3, use_bias=False), [_f(2, 3), [_f(2, 3)]]),
-    "Softmax": (lambda: L.Softmax(axis=1), [SEQ]),
-    "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.5, seed=3), [IMG]),
-    "TimeDistributed": (lambda: L.TimeDistributed(L.Dense(2, activation="tanh")), [SEQ]),
-    "UpSampling2D": (lambda: L.UpSampling2D((2, 3)), [IMG]),
-    "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 0), (2, 1))), [IMG]),
-}
 CASES = {k: v for k, v in CASES.items() if hasattr(L, k)}  # Masking lands with masks
+KERAS = json.loads(Path(__file__).with_name("oracles").joinpath("keras_configs.json")
+                   .read_text())
 NOT_LAYER_CASES = {
     "Input": "a function, not a class",
     "InputLayer": "no weights and no call: covered by the functional tests below",
@@ -122,8 +63,8 @@ def _values(out):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_layer_config_round_trip(name: str) -> None:
-    make, args = CASES[name]
-    layer = make()
+    make, _ = CASES[name]
+    layer, args = make(L), arrays(name, RNG)
     out = layer(*args, training=False)
     _randomize(layer)
     out = layer(*args, training=False)
@@ -146,6 +87,78 @@ def test_layer_config_round_trip(name: str) -> None:
 
         for u, v in zip(_values(out), _values(run(*args)), strict=True):
             np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------ vs tf.keras 3
+# Keras 3 keys for arguments our layers do not take (constraints, activity regularizers,
+# renorm, groups, quantization, ...) are not compared; these constructor arguments that
+# get_config still drops are known gaps (their files are being reworked for masks)
+KNOWN_DROPPED = {"Bidirectional": {"backward_layer"}, "Embedding": {"embeddings_initializer"},
+                 "MultiHeadAttention": {"bias_initializer", "kernel_initializer"}}
+# same meaning, another spelling: Keras stores LayerNormalization's axis as a list, and
+# MultiHeadAttention's default attention_axes resolved at build. Bidirectional: Keras 3 sets
+# the wrapped layer's zero_output_for_mask to return_sequences (masked steps give zeros); ours
+# keeps the layer's own value (a gap reported to the masking work)
+KNOWN_VALUE_DIFFS = {"LayerNormalization": {"axis"}, "MultiHeadAttention": {"attention_axes"},
+                     "Bidirectional": {"layer.zero_output_for_mask"}}
+
+
+def _params(cls) -> set[str]:
+    return {p for c in cls.__mro__ if "__init__" in vars(c)
+            for p in inspect.signature(c.__init__).parameters}
+
+
+def _differences(ours, theirs, where: str) -> list[str]:
+    """Where two configs disagree: nested objects by class name and common config keys,
+    tuples as lists."""
+    if isinstance(theirs, dict) and "class_name" in theirs:
+        if not isinstance(ours, dict) or ours.get("class_name") != theirs["class_name"]:
+            return [f"{where}: {ours!r} != {theirs['class_name']!r}"]
+        if not isinstance(theirs.get("config"), dict):
+            return []
+        return [d for k in set(ours["config"]) & set(theirs["config"]) - {"name", "dtype"}
+                for d in _differences(ours["config"][k], theirs["config"][k], f"{where}.{k}")]
+    if isinstance(theirs, (list, tuple)) and isinstance(ours, (list, tuple)):
+        if len(ours) != len(theirs):
+            return [f"{where}: {ours!r} != {theirs!r}"]
+        return [d for i, (a, b) in enumerate(zip(ours, theirs))
+                for d in _differences(a, b, f"{where}[{i}]")]
+    if isinstance(ours, float) and isinstance(theirs, float):  # Keras keeps some as float32
+        return [] if np.isclose(ours, theirs, rtol=1e-6) else [f"{where}: {ours} != {theirs}"]
+    return [] if ours == theirs else [f"{where}: {ours!r} != {theirs!r}"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_layer_configs_have_keras_3_keys_and_values(name: str) -> None:
+    layer = CASES[name][0](L)
+    args = arrays(name, RNG)
+    layer(*args, training=False)
+    ours, theirs = json.loads(json.dumps(layer.get_config())), KERAS["layers"][name]
+    dropped = (set(theirs) - set(ours)) & _params(type(layer))
+    assert dropped == KNOWN_DROPPED.get(name, set())
+    # NOTE: Keras 3 writes dtype as a DTypePolicy object; ours is the dtype's name
+    problems = [d for key in sorted(set(ours) & set(theirs) - {"name", "dtype"})
+                for d in _differences(ours[key], theirs[key], key)
+                if d.split(":")[0] not in KNOWN_VALUE_DIFFS.get(name, set())]
+    assert problems == []
+
+
+def test_functional_config_lists_what_keras_3_lists() -> None:
+    """The layout differs (ours: calls as `nodes` by layer index; Keras: `inbound_nodes` per
+    layer, tensors by layer name), but the layers, their order, their calls and the input and
+    output structure are Keras's."""
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    shared = L.Dense(2, name="shared")
+    out = L.Add(name="add")([shared(a), shared(b)])
+    ours = keras.Model({"a": a, "b": b}, {"sum": out}, name="model").get_config()
+    theirs = KERAS["functional"]
+    assert (ours["name"], ours["trainable"]) == (theirs["name"], theirs["trainable"])
+    assert [(e["class_name"], e["config"]["name"]) for e in ours["layers"]] == \
+        [(e["class_name"], e["name"]) for e in theirs["layers"]]
+    calls = [sum(n["layer"] == i for n in ours["nodes"]) for i in range(len(ours["layers"]))]
+    assert calls[2:] == [len(e["inbound_nodes"]) for e in theirs["layers"]][2:]  # 2, 1
+    assert [k for k, _ in ours["inputs"]["dict"]] == list(theirs["input_layers"])
+    assert [k for k, _ in ours["outputs"]["dict"]] == list(theirs["output_layers"])
 
 
 # ------------------------------------------------------------------ functional graphs

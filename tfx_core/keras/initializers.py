@@ -115,11 +115,25 @@ _EXTRA: dict[str, type[Initializer]] = {
 
 
 def get(identifier: Any) -> Initializer | Any:
-    """keras.initializers.get: a name ("glorot_uniform", "Orthogonal"), a class, an instance or
-    any callable (returned as is)."""
+    """keras.initializers.get: a name ("glorot_uniform", "Orthogonal"), a class, an instance,
+    a `serialize` entry {"class_name", "config"} or any callable (returned as is)."""
+    if isinstance(identifier, dict):
+        name, config = identifier.get("class_name"), identifier.get("config")
+        if not isinstance(name, str) or not isinstance(config, dict):
+            raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+        return type(get(name)).from_config(dict(config))
     if isinstance(identifier, str) and identifier in _EXTRA:
         return _EXTRA[identifier]()
     return base.get(identifier)
+
+
+def serialize(initializer: Any) -> Any:
+    """{"class_name", "config"} of an initializer (plain data for a layer's get_config); a
+    name, None or a plain callable is returned as is."""
+    config = getattr(initializer, "get_config", None)
+    if config is None:
+        return initializer
+    return {"class_name": type(initializer).__name__, "config": config()}
 
 
 # Keras's lowercase spellings (kept out of __all__ so a star import never shadows tx.zeros)
@@ -127,4 +141,4 @@ lecun_normal, lecun_uniform, orthogonal, identity = LecunNormal, LecunUniform, O
 
 __all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
            "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal",
-           "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros", "get"]
+           "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros", "get", "serialize"]

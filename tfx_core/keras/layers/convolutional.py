@@ -104,7 +104,9 @@ class BaseConv(Layer):
                 "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
 
 
 class Conv(BaseConv):
@@ -217,6 +219,7 @@ class DepthwiseConv2D(BaseConv):
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "depth_multiplier": self.depth_multiplier}
         config.pop("filters")
+        config["depthwise_initializer"] = config.pop("kernel_initializer")  # Keras's name
         return config
 
 
@@ -254,7 +257,10 @@ class SeparableConv2D(BaseConv):
         return self._finish(y)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "depth_multiplier": self.depth_multiplier}
+        config = {**super().get_config(), "depth_multiplier": self.depth_multiplier,
+                  "pointwise_initializer": initializers.serialize(self.pointwise_initializer)}
+        config["depthwise_initializer"] = config.pop("kernel_initializer")  # Keras's name
+        return config
 
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "DepthwiseConv2D",
