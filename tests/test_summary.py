@@ -1,6 +1,8 @@
 """tx.summary: writers, the default step, scalar/histogram/image/text/graph summaries read back
 with TensorBoard's EventAccumulator, and clear errors."""
 import io
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -8,6 +10,10 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import tfx_core as tx
+
+# TensorBoard reads event files with TensorFlow when it can import it (~5 s); this module's
+# presence makes it use its own TF-free stub, and the tests import no TensorFlow
+sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
 
 
 def _read(folder):
