@@ -210,3 +210,68 @@ def test_truncated_or_tampered_model_and_weights_files_are_refused(tmp_path) -> 
     fresh = _model(optimizer="adam", loss="sparse_categorical_crossentropy")
     fresh.load_weights(tmp_path / "good.weights")
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), want)
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class Tiny(keras.Model):
+    """A user's registered subclassed model."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = layers.Dense(5, activation="relu",
+                                   kernel_initializer=keras.initializers.GlorotUniform(3))
+        self.out = layers.Dense(units, kernel_initializer=keras.initializers.GlorotUniform(4))
+
+    def call(self, inputs, training=None):
+        return self.out(self.hidden(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class ScaledCE(keras.losses.Loss):
+    """A user's registered loss class with a config argument."""
+
+    def __init__(self, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, y_true, y_pred):
+        return self.scale * keras.losses.sparse_categorical_crossentropy(y_true, y_pred,
+                                                                         from_logits=True)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+class Err(keras.metrics.SparseCategoricalAccuracy):
+    """A user's metric class, found through custom_object_scope (not registered)."""
+
+
+def test_registered_model_and_loss_and_scoped_metric_resume(tmp_path) -> None:
+    x, y = _data()
+
+    def make():
+        m = Tiny(units=3)
+        m.compile(keras.optimizers.Adam(S.ExponentialDecay(0.02, 2, 0.7)), ScaledCE(0.5),
+                  metrics=[Err(name="err")])
+        return m
+
+    whole, part = make(), make()
+    whole.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    part.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    part.save(tmp_path / "t.tfx")
+    section = _compile_section(tmp_path / "t.tfx")
+    assert section["loss"]["registered_name"] == "tests>ScaledCE"
+    with pytest.raises(ArtifactError, match="could not locate class 'Err'"):
+        keras.models.load_model(tmp_path / "t.tfx")
+    with keras.saving.custom_object_scope({"Err": Err}):
+        loaded = keras.models.load_model(tmp_path / "t.tfx")
+    assert type(loaded) is Tiny and loaded.units == 3 and loaded.loss.scale == 0.5
+    loaded.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    for u, v in zip(whole.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(u, v)
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True) == \
+        whole.evaluate(x, y, verbose=0, return_dict=True)
