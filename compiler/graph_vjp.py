@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .autodiff import backprop, replay, zeros_like
 from .ir.graph import Graph, GraphBuilder, Op, Value, walk
 from .registry import PURE, REGISTRY
@@ -186,6 +188,73 @@ def _pack(forward: Graph, backward: Graph, n_out: int, n_res: int) -> tuple[Grap
     # inputs in the order of the forward's residual outputs, then what the backward took after
     return new_forward, Graph(tuple([*bins, *(unpacked[k] for k in apart), *rest]),
                               tuple(bb.ops), tuple(grads), backward.name)
+
+
+def pads_to_concatenate(g: Graph) -> Graph:
+    """Sums of zero-padded pieces that tile one axis exactly, as one concatenate.
+
+    The vjp of a split (slices of one value) pads each piece's cotangent back to the full
+    shape, and backprop adds them up: add(add(pad(a), pad(b)), pad(c)). XLA fuses that into
+    one loop evaluating every pad's operand under a bounds check per element (slow, and per
+    step in a loop's reverse sweep: an LSTM's four gates); a concatenate copies each piece
+    once. Pieces must not overlap and must leave no gap; ops left unused are left for dce.
+    """
+    prod = g.producers()
+    uses: dict[Value, int] = {}
+    for v in [*(v for o in g.ops for v in o.inputs), *g.outputs]:
+        uses[v] = uses.get(v, 0) + 1
+
+    def leaves(v: Value, root: bool) -> list[Op] | None:
+        o = prod.get(v)
+        if o is None or (not root and uses[v] != 1):
+            return None
+        if o.name == "pad":
+            return [o]
+        if o.name != "add":
+            return None
+        a, b = leaves(o.inputs[0], False), leaves(o.inputs[1], False)
+        return None if a is None or b is None else a + b
+
+    ops, changed = list(g.ops), False
+    for k, o in enumerate(ops):
+        if o.name != "add" or o.outputs[0].type != o.inputs[0].type or \
+                o.outputs[0].type != o.inputs[1].type:
+            continue
+        pieces = leaves(o.outputs[0], True)
+        axis = _tiling_axis(pieces, prod) if pieces else None
+        if axis is None:
+            continue
+        pieces.sort(key=lambda p: p.attr_dict["low"][axis])
+        ops[k] = Op(REGISTRY["concatenate"], tuple(p.inputs[0] for p in pieces),
+                    (("axis", axis),), o.outputs, o.loc)
+        changed = True
+    return Graph(g.inputs, tuple(ops), g.outputs, g.name) if changed else g
+
+
+def _tiling_axis(pads: list[Op], prod: dict) -> int | None:
+    """The axis along which these zero pads' operands tile their common shape, or None."""
+    shape = pads[0].outputs[0].type.shape
+    if None in shape:
+        return None
+    axes = set()
+    for p in pads:
+        at = p.attr_dict
+        c = prod.get(p.inputs[1])
+        if p.outputs[0].type.shape != shape or any(at["interior"]) or c is None or \
+                c.name != "constant" or np.any(c.attr_dict["value"].array) or \
+                min(*at["low"], *at["high"]) < 0:
+            return None
+        axes.update(a for a in range(len(shape)) if at["low"][a] or at["high"][a])
+    if len(axes) != 1:
+        return None
+    axis = axes.pop()
+    spans = sorted((p.attr_dict["low"][axis], p.inputs[0].type.shape[axis]) for p in pads)
+    at = 0
+    for low, size in spans:
+        if low != at:
+            return None
+        at += size
+    return axis if at == shape[axis] else None
 
 
 def recompute_vjp(g: Graph, ct_outputs: Sequence[int], grad_inputs: Sequence[int]) -> SplitVjp:

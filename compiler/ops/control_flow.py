@@ -205,10 +205,12 @@ def _while_vjp(ctx: Any, g: Any, *, cond: Graph, body: Graph, max_trip: int | No
 def _prepared(j: Graph) -> Graph:
     """The default passes on a body's joint vjp graph before it is split: constant folding
     makes zeros shaped like a loop variable (the vjp of a read from an output buffer) a
-    constant, not a residual; CSE merges the forward's and the vjp rules' common work."""
+    constant, not a residual; CSE merges the forward's and the vjp rules' common work; a
+    split's cotangent becomes one concatenate, not a sum of pads (an LSTM's gates)."""
+    from ..graph_vjp import pads_to_concatenate
     from ..passes import DEFAULT_PIPELINE, PassManager
 
-    return PassManager(DEFAULT_PIPELINE).run(j)[0]
+    return PassManager(DEFAULT_PIPELINE).run(pads_to_concatenate(j))[0]
 
 
 def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> tuple:

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import compiler.ops  # noqa: F401  (registers every OpDef)
-from compiler.graph_vjp import impure_ops, joint_vjp, recompute_vjp, split_vjp
-from compiler.ir.graph import GraphBuilder, walk
+from compiler.graph_vjp import impure_ops, joint_vjp, pads_to_concatenate, recompute_vjp, split_vjp
+from compiler.ir.graph import ConstArray, GraphBuilder, walk
 from compiler.ir.types import F32, TensorType
 from compiler.ir.verify import verify_graph
 from compiler.registry import REGISTRY
@@ -105,3 +105,59 @@ def test_recompute_backward_takes_every_input():
 
 def test_impure_ops_are_listed():
     assert impure_ops(chain_graph()) == []
+
+
+def test_residuals_of_invariant_inputs_are_hoisted():
+    """With w named invariant (a loop body's weight), what is computed from w alone (the
+    transpose the matmul's vjp reads) comes from `hoisted`, not from the forward."""
+    b = GraphBuilder("step")
+    x, w = b.add_input(T), b.add_input(W)
+    wt = op(b, "transpose", op(b, "tanh", w), perm=(1, 0))
+    h = op(b, "tanh", op(b, "dot_general", x, wt, lhs_batch=(), lhs_contract=(1,), rhs_batch=(),
+                         rhs_contract=(0,)))
+    g = b.build([op(b, "reduce_sum", op(b, "multiply", h, h), axes=(0, 1), keepdims=False)])
+    plain = split_vjp(g, [0], [0, 1], pack=False)
+    sp = split_vjp(g, [0], [0, 1], pack=False, invariant_inputs=[1])
+    assert sp.hoisted is not None and sp.invariant_inputs == (1,)
+    assert len(sp.hoisted.outputs) >= 1 and sp.num_residuals < plain.num_residuals
+    verify_graph(sp.hoisted)
+    rng = np.random.default_rng(3)
+    xv, wv = rng.standard_normal((3, 4)) * 0.5, rng.standard_normal((4, 4)) * 0.5
+    fwd = run(sp.forward, [xv, wv])
+    hoisted = run(sp.hoisted, [wv])
+    saved = [[xv, wv][i] for i in sp.input_residuals]
+    got = run(sp.backward, [*fwd[1:], *hoisted, *saved, np.float32(1.0)])
+    want = run(joint_vjp(g, [0], [0, 1]), [xv, wv, np.float32(1.0)])[1:]
+    for a, c in zip(got, want):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+
+
+def _sum_of_pads(sizes, lows, total=None, axis=1):
+    """z (3 x total) -> the sum of slices of z padded back to z's shape, as the vjp of a split
+    makes; `lows` place the pieces (a tiling when they are the running offsets)."""
+    b = GraphBuilder("pads")
+    total = total or sum(sizes)
+    z = b.add_input(TensorType(F32, (3, total)))
+    zero = op(b, "constant", value=ConstArray(np.zeros((), np.float32)))
+    acc = None
+    for size, low in zip(sizes, lows):
+        piece = op(b, "slice", z, begin=(0, low), end=(3, low + size), strides=(1, 1))
+        lo, hi = [0, 0], [0, 0]
+        lo[axis], hi[axis] = low, total - low - size
+        p = op(b, "pad", op(b, "tanh", piece), zero, low=tuple(lo), high=tuple(hi),
+               interior=(0, 0))
+        acc = p if acc is None else op(b, "add", acc, p)
+    return b.build([acc])
+
+
+def test_a_sum_of_pads_tiling_an_axis_becomes_one_concatenate():
+    g = _sum_of_pads([2, 3, 1], [3, 0, 5])  # pieces listed out of order
+    new = pads_to_concatenate(g)
+    verify_graph(new)
+    assert [o.name for o in new.ops].count("concatenate") == 1
+    z = np.random.default_rng(4).standard_normal((3, 6))
+    np.testing.assert_allclose(run(new, [z])[0], run(g, [z])[0], rtol=1e-6)
+    np.testing.assert_allclose(run(new, [z])[0], np.tanh(z), rtol=1e-6)
+    gap = _sum_of_pads([2, 2], [0, 3], total=5)  # column 2 is no piece's: left alone
+    overlap = _sum_of_pads([3, 3], [0, 2])
+    assert pads_to_concatenate(gap) is gap and pads_to_concatenate(overlap) is overlap
