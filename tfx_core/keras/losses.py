@@ -8,7 +8,7 @@ from typing import Any
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.ops import math_ops as M
 from tfx_core.ops import nn_ops as N
-from tfx_core.ops.array_ops import squeeze
+from tfx_core.ops.array_ops import expand_dims, squeeze, zeros_like
 from tfx_core.ops.indexing_ops import one_hot
 from tfx_core.ops.reduction_ops import reduce_mean, reduce_sum
 
@@ -90,20 +90,34 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     return -reduce_sum(y_true * M.log(p), axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
-                                    axis: int = -1) -> Any:
-    """Integer labels against class scores; labels of shape (batch, 1) are squeezed."""
-    y_pred = convert_to_tensor(y_pred)
+def _sparse_labels(y_true: Any, y_pred: Any, axis: int) -> Any:
+    """Integer labels without the class axis: a (..., 1) label is squeezed (Keras)."""
     y_true = convert_to_tensor(y_true)
-    if y_true.shape.rank == y_pred.shape.rank and y_true.shape.as_list()[-1] == 1:
-        y_true = squeeze(y_true, axis=[-1])
-    if not y_true.dtype.is_integer:
-        y_true = M.cast(y_true, "int32")
-    if from_logits and axis == -1:
-        return N.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
-    classes = y_pred.shape.as_list()[axis]
-    return categorical_crossentropy(one_hot(y_true, classes, dtype=y_pred.dtype), y_pred,
-                                    from_logits=from_logits, axis=axis)
+    if y_true.shape.rank == y_pred.shape.rank and y_true.shape.as_list()[axis] == 1:
+        y_true = squeeze(y_true, axis=[axis])
+    return y_true if y_true.dtype.is_integer else M.cast(y_true, "int32")
+
+
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1) -> Any:
+    """Integer labels against class scores along `axis`; labels of shape (batch, 1) are
+    squeezed. Entries labelled `ignore_class` get a loss of 0 (the Loss class then averages
+    over the other entries only, as Keras 3)."""
+    y_pred = convert_to_tensor(y_pred)
+    y_true = _sparse_labels(y_true, y_pred, axis)
+    valid = None
+    if ignore_class is not None:
+        valid = M.not_equal(y_true, M.cast(ignore_class, y_true.dtype))
+        y_true = M.where(valid, y_true, zeros_like(y_true))
+    rank = y_pred.shape.rank
+    if from_logits and axis % rank == rank - 1:
+        res = N.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+    else:
+        classes = y_pred.shape.as_list()[axis]
+        res = categorical_crossentropy(
+            one_hot(y_true, classes, axis=axis % rank, dtype=y_pred.dtype), y_pred,
+            from_logits=from_logits, axis=axis)
+    return res if valid is None else M.where(valid, res, zeros_like(res))
 
 
 class Loss:
@@ -201,11 +215,37 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits: bool = False, reduction: str = "sum_over_batch_size",
-                 name: str = "sparse_categorical_crossentropy") -> None:
+    """With `ignore_class`, those entries are masked: "sum_over_batch_size" divides the
+    weighted sum by the number of entries NOT ignored (Keras 3's mask weighting)."""
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str = "sum_over_batch_size",
+                 name: str = "sparse_categorical_crossentropy", axis: int = -1) -> None:
         super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
-                         from_logits=from_logits)
-        self.from_logits = from_logits
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+        self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        if self.ignore_class is None:
+            return super().__call__(y_true, y_pred, sample_weight)
+        y_pred = convert_to_tensor(y_pred)
+        labels = _sparse_labels(y_true, y_pred, self.axis)
+        mask = M.cast(M.not_equal(labels, M.cast(self.ignore_class, labels.dtype)),
+                      y_pred.dtype)
+        weight = mask
+        if self.reduction == "sum_over_batch_size":
+            # NOTE: valid entries weigh total / valid, so the mean is over them only (all
+            # ignored: every weight is 0, as Keras's divide_no_nan gives)
+            total = float(max(1, mask.shape.num_elements()))
+            weight = mask * (total / M.maximum(reduce_sum(mask), 1.0))
+        if sample_weight is not None:
+            sw = M.cast(convert_to_tensor(sample_weight), y_pred.dtype)
+            while sw.shape.rank > weight.shape.rank:
+                sw = squeeze(sw, axis=[-1])
+            while sw.shape.rank < weight.shape.rank:
+                sw = expand_dims(sw, -1)
+            weight = weight * sw
+        return super().__call__(labels, y_pred, weight)
 
 
 class KLDivergence(LossFunctionWrapper):
