@@ -58,6 +58,19 @@ def test_hook_order_matches_tf_keras():
         assert rec.events == want[name], name
 
 
+def test_log_keys_match_tf_keras():
+    """The names in each hook's logs and in History (fit with accuracy and validation)."""
+    x, y, xv, yv = order_data()
+    keys = {}
+    spy = callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: keys.setdefault("train_batch", sorted(logs)),
+        on_test_batch_end=lambda b, logs: keys.setdefault("test_batch", sorted(logs)),
+        on_epoch_end=lambda e, logs: keys.setdefault("epoch", sorted(logs)))
+    history = _model().fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[spy],
+                           validation_data=(xv, yv))
+    assert {**keys, "history": sorted(history.history)} == ORACLE["order"]["log_keys"]
+
+
 def _drive(callback, values, monitor):
     """The oracle's driver: scripted epoch logs; before epoch e every weight is e."""
     model = _model()

@@ -54,6 +54,14 @@ def _order(keras) -> dict:
     rec = _recorder(keras)
     _model(keras).fit(x, y, batch_size=4, epochs=3, initial_epoch=1, verbose=0, callbacks=[rec])
     out["fit_initial_epoch"] = rec.events
+    keys = {}
+    spy = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: keys.setdefault("train_batch", sorted(logs)),
+        on_test_batch_end=lambda b, logs: keys.setdefault("test_batch", sorted(logs)),
+        on_epoch_end=lambda e, logs: keys.setdefault("epoch", sorted(logs)))
+    history = _model(keras).fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[spy],
+                                validation_data=(xv, yv))
+    out["log_keys"] = {**keys, "history": sorted(history.history)}
     rec = _recorder(keras)
     _model(keras).evaluate(x, y, batch_size=4, verbose=0, callbacks=[rec])
     out["evaluate"] = rec.events
