@@ -307,8 +307,7 @@ def test_embedding_vs_numpy():
     assert table.shape == (10, 3) and np.abs(table).max() <= 0.05  # Keras's "uniform"
     np.testing.assert_allclose(eager, table[ids])
     np.testing.assert_allclose(compiled, table[ids])
-    with pytest.raises(NotImplementedError, match="mask_zero"):
-        layers.Embedding(10, 3, mask_zero=True)
+    # mask_zero: see tests/test_keras_masking.py
 
 
 # ---------------------------------------------------------------- tf.keras 3's answers

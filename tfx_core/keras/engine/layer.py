@@ -5,6 +5,7 @@ import inspect
 import math
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,7 @@ from tfx_core.keras.engine.keras_tensor import (
     flatten,
     map_structure,
 )
+from tfx_core.keras.engine.masks import get_keras_mask, set_keras_mask
 from tfx_core.polymorphic_function.function import function
 from tfx_core.training.checkpoint import apply_deferred_restorations
 from tfx_core.training.module import Module
@@ -281,29 +283,96 @@ class Layer(Module):
         self._maybe_build(args[0])
         return self._call_in_context(args, kwargs)
 
+    # ------------------------------------------------------------ masks
+    @property
+    def supports_masking(self) -> bool:
+        """Whether `compute_mask` gives the outputs' mask (Keras 3: True when a subclass
+        overrides `compute_mask`, or set by the layer); else an input mask stops here."""
+        value = getattr(self, "_tfx_supports_masking", None)
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self._tfx_supports_masking = bool(value)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        """The mask of the outputs; by default the input's mask passes through."""
+        return previous_mask
+
+    def _populate_masks(self, args: tuple, kwargs: dict) -> Any:
+        """Fill the call's `mask` (one tensor argument) or `<arg>_mask` arguments (several)
+        from the masks attached to the inputs, as Keras 3; returns the `previous_mask`."""
+        try:
+            sig = _call_signature(self.call)
+            bound = sig.bind_partial(*args, **kwargs).arguments
+        except (TypeError, ValueError):
+            sig, bound = None, {}
+        if sig is not None:
+            tensors = {k: v for k, v in bound.items() if any(
+                isinstance(t, (Tensor, KerasTensor)) for t in flatten(v))}
+            params = sig.parameters
+            if len(tensors) == 1 and "mask" in params and bound.get("mask") is None:
+                kwargs["mask"] = _mask_of(next(iter(tensors.values())))
+            elif len(tensors) > 1:
+                for k, v in tensors.items():
+                    if f"{k}_mask" in params and bound.get(f"{k}_mask") is None:
+                        kwargs[f"{k}_mask"] = _mask_of(v)
+        if kwargs.get("mask") is not None:
+            return kwargs["mask"]
+        return _mask_of(args[0])
+
+    def _set_output_masks(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
+        flat = flatten(outputs)
+        if all(get_keras_mask(t) is not None for t in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for t, m in zip(flat, flatten(masks)):
+            if m is not None and get_keras_mask(t) is None:
+                set_keras_mask(t, m)
+
     def _call_in_context(self, args: tuple, kwargs: dict) -> Any:
         training = kwargs.pop("training", None)
         if training is None:
             training = _outer_training()
         if training is not None and _accepts(self.call, "training"):
             kwargs["training"] = training
+        previous_mask = self._populate_masks(args, kwargs)
         with _training_scope(training):
-            return self.call(*args, **kwargs)
+            outputs = self.call(*args, **kwargs)
+        if self.supports_masking:
+            self._set_output_masks(args[0], outputs, previous_mask)
+        elif previous_mask is not None:
+            warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an "
+                          "input with a mask attached to it. However, this layer does not "
+                          "support masking and will therefore destroy the mask information. "
+                          "Downstream layers will not see the mask.", stacklevel=3)
+        return outputs
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         self._maybe_build(args[0])
         symbols = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        masked = [s for s in symbols if get_keras_mask(s) is not None]
+        out_masks: list[Any] = []
 
         def run(*tensors: Any) -> Any:
             value = {id(s): t for s, t in zip(symbols, tensors)}
+            for s, m in zip(masked, tensors[len(symbols):]):  # the inputs' masks, traced too
+                set_keras_mask(value[id(s)], m)
             a, k = map_structure(lambda x: value.get(id(x), x), (list(args), dict(kwargs)))
-            return self._call_in_context(tuple(a), k)
+            result = self._call_in_context(tuple(a), k)
+            out_masks[:] = [get_keras_mask(t) for t in flatten(result)]
+            return result, [m for m in out_masks if m is not None]
 
         # NOTE: tracing (not running) `call` on specs gives the output shapes for any layer,
         # user-written ones included; the batch dimension stays None.
-        specs = [TensorSpec(list(s.shape), s.dtype) for s in symbols]
+        specs = [TensorSpec(list(s.shape), s.dtype)
+                 for s in symbols + [get_keras_mask(s) for s in masked]]
         try:
-            outs = function(run).get_concrete_function(*specs).structured_outputs
+            outs, mask_specs = function(run).get_concrete_function(*specs).structured_outputs
         except (TypeError, ValueError, IndexError) as e:
             raise type(e)(f"Exception encountered when calling {type(self).__name__} "
                           f"'{self.name}' on inputs {symbols}: {e}") from e
@@ -314,6 +383,11 @@ class Layer(Module):
                                   history=(node, next(counter))), outs)
         node.outputs = outputs
         node.output_tensors = flatten(outputs)
+        specs_left = iter(mask_specs)
+        for t, m in zip(node.output_tensors, out_masks):
+            if m is not None:  # a symbolic mask: shape and dtype only (Keras's _keras_mask)
+                spec = next(specs_left)
+                set_keras_mask(t, KerasTensor(tuple(spec.shape), spec.dtype))
         self._tfx_nodes.append(node)
         self._tfx_output_shape = map_structure(lambda t: t.shape, outputs)
         return outputs
@@ -338,6 +412,28 @@ def _accepts(fn: Any, arg: str) -> bool:
     except (TypeError, ValueError):
         return False
     return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+_SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
+def _call_signature(call: Any) -> inspect.Signature:
+    """The signature of a layer's bound `call`, cached per function (a layer call is hot)."""
+    fn = getattr(call, "__func__", None)
+    if fn is None:
+        return inspect.signature(call)
+    sig = _SIGNATURES.get(fn)
+    if sig is None:
+        sig = _SIGNATURES[fn] = inspect.signature(call)
+    return sig
+
+
+def _mask_of(structure: Any) -> Any:
+    """The masks attached to a structure's tensors (None when none has one)."""
+    if not isinstance(structure, (list, tuple, dict)):
+        return get_keras_mask(structure)
+    masks = map_structure(get_keras_mask, structure)
+    return None if all(m is None for m in flatten(masks)) else masks
 
 
 def _unique(variables: list[Variable]) -> list[Variable]:

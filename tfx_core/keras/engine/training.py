@@ -15,6 +15,7 @@ from tfx_core.keras import optimizers
 from tfx_core.keras.callbacks import Callback, CallbackList
 from tfx_core.keras.engine import data as D
 from tfx_core.keras.engine.keras_tensor import flatten
+from tfx_core.keras.engine.masks import mask_sample_weight
 from tfx_core.polymorphic_function.function import function
 
 _unpack = D.unpack
@@ -91,7 +92,12 @@ class Trainer:
         """The compiled loss plus the layers' regularization losses."""
         terms = []
         if self._tfx_loss_fn is not None:
-            terms.append(self._tfx_loss_fn(y, y_pred, sample_weight=sample_weight))
+            # as Keras 3: the mask of the prediction (e.g. from Embedding(mask_zero=True))
+            # weighs the loss, which then averages over the kept steps only
+            mean = getattr(self._tfx_loss_fn, "reduction", "sum_over_batch_size") in (
+                "sum_over_batch_size", "mean")
+            weight = mask_sample_weight(y_pred, sample_weight, mean)
+            terms.append(self._tfx_loss_fn(y, y_pred, sample_weight=weight))
         terms += self.losses
         if not terms:
             raise ValueError("No loss to compute: pass a `loss` to compile()")
@@ -111,8 +117,9 @@ class Trainer:
                 self._tfx_compiled_metrics = [
                     metrics_mod.get(m, y, y_pred, self._tfx_loss_fn)
                     for m in self._tfx_metric_specs]
+        weight = mask_sample_weight(y_pred, sample_weight, mean=False)  # masked steps: 0
         for m in self._tfx_compiled_metrics:
-            m.update_state(y, y_pred, sample_weight=sample_weight)
+            m.update_state(y, y_pred, sample_weight=weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict[str, Any]:

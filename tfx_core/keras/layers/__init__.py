@@ -12,6 +12,7 @@ from tfx_core.keras.layers.convolutional import (
 )
 from tfx_core.keras.layers.core import Activation, Dense, Dropout, Lambda, ReLU, Rescaling, Softmax
 from tfx_core.keras.layers.embedding import Embedding
+from tfx_core.keras.layers.masking import Masking
 from tfx_core.keras.layers.merging import Add, Concatenate, Multiply
 from tfx_core.keras.layers.normalization import (
     BatchNormalization,
@@ -38,7 +39,8 @@ __all__ = ["Activation", "Add", "AveragePooling1D", "AveragePooling2D", "BatchNo
            "Dense", "DepthwiseConv2D", "Dropout", "Embedding", "Flatten", "GRU", "GRUCell",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
            "GroupNormalization", "Input", "InputLayer", "LSTM", "LSTMCell", "Lambda", "Layer",
-           "LayerNormalization", "MaxPooling1D", "MaxPooling2D", "MultiHeadAttention", "Multiply",
+           "LayerNormalization", "Masking", "MaxPooling1D", "MaxPooling2D", "MultiHeadAttention",
+           "Multiply",
            "Permute", "RNN", "ReLU", "Rescaling", "Reshape", "SeparableConv2D", "SimpleRNN",
            "SimpleRNNCell", "Softmax", "SpatialDropout2D", "TimeDistributed", "UpSampling2D",
            "ZeroPadding2D"]

@@ -15,12 +15,13 @@ from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.core import Dropout
 from tfx_core.ops.array_ops import expand_dims, zeros_like
 from tfx_core.ops.linalg_ops import einsum
-from tfx_core.ops.math_ops import cast, logical_and, not_equal, where
+from tfx_core.ops.math_ops import cast, exp, logical_and, not_equal, where
 from tfx_core.ops.nn_ops import softmax
+from tfx_core.ops.reduction_ops import reduce_logsumexp
 
 # Keras's masked softmax: masked scores become -1e9 before the softmax (float32 inputs)
 _LARGE_NEGATIVE = -1e9
-_LETTERS = "fghijk"  # einsum letters for the output_shape dims
+_MAX_OUTPUT_DIMS = 6
 
 
 def _dims(x: Any) -> tuple:
@@ -50,9 +51,11 @@ class MultiHeadAttention(Layer):
                         ("value_dim", key_dim if value_dim is None else value_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"MultiHeadAttention: {what} must be a positive int, got {v!r}")
-        if attention_axes is not None:
-            raise NotImplementedError("MultiHeadAttention: attention_axes is not supported yet "
-                                      "(attention runs over axis 1)")
+        if isinstance(attention_axes, int):
+            attention_axes = (attention_axes,)
+        self.attention_axes = None if attention_axes is None else tuple(
+            int(a) for a in attention_axes)
+        self.supports_masking = True  # the output keeps the query's mask (as Keras)
         self.num_heads, self.key_dim = num_heads, key_dim
         self.value_dim = key_dim if value_dim is None else value_dim
         self.dropout, self.use_bias = float(dropout), use_bias
@@ -83,10 +86,17 @@ class MultiHeadAttention(Layer):
         elif isinstance(out, int):
             out = (out,)
         out = tuple(int(d) for d in out)
-        if not 1 <= len(out) <= len(_LETTERS):
-            raise ValueError(f"MultiHeadAttention: output_shape must have 1 to {len(_LETTERS)} "
+        if not 1 <= len(out) <= _MAX_OUTPUT_DIMS:
+            raise ValueError(f"MultiHeadAttention: output_shape must have 1 to "
+                             f"{_MAX_OUTPUT_DIMS} "
                              f"dims, got {self.output_shape!r}")
         self._tfx_out = out
+        if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
+            raise ValueError(f"MultiHeadAttention '{self.name}': all dimensions of `value` and "
+                             f"`key`, except the last one, must be equal. Received: "
+                             f"value_shape={tuple(value_shape)} and key_shape={tuple(key_shape)}")
+        self._tfx_rank = len(query_shape)
+        self._tfx_axes = _attention_axes(self.attention_axes, len(query_shape))
         self.query_kernel, self.query_bias = self._projection("query", query_shape[-1],
                                                               self.key_dim)
         self.key_kernel, self.key_bias = self._projection("key", key_shape[-1], self.key_dim)
@@ -115,43 +125,68 @@ class MultiHeadAttention(Layer):
             x = convert_to_tensor(np.asarray(x))
         return cast(x, self.dtype) if x.dtype != self.dtype else x
 
-    def _mask(self, attention_mask: Any, use_causal_mask: bool, t: int, s: int) -> Any:
-        mask = None
-        if attention_mask is not None:
-            m = attention_mask if isinstance(attention_mask, Tensor) else convert_to_tensor(
-                np.asarray(attention_mask))
-            mask = m if m.dtype.name == "bool" else not_equal(m, zeros_like(m))
-            if mask.shape.rank == 3:  # (batch, T, S): the same for every head
-                mask = expand_dims(mask, 1)
+    def _mask(self, query: Any, value: Any, query_mask: Any, value_mask: Any, key_mask: Any,
+              attention_mask: Any, use_causal_mask: bool) -> Any:
+        """Keras 3's combined mask: `attention_mask` AND the query mask (B, T, 1) AND the
+        value/key masks (B, 1, S) AND the causal mask (1, T, S); None when there is none."""
+        parts = []
+        for m, axis in ((query_mask, -1), (value_mask, -2), (key_mask, -2)):
+            if m is not None:
+                parts.append(expand_dims(_bool(m), axis))
         if use_causal_mask:
-            causal = convert_to_tensor(np.tril(np.ones((t, s), bool)))  # t may see s <= t
-            mask = causal if mask is None else logical_and(mask, causal)
+            t, s = _dims(query)[1], _dims(value)[1]
+            parts.append(convert_to_tensor(np.tril(np.ones((1, t, s), bool))))  # s <= t
+        if attention_mask is not None:
+            parts.insert(0, _bool(attention_mask))
+        mask = None
+        for part in parts:
+            mask = part if mask is None else logical_and(mask, part)
         return mask
 
-    def call(self, query: Any, value: Any, key: Any = None, attention_mask: Any = None,
+    def call(self, query: Any, value: Any, key: Any = None, query_mask: Any = None,
+             value_mask: Any = None, key_mask: Any = None, attention_mask: Any = None,
              return_attention_scores: bool = False, training: bool = False,
              use_causal_mask: bool = False) -> Any:
+        """`query_mask`/`value_mask`/`key_mask` default to the masks attached to the inputs
+        (e.g. by `Embedding(mask_zero=True)`); the output carries the query's mask."""
         query, value = self._float(query), self._float(value)
         key = value if key is None else self._float(key)
-        q = einsum("abc,cde->abde", query, self.query_kernel)
-        k = einsum("abc,cde->abde", key, self.key_kernel)
-        v = einsum("abc,cde->abde", value, self.value_kernel)
+        rank, axes = self._tfx_rank, self._tfx_axes
+        if len(_dims(query)) != rank:
+            raise ValueError(f"MultiHeadAttention '{self.name}': the query's rank changed from "
+                             f"{rank} (at build) to {len(_dims(query))}")
+        proj_in, proj_out, dot, combine, out_eq = _equations(rank, axes, len(self._tfx_out))
+        q = einsum(f"{proj_in},{proj_out}", query, self.query_kernel)
+        k = einsum(f"{proj_in},{proj_out}", key, self.key_kernel)
+        v = einsum(f"{proj_in},{proj_out}", value, self.value_kernel)
         if self.use_bias:
             q, k, v = q + self.query_bias, k + self.key_bias, v + self.value_bias
         q = q * (1.0 / math.sqrt(float(self.key_dim)))
-        scores = einsum("aecd,abcd->acbe", k, q)  # (batch, heads, T, S)
-        mask = self._mask(attention_mask, use_causal_mask, _dims(query)[1], _dims(key)[1])
+        # scores: (batch, <other dims>, heads, <query attention dims>, <key attention dims>)
+        scores = einsum(dot, k, q)
+        mask = self._mask(query, value, query_mask, value_mask, key_mask, attention_mask,
+                          use_causal_mask)
+        norm = list(range(scores.shape.rank - len(axes), scores.shape.rank))
         if mask is not None:
+            # NOTE: broadcast over the heads axis, which sits just before the attention dims
+            while mask.shape.rank < scores.shape.rank:
+                mask = expand_dims(mask, -2 * len(axes) - 1)
             scores = where(mask, scores, _LARGE_NEGATIVE * 1.0 + zeros_like(scores))
-        probs = softmax(scores, axis=-1)
-        if mask is not None:
-            # as Keras: a query row whose keys are all masked gets zeros, not a uniform row
+        if len(norm) == 1:
+            probs = softmax(scores, axis=-1)
+        else:  # a softmax over several axes at once
+            probs = exp(scores - reduce_logsumexp(scores, norm, keepdims=True))
+        # NOTE: Keras 3 (3.15) runs rank-3 inputs without dropout or returned scores through
+        # its fused dot_product_attention, where a query row whose keys are ALL masked (e.g. a
+        # padding query) gets a uniform row; its other path (scores returned, dropout, more
+        # attention axes) zeros such rows. Both are mirrored.
+        fused = rank == 3 and self.dropout_layer is None and not return_attention_scores
+        if mask is not None and not fused:
             probs = where(mask, probs, zeros_like(probs))
         dropped = probs if self.dropout_layer is None else self.dropout_layer(
             probs, training=training)
-        ctx = einsum("acbe,aecd->abcd", dropped, v)  # (batch, T, heads, value_dim)
-        letters = _LETTERS[:len(self._tfx_out)]
-        out = einsum(f"abcd,cd{letters}->ab{letters}", ctx, self.output_kernel)
+        ctx = einsum(combine, dropped, v)  # (batch, <dims>, heads, value_dim)
+        out = einsum(out_eq, ctx, self.output_kernel)
         if self.output_bias is not None:
             out = out + self.output_bias
         return (out, probs) if return_attention_scores else out
@@ -159,7 +194,47 @@ class MultiHeadAttention(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout,
-                "use_bias": self.use_bias, "output_shape": self.output_shape, "seed": self.seed}
+                "use_bias": self.use_bias, "output_shape": self.output_shape,
+                "attention_axes": self.attention_axes, "seed": self.seed}
+
+
+def _bool(m: Any) -> Any:
+    m = m if isinstance(m, Tensor) else convert_to_tensor(np.asarray(m))
+    return m if m.dtype.is_bool else not_equal(m, zeros_like(m))
+
+
+def _attention_axes(axes: tuple[int, ...] | None, rank: int) -> tuple[int, ...]:
+    """The attention axes of the inputs, non-negative (default: every axis between the batch
+    and the features); a negative axis counts from the features axis, as Keras."""
+    if axes is None:
+        return tuple(range(1, rank - 1))
+    out = tuple(a if a >= 0 else rank + a for a in axes)
+    if any(not 1 <= a < rank - 1 for a in out) or len(set(out)) != len(out):
+        raise ValueError(f"MultiHeadAttention: attention_axes {axes} must be distinct axes "
+                         f"between the batch and the last axis of rank-{rank} inputs")
+    return tuple(sorted(out))
+
+
+def _equations(rank: int, axes: tuple[int, ...], out_dims: int) -> tuple[str, ...]:
+    """Einsum equations for rank-`rank` inputs (batch, *dims, features): the projection's input
+    and output parts, query-key scores, the weighted sum of values and the output projection.
+    Projected tensors are (batch, *dims, heads, channels): axes that are not attention axes
+    (and the heads) are batch-like; key attention axes get letters of their own."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    proj = rank + 1  # the projected rank
+    target = letters[:proj]  # the query's letters; the last is the channel
+    free = iter(letters[proj:])
+    source = "".join(next(free) if i in axes else target[i] for i in range(proj))
+    batch = [i for i in range(proj) if i not in axes and i != proj - 1]
+    product = ("".join(target[i] for i in batch) + "".join(target[i] for i in axes)
+               + "".join(source[i] for i in axes))
+    feat, head = next(free), target[proj - 2]
+    outs = "".join(next(free) for _ in range(out_dims))
+    proj_in = target[:rank - 1] + feat
+    proj_out = f"{feat}{head}{target[proj - 1]}->{target}"
+    out_eq = f"{target},{head}{target[proj - 1]}{outs}->{target[:proj - 2]}{outs}"
+    return proj_in, proj_out, f"{source},{target}->{product}", f"{product},{source}->{target}", \
+        out_eq
 
 
 __all__ = ["MultiHeadAttention"]

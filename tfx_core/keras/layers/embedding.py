@@ -5,13 +5,16 @@ from typing import Any
 
 from tfx_core.keras import initializers
 from tfx_core.keras.engine.layer import Layer
+from tfx_core.ops.array_ops import zeros_like
 from tfx_core.ops.indexing_ops import gather
-from tfx_core.ops.math_ops import cast
+from tfx_core.ops.math_ops import cast, not_equal
 
 
 class Embedding(Layer):
     """`embeddings[ids]` for integer ids in [0, input_dim) (keras.layers.Embedding).
 
+    With `mask_zero=True` the output carries a mask, False where the id is 0 (padding): layers
+    downstream that take a `mask` (RNNs, pooling, attention, the compiled loss) skip those steps.
     The default initializer is Keras's "uniform": RandomUniform(-0.05, 0.05).
     """
 
@@ -21,10 +24,7 @@ class Embedding(Layer):
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"Embedding: {what} must be a positive int, got {v!r}")
-        if mask_zero:
-            raise NotImplementedError("Embedding: mask_zero=True is not supported yet (tx.keras "
-                                      "has no masks)")
-        self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, mask_zero
+        self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, bool(mask_zero)
         self.embeddings_initializer = initializers.get(
             embeddings_initializer or initializers.RandomUniform(-0.05, 0.05))
 
@@ -38,6 +38,12 @@ class Embedding(Layer):
             # as Keras: float ids (e.g. from a float Input) are truncated to int32
             inputs = cast(inputs, "int32")
         return gather(self.embeddings, inputs)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """With `mask_zero`, True where the id is not 0 (id 0 is padding), as Keras."""
+        if not self.mask_zero:
+            return None
+        return not_equal(inputs, zeros_like(inputs))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "input_dim": self.input_dim,

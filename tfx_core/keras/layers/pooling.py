@@ -5,8 +5,10 @@ from typing import Any
 
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.convolutional import normalize_padding, normalize_tuple, tf_data_format
+from tfx_core.ops.array_ops import expand_dims
 from tfx_core.ops.conv_ops import avg_pool, max_pool
-from tfx_core.ops.reduction_ops import reduce_max, reduce_mean
+from tfx_core.ops.math_ops import cast
+from tfx_core.ops.reduction_ops import reduce_max, reduce_mean, reduce_sum
 
 
 class Pooling(Layer):
@@ -88,9 +90,28 @@ class GlobalPooling(Layer):
 
 
 class GlobalAveragePooling1D(GlobalPooling):
-    """Mean over the steps (keras.layers.GlobalAveragePooling1D)."""
+    """Mean over the steps (keras.layers.GlobalAveragePooling1D); with a (batch, steps) `mask`
+    (e.g. from `Embedding(mask_zero=True)`) the mean of the kept steps only."""
 
     rank, kind = 1, "avg"
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return super().call(inputs)
+        first = self.data_format != "channels_first"
+        keep = cast(expand_dims(mask, 2 if first else 1), inputs.dtype)
+        axis = 1 if first else 2
+        # as Keras: a row with every step masked divides 0 by 0 (NaN)
+        return (reduce_sum(inputs * keep, axis, keepdims=self.keepdims)
+                / reduce_sum(keep, axis, keepdims=self.keepdims))
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None
 
 
 class GlobalAveragePooling2D(GlobalPooling):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tfx_core.framework.convert import convert_to_tensor
-from tfx_core.framework.variables import active_trace
+from tfx_core.framework.variables import Variable, active_trace, init_scope
 from tfx_core.keras.engine.functional_config import deserialize_layer, serialize_layer
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
@@ -40,6 +42,9 @@ class RNN(Layer):
     `mask` (batch, time) skips steps: a masked step keeps the states and repeats the previous
     output (zeros with `zero_output_for_mask`). A cell's `dropout` / `recurrent_dropout` draw
     one mask per training call, shared by all steps (as Keras).
+    `stateful=True` carries the final states of one call (one batch) into the next: they are
+    non-trainable Variables (`states`) of a fixed batch size, set back to zeros by
+    `reset_states()`; inside a compiled fit step they are assigned in the step.
     `unroll` is accepted for compatibility and changes nothing (the loop is compiled anyway).
     """
 
@@ -50,12 +55,14 @@ class RNN(Layer):
         if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
             raise TypeError(f"RNN: cell must be a Layer with a state_size (e.g. "
                             f"tx.keras.layers.LSTMCell), got {cell!r}")
-        if stateful:
-            raise NotImplementedError(f"{type(self).__name__}: stateful=True is not supported "
-                                      "yet")
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
-        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.go_backwards, self.stateful, self.unroll = (bool(go_backwards), bool(stateful),
+                                                         bool(unroll))
+        self.supports_masking = True
+        # stateful: the carried states, non-trainable Variables made at build (kept out of
+        # `weights`, as Keras 3)
+        self._tfx_states: list[Variable] | None = None
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self._tfx_compiled_loop = None
         self._tfx_rng = None
@@ -72,6 +79,8 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build((input_shape[0], input_shape[2]))
             self.cell.built = True
+        if self.stateful:
+            self._make_states(input_shape[0])
         if self._rates() != (0.0, 0.0):  # the dropout masks' own random stream, as Dropout
             from tfx_core.ops.random_ops import Generator
 
@@ -79,6 +88,48 @@ class RNN(Layer):
             self._tfx_rng = (Generator.from_non_deterministic_state() if seed is None
                              else Generator.from_seed(seed))
         self.built = True
+
+    # ------------------------------------------------------------ stateful
+    @property
+    def states(self) -> list[Variable] | None:
+        """A stateful layer's carried states (Variables (batch, size)); None otherwise."""
+        return None if self._tfx_states is None else list(self._tfx_states)
+
+    def _make_states(self, batch: int | None) -> None:
+        if self._tfx_states is not None:
+            self.reset_states()
+            return
+        if batch is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': when using `stateful=True` "
+                             f"in a RNN, the batch size must be static. Found dynamic batch "
+                             f"size: give the input a batch size (tx.keras.Input(shape, "
+                             f"batch_size=...)) or call the layer on a batch")
+        dtype = self.cell.dtype
+        with init_scope():
+            self._tfx_states = [
+                Variable(np.zeros((int(batch), size), dtype.np_dtype), trainable=False,
+                         name=f"{self.name}/rnn_state_{i}", dtype=dtype)
+                for i, size in enumerate(self.state_size)]
+
+    def reset_states(self) -> None:
+        """Set a stateful layer's states back to zeros (keras RNN.reset_states)."""
+        for v in self._tfx_states or []:
+            v.assign(np.zeros(v.shape.as_list(), v.dtype.np_dtype))
+
+    reset_state = reset_states
+
+    def _stateful_initial(self, inputs: Any, initial_state: Any) -> Any:
+        """The stored states (unless `initial_state` is given), after checking the batch."""
+        expected = self._tfx_states[0].shape.as_list()[0]
+        got = inputs.shape.as_list()[0]
+        if got is not None and got != expected:
+            raise ValueError(f"{type(self).__name__} '{self.name}': if an RNN is stateful, the "
+                             f"batch size of the input sequences must be the same as the batch "
+                             f"size of the initial state.\n- Expected batch size: {expected}\n"
+                             f"- Received batch size: {got}")
+        if initial_state is not None:
+            return initial_state
+        return [v.value() for v in self._tfx_states]
 
     def _rates(self) -> tuple[float, float]:
         return (float(getattr(self.cell, "dropout", 0.0)),
@@ -108,6 +159,8 @@ class RNN(Layer):
         dtype = self.cell.dtype
         if inputs.dtype != dtype:
             inputs = cast(inputs, dtype)
+        if self.stateful:
+            initial_state = self._stateful_initial(inputs, initial_state)
         states = self._initial_states(inputs, initial_state)
         mask = None if mask is None else self._mask(inputs, mask)
         masks = self._dropout_masks(inputs, states, training)
@@ -120,6 +173,9 @@ class RNN(Layer):
             seq, last, final = self._tfx_compiled_loop(inputs, states, mask, masks)
         else:
             seq, last, final = self._loop(inputs, states, mask, masks)
+        if self.stateful:  # the next call (or batch) starts from here
+            for v, value in zip(self._tfx_states, final):
+                v.assign(value)
         out = seq if self.return_sequences else last
         return [out, *final] if self.return_state else out
 
@@ -205,6 +261,12 @@ class RNN(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': mask must have shape "
                              f"(batch, time) = {tuple(want)}, got {tuple(got)}")
         return m
+
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        """The input's time mask for a returned sequence, else none (as Keras)."""
+        mask = previous_mask[0] if isinstance(previous_mask, (list, tuple)) else previous_mask
+        out = mask if self.return_sequences else None
+        return [out, *[None] * len(self.state_size)] if self.return_state else out
 
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "return_sequences": self.return_sequences,

@@ -95,6 +95,16 @@ class Bidirectional(Layer):
         head = out if isinstance(out, list) else [out]
         return [*head, *fw_states, *bw_states]
 
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        """The input's time mask for returned sequences (one per half without merge_mode)."""
+        mask = previous_mask[0] if isinstance(previous_mask, (list, tuple)) else previous_mask
+        if not self.return_sequences:
+            mask = None
+        out = [mask, mask] if self.merge_mode is None else [mask]
+        n = 2 * len(self.forward_layer.state_size) if self.return_state else 0
+        masks = out + [None] * n
+        return masks if len(masks) > 1 else masks[0]
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "layer": self._tfx_layer_config,
                 "merge_mode": self.merge_mode}
@@ -119,6 +129,7 @@ class TimeDistributed(Layer):
                              f"a `tx.keras.layers.Layer` instance, got {layer!r}")
         super().__init__(**kwargs)
         self.layer = layer
+        self.supports_masking = True  # a time mask passes through unchanged (as Keras)
 
     def build(self, input_shape: Any) -> None:
         if len(input_shape) < 3:
