@@ -106,6 +106,24 @@ def test_metrics_accumulate_eagerly_and_compiled(name, metric, y, p, expected):
     assert float(metric.result()) == 0.0
 
 
+def test_one_dimensional_labels_meet_a_single_output_column_elementwise():
+    # Dense(1) on targets of shape (batch,): Keras's loss classes align the ranks first, so the
+    # loss is per sample, not a (batch, batch) broadcast
+    y = BIN_TRUE[:, 0]
+    prob = 1 / (1 + np.exp(-BIN_LOGITS))
+    bce = -(y[:, None] * np.log(prob) + (1 - y[:, None]) * np.log(1 - prob)).mean()
+    mse = ((prob - y[:, None]) ** 2).mean()
+    for loss, want in [(losses.BinaryCrossentropy(), bce), (losses.MeanSquaredError(), mse)]:
+        np.testing.assert_allclose(float(loss(y, prob)), want, rtol=1e-5)
+        np.testing.assert_allclose(float(tx.function(loss)(y, prob)), want, rtol=1e-5)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x = RNG.standard_normal((6, 4)).astype(np.float32)
+    p_model = model.predict(x, verbose=0)
+    want = -(y[:, None] * np.log(p_model) + (1 - y[:, None]) * np.log(1 - p_model)).mean()
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), want, rtol=1e-4)
+
+
 def test_mean_weighted():
     m = metrics.Mean()
     m.update_state([1.0, 2.0, 3.0], sample_weight=[1.0, 0.0, 2.0])

@@ -23,6 +23,25 @@ def _pair(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
     return y_true, y_pred
 
 
+def same_rank(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """Keras's `squeeze_or_expand_to_same_rank`: when one side has one more axis, of size 1,
+    a rank-1 other side gains that axis, else the size-1 axis is dropped; so (batch,) labels
+    meet (batch, 1) scores element by element, never broadcast to (batch, batch)."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    t, p = y_true.shape.rank, y_pred.shape.rank
+    if t == p + 1 and y_true.shape.as_list()[-1] == 1:
+        if p == 1:
+            y_pred = expand_dims(y_pred, -1)
+        else:
+            y_true = squeeze(y_true, axis=[-1])
+    elif p == t + 1 and y_pred.shape.as_list()[-1] == 1:
+        if t == 1:
+            y_true = expand_dims(y_true, -1)
+        else:
+            y_pred = squeeze(y_pred, axis=[-1])
+    return y_true, y_pred
+
+
 def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
     """Per-sample `mean(square(y_pred - y_true), axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred)
@@ -166,7 +185,9 @@ class LossFunctionWrapper(Loss):
         self.fn, self._tfx_kwargs = fn, kwargs
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        return self.fn(y_true, y_pred, **self._tfx_kwargs)
+        # as Keras's wrapper (not its bare functions): (batch,) labels against (batch, 1)
+        # scores -- Dense(1) on 1-D targets -- must not broadcast to (batch, batch)
+        return self.fn(*same_rank(y_true, y_pred), **self._tfx_kwargs)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self._tfx_kwargs}

@@ -107,23 +107,7 @@ class MeanMetricWrapper(Mean):
         return {"name": self.name, **self._tfx_kwargs}
 
 
-def same_rank(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-    """Keras's `squeeze_or_expand_to_same_rank`: when one side has one more axis, of size 1,
-    a rank-1 other side gains that axis, else the size-1 axis is dropped; so (batch,) labels
-    meet (batch, 1) scores element by element, never broadcast to (batch, batch)."""
-    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
-    t, p = y_true.shape.rank, y_pred.shape.rank
-    if t == p + 1 and y_true.shape.as_list()[-1] == 1:
-        if p == 1:
-            y_pred = expand_dims(y_pred, -1)
-        else:
-            y_true = squeeze(y_true, axis=[-1])
-    elif p == t + 1 and y_pred.shape.as_list()[-1] == 1:
-        if t == 1:
-            y_true = expand_dims(y_true, -1)
-        else:
-            y_pred = squeeze(y_pred, axis=[-1])
-    return y_true, y_pred
+same_rank = L.same_rank  # the losses' rule, re-exported for the metrics below
 
 
 def accuracy(y_true: Any, y_pred: Any) -> Any:
