@@ -8,11 +8,17 @@ the directory; workers and subprocesses inherit it through the environment, so t
 import atexit
 import os
 import shutil
+import sys
 import tempfile
+import types
 
 from tests.golden import golden, pytest_addoption  # noqa: F401  (the option and fixture)
 
 os.environ["TFX_VERIFY_PASSES"] = "1"
+
+# TensorBoard's event reader imports TensorFlow when it can (5 s a process, and tests never
+# import TF); this module's presence makes it use its own TF-free stub instead
+sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
 
 if not os.environ.get("TFX_TEST_CACHE_DIR"):
     os.environ["TFX_TEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="tfx-test-cache-")
