@@ -305,11 +305,12 @@ class Layer(Module):
         """Fill the call's `mask` (one tensor argument) or `<arg>_mask` arguments (several)
         from the masks attached to the inputs, as Keras 3; returns the `previous_mask`."""
         try:
-            sig = _call_signature(self.call)
-            bound = sig.bind_partial(*args, **kwargs).arguments
+            sig, takes_masks, _ = _call_signature(self.call)
+            # fast path (most layers): no mask argument to fill
+            bound = sig.bind_partial(*args, **kwargs).arguments if takes_masks else {}
         except (TypeError, ValueError):
             sig, bound = None, {}
-        if sig is not None:
+        if bound:
             tensors = {k: v for k, v in bound.items() if any(
                 isinstance(t, (Tensor, KerasTensor)) for t in flatten(v))}
             params = sig.parameters
@@ -338,7 +339,7 @@ class Layer(Module):
         training = kwargs.pop("training", None)
         if training is None:
             training = _outer_training()
-        if training is not None and _accepts(self.call, "training"):
+        if training is not None and _call_signature(self.call)[2]:
             kwargs["training"] = training
         previous_mask = self._populate_masks(args, kwargs)
         with _training_scope(training):
@@ -414,18 +415,24 @@ def _accepts(fn: Any, arg: str) -> bool:
     return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-_SIGNATURES: dict[Any, inspect.Signature] = {}
+_SIGNATURES: dict[Any, tuple[inspect.Signature, bool, bool]] = {}
 
 
-def _call_signature(call: Any) -> inspect.Signature:
-    """The signature of a layer's bound `call`, cached per function (a layer call is hot)."""
+def _call_signature(call: Any) -> tuple[inspect.Signature, bool, bool]:
+    """(the signature of a layer's bound `call`, whether it has a `mask` or `<arg>_mask`
+    parameter, whether it takes `training`), cached per function: a layer call is hot."""
     fn = getattr(call, "__func__", None)
-    if fn is None:
-        return inspect.signature(call)
-    sig = _SIGNATURES.get(fn)
-    if sig is None:
-        sig = _SIGNATURES[fn] = inspect.signature(call)
-    return sig
+    entry = None if fn is None else _SIGNATURES.get(fn)
+    if entry is None:
+        try:
+            sig = inspect.signature(call)
+        except (TypeError, ValueError):  # no signature to read: pass neither mask nor flag
+            return None, False, False  # type: ignore[return-value]
+        entry = (sig, any(p == "mask" or p.endswith("_mask") for p in sig.parameters),
+                 _accepts(call, "training"))
+        if fn is not None:
+            _SIGNATURES[fn] = entry
+    return entry
 
 
 def _mask_of(structure: Any) -> Any:
