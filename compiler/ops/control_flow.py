@@ -304,9 +304,10 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
 
 def _row_buffers(body: Graph) -> dict[int, tuple[int, int]]:
     """The loop variables i the body only writes, one row per iteration at a unit-step counter:
-    output i is dynamic_update_slice(input i, update, starts) (input i has no other use), the
-    update spans the buffer but for size 1 along one axis, whose start is an integer loop
-    variable j that the body increments by 1. {i: (j, that axis)}.
+    output i is dynamic_update_slice(input i, update, starts) (neither has another use: a read
+    of the buffer would add to the row's cotangent), the update spans the buffer but for size
+    1 along one axis, whose start is an integer loop variable j that the body increments by 1.
+    {i: (j, that axis)}.
 
     The vjp of such a write reads the cotangent's row (a dynamic_slice) and zeroes it (a
     dynamic_update_slice): a row written once is never read again, so the reverse sweep can
@@ -320,7 +321,8 @@ def _row_buffers(body: Graph) -> dict[int, tuple[int, int]]:
     for i, (x, out) in enumerate(zip(body.inputs, body.outputs)):
         o = prod.get(out)
         if o is None or o.name != "dynamic_update_slice" or o.inputs[0] is not x or \
-                uses.get(x) != 1 or not x.type.is_static or not o.inputs[1].type.is_static:
+                uses.get(x) != 1 or uses.get(out) != 1 or not x.type.dtype.is_floating or \
+                not x.type.is_static or not o.inputs[1].type.is_static:
             continue
         upd = o.inputs[1].type.shape
         axes = [a for a, (u, d) in enumerate(zip(upd, x.type.shape)) if u != d]
