@@ -135,3 +135,19 @@ def test_attention_axes_errors_and_config():
             np.zeros((1, 2, 3, 4), np.float32), np.zeros((1, 2, 3, 4), np.float32))
     layer = keras.layers.MultiHeadAttention(2, 3, attention_axes=2)
     assert layer.get_config()["attention_axes"] == (2,)
+
+
+def test_compute_loss_weighs_by_mask_and_sample_weight_vs_numpy():
+    model = C.fit_model(keras)
+    _assign(model, "fit")
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    sw = np.array([1.0, 2.0, 0.5], np.float32)
+    y_pred = model(C.IDS)
+    got = model.compute_loss(C.IDS, C.FIT_Y, y_pred, sample_weight=sw).numpy()
+    logits = y_pred.numpy()
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    per_step = -np.take_along_axis(logp, C.FIT_Y[..., None], -1)[..., 0]
+    mask = C.IDS != 0
+    # Keras 3: the mean over the kept steps (masked ones weigh 0), times the sample weights
+    want = (per_step * mask * sw[:, None]).sum() / mask.sum()
+    np.testing.assert_allclose(got, want, rtol=1e-5)
