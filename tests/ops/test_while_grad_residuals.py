@@ -302,3 +302,40 @@ def test_a_row_read_back_after_the_write_in_the_same_step(run):
         return jnp.sum(buf * C) + jnp.sum(h)
 
     _check(run(f)(tx.constant(X)), [ref(X, U), *jax.grad(ref, (0, 1))(X, U)])
+
+
+@pytest.mark.parametrize("inner_bound", [3, None])
+def test_a_loop_nested_in_the_body(inner_bound):
+    """Each outer step runs an inner loop (bounded: its own saved residuals become the outer
+    step's; unbounded: the checkpointed reverse sweep inside the outer one)."""
+    u = tx.Variable(U)
+
+    @tx.function
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+
+            def body(t, h, ta):
+                _, g = tx.while_loop(lambda k, g: k < 3,
+                                     lambda k, g: (k + 1, tx.sin(tx.matmul(g, u)) + g * 0.5),
+                                     (tx.constant(0), h), maximum_iterations=inner_bound)
+                h = tx.tanh(g + tx.matmul(x[t], tx.constant(W)))
+                return t + 1, h, ta.write(t, h)
+
+            _, _, ta = tx.while_loop(
+                lambda t, h, ta: t < T, body,
+                (tx.constant(0), tx.ones([B, H]) * 0.1,
+                 tx.TensorArray(tx.float32, size=T, element_shape=[B, H])),
+                maximum_iterations=T)
+            loss = tx.reduce_sum(ta.stack() * C)
+        return [loss, *tape.gradient(loss, [x, u])]
+
+    def ref(x, u):
+        def step(h, xt):
+            g = jax.lax.fori_loop(0, 3, lambda k, g: jnp.sin(g @ u) + g * 0.5, h)
+            h = jnp.tanh(g + xt @ W)
+            return h, h
+        _, ys = jax.lax.scan(step, jnp.ones((B, H)) * 0.1, x)
+        return jnp.sum(ys * C)
+
+    _check(f(tx.constant(X)), [ref(X, U), *jax.grad(ref, (0, 1))(X, U)])
