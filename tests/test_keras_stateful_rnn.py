@@ -74,3 +74,18 @@ def test_initial_state_overrides_and_stateless_layers_have_no_states():
     np.testing.assert_allclose(layer(x).numpy(), np.tanh([[0.5, 0.5]]), rtol=1e-6)
     assert keras.layers.LSTM(2).states is None
     assert keras.layers.LSTM(2, stateful=True).get_config()["stateful"] is True
+
+
+def test_bidirectional_of_a_stateful_layer_carries_and_resets_both_halves():
+    bidi = keras.layers.Bidirectional(keras.layers.GRU(2, stateful=True))
+    x = C.stateful_inputs()[0]
+    first = bidi(x).numpy()
+    assert len(bidi.states) == 2 and all(s.shape.as_list() == [2, 2] for s in bidi.states)
+    second = bidi(x).numpy()
+    assert np.abs(second - first).max() > 1e-3  # started from the carried states
+    bidi.reset_states()
+    np.testing.assert_allclose(bidi(x).numpy(), first, rtol=1e-6)
+    # the forward half alone is a stateful GRU over the same sequence
+    fw = bidi.forward_layer
+    fw.reset_states()
+    np.testing.assert_allclose(fw(x).numpy(), first[:, :2], rtol=1e-6)

@@ -95,6 +95,19 @@ class Bidirectional(Layer):
         head = out if isinstance(out, list) else [out]
         return [*head, *fw_states, *bw_states]
 
+    @property
+    def states(self) -> list[Any] | None:
+        """A stateful wrapped layer's states: the forward ones, then the backward ones."""
+        halves = [layer.states for layer in (self.forward_layer, self.backward_layer)]
+        return None if halves[0] is None else [*halves[0], *(halves[1] or [])]
+
+    def reset_states(self) -> None:
+        """Zero both halves' states (stateful wrapped layers)."""
+        for layer in (self.forward_layer, self.backward_layer):
+            layer.reset_states()
+
+    reset_state = reset_states
+
     def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
         """The input's time mask for returned sequences (one per half without merge_mode)."""
         mask = previous_mask[0] if isinstance(previous_mask, (list, tuple)) else previous_mask
