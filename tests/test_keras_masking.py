@@ -151,3 +151,19 @@ def test_compute_loss_weighs_by_mask_and_sample_weight_vs_numpy():
     # Keras 3: the mean over the kept steps (masked ones weigh 0), times the sample weights
     want = (per_step * mask * sw[:, None]).sum() / mask.sum()
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_mask_crosses_a_nested_model():
+    inner = keras.Sequential([keras.layers.Embedding(C.VOCAB, C.EMB, mask_zero=True),
+                              keras.layers.GRU(3, return_sequences=True)])
+    ids = keras.Input((C.STEPS,), dtype="int32")
+    seq = inner(ids)
+    assert get_keras_mask(seq).shape == (None, C.STEPS)
+    model = keras.Model(ids, keras.layers.LSTM(2)(seq))
+    emb, gru = inner.layers
+    want = model.layers[-1](gru(emb(C.IDS)), mask=C.IDS != 0).numpy()
+    np.testing.assert_allclose(model(C.IDS).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(tx.function(model)(C.IDS).numpy(), want, rtol=1e-5, atol=1e-6)
+    # without the mask the padded steps would change the result
+    assert np.abs(model.layers[-1](gru(emb(C.IDS)), mask=np.ones_like(C.IDS, bool)).numpy()
+                  - want).max() > 1e-4
