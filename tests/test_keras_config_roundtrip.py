@@ -91,14 +91,11 @@ def test_layer_config_round_trip(name: str) -> None:
 
 # ------------------------------------------------------------------ vs tf.keras 3
 # Keras 3 keys for arguments our layers do not take (constraints, activity regularizers,
-# renorm, groups, quantization, ...) are not compared; these constructor arguments that
-# get_config still drops are known gaps (their files are being reworked for masks)
-KNOWN_DROPPED = {"Bidirectional": {"backward_layer"}, "Embedding": {"embeddings_initializer"},
-                 "MultiHeadAttention": {"bias_initializer", "kernel_initializer"}}
-# same meaning, another spelling: Keras stores LayerNormalization's axis as a list, and
-# MultiHeadAttention's default attention_axes resolved at build. Bidirectional: Keras 3 sets
-# the wrapped layer's zero_output_for_mask to return_sequences (masked steps give zeros); ours
-# keeps the layer's own value (a gap reported to the masking work)
+# renorm, groups, quantization, ...) are not compared.
+# Same meaning, another spelling: Keras stores LayerNormalization's axis as a list, and
+# MultiHeadAttention's default attention_axes resolved at build; Bidirectional's "layer" is
+# Keras's forward half (zero_output_for_mask set to return_sequences), ours the layer as given
+# (both rebuild the same halves)
 KNOWN_VALUE_DIFFS = {"LayerNormalization": {"axis"}, "MultiHeadAttention": {"attention_axes"},
                      "Bidirectional": {"layer.zero_output_for_mask"}}
 
@@ -135,7 +132,7 @@ def test_layer_configs_have_keras_3_keys_and_values(name: str) -> None:
     layer(*args, training=False)
     ours, theirs = json.loads(json.dumps(layer.get_config())), KERAS["layers"][name]
     dropped = (set(theirs) - set(ours)) & _params(type(layer))
-    assert dropped == KNOWN_DROPPED.get(name, set())
+    assert dropped == set()  # a constructor argument that get_config loses
     # NOTE: Keras 3 writes dtype as a DTypePolicy object; ours is the dtype's name
     problems = [d for key in sorted(set(ours) & set(theirs) - {"name", "dtype"})
                 for d in _differences(ours[key], theirs[key], key)

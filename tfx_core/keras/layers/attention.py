@@ -195,7 +195,9 @@ class MultiHeadAttention(Layer):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout,
                 "use_bias": self.use_bias, "output_shape": self.output_shape,
-                "attention_axes": self.attention_axes, "seed": self.seed}
+                "attention_axes": self.attention_axes, "seed": self.seed,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
 
 
 def _bool(m: Any) -> Any:

@@ -47,7 +47,8 @@ class Embedding(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "input_dim": self.input_dim,
-                "output_dim": self.output_dim, "mask_zero": self.mask_zero}
+                "output_dim": self.output_dim, "mask_zero": self.mask_zero,
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer)}
 
 
 __all__ = ["Embedding"]

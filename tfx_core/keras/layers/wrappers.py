@@ -120,7 +120,8 @@ class Bidirectional(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "layer": self._tfx_layer_config,
-                "merge_mode": self.merge_mode}
+                "merge_mode": self.merge_mode,
+                "backward_layer": serialize_layer(self.backward_layer)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Bidirectional:
@@ -128,6 +129,8 @@ class Bidirectional(Layer):
         layer = config["layer"]
         if isinstance(layer, dict):  # a fresh wrapped layer: a config never shares weights
             config["layer"] = deserialize_layer(layer)
+        if isinstance(config.get("backward_layer"), dict):
+            config["backward_layer"] = deserialize_layer(config["backward_layer"])
         return cls(**config)
 
 
