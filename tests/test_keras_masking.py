@@ -167,3 +167,17 @@ def test_mask_crosses_a_nested_model():
     # without the mask the padded steps would change the result
     assert np.abs(model.layers[-1](gru(emb(C.IDS)), mask=np.ones_like(C.IDS, bool)).numpy()
                   - want).max() > 1e-4
+
+
+def test_sequential_takes_a_mask_and_passes_the_attached_one_on():
+    inner = keras.Sequential([keras.layers.GRU(3, return_sequences=True)])
+    emb = keras.layers.Embedding(C.VOCAB, C.EMB, mask_zero=True)
+    gru = inner.layers[0]
+    out = inner(emb(C.IDS))
+    np.testing.assert_allclose(out.numpy(), gru(emb(C.IDS), mask=C.IDS != 0).numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(get_keras_mask(out).numpy(), C.IDS != 0)
+    x = emb(C.IDS).numpy()  # a plain array: the mask comes from the argument
+    keep = C.IDS != 0
+    got = inner(x, mask=keep).numpy()
+    np.testing.assert_allclose(got, gru(x, mask=keep).numpy(), rtol=1e-6)
+    assert np.abs(got - gru(x).numpy()).max() > 1e-4  # the mask changed the result

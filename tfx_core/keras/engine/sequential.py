@@ -8,6 +8,7 @@ from tfx_core.keras.engine.functional_config import deserialize_layer, serialize
 from tfx_core.keras.engine.input_layer import Input, InputLayer
 from tfx_core.keras.engine.keras_tensor import KerasTensor
 from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras.engine.masks import set_keras_mask
 from tfx_core.keras.engine.model import Model
 
 
@@ -75,11 +76,17 @@ class Sequential(Model):
         self._tfx_output_shape = x.shape if isinstance(x, KerasTensor) else None
         self.built = True
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        if mask is not None:  # as Keras: the mask is attached to the input for the layers
+            set_keras_mask(inputs, mask)
         x = inputs
         for layer in self._tfx_layers:
             x = layer(x)
         return x
+
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        # the last layer already attached the output's mask (or dropped it): nothing to add
+        return None
 
     def get_config(self) -> dict[str, Any]:
         shape = None if self.inputs is None or not self.built else list(self.inputs.shape)
