@@ -167,3 +167,47 @@ def test_manager_numbers_by_a_variable_and_honours_checkpoint_interval(tmp_path)
         tx.train.CheckpointManager(ckpt, str(tmp_path), checkpoint_interval=2)
     with pytest.raises(TypeError, match="checkpoint_number must be an integer"):
         manager.save(checkpoint_number=tx.Variable(1.5), check_interval=False)
+
+
+# ------------------------------------------------------------------ Dataset.cache(filename)
+def _counting(calls, n=5):
+    def gen():
+        for i in range(n):
+            calls.append(i)
+            yield np.full(2, i, np.float32)
+    return Dataset.from_generator(gen, output_signature=tx.TensorSpec([2], tx.float32))
+
+
+def test_file_cache_replays_the_first_complete_pass(tmp_path):
+    calls = []
+    prefix = str(tmp_path / "sub" / "ds")
+    ds = _counting(calls).map(lambda v: v * 2.0).cache(prefix)
+    want = [[2.0 * i] * 2 for i in range(5)]
+    assert [e.tolist() for e in ds.take(2).as_numpy_iterator()] == want[:2]
+    assert not list((tmp_path / "sub").iterdir())  # a partial pass leaves nothing
+    assert [e.tolist() for e in ds.as_numpy_iterator()] == want
+    assert len(calls) == 2 + 5
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["ds.tfxcache"]
+    assert [e.tolist() for e in ds.as_numpy_iterator()] == want and len(calls) == 7
+    again = _counting(calls).map(lambda v: v * 2.0).cache(prefix)  # a new pipeline (process)
+    assert [e.tolist() for e in again.as_numpy_iterator()] == want and len(calls) == 7
+    assert all(isinstance(t, tx.Tensor) for t in again)
+    # nested elements and bfloat16 survive the file
+    nested = Dataset.from_tensor_slices({"a": np.arange(3), "b": np.ones((3, 2), np.float32)})
+    nested = nested.map(lambda e: {"a": e["a"], "b": tx.cast(e["b"], tx.bfloat16)})
+    first = list(nested.cache(str(tmp_path / "nested")).as_numpy_iterator())
+    second = list(nested.cache(str(tmp_path / "nested")).as_numpy_iterator())
+    assert [int(e["a"]) for e in second] == [0, 1, 2]
+    assert second[0]["b"].dtype == first[0]["b"].dtype and second[0]["b"].dtype.name == "bfloat16"
+
+
+def test_file_cache_refuses_another_dataset_or_a_damaged_file(tmp_path):
+    prefix = str(tmp_path / "ds")
+    list(_counting([]).cache(prefix))
+    with pytest.raises(tx.errors.InvalidArgumentError, match=r"written for elements "
+                       r"\[\['float32', \[2\]\]\].*delete the file"):
+        list(Dataset.range(3).cache(prefix))
+    path = Path(prefix + ".tfxcache")
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(tx.errors.InvalidArgumentError, match="not a readable cache file"):
+        list(_counting([]).cache(prefix))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from compiler.interpreters import is_tracing
-from tfx_core.data import batching, sources, transforms
+from tfx_core.data import batching, file_cache, sources, transforms
 from tfx_core.data import prefetch as prefetching
 from tfx_core.data import shuffle as shuffling
 from tfx_core.data import structure as st
@@ -124,9 +124,8 @@ class Dataset:
         return Dataset._from(transforms.skip(self._stage, count))
 
     def cache(self, filename: str = "", name: str | None = None) -> Dataset:
-        if filename:
-            raise NotImplementedError("Dataset.cache: only the in-memory cache (filename='') is "
-                                      "supported")
+        if filename:  # the first complete pass in `{filename}.tfxcache`, data only
+            return Dataset._from(file_cache.cache_to_file(self._stage, filename))
         return Dataset._from(transforms.cache(self._stage))
 
     def prefetch(self, buffer_size: Any = prefetching.AUTOTUNE, name: str | None = None) -> Dataset:
