@@ -233,9 +233,15 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
     n = len(types)
     floats = [i for i, t in enumerate(types) if t.dtype.is_floating]
     fixed = [i for i in range(n) if body.outputs[i] is body.inputs[i]]
-    sp = split_vjp(body, floats, floats, prepare=_prepared, pack=False, invariant_inputs=fixed)
-    # output buffers nobody needs a gradient for, written a row per step (see _row_buffers)
+    # output buffers nobody needs a gradient for, written a row per step (see _row_buffers):
+    # the body is split with the row written as output instead of the buffer
     rowbufs = {i: w for i, w in _row_buffers(body).items() if not ctx.needs[i]}
+    prod = body.producers()
+    rows_out = {i: prod[body.outputs[i]].inputs[1] for i in rowbufs}
+    split_body = Graph(body.inputs, body.ops, tuple(rows_out.get(i, v) for i, v in
+                                                    enumerate(body.outputs)), body.name)
+    sp = split_vjp(split_body, floats, floats, prepare=_prepared, pack=False,
+                   invariant_inputs=fixed)
     row_inputs = [i for i in sp.input_residuals if i not in fixed]  # saved per step
     row_inputs += sorted({j for j, _ in rowbufs.values()} - set(row_inputs))
     kept_inputs = [i for i in sp.input_residuals if i in fixed]  # carried once
@@ -254,7 +260,8 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
         state, stacks = list(rest[:n]), list(rest[n:])
         outs = _inline(sp.forward, state)
         saved = [*outs[n:], *(state[i] for i in row_inputs)]
-        return [op("add", k, const(1, I32)), *outs[:n],
+        return [op("add", k, const(1, I32)),  # (a row buffer stays: nothing reads it)
+                *(state[i] if i in rowbufs else outs[i] for i in range(n)),
                 *(_put_row(st, x, k) for st, x in zip(stacks, saved))]
 
     fc = trace_graph("while_fwd_cond", [i32, *types, *stack_types], fwd_cond)
@@ -284,7 +291,7 @@ def _stacked_vjp(ctx: Any, g: Any, cond: Graph, body: Graph, max_trip: int) -> t
         value.update(zip(kept_inputs, kept[nh:nh + nk]))
         ct = dict(zip(carried_cts, cts))
         for i, g_i in zip(read_cts, kept[nh + nk:-1]):
-            ct[i] = _row_cotangent(g_i, rowbufs[i], types[i], value, k, kept[-1])
+            ct[i] = _row_cotangent(g_i, rowbufs[i], rows_out[i].type, value, k, kept[-1])
         args = [*saved[:nr], *kept[:nh], *(value[i] for i in sp.input_residuals),
                 *(ct[i] for i in floats)]
         got = dict(zip(floats, _inline(sp.backward, args)))
@@ -312,7 +319,9 @@ def _row_buffers(body: Graph) -> dict[int, tuple[int, int]]:
     The vjp of such a write reads the cotangent's row (a dynamic_slice) and zeroes it (a
     dynamic_update_slice): a row written once is never read again, so the reverse sweep can
     skip the zeroing and read the cotangent given to the loop as is (_row_cotangent), with no
-    per-step update, hence no per-step copy, of a [T, ...] value."""
+    per-step update, hence no per-step copy, of a [T, ...] value. The body's vjp is then
+    split with the row as its output: its backward takes the row's cotangent, sliced once
+    per step, and the forward sweep does not write the buffer at all."""
     prod = body.producers()
     uses: dict[Value, int] = {}
     for v in [*(v for o in body.ops for v in o.inputs), *body.outputs]:
@@ -344,19 +353,23 @@ def _increments(o: Any, x: Value, prod: dict) -> bool:
         np.array_equal(c.attr_dict["value"].array, 1)
 
 
-def _row_cotangent(g: Any, where: tuple[int, int], t: TensorType, value: dict, k: Any,
+def _row_cotangent(g: Any, where: tuple[int, int], row: TensorType, value: dict, k: Any,
                    trips: Any) -> Any:
-    """The cotangent of row buffer (_row_buffers) `g` as its vjp at iteration k sees it: `g`,
-    or zeros when a later iteration overwrote the same row (the clamped start index repeats:
-    the counter is below 0 or at the last row, and the loop goes on)."""
-    j, axis = where
-    s = value[j]
-    later = _op("compare", _op("add", k, _i32(1)), trips, direction="LT")
-    clamped = _op("or", _op("compare", s, _i32(0), direction="LT"),
-                  _op("compare", s, _i32(t.shape[axis] - 1), direction="GE"))
+    """The cotangent of the row that iteration k wrote into a row buffer (_row_buffers) whose
+    cotangent is `g`: g's row at the clamped start (where the write landed), or zeros when a
+    later iteration overwrote that row (the clamped start repeats: the counter is below 0 or
+    at the last row, and the loop goes on)."""
     from ..autodiff import const
 
-    return _op("select", _op("and", later, clamped), const(0, t.dtype), g)
+    j, axis = where
+    s = value[j]
+    starts = [s if a == axis else _i32(0) for a in range(row.rank)]
+    got = _op("dynamic_slice", g, *starts, sizes=tuple(row.shape))
+    later = _op("compare", _op("add", k, _i32(1)), trips, direction="LT")
+    last = g.type.shape[axis] - 1
+    clamped = _op("or", _op("compare", s, _i32(0), direction="LT"),
+                  _op("compare", s, _i32(last), direction="GE"))
+    return _op("select", _op("and", later, clamped), const(0, row.dtype), got)
 
 
 # ---------------------------------------------------------------- while: gradient, no bound
