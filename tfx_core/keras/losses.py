@@ -83,7 +83,8 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
-                        label_smoothing: float = 0.0) -> Any:
+                        label_smoothing: float = 0.0, axis: int = -1) -> Any:
+    """Element-wise binary cross-entropy, averaged over `axis`."""
     y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -93,7 +94,7 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     else:
         p = M.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON)
         ce = -(y_true * M.log(p) + (1.0 - y_true) * M.log(1.0 - p))
-    return reduce_mean(ce, axis=-1)
+    return reduce_mean(ce, axis=axis)
 
 
 def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
@@ -141,13 +142,16 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
 
 class Loss:
     """A loss: `call(y_true, y_pred)` gives per-sample losses; `__call__` weights them by
-    `sample_weight` and reduces ("sum_over_batch_size": the weighted sum divided by the
-    number of elements, Keras 3's default; "sum"; "none")."""
+    `sample_weight` and reduces ("sum_over_batch_size" or "mean": the weighted sum divided by
+    the number of elements, Keras 3's default; "mean_with_sample_weight": divided by the sum
+    of the weights; "sum"; "none")."""
+
+    REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight", "sum", "none", None)
 
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size") -> None:
-        if reduction not in ("sum_over_batch_size", "sum", "none", None):
+        if reduction not in self.REDUCTIONS:
             raise ValueError(f"Invalid value for argument `reduction`: {reduction!r}; expected "
-                             "'sum_over_batch_size', 'sum' or 'none'")
+                             f"one of {self.REDUCTIONS}")
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
 
@@ -156,16 +160,26 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         values = self.call(y_true, y_pred)
+        sw = None
         if sample_weight is not None:
             sw = M.cast(convert_to_tensor(sample_weight), values.dtype)
             while sw.shape.rank > values.shape.rank:
                 sw = squeeze(sw, axis=[-1])
+            # NOTE: Keras's squeeze_or_expand_to_same_rank: losses (batch, 1) and weights
+            # (batch,) line up row by row (plain broadcasting would make (batch, batch))
+            if (values.shape.rank == sw.shape.rank + 1
+                    and values.shape.as_list()[-1] == 1):
+                sw = expand_dims(sw, -1)
             values = values * sw
-        if self.reduction in ("none", None):
+        if self.reduction in ("none", None) or values.shape.rank == 0:
             return values
         total = reduce_sum(values)
         if self.reduction == "sum":
             return total
+        if self.reduction == "mean_with_sample_weight" and sw is not None:
+            weight = reduce_sum(sw)
+            # NOTE: Keras's divide_no_nan: all weights 0 gives 0, not nan
+            return total / (weight + M.cast(M.equal(weight, 0.0), weight.dtype))
         return total / float(max(1, values.shape.num_elements()))
 
     def get_config(self) -> dict[str, Any]:
@@ -219,10 +233,10 @@ class Huber(LossFunctionWrapper):
 
 class BinaryCrossentropy(LossFunctionWrapper):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 reduction: str = "sum_over_batch_size",
+                 axis: int = -1, reduction: str = "sum_over_batch_size",
                  name: str = "binary_crossentropy") -> None:
         super().__init__(binary_crossentropy, name=name, reduction=reduction,
-                         from_logits=from_logits, label_smoothing=label_smoothing)
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
 
 
@@ -254,7 +268,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         mask = M.cast(M.not_equal(labels, M.cast(self.ignore_class, labels.dtype)),
                       y_pred.dtype)
         weight = mask
-        if self.reduction == "sum_over_batch_size":
+        if self.reduction in ("sum_over_batch_size", "mean"):
             # NOTE: valid entries weigh total / valid, so the mean is over them only (all
             # ignored: every weight is 0, as Keras's divide_no_nan gives)
             total = float(max(1, mask.shape.num_elements()))
