@@ -8,7 +8,9 @@ from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.keras import saving
 from tfx_core.keras.engine.functional import LayerGraph
 from tfx_core.keras.engine.functional_config import from_functional_config, functional_config
+from tfx_core.keras.engine.keras_tensor import flatten
 from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras.engine.masks import set_keras_mask
 from tfx_core.keras.engine.summary import print_summary, summary_text
 from tfx_core.keras.engine.training import Trainer
 from tfx_core.polymorphic_function.function import function
@@ -28,6 +30,10 @@ class Model(Trainer, Layer):
                 kwargs["name"] = _functional_name()
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
+        if type(self).compute_mask is Model.compute_mask:
+            # a subclassed model drops an input mask unless it says otherwise (Keras 3);
+            # a layer graph's masks flow (_tfx_set_graph)
+            self.supports_masking = False
         self._tfx_graph: LayerGraph | None = None
         self.inputs: Any = None
         self.outputs: Any = None
@@ -41,6 +47,7 @@ class Model(Trainer, Layer):
         self._tfx_layers = [layer for layer in graph.layers if layer is not self]
         self.inputs, self.outputs = graph.inputs, graph.outputs
         self._tfx_output_shape = _shapes(graph.outputs)
+        self.supports_masking = True  # masks flow through the layer graph (Keras 3)
         self.built = True
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -53,11 +60,19 @@ class Model(Trainer, Layer):
         raise ValueError(f"No such layer: {name}. Existing layers are: "
                          f"{[layer.name for layer in self.layers]}.")
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         if self._tfx_graph is None:
             raise NotImplementedError(f"Model {type(self).__name__} has no call(): subclass "
                                       "Model and define call, or use Model(inputs, outputs)")
+        if mask is not None:  # as Keras: attached to the inputs for the graph's layers
+            for x, m in zip(flatten(inputs), flatten(mask)):
+                if m is not None:
+                    set_keras_mask(x, m)
         return self._tfx_graph.run(inputs)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        # a layer graph's output layers attached the outputs' masks (or dropped them) already
+        return None if self._tfx_graph is not None else previous_mask
 
     def build(self, input_shape: Any) -> None:
         """Build a subclassed model's layers by tracing `call` on a spec of `input_shape`."""

@@ -1,14 +1,19 @@
 """Core layers: Dense, Activation, ReLU, Softmax, Dropout, Lambda, Rescaling."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+from compiler.ir.types import BOOL as bool_
+from compiler.ir.types import F16 as float16
+from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.keras import activations, initializers, regularizers
 from tfx_core.keras.engine.layer import Layer
+from tfx_core.ops.array_ops import fill, shape, zeros_like
 from tfx_core.ops.dropout_ops import dropout
 from tfx_core.ops.linalg_ops import matmul, tensordot
-from tfx_core.ops.math_ops import cast
+from tfx_core.ops.math_ops import cast, where
 
 
 def _serialize(obj: Any) -> Any:
@@ -26,6 +31,7 @@ class Dense(Layer):
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True  # a (batch, time) mask passes through, as Keras 3
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         self.units = units
@@ -89,6 +95,7 @@ class Activation(Layer):
 
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.activation = activations.get(activation)
 
     def call(self, inputs: Any) -> Any:
@@ -104,6 +111,7 @@ class ReLU(Layer):
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0,
                  threshold: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True
         if max_value is not None and max_value < 0:
             raise ValueError(f"ReLU: max_value must be >= 0, got {max_value}")
         if negative_slope < 0:
@@ -119,14 +127,29 @@ class ReLU(Layer):
 
 
 class Softmax(Layer):
-    """Softmax along `axis`."""
+    """Softmax along `axis`; with a `mask` (broadcastable to the inputs) the masked entries
+    take no probability and are 0 in the output (Keras 3)."""
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = axis
 
-    def call(self, inputs: Any) -> Any:
-        return activations.softmax(inputs, axis=self.axis)
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return activations.softmax(inputs, axis=self.axis)
+        mask = convert_to_tensor(mask)
+        ms, xs = mask.shape.as_list(), inputs.shape.as_list()
+        if len(ms) > len(xs) or any(m not in (1, x, None) and x is not None
+                                    for m, x in zip(ms[::-1], xs[::-1])):
+            raise ValueError(f"Softmax '{self.name}': the `mask` must be broadcastable to "
+                             f"`inputs`: mask.shape={tuple(ms)}, inputs.shape={tuple(xs)}")
+        keep = mask if mask.dtype == bool_ else mask > cast(0.5, mask.dtype)
+        # Keras's large negative number: -3e4 fits float16, -1e9 the wider floats
+        low = -3e4 if inputs.dtype == float16 else -1e9
+        low = fill(shape(inputs), cast(low, inputs.dtype))
+        out = activations.softmax(where(keep, inputs, low), axis=self.axis)
+        return where(keep, out, zeros_like(out))  # zeros where the whole axis is masked too
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}
@@ -142,6 +165,7 @@ class Dropout(Layer):
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True
         if not 0 <= rate <= 1:
             raise ValueError(f"Dropout: rate must be in [0, 1], got {rate}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
@@ -167,18 +191,34 @@ class Dropout(Layer):
 
 
 class Lambda(Layer):
-    """Wraps a function of the inputs as a layer (`arguments` are extra keyword arguments)."""
+    """Wraps a function of the inputs as a layer (`arguments` are extra keyword arguments).
+    The input's mask passes to a function taking `mask`; the output's mask is `mask` (a
+    tensor, or a callable `mask(inputs, previous_mask)`), else the input's (Keras 3)."""
 
     def __init__(self, function: Callable[..., Any], output_shape: Any = None,
-                 arguments: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 mask: Any = None, arguments: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"Lambda: function must be callable, got {function!r}")
+        self.supports_masking = True
         self.function, self.arguments = function, dict(arguments or {})
-        self.output_shape = output_shape
+        self.output_shape, self.mask = output_shape, mask
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._tfx_fn_takes = {k for k in ("mask", "training") if k in params}
 
-    def call(self, inputs: Any) -> Any:
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs: Any, mask: Any = None, training: Any = None) -> Any:
+        extra = {k: v for k, v in (("mask", mask), ("training", training))
+                 if k in self._tfx_fn_takes}
+        return self.function(inputs, **self.arguments, **extra)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any) -> Any:
+        if callable(self.mask):
+            return self.mask(inputs, previous_mask)
+        return previous_mask if self.mask is None else self.mask
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "function": self.function,
@@ -190,6 +230,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale: float, offset: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.scale, self.offset = scale, offset
 
     def call(self, inputs: Any) -> Any:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.keras import initializers
 from tfx_core.keras.engine.layer import Layer
-from tfx_core.ops.array_ops import reshape
-from tfx_core.ops.math_ops import cast
+from tfx_core.ops.array_ops import expand_dims, reshape, squeeze, zeros_like
+from tfx_core.ops.math_ops import cast, logical_or, where
 from tfx_core.ops.norm_ops import batch_normalization, moments
+from tfx_core.ops.reduction_ops import reduce_sum
 
 
 def _axes(layer: Layer, axis: Any, rank: int) -> list[int]:
@@ -45,6 +47,7 @@ class _Affine(Layer):
     def __init__(self, axis: Any, epsilon: float, center: bool, scale: bool,
                  beta_initializer: Any, gamma_initializer: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.supports_masking = True  # a mask passes through (and steers BN's statistics)
         self.axis, self.epsilon = axis, float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
@@ -97,12 +100,20 @@ class BatchNormalization(_Affine):
                                                trainable=False, name="moving_variance")
         self.built = True
 
-    def call(self, inputs: Any, training: bool = False) -> Any:
+    def call(self, inputs: Any, training: bool = False, mask: Any = None) -> Any:
         x = self._float(inputs)
         rank, axes = x.shape.rank, self._tfx_axes
+        if mask is not None:
+            mask = convert_to_tensor(mask)
+        if mask is not None and mask.shape.rank != rank - 1:
+            raise ValueError(f"BatchNormalization '{self.name}': the mask provided should be "
+                             f"one dimension less than the inputs, got mask.shape="
+                             f"{tuple(mask.shape.as_list())}, inputs.shape="
+                             f"{tuple(x.shape.as_list())}")
         if training and self.trainable:
             reduce = [a for a in range(rank) if a not in axes]
-            mean, variance = moments(x, reduce)
+            mean, variance = (moments(x, reduce) if mask is None
+                              else _masked_moments(x, mask, reduce))
             m = self.momentum
             self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m))
             self.moving_variance.assign(self.moving_variance * m + variance * (1.0 - m))
@@ -118,6 +129,21 @@ class BatchNormalization(_Affine):
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(
                     self.moving_variance_initializer)}
+
+
+def _masked_moments(x: Any, mask: Any, reduce: list[int]) -> tuple[Any, Any]:
+    """Mean and (biased) variance over `reduce` of the entries whose step `mask` keeps (the
+    mask covers every axis but the last), as Keras 3's BatchNormalization."""
+    keep = logical_or(expand_dims(cast(mask, "bool"), -1), cast(x * 0.0, "bool"))
+    weight = cast(keep, x.dtype)
+    count = reduce_sum(weight, reduce, keepdims=True) + KERAS_EPSILON
+    mean = reduce_sum(where(keep, x, zeros_like(x)), reduce, keepdims=True) / count
+    diff = where(keep, x - mean, zeros_like(x))
+    variance = reduce_sum(diff * diff, reduce, keepdims=True) / count
+    return squeeze(mean, reduce), squeeze(variance, reduce)
+
+
+KERAS_EPSILON = 1e-7  # keras.config.epsilon(): keeps an all-masked batch finite
 
 
 class LayerNormalization(_Affine):
