@@ -101,14 +101,9 @@ def _compare(got, want):
     np.testing.assert_allclose(got["final_lr"], want["final_lr"], rtol=1e-6)
 
 
-# NOTE: EarlyStopping(mode="auto") on an accuracy negates min_delta (it keys the sign on the
-# `mode` argument, not the resolved direction): tfx_core/keras/callbacks/monitoring.py:39.
-_AUTO_MAX = pytest.mark.xfail(strict=True, reason="EarlyStopping auto mode: min_delta sign "
-                              "taken from the argument, not the resolved mode (product defect)")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_AUTO_MAX) if n == "auto_max_min_delta"
-                                  else n for n in sorted(EARLY_STOPPING)])
+# auto_max_min_delta: mode="auto" on an accuracy takes min_delta's sign from the resolved
+# direction (it once keyed on the `mode` argument and stopped later than Keras)
+@pytest.mark.parametrize("name", sorted(EARLY_STOPPING))
 def test_early_stopping_matches_tf_keras(name):
     kwargs, values = EARLY_STOPPING[name]
     got = _drive(callbacks.EarlyStopping(**kwargs), values, kwargs["monitor"])

@@ -37,7 +37,7 @@ class EarlyStopping(Callback):
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
         self.start_from_epoch = start_from_epoch
         self.mode = resolve_mode("EarlyStopping", monitor, mode)
-        self.min_delta = abs(min_delta) if mode == "max" else -abs(min_delta)
+        self.min_delta = abs(min_delta) if self.mode == "max" else -abs(min_delta)
         self.best_weights: list[np.ndarray] | None = None
 
     def _better(self, value: float, reference: float) -> bool:
