@@ -122,8 +122,5 @@ def test_set_random_seed_repeats_unseeded_init_and_shuffle():
         keras.utils.set_random_seed(1.5)
 
 
-@pytest.mark.xfail(strict=True, reason="Dropout(seed=None) draws from "
-                   "Generator.from_non_deterministic_state (tfx_core/keras/layers/core.py:153), "
-                   "so keras.utils.set_random_seed does not make it repeat (product defect)")
 def test_set_random_seed_repeats_unseeded_dropout():
     _check_repeats(dropout=True)

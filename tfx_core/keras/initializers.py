@@ -71,7 +71,10 @@ class Orthogonal(Initializer):
             raise ValueError(f"Orthogonal: the shape must have rank >= 2 (a matrix or a "
                              f"kernel), got {dims}")
         rows, cols = math.prod(dims[:-1]), dims[-1]
-        a = np.random.default_rng(self.seed).standard_normal((max(rows, cols), min(rows, cols)))
+        # seed=None: a seed from numpy's global generator (repeatable after set_random_seed)
+        seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64)) if self.seed is None \
+            else self.seed
+        a = np.random.default_rng(seed).standard_normal((max(rows, cols), min(rows, cols)))
         q, r = np.linalg.qr(a)
         q = q * np.sign(np.diag(r))  # NOTE: without this Q is not uniformly (Haar) distributed
         q = q.T if rows < cols else q

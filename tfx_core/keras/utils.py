@@ -20,4 +20,13 @@ def set_random_seed(seed: int) -> None:
     random_ops.set_seed(int(seed))
 
 
-__all__ = ["set_random_seed"]
+def seeded_generator(seed: int | None) -> random_ops.Generator:
+    """A layer's own random stream (Dropout, RNN dropout): from `seed`, else from a seed drawn
+    from numpy's global generator, so `set_random_seed` makes unseeded layers repeat as
+    Keras 3's SeedGenerator does (numpy seeds itself from OS entropy at start)."""
+    if seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1))
+    return random_ops.Generator.from_seed(int(seed))
+
+
+__all__ = ["seeded_generator", "set_random_seed"]

@@ -165,10 +165,11 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
                name: str | None = None) -> Any:
     """Repeat `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (tf.while_loop).
 
-    Differentiable in a trace: with a static `maximum_iterations` the gradient stacks every
-    iteration's state; without one (or with a run-time one) it counts the trips and recomputes
-    states from checkpoints (compiler/ops/control_flow.py), so shapes stay static and one trace
-    serves every trip count. Eagerly the loop runs in Python and the tape records its ops."""
+    Differentiable in a trace: with a static `maximum_iterations` the gradient saves each
+    iteration's residuals (what the body's backward reads); without one (or with a run-time
+    one) it counts the trips and recomputes states from checkpoints
+    (compiler/ops/control_flow.py), so shapes stay static and one trace serves every trip
+    count. Eagerly the loop runs in Python and the tape records its ops."""
     single = not isinstance(loop_vars, (tuple, list))
     state = (loop_vars,) if single else tuple(loop_vars)
     trace = active_trace()

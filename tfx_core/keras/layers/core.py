@@ -10,6 +10,7 @@ from compiler.ir.types import F16 as float16
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.keras import activations, initializers, regularizers
 from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras.utils import seeded_generator
 from tfx_core.ops.array_ops import fill, shape, zeros_like
 from tfx_core.ops.dropout_ops import dropout
 from tfx_core.ops.linalg_ops import matmul, tensordot
@@ -172,10 +173,7 @@ class Dropout(Layer):
         self._tfx_rng = None
 
     def build(self, input_shape: Any) -> None:
-        from tfx_core.ops.random_ops import Generator
-
-        self._tfx_rng = (Generator.from_non_deterministic_state() if self.seed is None
-                         else Generator.from_seed(self.seed))
+        self._tfx_rng = seeded_generator(self.seed)
         self.built = True
 
     def call(self, inputs: Any, training: bool = False) -> Any:

@@ -10,6 +10,7 @@ from tfx_core.framework.variables import Variable, active_trace, init_scope
 from tfx_core.keras.engine.functional_config import deserialize_layer, serialize_layer
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, get_initializer
+from tfx_core.keras.utils import seeded_generator
 from tfx_core.ops.array_ops import expand_dims, ones_like, reverse, transpose, zeros, zeros_like
 from tfx_core.ops.control_flow_ops import while_loop
 from tfx_core.ops.dropout_ops import dropout
@@ -82,11 +83,7 @@ class RNN(Layer):
         if self.stateful:
             self._make_states(input_shape[0])
         if self._rates() != (0.0, 0.0):  # the dropout masks' own random stream, as Dropout
-            from tfx_core.ops.random_ops import Generator
-
-            seed = getattr(self.cell, "seed", None)
-            self._tfx_rng = (Generator.from_non_deterministic_state() if seed is None
-                             else Generator.from_seed(seed))
+            self._tfx_rng = seeded_generator(getattr(self.cell, "seed", None))
         self.built = True
 
     # ------------------------------------------------------------ stateful
@@ -233,11 +230,9 @@ class RNN(Layer):
                 new = [where(keep, n, s) for n, s in zip(new, states)]
             return t + 1, new, out, outputs.write(t, out) if self.return_sequences else ()
 
-        # the trip count is static, so the loop is differentiable (see tx.while_loop).
-        # NOTE: that gradient saves EVERY carried value at every step, the input sequence and
-        # the output buffer included, so backward time and memory grow as T**2 (LSTM(64),
-        # batch 32: fwd+bwd 10 / 54 / 260 ms at T = 50 / 100 / 200; TF+XLA: 19 ms at T=100).
-        # The fix belongs in the while gradient: don't stack values the body passes through.
+        # the trip count is static, so the loop is differentiable (see tx.while_loop); its
+        # gradient saves only the body's residuals per step and never copies the output
+        # buffer, so fwd+bwd is linear in T (bench/rnn_grad.py)
         if dropout_masks is not None:
             self.cell._tfx_masks = tuple(dropout_masks)
         try:

@@ -1,9 +1,7 @@
-"""Recurrent cells (one time step): SimpleRNNCell, LSTMCell, GRUCell, and the Orthogonal init."""
+"""Recurrent cells (one time step): SimpleRNNCell, LSTMCell, GRUCell."""
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
 
 from tfx_core.framework.tensor import Tensor
 from tfx_core.keras import activations, initializers, regularizers
@@ -11,37 +9,10 @@ from tfx_core.keras.engine.layer import Layer
 from tfx_core.ops.array_ops import concat, split
 from tfx_core.ops.linalg_ops import matmul
 from tfx_core.ops.math_ops import cast
-from tfx_core.training.initializers import Initializer
-
-
-class Orthogonal(Initializer):
-    """A random orthogonal matrix times `gain` (keras.initializers.Orthogonal): the Q of a normal
-    sample's QR, sign-fixed by R's diagonal so the result is uniformly distributed. Shapes of rank
-    > 2 are flattened to (prod(shape[:-1]), shape[-1])."""
-
-    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
-        self.gain, self.seed = float(gain), seed
-
-    def __call__(self, shape: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
-        dims = tuple(int(d) for d in shape)
-        if len(dims) < 2:
-            raise ValueError(f"Orthogonal: the shape must have rank >= 2, got {dims}")
-        rows, cols = int(np.prod(dims[:-1])), dims[-1]
-        a = np.random.default_rng(self.seed).standard_normal((max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q = q * np.sign(np.diag(r))
-        q = q.T if rows < cols else q
-        value = (self.gain * q).reshape(dims)
-        return initializers.Constant(value)(dims, dtype=dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"gain": self.gain, "seed": self.seed}
 
 
 def get_initializer(identifier: Any) -> Any:
-    """keras.initializers.get, plus "orthogonal" (the recurrent kernels' default)."""
-    if isinstance(identifier, str) and identifier.lower() == "orthogonal":  # or "Orthogonal"
-        return Orthogonal()
+    """keras.initializers.get (kept for the cells' callers; "orthogonal" is a Keras name)."""
     return initializers.get(identifier)
 
 
@@ -264,4 +235,4 @@ class GRUCell(_Cell):
                 "reset_after": self.reset_after}
 
 
-__all__ = ["GRUCell", "LSTMCell", "Orthogonal", "SimpleRNNCell", "get_initializer"]
+__all__ = ["GRUCell", "LSTMCell", "SimpleRNNCell", "get_initializer"]
