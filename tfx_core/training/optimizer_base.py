@@ -250,8 +250,8 @@ class Optimizer:
         return self._iterations
 
     def _apply(self, pairs: list, lr: Any) -> None:
-        """The update itself: clipping, weight decay, `update_step` per variable,
-        `iterations += 1`."""
+        """The update itself: clipping, weight decay, `update_step` per variable, the
+        variables' constraints, `iterations += 1`."""
         pairs = list(zip(self._clip_gradients([g for g, _ in pairs]), [v for _, v in pairs]))
         if self.weight_decay is not None:
             for _, var in pairs:
@@ -259,6 +259,12 @@ class Optimizer:
                     var.assign(var - var * self.weight_decay * self._lr_as(lr, var.dtype))
         for grad, var in pairs:
             self.update_step(grad, var, self._lr_as(lr, var.dtype))
+        for _, var in pairs:
+            # Keras 3: a weight's constraint (a layer's kernel_constraint=...) projects it
+            # right after its update
+            constraint = getattr(var, "constraint", None)
+            if constraint is not None:
+                var.assign(constraint(var))
         self._iterations.assign_add(1)
 
     def _clip_gradients(self, grads: list) -> list:

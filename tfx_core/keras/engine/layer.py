@@ -14,10 +14,11 @@ import numpy as np
 
 from compiler.ir.types import F32, DType
 from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.framework.framework_ops import executing_eagerly
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.framework.variables import Variable, init_scope
-from tfx_core.keras import initializers, regularizers
+from tfx_core.keras import constraints, initializers, regularizers
 from tfx_core.keras.engine.keras_tensor import (
     KerasTensor,
     Node,
@@ -26,6 +27,8 @@ from tfx_core.keras.engine.keras_tensor import (
     map_structure,
 )
 from tfx_core.keras.engine.masks import get_keras_mask, set_keras_mask
+from tfx_core.ops.array_ops import shape
+from tfx_core.ops.math_ops import cast, maximum
 from tfx_core.polymorphic_function.function import function
 from tfx_core.training.checkpoint import apply_deferred_restorations
 from tfx_core.training.module import Module
@@ -107,7 +110,8 @@ class Layer(Module):
     """
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
-                 input_shape: Any = None, **kwargs: Any) -> None:
+                 input_shape: Any = None, activity_regularizer: Any = None,
+                 **kwargs: Any) -> None:
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
                             f"{sorted(kwargs)}")
@@ -118,6 +122,10 @@ class Layer(Module):
         self._tfx_own: list[Variable] = []  # weights created by add_weight, in creation order
         self._tfx_layers: list[Layer] = []  # sublayers, in assignment order
         self._tfx_regularized: list[tuple[Variable, Any]] = []
+        # penalties of this layer's outputs in the current outermost call (activity_regularizer)
+        self._tfx_activity_losses: list[tuple[Any, bool]] = []
+        self.activity_regularizer = None if activity_regularizer is None else regularizers.get(
+            activity_regularizer)
         self._tfx_dtype = DType.from_any(F32 if dtype is None else dtype)
         self._tfx_nodes: list[Node] = []  # symbolic calls of this layer
         self._tfx_output_shape: Any = None  # from the last symbolic call (for summary())
@@ -178,10 +186,9 @@ class Layer(Module):
         """Create a weight `layer_name/name` (keras.layers.Layer.add_weight).
 
         `initializer` defaults to "glorot_uniform" for floating dtypes and "zeros" otherwise;
-        `regularizer`'s penalty on the weight is part of `layer.losses`.
+        `regularizer`'s penalty on the weight is part of `layer.losses`; `constraint` is
+        recorded as the variable's `constraint`, which the optimizer applies after each update.
         """
-        if constraint is not None:
-            raise NotImplementedError(f"{self.name}.add_weight: constraints are not supported yet")
         dt = DType.from_any(self._tfx_dtype if dtype is None else dtype)
         shape = () if shape is None else tuple(int(d) for d in shape)
         if initializer is None:
@@ -191,6 +198,8 @@ class Layer(Module):
         with init_scope():
             value = init(list(shape), dtype=dt)
             var = Variable(value, trainable=trainable, name=f"{self.name}/{name}", dtype=dt)
+        # as tf.Variable(constraint=): the optimizer projects the variable after each update
+        var.constraint = constraints.get(constraint)
         self._tfx_own.append(var)
         if regularizer is not None:
             self._tfx_regularized.append((var, regularizers.get(regularizer)))
@@ -225,9 +234,30 @@ class Layer(Module):
 
     @property
     def losses(self) -> list[Tensor]:
-        """The regularization penalties of this layer's and its sublayers' weights."""
-        own = [reg(v) for v, reg in self._tfx_regularized]
+        """The activity-regularization penalties of the last call, then the regularization
+        penalties of this layer's weights, then its sublayers' losses."""
+        eager = executing_eagerly()
+        # a penalty traced inside a finished `tx.function` is no value outside it
+        own = [loss for loss, made_eagerly in self._tfx_activity_losses
+               if made_eagerly or not eager]
+        own += [reg(v) for v, reg in self._tfx_regularized]
         return own + [loss for layer in self.layers for loss in layer.losses]
+
+    def _tfx_clear_activity_losses(self) -> None:
+        self._tfx_activity_losses = []
+        for layer in self.layers:
+            layer._tfx_clear_activity_losses()
+
+    def _tfx_add_activity_losses(self, outputs: Any) -> None:
+        """Keras 3: the regularizer's penalty of each output, divided by its batch size."""
+        for out in flatten(outputs):
+            if not isinstance(out, Tensor):
+                continue
+            loss = convert_to_tensor(self.activity_regularizer(out))
+            if out.shape.rank:
+                # divide_no_nan: an empty batch's penalty is 0 anyway, so max(batch, 1)
+                loss = loss / maximum(cast(shape(out)[0], loss.dtype), cast(1, loss.dtype))
+            self._tfx_activity_losses.append((loss, executing_eagerly()))
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in `weights` order."""
@@ -281,7 +311,17 @@ class Layer(Module):
             return self._symbolic_call(args, kwargs)
         args = (map_structure(lambda x: _to_tensor(x, self._tfx_dtype), args[0]), *args[1:])
         self._maybe_build(args[0])
-        return self._call_in_context(args, kwargs)
+        outermost = not getattr(_CONTEXT, "depth", 0)
+        if outermost:  # as Keras 3: the outermost call starts the activity losses afresh
+            self._tfx_clear_activity_losses()
+        _CONTEXT.depth = getattr(_CONTEXT, "depth", 0) + 1
+        try:
+            outputs = self._call_in_context(args, kwargs)
+        finally:
+            _CONTEXT.depth -= 1
+        if self.activity_regularizer is not None:
+            self._tfx_add_activity_losses(outputs)
+        return outputs
 
     # ------------------------------------------------------------ masks
     @property
@@ -390,13 +430,19 @@ class Layer(Module):
                 spec = next(specs_left)
                 set_keras_mask(t, KerasTensor(tuple(spec.shape), spec.dtype))
         self._tfx_nodes.append(node)
+        # the shape-only trace's penalties are no values: none is kept
+        self._tfx_clear_activity_losses()
         self._tfx_output_shape = map_structure(lambda t: t.shape, outputs)
         return outputs
 
     # ------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (keras.layers.Layer.get_config)."""
-        return {"name": self.name, "trainable": self.trainable, "dtype": self._tfx_dtype.name}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._tfx_dtype.name}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = serialize_object(self.activity_regularizer)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
@@ -405,6 +451,15 @@ class Layer(Module):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def serialize_object(obj: Any) -> Any:
+    """A regularizer's or constraint's get_config entry: {"class_name", "config"}; None, a
+    name or a plain function as is."""
+    config = getattr(obj, "get_config", None)
+    if config is None or inspect.isclass(obj):
+        return obj
+    return {"class_name": type(obj).__name__, "config": config()}
 
 
 def _accepts(fn: Any, arg: str) -> bool:
@@ -453,4 +508,4 @@ def _unique(variables: list[Variable]) -> list[Variable]:
     return out
 
 
-__all__ = ["Layer", "unique_name"]
+__all__ = ["Layer", "serialize_object", "unique_name"]

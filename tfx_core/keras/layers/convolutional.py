@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfx_core.keras import activations, initializers
-from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras import activations, constraints, initializers, regularizers
+from tfx_core.keras.engine.layer import Layer, serialize_object
 from tfx_core.ops.array_ops import pad, reshape
 from tfx_core.ops.conv_ops import conv2d_transpose, convolution, depthwise_conv2d
 from tfx_core.ops.math_ops import cast
@@ -49,6 +49,8 @@ class BaseConv(Layer):
                  padding: str = "valid", data_format: str | None = None, dilation_rate: Any = 1,
                  activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         cls, n = type(self).__name__, self.rank
@@ -75,6 +77,16 @@ class BaseConv(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizer(kernel_regularizer)
+        self.bias_regularizer = _regularizer(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def _kernel(self, shape: tuple, name: str = "kernel", initializer: Any = None,
+                regularizer: Any = None, constraint: Any = None) -> Any:
+        return self.add_weight(shape, initializer or self.kernel_initializer, name=name,
+                               regularizer=regularizer or self.kernel_regularizer,
+                               constraint=constraint or self.kernel_constraint)
 
     def _channels(self, input_shape: Any) -> int:
         axis = 1 if self.data_format == "channels_first" else -1
@@ -85,8 +97,9 @@ class BaseConv(Layer):
         return int(input_shape[axis])
 
     def _build_bias(self, units: int) -> None:
-        self.bias = self.add_weight((units,), self.bias_initializer, name="bias") \
-            if self.use_bias else None
+        self.bias = self.add_weight((units,), self.bias_initializer, name="bias",
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def _finish(self, y: Any) -> Any:
         if self.bias is not None:
@@ -106,18 +119,47 @@ class BaseConv(Layer):
                 "dilation_rate": self.dilation_rate,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": serialize_object(self.kernel_regularizer),
+                "bias_regularizer": serialize_object(self.bias_regularizer),
+                "activity_regularizer": serialize_object(self.activity_regularizer),
+                "kernel_constraint": serialize_object(self.kernel_constraint),
+                "bias_constraint": serialize_object(self.bias_constraint)}
+
+
+def _regularizer(identifier: Any) -> Any:
+    return None if identifier is None else regularizers.get(identifier)
 
 
 class Conv(BaseConv):
-    """An N-d convolution layer; kernel [*kernel_size, in_channels, filters] (Keras's layout)."""
+    """An N-d convolution layer; kernel [*kernel_size, in_channels / groups, filters] (Keras's
+    layout): with `groups` > 1 each group of input channels has its own filters / groups."""
+
+    def __init__(self, filters: int, kernel_size: Any, *args: Any, groups: int = 1,
+                 **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, *args, **kwargs)
+        cls = type(self).__name__
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"{cls}: the number of groups must be a positive integer, got "
+                             f"groups={groups!r}")
+        if filters % groups:
+            raise ValueError(f"{cls}: the number of filters must be evenly divisible by the "
+                             f"number of groups, got groups={groups}, filters={filters}")
+        self.groups = groups
 
     def build(self, input_shape: Any) -> None:
         c = self._channels(input_shape)
-        self.kernel = self.add_weight((*self.kernel_size, c, self.filters),
-                                      self.kernel_initializer, name="kernel")
+        if c % self.groups:
+            raise ValueError(f"{type(self).__name__} '{self.name}': the number of input "
+                             f"channels must be evenly divisible by the number of groups, got "
+                             f"groups={self.groups} and input shape {tuple(input_shape)}")
+        # the convolution reads the group count from the kernel's in-channel size
+        self.kernel = self._kernel((*self.kernel_size, c // self.groups, self.filters))
         self._build_bias(self.filters)
         self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "groups": self.groups}
 
     def call(self, inputs: Any) -> Any:
         x, padding = self._float(inputs), self._tfx_padding
@@ -149,21 +191,35 @@ class Conv3D(Conv):
     rank = 3
 
 
-def transpose_length(n: int | None, k: int, s: int, d: int, padding: str) -> int | None:
-    """The output length of a transposed convolution without output_padding (Keras's rule)."""
+def transpose_length(n: int | None, k: int, s: int, d: int, padding: str,
+                     output_padding: int | None = None) -> int | None:
+    """The output length of a transposed convolution (Keras's rule)."""
     if n is None:
         return None
     k = (k - 1) * d + 1
-    return n * s if padding == "SAME" else n * s + max(k - s, 0)
+    if output_padding is None:
+        return n * s if padding == "SAME" else n * s + max(k - s, 0)
+    pad = k // 2 if padding == "SAME" else 0
+    return (n - 1) * s + k - 2 * pad + output_padding
 
 
 class Conv2DTranspose(BaseConv):
-    """Transposed 2-D convolution; kernel [kh, kw, filters, in_channels] (Keras's layout)."""
+    """Transposed 2-D convolution; kernel [kh, kw, filters, in_channels] (Keras's layout).
+    `output_padding` (per spatial dim, < strides) adds that many rows/columns to the output."""
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 output_padding: Any = None, data_format: str | None = None,
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, **kwargs)
+        if output_padding is not None:
+            output_padding = _output_padding(output_padding, self.strides)
+        self.output_padding = output_padding
 
     def build(self, input_shape: Any) -> None:
         c = self._channels(input_shape)
-        self.kernel = self.add_weight((*self.kernel_size, self.filters, c),
-                                      self.kernel_initializer, name="kernel")
+        self.kernel = self._kernel((*self.kernel_size, self.filters, c))
         self._build_bias(self.filters)
         self.built = True
 
@@ -172,8 +228,9 @@ class Conv2DTranspose(BaseConv):
         shape = x.shape.as_list()
         cf = self.data_format == "channels_first"
         spatial = shape[2:] if cf else shape[1:-1]
-        out = [transpose_length(n, k, s, d, self._tfx_padding) for n, k, s, d in
-               zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
+        extra = self.output_padding or (None,) * 2
+        out = [transpose_length(n, k, s, d, self._tfx_padding, p) for n, k, s, d, p in
+               zip(spatial, self.kernel_size, self.strides, self.dilation_rate, extra)]
         if None in out:
             raise ValueError(f"Conv2DTranspose '{self.name}': the spatial dimensions must be "
                              f"known, got input shape {tuple(shape)}")
@@ -186,6 +243,19 @@ class Conv2DTranspose(BaseConv):
                              dilations=self.dilation_rate)
         return self._finish(y)
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "output_padding": self.output_padding}
+
+
+def _output_padding(value: Any, strides: tuple[int, ...]) -> tuple[int, ...]:
+    vals = (value,) * len(strides) if isinstance(value, int) else tuple(value)
+    if len(vals) != len(strides) or any(
+            isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < s
+            for v, s in zip(vals, strides)):
+        raise ValueError(f"Conv2DTranspose: output_padding must be {len(strides)} ints, each "
+                         f">= 0 and smaller than its stride {strides}, got {value!r}")
+    return vals
+
 
 class DepthwiseConv2D(BaseConv):
     """Per-channel 2-D convolution; kernel [kh, kw, in_channels, depth_multiplier]."""
@@ -194,9 +264,13 @@ class DepthwiseConv2D(BaseConv):
                  depth_multiplier: int = 1, data_format: str | None = None,
                  dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
                  depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, bias_regularizer: Any = None,
+                 depthwise_constraint: Any = None, bias_constraint: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, depthwise_initializer, bias_initializer, **kwargs)
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, depthwise_constraint,
+                         bias_constraint, **kwargs)
         if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) \
                 or depth_multiplier < 1:
             raise ValueError(f"DepthwiseConv2D: depth_multiplier must be a positive int, got "
@@ -205,8 +279,7 @@ class DepthwiseConv2D(BaseConv):
 
     def build(self, input_shape: Any) -> None:
         c = self._channels(input_shape)
-        self.kernel = self.add_weight((*self.kernel_size, c, self.depth_multiplier),
-                                      self.kernel_initializer, name="kernel")
+        self.kernel = self._kernel((*self.kernel_size, c, self.depth_multiplier))
         self._build_bias(c * self.depth_multiplier)
         self.built = True
 
@@ -219,7 +292,8 @@ class DepthwiseConv2D(BaseConv):
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "depth_multiplier": self.depth_multiplier}
         config.pop("filters")
-        config["depthwise_initializer"] = config.pop("kernel_initializer")  # Keras's name
+        for what in ("initializer", "regularizer", "constraint"):  # Keras's names
+            config[f"depthwise_{what}"] = config.pop(f"kernel_{what}")
         return config
 
 
@@ -232,20 +306,28 @@ class SeparableConv2D(BaseConv):
                  depth_multiplier: int = 1, activation: Any = None, use_bias: bool = True,
                  depthwise_initializer: Any = "glorot_uniform",
                  pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, depthwise_constraint: Any = None,
+                 pointwise_constraint: Any = None, bias_constraint: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, depthwise_initializer, bias_initializer, **kwargs)
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, depthwise_constraint,
+                         bias_constraint, **kwargs)
         self.depth_multiplier = int(depth_multiplier)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = _regularizer(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape: Any) -> None:
         c = self._channels(input_shape)
         m = self.depth_multiplier
-        self.depthwise_kernel = self.add_weight((*self.kernel_size, c, m),
-                                                self.kernel_initializer, name="depthwise_kernel")
+        self.depthwise_kernel = self._kernel((*self.kernel_size, c, m), "depthwise_kernel")
         self.pointwise_kernel = self.add_weight((1, 1, c * m, self.filters),
                                                 self.pointwise_initializer,
-                                                name="pointwise_kernel")
+                                                name="pointwise_kernel",
+                                                regularizer=self.pointwise_regularizer,
+                                                constraint=self.pointwise_constraint)
         self._build_bias(self.filters)
         self.built = True
 
@@ -258,8 +340,11 @@ class SeparableConv2D(BaseConv):
 
     def get_config(self) -> dict[str, Any]:
         config = {**super().get_config(), "depth_multiplier": self.depth_multiplier,
-                  "pointwise_initializer": initializers.serialize(self.pointwise_initializer)}
-        config["depthwise_initializer"] = config.pop("kernel_initializer")  # Keras's name
+                  "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+                  "pointwise_regularizer": serialize_object(self.pointwise_regularizer),
+                  "pointwise_constraint": serialize_object(self.pointwise_constraint)}
+        for what in ("initializer", "regularizer", "constraint"):  # Keras's names
+            config[f"depthwise_{what}"] = config.pop(f"kernel_{what}")
         return config
 
 
