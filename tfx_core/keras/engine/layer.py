@@ -438,11 +438,10 @@ class Layer(Module):
     # ------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (keras.layers.Layer.get_config)."""
-        config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": self._tfx_dtype.name}
-        if self.activity_regularizer is not None:
-            config["activity_regularizer"] = serialize_object(self.activity_regularizer)
-        return config
+        # NOTE: Keras 3's base config has activity_regularizer only when set, but most
+        # layers with weights always list it; always listing it keeps both kinds complete
+        return {"name": self.name, "trainable": self.trainable, "dtype": self._tfx_dtype.name,
+                "activity_regularizer": serialize_object(self.activity_regularizer)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:

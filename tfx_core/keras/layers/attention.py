@@ -9,9 +9,9 @@ import numpy as np
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import init_scope
-from tfx_core.keras import initializers
+from tfx_core.keras import constraints, initializers, regularizers
 from tfx_core.keras.engine.keras_tensor import KerasTensor
-from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras.engine.layer import Layer, serialize_object
 from tfx_core.keras.layers.core import Dropout
 from tfx_core.ops.array_ops import expand_dims, zeros_like
 from tfx_core.ops.linalg_ops import einsum
@@ -44,7 +44,9 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None,
                  dropout: float = 0.0, use_bias: bool = True, output_shape: Any = None,
                  attention_axes: Any = None, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", seed: int | None = None,
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
+                 bias_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, seed: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for what, v in (("num_heads", num_heads), ("key_dim", key_dim),
@@ -62,6 +64,12 @@ class MultiHeadAttention(Layer):
         self.output_shape = output_shape
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = None if kernel_regularizer is None else regularizers.get(
+            kernel_regularizer)
+        self.bias_regularizer = None if bias_regularizer is None else regularizers.get(
+            bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self.dropout_layer = Dropout(self.dropout, seed=seed) if self.dropout > 0 else None
 
@@ -70,10 +78,15 @@ class MultiHeadAttention(Layer):
         if dim_in is None:
             raise ValueError(f"MultiHeadAttention '{self.name}': the last dimension of the "
                              f"{name} input must be known")
-        kernel = self.add_weight((dim_in, self.num_heads, units), self.kernel_initializer,
-                                 name=f"{name}/kernel")
-        bias = self.add_weight((self.num_heads, units), self.bias_initializer,
-                               name=f"{name}/bias") if self.use_bias else None
+        return self._weights(name, (dim_in, self.num_heads, units), (self.num_heads, units))
+
+    def _weights(self, name: str, kernel_shape: tuple, bias_shape: tuple) -> tuple[Any, Any]:
+        kernel = self.add_weight(kernel_shape, self.kernel_initializer, name=f"{name}/kernel",
+                                 regularizer=self.kernel_regularizer,
+                                 constraint=self.kernel_constraint)
+        bias = self.add_weight(bias_shape, self.bias_initializer, name=f"{name}/bias",
+                               regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint) if self.use_bias else None
         return kernel, bias
 
     def build_all(self, query_shape: tuple, value_shape: tuple,
@@ -102,12 +115,8 @@ class MultiHeadAttention(Layer):
         self.key_kernel, self.key_bias = self._projection("key", key_shape[-1], self.key_dim)
         self.value_kernel, self.value_bias = self._projection("value", value_shape[-1],
                                                               self.value_dim)
-        self.output_kernel = self.add_weight((self.num_heads, self.value_dim, *out),
-                                             self.kernel_initializer,
-                                             name="attention_output/kernel")
-        self.output_bias = self.add_weight(out, self.bias_initializer,
-                                           name="attention_output/bias") if self.use_bias \
-            else None
+        self.output_kernel, self.output_bias = self._weights(
+            "attention_output", (self.num_heads, self.value_dim, *out), out)
         self.built = True
 
     def __call__(self, query: Any, value: Any = None, key: Any = None, **kwargs: Any) -> Any:
@@ -197,7 +206,12 @@ class MultiHeadAttention(Layer):
                 "use_bias": self.use_bias, "output_shape": self.output_shape,
                 "attention_axes": self.attention_axes, "seed": self.seed,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": serialize_object(self.kernel_regularizer),
+                "bias_regularizer": serialize_object(self.bias_regularizer),
+                "activity_regularizer": serialize_object(self.activity_regularizer),
+                "kernel_constraint": serialize_object(self.kernel_constraint),
+                "bias_constraint": serialize_object(self.bias_constraint)}
 
 
 def _bool(m: Any) -> Any:

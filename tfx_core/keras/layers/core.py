@@ -8,7 +8,7 @@ from typing import Any
 from compiler.ir.types import BOOL as bool_
 from compiler.ir.types import F16 as float16
 from tfx_core.framework.convert import convert_to_tensor
-from tfx_core.keras import activations, initializers, regularizers
+from tfx_core.keras import activations, constraints, initializers, regularizers
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.keras.utils import seeded_generator
 from tfx_core.ops.array_ops import fill, shape, zeros_like
@@ -30,6 +30,7 @@ class Dense(Layer):
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True  # a (batch, time) mask passes through, as Keras 3
@@ -44,6 +45,8 @@ class Dense(Layer):
             kernel_regularizer)
         self.bias_regularizer = None if bias_regularizer is None else regularizers.get(
             bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         last = input_shape[-1]
@@ -51,9 +54,11 @@ class Dense(Layer):
             raise ValueError(f"Dense '{self.name}': the last dimension of the inputs must be "
                              f"known, got input shape {input_shape}")
         self.kernel = self.add_weight((last, self.units), self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias",
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def call(self, inputs: Any) -> Any:
@@ -79,7 +84,10 @@ class Dense(Layer):
                 "kernel_initializer": _serialize(self.kernel_initializer),
                 "bias_initializer": _serialize(self.bias_initializer),
                 "kernel_regularizer": _serialize(self.kernel_regularizer),
-                "bias_regularizer": _serialize(self.bias_regularizer)}
+                "bias_regularizer": _serialize(self.bias_regularizer),
+                "activity_regularizer": _serialize(self.activity_regularizer),
+                "kernel_constraint": _serialize(self.kernel_constraint),
+                "bias_constraint": _serialize(self.bias_constraint)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Dense:

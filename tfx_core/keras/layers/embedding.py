@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfx_core.keras import initializers
-from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras import constraints, initializers, regularizers
+from tfx_core.keras.engine.layer import Layer, serialize_object
 from tfx_core.ops.array_ops import zeros_like
 from tfx_core.ops.indexing_ops import gather
 from tfx_core.ops.math_ops import cast, not_equal
@@ -19,7 +19,8 @@ class Embedding(Layer):
     """
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = None,
-                 mask_zero: bool = False, **kwargs: Any) -> None:
+                 mask_zero: bool = False, embeddings_regularizer: Any = None,
+                 embeddings_constraint: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
@@ -27,10 +28,15 @@ class Embedding(Layer):
         self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, bool(mask_zero)
         self.embeddings_initializer = initializers.get(
             embeddings_initializer or initializers.RandomUniform(-0.05, 0.05))
+        self.embeddings_regularizer = None if embeddings_regularizer is None else \
+            regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
 
     def build(self, input_shape: Any) -> None:
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, name="embeddings")
+                                          self.embeddings_initializer, name="embeddings",
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
         self.built = True
 
     def call(self, inputs: Any) -> Any:
@@ -48,7 +54,10 @@ class Embedding(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "input_dim": self.input_dim,
                 "output_dim": self.output_dim, "mask_zero": self.mask_zero,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer)}
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": serialize_object(self.embeddings_regularizer),
+                "activity_regularizer": serialize_object(self.activity_regularizer),
+                "embeddings_constraint": serialize_object(self.embeddings_constraint)}
 
 
 __all__ = ["Embedding"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_core.framework.convert import convert_to_tensor
-from tfx_core.keras import initializers
-from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras import constraints, initializers, regularizers
+from tfx_core.keras.engine.layer import Layer, serialize_object
 from tfx_core.ops.array_ops import expand_dims, reshape, squeeze, zeros_like
 from tfx_core.ops.math_ops import cast, logical_or, where
 from tfx_core.ops.norm_ops import batch_normalization, moments
@@ -45,19 +45,29 @@ class _Affine(Layer):
     """gamma/beta creation and the float cast every normalization layer shares."""
 
     def __init__(self, axis: Any, epsilon: float, center: bool, scale: bool,
-                 beta_initializer: Any, gamma_initializer: Any, **kwargs: Any) -> None:
+                 beta_initializer: Any, gamma_initializer: Any, beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True  # a mask passes through (and steers BN's statistics)
         self.axis, self.epsilon = axis, float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = None if beta_regularizer is None else regularizers.get(
+            beta_regularizer)
+        self.gamma_regularizer = None if gamma_regularizer is None else regularizers.get(
+            gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _build_affine(self, shape: list[int]) -> None:
-        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") \
-            if self.scale else None
-        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") \
-            if self.center else None
+        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
 
     def _float(self, inputs: Any) -> Any:
         return cast(inputs, self.dtype) if inputs.dtype != self.dtype else inputs
@@ -66,7 +76,11 @@ class _Affine(Layer):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": serialize_object(self.beta_regularizer),
+                "gamma_regularizer": serialize_object(self.gamma_regularizer),
+                "beta_constraint": serialize_object(self.beta_constraint),
+                "gamma_constraint": serialize_object(self.gamma_constraint)}
 
 
 class BatchNormalization(_Affine):

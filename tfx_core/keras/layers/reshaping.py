@@ -9,14 +9,29 @@ from tfx_core.ops.array_ops import pad, reshape, tile, transpose
 
 
 class Flatten(Layer):
-    """`(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)`; `(batch,)` becomes `(batch, 1)`."""
+    """`(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)`; `(batch,)` becomes `(batch, 1)`.
+    With data_format="channels_first" the channels (axis 1) move last first, so the order of
+    the flattened features matches the channels_last layout (Keras 3)."""
+
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(f"Flatten: data_format must be 'channels_last' or "
+                             f"'channels_first', got {data_format!r}")
+        self.data_format = data_format or "channels_last"
 
     def call(self, inputs: Any) -> Any:
         rest = inputs.shape.as_list()[1:]
         if any(d is None for d in rest):
             raise ValueError(f"Flatten '{self.name}': the non-batch dimensions must be known, "
                              f"got {inputs.shape}")
+        if self.data_format == "channels_first" and len(rest) > 1:
+            rank = len(rest) + 1
+            inputs = transpose(inputs, [0, *range(2, rank), 1])
         return reshape(inputs, [-1, math.prod(rest)])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 class Reshape(Layer):
