@@ -9,6 +9,7 @@ Each train step (forward, loss, gradients, optimizer update, metrics) is one `@t
 from tfx_core.keras import (
            activations,
            callbacks,
+           constraints,
            initializers,
            layers,
            losses,
@@ -26,5 +27,5 @@ from tfx_core.keras.engine.model import Model
 from tfx_core.keras.engine.sequential import Sequential
 
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "callbacks",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
-           "saving", "utils"]
+           "constraints", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+           "regularizers", "saving", "utils"]
