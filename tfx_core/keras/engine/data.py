@@ -116,7 +116,9 @@ class Batches:
 
     Arrays are cut into `batch_size` rows (shuffled per epoch if asked). A Dataset yields
     its elements as the batches: a fresh pass per epoch, or, with `steps` (steps_per_epoch),
-    one iterator that goes on across epochs, as Keras; when it runs out `exhausted` is set.
+    one iterator that goes on across epochs, as Keras 3. When that iterator reaches the end
+    of a finite dataset the epoch is cut short (with a warning) and the next epoch starts a
+    fresh pass (Keras 3.15); `exhausted` is set only if a fresh pass yields nothing.
     """
 
     def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: Any, steps: Any,
@@ -129,6 +131,8 @@ class Batches:
         self.class_weight = class_weight
         self.exhausted = False
         self._iterator: Iterator[Any] | None = None
+        self._seen = 0  # batches the current iterator has yielded
+        self._known: int | None = None  # the dataset's batches, once known
         self.dataset = x if isinstance(x, Dataset) else None
         if self.dataset is not None:
             for arg, value in (("y", y), ("sample_weight", sample_weight),
@@ -142,6 +146,7 @@ class Batches:
                 raise ValueError(f"{what}: the dataset is infinite: pass steps (e.g. "
                                  "steps_per_epoch) to say how many batches make an epoch")
             self.steps = self.steps_cap if self.steps_cap is not None else (n if n >= 0 else None)
+            self._known = n if n >= 0 else None
             return
         self.batch_size = check_batch_size(batch_size)
         if arrays is None:
@@ -165,22 +170,29 @@ class Batches:
                 yield batch_tuple(self.arrays, index)
             return
         if self.steps_cap is None:
-            iterator = iter(self.dataset)
-        else:
-            if self._iterator is None:
-                self._iterator = iter(self.dataset)
-            iterator = self._iterator
-        for _ in range(self.steps_cap or (1 << 62)):
-            try:
-                element = next(iterator)
-            except StopIteration:
-                if self.steps_cap is not None:
+            for element in self.dataset:
+                yield self._dataset_batch(element)
+            return
+        if self._iterator is None or (self._known is not None and self._seen >= self._known):
+            self._iterator, self._seen = iter(self.dataset), 0
+        fresh = self._seen == 0
+        for _ in range(self.steps_cap):
+            element = None
+            if self._known is None or self._seen < self._known:
+                try:
+                    element = next(self._iterator)
+                except StopIteration:
+                    self._known = self._seen  # the dataset's length, now known
+            if element is None:
+                if fresh and self._seen == 0:  # an empty dataset: nothing to train on
                     self.exhausted = True
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
-                                  "that your dataset can generate at least `steps_per_epoch * "
-                                  "epochs` batches. You may need to use the `.repeat()` "
-                                  "function when building your dataset.", stacklevel=3)
+                self._iterator = None  # the next epoch starts a fresh pass
+                warnings.warn("Your input ran out of data; interrupting training. Make sure "
+                              "that your dataset can generate at least `steps_per_epoch * "
+                              "epochs` batches. You may need to use the `.repeat()` "
+                              "function when building your dataset.", stacklevel=3)
                 return
+            self._seen += 1
             yield self._dataset_batch(element)
 
     def _dataset_batch(self, element: Any) -> tuple:

@@ -14,8 +14,8 @@ from tfx_core.keras import metrics as metrics_mod
 from tfx_core.keras import optimizers
 from tfx_core.keras.callbacks import Callback, CallbackList
 from tfx_core.keras.engine import data as D
+from tfx_core.keras.engine.compile_utils import CompiledLoss, CompiledMetrics, output_names_of
 from tfx_core.keras.engine.keras_tensor import flatten
-from tfx_core.keras.engine.masks import mask_sample_weight
 from tfx_core.polymorphic_function.function import function
 
 _unpack = D.unpack
@@ -35,33 +35,60 @@ class Trainer:
         self.stop_training = False
         self.history: Any = None
         self._tfx_functions: dict[str, Any] = {}
-        self._tfx_compiled_metrics: list[Any] | None = None
+        self._tfx_compiled_metrics: CompiledMetrics | None = None
+        self._tfx_compiled_loss: CompiledLoss | None = None
 
     # ------------------------------------------------------------ compile
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
-                run_eagerly: bool = False, jit_compile: Any = "auto",
-                steps_per_execution: int = 1) -> None:
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
         """Configure training (keras.Model.compile).
 
         Args:
             optimizer: a name ("adam", "sgd", "rmsprop", "adamw") or an optimizer instance.
             loss: a name ("sparse_categorical_crossentropy", "mse", ...), a Loss or a function
-                `fn(y_true, y_pred)` of per-sample losses.
-            metrics: names or Metric instances; "accuracy"/"acc" picks binary, sparse or
-                categorical accuracy from the loss and the shapes, as Keras does.
+                `fn(y_true, y_pred)` of per-sample losses; for a multi-output model a list
+                (one per output, None for none) or a dict keyed by output names (the output
+                layers' names); a single loss applies to every output.
+            loss_weights: a float, a list or a dict like `loss`: the total loss is the sum of
+                each output's loss times its weight (the logs' `{output}_loss` are unweighted).
+            metrics: a list of names or Metric instances, NOT weighted by sample weights
+                (Keras 3); multi-output: a list with one entry per output or a dict keyed by
+                output names. "accuracy"/"acc" picks binary, sparse or categorical accuracy
+                from the loss and the shapes, as Keras does.
+            weighted_metrics: like `metrics`, updated with the sample weights (and the
+                `class_weight` of fit); a name already taken is logged as `weighted_{name}`.
             run_eagerly: run the steps op by op (debugging); otherwise each step is one
                 compiled `@tx.function` (one XLA executable; `jit_compile` is always on).
+            steps_per_execution: accepted (a positive int); each call of the compiled step
+                still runs one batch and the batch callbacks see every batch, so results are
+                identical to Keras's (whose last logs and weights do not depend on it).
+            auto_scale_loss: accepted; it only matters for mixed-precision loss scaling,
+                which tx.keras does not do.
         """
-        if steps_per_execution != 1:
-            raise NotImplementedError("compile: steps_per_execution > 1 is not supported yet")
+        if isinstance(steps_per_execution, bool) or not isinstance(
+                steps_per_execution, (int, np.integer)) or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be a positive int, got "
+                             f"{steps_per_execution!r}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._tfx_loss_fn = None if loss is None else losses_mod.get(loss)
+        self.loss_weights = loss_weights
+        self.steps_per_execution = int(steps_per_execution)
+        nested = isinstance(loss, (list, tuple, dict))
+        self._tfx_loss_fn = None if loss is None or nested else losses_mod.get(loss)
         self._tfx_loss_tracker = metrics_mod.Mean(name="loss")
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"compile: metrics must be a list, got {metrics!r}")
-        self._tfx_metric_specs = list(metrics or [])
-        self._tfx_compiled_metrics = None
+        self._tfx_compiled_loss = None if loss is None else CompiledLoss(loss, loss_weights)
+        self._tfx_compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
+        self._tfx_metrics_built = False
+        # what model.save writes: a plain metrics list; anything it cannot write yet (nested
+        # metrics, weighted_metrics, loss_weights) stays an entry without get_config, so save
+        # warns and drops the compile settings rather than restore them changed
+        flat = isinstance(metrics, (list, tuple)) and not any(
+            isinstance(m, (list, tuple, dict)) for m in metrics)
+        self._tfx_metric_specs = list(metrics) if flat else ([] if metrics is None else [metrics])
+        self._tfx_metric_specs += [extra for extra in (weighted_metrics, loss_weights)
+                                   if extra is not None]
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
         self._tfx_functions = {}
@@ -76,7 +103,10 @@ class Trainer:
         """The loss tracker, then the compiled metrics (once the first step resolved them)."""
         if not self.compiled:
             return []
-        return [self._tfx_loss_tracker, *(self._tfx_compiled_metrics or [])]
+        compiled = self._tfx_compiled_metrics.metrics if self._tfx_compiled_metrics else []
+        per_output = self._tfx_compiled_loss.trackers if self._tfx_compiled_loss else []
+        # Keras 3's order: the loss, the compiled metrics, then each output's loss
+        return [self._tfx_loss_tracker, *compiled, *per_output]
 
     @property
     def metrics_names(self) -> list[str]:
@@ -89,15 +119,15 @@ class Trainer:
     # ------------------------------------------------------------ steps (overridable)
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
                      sample_weight: Any = None) -> Any:
-        """The compiled loss plus the layers' regularization losses."""
+        """The compiled loss (each output's, times its loss weight) plus the layers'
+        regularization losses."""
         terms = []
-        if self._tfx_loss_fn is not None:
-            # as Keras 3: the mask of the prediction (e.g. from Embedding(mask_zero=True))
-            # weighs the loss, which then averages over the kept steps only
-            mean = getattr(self._tfx_loss_fn, "reduction", "sum_over_batch_size") in (
-                "sum_over_batch_size", "mean")
-            weight = mask_sample_weight(y_pred, sample_weight, mean)
-            terms.append(self._tfx_loss_fn(y, y_pred, sample_weight=weight))
+        compiled = self._tfx_compiled_loss
+        if compiled is not None:
+            if not compiled.built:
+                with init_scope():  # the per-output loss trackers are created eagerly, once
+                    compiled.build(output_names_of(self, y_pred))
+            terms.append(compiled(y, y_pred, sample_weight))
         terms += self.losses
         if not terms:
             raise ValueError("No loss to compute: pass a `loss` to compile()")
@@ -112,18 +142,23 @@ class Trainer:
         if loss is not None:
             batch = flatten(y_pred)[0].shape.as_list()[0]
             self._tfx_loss_tracker.update_state(loss, sample_weight=batch)
-        if self._tfx_compiled_metrics is None:
-            with init_scope():  # metric variables are created eagerly, once
-                self._tfx_compiled_metrics = [
-                    metrics_mod.get(m, y, y_pred, self._tfx_loss_fn)
-                    for m in self._tfx_metric_specs]
-        weight = mask_sample_weight(y_pred, sample_weight, mean=False)  # masked steps: 0
-        for m in self._tfx_compiled_metrics:
-            m.update_state(y, y_pred, sample_weight=weight)
+        compiled = self._tfx_compiled_metrics
+        if compiled is not None:
+            if not self._tfx_metrics_built:
+                with init_scope():  # metric variables are created eagerly, once
+                    compiled.build(y, y_pred, output_names_of(self, y_pred), self._tfx_loss_fn)
+                self._tfx_metrics_built = True
+            compiled.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict[str, Any]:
-        return {m.name: m.result() for m in self.metrics}
+        """The loss, the compiled metrics (by their log names), then each output's loss."""
+        logs = {"loss": self._tfx_loss_tracker.result()}
+        if self._tfx_compiled_metrics is not None:
+            logs.update(self._tfx_compiled_metrics.results())
+        for m in self._tfx_compiled_loss.trackers if self._tfx_compiled_loss else []:
+            logs[m.name] = m.result()
+        return logs
 
     def train_step(self, data: Any) -> dict[str, Any]:
         """Forward, loss, gradients, optimizer update and metric updates for one batch."""
@@ -181,6 +216,7 @@ class Trainer:
         `class_weight` ({class: weight}) multiplies each sample's weight by its class's.
         """
         self._assert_compiled("fit")
+        _should_validate(0, validation_freq)  # a wrong type fails before training
         verbose = 1 if verbose == "auto" else int(verbose)
         data = D.Batches(x, y, sample_weight, batch_size, steps_per_epoch, "fit", shuffle,
                          class_weight)
@@ -229,7 +265,7 @@ class Trainer:
                 if not logs:  # no batch at all this epoch: no epoch to report
                     break
             epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % validation_freq == 0:
+            if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = self._evaluate_batches(val, cbs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -266,7 +302,11 @@ class Trainer:
         return logs
 
     def _flatten_logs(self, logs: dict[str, float]) -> Any:
-        values = [logs[name] for name in self.metrics_names if name in logs]
+        # Keras 3's order: the metrics' own names first, then the other log keys sorted (so a
+        # multi-output model's `{output}_{metric}` values come last, alphabetically)
+        names = [name for name in self.metrics_names if name in logs]
+        values = [logs[name] for name in names]
+        values += [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
@@ -291,10 +331,17 @@ class Trainer:
         return _concat(outputs)
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
-                       return_dict: bool = False) -> Any:
-        """One train step on exactly this batch; metrics accumulate (as Keras 3)."""
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
+        """One train step on exactly this batch; metrics accumulate (as Keras 3).
+        `class_weight` ({class: weight}) becomes the samples' weights (not with
+        `sample_weight`, as Keras)."""
         self._assert_compiled("train_on_batch")
         data = (D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight))
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("train_on_batch: arguments `sample_weight` and `class_weight` "
+                                 "cannot be specified at the same time")
+            data = (data[0], data[1], D.with_class_weight(data[1], None, class_weight))
         logs = _floats(self._step_function("train")(_batch(data, slice(None))))
         return logs if return_dict else self._flatten_logs(logs)
 
@@ -310,6 +357,20 @@ class Trainer:
     def predict_on_batch(self, x: Any) -> Any:
         out = self._step_function("predict")((D.to_tensors(D.to_arrays(x)),))
         return _concat([out])
+
+
+def _should_validate(epoch: int, validation_freq: Any) -> bool:
+    """Whether epoch `epoch` (0-based) validates: `validation_freq` is an int N (every Nth
+    epoch, counted from 1) or a list of the 1-based epochs to validate after (Keras 3)."""
+    if isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError(f"fit: validation_freq must be >= 1, got {validation_freq}")
+        return (epoch + 1) % int(validation_freq) == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch + 1 in validation_freq
+    raise ValueError(f"fit: expected validation_freq to be a list or int, got "
+                     f"validation_freq={validation_freq!r} of type "
+                     f"{type(validation_freq).__name__}")
 
 
 def _reads_batch_logs(cbs: CallbackList) -> bool:
