@@ -170,3 +170,52 @@ def test_train_on_batch_class_weight_and_evaluate_steps() -> None:
     first = a.evaluate(A["x"][:4], A["labels"][:4], verbose=0, return_dict=True)
     np.testing.assert_allclose(one["loss"], first["loss"], rtol=1e-6)
     assert a.predict(A["x"], batch_size=4, steps=2, verbose=0).shape == (8, 1)
+
+
+def test_terminate_on_nan_raise_error_skips_on_train_end() -> None:
+    x = A["x"].copy()
+    x[5] = np.nan  # the second batch of 4
+    ended = []
+    end = keras.callbacks.LambdaCallback(on_train_end=lambda logs: ended.append(1))
+    m = _one_output()
+    m.compile(keras.optimizers.SGD(0.1), loss="mse")
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 1"):
+        m.fit(x, A["yb"], batch_size=4, epochs=2, shuffle=False, verbose=0,
+              callbacks=[keras.callbacks.TerminateOnNaN(raise_error=True), end])
+    assert ended == []
+    h = m.fit(x, A["yb"], batch_size=4, epochs=2, shuffle=False, verbose=0,
+              callbacks=[keras.callbacks.TerminateOnNaN(), end])
+    assert ended == [1] and h.epoch == [0]
+
+
+def test_checkpoint_manager_keep_checkpoint_every_n_hours(tmp_path, monkeypatch) -> None:
+    from tfx_core.training import checkpoint_manager as cm
+
+    class Clock:  # a fake time.time: no sleeping
+        now = 1000.0
+
+        @classmethod
+        def time(cls) -> float:
+            return cls.now
+
+    monkeypatch.setattr(cm, "time", Clock)
+    v = tx.Variable(1.0)
+    manager = tx.train.CheckpointManager(tx.train.Checkpoint(v=v), str(tmp_path),
+                                         max_to_keep=2, keep_checkpoint_every_n_hours=1)
+    # saves every 20 minutes; the manager was created at t=1000 (last kept: 999)
+    for k in range(1, 10):
+        Clock.now = 1000.0 + 1200.0 * k
+        v.assign(float(k))
+        manager.save()
+    files = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ckpt-"))
+    # TF: pushed out oldest first, ckpt-k (saved at 1000+1200k) is kept when it is at least
+    # 3600 s after the last kept one: ckpt-3 (>= 999+3600), then ckpt-6; 8 and 9 are live
+    # (the same files as tf.train.CheckpointManager under a patched clock)
+    assert files == ["ckpt-3", "ckpt-6", "ckpt-8", "ckpt-9"]
+    assert [p.rsplit("/", 1)[-1] for p in manager.checkpoints] == ["ckpt-8", "ckpt-9"]
+    w = tx.Variable(0.0)
+    tx.train.Checkpoint(v=w).restore(str(tmp_path / "ckpt-3"))
+    assert float(w.numpy()) == 3.0
+    with pytest.raises(ValueError, match="keep_checkpoint_every_n_hours"):
+        tx.train.CheckpointManager(tx.train.Checkpoint(v=v), str(tmp_path / "b"),
+                                   keep_checkpoint_every_n_hours=0)

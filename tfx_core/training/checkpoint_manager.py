@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,12 @@ class CheckpointManager:
     skips a step closer than `checkpoint_interval` to the last saved one (returns None);
     `init_fn` runs when `restore_or_initialize` finds nothing to restore.
 
+    `keep_checkpoint_every_n_hours` (TF): a checkpoint pushed out by `max_to_keep` stays on
+    disk if it was saved at least that many hours after the last one so kept (the first
+    compares with the manager's creation); kept files leave `checkpoints` and the state file,
+    as TF. The save times live in the manager: one reopened on a directory counts its
+    checkpoints as saved when it opened it.
+
     The order of a save keeps the last good checkpoint usable whatever fails: the new file
     is written atomically, then the state file (atomically) names it, and only then are old
     files deleted. A manager on an existing directory continues its list.
@@ -26,7 +33,8 @@ class CheckpointManager:
     def __init__(self, checkpoint: Checkpoint, directory: str, max_to_keep: int | None = 5,
                  checkpoint_name: str = "ckpt", step_counter: Any = None,
                  checkpoint_interval: int | None = None,
-                 init_fn: Callable[[], Any] | None = None) -> None:
+                 init_fn: Callable[[], Any] | None = None,
+                 keep_checkpoint_every_n_hours: float | None = None) -> None:
         if not isinstance(checkpoint, Checkpoint):
             raise TypeError(f"CheckpointManager: expected a tx.train.Checkpoint, got "
                             f"{type(checkpoint).__name__}")
@@ -39,6 +47,16 @@ class CheckpointManager:
         if checkpoint_interval is not None and step_counter is None:
             raise ValueError("`step_counter` should be passed if `checkpoint_interval` is not "
                              "None.")
+        if keep_checkpoint_every_n_hours is not None and (
+                isinstance(keep_checkpoint_every_n_hours, bool)
+                or not isinstance(keep_checkpoint_every_n_hours, (int, float))
+                or not keep_checkpoint_every_n_hours > 0):
+            raise ValueError(f"CheckpointManager: keep_checkpoint_every_n_hours must be a "
+                             f"positive number or None, got {keep_checkpoint_every_n_hours!r}")
+        self._keep_hours = keep_checkpoint_every_n_hours
+        now = time.time()
+        # as TF: a second back, so a checkpoint saved at once after creation can be kept
+        self._last_preserved = now - 1.0
         self._checkpoint = checkpoint
         self._step_counter, self._checkpoint_interval = step_counter, checkpoint_interval
         self._last_checkpoint_step: int | None = None
@@ -48,6 +66,7 @@ class CheckpointManager:
         self._name = checkpoint_name
         names = read_state(self._directory) or []
         self._names = [n for n in names if os.path.isfile(os.path.join(self._directory, n))]
+        self._times = {n: now for n in self._names}  # save time of each managed checkpoint
 
     @property
     def checkpoint(self) -> Checkpoint:
@@ -107,10 +126,17 @@ class CheckpointManager:
         except BaseException:
             counter.assign(np.int64(previous))
             raise
+        self._times[name] = time.time()
         names = [n for n in self._names if n != name] + [name]
         dropped: list[str] = []
         if self._max_to_keep is not None and len(names) > self._max_to_keep:
-            dropped = names[:-self._max_to_keep]
+            for old in names[:-self._max_to_keep]:  # oldest first
+                saved_at = self._times.pop(old, self._last_preserved)
+                if self._keep_hours and saved_at - self._keep_hours * 3600.0 >= \
+                        self._last_preserved:
+                    self._last_preserved = saved_at  # kept on disk, no longer managed
+                else:
+                    dropped.append(old)
             names = names[-self._max_to_keep:]
         write_state(self._directory, names)
         self._names = names
