@@ -248,16 +248,15 @@ class Layer(Module):
         for layer in self.layers:
             layer._tfx_clear_activity_losses()
 
+    def add_loss(self, loss: Any) -> None:
+        """Add a scalar loss tensor computed in `call` to `layer.losses` (and so to fit's
+        loss) until the next outermost call (keras.layers.Layer.add_loss)."""
+        self._tfx_activity_losses.append((convert_to_tensor(loss), executing_eagerly()))
+
     def _tfx_add_activity_losses(self, outputs: Any) -> None:
-        """Keras 3: the regularizer's penalty of each output, divided by its batch size."""
         for out in flatten(outputs):
-            if not isinstance(out, Tensor):
-                continue
-            loss = convert_to_tensor(self.activity_regularizer(out))
-            if out.shape.rank:
-                # divide_no_nan: an empty batch's penalty is 0 anyway, so max(batch, 1)
-                loss = loss / maximum(cast(shape(out)[0], loss.dtype), cast(1, loss.dtype))
-            self._tfx_activity_losses.append((loss, executing_eagerly()))
+            if isinstance(out, Tensor):
+                self.add_loss(activity_penalty(self.activity_regularizer, out))
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights' values as numpy arrays, in `weights` order."""
@@ -452,6 +451,16 @@ class Layer(Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+def activity_penalty(regularizer: Any, output: Tensor) -> Tensor:
+    """Keras 3's activity regularization: the regularizer's penalty of an output, divided by
+    its batch size (so the strength does not depend on the batch)."""
+    loss = convert_to_tensor(regularizer(output))
+    if output.shape.rank:
+        # divide_no_nan: an empty batch's penalty is 0 anyway, so max(batch, 1)
+        loss = loss / maximum(cast(shape(output)[0], loss.dtype), cast(1, loss.dtype))
+    return loss
+
+
 def serialize_object(obj: Any) -> Any:
     """A regularizer's or constraint's get_config entry: {"class_name", "config"}; None, a
     name or a plain function as is."""
@@ -507,4 +516,4 @@ def _unique(variables: list[Variable]) -> list[Variable]:
     return out
 
 
-__all__ = ["Layer", "serialize_object", "unique_name"]
+__all__ = ["Layer", "activity_penalty", "serialize_object", "unique_name"]

@@ -11,7 +11,7 @@ from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import init_scope
 from tfx_core.keras import constraints, initializers, regularizers
 from tfx_core.keras.engine.keras_tensor import KerasTensor
-from tfx_core.keras.engine.layer import Layer, serialize_object
+from tfx_core.keras.engine.layer import Layer, activity_penalty, serialize_object
 from tfx_core.keras.layers.core import Dropout
 from tfx_core.ops.array_ops import expand_dims, zeros_like
 from tfx_core.ops.linalg_ops import einsum
@@ -46,9 +46,13 @@ class MultiHeadAttention(Layer):
                  attention_axes: Any = None, kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
                  bias_regularizer: Any = None, kernel_constraint: Any = None,
-                 bias_constraint: Any = None, seed: int | None = None,
-                 **kwargs: Any) -> None:
+                 bias_constraint: Any = None, activity_regularizer: Any = None,
+                 seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # NOTE: as Keras 3, the activity regularizer applies to each of the four projections'
+        # outputs (Keras's EinsumDense sublayers), not to the layer's output as such
+        self.projection_activity_regularizer = None if activity_regularizer is None else \
+            regularizers.get(activity_regularizer)
         for what, v in (("num_heads", num_heads), ("key_dim", key_dim),
                         ("value_dim", key_dim if value_dim is None else value_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
@@ -170,6 +174,7 @@ class MultiHeadAttention(Layer):
         v = einsum(f"{proj_in},{proj_out}", value, self.value_kernel)
         if self.use_bias:
             q, k, v = q + self.query_bias, k + self.key_bias, v + self.value_bias
+        self._penalize(q, k, v)
         q = q * (1.0 / math.sqrt(float(self.key_dim)))
         # scores: (batch, <other dims>, heads, <query attention dims>, <key attention dims>)
         scores = einsum(dot, k, q)
@@ -198,7 +203,13 @@ class MultiHeadAttention(Layer):
         out = einsum(out_eq, ctx, self.output_kernel)
         if self.output_bias is not None:
             out = out + self.output_bias
+        self._penalize(out)
         return (out, probs) if return_attention_scores else out
+
+    def _penalize(self, *projections: Any) -> None:
+        if self.projection_activity_regularizer is not None:
+            for p in projections:
+                self.add_loss(activity_penalty(self.projection_activity_regularizer, p))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
@@ -209,7 +220,7 @@ class MultiHeadAttention(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": serialize_object(self.kernel_regularizer),
                 "bias_regularizer": serialize_object(self.bias_regularizer),
-                "activity_regularizer": serialize_object(self.activity_regularizer),
+                "activity_regularizer": serialize_object(self.projection_activity_regularizer),
                 "kernel_constraint": serialize_object(self.kernel_constraint),
                 "bias_constraint": serialize_object(self.bias_constraint)}
 
