@@ -166,3 +166,25 @@ def test_bad_arguments_raise() -> None:
         K.layers.Flatten(data_format="NHWC")
     with pytest.raises(TypeError, match="unrecognized keyword arguments"):
         K.layers.Conv2D(4, 3, kernel_regularizr="l2")
+
+
+def test_grouped_conv_gradient_matches_jax() -> None:
+    import jax
+    import jax.numpy as jnp
+
+    layer, (x,) = _built("conv2d_groups")  # 4 groups of 1 input channel, "same" padding
+    k = layer.kernel.numpy()
+
+    def ref(kernel):
+        y = jax.lax.conv_general_dilated(x, kernel, (1, 1), "SAME", feature_group_count=4,
+                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return jnp.sum(jnp.tanh(y + layer.bias.numpy()) ** 2)
+
+    @tx.function
+    def grad(v):
+        with tx.GradientTape() as tape:
+            loss = tx.reduce_sum(tx.tanh(layer(v)) ** 2)
+        return tape.gradient(loss, layer.kernel)
+
+    np.testing.assert_allclose(np.asarray(grad(x)), np.asarray(jax.grad(ref)(k)),
+                               rtol=1e-4, atol=1e-5)

@@ -34,6 +34,8 @@ from tfx_core.training.checkpoint import apply_deferred_restorations
 from tfx_core.training.module import Module
 
 _NAMES: dict[str, int] = {}
+# set by the first add_loss: until then no layer holds call losses, and calls skip clearing
+_LOSSES_USED = [False]
 _CONTEXT = threading.local()
 
 
@@ -251,6 +253,7 @@ class Layer(Module):
     def add_loss(self, loss: Any) -> None:
         """Add a scalar loss tensor computed in `call` to `layer.losses` (and so to fit's
         loss) until the next outermost call (keras.layers.Layer.add_loss)."""
+        _LOSSES_USED[0] = True
         self._tfx_activity_losses.append((convert_to_tensor(loss), executing_eagerly()))
 
     def _tfx_add_activity_losses(self, outputs: Any) -> None:
@@ -311,7 +314,7 @@ class Layer(Module):
         args = (map_structure(lambda x: _to_tensor(x, self._tfx_dtype), args[0]), *args[1:])
         self._maybe_build(args[0])
         outermost = not getattr(_CONTEXT, "depth", 0)
-        if outermost:  # as Keras 3: the outermost call starts the activity losses afresh
+        if outermost and _LOSSES_USED[0]:  # as Keras 3: the outermost call starts afresh
             self._tfx_clear_activity_losses()
         _CONTEXT.depth = getattr(_CONTEXT, "depth", 0) + 1
         try:
@@ -429,8 +432,8 @@ class Layer(Module):
                 spec = next(specs_left)
                 set_keras_mask(t, KerasTensor(tuple(spec.shape), spec.dtype))
         self._tfx_nodes.append(node)
-        # the shape-only trace's penalties are no values: none is kept
-        self._tfx_clear_activity_losses()
+        if _LOSSES_USED[0]:  # the shape-only trace's penalties are no values: none is kept
+            self._tfx_clear_activity_losses()
         self._tfx_output_shape = map_structure(lambda t: t.shape, outputs)
         return outputs
 
