@@ -35,6 +35,10 @@ from tfx_core.framework.tensor import Tensor, TensorShape, is_tensor
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.framework.variables import Variable, init_scope
 from tfx_core.ops.array_ops import *  # noqa: F403
+from tfx_core.ops.array.manip import *  # noqa: F403
+from tfx_core.ops.array.manip import tuple_ as tuple  # noqa: A004
+from tfx_core.ops.array.search import *  # noqa: F403
+from tfx_core.ops.array.space import *  # noqa: F403
 from tfx_core.ops.control_flow_ops import cond, foldl, map_fn, scan, switch_case, while_loop
 from tfx_core.ops.data_dependent_ops import *  # noqa: F403
 from tfx_core.ops.indexing_ops import *  # noqa: F403

@@ -1,4 +1,7 @@
 """`tx.math`: TF's math namespace (aliases of the top-level elementwise and reduction ops)."""
+from tfx_core.ops.array.manip import scalar_mul
+from tfx_core.ops.array.segment import *  # noqa: F403
+from tfx_core.ops.array.segment import __all__ as _seg
 from tfx_core.ops.math_ops import *  # noqa: F403
 from tfx_core.ops.math_ops import __all__ as _m
 from tfx_core.ops.reduction_ops import *  # noqa: F403
@@ -7,4 +10,4 @@ from tfx_core.ops.reduction_ops import reduce_std, reduce_variance
 from tfx_core.ops.sort_ops import *  # noqa: F403
 from tfx_core.ops.sort_ops import __all__ as _s
 
-__all__ = [*_m, *_r, *_s, "reduce_std", "reduce_variance"]
+__all__ = [*_m, *_r, *_s, *_seg, "scalar_mul", "reduce_std", "reduce_variance"]

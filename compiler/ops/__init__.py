@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     linalg,
     random,
     reduction,
+    segment,
     shape,
     sorting,
 )

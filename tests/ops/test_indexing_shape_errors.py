@@ -168,8 +168,12 @@ def test_slice_out_of_bounds():
 
 
 def test_pad_modes():
-    with pytest.raises(NotImplementedError, match="REFLECT"):
-        tx.pad(_x(), [[1, 1], [1, 1]], mode="REFLECT")
+    with pytest.raises(ValueError) as e:  # REFLECT pads at most n - 1 (TF)
+        tx.pad(_x(), [[2, 0], [1, 1]], mode="REFLECT")
+    _check(e, "pad", "REFLECT", "f32[2,3]")
+    with pytest.raises(ValueError) as e:
+        tx.pad(_x(), [[1, 1], [1, 1]], mode="WRAP")
+    _check(e, "pad", "WRAP")
     with pytest.raises(ValueError) as e:
         tx.pad(_x(), [[1, 1]])
     _check(e, "pad", "f32[2,3]")

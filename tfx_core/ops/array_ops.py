@@ -217,12 +217,11 @@ def split(value: TensorLike, num_or_size_splits: Any, axis: Any = 0, num: int | 
 
 def pad(tensor: TensorLike, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
         name: str | None = None) -> Tensor:
-    """Pad with `constant_values`; paddings[i] = [before, after] for axis i (tf.pad)."""
+    """Pad with `constant_values` (CONSTANT) or by mirroring (REFLECT, SYMMETRIC);
+    paddings[i] = [before, after] for axis i (tf.pad)."""
     x = to_tensor(tensor, "pad")
     m = str(mode).upper()
-    if m in ("REFLECT", "SYMMETRIC"):
-        raise NotImplementedError(f"pad: mode={mode!r} is not implemented; only 'CONSTANT' is")
-    if m != "CONSTANT":
+    if m not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
         raise op_error("pad", f"unknown mode {mode!r} (CONSTANT, REFLECT, SYMMETRIC)")
     p = concrete_value(paddings, "pad", "paddings") if isinstance(paddings, Tensor) else paddings
     flat = static_ints(np.asarray(p).reshape(-1) if np.size(p) else [], "pad", "paddings")
@@ -230,6 +229,10 @@ def pad(tensor: TensorLike, paddings: Any, mode: str = "CONSTANT", constant_valu
         raise op_error(
             "pad", f"paddings must be {x.ndim} non-negative [before, after] pairs for {x.type}, "
                      f"got {np.asarray(p).tolist()}")
+    if m != "CONSTANT":  # constant_values is ignored, as TF
+        from tfx_core.ops.array.pad import mirror_pad  # (the array package imports this one)
+
+        return mirror_pad(x, flat[0::2], flat[1::2], m)
     value = to_tensor(constant_values, "pad", x.dtype)
     return bind(S.pad_op, x, value, low=flat[0::2], high=flat[1::2], interior=(0,) * x.ndim)
 
