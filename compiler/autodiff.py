@@ -54,7 +54,18 @@ def type_of(v: Any) -> TensorType:
 
 
 def is_float(t: TensorType) -> bool:
-    return t.dtype.is_floating
+    """Gradients flow through floating and complex values."""
+    return t.dtype.is_inexact
+
+
+# Trait of an op whose vjp already follows TF's complex convention (real, imag, conj, abs, ...).
+# Other ops' rules are written for real values; on complex ones they are holomorphic, and
+# TF's gradient is g * conj(f'(z)): the rule applied to conj(g), conjugated (see backprop).
+COMPLEX_VJP = "complex_vjp"
+
+
+def _conj(v: Any) -> Any:
+    return op("conj", v) if v is not None and type_of(v).dtype.is_complex else v
 
 
 # ---------------------------------------------------------------- helpers for vjp rules
@@ -200,7 +211,12 @@ def backprop(records: Sequence[Record], seeds: Sequence[tuple[Any, Any]],
         else:
             g = cts[0]
         ctx = GradCtx(tuple(r.inputs), tuple(r.outputs), types_in, types_out, needs)
-        in_cts = rule(ctx, g, **r.attrs)
+        if (COMPLEX_VJP not in getattr(r.opdef, "traits", ())
+                and any(t.dtype.is_complex for t in types_in)):
+            g = tuple(_conj(c) for c in g) if isinstance(g, tuple) else _conj(g)
+            in_cts = tuple(None if c is None else _conj(c) for c in rule(ctx, g, **r.attrs))
+        else:
+            in_cts = rule(ctx, g, **r.attrs)
         for v, need, ct in zip(r.inputs, needs, in_cts):
             if ct is None or not need:
                 continue

@@ -297,6 +297,11 @@ def _dense_values(body: str, n: int, ty: TensorType) -> np.ndarray:
             flat = np.array([w == "true" for w in words], dtype=np.bool_)
         elif dt.is_floating:
             flat = _numbers(body, np.float64).astype(dt.np_dtype)
+        elif dt.is_complex:  # interleaved real, imaginary parts (as printed)
+            parts = _numbers(body, np.float64).astype(dt.real_dtype.np_dtype)
+            if parts.size % 2:
+                raise ValueError("complex constants need a real and an imaginary part each")
+            flat = parts.view(dt.np_dtype)
         else:
             wide_dt = np.dtype(np.uint64 if dt.is_unsigned else np.int64)
             wide = _numbers(body, wide_dt)

@@ -37,7 +37,10 @@ def format_attr(v: Any, indent: str = "") -> str:
         a = v.array
         dt = DType.from_numpy(a.dtype)
         dims = ",".join(str(d) for d in a.shape)
-        body = ", ".join(format_scalar(x) for x in a.reshape(-1).tolist())
+        flat = a.reshape(-1)
+        if dt.is_complex:  # interleaved real, imaginary parts
+            flat = flat.view(dt.real_dtype.np_dtype)
+        body = ", ".join(format_scalar(x) for x in flat.tolist())
         return f"dense<{dt.short}[{dims}] [{body}]>"
     if isinstance(v, Graph):
         inner = print_graph(v, indent=indent + "  ")

@@ -23,7 +23,7 @@ class DType:
         self.name = name
         self.short = short
         self.np_dtype = np.dtype(np_dtype)
-        self.kind = kind  # "f" float, "i" signed int, "u" unsigned int, "b" bool
+        self.kind = kind  # "f" float, "i" signed int, "u" unsigned int, "b" bool, "c" complex
         self.bits = bits
         DType._by_name[name] = self
         DType._by_short[short] = self
@@ -54,6 +54,25 @@ class DType:
     @property
     def is_bool(self) -> bool:
         return self.kind == "b"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.kind == "c"
+
+    @property
+    def is_inexact(self) -> bool:
+        """Floating or complex: the dtypes gradients flow through."""
+        return self.kind in "fc"
+
+    @property
+    def real_dtype(self) -> DType:
+        """The component dtype of a complex dtype (complex64 -> float32); itself otherwise."""
+        return _REAL_OF.get(self, self)
+
+    @property
+    def size(self) -> int:
+        """Bytes per element (tf.DType.size)."""
+        return self.np_dtype.itemsize
 
     @property
     def as_numpy_dtype(self) -> type:
@@ -100,13 +119,15 @@ class DType:
             return F32
         if dt is int:
             return I32
+        if dt is complex:
+            return C128
         return DType.from_numpy(dt)
 
 
 def _finfo_or_iinfo(dt: np.dtype):
     if dt == np.bool_:
         return np.iinfo(np.uint8)
-    if dt.kind == "f" or dt == np.dtype(ml_dtypes.bfloat16):
+    if dt.kind in "fc" or dt == np.dtype(ml_dtypes.bfloat16):
         return ml_dtypes.finfo(dt)
     return np.iinfo(dt)
 
@@ -120,10 +141,16 @@ I16 = DType("int16", "i16", np.int16, "i", 16)
 I32 = DType("int32", "i32", np.int32, "i", 32)
 I64 = DType("int64", "i64", np.int64, "i", 64)
 U8 = DType("uint8", "u8", np.uint8, "u", 8)
+U16 = DType("uint16", "u16", np.uint16, "u", 16)
 U32 = DType("uint32", "u32", np.uint32, "u", 32)
+U64 = DType("uint64", "u64", np.uint64, "u", 64)
 BOOL = DType("bool", "bool", np.bool_, "b", 1)
+C64 = DType("complex64", "c64", np.complex64, "c", 64)
+C128 = DType("complex128", "c128", np.complex128, "c", 128)
 
-ALL_DTYPES = (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U32, BOOL)
+ALL_DTYPES = (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, BOOL, C64, C128)
+_REAL_OF = {C64: F32, C128: F64}
+COMPLEX_OF = {F32: C64, F64: C128}
 
 Shape = tuple  # tuple[int | None, ...]: None marks a dimension unknown at trace time
 

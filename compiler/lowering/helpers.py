@@ -36,7 +36,11 @@ _ELT: dict[str, Callable[[], ir.Type]] = {
     "i32": lambda: ir.IntegerType.get_signless(32),
     "i64": lambda: ir.IntegerType.get_signless(64),
     "u8": lambda: ir.IntegerType.get_unsigned(8),
+    "u16": lambda: ir.IntegerType.get_unsigned(16),
     "u32": lambda: ir.IntegerType.get_unsigned(32),
+    "u64": lambda: ir.IntegerType.get_unsigned(64),
+    "c64": lambda: ir.ComplexType.get(ir.F32Type.get()),
+    "c128": lambda: ir.ComplexType.get(ir.F64Type.get()),
     "f16": ir.F16Type.get,
     "bf16": ir.BF16Type.get,
     "f32": ir.F32Type.get,
@@ -70,12 +74,20 @@ def _uniform_bits(a: np.ndarray) -> bool:
     bits = np.ascontiguousarray(a).view(f"u{a.dtype.itemsize}")
     if not np.all(bits == bits.flat[0]):
         return False
-    return a.dtype.kind in "iub" or not np.isnan(a.flat[0].astype(np.float32))
+    if a.dtype.kind in "iub":
+        return True
+    v = a.flat[0]
+    return not np.isnan(complex(v) if a.dtype.kind == "c" else v.astype(np.float32))
 
 
 def splat(value, t: TensorType) -> ir.Value:
     """A constant of type `t` with every element equal to `value`."""
     e = elt_type(t)
+    if t.dtype.is_complex:
+        # NOTE: MLIR's Python API has no complex attribute for a splat: a scalar, broadcast
+        scalar = t.with_shape(())
+        one = ir.DenseElementsAttr.get(np.array([value], t.dtype.np_dtype), type=e, shape=())
+        return broadcast(hlo.constant(one), scalar, t)
     if t.dtype.is_floating:
         a = ir.FloatAttr.get(e, float(value))
     elif t.dtype.is_bool:
@@ -95,16 +107,20 @@ def broadcast(x: ir.Value, src: TensorType, dst: TensorType) -> ir.Value:
 
 
 def convert(x: ir.Value, src: TensorType, dst: TensorType) -> ir.Value:
-    """Element type conversion with TF semantics: to-bool is `x != 0`."""
+    """Element type conversion with TF semantics: to-bool is `x != 0`, complex to real keeps
+    the real part."""
     if src.dtype is dst.dtype:
         return x
     if dst.dtype.is_bool:
         return compare(x, splat(0, src), "NE", src)
+    if src.dtype.is_complex and not dst.dtype.is_complex:
+        part = src.with_dtype(src.dtype.real_dtype)
+        return convert(hlo.real(x), part, dst)
     return hlo.convert(ir_type(dst.with_shape(src.shape)), x)
 
 
 def compare_type(t: TensorType) -> str:
-    if t.dtype.is_floating:
+    if t.dtype.is_inexact:
         return "FLOAT"
     if t.dtype.is_unsigned or t.dtype.is_bool:
         return "UNSIGNED"

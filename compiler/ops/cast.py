@@ -21,6 +21,8 @@ from .common import is_float_array
 def _convert_reference(x, *, dtype: DType):
     if dtype.is_bool:
         return x != 0
+    if x.dtype.kind == "c" and not dtype.is_complex:
+        x = np.real(x)  # TF drops the imaginary part
     if dtype.is_integer and is_float_array(x):
         # XLA CPU semantics: truncate toward zero, saturate at the bounds, NaN -> 0
         # NOTE: float(int64 max) rounds up to 2**63, itself out of range: compare, then pick
@@ -36,8 +38,9 @@ def _convert_reference(x, *, dtype: DType):
 
 
 def _convert_vjp(ctx, g, *, dtype: DType):
-    """Float -> float casts pass the gradient back in the input dtype; others have none."""
-    if not (dtype.is_floating and ctx.types_in[0].dtype.is_floating):
+    """Float/complex -> float/complex casts pass the gradient back in the input dtype (to real:
+    its real part, as TF); others have none."""
+    if not (dtype.is_inexact and ctx.types_in[0].dtype.is_inexact):
         return (None,)
     return (bind(convert_op, g, dtype=ctx.types_in[0].dtype),)
 

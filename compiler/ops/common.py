@@ -10,7 +10,8 @@ from ..ir.types import DType, TensorType, broadcast_shapes
 from ..lowering import helpers as H
 from ..registry import COMMUTATIVE, ELEMENTWISE, PURE, OpDef, OpTypeError, register
 
-KINDS = {"f": "floating", "i": "signed integer", "u": "unsigned integer", "b": "bool"}
+KINDS = {"f": "floating", "i": "signed integer", "u": "unsigned integer", "b": "bool",
+         "c": "complex"}
 
 
 def is_float_array(a: np.ndarray) -> bool:

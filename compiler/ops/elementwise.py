@@ -8,7 +8,7 @@ from jaxlib.mlir.dialects import chlo
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from .. import autodiff as A
-from ..ir.types import BOOL, F32, TensorType
+from ..ir.types import BOOL, COMPLEX_OF, F32, DType, TensorType
 from ..lowering import helpers as H
 from ..registry import (
     ELEMENTWISE,
@@ -74,29 +74,29 @@ def _tan_vjp(ctx, g):
     return (A.mul(g, A.add(_c(ctx, 1), A.mul(y, y))),)
 
 
-exp_op = elementwise_unary("exp", _in_f32(np.exp), hlo.exponential,
+exp_op = elementwise_unary("exp", _in_f32(np.exp), hlo.exponential, kinds="fc",
                            vjp=lambda ctx, g: (A.mul(g, _y(ctx)),))
-expm1_op = elementwise_unary("expm1", _in_f32(np.expm1), hlo.exponential_minus_one,
+expm1_op = elementwise_unary("expm1", _in_f32(np.expm1), hlo.exponential_minus_one, kinds="fc",
                              vjp=lambda ctx, g: (A.mul(g, A.add(_y(ctx), _c(ctx, 1))),))
-log_op = elementwise_unary("log", _in_f32(np.log), hlo.log,
+log_op = elementwise_unary("log", _in_f32(np.log), hlo.log, kinds="fc",
                            vjp=lambda ctx, g: (A.div(g, _x(ctx)),))
-log1p_op = elementwise_unary("log1p", _in_f32(np.log1p), hlo.log_plus_one,
+log1p_op = elementwise_unary("log1p", _in_f32(np.log1p), hlo.log_plus_one, kinds="fc",
                              vjp=lambda ctx, g: (A.div(g, A.add(_x(ctx), _c(ctx, 1))),))
-sqrt_op = elementwise_unary("sqrt", _in_f32(np.sqrt), hlo.sqrt,
+sqrt_op = elementwise_unary("sqrt", _in_f32(np.sqrt), hlo.sqrt, kinds="fc",
                             vjp=lambda ctx, g: (A.div(A.mul(g, _c(ctx, 0.5)), _y(ctx)),))
 rsqrt_op = elementwise_unary(
-    "rsqrt", _in_f32(lambda x: 1 / np.sqrt(x)), hlo.rsqrt,
+    "rsqrt", _in_f32(lambda x: 1 / np.sqrt(x)), hlo.rsqrt, kinds="fc",
     vjp=lambda ctx, g: (A.mul(A.mul(g, _c(ctx, -0.5)), A.div(_y(ctx), _x(ctx))),))
-sin_op = elementwise_unary("sin", _in_f32(np.sin), hlo.sine,
+sin_op = elementwise_unary("sin", _in_f32(np.sin), hlo.sine, kinds="fc",
                            vjp=lambda ctx, g: (A.mul(g, A.op("cos", _x(ctx))),))
-cos_op = elementwise_unary("cos", _in_f32(np.cos), hlo.cosine,
+cos_op = elementwise_unary("cos", _in_f32(np.cos), hlo.cosine, kinds="fc",
                            vjp=lambda ctx, g: (A.neg(A.mul(g, A.op("sin", _x(ctx)))),))
-tan_op = elementwise_unary("tan", _in_f32(np.tan), hlo.tan, vjp=_tan_vjp)
+tan_op = elementwise_unary("tan", _in_f32(np.tan), hlo.tan, kinds="fc", vjp=_tan_vjp)
 tanh_op = elementwise_unary(
-    "tanh", _in_f32(np.tanh), hlo.tanh,
+    "tanh", _in_f32(np.tanh), hlo.tanh, kinds="fc",
     vjp=lambda ctx, g: (A.mul(g, A.sub(_c(ctx, 1), A.mul(_y(ctx), _y(ctx)))),))
 logistic_op = elementwise_unary(
-    "logistic", _in_f32(lambda x: 1 / (1 + np.exp(-x))), hlo.logistic,
+    "logistic", _in_f32(lambda x: 1 / (1 + np.exp(-x))), hlo.logistic, kinds="fc",
     vjp=lambda ctx, g: (A.mul(g, A.mul(_y(ctx), A.sub(_c(ctx, 1), _y(ctx)))),))
 erf_op = elementwise_unary("erf", lambda x: _erf(x).astype(x.dtype), chlo.erf, vjp=_erf_vjp)
 floor_op = elementwise_unary("floor", _in_f32(np.floor), hlo.floor, vjp=_no_grad)
@@ -108,7 +108,7 @@ is_finite_op = elementwise_unary(
 )
 
 # ---------------------------------------------------------------- unary, numeric / logical
-neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fi",
+neg_op = elementwise_unary("negate", np.negative, hlo.negate, kinds="fic",
                            vjp=lambda ctx, g: (A.neg(g),), traits=_FINITE | _PROPAGATES)
 abs_op = elementwise_unary("abs", np.abs, hlo.abs, kinds="fi",
                            vjp=lambda ctx, g: (A.mul(g, A.op("sign", _x(ctx))),), traits=_FINITE)
@@ -157,6 +157,8 @@ def _float_pow(x, y):
 def _int_pow(x, y):
     """XLA integer power; a negative exponent gives 0, except for bases 1 and -1."""
     with np.errstate(all="ignore"):
+        if x.dtype.kind == "c":
+            return np.power(x, y)
         if is_float_array(x):
             return _float_pow(x, y)
         pos = np.power(x, np.maximum(y, 0)).astype(x.dtype)
@@ -201,8 +203,8 @@ def _pow_vjp(ctx, g):
     if ctx.needs[0]:  # b * a**(b-1), and 0 where b == 0 (avoids 0 * inf at a == 0)
         d = A.mul(b, A.op("power", a, A.sub(b, A.const(1, dt))))
         da = A.mul(g, A.select(A.compare(b, zero, "EQ"), zero, d))
-    if ctx.needs[1]:  # log(a) * a**b where a > 0, else 0 (as TF)
-        pos = A.compare(a, zero, "GT")
+    if ctx.needs[1]:  # log(a) * a**b where a > 0 (complex: a != 0), else 0 (as TF)
+        pos = A.compare(a, zero, "NE" if dt.is_complex else "GT")
         safe = A.select(pos, a, A.const(1, dt))
         db = A.mul(g, A.select(pos, A.mul(A.op("log", safe), ctx.outputs[0]), zero))
     return da, db
@@ -226,11 +228,11 @@ def _atan2_vjp(ctx, g):
     return A.mul(gd, b), A.neg(A.mul(gd, a))
 
 
-add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiu", commutative=True,
+add_op = elementwise_binary("add", np.add, hlo.add, kinds="fiuc", commutative=True,
                             vjp=_add_vjp, traits=_PROPAGATES)
-sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiu", vjp=_sub_vjp,
+sub_op = elementwise_binary("subtract", np.subtract, hlo.subtract, kinds="fiuc", vjp=_sub_vjp,
                             traits=_PROPAGATES)
-mul_op = elementwise_binary("multiply", np.multiply, hlo.multiply, kinds="fiu", commutative=True,
+mul_op = elementwise_binary("multiply", np.multiply, hlo.multiply, kinds="fiuc", commutative=True,
                             vjp=_mul_vjp, traits=_PROPAGATES)
 
 
@@ -264,14 +266,14 @@ def _guarded_int(hlo_fn, on_zero: str):
             wide = t.with_dtype(F32)
             out = hlo_fn(H.convert(x, t, wide), H.convert(y, t, wide))
             return H.convert(out, wide, t)
-        return hlo_fn(x, y) if t.dtype.is_floating else lower(x, y, t)
+        return hlo_fn(x, y) if t.dtype.is_inexact else lower(x, y, t)
 
     binary.takes_ctx = True  # type: ignore[attr-defined]
     return binary
 
 
 div_op = elementwise_binary("divide", _int_div, _guarded_int(hlo.divide, "minus_one"),
-                            kinds="fiu", vjp=_div_vjp)
+                            kinds="fiuc", vjp=_div_vjp)
 rem_op = elementwise_binary("remainder", _int_rem, _guarded_int(hlo.remainder, "dividend"),
                             kinds="fiu", vjp=_rem_vjp)
 def _power_lower(ctx, x, y):
@@ -282,7 +284,7 @@ def _power_lower(ctx, x, y):
     modulo 2**bits, which repeated squaring reproduces exactly.
     """
     t = ctx.type_out
-    if t.dtype.is_floating:
+    if t.dtype.is_inexact:
         return hlo.power(x, y)
     one, zero = H.splat(1, t), H.splat(0, t)
     result, base = one, x
@@ -302,7 +304,7 @@ def _power_lower(ctx, x, y):
 
 
 _power_lower.takes_ctx = True  # type: ignore[attr-defined]
-pow_op = elementwise_binary("power", _int_pow, _power_lower, kinds="fiu", vjp=_pow_vjp)
+pow_op = elementwise_binary("power", _int_pow, _power_lower, kinds="fiuc", vjp=_pow_vjp)
 def _zero_sign(a, b, r, negative):
     """Where a and b are both zeros, XLA's max gives -0.0 only if both are -0.0 (min: if
     either is); numpy picks an operand by position instead."""
@@ -353,6 +355,8 @@ def _compare_infer(x: TensorType, y: TensorType, *, direction: str) -> TensorTyp
     if direction not in _DIRECTIONS:
         raise OpTypeError(f"unknown comparison direction {direction!r}")
     same_dtype(x, y)
+    if x.dtype.is_complex and direction not in ("EQ", "NE"):
+        raise OpTypeError(f"complex numbers are not ordered: cannot compare {x} {direction} {y}")
     return TensorType(BOOL, broadcast_types(x, y))
 
 
@@ -407,5 +411,78 @@ select_op = register(
         reference=lambda p, x, y: np.where(p, x, y),
         vjp=A.unbroadcast(_select_vjp),
         traits=frozenset({ELEMENTWISE, PURE, FINITE_PRESERVING}),
+    )
+)
+
+
+# ---------------------------------------------------------------- complex parts
+# Not holomorphic: their vjps follow TF's convention themselves (trait COMPLEX_VJP), as TF's
+# math_grad: real -> complex(g, 0), imag -> complex(0, g), conj -> conj(g),
+# complex(re, im) -> (real(g), imag(g)), abs -> g * z / |z| (0 at z = 0).
+_CVJP = frozenset({ELEMENTWISE, PURE, A.COMPLEX_VJP})
+
+
+def _complex_unary(name: str, np_fn, lower, vjp, to_real: bool) -> OpDef:
+    def infer(x: TensorType) -> TensorType:
+        check_kind(x, "c")
+        return x.with_dtype(x.dtype.real_dtype) if to_real else x
+
+    def reference(x):
+        out = x.dtype if not to_real else DType.from_numpy(x.dtype).real_dtype.np_dtype
+        return np.asarray(np_fn(x)).astype(out)
+
+    return register(OpDef(name, infer, lambda ctx, x: lower(ctx, x), reference, vjp, _CVJP))
+
+
+def _as_complex(ctx, v):
+    return A.op("convert", v, dtype=ctx.types_in[0].dtype)
+
+
+def _complex_abs_vjp(ctx, g):
+    z, y = _x(ctx), _y(ctx)
+    dt = ctx.types_in[0].dtype
+    d = A.div(A.mul(_as_complex(ctx, g), z), _as_complex(ctx, y))
+    return (A.select(A.compare(y, A.const(0, dt.real_dtype), "EQ"), A.const(0, dt), d),)
+
+
+conj_op = _complex_unary(
+    "conj", np.conj,
+    lambda ctx, x: hlo.complex(hlo.real(x), hlo.negate(hlo.imag(x))),
+    lambda ctx, g: (A.op("conj", g),), to_real=False)
+real_op = _complex_unary("real", np.real, lambda ctx, x: hlo.real(x),
+                         lambda ctx, g: (_as_complex(ctx, g),), to_real=True)
+imag_op = _complex_unary(
+    "imag", np.imag, lambda ctx, x: hlo.imag(x),
+    lambda ctx, g: (A.mul(_as_complex(ctx, g), A.const(1j, ctx.types_in[0].dtype)),),
+    to_real=True)
+complex_abs_op = _complex_unary("complex_abs", np.abs, lambda ctx, x: hlo.abs(x),
+                                _complex_abs_vjp, to_real=True)
+
+
+def _complex_infer(re: TensorType, im: TensorType) -> TensorType:
+    dt = same_dtype(re, im)
+    if dt not in COMPLEX_OF:
+        raise OpTypeError(f"real and imag must be float32 or float64, got {re} and {im}")
+    return TensorType(COMPLEX_OF[dt], broadcast_types(re, im))
+
+
+def _complex_lower(ctx, re, im):
+    (tr, ti), out = ctx.types_in, ctx.type_out
+    return hlo.complex(H.broadcast(re, tr, out), H.broadcast(im, ti, out))
+
+
+def _complex_vjp(ctx, g):
+    return A.op("real", g), A.op("imag", g)
+
+
+complex_op = register(
+    OpDef(
+        "complex",
+        infer=_complex_infer,
+        lower=_complex_lower,
+        reference=lambda re, im: (re + 1j * im.astype(re.dtype)).astype(
+            COMPLEX_OF[DType.from_numpy(re.dtype)].np_dtype),
+        vjp=A.unbroadcast(_complex_vjp),
+        traits=_CVJP,
     )
 )

@@ -33,7 +33,7 @@ def _dot_general_infer(
     lhs_contract: tuple, rhs_contract: tuple,
 ) -> TensorType:
     dt = same_dtype(lhs, rhs)
-    check_kind(lhs, "fiu")
+    check_kind(lhs, "fiuc")
     _check_dims(lhs, lhs_batch + lhs_contract, "lhs batch/contracting")
     _check_dims(rhs, rhs_batch + rhs_contract, "rhs batch/contracting")
     if len(lhs_batch) != len(rhs_batch) or len(lhs_contract) != len(rhs_contract):
@@ -77,8 +77,9 @@ def _to_bmk(x: np.ndarray, batch: tuple, free: list, contract: tuple, contract_l
 
 def _dot_general_reference(lhs, rhs, *, lhs_batch, rhs_batch, lhs_contract, rhs_contract):
     dt = lhs.dtype
-    if dt.kind == "f":  # exact-ish reference: accumulate in float64, round once
-        lhs, rhs = lhs.astype(np.float64), rhs.astype(np.float64)
+    if dt.kind in "fc":  # exact-ish reference: accumulate in double precision, round once
+        wide = np.complex128 if dt.kind == "c" else np.float64
+        lhs, rhs = lhs.astype(wide), rhs.astype(wide)
     lfree = _free_dims(lhs.ndim, lhs_batch, lhs_contract)
     rfree = _free_dims(rhs.ndim, rhs_batch, rhs_contract)
     a = _to_bmk(lhs, lhs_batch, lfree, lhs_contract, True)

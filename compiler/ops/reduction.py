@@ -170,8 +170,8 @@ def _extreme_vjp(ctx, g, *, axes, keepdims):
     return (A.mul(hit, A.div(_keep(g, axes, keepdims), count)),)
 
 
-reduce_sum_op = _reduction("reduce_sum", "sum", hlo.add, "fiu", vjp=_sum_vjp)
-reduce_prod_op = _reduction("reduce_prod", "prod", hlo.multiply, "fiu", vjp=_prod_vjp)
+reduce_sum_op = _reduction("reduce_sum", "sum", hlo.add, "fiuc", vjp=_sum_vjp)
+reduce_prod_op = _reduction("reduce_prod", "prod", hlo.multiply, "fiuc", vjp=_prod_vjp)
 reduce_max_op = _reduction("reduce_max", "max", hlo.maximum, "fiu", vjp=_extreme_vjp)
 reduce_min_op = _reduction("reduce_min", "min", hlo.minimum, "fiu", vjp=_extreme_vjp)
 reduce_and_op = _reduction("reduce_and", "and", hlo.and_, "b", vjp=NOT_DIFFERENTIABLE)

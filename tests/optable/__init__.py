@@ -71,6 +71,8 @@ DEFAULT_TOL = {
     "bfloat16": (2e-2, 2e-2),
     "float32": (2e-5, 1e-6),
     "float64": (1e-10, 1e-12),
+    "complex64": (2e-5, 1e-6),
+    "complex128": (1e-10, 1e-12),
 }
 
 FLOATS = (tx.float16, tx.bfloat16, tx.float32, tx.float64)

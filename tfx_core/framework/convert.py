@@ -21,7 +21,7 @@ def infer_numpy(value: Any) -> np.ndarray:
         a = np.asarray(value)
         if a.dtype.kind in "US" or a.dtype == object:
             raise TypeError(f"cannot convert {a.dtype} data to a tensor")
-        DType.from_numpy(a.dtype)  # datetime64, float128, structured, complex: TypeError
+        DType.from_numpy(a.dtype)  # datetime64, float128, structured, complex256: TypeError
         return a
     try:
         a = np.asarray(value)
@@ -39,7 +39,7 @@ def infer_numpy(value: Any) -> np.ndarray:
             return a.astype(np.int64)
         return a.astype(np.int32)
     if a.dtype.kind == "c":
-        raise TypeError("complex tensors are not supported")
+        return a.astype(np.complex128)  # TF: Python complex numbers are complex128
     return a
 
 
@@ -51,12 +51,15 @@ def cast_numpy_exact(value: Any, dtype: DType, context: str = "") -> np.ndarray:
     src = np.asarray(value)
     if src.dtype == object or src.dtype.kind in "USV":
         raise TypeError(f"{context}cannot convert {value!r} to a tensor of dtype {dtype.name}")
+    if src.dtype.kind == "c" and not dtype.is_complex:  # TF: "Cannot convert (1+2j) to ..."
+        raise TypeError(f"{context}cannot convert {value!r} to a tensor of dtype {dtype.name}")
     with np.errstate(all="ignore"):
         out = src.astype(dtype.np_dtype)
-    if src.dtype.kind in "fc" and not dtype.is_floating:
+    if src.dtype.kind == "f" and not dtype.is_inexact:
         ok = np.array_equal(out.astype(np.float64), src.astype(np.float64))
     elif src.dtype.kind in "iub" and (dtype.is_integer or dtype.is_bool):
-        ok = np.array_equal(out.astype(np.int64), src.astype(np.int64))
+        ok = np.array_equal(out.astype(np.int64), src.astype(np.int64)) and not (
+            dtype.is_unsigned and src.dtype.kind == "i" and np.any(src < 0))
     else:
         ok = True
     if not ok:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from compiler.ir.types import (
     BF16,
     BOOL,
+    C64,
+    C128,
     F16,
     F32,
     F64,
@@ -12,7 +14,9 @@ from compiler.ir.types import (
     I32,
     I64,
     U8,
+    U16,
     U32,
+    U64,
     DType,
 )
 
@@ -25,7 +29,11 @@ int16 = I16
 int32 = I32
 int64 = I64
 uint8 = U8
+uint16 = U16
 uint32 = U32
+uint64 = U64
+complex64 = C64
+complex128 = C128
 bool = BOOL  # noqa: A001  (TF's spelling: tx.bool)
 
 
@@ -35,6 +43,7 @@ def as_dtype(type_value) -> DType:
 
 
 __all__ = [
-    "DType", "as_dtype", "bfloat16", "bool", "double", "float16", "float32", "float64", "half",
-    "int16", "int32", "int64", "int8", "uint32", "uint8",
+    "DType", "as_dtype", "bfloat16", "bool", "complex128", "complex64", "double", "float16",
+    "float32", "float64", "half", "int16", "int32", "int64", "int8", "uint16", "uint32",
+    "uint64", "uint8",
 ]

@@ -85,7 +85,7 @@ class GradientTape:
                 self._watched_vars[id(x)] = x
                 self._note_read(x, x._as_tensor())
             elif isinstance(x, Tensor):
-                if x.dtype.is_floating:
+                if x.dtype.is_inexact:
                     self._track(x)
             else:
                 raise _fail(TypeError, f"GradientTape.watch: expected tensors or Variables, "
@@ -95,7 +95,7 @@ class GradientTape:
         reads = self._var_reads.setdefault(id(var), [])
         if not any(r is t for r in reads):
             reads.append(t)
-        if var.dtype.is_floating:
+        if var.dtype.is_inexact:
             self._track(t)
 
     def _variable_read(self, var: Variable, t: Tensor) -> None:
@@ -111,7 +111,7 @@ class GradientTape:
         if not self._recording:
             return False
         if isinstance(x, Variable):
-            return x.dtype.is_floating and (id(x) in self._watched_vars
+            return x.dtype.is_inexact and (id(x) in self._watched_vars
                                             or (self._watch_accessed and x.trainable))
         return id(x) in self._tracked  # (only floating tensors are tracked)
 
@@ -125,7 +125,7 @@ class GradientTape:
         outs = tuple(out) if opdef.multiple_results else (out,)
         self._records.append(Record(opdef, tuple(args), dict(attrs), outs))
         for o in outs:
-            if isinstance(o, Tensor) and o.dtype.is_floating:
+            if isinstance(o, Tensor) and o.dtype.is_inexact:
                 tracked[id(o)] = o
 
     @contextlib.contextmanager
@@ -178,7 +178,7 @@ class GradientTape:
                                     f"'none' or 'zero', got {unconnected!r}")
         targets = [_as_tensor(t, "target") for t in tree_util.tree_leaves(target)]
         for t in targets:
-            if not t.dtype.is_floating:
+            if not t.dtype.is_inexact:
                 raise _fail(TypeError, f"GradientTape.gradient: the target must be a floating "
                                        f"tensor, got dtype {t.dtype.name} ({t.type}); cast it "
                                        "with tx.cast")
@@ -225,7 +225,7 @@ class GradientTape:
 
     @staticmethod
     def _combine(s: Any, ts: list, acc: dict, unconnected: str) -> Any:
-        if not s.dtype.is_floating:
+        if not s.dtype.is_inexact:
             return None  # TF: integer sources have no gradient
         cts = [acc[id(t)] for t in ts if id(t) in acc]
         if not cts:
@@ -266,7 +266,7 @@ class GradientTape:
             col = [tree_util.tree_leaves(r, is_leaf=lambda x: x is None)[k] for r in rows]
             if all(c is None for c in col):
                 out.append(zeros(shape, s.dtype) if unconnected_gradients == "zero"
-                           and s.dtype.is_floating else None)
+                           and s.dtype.is_inexact else None)
                 continue
             col = [c if c is not None else zeros(s.shape, s.dtype) for c in col]
             out.append(reshape(stack(col), shape))

@@ -374,10 +374,15 @@ def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b:
            name: str | None = None) -> Tensor:
     """Matrix product of the last two dims, batch dims broadcast like NumPy (tf.linalg.matmul)."""
     a, b = binary_operands("matmul", a, b)
-    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)  # real dtypes only
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     if a.dtype is not b.dtype:
         raise op_error("matmul", f"dtypes differ: {a.type} @ {b.type} (use tx.cast)", TypeError)
-    if not (a.dtype.is_floating or a.dtype.is_integer):
+    if a.dtype.is_complex:  # adjoint = conjugate transpose
+        from tfx_core.ops.math_ops import conj
+
+        a = conj(a) if adjoint_a else a
+        b = conj(b) if adjoint_b else b
+    if not (a.dtype.is_inexact or a.dtype.is_integer):
         raise op_error("matmul", f"expected numeric tensors, got {a.type} @ {b.type}", TypeError)
     if output_type is not None and output_type != a.dtype:
         raise op_error("matmul", f"output_type {output_type} differs from the input dtype in "

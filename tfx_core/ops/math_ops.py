@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from compiler.interpreters import is_tracing, nothing_active
 from compiler.ir.types import F32, F64, DType
 from compiler.ops import cast as CA
@@ -107,8 +109,11 @@ greater_equal = _compare("GE", "greater_equal", "Elementwise x >= y (tf.math.gre
 
 # ---------------------------------------------------------------- composites with TF semantics
 def abs(x: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001
-    """Elementwise |x| (tf.math.abs); identity on unsigned integers."""
+    """Elementwise |x| (tf.math.abs); identity on unsigned integers; the (real) magnitude of
+    complex numbers."""
     x = to_tensor(x, "abs")
+    if x.dtype.is_complex:
+        return bind(E.complex_abs_op, x)
     return x if x.dtype.is_unsigned else bind(E.abs_op, x)
 
 
@@ -123,8 +128,8 @@ def cast(x: TensorLike, dtype: Any, name: str | None = None) -> Tensor:
 
 
 def _true_div_dtype(dt: DType) -> DType | None:
-    # TF: int8/int16/uint8 -> float32, int32/int64 -> float64; floats stay.
-    if dt.is_floating:
+    # TF: int8/int16/uint8 -> float32, int32/int64 -> float64; floats and complex stay.
+    if dt.is_inexact:
         return None
     if dt.is_bool:
         raise TypeError(f"truediv: bool tensors cannot be divided ({dt.name})")
@@ -293,6 +298,52 @@ def invert(x: TensorLike, name: str | None = None) -> Tensor:
     return bind(E.not_op, x)
 
 
+# ---------------------------------------------------------------- complex numbers
+def complex(real: TensorLike, imag: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001
+    """real + i * imag (tf.complex): float32 parts give complex64, float64 complex128."""
+    re, im = binary_operands("complex", real, imag)
+    if re.dtype not in (F32, F64) or im.dtype is not re.dtype:
+        raise TypeError(f"complex: real and imag must both be float32 or both float64, got "
+                        f"{re.type} and {im.type}")
+    return bind(E.complex_op, re, im)
+
+
+def real(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The real part (tf.math.real); a real tensor is returned as is."""
+    x = to_tensor(input, "real")
+    return bind(E.real_op, x) if x.dtype.is_complex else x
+
+
+def imag(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The imaginary part (tf.math.imag); zeros for a real tensor."""
+    x = to_tensor(input, "imag")
+    if x.dtype.is_complex:
+        return bind(E.imag_op, x)
+    zero = to_tensor(0, "imag", x.dtype)  # (x * 0 would keep NaN and make inf NaN)
+    return bind(E.select_op, to_tensor(False, "imag"), x, zero)
+
+
+def conj(x: TensorLike, name: str | None = None) -> Tensor:
+    """The complex conjugate (tf.math.conj); a real numeric tensor is returned as is."""
+    x = to_tensor(x, "conj")
+    if x.dtype.is_bool:
+        raise TypeError(f"conj: expected a numeric tensor, got {x.type}")
+    return bind(E.conj_op, x) if x.dtype.is_complex else x
+
+
+def angle(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The argument atan2(imag, real) of complex numbers (tf.math.angle); for a real tensor
+    pi where x < 0, else 0."""
+    x = to_tensor(input, "angle")
+    if x.dtype.is_complex:
+        return bind(E.atan2_op, bind(E.imag_op, x), bind(E.real_op, x))
+    if not x.dtype.is_floating:
+        raise TypeError(f"angle: expected a floating or complex tensor, got {x.type}")
+    zero = to_tensor(0, "angle", x.dtype)
+    neg = bind(E.compare_op, x, zero, direction="LT")
+    return bind(E.select_op, neg, to_tensor(np.pi, "angle", x.dtype), bind(E.mul_op, x, zero))
+
+
 def where(condition: TensorLike, x: TensorLike = None, y: TensorLike = None,
           name: str | None = None) -> Tensor:
     """Pick x where condition is true, else y, with broadcasting (tf.where); with only
@@ -316,11 +367,12 @@ def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: Ten
 
 
 __all__ = [
-    "abs", "add", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor", "cast", "ceil",
-    "clip_by_value", "cos", "divide", "equal", "erf", "exp", "expm1", "floor", "floor_div",
-    "floordiv", "floormod", "greater", "greater_equal", "invert", "is_finite", "is_inf",
+    "abs", "add", "angle", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor", "cast", "ceil",
+    "clip_by_value", "complex", "conj", "cos", "divide", "equal", "erf", "exp", "expm1",
+    "floor", "floor_div", "floordiv", "floormod", "greater", "greater_equal", "imag", "invert",
+    "is_finite", "is_inf",
     "is_nan", "less", "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or",
     "logical_xor", "maximum", "minimum", "mod", "multiply", "negative", "not_equal", "pow",
-    "reciprocal", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
+    "real", "reciprocal", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
     "squared_difference", "subtract", "tan", "tanh", "truediv", "where",
 ]

@@ -51,9 +51,9 @@ def _reduce(opdef, opname: str, kinds: str, what: str, doc: str):
     return fn
 
 
-reduce_sum = _reduce(R.reduce_sum_op, "reduce_sum", "fiu", "a numeric",
+reduce_sum = _reduce(R.reduce_sum_op, "reduce_sum", "fiuc", "a numeric",
                      "Sum of elements across `axis` (tf.math.reduce_sum).")
-reduce_prod = _reduce(R.reduce_prod_op, "reduce_prod", "fiu", "a numeric",
+reduce_prod = _reduce(R.reduce_prod_op, "reduce_prod", "fiuc", "a numeric",
                       "Product of elements across `axis` (tf.math.reduce_prod).")
 reduce_max = _reduce(R.reduce_max_op, "reduce_max", "fiu", "a numeric",
                      "Maximum across `axis`; NaN propagates (tf.math.reduce_max).")
@@ -81,9 +81,9 @@ def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = Fal
                 name: str | None = None) -> Tensor:
     """Mean across `axis`; integer tensors use truncating division as TF (tf.math.reduce_mean)."""
     x = to_tensor(input_tensor, "reduce_mean")
-    _check("reduce_mean", x, "fiu", "a numeric")
+    _check("reduce_mean", x, "fiuc", "a numeric")
     axes = normalize_axes("reduce_mean", x, axis)
-    if x.dtype.is_floating:
+    if x.dtype.is_inexact:
         total = bind(R.reduce_sum_op, x, axes=axes, keepdims=bool(keepdims))
         return bind(E.div_op, total, _count(x, axes, x.dtype))
     # Integers accumulate in int64 as TF does (int8 [100, 100, -7] has mean 64, not a wrapped

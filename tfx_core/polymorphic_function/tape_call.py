@@ -130,7 +130,7 @@ def _build(cf: Any, types: tuple, needs: tuple[int, ...]) -> TapePlan | str:
         return (f"its graph holds ops with side effects ({', '.join(dict.fromkeys(impure))}), "
                 "which a forward/backward split would move or repeat")
     n_out = cf.num_outputs
-    ct_outputs = [i for i in range(n_out) if g.outputs[i].type.dtype.is_floating]
+    ct_outputs = [i for i in range(n_out) if g.outputs[i].type.dtype.is_inexact]
     prepare = [p for p in cf.passes if p != "fusion"]  # fusion would hide what to split
 
     def simplified(j: Any) -> Any:
