@@ -6,9 +6,12 @@ from tfx_core.ops.dropout_ops import dropout, stateless_dropout
 from tfx_core.ops.indexing_ops import embedding_lookup  # noqa: F401
 from tfx_core.ops.math_ops import sigmoid, tanh  # noqa: F401
 from tfx_core.ops.nn.conv_more import *  # noqa: F403
+from tfx_core.ops.nn.fractional import *  # noqa: F403
+from tfx_core.ops.nn.isotonic import *  # noqa: F403
 from tfx_core.ops.nn.losses import *  # noqa: F403
 from tfx_core.ops.nn.moments import *  # noqa: F403
 from tfx_core.ops.nn.morphology import *  # noqa: F403
+from tfx_core.ops.nn.sequences import *  # noqa: F403
 from tfx_core.ops.nn.space_batch import *  # noqa: F403
 from tfx_core.ops.nn.topk import *  # noqa: F403
 from tfx_core.ops.nn_ops import *  # noqa: F403

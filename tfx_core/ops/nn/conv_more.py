@@ -107,8 +107,8 @@ def depthwise_conv2d_backprop_filter(input: TensorLike, filter_sizes: Any,  # no
 def pool(input: TensorLike, window_shape: Any, pooling_type: str,  # noqa: A002
          strides: Any = None, padding: str = "VALID", data_format: str | None = None,
          dilations: Any = None, name: str | None = None) -> Tensor:
-    """N-d max or average pooling, optionally dilated (tf.nn.pool). As TF, dilations run
-    through with_space_to_batch: SAME padding is then zeros that join the max or the average."""
+    """N-d max or average pooling, optionally dilated (tf.nn.pool); dilations run through
+    with_space_to_batch and, as TF, need VALID padding."""
     name_ = "pool"
     x = to_tensor(input, name_)
     ks = static_ints(window_shape, name_, "window_shape")
@@ -125,6 +125,9 @@ def pool(input: TensorLike, window_shape: Any, pooling_type: str,  # noqa: A002
     if any(d > 1 for d in dil) and any(s > 1 for s in st):
         raise op_error(name_, f"strides > 1 are not supported with dilations > 1, got strides "
                        f"{list(st)} and dilations {list(dil)}")
+    if padding == "SAME" and any(d > 1 for d in dil):
+        raise op_error(name_, f"'SAME' padding is not implemented for dilations > 1 (as TF), "
+                       f"got dilations {list(dil)}")
     fn = CO.max_pool if pooling_type == "MAX" else CO.avg_pool
 
     def op(v: Tensor, _: int, pad: str) -> Tensor:
