@@ -11,6 +11,7 @@ from tfx_core.ops.nn.isotonic import *  # noqa: F403
 from tfx_core.ops.nn.losses import *  # noqa: F403
 from tfx_core.ops.nn.moments import *  # noqa: F403
 from tfx_core.ops.nn.morphology import *  # noqa: F403
+from tfx_core.ops.nn.rnn_wrappers import *  # noqa: F403
 from tfx_core.ops.nn.sequences import *  # noqa: F403
 from tfx_core.ops.nn.space_batch import *  # noqa: F403
 from tfx_core.ops.nn.topk import *  # noqa: F403
