@@ -188,3 +188,23 @@ def test_grouped_conv_gradient_matches_jax() -> None:
 
     np.testing.assert_allclose(np.asarray(grad(x)), np.asarray(jax.grad(ref)(k)),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_registered_user_constraint_round_trips() -> None:
+    @K.saving.register_keras_serializable("h15test")
+    class Clip(K.constraints.Constraint):
+        def __init__(self, limit: float = 1.0) -> None:
+            self.limit = limit
+
+        def __call__(self, w):
+            return tx.clip_by_value(w, -self.limit, self.limit)
+
+        def get_config(self):
+            return {"limit": self.limit}
+
+    config = K.layers.Dense(2, kernel_constraint=Clip(0.25)).get_config()
+    assert config["kernel_constraint"]["registered_name"] == "h15test>Clip"
+    d = K.layers.Dense.from_config(config)
+    assert isinstance(d.kernel_constraint, Clip) and d.kernel_constraint.limit == 0.25
+    with pytest.raises(ValueError, match="could not locate class 'Nope'"):
+        K.constraints.get({"class_name": "Nope", "config": {}})

@@ -5,6 +5,7 @@ import inspect
 from typing import Any
 
 from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.keras import serialization
 from tfx_core.ops.math_ops import cast, clip_by_value, maximum, sqrt, square
 from tfx_core.ops.reduction_ops import reduce_sum
 
@@ -97,25 +98,21 @@ _BY_NAME = {**_CLASSES, "constraint": Constraint, "max_norm": MaxNorm,
 
 
 def serialize(constraint: Any) -> Any:
-    """{"class_name", "config"} of a constraint (a layer's get_config entry); None, a name or
-    a plain function is returned as is."""
-    config = getattr(constraint, "get_config", None)
-    if config is None or inspect.isclass(constraint):
+    """{"class_name", "config"} of a constraint (a layer's get_config entry; a registered
+    class's also has "registered_name"); None, a name or a plain function is returned as is."""
+    if getattr(constraint, "get_config", None) is None or inspect.isclass(constraint):
         return constraint
-    return {"class_name": type(constraint).__name__, "config": config()}
+    return serialization.serialize(constraint)
 
 
 def get(identifier: Any) -> Any:
     """A constraint from None, a name ("max_norm", "NonNeg", ...), a `{"class_name",
-    "config"}` entry, a class, an instance or any callable."""
+    "config"}` entry (a user's class found as serialization finds it: custom_objects scope,
+    registry), a class, an instance or any callable."""
     if identifier is None:
         return None
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))  # type: ignore[arg-type]
-        if cls is None or not isinstance(identifier.get("config", {}), dict):
-            raise ValueError(f"Could not interpret constraint identifier: {identifier!r}; "
-                             f"known classes: {sorted(_CLASSES)}")
-        return cls.from_config(identifier.get("config", {}))
+        return serialization.deserialize(identifier, _CLASSES, "constraint")
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier)
         if cls is None:

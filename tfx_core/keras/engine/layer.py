@@ -18,7 +18,7 @@ from tfx_core.framework.framework_ops import executing_eagerly
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.framework.variables import Variable, init_scope
-from tfx_core.keras import constraints, initializers, regularizers
+from tfx_core.keras import constraints, initializers, regularizers, serialization
 from tfx_core.keras.engine.keras_tensor import (
     KerasTensor,
     Node,
@@ -465,12 +465,11 @@ def activity_penalty(regularizer: Any, output: Tensor) -> Tensor:
 
 
 def serialize_object(obj: Any) -> Any:
-    """A regularizer's or constraint's get_config entry: {"class_name", "config"}; None, a
-    name or a plain function as is."""
-    config = getattr(obj, "get_config", None)
-    if config is None or inspect.isclass(obj):
+    """A regularizer's or constraint's get_config entry: {"class_name", "config"} (and the
+    "registered_name" of a registered class); None, a name or a plain function as is."""
+    if getattr(obj, "get_config", None) is None or inspect.isclass(obj):
         return obj
-    return {"class_name": type(obj).__name__, "config": config()}
+    return serialization.serialize(obj)
 
 
 def _accepts(fn: Any, arg: str) -> bool:

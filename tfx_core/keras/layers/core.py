@@ -9,7 +9,7 @@ from compiler.ir.types import BOOL as bool_
 from compiler.ir.types import F16 as float16
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.keras import activations, constraints, initializers, regularizers
-from tfx_core.keras.engine.layer import Layer
+from tfx_core.keras.engine.layer import Layer, serialize_object
 from tfx_core.keras.utils import seeded_generator
 from tfx_core.ops.array_ops import fill, shape, zeros_like
 from tfx_core.ops.dropout_ops import dropout
@@ -83,11 +83,11 @@ class Dense(Layer):
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _serialize(self.kernel_initializer),
                 "bias_initializer": _serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize(self.kernel_regularizer),
-                "bias_regularizer": _serialize(self.bias_regularizer),
-                "activity_regularizer": _serialize(self.activity_regularizer),
-                "kernel_constraint": _serialize(self.kernel_constraint),
-                "bias_constraint": _serialize(self.bias_constraint)}
+                "kernel_regularizer": serialize_object(self.kernel_regularizer),
+                "bias_regularizer": serialize_object(self.bias_regularizer),
+                "activity_regularizer": serialize_object(self.activity_regularizer),
+                "kernel_constraint": serialize_object(self.kernel_constraint),
+                "bias_constraint": serialize_object(self.bias_constraint)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Dense:
