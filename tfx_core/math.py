@@ -11,3 +11,8 @@ from tfx_core.ops.sort_ops import *  # noqa: F403
 from tfx_core.ops.sort_ops import __all__ as _s
 
 __all__ = [*_m, *_r, *_s, *_seg, "scalar_mul", "reduce_std", "reduce_variance"]
+# issue 16, nn helper: tf.math names that live with tf.nn's ops
+from tfx_core.ops.nn.losses import softsign, zero_fraction  # noqa: E402
+from tfx_core.ops.norm_ops import l2_normalize  # noqa: E402
+
+__all__ += ["l2_normalize", "softsign", "zero_fraction"]
