@@ -208,3 +208,19 @@ def test_registered_user_constraint_round_trips() -> None:
     assert isinstance(d.kernel_constraint, Clip) and d.kernel_constraint.limit == 0.25
     with pytest.raises(ValueError, match="could not locate class 'Nope'"):
         K.constraints.get({"class_name": "Nope", "config": {}})
+
+
+def test_saved_model_keeps_constraints_and_penalties(tmp_path) -> None:
+    model = fit_model(K)
+    model.compile(K.optimizers.SGD(0.1), "mse")
+    x, y = fit_data()
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.tfx")
+    loaded = K.models.load_model(tmp_path / "m.tfx")
+    assert isinstance(loaded.layers[0].kernel.constraint, K.constraints.MaxNorm)
+    assert isinstance(loaded.layers[1].bias.constraint, K.constraints.MinMaxNorm)
+    a = model.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"]
+    b = loaded.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"]
+    assert a == b
+    for u, v in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(u, v)
