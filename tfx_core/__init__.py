@@ -24,6 +24,8 @@ from tfx_core import data
 from tfx_core import train
 from tfx_core import keras
 from tfx_core import summary
+from tfx_core import signal
+from tfx_core.signal import fftnd, ifftnd, irfftnd, rfftnd
 from tfx_core.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank
 from tfx_core.debugging import print_ as print  # noqa: A001  (tf.print)
 from tfx_core.framework.ordering import control_dependencies

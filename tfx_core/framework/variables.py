@@ -36,6 +36,21 @@ def active_trace() -> Any:
     return None
 
 
+def _enum_arg(value: Any, enum_cls: Any, default: Any) -> Any:
+    """A tf.Variable enum argument: None (the default), a member, or a member's value."""
+    if value is None:
+        return default
+    try:
+        if isinstance(value, enum_cls):
+            return value
+        if hasattr(value, "value"):  # another enum's member (e.g. the two swapped)
+            raise ValueError
+        return enum_cls(value)
+    except ValueError:
+        raise ValueError(f"tx.Variable: {enum_cls.__name__} expected, got {value!r}"
+                         + _where()) from None
+
+
 def _where() -> str:
     loc = user_location()
     return f" ({loc})" if loc else ""
@@ -61,9 +76,17 @@ class Variable:
     __array_priority__ = 100
 
     def __init__(self, initial_value: Any = None, trainable: bool = True, name: str | None = None,
-                 dtype: Any = None, shape: Any = None) -> None:
+                 dtype: Any = None, shape: Any = None, synchronization: Any = None,
+                 aggregation: Any = None) -> None:
         if initial_value is None:
             raise ValueError("tx.Variable: initial_value is required" + _where())
+        from tfx_core.ops.array.enums import VariableAggregation, VariableSynchronization
+
+        # one replica: both are only recorded (TF's values; checked so typos fail early)
+        self._synchronization = _enum_arg(synchronization, VariableSynchronization,
+                                          VariableSynchronization.AUTO)
+        self._aggregation = _enum_arg(aggregation, VariableAggregation,
+                                      VariableAggregation.NONE)
         trace = active_trace()
         if trace is not None and not trace.allow_variable_creation:
             raise ValueError(
@@ -133,6 +156,14 @@ class Variable:
     @property
     def trainable(self) -> bool:
         return self._trainable
+
+    @property
+    def synchronization(self) -> Any:
+        return self._synchronization
+
+    @property
+    def aggregation(self) -> Any:
+        return self._aggregation
 
     def get_shape(self) -> TensorShape:
         return self.shape
