@@ -67,3 +67,6 @@ from tfx_core.training.initializers import (
 from tfx_core.training.module import Module
 
 newaxis = None
+from tfx_core.ops.math.arithmetic import add_n, realdiv, truncatediv, truncatemod
+from tfx_core.ops.math.special import acos, acosh, asin, asinh, atan, atanh, cosh, sinh
+from tfx_core.ops.sort_ops import cumsum

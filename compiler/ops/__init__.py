@@ -17,3 +17,4 @@ from . import (  # noqa: F401
     sorting,
     spectral,
 )
+from . import special  # noqa: E402,F401  (a package: special functions, nan-safe ops)
