@@ -307,7 +307,7 @@ def _dense_values(body: str, n: int, ty: TensorType) -> np.ndarray:
             wide = _numbers(body, wide_dt)
             info = np.iinfo(wide_dt)
             if np.any((wide == info.max) | (wide == info.min)):  # saturated: parse exactly
-                wide = np.array([int(w) for w in body.split(",")]).astype(wide_dt)
+                wide = np.array([int(w) for w in body.split(",")], dtype=wide_dt)
             flat = wide.astype(dt.np_dtype)
             if not np.array_equal(flat.astype(wide_dt), wide):
                 raise ValueError(f"a value is out of range for {dt.name}")

@@ -71,8 +71,11 @@ def constant(array: np.ndarray, t: TensorType) -> ir.Value:
 def _uniform_bits(a: np.ndarray) -> bool:
     """Every element has the same bits (so 0.0 and -0.0 differ), and it is not a NaN (a splat
     would not keep a NaN's payload)."""
-    bits = np.ascontiguousarray(a).view(f"u{a.dtype.itemsize}")
-    if not np.all(bits == bits.flat[0]):
+    flat = np.ascontiguousarray(a).reshape(-1)
+    if a.dtype.kind == "c":  # (no 16-byte unsigned view: compare the parts' bits in pairs)
+        flat = flat.view(flat.real.dtype)
+    bits = flat.view(f"u{flat.dtype.itemsize}").reshape(a.size, -1)
+    if not np.all(bits == bits[0]):
         return False
     if a.dtype.kind in "iub":
         return True
@@ -93,7 +96,10 @@ def splat(value, t: TensorType) -> ir.Value:
     elif t.dtype.is_bool:
         a = ir.IntegerAttr.get(e, int(bool(value)))
     else:
-        a = ir.IntegerAttr.get(e, int(value))
+        v = int(value)
+        if v >= 1 << 63:  # uint64 above int64's range: the same bits as a (signed) int64
+            v -= 1 << 64
+        a = ir.IntegerAttr.get(e, v)
     return hlo.constant(ir.DenseElementsAttr.get_splat(ir_type(t), a))
 
 

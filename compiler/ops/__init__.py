@@ -1,5 +1,6 @@
 """The op library: importing this package registers every OpDef."""
 from . import (  # noqa: F401
+    bitwise,
     cast,
     constant,
     control_flow,

@@ -7,11 +7,13 @@ import numpy as np
 
 from compiler.interpreters import is_tracing, nothing_active
 from compiler.ir.types import F32, F64, DType
+from compiler.ops import bitwise as BW
 from compiler.ops import cast as CA
 from compiler.ops import elementwise as E
 from runtime.errors import InvalidArgumentError
 from tfx_core.framework.eager import EAGER
 from tfx_core.framework.operands import Tensor, binary_operands, bind, nary_operands, to_tensor
+from tfx_core.ops.arguments import op_error
 from tfx_core.ops.data_dependent_ops import where_indices
 
 TensorLike = Any
@@ -344,6 +346,90 @@ def angle(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     return bind(E.select_op, neg, to_tensor(np.pi, "angle", x.dtype), bind(E.mul_op, x, zero))
 
 
+# ---------------------------------------------------------------- bits
+def _shift(opdef, opname: str, doc: str):
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+        a, b = binary_operands(opname, x, y)
+        if not (a.dtype.is_integer and b.dtype is a.dtype):
+            raise op_error(opname, f"expected integer tensors of one dtype, got {a.type} and "
+                           f"{b.type}", TypeError)
+        return bind(opdef, a, b)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc
+    return fn
+
+
+left_shift = _shift(BW.shift_left_op, "left_shift",
+                    "x << y on integers (tf.bitwise.left_shift); as TF, y is clamped to "
+                    "[0, bits - 1] and the result wraps.")
+right_shift = _shift(BW.shift_right_op, "right_shift",
+                     "x >> y on integers (tf.bitwise.right_shift): arithmetic for signed, logical "
+                     "for unsigned dtypes; y is clamped to [0, bits - 1], as TF.")
+
+
+def bitcast(input: TensorLike, type: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """Reinterpret the bits as another dtype (tf.bitcast). Same size: same shape; a wider input
+    gains a last dim of the size ratio; a narrower one must end in that dim, which goes."""
+    x = to_tensor(input, "bitcast")
+    dt = DType.from_any(type)
+    if x.dtype is dt:
+        return x
+    for d in (x.dtype, dt):
+        if d.is_bool or d.is_complex:
+            raise op_error("bitcast", f"cannot bitcast {x.type} to {dt.name}: {d.name} is not "
+                           "supported (real numeric dtypes only)", TypeError)
+    return bind(BW.bitcast_convert_op, x, dtype=dt)
+
+
+def _inward(bound, np_dtype: np.dtype, toward: float):
+    """`bound` as a `np_dtype` scalar, stepped toward `toward` if rounding took it past
+    (float32(int32 max) is 2**31, out of int32's range: 2147483520 is the largest inside)."""
+    v = np.asarray(bound).astype(np_dtype)
+    exact = v.item()  # a Python int or float: compares exactly with an int bound (numpy would
+    bound = bound.item() if isinstance(bound, np.generic) else bound  # round it to float32)
+    over = (exact > bound) if toward < bound else (exact < bound)
+    return np.nextafter(v, np_dtype.type(toward)) if over else v
+
+
+def _saturation_limits(src: DType, dst: DType) -> tuple:
+    """(low, high) clamp values in `src`'s dtype keeping a cast to `dst` in range (None: no
+    clamp needed)."""
+    if src.is_bool:
+        return None, None
+    npd = src.np_dtype
+    smin, smax, dmin, dmax = (np.asarray(v).item() for v in (src.min, src.max, dst.min, dst.max))
+    lo = _inward(dmin, npd, np.inf) if smin < dmin else None
+    hi = _inward(dmax, npd, -np.inf) if smax > dmax else None
+    return lo, hi
+
+
+def _clamp(x: Tensor, src: DType, dst: DType) -> Tensor:
+    lo, hi = _saturation_limits(src, dst)
+    if lo is not None:
+        x = bind(E.max_op, x, to_tensor(lo, "saturate_cast", src))
+    if hi is not None:
+        x = bind(E.min_op, x, to_tensor(hi, "saturate_cast", src))
+    return x
+
+
+def saturate_cast(value: TensorLike, dtype: Any, name: str | None = None) -> Tensor:
+    """Cast with the values first clamped to `dtype`'s range (tf.dtypes.saturate_cast); complex
+    to complex clamps both parts, complex to real keeps the real part. NaN casts to 0 for
+    integer dtypes (TF's x86 kernels give the integer minimum for 32/64-bit dtypes)."""
+    dt = DType.from_any(dtype)
+    x = to_tensor(value, "saturate_cast")
+    src = x.dtype
+    if src.is_complex:
+        re, im = bind(E.real_op, x), bind(E.imag_op, x)
+        if dt.is_complex:
+            part, out_part = src.real_dtype, dt.real_dtype
+            x = bind(E.complex_op, _clamp(re, part, out_part), _clamp(im, part, out_part))
+            return cast(x, dt)
+        x, src = re, src.real_dtype
+    return cast(_clamp(x, src, dt.real_dtype), dt)
+
+
 def where(condition: TensorLike, x: TensorLike = None, y: TensorLike = None,
           name: str | None = None) -> Tensor:
     """Pick x where condition is true, else y, with broadcasting (tf.where); with only
@@ -367,12 +453,12 @@ def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: Ten
 
 
 __all__ = [
-    "abs", "add", "angle", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor", "cast", "ceil",
-    "clip_by_value", "complex", "conj", "cos", "divide", "equal", "erf", "exp", "expm1",
+    "abs", "add", "angle", "atan2", "bitcast", "bitwise_and", "bitwise_or", "bitwise_xor", "cast",
+    "ceil", "clip_by_value", "complex", "conj", "cos", "divide", "equal", "erf", "exp", "expm1",
     "floor", "floor_div", "floordiv", "floormod", "greater", "greater_equal", "imag", "invert",
-    "is_finite", "is_inf",
-    "is_nan", "less", "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "maximum", "minimum", "mod", "multiply", "negative", "not_equal", "pow",
-    "real", "reciprocal", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
-    "squared_difference", "subtract", "tan", "tanh", "truediv", "where",
+    "is_finite", "is_inf", "is_nan", "less", "less_equal", "log", "log1p", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod", "multiply",
+    "negative", "not_equal", "pow", "real", "reciprocal", "round", "rsqrt", "saturate_cast",
+    "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference", "subtract", "tan", "tanh",
+    "truediv", "where",
 ]

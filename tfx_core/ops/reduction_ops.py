@@ -88,11 +88,13 @@ def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = Fal
         return bind(E.div_op, total, _count(x, axes, x.dtype))
     # Integers accumulate in int64 as TF does (int8 [100, 100, -7] has mean 64, not a wrapped
     # sum); an empty reduction is 0, as in TF, not XLA's x / 0 = -1.
-    wide = x if x.dtype is I64 else bind(CA.convert_op, x, dtype=I64)
+    # (uint64 accumulates in uint64: its values do not fit int64)
+    acc = x.dtype if x.dtype.bits == 64 else I64
+    wide = x if x.dtype is acc else bind(CA.convert_op, x, dtype=acc)
     total = bind(R.reduce_sum_op, wide, axes=axes, keepdims=bool(keepdims))
-    count = bind(E.max_op, _count(x, axes, I64), to_tensor(1, "reduce_mean", I64))
+    count = bind(E.max_op, _count(x, axes, acc), to_tensor(1, "reduce_mean", acc))
     mean = bind(E.div_op, total, count)
-    return mean if x.dtype is I64 else bind(CA.convert_op, mean, dtype=x.dtype)
+    return mean if x.dtype is acc else bind(CA.convert_op, mean, dtype=x.dtype)
 
 
 def reduce_logsumexp(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
