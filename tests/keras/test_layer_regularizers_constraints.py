@@ -224,3 +224,22 @@ def test_saved_model_keeps_constraints_and_penalties(tmp_path) -> None:
     assert a == b
     for u, v in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("layer_cls", ["SimpleRNN", "LSTM", "GRU"])
+def test_recurrent_constraints_are_applied_in_fit_and_round_trip(layer_cls):
+    cls = getattr(K.layers, layer_cls)
+    layer = cls(3, kernel_constraint="non_neg", recurrent_constraint=K.constraints.MaxNorm(0.5),
+                bias_constraint="non_neg")
+    model = K.Sequential([K.Input((4, 2)), layer])
+    model.compile("sgd", "mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.standard_normal((8, 4, 2)).astype(np.float32),
+              rng.standard_normal((8, 3)).astype(np.float32), epochs=1, verbose=0)
+    cell = layer.cell
+    assert (cell.kernel.numpy() >= 0).all() and (cell.bias.numpy() >= 0).all()
+    norms = np.sqrt((cell.recurrent_kernel.numpy() ** 2).sum(axis=0))
+    assert (norms <= 0.5 + 1e-5).all()
+    again = cls.from_config(layer.get_config())
+    assert type(again.cell.recurrent_constraint).__name__ == "MaxNorm"
+    assert again.cell.recurrent_constraint.max_value == 0.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_core.framework.tensor import Tensor
-from tfx_core.keras import activations, initializers, regularizers
+from tfx_core.keras import activations, constraints, initializers, regularizers
 from tfx_core.keras.engine.layer import Layer
 from tfx_core.ops.array_ops import concat, split
 from tfx_core.ops.linalg_ops import matmul
@@ -33,7 +33,9 @@ class _Cell(Layer):
                  kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, dropout: float = 0.0,
+                 bias_regularizer: Any = None, kernel_constraint: Any = None,
+                 recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         who = type(self).__name__
@@ -51,6 +53,9 @@ class _Cell(Layer):
         self.kernel_regularizer = _regularizer(kernel_regularizer)
         self.recurrent_regularizer = _regularizer(recurrent_regularizer)
         self.bias_regularizer = _regularizer(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.seed = seed
         # (input mask, recurrent mask): set by the RNN layer around a training call; each mask
@@ -80,12 +85,15 @@ class _Cell(Layer):
                              f"inputs must be known, got input shape {input_shape}")
         n = self.gates * self.units
         self.kernel = self.add_weight((last, n), self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight((self.units, n), self.recurrent_initializer,
                                                 name="recurrent_kernel",
-                                                regularizer=self.recurrent_regularizer)
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         self.bias = self.add_weight(self._bias_shape(), self._bias_initializer(), name="bias",
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def _input(self, x: Any) -> Any:
@@ -108,7 +116,11 @@ class _Cell(Layer):
                 "bias_initializer": _entry(self.bias_initializer),
                 "kernel_regularizer": _entry(self.kernel_regularizer),
                 "recurrent_regularizer": _entry(self.recurrent_regularizer),
-                "bias_regularizer": _entry(self.bias_regularizer), "dropout": self.dropout,
+                "bias_regularizer": _entry(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
     @classmethod
