@@ -58,8 +58,9 @@ def cast_numpy_exact(value: Any, dtype: DType, context: str = "") -> np.ndarray:
     if src.dtype.kind == "f" and not dtype.is_inexact:
         ok = np.array_equal(out.astype(np.float64), src.astype(np.float64))
     elif src.dtype.kind in "iub" and (dtype.is_integer or dtype.is_bool):
-        ok = np.array_equal(out.astype(np.int64), src.astype(np.int64)) and not (
-            dtype.is_unsigned and src.dtype.kind == "i" and np.any(src < 0))
+        # (round trip and sign both kept: -1 -> uint32 and 2**64 - 1 -> int64 are refused)
+        with np.errstate(all="ignore"):
+            ok = np.array_equal(out.astype(src.dtype), src) and np.array_equal(out < 0, src < 0)
     else:
         ok = True
     if not ok:
