@@ -67,3 +67,11 @@ for _mode in ("REFLECT", "SYMMETRIC"):
     CASES[f"pad_{_mode}"] = ("pad", (_P, [[1, 2], [3, 2]]), {"mode": _mode})
     CASES[f"pad_{_mode}_3d"] = ("pad", (np.arange(24, dtype=np.int32).reshape(2, 3, 4),
                                         [[1, 1], [0, 2], [3, 3]]), {"mode": _mode})
+
+for _m, _seed, _dt, _rounds in [(9, [1, 2, 3], np.int32, 4), (100000, [7, -3, 12345678901],
+                                                                np.int64, 4),
+                                (70000, [0, 0, 0], np.int64, 6), (1, [5, 6, 7], np.int32, 4)]:
+    CASES[f"random_index_shuffle_{_m}_r{_rounds}"] = (
+        "random_index_shuffle", (np.arange(min(_m + 1, 40)).astype(_dt),
+                                 np.array(_seed, np.int64)),
+        {"max_index": _m, "rounds": _rounds})
