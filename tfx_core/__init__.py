@@ -46,6 +46,7 @@ from tfx_core.ops.array.clip import *  # noqa: F403
 from tfx_core.ops.array.control import *  # noqa: F403
 from tfx_core.ops.array.conv import *  # noqa: F403
 from tfx_core.ops.array.enums import *  # noqa: F403
+from tfx_core.ops.array.index_shuffle import *  # noqa: F403
 from tfx_core.ops.control_flow_ops import cond, foldl, map_fn, scan, switch_case, while_loop
 from tfx_core.ops.data_dependent_ops import *  # noqa: F403
 from tfx_core.ops.indexing_ops import *  # noqa: F403
