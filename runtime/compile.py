@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import client, disk_cache, errors
+from . import client, disk_cache, errors, lapack
 from .cache import MEMORY_CACHE
 from .executable import Executable
 from .host_callbacks import CALLBACK_TARGET, HostCallbackSet
@@ -127,6 +127,7 @@ def compile_stablehlo(
         # NOTE: XLA would crash the process calling a callback nobody registered
         raise errors.InternalError(None, None, f"{name!r} calls host callbacks but none were "
                                    "given to compile it with")
+    lapack.prepare(module)
     key = (cache_key, dev.id, dev.platform) if cache_key is not None else None
     if key is not None:
         exe = MEMORY_CACHE.get(key, owner)

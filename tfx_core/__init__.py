@@ -51,6 +51,8 @@ from tfx_core.ops.control_flow_ops import cond, foldl, map_fn, scan, switch_case
 from tfx_core.ops.data_dependent_ops import *  # noqa: F403
 from tfx_core.ops.indexing_ops import *  # noqa: F403
 from tfx_core.ops.linalg_ops import *  # noqa: F403
+from tfx_core.ops.linalg.functions import eig, eigvals
+from tfx_core.ops.linalg.functions import sqrtm as matrix_square_root
 from tfx_core.ops.math_ops import *  # noqa: F403
 from tfx_core.ops.reduction_ops import *  # noqa: F403
 from tfx_core.ops.sort_ops import argsort, sort

@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     elementwise,
     fusion,
     indexing,
+    lapack,
     linalg,
     random,
     reduction,

@@ -21,7 +21,7 @@ from compiler.ir.types import DType
 from compiler.ir.verify import VerificationError, verify_graph
 from compiler.lowering.portable import lowering_fingerprint, to_portable
 from compiler.lowering.stablehlo import LoweringError
-from runtime import Executable, client, errors
+from runtime import Executable, client, errors, lapack
 from runtime.artifact import (
     DEFAULT_LIMITS,
     ArtifactError,
@@ -214,6 +214,7 @@ def _use_compiled(cf: ConcreteFunction, name: str, entry: dict, members: dict[st
         return False
     t0 = time.perf_counter()
     blob = members[info["member"]]
+    lapack.prepare(blob)  # an executable calling LAPACK needs its kernels set up first
     try:
         loaded = client.deserialize_executable(blob)
     except Exception as e:  # a damaged blob: compile rather than fail

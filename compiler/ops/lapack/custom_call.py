@@ -1,0 +1,64 @@
+"""Emitting jaxlib's LAPACK typed-FFI custom calls (XLA:CPU): target names, layouts, attrs.
+
+Facts from jaxlib 0.10.2: targets are `lapack_<s|d><fn>_ffi`; matrices are passed
+column-major (layout minor-to-major [r-2, r-1, r-3, ..., 0]), vectors and the per-matrix
+`info` row-major; scalar attributes go in the typed-FFI backend_config dict as ui8 character
+codes (mode 'V'/'N'/'S'/'A', uplo 'L'/'U'); the handlers loop over leading batch dims.
+"""
+from __future__ import annotations
+
+import numpy as np
+from jaxlib.mlir import ir
+from jaxlib.mlir.dialects import stablehlo as hlo
+
+from ...ir.types import BOOL, F32, F64, TensorType
+from ...lowering import helpers as H
+from ...registry import OpTypeError
+
+# Every target this package emits (float32 and float64); runtime/lapack.py initializes
+# jaxlib's LAPACK kernels when a module calls one, and docs/format.md lists them.
+FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev")
+TARGETS = tuple(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd")
+_PREFIX = {F32: "s", F64: "d"}
+
+
+def target(fn: str, t: TensorType) -> str:
+    if t.dtype not in _PREFIX:
+        raise OpTypeError(f"LAPACK {fn} takes float32 or float64, got {t}")
+    return f"lapack_{_PREFIX[t.dtype]}{fn}_ffi"
+
+
+def _layout(rank: int, matrix: bool) -> ir.DenseElementsAttr:
+    dims = [rank - 2, rank - 1, *range(rank - 3, -1, -1)] if matrix else \
+        list(range(rank - 1, -1, -1))
+    return ir.DenseElementsAttr.get(np.asarray(dims, np.int64).reshape(len(dims)),
+                                    type=ir.IndexType.get())
+
+
+def _layouts(types: tuple, matrix_rank: int) -> ir.ArrayAttr:
+    return ir.ArrayAttr.get([_layout(t.rank, t.rank == matrix_rank) for t in types])
+
+
+def call(name: str, operands: list, types_in: tuple, types_out: tuple,
+         **chars: str) -> list:
+    """One LAPACK custom call; `chars` are its single-character attributes (mode='V')."""
+    u8 = ir.IntegerType.get_unsigned(8)
+    config = ir.DictAttr.get({k: ir.IntegerAttr.get(u8, ord(v)) for k, v in chars.items()})
+    rank = max(t.rank for t in types_in)
+    op = hlo.CustomCallOp(
+        [H.ir_type(t) for t in types_out], operands, name, has_side_effect=False,
+        backend_config=config, api_version=ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 4),
+        operand_layouts=_layouts(types_in, rank), result_layouts=_layouts(types_out, rank))
+    return list(op.results)
+
+
+def nan_where_failed(x, info, t: TensorType, info_t: TensorType, ok: str = "EQ"):
+    """x, with NaN for every matrix whose LAPACK `info` reports failure (as TF's kernels
+    return garbage there, NaN at least shows it)."""
+    zero = H.splat(0, info_t)
+    good = H.compare(info, zero, ok, info_t)
+    nb = info_t.rank
+    bt = TensorType(BOOL, t.shape)
+    good = hlo.broadcast_in_dim(H.ir_type(bt), good, list(range(nb)))
+    return hlo.select(good, x, H.splat(np.nan, t))
+

@@ -1,0 +1,44 @@
+"""`eig`: LAPACK geev for general real matrices: eigenvalues as (real, imaginary) parts and the
+right eigenvectors (complex, unit norm). No gradient (TF's is for complex inputs only)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...ir.types import COMPLEX_OF, I32, TensorType
+from ...lowering import helpers as H
+from ...registry import NOT_DIFFERENTIABLE, PURE, OpDef, register
+from . import custom_call as CC
+from .triangular import check_square
+
+
+def _eig_infer(a: TensorType) -> tuple:
+    check_square(a, "eig")
+    e = TensorType(a.dtype, a.shape[:-1])
+    return e, e, TensorType(COMPLEX_OF[a.dtype], a.shape)
+
+
+def _eig_lower(ctx, a):
+    t = ctx.types_in[0]
+    e_t, _, v_t = ctx.types_out
+    if t.shape[-1] == 0:
+        return [H.splat(0, e_t), H.splat(0, e_t), H.splat(0, v_t)]
+    info_t = TensorType(I32, t.shape[:-2])
+    wr, wi, _, vr, info = CC.call(CC.target("geev", t), [a], (t,),
+                                  (e_t, e_t, v_t, v_t, info_t), compute_left="N",
+                                  compute_right="V")
+    return [CC.nan_where_failed(wr, info, e_t, info_t), CC.nan_where_failed(wi, info, e_t, info_t),
+            vr]
+
+
+def _eig_reference(a):
+    e = np.zeros(a.shape[:-1], np.complex128)
+    v = np.zeros(a.shape, np.complex128)
+    for idx in np.ndindex(a.shape[:-2]):
+        if a.shape[-1]:
+            e[idx], v[idx] = np.linalg.eig(a[idx])
+    cdt = np.complex64 if a.dtype == np.float32 else np.complex128
+    return e.real.astype(a.dtype), e.imag.astype(a.dtype), v.astype(cdt)
+
+
+eig_op = register(OpDef("eig", _eig_infer, _eig_lower, _eig_reference, NOT_DIFFERENTIABLE,
+                        frozenset({PURE}), multiple_results=True))

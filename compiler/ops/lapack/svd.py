@@ -1,0 +1,114 @@
+"""`svd`: LAPACK gesdd (divide and conquer), outputs (s, u, v) as TF, with TF's gradient."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import autodiff as A
+from ...ir.types import I32, TensorType
+from ...lowering import helpers as H
+from ...registry import PURE, OpDef, OpTypeError, register
+from . import custom_call as CC
+from . import matrix as M
+from .qr import check_matrix, identity, transpose_last
+
+
+def _svd_infer(a: TensorType, *, full_matrices: bool, compute_uv: bool) -> tuple:
+    check_matrix(a, "svd")
+    *batch, m, n = a.shape
+    k = min(m, n)
+    s = TensorType(a.dtype, (*batch, k))
+    if not compute_uv:
+        return (s,)
+    ku, kv = (m, n) if full_matrices else (k, k)
+    return s, TensorType(a.dtype, (*batch, m, ku)), TensorType(a.dtype, (*batch, n, kv))
+
+
+def _svd_lower(ctx, a, *, full_matrices, compute_uv):
+    t = ctx.types_in[0]
+    *batch, m, n = t.shape
+    k = min(m, n)
+    s_t = ctx.types_out[0]
+    if k == 0:  # LAPACK needs a non-empty matrix: no singular values, identity vectors
+        return [H.splat(0, s_t), *(identity(ut) for ut in ctx.types_out[1:])]
+    full = full_matrices or not compute_uv
+    u_t = TensorType(t.dtype, (*batch, m, m if full else k))
+    vt_t = TensorType(t.dtype, (*batch, n if full else k, n))
+    info_t = TensorType(I32, tuple(batch))
+    mode = "N" if not compute_uv else ("A" if full_matrices else "S")
+    _, s, u, vt, info = CC.call(CC.target("gesdd", t), [a], (t,),
+                                (t, s_t, u_t, vt_t, info_t), mode=mode)
+    s = CC.nan_where_failed(s, info, s_t, info_t)
+    if not compute_uv:
+        return [s]
+    u = CC.nan_where_failed(u, info, u_t, info_t)
+    v = transpose_last(vt, vt_t)
+    return [s, u, CC.nan_where_failed(v, info, ctx.types_out[2], info_t)]
+
+
+def _svd_reference(a, *, full_matrices, compute_uv):
+    *batch, m, n = a.shape
+    k = min(m, n)
+    s = np.zeros((*batch, k), a.dtype)
+    ku, kv = (m, n) if full_matrices else (k, k)
+    u = np.zeros((*batch, m, ku), a.dtype)
+    v = np.zeros((*batch, n, kv), a.dtype)
+    for idx in np.ndindex(*batch):
+        if k == 0:
+            u[idx], v[idx] = np.eye(m, ku), np.eye(n, kv)
+            continue
+        uu, ss, vt = np.linalg.svd(a[idx], full_matrices=full_matrices)
+        s[idx], u[idx], v[idx] = ss, uu, vt.T
+    return (s, u, v) if compute_uv else (s,)
+
+
+def _svd_vjp(ctx, g, *, full_matrices, compute_uv):
+    """TF's SvdGrad (real matrices; full_matrices only when rows and cols differ by <= 1)."""
+    (a,) = ctx.inputs
+    t = ctx.types_in[0]
+    *_, m, n = t.shape
+    dt = t.dtype
+    if not compute_uv:
+        s, u, v = A.op("svd", a, full_matrices=False, compute_uv=True)
+        return (M.mm(M.mm(u, M.diag(g[0])), M.mT(v)),)
+    if full_matrices and abs(m - n) > 1:
+        raise OpTypeError("svd's gradient with full_matrices=True needs rows and cols to differ "
+                          f"by at most 1 (as TF), got {t}")
+    s, u, v = ctx.outputs
+    gs, gu, gv = g
+    adjoint = m > n
+    if adjoint:
+        m, n = n, m
+        u, v, gu, gv = v, u, gv, gu
+    rank = t.rank
+    bt = t.shape[:-2]
+    lead = (0,) * (rank - 2)
+
+    def cols(x, lo, hi, rows):
+        return A.op("slice", x, begin=(*lead, 0, lo), end=(*bt, rows, hi), strides=(1,) * rank)
+
+    s_mat = M.diag(s)
+    s_sq = A.mul(s, s)
+    row = A.op("expand_dims", s_sq, axes=(rank - 2,))
+    col = A.op("expand_dims", s_sq, axes=(rank - 1,))
+    diff = A.sub(row, col)  # [..., k, k]: s_j^2 - s_i^2
+    f = M.off_diagonal_reciprocal(diff)
+    v1 = cols(v, 0, m, n)
+    gv1 = cols(gv, 0, m, n)
+    f_u = A.mul(f, M.mm(M.mT(u), gu))
+    f_v = A.mul(f, M.mm(M.mT(v1), gv1))
+    inner = A.add(M.diag(gs), A.add(M.mm(A.add(f_u, M.mT(f_u)), s_mat),
+                                    M.mm(s_mat, A.add(f_v, M.mT(f_v)))))
+    ga = M.mm(M.mm(u, inner), M.mT(v1))
+    if m != n:
+        gv1t = M.mT(gv1)
+        term2 = A.sub(gv1t, M.mm(M.mm(gv1t, v1), M.mT(v1)))
+        if full_matrices:
+            v2, gv2 = cols(v, m, n, n), cols(gv, m, n, n)
+            term2 = A.sub(term2, M.mm(M.mm(M.mT(v1), gv2), M.mT(v2)))
+        u_s_inv = M.mm(u, M.diag(A.div(A.const(1, dt), s)))
+        ga = A.add(ga, M.mm(u_s_inv, term2))
+    return (M.mT(ga) if adjoint else ga,)
+
+
+svd_op = register(OpDef("svd", _svd_infer, _svd_lower, _svd_reference, _svd_vjp,
+                        frozenset({PURE}), multiple_results=True))

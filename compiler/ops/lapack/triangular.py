@@ -1,0 +1,104 @@
+"""`cholesky` and `triangular_solve`: StableHLO's own ops (XLA expands them on every backend)."""
+from __future__ import annotations
+
+import numpy as np
+from jaxlib.mlir.dialects import stablehlo as hlo
+
+from ... import autodiff as A
+from ...ir.types import I32, TensorType
+from ...lowering import helpers as H
+from ...registry import PURE, OpDef, OpTypeError, register
+from . import matrix as M
+
+
+def check_square(t: TensorType, what: str) -> None:
+    if t.dtype.kind != "f" or t.dtype.bits < 32:
+        raise OpTypeError(f"{what} takes float32 or float64 matrices, got {t}")
+    if t.rank < 2 or t.shape[-1] != t.shape[-2]:
+        raise OpTypeError(f"{what} needs square matrices [..., n, n], got {t}")
+
+
+def lower_tril(x, t: TensorType):
+    """Zero the strict upper triangle of x (lowering level)."""
+    m, n = t.shape[-2:]
+    it = TensorType(I32, t.shape)
+    rows = hlo.iota(H.ir_type(it), t.rank - 2)
+    cols = hlo.iota(H.ir_type(it), t.rank - 1)
+    keep = H.compare(rows, cols, "GE", it)
+    return hlo.select(keep, x, H.splat(0, t))
+
+
+# ---------------------------------------------------------------- cholesky
+def _cholesky_infer(a: TensorType) -> TensorType:
+    check_square(a, "cholesky")
+    return a
+
+
+def _cholesky_lower(ctx, a):
+    t = ctx.type_out
+    return lower_tril(hlo.cholesky(a, lower=True), t)
+
+
+def _cholesky_reference(a):
+    out = np.full_like(a, np.nan)
+    for idx in np.ndindex(a.shape[:-2]):
+        try:  # numpy reads the lower triangle only, as XLA's expander
+            out[idx] = np.linalg.cholesky(np.tril(a[idx]) + np.tril(a[idx], -1).swapaxes(-1, -2))
+        except np.linalg.LinAlgError:
+            pass
+    return out
+
+
+def _cholesky_vjp(ctx, g):
+    """TF's Cholesky gradient (Murray 2016): symmetric, from the lower factor only."""
+    (l,) = ctx.outputs
+    l_inv = A.op("triangular_solve", l, M.eye_like(l), lower=True, adjoint=False)
+    middle = M.mm(M.mT(l), g)
+    half = A.const(0.5, ctx.types_out[0].dtype)
+    middle = A.sub(M.tril(middle), A.mul(M.diag(M.diag_part(middle)), half))
+    ga = M.mm(M.mm(M.mT(l_inv), middle), l_inv)
+    return (A.mul(A.add(ga, M.mT(ga)), half),)
+
+
+cholesky_op = register(OpDef("cholesky", _cholesky_infer, _cholesky_lower, _cholesky_reference,
+                             _cholesky_vjp, frozenset({PURE})))
+
+
+# ---------------------------------------------------------------- triangular_solve
+def _solve_infer(a: TensorType, b: TensorType, *, lower: bool, adjoint: bool) -> TensorType:
+    check_square(a, "triangular_solve")
+    if b.dtype is not a.dtype or b.rank != a.rank or b.shape[:-2] != a.shape[:-2] \
+            or b.shape[-2] != a.shape[-1]:
+        raise OpTypeError(f"triangular_solve: rhs {b} does not fit the matrices {a} (same dtype "
+                          "and batch dims, [..., n, k])")
+    return b
+
+
+def _solve_lower(ctx, a, b, *, lower, adjoint):
+    trans = hlo.TransposeAttr.get("TRANSPOSE" if adjoint else "NO_TRANSPOSE")
+    return hlo.triangular_solve(a, b, True, bool(lower), False, trans)
+
+
+def _solve_reference(a, b, *, lower, adjoint):
+    w = np.tril(a) if lower else np.triu(a)
+    if adjoint:
+        w = np.swapaxes(w, -1, -2)
+    with np.errstate(all="ignore"):
+        return np.linalg.solve(w.astype(np.float64), b.astype(np.float64)).astype(b.dtype)
+
+
+def _solve_vjp(ctx, g, *, lower, adjoint):
+    """TF's MatrixTriangularSolve gradient: solve with the other orientation; a's gradient
+    keeps a's triangle."""
+    a, _ = ctx.inputs
+    (c,) = ctx.outputs
+    gb = A.op("triangular_solve", a, g, lower=lower, adjoint=not adjoint)
+    ga = None
+    if ctx.needs[0]:
+        ga = A.neg(M.mm(c, M.mT(gb)) if adjoint else M.mm(gb, M.mT(c)))
+        ga = M.tril(ga) if lower else M.triu(ga)
+    return ga, gb if ctx.needs[1] else None
+
+
+triangular_solve_op = register(OpDef("triangular_solve", _solve_infer, _solve_lower,
+                                     _solve_reference, _solve_vjp, frozenset({PURE})))

@@ -1,0 +1,109 @@
+"""tf.linalg's factorizations: cholesky, triangular_solve, qr, svd, eigh, eigvalsh, lu — thin
+wrappers binding the IR ops of compiler/ops/lapack/ (float32 and float64)."""
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.ops.lapack import eigh as EIGH
+from compiler.ops.lapack import lu as LU
+from compiler.ops.lapack import qr as QR
+from compiler.ops.lapack import svd as SVD
+from compiler.ops.lapack import triangular as TRI
+from tfx_core.framework.operands import Tensor, bind, to_tensor
+from tfx_core.ops import array_ops as AO
+from tfx_core.ops.arguments import op_error
+
+TensorLike = Any
+
+
+def float_matrix(x: TensorLike, name: str, square: bool = False, dtype: Any = None) -> Tensor:
+    """x as float32/float64 matrices [..., m, n] with known dims (square if asked)."""
+    t = to_tensor(x, name, dtype)
+    if t.dtype.name not in ("float32", "float64"):
+        raise op_error(name, f"expected float32 or float64 matrices, got {t.type}", TypeError)
+    if t.ndim < 2 or None in t.shape:
+        raise op_error(name, f"expected matrices (rank >= 2, known shape), got {t.type}")
+    if square and t.shape[-1] != t.shape[-2]:
+        raise op_error(name, f"expected square matrices [..., n, n], got {t.type}")
+    return t
+
+
+def broadcast_batch(a: Tensor, b: Tensor, name: str) -> tuple[Tensor, Tensor]:
+    """a [..., m, m] and b [..., m, k] with their batch dims broadcast to one shape."""
+    from compiler.ir.types import broadcast_shapes
+
+    ba, bb = tuple(a.shape[:-2]), tuple(b.shape[:-2])
+    if ba == bb:
+        return a, b
+    batch = broadcast_shapes(ba, bb)
+    if batch is None:
+        raise op_error(name, f"batch dims do not broadcast: {a.type} and {b.type}")
+    return (AO.broadcast_to(a, (*batch, *a.shape[-2:])),
+            AO.broadcast_to(b, (*batch, *b.shape[-2:])))
+
+
+def cholesky(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """Lower Cholesky factor of symmetric positive definite matrices, read from their lower
+    triangle (tf.linalg.cholesky); not positive definite: NaN."""
+    return bind(TRI.cholesky_op, float_matrix(input, "cholesky", square=True))
+
+
+def triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True,
+                     adjoint: bool = False, name: str | None = None) -> Tensor:
+    """x with matrix @ x = rhs (adjoint(matrix) @ x with adjoint=True) for triangular matrices
+    (only the `lower` or upper triangle is read); batch dims broadcast
+    (tf.linalg.triangular_solve)."""
+    a = float_matrix(matrix, "triangular_solve", square=True)
+    b = float_matrix(rhs, "triangular_solve", dtype=a.dtype)
+    if b.shape[-2] != a.shape[-1]:
+        raise op_error("triangular_solve", f"rhs {b.type} does not fit matrix {a.type}")
+    a, b = broadcast_batch(a, b, "triangular_solve")
+    return bind(TRI.triangular_solve_op, a, b, lower=bool(lower), adjoint=bool(adjoint))
+
+
+def qr(input: TensorLike, full_matrices: bool = False,  # noqa: A002
+       name: str | None = None) -> tuple[Tensor, Tensor]:
+    """(q, r) with input = q @ r, q orthonormal columns, r upper triangular (tf.linalg.qr;
+    Householder signs as LAPACK, like TF)."""
+    return tuple(bind(QR.qr_op, float_matrix(input, "qr"), full_matrices=bool(full_matrices)))
+
+
+def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True,
+        name: str | None = None) -> Any:
+    """Singular values s (descending), and with compute_uv (s, u, v) where
+    tensor = u @ diag(s) @ v^T (tf.linalg.svd)."""
+    out = bind(SVD.svd_op, float_matrix(tensor, "svd"), full_matrices=bool(full_matrices),
+               compute_uv=bool(compute_uv))
+    return tuple(out) if compute_uv else out[0]
+
+
+def eigh(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """(eigenvalues ascending, eigenvectors as columns) of self-adjoint matrices, read from
+    their lower triangle (tf.linalg.eigh)."""
+    return tuple(bind(EIGH.eigh_op, float_matrix(tensor, "eigh", square=True)))
+
+
+def eigvalsh(tensor: TensorLike, name: str | None = None) -> Tensor:
+    """Eigenvalues (ascending) of self-adjoint matrices (tf.linalg.eigvalsh)."""
+    return bind(EIGH.eigh_op, float_matrix(tensor, "eigvalsh", square=True))[0]
+
+
+def lu_factor(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """LAPACK's packed factors, 0-based row swaps and the row permutation they make, of
+    square float matrices."""
+    return tuple(bind(LU.lu_op, a))
+
+
+def lu(input: TensorLike, output_idx_type: Any = None,  # noqa: A002
+       name: str | None = None) -> tuple[Tensor, Tensor]:
+    """(lu, p): the unit-lower L and upper U packed in one matrix, and the row permutation p
+    with input[p] = L @ U (tf.linalg.lu)."""
+    from tfx_core.ops.math_ops import cast
+
+    a = float_matrix(input, "lu", square=True)
+    packed, _, p = lu_factor(a)
+    if output_idx_type is not None and getattr(output_idx_type, "name", output_idx_type) \
+            not in ("int32", "int64"):
+        raise op_error("lu", f"output_idx_type must be int32 or int64, got {output_idx_type}",
+                       TypeError)
+    return packed, (p if output_idx_type is None else cast(p, output_idx_type))
