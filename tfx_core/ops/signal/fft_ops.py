@@ -19,13 +19,24 @@ _NORMS = ("backward", "forward", "ortho")
 
 
 def _complex_input(x: TensorLike, name: str) -> Tensor:
+    """A complex tensor; Python values and real numpy arrays become complex64, as TF's
+    conversion with its complex64 preference makes them (a real tx.Tensor is an error)."""
+    if not isinstance(x, Tensor):
+        a = np.asarray(x)
+        if a.dtype.kind in "biuf":
+            x = a.astype(np.complex64)
     t = to_tensor(x, name)
     if not t.dtype.is_complex:
-        raise op_error(name, f"needs a complex64 or complex128 tensor, got {t.type}", TypeError)
+        raise op_error(name, f"needs a complex64 or complex128 tensor, got {t.type}")
     return t
 
 
 def _real_input(x: TensorLike, name: str) -> Tensor:
+    """A float32/float64 tensor; Python values and integer arrays become float32 (TF)."""
+    if not isinstance(x, Tensor):
+        a = np.asarray(x)
+        if a.dtype.kind in "biu":
+            x = a.astype(np.float32)
     t = to_tensor(x, name)
     if t.dtype not in COMPLEX_OF:
         raise op_error(name, f"RFFT requires float32 or float64 inputs, got {t.type}")

@@ -26,7 +26,7 @@ def known_dim(x: Tensor, axis: int, name: str) -> int:
 def normalize_axis(axis: Any, rank: int, name: str) -> int:
     a = static_int(axis, name, "axis")
     if not -rank <= a < rank:
-        raise op_error(name, f"axis {a} is out of range for a rank-{rank} signal")
+        raise op_error(name, f"axis {a} is out of range for a rank-{rank} signal", IndexError)
     return a % rank
 
 
@@ -85,8 +85,10 @@ def overlap_and_add(signal: TensorLike, frame_step: Any, name: str | None = None
     frames = known_dim(x, x.ndim - 2, "overlap_and_add")
     fl = known_dim(x, x.ndim - 1, "overlap_and_add")
     outer = list(x.shape[:-2])
-    if None in outer:
-        raise op_error("overlap_and_add", f"needs a static shape, got {x.type}", TypeError)
+    if outer.count(None) > 1:
+        raise op_error("overlap_and_add", f"needs at most one unknown outer dim, got {x.type}",
+                       TypeError)
+    outer = [-1 if d is None else d for d in outer]  # (reshape infers the unknown one)
     out_len = fl + step * (frames - 1)
     if step == fl:
         return A.reshape(x, outer + [out_len])
@@ -94,16 +96,14 @@ def overlap_and_add(signal: TensorLike, frame_step: Any, name: str | None = None
     # output block f + j, so shifting block column j down by j frames and summing the columns
     # adds every overlap (a few pads and adds; gradients are slices).
     segments = -(-fl // step)
-    r = len(outer)
-    x = A.pad(x, [[0, 0]] * r + [[0, 0], [0, segments * step - fl]])
-    x = A.reshape(x, outer + [frames, segments, step])
+    x = A.pad(A.reshape(x, [-1, frames, fl]), [[0, 0], [0, 0], [0, segments * step - fl]])
+    x = A.reshape(x, [-1, frames, segments, step])
     total = None
     for j in range(segments):
-        col = A.slice(x, [0] * r + [0, j, 0], outer + [frames, 1, step])
-        col = A.reshape(col, outer + [frames, step])
-        col = A.pad(col, [[0, 0]] * r + [[j, segments - 1 - j], [0, 0]])
+        col = A.reshape(A.slice(x, [0, 0, j, 0], [-1, frames, 1, step]), [-1, frames, step])
+        col = A.pad(col, [[0, 0], [j, segments - 1 - j], [0, 0]])
         total = col if total is None else total + col
-    total = A.reshape(total, outer + [(frames + segments - 1) * step])
-    if out_len == (frames + segments - 1) * step:
-        return total
-    return A.slice(total, [0] * (r + 1), outer + [max(out_len, 0)])
+    total = A.reshape(total, [-1, (frames + segments - 1) * step])
+    if out_len != (frames + segments - 1) * step:
+        total = A.slice(total, [0, 0], [-1, max(out_len, 0)])
+    return A.reshape(total, outer + [max(out_len, 0)])

@@ -28,7 +28,8 @@ def enclosing_power_of_two(n: int) -> int:
 def _real_signal(x: TensorLike, name: str, rank: int) -> Tensor:
     t = to_tensor(x, name)
     if t.dtype.name not in ("float32", "float64"):
-        raise op_error(name, f"needs a float32 or float64 signal, got {t.type}", TypeError)
+        raise op_error(name, f"dtype must be a floating point type (float32 or float64), got "
+                       f"{t.type}")
     if t.ndim < rank:
         raise op_error(name, f"needs rank >= {rank}, got {t.type}")
     return t
@@ -84,8 +85,8 @@ def inverse_stft(stfts: TensorLike, frame_length: Any, frame_step: Any, fft_leng
     (tf.signal.inverse_stft)."""
     s = to_tensor(stfts, "inverse_stft")
     if not s.dtype.is_complex:
-        raise op_error("inverse_stft", f"needs a complex64 or complex128 tensor, got {s.type}",
-                       TypeError)
+        raise op_error("inverse_stft", f"IRFFT requires complex64 or complex128 inputs, got "
+                       f"{s.type}")
     if s.ndim < 2:
         raise op_error("inverse_stft", f"needs rank >= 2, got {s.type}")
     fl = positive_int(frame_length, "inverse_stft", "frame_length")
