@@ -275,3 +275,58 @@ def test_registered_model_and_loss_and_scoped_metric_resume(tmp_path) -> None:
         np.testing.assert_array_equal(u, v)
     assert loaded.evaluate(x, y, verbose=0, return_dict=True) == \
         whole.evaluate(x, y, verbose=0, return_dict=True)
+
+
+def test_multi_output_compile_arguments_survive_save(tmp_path):
+    # per-output losses, loss_weights, metrics and weighted_metrics (lists and dicts) round-trip
+    init = keras.initializers.GlorotUniform
+    inp = keras.Input((4,))
+    h = layers.Dense(5, activation="relu", kernel_initializer=init(3))(inp)
+    cls = layers.Dense(3, name="cls", kernel_initializer=init(4))(h)
+    reg = layers.Dense(1, name="reg", kernel_initializer=init(5))(h)
+    model = keras.Model(inp, [cls, reg])
+    model.compile(optimizer="adam",
+                  loss={"cls": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                        "reg": "mse"},
+                  loss_weights={"cls": 1.0, "reg": 0.25},
+                  metrics={"cls": ["accuracy"], "reg": [keras.metrics.MeanAbsoluteError()]},
+                  weighted_metrics=[[], ["mse"]])
+    x, y = _data()
+    targets = {"cls": y, "reg": x[:, :1]}
+    weights = np.linspace(0.5, 1.5, len(x)).astype(np.float32)
+    model.fit(x, targets, sample_weight=weights, batch_size=16, epochs=1, verbose=0)
+    path = str(tmp_path / "multi.tfx")
+    model.save(path)
+    section = _compile_section(path)
+    assert section["loss_weights"] == {"by_output": {"cls": 1.0, "reg": 0.25}}
+    loaded = keras.models.load_model(path)
+    before = model.evaluate(x, targets, sample_weight=weights, verbose=0, return_dict=True)
+    after = loaded.evaluate(x, targets, sample_weight=weights, verbose=0, return_dict=True)
+    assert before.keys() == after.keys() and {"reg_mean_absolute_error", "reg_mse"} <= set(after)
+    for k in before:
+        np.testing.assert_allclose(after[k], before[k], rtol=1e-6)
+    for m in (model, loaded):
+        m.fit(x, targets, sample_weight=weights, batch_size=16, epochs=1, shuffle=False,
+              verbose=0)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_damaged_per_output_compile_section_is_refused(tmp_path):
+    model = _model(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                   loss_weights=[0.5], metrics=["accuracy"])
+    x, y = _data(16)
+    model.fit(x, y, epochs=1, verbose=0)
+    good, bad = str(tmp_path / "good.tfx"), str(tmp_path / "bad.tfx")
+    model.save(good)
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["keras"]["compile"]["loss_weights"] = {"list": [{"oops": 1}]}
+                data = json.dumps(manifest).encode()
+            dst.writestr(item, data)
+    with pytest.raises(ArtifactError, match="loss_weights"):
+        keras.models.load_model(bad)
+    assert keras.models.load_model(good).loss_weights == [0.5]

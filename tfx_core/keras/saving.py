@@ -107,19 +107,37 @@ def _compile_section(model: Any) -> Any:
     opt = _entry(model.optimizer, "optimizer", model.name)
     if opt is None:
         return None
-    loss = model.loss
-    if loss is not None and not isinstance(loss, str):
-        loss = _entry(loss, "loss", model.name)
-        if loss is None:
+    section = {"optimizer": opt}
+    for key, what in (("loss", "loss"), ("loss_weights", "loss weight"),
+                      ("metrics", "metric"), ("weighted_metrics", "metric")):
+        value = model._tfx_compile_args[key]  # the Trainer's own compile arguments
+        encoded = _encode(value, what, model.name)
+        if encoded is _UNSAVABLE:
             return None
-    metrics = [m if isinstance(m, str) else _entry(m, "metric", model.name)
-               for m in model._tfx_metric_specs]  # the Trainer's own compile arguments
-    if any(m is None for m in metrics):
-        return None
+        section[key] = encoded
     jit = model.jit_compile
-    return {"optimizer": opt, "loss": loss, "metrics": metrics,
-            "jit_compile": jit if isinstance(jit, (bool, str)) else "auto",
-            "run_eagerly": bool(model.run_eagerly)}
+    section.update(jit_compile=jit if isinstance(jit, (bool, str)) else "auto",
+                   run_eagerly=bool(model.run_eagerly))
+    return section
+
+
+_UNSAVABLE = object()
+
+
+def _encode(value: Any, what: str, name: str) -> Any:
+    """A compile argument as plain data: names and numbers as they are, objects as their
+    `{"class_name", "config"}` entries, a per-output list as {"list": [...]} and a dict keyed
+    by output names as {"by_output": {...}}; _UNSAVABLE (after a warning) if a part is not."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_encode(v, what, name) for v in value]
+        return _UNSAVABLE if _UNSAVABLE in items else {"list": items}
+    if isinstance(value, dict):
+        items = {str(k): _encode(v, what, name) for k, v in value.items()}
+        return _UNSAVABLE if _UNSAVABLE in items.values() else {"by_output": items}
+    entry = _entry(value, what, name)
+    return _UNSAVABLE if entry is None else entry
 
 
 def _architecture(model: Any) -> Any:
@@ -248,31 +266,55 @@ def _compile(model: Any, section: dict, path: str, custom_objects: dict | None) 
     optimizer = _make(section.get("optimizer"),
                       serialization.module_table(optimizers_mod, Optimizer), Optimizer,
                       "keras.optimizer", path, custom_objects)
-    loss = section.get("loss")
-    if isinstance(loss, dict):
-        loss = _make(loss, serialization.module_table(losses_mod, losses_mod.Loss, True),
-                     losses_mod.Loss, "keras.compile.loss", path, custom_objects,
+    loss_table = serialization.module_table(losses_mod, losses_mod.Loss, True)
+    metric_table = {**serialization.module_table(losses_mod, None, True),
+                    **serialization.module_table(metrics_mod, metrics_mod.Metric, True)}
+
+    def loss_leaf(entry: Any, where: str) -> Any:
+        return _make(entry, loss_table, losses_mod.Loss, where, path, custom_objects,
                      function_ok=True)
-    elif loss is not None and not isinstance(loss, str):
-        raise ArtifactError(f"{path}: manifest: keras.compile.loss: expected a name or class")
-    metrics = section.get("metrics")
-    if not isinstance(metrics, list):
-        raise ArtifactError(f"{path}: manifest: keras.compile.metrics: expected a list")
-    known = {**serialization.module_table(losses_mod, None, True),
-             **serialization.module_table(metrics_mod, metrics_mod.Metric, True)}
-    metrics = [m if isinstance(m, str) else
-               _make(m, known, metrics_mod.Metric, "keras.compile.metrics", path,
-                     custom_objects, function_ok=True)
-               for m in metrics]
+
+    def metric_leaf(entry: Any, where: str) -> Any:
+        return _make(entry, metric_table, metrics_mod.Metric, where, path, custom_objects,
+                     function_ok=True)
+
+    def number_leaf(entry: Any, where: str) -> Any:
+        raise ArtifactError(f"{path}: manifest: {where}: expected a number")
+
+    args = {}
+    for key, leaf in (("loss", loss_leaf), ("loss_weights", number_leaf),
+                      ("metrics", metric_leaf), ("weighted_metrics", metric_leaf)):
+        value = section.get(key)
+        if key == "metrics" and isinstance(value, list):  # files before nested arguments
+            value = {"list": value}
+        args[key] = _decode(value, leaf, f"keras.compile.{key}", path)
     jit, eager = section.get("jit_compile", "auto"), section.get("run_eagerly", False)
     if not isinstance(jit, (bool, str)) or not isinstance(eager, bool):
         raise ArtifactError(f"{path}: manifest: keras.compile: jit_compile/run_eagerly: "
                             "expected booleans")
     try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit,
-                      run_eagerly=eager)
+        model.compile(optimizer=optimizer, jit_compile=jit, run_eagerly=eager, **args)
     except (TypeError, ValueError) as e:
         raise ArtifactError(f"{path}: manifest: keras.compile: {e}") from e
+
+
+def _decode(value: Any, leaf: Any, where: str, path: str, depth: int = 0) -> Any:
+    """The inverse of _encode; `leaf(entry, where)` rebuilds an object entry. Per-output
+    structures nest at most two levels (a list of metrics per output)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if not isinstance(value, dict) or depth > 2:
+        raise ArtifactError(f"{path}: manifest: {where}: unexpected {type(value).__name__}")
+    if "class_name" in value:
+        return leaf(value, where)
+    if set(value) == {"list"} and isinstance(value["list"], list):
+        return [_decode(v, leaf, f"{where}[{i}]", path, depth + 1)
+                for i, v in enumerate(value["list"])]
+    if set(value) == {"by_output"} and isinstance(value["by_output"], dict):
+        return {k: _decode(v, leaf, f"{where}.{k}", path, depth + 1)
+                for k, v in value["by_output"].items()}
+    raise ArtifactError(f"{path}: manifest: {where}: expected an object entry, a list or a "
+                        "per-output dict")
 
 
 def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,

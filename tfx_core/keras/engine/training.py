@@ -81,14 +81,9 @@ class Trainer:
         self._tfx_compiled_loss = None if loss is None else CompiledLoss(loss, loss_weights)
         self._tfx_compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
         self._tfx_metrics_built = False
-        # what model.save writes: a plain metrics list; anything it cannot write yet (nested
-        # metrics, weighted_metrics, loss_weights) stays an entry without get_config, so save
-        # warns and drops the compile settings rather than restore them changed
-        flat = isinstance(metrics, (list, tuple)) and not any(
-            isinstance(m, (list, tuple, dict)) for m in metrics)
-        self._tfx_metric_specs = list(metrics) if flat else ([] if metrics is None else [metrics])
-        self._tfx_metric_specs += [extra for extra in (weighted_metrics, loss_weights)
-                                   if extra is not None]
+        # what model.save writes (keras/saving.py): the arguments as given
+        self._tfx_compile_args = {"loss": loss, "loss_weights": loss_weights,
+                                  "metrics": metrics, "weighted_metrics": weighted_metrics}
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
         self._tfx_functions = {}
