@@ -20,25 +20,29 @@ _POWER_TERMS = 40  # the power series' terms: (x/2)**2k / k!**2 < 1e-23 * i0(x) 
 _ASYMPTOTIC_TERMS = 30
 
 
+def _nested(e: Emit, ratios: list) -> object:
+    """1 + r1 (1 + r2 (1 + r3 (...))) = sum_k r1 r2 ... rk, innermost first.
+
+    NOTE: not as a running product term *= r_k: XLA regroups such a chain of constant
+    multiplications for float32 scalars (x**40 times 1 / 40!**2), which overflows to NaN.
+    """
+    acc = e.c(1.0)
+    for r in reversed(ratios):
+        acc = hlo.add(e.c(1.0), hlo.multiply(r, acc))
+    return acc
+
+
 def _i0e(e: Emit, x):
     a = hlo.abs(x)
     # |x| <= 20: exp(-|x|) * sum_k (x**2 / 4)**k / k!**2 (positive terms: no cancellation)
     small = hlo.minimum(a, e.c(_SWITCH))
     quarter_sq = hlo.multiply(hlo.multiply(small, small), e.c(0.25))
-    term = e.c(1.0)
-    total = term
-    for k in range(1, _POWER_TERMS + 1):
-        term = hlo.multiply(term, hlo.multiply(quarter_sq, e.c(1.0 / (k * k))))
-        total = hlo.add(total, term)
+    total = _nested(e, [hlo.divide(quarter_sq, e.c(k * k)) for k in range(1, _POWER_TERMS + 1)])
     series = hlo.multiply(total, hlo.exponential(hlo.negate(small)))
     # |x| > 20: (2 pi x)**-1/2 * sum_k prod_{j<=k} (2j - 1)**2 / (8 j x)
     big = hlo.maximum(a, e.c(_SWITCH))
-    inv8 = hlo.divide(e.c(0.125), big)
-    term = e.c(1.0)
-    total = term
-    for k in range(1, _ASYMPTOTIC_TERMS + 1):
-        term = hlo.multiply(term, hlo.multiply(inv8, e.c((2 * k - 1) ** 2 / k)))
-        total = hlo.add(total, term)
+    total = _nested(e, [hlo.divide(e.c((2 * k - 1) ** 2 / (8 * k)), big)
+                        for k in range(1, _ASYMPTOTIC_TERMS + 1)])
     asymptotic = hlo.multiply(total, hlo.rsqrt(hlo.multiply(big, e.c(2 * math.pi))))
     return e.where(e.cmp(a, e.c(_SWITCH), "LE"), series, asymptotic)
 
