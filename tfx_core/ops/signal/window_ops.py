@@ -54,14 +54,28 @@ def hamming_window(window_length: Any, periodic: Any = True, dtype: Any = F32,
     return _raised_cosine("hamming_window", window_length, periodic, dtype, 0.54, 0.46)
 
 
+def _i0e(x: np.ndarray) -> np.ndarray:
+    """exp(-x) I0(x) for x >= 0: numpy's i0 below 700 (where it still fits in float64), the
+    asymptotic series above (its sixth term is < 1e-15 there)."""
+    x = np.asarray(x, np.float64)
+    out = np.empty_like(x)
+    small = x < 700.0
+    out[small] = np.i0(x[small]) * np.exp(-x[small])
+    big = x[~small]
+    t = 1.0 / (8.0 * big) if big.size else big
+    series = 1 + t * (1 + t * (9 / 2 + t * (225 / 6 + t * (11025 / 24 + t * 893025 / 120))))
+    out[~small] = series / np.sqrt(2 * np.pi * big) if big.size else big
+    return out
+
+
 def _kaiser(n: int, beta: float) -> np.ndarray:
     if n == 1:
         return np.ones(1)
     half = (n - 1) / 2.0
     arg = np.arange(n, dtype=np.float64) - half
     num = beta * np.sqrt(np.maximum(0.0, 1.0 - (arg / half) ** 2))
-    with np.errstate(all="ignore"):
-        return np.i0(num) / np.i0(beta)
+    # I0(num) / I0(beta), scaled as TF's bessel_i0e ratio so a large beta does not overflow
+    return np.exp(num - beta) * _i0e(num) / _i0e(np.array([beta]))[0]
 
 
 def _beta(beta: Any, name: str) -> float:
