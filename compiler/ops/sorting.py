@@ -33,7 +33,7 @@ def _wide(a: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- cumsum / cumprod
 def _scan_infer(x: TensorType, *, axis: int, exclusive: bool, reverse: bool) -> TensorType:
-    check_kind(x, "fiu")
+    check_kind(x, "fiuc")
     _check_axis(x, axis)
     if not isinstance(exclusive, bool) or not isinstance(reverse, bool):
         raise OpTypeError(f"exclusive/reverse must be bools, got {exclusive!r}/{reverse!r}")

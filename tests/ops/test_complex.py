@@ -14,6 +14,26 @@ from tests.oracles.dtypes_cases import grad_cases
 
 ORACLE = np.load(Path(__file__).parents[1] / "oracles" / "dtypes.npz")
 CASES = grad_cases(tx)
+# TF 2.21's cumprod gradient forgets the conjugate its other complex rules take (math_grad's
+# _CumprodGrad: cumsum(prod * grad) / x), so it is not dL/dx + i dL/dy; tfx keeps the convention
+# and is checked against central differences there instead.
+TF_INCONSISTENT = {"cumprod"}
+
+
+def _finite_differences(fn, sources, i, h=1e-6):
+    """dL/dx + i dL/dy for source i (TF's convention for a real loss L)."""
+    src = [np.asarray(s) for s in sources]
+
+    def loss(delta):
+        args = [s + delta if k == i else s for k, s in enumerate(src)]
+        return float(fn(*[tx.constant(a) for a in args]).numpy())
+
+    out = np.zeros(src[i].shape, np.complex128)
+    for idx in np.ndindex(src[i].shape):
+        e = np.zeros(src[i].shape, np.complex128)
+        e[idx] = h
+        out[idx] = (loss(e) - loss(-e)) / (2 * h) + 1j * (loss(1j * e) - loss(-1j * e)) / (2 * h)
+    return out
 
 
 def _grads(fn, sources):
@@ -31,6 +51,11 @@ def _check(name, loss, grads):
         want = ORACLE[f"grad/{name}/{i}"]
         assert g is not None, f"{name}: no gradient for source {i}"
         assert g.dtype.np_dtype == want.dtype, f"{name}/{i}: {g.dtype} != {want.dtype}"
+        if name in TF_INCONSISTENT and i == 0:
+            fn, sources = CASES[name]
+            want = _finite_differences(fn, sources, i)
+            np.testing.assert_allclose(g.numpy(), want, rtol=1e-7, atol=1e-8)
+            continue
         np.testing.assert_allclose(g.numpy(), want, rtol=1e-10, atol=1e-12,
                                    err_msg=f"{name}/{i}")
 

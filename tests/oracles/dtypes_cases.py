@@ -58,6 +58,11 @@ def grad_cases(m) -> dict:
         "exp_neg_sigmoid": (lambda z: s(m.abs(m.sigmoid(-z) + m.exp(z / 4))), (Z,)),
         "reshape_transpose": (lambda a: s(M.real(m.transpose(m.reshape(a, (3, 2))) * ZM)),
                               (ZM,)),
+        "cumsum": (lambda z: s(m.abs(M.cumsum(z, reverse=True))), (Z,)),
+        "cumprod": (lambda z, w: s(M.real(M.cumprod(z) * w)), (Z, W)),
+        "norm": (lambda a: m.norm(a), (ZM,)),
+        "sign": (lambda z: s(M.real(M.sign(z) * z)), (Z,)),
+        "where_select": (lambda z, w: s(m.abs(m.where(M.real(z) > 0, z * w, w))), (Z, W)),
     }
 
 

@@ -328,6 +328,10 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
     from tfx_core.ops.reduction_ops import reduce_max, reduce_sum
 
     t = to_tensor(tensor, "norm")
+    if t.dtype.is_complex:  # the norm of the magnitudes (real), as TF
+        from tfx_core.ops.math_ops import abs as _magnitude
+
+        t = _magnitude(t)
     if not t.dtype.is_floating:
         raise op_error("norm", f"expected a floating tensor, got {t.type}", TypeError)
     axes = _norm_axes(axis, t)

@@ -81,7 +81,21 @@ floor = _unary(E.floor_op, "floor", "Elementwise floor (tf.math.floor).")
 ceil = _unary(E.ceil_op, "ceil", "Elementwise ceiling (tf.math.ceil).")
 is_finite = _unary(E.is_finite_op, "is_finite", "True where x is neither inf nor NaN.")
 negative = _unary(E.neg_op, "negative", "Elementwise -x (tf.math.negative).")
-sign = _unary(E.sign_op, "sign", "Elementwise sign: -1, 0 or 1 (tf.math.sign).")
+_real_sign = _unary(E.sign_op, "sign", "Elementwise sign: -1, 0 or 1 (tf.math.sign).")
+
+
+def sign(x: TensorLike, name: str | None = None) -> Tensor:
+    """Elementwise sign: -1, 0 or 1 (tf.math.sign); z / |z| (0 at 0) for complex z, which
+    differentiates as that quotient (TF: div_no_nan(z, |z|))."""
+    x = x if isinstance(x, Tensor) else to_tensor(x, "sign")
+    if not x.dtype.is_complex:
+        return _real_sign(x)
+    mag = bind(E.complex_abs_op, x)
+    zero = to_tensor(0, "sign", mag.dtype)
+    is_zero = bind(E.compare_op, mag, zero, direction="EQ")
+    safe = bind(E.select_op, is_zero, to_tensor(1, "sign", mag.dtype), mag)
+    unit = bind(E.div_op, x, bind(CA.convert_op, safe, dtype=x.dtype))
+    return bind(E.select_op, is_zero, to_tensor(0, "sign", x.dtype), unit)
 
 add = _binary(E.add_op, "add", "Elementwise x + y with broadcasting (tf.math.add).")
 subtract = _binary(E.sub_op, "subtract", "Elementwise x - y with broadcasting (tf.math.subtract).")

@@ -48,7 +48,7 @@ def _scan(opdef, opname: str, doc: str):
     def fn(x: TensorLike, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
            name: str | None = None) -> Tensor:
         t = to_tensor(x, opname)
-        _check(opname, t, "fiu", "a numeric")
+        _check(opname, t, "fiuc", "a numeric")
         ax = _one_axis(opname, t, axis)
         return bind(opdef, t, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))
 
