@@ -35,8 +35,10 @@ def _validate(name: str, x: Tensor, type_: Any, n: Any, axis: Any, norm: Any) ->
                            f"got {x.type}")
     if norm not in (None, "ortho"):
         raise op_error(name, f"unknown normalization: expected None or 'ortho', got {norm!r}")
-    if not x.dtype.is_floating or x.dtype.name not in ("float32", "float64"):
+    if not x.dtype.is_floating:  # TF: the float constants cannot become this dtype
         raise op_error(name, f"needs a float32 or float64 tensor, got {x.type}", TypeError)
+    if x.dtype.name not in ("float32", "float64"):  # TF: RFFT's dtype check
+        raise op_error(name, f"RFFT requires float32 or float64 inputs, got {x.type}")
     if x.ndim < 1:
         raise op_error(name, f"needs rank >= 1, got {x.type}")
     return n
