@@ -54,7 +54,7 @@ def _calls() -> dict:
             v, w, [1, 7, 8, 4], 2, "SAME"),
         "atrous_transpose_VALID": lambda v, w: tx.nn.atrous_conv2d_transpose(
             v, w, [1, 11, 12, 4], 2, "VALID"),
-        "in_top_k": lambda t, p: tx.math.in_top_k(t, p, 1),
+        "in_top_k": lambda t, p: tx.nn.in_top_k(t, p, 1),
         "in_top_k2": lambda t, p: tx.nn.in_top_k(t, p, 2),
         "softmax_ce_axis0": lambda a, b: tx.nn.softmax_cross_entropy_with_logits(a, b, axis=0),
     }
@@ -269,8 +269,7 @@ def test_aliases():
     assert tx.nn.lrn is tx.nn.local_response_normalization
     assert tx.math.softsign is tx.nn.softsign
     assert tx.math.l2_normalize is tx.nn.l2_normalize
-    for name in ("softplus", "softmax", "log_softmax"):
-        assert getattr(tx.math, name) is getattr(tx.nn, name)
+    assert tx.math.zero_fraction is tx.nn.zero_fraction
 
 
 def test_errors_name_the_op_and_the_line():

@@ -416,7 +416,7 @@ def _isotonic_samples(rng, dt):
 ENTRIES = [
     OpInfo("nn.selu", tx.nn.selu, _f64(_selu), lambda rng, dt: [
         Sample((make_arg(rng, s, dt, -4, 4),)) for s in ((), (0,), (2, 5))], F32_64,
-        ops=("exponential_minus_one", "select")),
+        ops=("expm1", "select")),
     OpInfo("nn.softsign", tx.nn.softsign, _f64(lambda x: x / (1 + np.abs(x))), _x((3, 4)),
            F32, ops=("abs", "divide")),
     OpInfo("nn.crelu", tx.nn.crelu, _f64(lambda x, axis=-1: np.concatenate(
@@ -432,7 +432,7 @@ ENTRIES = [
                                                  np.asarray(2.5, dt.np_dtype)))], F32,
            ops=("log1p",)),
     OpInfo("nn.log_poisson_loss", tx.nn.log_poisson_loss, _f64(_poisson), _poisson_samples,
-           F32, ops=("exponential",), grad="kinks: targets at the t > 1 switch"),
+           F32, ops=("exp",), grad="kinks: targets at the t > 1 switch"),
     OpInfo("nn.compute_average_loss", tx.nn.compute_average_loss, _f64(_avg_loss),
            _avg_loss_samples, F32, ops=("reduce_sum", "divide")),
     OpInfo("nn.scale_regularization_loss", tx.nn.scale_regularization_loss,
