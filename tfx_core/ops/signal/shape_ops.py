@@ -2,6 +2,7 @@
 summing frames back into a signal. Both need the framed axis's length at trace time."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -61,15 +62,35 @@ def frame(signal: TensorLike, frame_length: Any, frame_step: Any, pad_end: bool 
             x = A.pad(x, pads, constant_values=to_tensor(pad_value, "frame", x.dtype))
     else:
         num = max(0, 1 + (n - fl) // step)
-    # One gather with a constant [num_frames, frame_length] index table: its gradient is the
-    # scatter-add that overlap_and_add computes.
-    idx = (np.arange(num, dtype=np.int32)[:, None] * step
-           + np.arange(fl, dtype=np.int32)[None, :]).reshape(num, fl)
     if num == 0 or fl == 0:
         shape = list(x.shape)
         shape[ax:ax + 1] = [num, fl]
         return A.zeros(shape, x.dtype)
-    return X.gather(x, Tensor.from_numpy(idx), axis=ax)
+    return _gather_frames(x, ax, num, fl, step)
+
+
+def _gather_frames(x: Tensor, ax: int, num: int, fl: int, step: int) -> Tensor:
+    """Frames as one gather of subframes (TF's scheme): cut the axis into blocks of
+    g = gcd(frame_length, frame_step) samples, so frame f is blocks f*step/g ... + fl/g - 1.
+    The index table is [num_frames, frame_length / g] and each gathered slice g samples long,
+    which keeps the constant small and the gradient (a scatter-add of slices) fast."""
+    g = math.gcd(fl, step)
+    # (-1: the one unknown dim a reshape may infer, and "to the end" for a slice)
+    outer = [-1 if d is None else d for d in x.shape[:ax]]
+    inner = [-1 if d is None else d for d in x.shape[ax + 1:]]
+    if x.shape.count(None) > 1:
+        g = 1  # no reshape can infer two unknown dims: gather single samples instead
+    n_sub = x.shape[ax] // g
+    if g > 1:
+        if n_sub * g != x.shape[ax]:
+            x = A.slice(x, [0] * x.ndim, outer + [n_sub * g] + inner)
+        x = A.reshape(x, outer + [n_sub, g] + inner)
+    idx = (np.arange(num, dtype=np.int32)[:, None] * (step // g)
+           + np.arange(fl // g, dtype=np.int32)[None, :])
+    frames = X.gather(x, Tensor.from_numpy(idx), axis=ax)  # [..., num, fl/g, (g,) ...]
+    if g == 1:
+        return frames
+    return A.reshape(frames, outer + [num, fl] + inner)
 
 
 def overlap_and_add(signal: TensorLike, frame_step: Any, name: str | None = None) -> Tensor:
