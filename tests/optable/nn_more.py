@@ -1,5 +1,5 @@
-"""Op table: the rest of tf.nn (issue 16): activations, losses, moments, lrn, top-k membership,
-space/depth shuffles, dilated pools, convolution variants, morphology, isotonic regression."""
+"""Op table: the rest of tf.nn (issue 16): activations, losses, moments, lrn, space/depth
+shuffles, dilated pools, convolution variants, morphology, isotonic regression."""
 from __future__ import annotations
 
 import jax
@@ -149,38 +149,6 @@ def _lrn_samples(rng, dt):
     return [Sample((make_arg(rng, (1, 2, 2, 7), dt),), {"depth_radius": 2, "bias": 1.5,
                                                           "alpha": 0.3, "beta": 0.75}),
             Sample((make_arg(rng, (1, 2, 2, 4), dt),))]
-
-
-# ---------------------------------------------------------------- top-k membership
-def _in_top_k(targets, predictions, k):
-    out = []
-    for t, row in zip(targets, predictions):
-        ok = 0 <= t < row.size and np.isfinite(row).all()
-        out.append(bool(ok and np.sum(row > row[t]) < k))
-    return np.array(out)
-
-
-def _in_top_k_samples(rng, dt):
-    p = np.array([[0.1, 0.5, 0.5, 0.2], [1, 2, 3, np.inf], [0.3, 0.3, 0.3, 0.3], [4, 3, 2, 1],
-                  [1, 2, np.nan, 0]], dt.np_dtype)
-    t = np.array([2, 0, 3, 5, 1], np.int32)
-    return [Sample((t, p, 1)), Sample((t.astype(np.int64), p, 2))]
-
-
-def _approx(largest):
-    def ref(x, k, reduction_dimension=-1):
-        moved = np.moveaxis(x, reduction_dimension, -1)
-        idx = np.argsort(-moved if largest else moved, axis=-1, kind="stable")[..., :k]
-        vals = np.take_along_axis(moved, idx, -1)
-        return (np.moveaxis(vals, -1, reduction_dimension),
-                np.moveaxis(idx.astype(np.int32), -1, reduction_dimension))
-
-    return ref
-
-
-def _approx_samples(rng, dt):
-    return [Sample((make_arg(rng, (3, 5), dt, -50, 50), 2)),
-            Sample((make_arg(rng, (4, 3), dt, -50, 50), 3), {"reduction_dimension": 0})]
 
 
 # ---------------------------------------------------------------- space and depth
@@ -449,12 +417,6 @@ ENTRIES = [
            _f64(_bn_global), _bn_global_samples, F32, ops=("rsqrt",)),
     OpInfo("nn.local_response_normalization", tx.nn.local_response_normalization, _f64(_lrn),
            _lrn_samples, F32, ops=("reduce_window", "power")),
-    OpInfo("nn.in_top_k", tx.nn.in_top_k, _in_top_k, _in_top_k_samples, F32,
-           ops=("compare", "reduce_and"), grad=GRAD_ZERO),
-    OpInfo("nn.approx_max_k", tx.nn.approx_max_k, _approx(True), _approx_samples, F32,
-           ops=("sort",)),
-    OpInfo("nn.approx_min_k", tx.nn.approx_min_k, _approx(False), _approx_samples,
-           (tx.float32, tx.int32), ops=("sort", "negate")),
     OpInfo("nn.space_to_depth", tx.nn.space_to_depth, _s2d, _s2d_samples, F32,
            ops=("reshape", "transpose")),
     OpInfo("nn.depth_to_space", tx.nn.depth_to_space, _d2s, _d2s_samples, F32,

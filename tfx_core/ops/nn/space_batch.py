@@ -1,87 +1,18 @@
-"""Moving blocks of space into the batch or depth dims and back: tf.nn.space_to_batch,
-space_to_depth, depth_to_space and with_space_to_batch (how TF runs dilated ops)."""
+"""Moving blocks of space into depth and back, and running an op through space_to_batch (how
+TF runs dilated ops): tf.nn.space_to_depth, depth_to_space, with_space_to_batch; tf.nn's
+space_to_batch is tf.space_to_batch (ops/array/space.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import array_ops as A
 from tfx_core.ops.arguments import op_error, static_int, static_ints
+from tfx_core.ops.array.space import batch_to_space, space_to_batch, space_to_batch_nd
 from tfx_core.ops.nn.checks import static_dims
 
 TensorLike = Any
-
-
-def _paddings(name: str, v: Any, m: int, what: str) -> list[tuple[int, int]]:
-    flat = static_ints(np.asarray(v.numpy() if isinstance(v, Tensor) else v).reshape(-1)
-                       .tolist(), name, what)
-    if len(flat) != 2 * m or min(flat, default=0) < 0:
-        raise op_error(name, f"{what} must be {m} pairs of non-negative ints, got {v!r}")
-    return [(flat[2 * i], flat[2 * i + 1]) for i in range(m)]
-
-
-def space_to_batch_nd(input: TensorLike, block_shape: Any, paddings: Any,  # noqa: A002
-                      name: str = "space_to_batch_nd") -> Tensor:
-    """Zero-pad the M dims after the batch, then move each block_shape block of them into the
-    batch dim, block offsets outermost (tf.space_to_batch_nd)."""
-    x = to_tensor(input, name)
-    blocks = static_ints(block_shape, name, "block_shape")
-    m = len(blocks)
-    if not 1 <= m < x.ndim or min(blocks) < 1:
-        raise op_error(name, f"block_shape {list(blocks)} must hold 1 to rank - 1 positive ints "
-                       f"for {x.type}")
-    pads = _paddings(name, paddings, m, "paddings")
-    x = A.pad(x, [(0, 0), *pads, *[(0, 0)] * (x.ndim - 1 - m)])
-    shape = static_dims(name, x)
-    batch, rest = shape[0], shape[m + 1:]
-    split = [batch]
-    for d, b in zip(shape[1:m + 1], blocks):
-        if d % b:
-            raise op_error(name, f"padded dim {d} is not divisible by its block size {b} "
-                           f"(input {x.type}, paddings {pads})")
-        split += [d // b, b]
-    x = A.reshape(x, [*split, *rest])
-    perm = [2 + 2 * i for i in range(m)] + [0] + [1 + 2 * i for i in range(m)] + \
-        list(range(1 + 2 * m, 1 + 2 * m + len(rest)))
-    x = A.transpose(x, perm)
-    return A.reshape(x, [batch * int(np.prod(blocks)), *[d // b for d, b in
-                         zip(shape[1:m + 1], blocks)], *rest])
-
-
-def batch_to_space_nd(input: TensorLike, block_shape: Any, crops: Any,  # noqa: A002
-                      name: str = "batch_to_space_nd") -> Tensor:
-    """The inverse of space_to_batch_nd: blocks out of the batch dim, then crop
-    (tf.batch_to_space)."""
-    x = to_tensor(input, name)
-    blocks = static_ints(block_shape, name, "block_shape")
-    m = len(blocks)
-    shape = static_dims(name, x)
-    prod = int(np.prod(blocks))
-    if not 1 <= m < x.ndim or shape[0] % prod:
-        raise op_error(name, f"block_shape {list(blocks)} does not fit {x.type}: the batch must "
-                       f"divide by {prod} and rank exceed {m}")
-    crop = _paddings(name, crops, m, "crops")
-    batch, sp, rest = shape[0] // prod, shape[1:m + 1], shape[m + 1:]
-    x = A.reshape(x, [*blocks, batch, *sp, *rest])
-    perm = [m] + [p for i in range(m) for p in (m + 1 + i, i)] + \
-        list(range(2 * m + 1, 2 * m + 1 + len(rest)))
-    x = A.transpose(x, perm)
-    full = [d * b for d, b in zip(sp, blocks)]
-    x = A.reshape(x, [batch, *full, *rest])
-    begin = [0, *[lo for lo, _ in crop], *[0] * len(rest)]
-    size = [batch, *[f - lo - hi for f, (lo, hi) in zip(full, crop)], *rest]
-    if min(size) < 0:
-        raise op_error(name, f"crops {crop} exceed the dims {full}")
-    return A.slice(x, begin, size)
-
-
-def space_to_batch(input: TensorLike, block_shape: Any, paddings: Any,  # noqa: A002
-                   name: str | None = None) -> Tensor:
-    """tf.nn.space_to_batch: tf.space_to_batch_nd."""
-    return space_to_batch_nd(input, block_shape, paddings, "space_to_batch")
 
 
 def _block_format(name: str, x: Tensor, block_size: Any, data_format: str) -> tuple[int, bool]:
@@ -177,8 +108,8 @@ def with_space_to_batch(input: TensorLike, dilation_rate: Any, padding: str,  # 
             blocks.append(1)
             pads.append((0, 0))
             crops.append((0, 0))
-    y = op(space_to_batch_nd(x, blocks, pads, name_), m, "VALID")
-    return batch_to_space_nd(y, blocks, crops, name_)
+    y = op(space_to_batch_nd(x, blocks, pads), m, "VALID")
+    return batch_to_space(y, blocks, crops)
 
 
 __all__ = ["depth_to_space", "space_to_batch", "space_to_depth", "with_space_to_batch"]
