@@ -231,6 +231,16 @@ def _state_from_seed(seed: Any) -> np.ndarray:
     return np.array(vals, np.uint64).view(np.int64)
 
 
+def _key_counter(name: str, key: Any, counter: Any) -> np.ndarray:
+    """[key, counter] as the int64[2] state (each an int, taken modulo 2**64)."""
+    c = np.asarray(counter).reshape(-1)
+    if c.size != 1 or np.asarray(key).size != 1:
+        raise ValueError(f"{name}: threefry's key and counter are one int each, got {key!r} "
+                         f"and {counter!r}")
+    return np.array([int(np.asarray(key).reshape(())) % 2**64, int(c[0]) % 2**64],
+                    np.uint64).view(np.int64)
+
+
 class Generator:
     """A random number generator whose int64[2] threefry state is a `tx.Variable`
     (tf.random.Generator): draws advance the state, also inside `@tx.function`."""
@@ -312,6 +322,33 @@ class Generator:
         return self._draw(_truncated, _shape("truncated_normal", shape),
                           _float_dtype("truncated_normal", dtype), mean, stddev,
                           "truncated_normal")
+
+    def binomial(self, shape: Any, counts: Any, probs: Any, dtype: Any = I32,
+                 name: str | None = None) -> Tensor:
+        """Binomial(counts, probs) samples of `shape` (counts, probs broadcast to it), from a
+        seed this generator draws (tx.random.stateless_binomial's sampler)."""
+        from tfx_core.ops.sampling.discrete import stateless_binomial  # it imports this module
+
+        return stateless_binomial(shape, self.make_seeds(1)[:, 0], counts, probs, dtype)
+
+    @classmethod
+    def from_key_counter(cls, key: Any, counter: Any, alg: Any = None) -> Generator:
+        """A generator at state [key, counter] (threefry's counter is one int)."""
+        return cls(state=_key_counter("from_key_counter", key, counter), alg=alg)
+
+    def reset_from_key_counter(self, key: Any, counter: Any) -> None:
+        """Set the state to [key, counter]."""
+        self._state.assign(_key_counter("reset_from_key_counter", key, counter))
+
+    @property
+    def key(self) -> Tensor:
+        """The threefry key (state[0])."""
+        return self._state.value()[0]
+
+    def skip(self, delta: int) -> None:
+        """Advance the counter by `delta` (wrapping modulo 2**64)."""
+        step = np.array([0, int(delta) % 2**64], np.uint64).view(np.int64)
+        self._state.assign(bind(E.add_op, self._state.value(), _const(step, I64, "skip")))
 
     def make_seeds(self, count: int = 1) -> Tensor:
         """int64 [2, count]: `count` seeds for the stateless ops."""
