@@ -90,7 +90,7 @@ F32_I32 = (tx.float32, tx.int32)
 ENTRIES = [
     OpInfo("unsorted_segment_prod", tx.math.unsorted_segment_prod, _fold("prod", False),
            _unsorted_samples(-2, 2), F32_I32,
-           ops=("segment_prod", "gather", "segment_sum")),
+           ops=("segment_prod",)),
     OpInfo("unsorted_segment_max", tx.math.unsorted_segment_max, _fold("max", False),
            _unsorted_samples(-3, 3), F32_I32, ops=("scatter",)),
     OpInfo("unsorted_segment_min", tx.math.unsorted_segment_min, _fold("min", False),
