@@ -18,11 +18,12 @@ from tfx_core.ops.math.ranking import *  # noqa: E402,F403
 from tfx_core.ops.math.ranking import __all__ as _mk  # noqa: E402
 from tfx_core.ops.math.reductions import *  # noqa: E402,F403
 from tfx_core.ops.math.reductions import __all__ as _mr  # noqa: E402
+from tfx_core.ops.math.sobol import sobol_sample  # noqa: E402
 from tfx_core.ops.math.special import *  # noqa: E402,F403
 from tfx_core.ops.math.special import __all__ as _ms  # noqa: E402
 from tfx_core.ops.nn_ops import log_softmax, softmax, softplus  # noqa: E402
 
-__all__ += [*_ma, *_mk, *_mr, *_ms, "log_softmax", "softmax", "softplus"]
+__all__ += [*_ma, *_mk, *_mr, *_ms, "log_softmax", "softmax", "softplus", "sobol_sample"]
 # issue 16, nn helper: tf.math names that live with tf.nn's ops
 from tfx_core.ops.nn.losses import softsign, zero_fraction  # noqa: E402
 from tfx_core.ops.norm_ops import l2_normalize  # noqa: E402

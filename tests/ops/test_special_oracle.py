@@ -160,3 +160,27 @@ def test_special_ops_survive_export(tmp_path):
     tx.saved_model.save(m, path)
     x = tx.constant(np.array([0.5, 1.5, 3.0], np.float32))
     np.testing.assert_array_equal(tx.saved_model.load(path).f(x).numpy(), m.f(x).numpy())
+
+
+SOBOL = np.load(Path(__file__).parents[1] / "oracles" / "sobol.npz")
+SOBOL_CASES = [(1, 5, 0, "float32"), (3, 8, 0, "float64"), (7, 6, 1000, "float32"),
+               (40, 3, 12345, "float64"), (21200, 2, 2**28, "float64"),
+               (5, 3, 2**29 - 4, "float64")]  # as tests/oracles/record_sobol.py
+
+
+@pytest.mark.parametrize("i", range(len(SOBOL_CASES)))
+def test_sobol_sample_matches_tf(i):
+    dim, n, skip, dt = SOBOL_CASES[i]
+    want = SOBOL[f"case{i}"]
+    got = tx.math.sobol_sample(dim, n, skip=skip, dtype=getattr(tx, dt)).numpy()[:, -64:]
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    compiled = tx.function(lambda: tx.math.sobol_sample(dim, n, skip, getattr(tx, dt)))()
+    np.testing.assert_array_equal(compiled.numpy()[:, -64:], want)
+
+
+@pytest.mark.parametrize("args,text", [((0, 3), "dim"), ((2, 0), "num_results"),
+                                        ((2, 1, -1), "skip"), ((2, 2, 2**29), "below 2")])
+def test_sobol_sample_rejects(args, text):
+    with pytest.raises(tx.errors.InvalidArgumentError, match=text):
+        tx.math.sobol_sample(*args)
