@@ -9,6 +9,7 @@ import tfx_core as tx
 from tests.optable import OpInfo, Sample, make_arg
 
 F = (tx.float32, tx.float64)
+F32 = (tx.float32,)  # composites of ops the table already checks in both precisions
 TOL = {"float32": (2e-4, 2e-5), "float64": (1e-9, 1e-11)}
 LA = tx.linalg
 
@@ -39,6 +40,15 @@ def _batched(fn):
 
 def _mat(rng, dt, shape):
     return make_arg(rng, shape, dt, -1, 1)
+
+
+def _tri_t(a, adjoint):
+    return np.swapaxes(a, -1, -2) if adjoint else a
+
+
+def _sym(a):
+    """The symmetric part: TF's cholesky gradient is the derivative along symmetric changes."""
+    return (a + np.swapaxes(a, -1, -2)) / 2
 
 
 def _spd(rng, dt, shape):
@@ -231,9 +241,9 @@ S = Sample
 ENTRIES = [
     # structure
     OpInfo("linalg.adjoint", LA.adjoint, lambda a: np.swapaxes(a, -1, -2),
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 4)),))], F, ops=("transpose",)),
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 4)),))], F32, ops=("transpose",)),
     OpInfo("linalg.matrix_transpose", LA.matrix_transpose, lambda a: np.swapaxes(a, -1, -2),
-           lambda rng, dt: [S((_mat(rng, dt, (3, 2)),))], F, ops=("transpose",)),
+           lambda rng, dt: [S((_mat(rng, dt, (3, 2)),))], F32, ops=("transpose",)),
     OpInfo("linalg.diag", LA.diag, _diag_ref,
            lambda rng, dt: [S((_mat(rng, dt, (2, 3)),)), S((_mat(rng, dt, (3,)),), {"k": 1}),
                             S((_mat(rng, dt, (2,)),), {"k": -1, "num_rows": 3, "num_cols": 4,
@@ -242,35 +252,34 @@ ENTRIES = [
     OpInfo("linalg.set_diag", LA.set_diag, _set_diag_ref,
            lambda rng, dt: [S((_mat(rng, dt, (2, 3, 4)), _mat(rng, dt, (2, 3)))),
                             S((_mat(rng, dt, (3, 4)), _mat(rng, dt, (2,))), {"k": -1})],
-           F, ops=("select",)),
+           F32, ops=("select",)),
     OpInfo("linalg.tensor_diag", LA.tensor_diag, _tensor_diag_ref,
-           lambda rng, dt: [S((_mat(rng, dt, (2, 2)),))], F, ops=("select", "reshape")),
+           lambda rng, dt: [S((_mat(rng, dt, (2, 2)),))], F32, ops=("select", "reshape")),
     OpInfo("linalg.tensor_diag_part", LA.tensor_diag_part,
            lambda x: np.diagonal(x.reshape(6, 6)).reshape(2, 3),
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 2, 3)),))], F, ops=("reduce_sum",)),
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 2, 3)),))], F32, ops=("reduce_sum",)),
     OpInfo("linalg.cross", LA.cross, _cross_ref,
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3)), _mat(rng, dt, (2, 3))))], F,
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3)), _mat(rng, dt, (2, 3))))], F32,
            ops=("multiply",)),
     OpInfo("linalg.normalize", lambda x, axis=None: LA.normalize(x, axis=axis),
            lambda x, axis=None: (x / np.linalg.norm(x, axis=axis, keepdims=True),
                                  np.linalg.norm(x, axis=axis, keepdims=True).astype(x.dtype)),
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3)),), {"axis": 1})], F, ops=("sqrt",)),
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3)),), {"axis": 1})], F32, ops=("sqrt",)),
     OpInfo("linalg.global_norm", lambda a, b: LA.global_norm([a, None, b]),
            lambda a, b: np.sqrt(np.sum(a * a) + np.sum(b * b)).astype(a.dtype),
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3)), _mat(rng, dt, (4,))))], F,
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3)), _mat(rng, dt, (4,))))], F32,
            ops=("reduce_sum",)),
     OpInfo("linalg.tridiagonal_matmul", LA.tridiagonal_matmul,
            lambda d, b: _tridiag_dense(d) @ b,
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 4)), _mat(rng, dt, (2, 4, 2))))], F,
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 4)), _mat(rng, dt, (2, 4, 2))))], F32,
            ops=("concatenate",)),
     # decompositions
-    OpInfo("linalg.cholesky", LA.cholesky, _f64(_batched(np.linalg.cholesky)),
-           lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)),))], F, ops=("cholesky",), tol=TOL,
-           grad="its reference reads the whole matrix (the op only its lower triangle): see "
-                "tests/ops/test_linalg_oracle.py"),
+    OpInfo("linalg.cholesky", LA.cholesky,
+           _f64(lambda a: _batched(np.linalg.cholesky)(_sym(a))),
+           lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)),))], F, ops=("cholesky",), tol=TOL),
     OpInfo("linalg.triangular_solve", LA.triangular_solve,
            lambda a, b, lower=True, adjoint=False: np.linalg.solve(
-               np.swapaxes(a, -1, -2) if adjoint else a, b),
+               _tri_t(np.tril(a) if lower else np.triu(a), adjoint), b),
            lambda rng, dt: [S((_tri(rng, dt, (2, 3, 3), True), _mat(rng, dt, (2, 3, 2)))),
                             S((_tri(rng, dt, (3, 3), False), _mat(rng, dt, (3, 2))),
                               {"lower": False, "adjoint": True})],
@@ -288,7 +297,7 @@ ENTRIES = [
            lambda rng, dt: [S((_mat(rng, dt, (2, 3, 3)),))], F, ops=("eigh",), tol=TOL),
     OpInfo("linalg.eigvalsh", LA.eigvalsh,
            _f64(lambda a: _batched(lambda x: np.linalg.eigvalsh(x, UPLO="L")[None])(a)[..., 0, :]),
-           lambda rng, dt: [S((_mat(rng, dt, (4, 4)),))], F, ops=("eigh",), tol=TOL),
+           lambda rng, dt: [S((_mat(rng, dt, (4, 4)),))], F32, ops=("eigh",), tol=TOL),
     OpInfo("linalg.lu", LA.lu, _lu_ref,
            lambda rng, dt: [S((_mat(rng, dt, (2, 4, 4)),))], F, ops=("lu",), tol=TOL),
     OpInfo("linalg.eigvals", _eigvals_fn, _f64(_eigvals_ref),
@@ -302,9 +311,10 @@ ENTRIES = [
     OpInfo("linalg.solve", LA.solve,
            lambda a, b, adjoint=False: np.linalg.solve(np.swapaxes(a, -1, -2) if adjoint else a,
                                                        b),
-           lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)), _mat(rng, dt, (2, 3, 2)))),
-                            S((_well(rng, dt, (3, 3)), _mat(rng, dt, (3, 1))),
-                              {"adjoint": True})],
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 3)) + np.eye(3, dtype=dt.np_dtype),
+                               _mat(rng, dt, (2, 3, 2)))),
+                            S((_mat(rng, dt, (3, 3)) + np.eye(3, dtype=dt.np_dtype),
+                               _mat(rng, dt, (3, 1))), {"adjoint": True})],
            F, ops=("lu", "triangular_solve"), tol=TOL),
     OpInfo("linalg.inv", LA.inv, np.linalg.inv,
            lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)),))], F, ops=("lu",), tol=TOL),
@@ -312,22 +322,20 @@ ENTRIES = [
            lambda rng, dt: [S((_mat(rng, dt, (2, 3, 3)),))], F, ops=("lu",), tol=TOL),
     OpInfo("linalg.slogdet", LA.slogdet, _f64(lambda a: tuple(np.linalg.slogdet(a))),
            lambda rng, dt: [S((_mat(rng, dt, (2, 3, 3)),))], F, ops=("lu",), tol=TOL),
-    OpInfo("linalg.logdet", LA.logdet, _f64(lambda a: np.linalg.slogdet(a)[1]),
-           lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)),))], F, ops=("cholesky",), tol=TOL,
-           grad="its reference reads the whole matrix (cholesky only the lower triangle)"),
+    OpInfo("linalg.logdet", LA.logdet, _f64(lambda a: np.linalg.slogdet(_sym(a))[1]),
+           lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)),))], F, ops=("cholesky",), tol=TOL),
     OpInfo("linalg.cholesky_solve",
            lambda a, b: LA.cholesky_solve(LA.cholesky(a), b),
-           _f64(lambda a, b: np.linalg.solve(np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2),
-                                             b)),
-           lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)), _mat(rng, dt, (2, 3, 2))))], F,
+           _f64(lambda a, b: np.linalg.solve(_sym(a), b)),
+           lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)), _mat(rng, dt, (2, 3, 2))))], F32,
            ops=("cholesky", "triangular_solve"), tol=TOL),
     OpInfo("linalg.lu_solve", _lu_solve_fn, lambda a, b: np.linalg.solve(a, b),
            lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)), _mat(rng, dt, (2, 3, 2))))], F,
            ops=("lu",), tol=TOL),
     OpInfo("linalg.lu_matrix_inverse", _lu_inverse_fn, np.linalg.inv,
-           lambda rng, dt: [S((_well(rng, dt, (3, 3)),))], F, ops=("lu",), tol=TOL),
+           lambda rng, dt: [S((_well(rng, dt, (3, 3)),))], F32, ops=("lu",), tol=TOL),
     OpInfo("linalg.lu_reconstruct", _lu_reconstruct_fn, lambda a: a.copy(),
-           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 3)),))], F, ops=("lu",), tol=TOL),
+           lambda rng, dt: [S((_mat(rng, dt, (2, 3, 3)),))], F32, ops=("lu",), tol=TOL),
     OpInfo("linalg.lstsq", LA.lstsq, _f64(_lstsq_ref),
            lambda rng, dt: [S((_mat(rng, dt, (2, 4, 3)), _mat(rng, dt, (2, 4, 2)))),
                             S((_mat(rng, dt, (2, 3)), _mat(rng, dt, (2, 1))),
@@ -339,12 +347,12 @@ ENTRIES = [
     OpInfo("linalg.matrix_rank", LA.matrix_rank,
            lambda a: np.linalg.matrix_rank(a).astype(np.int32),
            lambda rng, dt: [S((_mat(rng, dt, (2, 3, 4)),)),
-                            S((np.ones((3, 3), dt.np_dtype),))], F, ops=("svd",),
+                            S((np.ones((3, 3), dt.np_dtype),))], F32, ops=("svd",),
            grad="integer result"),
     OpInfo("linalg.tridiagonal_solve", LA.tridiagonal_solve,
            lambda d, b: np.linalg.solve(_tridiag_dense(d), b),
            lambda rng, dt: [S(((_mat(rng, dt, (3, 4)) + np.array([[0], [3], [0]])).astype(
-               dt.np_dtype), _mat(rng, dt, (4, 2))))], F, ops=("lu",), tol=TOL),
+               dt.np_dtype), _mat(rng, dt, (4, 2))))], F32, ops=("lu",), tol=TOL),
     OpInfo("linalg.banded_triangular_solve", LA.banded_triangular_solve, _banded_ref,
            lambda rng, dt: [S((_bands(rng, dt, True), _mat(rng, dt, (2, 4, 2)))),
                             S((_bands(rng, dt, False), _mat(rng, dt, (2, 4, 2))),
@@ -359,6 +367,6 @@ ENTRIES = [
            lambda rng, dt: [S((_spd(rng, dt, (2, 3, 3)),)), S((_well(rng, dt, (3, 3)),))],
            F, ops=("lu",), tol={"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-11)}),
     OpInfo("linalg.eigh_tridiagonal", LA.eigh_tridiagonal, _f64(_eigh_tri_ref),
-           lambda rng, dt: [S((_mat(rng, dt, (4,)), _mat(rng, dt, (3,))))], F, ops=("eigh",),
+           lambda rng, dt: [S((_mat(rng, dt, (4,)), _mat(rng, dt, (3,))))], F32, ops=("eigh",),
            tol=TOL),
 ]

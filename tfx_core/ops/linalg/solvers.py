@@ -26,9 +26,12 @@ def _eye_like(a: Tensor) -> Tensor:
 
 
 def _unit_lower(packed: Tensor) -> Tensor:
-    # NOTE: packed - its upper triangle is exact (x - x = 0); adding eye and subtracting the
-    # diagonal would round 1 away next to large pivots
-    return MO.add(MO.subtract(packed, band_part(packed, 0, -1)), _eye_like(packed))
+    # NOTE: a select, not arithmetic: eye + packed - diag rounds the 1 away next to large
+    # pivots, and packed - triu(packed) sends cancelling cotangents through the diagonal,
+    # which swamp U's much smaller ones
+    n = packed.shape[-1]
+    below = np.tril(np.ones((n, n), bool), -1)
+    return MO.where(below, packed, _eye_like(packed))
 
 
 def _permute_rows(perm: Tensor, b: Tensor, inverse: bool = False) -> Tensor:
