@@ -109,8 +109,10 @@ def overlap_and_add(signal: TensorLike, frame_step: Any, name: str | None = None
     if outer.count(None) > 1:
         raise op_error("overlap_and_add", f"needs at most one unknown outer dim, got {x.type}",
                        TypeError)
-    outer = [-1 if d is None else d for d in outer]  # (reshape infers the unknown one)
     out_len = fl + step * (frames - 1)
+    if (frames == 0 or fl == 0 or 0 in outer) and None not in outer:
+        return A.zeros(outer + [max(out_len, 0)], x.dtype)  # no samples (no -1 reshapes)
+    outer = [-1 if d is None else d for d in outer]  # (reshape infers the unknown one)
     if step == fl:
         return A.reshape(x, outer + [out_len])
     # Cut each frame into `segments` blocks of frame_step samples; block j of frame f lands on
