@@ -46,6 +46,8 @@ def _calls() -> dict:
         "isotonic_1": tx.nn.isotonic_regression,
         "isotonic_0": lambda v: tx.nn.isotonic_regression(v, decreasing=False),
         "isotonic_axis0": lambda v: tx.nn.isotonic_regression(v, axis=0),
+        "isotonic_int32": tx.nn.isotonic_regression,
+        "avg_loss_per_example_weights": tx.nn.compute_average_loss,
         "depth_to_space_NHWC": lambda v: tx.nn.depth_to_space(v, 2),
         "depth_to_space_NCHW": lambda v: tx.nn.depth_to_space(v, 2, "NCHW"),
         "space_to_depth_NHWC": lambda v: tx.nn.space_to_depth(v, 2),

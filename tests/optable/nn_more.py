@@ -70,6 +70,8 @@ def _poisson_samples(rng, dt):
 
 def _avg_loss(loss, sample_weight=None, global_batch_size=None):
     w = 1 if sample_weight is None else sample_weight
+    if sample_weight is not None and w.ndim == loss.ndim - 1:  # per-example weights (TF)
+        w = w[..., None]
     n = loss.shape[0] if global_batch_size is None else global_batch_size
     return np.sum(loss * w) / n
 
@@ -77,7 +79,8 @@ def _avg_loss(loss, sample_weight=None, global_batch_size=None):
 def _avg_loss_samples(rng, dt):
     return [Sample((make_arg(rng, (4, 3), dt),)),
             Sample((make_arg(rng, (4,), dt), make_arg(rng, (4,), dt, 0, 1)),
-                   {"global_batch_size": 8})]
+                   {"global_batch_size": 8}),
+            Sample((make_arg(rng, (4, 3), dt), make_arg(rng, (4,), dt, 0, 1)))]
 
 
 def _zero_fraction_samples(rng, dt):

@@ -67,6 +67,10 @@ def cases(tf):
         out[f"isotonic_{int(dec)}"] = ((iso,), lambda v, d=dec: tf.nn.isotonic_regression(
             v, decreasing=d))
     out["isotonic_axis0"] = ((iso,), lambda v: tf.nn.isotonic_regression(v, axis=0))
+    out["isotonic_int32"] = ((np.array([[3, 1, 2, 5, 4]], np.int32),), tf.nn.isotonic_regression)
+    out["avg_loss_per_example_weights"] = (
+        (np.arange(12, dtype=f32).reshape(4, 3), np.array([1, 2, 3, 4], f32)),
+        tf.nn.compute_average_loss)
     out["depth_to_space_NHWC"] = ((rng.standard_normal((2, 3, 4, 8)).astype(f32),),
                                   lambda v: tf.nn.depth_to_space(v, 2))
     # NCHW has no CPU kernel in TF; its XLA kernel (jit_compile) is what runs it on CPU.

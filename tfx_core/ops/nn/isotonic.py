@@ -8,7 +8,7 @@ import numpy as np
 
 from compiler.ir.types import F16, F32, F64, I32
 from tfx_core.framework.convert import constant_tensor
-from tfx_core.framework.operands import Tensor
+from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import array_ops as A
 from tfx_core.ops import math_ops as M
 from tfx_core.ops import reduction_ops as R
@@ -46,9 +46,13 @@ def isotonic_regression(inputs: TensorLike, decreasing: bool = True, axis: int =
                         ) -> tuple[Tensor, Tensor]:
     """The least-squares monotone fit along `axis` (non-increasing by default) and the int32
     block id of each element; blocks with equal means stay apart, as TF's pool adjacent
-    violators (tf.nn.isotonic_regression). The gradient averages within blocks, as TF's."""
+    violators (tf.nn.isotonic_regression). The gradient averages within blocks, as TF's.
+    Integer inputs give float32 (8 and 16 bits) or float64 fits, as TF."""
     name_ = "isotonic_regression"
-    x = float_tensor(name_, inputs, "inputs")
+    x = to_tensor(inputs, name_)
+    if x.dtype.is_integer:  # as TF: 8/16-bit integers fit float32 exactly, wider ones float64
+        x = M.cast(x, F32 if x.dtype.bits <= 16 else F64)
+    x = float_tensor(name_, x, "inputs")
     if x.ndim == 0:
         raise op_error(name_, f"inputs must have rank >= 1, got {x.type}")
     ax = static_int(axis, name_, "axis")

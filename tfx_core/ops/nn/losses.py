@@ -90,7 +90,8 @@ def log_poisson_loss(targets: TensorLike, log_input: TensorLike,
 def compute_average_loss(per_example_loss: TensorLike, sample_weight: TensorLike = None,
                          global_batch_size: Any = None) -> Tensor:
     """sum(per_example_loss * sample_weight) / global_batch_size, which defaults to the batch
-    (first) dim: one replica here (tf.nn.compute_average_loss)."""
+    (first) dim: one replica here (tf.nn.compute_average_loss). Weights of one rank less than
+    the losses apply per example, as TF."""
     name_ = "compute_average_loss"
     loss = float_tensor(name_, per_example_loss, "per_example_loss")
     if loss.ndim == 0:
@@ -100,6 +101,12 @@ def compute_average_loss(per_example_loss: TensorLike, sample_weight: TensorLike
         w = to_tensor(sample_weight, name_, loss.dtype)
         if w.dtype is not loss.dtype:
             w = M.cast(w, loss.dtype)
+        # TF's squeeze_or_expand_dimensions: per-example weights [batch] scale every loss of
+        # their example; a trailing 1 on weights one rank above the losses is dropped.
+        if w.ndim == loss.ndim - 1 and w.ndim > 0:
+            w = A.expand_dims(w, -1)
+        elif w.ndim == loss.ndim + 1 and w.shape[-1] == 1:
+            w = A.squeeze(w, [-1])
         loss = M.multiply(loss, w)
     if global_batch_size is None:
         n = loss.shape[0]
