@@ -291,3 +291,27 @@ def test_errors_name_the_op_and_the_line():
     with pytest.raises(ValueError, match="dilation2d: data_format must be 'NHWC'"):
         tx.nn.dilation2d(np.zeros((1, 3, 3, 1), np.float32), np.zeros((2, 2, 1), np.float32),
                          [1, 1, 1, 1], "SAME", "NCHW", [1, 1, 1, 1])
+
+
+# ---------------------------------------------------------------- with_space_to_batch
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_with_space_to_batch_is_a_dilated_op(compiled):
+    """A VALID conv run through with_space_to_batch at rate r is the r-dilated conv (SAME: the
+    zero padding of the filter's span), and channels-first pools match channels-last ones."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 7, 8, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+
+    def run(v):
+        via = [tx.nn.with_space_to_batch(v, [2, 3], pad, lambda t, n, p: tx.nn.conv2d(t, w, 1, p),
+                                          filter_shape=[3, 3]) for pad in ("SAME", "VALID")]
+        direct = [tx.nn.conv2d(v, w, 1, pad, dilations=[2, 3]) for pad in ("SAME", "VALID")]
+        first = tx.nn.pool(tx.transpose(v, [0, 3, 1, 2]), [2, 2], "AVG", padding="VALID",
+                           dilations=[2, 1], data_format="NCHW")
+        last = tx.nn.pool(v, [2, 2], "AVG", padding="VALID", dilations=[2, 1])
+        return via, direct, tx.transpose(first, [0, 2, 3, 1]), last
+
+    via, direct, first, last = (tx.function(run) if compiled else run)(tx.constant(x))
+    for a, b in zip(via, direct):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(first.numpy(), last.numpy(), rtol=1e-6)
