@@ -8,7 +8,7 @@ from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import array_ops as AO
 from tfx_core.ops import math_ops as M
 from tfx_core.ops.arguments import op_error, static_int
-from tfx_core.ops.reduction_ops import reduce_sum
+from tfx_core.ops.indexing_ops import gather
 from tfx_core.ops.sort_ops import unsorted_segment_sum
 
 TensorLike = Any
@@ -18,7 +18,7 @@ def searchsorted(sorted_sequence: TensorLike, values: TensorLike, side: str = "l
                  out_type: Any = I32, name: str | None = None) -> Tensor:
     """For each value, the index in the (innermost, ascending) sorted sequence where it would be
     inserted keeping the order (tf.searchsorted): 'left' counts the entries < value, 'right'
-    the entries <= value. Leading dims of both must match."""
+    the entries <= value. Leading dims of both must match; a binary search, as TF."""
     s, v = to_tensor(sorted_sequence, "searchsorted"), to_tensor(values, "searchsorted")
     if side not in ("left", "right"):
         raise op_error("searchsorted", f"side must be 'left' or 'right', got {side!r}")
@@ -32,10 +32,25 @@ def searchsorted(sorted_sequence: TensorLike, values: TensorLike, side: str = "l
     if ot not in (I32, I64):
         raise op_error("searchsorted", f"out_type must be int32 or int64, got {ot.name}",
                        TypeError)
-    # a [..., M, N] comparison: exact, and fine for the sizes XLA keeps in one fusion
-    seq, val = AO.expand_dims(s, -2), AO.expand_dims(v, -1)
-    before = M.less(seq, val) if side == "left" else M.less_equal(seq, val)
-    return reduce_sum(M.cast(before, ot), axis=-1)
+    n = s.shape[-1]
+    if n is None or None in v.shape:
+        raise op_error("searchsorted", f"needs shapes known at trace time, got {s.type} and "
+                       f"{v.type}")
+    # binary search, unrolled: ceil(log2(n + 1)) halvings settle every lane, O(M log N) work
+    lo = AO.zeros_like(v, dtype=ot)
+    if n == 0:
+        return lo
+    hi = M.add(lo, M.cast(n, ot))
+    below = M.less if side == "left" else M.less_equal
+    for _ in range(n.bit_length()):
+        active = M.less(lo, hi)
+        mid = M.floordiv(M.add(lo, hi), M.cast(2, ot))
+        probe = gather(s, M.minimum(mid, M.cast(n - 1, ot)), axis=-1,
+                       batch_dims=s.ndim - 1)
+        go_right = below(probe, v)
+        lo = M.where(M.logical_and(active, go_right), M.add(mid, M.cast(1, ot)), lo)
+        hi = M.where(M.logical_and(active, M.logical_not(go_right)), mid, hi)
+    return lo
 
 
 def _range_pair(name: str, values: Tensor, value_range: TensorLike) -> tuple[Tensor, Tensor]:
