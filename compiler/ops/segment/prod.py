@@ -1,5 +1,4 @@
-"""segment_prod: the product of the rows of `data` per segment id (a scatter-multiply), ids out
-of [0, num_segments) dropped, empty segments 1."""
+"""segment_prod: a scatter-multiply of rows per segment id, with TF's zero-aware gradient."""
 from __future__ import annotations
 
 import numpy as np

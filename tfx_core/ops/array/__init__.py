@@ -1,2 +1,1 @@
-"""TF functions on arrays beyond the core families: segments, search, space/batch, padding
-modes, clipping and control helpers."""
+"""TF's array, segment, clipping and control functions beyond the core op families."""

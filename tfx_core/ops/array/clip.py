@@ -1,5 +1,4 @@
-"""Norm clipping: tf.clip_by_norm and tf.clip_by_global_norm (TF's formulas, so a zero or
-non-finite norm behaves as in TF)."""
+"""Norm clipping: tf.clip_by_norm and tf.clip_by_global_norm, by TF's formulas."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,4 @@
-"""Control and gradient helpers written over cond/switch_case/foldl and the tape: tf.foldr,
-tf.case, tf.vectorized_map, tf.grad_pass_through, tf.recompute_grad."""
+"""tf.foldr, case, vectorized_map, grad_pass_through and recompute_grad."""
 from __future__ import annotations
 
 import functools

@@ -1,5 +1,4 @@
-"""tf.conv (the N-d raw convolution: CHANNELS_LAST/FIRST, several batch dims, groups) and
-tf.conv2d_backprop_{filter,input}_v2, which are the tape gradients of conv2d."""
+"""tf.conv (the N-d raw convolution) and tf.conv2d_backprop_{filter,input}_v2."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,4 @@
-"""TF's enums for gradients and variables: UnconnectedGradients (GradientTape.gradient's
-unconnected_gradients=), VariableAggregation and VariableSynchronization (tx.Variable)."""
+"""TF's UnconnectedGradients, VariableAggregation and VariableSynchronization enums."""
 from __future__ import annotations
 
 import enum

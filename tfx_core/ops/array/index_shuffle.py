@@ -1,6 +1,4 @@
-"""tf.random_index_shuffle: the position of each index in a seeded permutation of
-[0, max_index], by TF's algorithm (a Simon-cipher Feistel network with cycle walking), so the
-same seed gives TF's permutation."""
+"""tf.random_index_shuffle by TF's Simon-cipher Feistel permutation with cycle walking."""
 from __future__ import annotations
 
 import functools

@@ -1,5 +1,4 @@
-"""Array rearrangements written over the core ops: roll, repeat, meshgrid, sequence_mask,
-reverse_sequence, unravel_index, dynamic_stitch and the shape helpers (shape_n, broadcast_*)."""
+"""Rearrangements over the core ops: roll, repeat, meshgrid, masks, stitching, shape helpers."""
 from __future__ import annotations
 
 import builtins

@@ -1,5 +1,4 @@
-"""Segment reductions beyond the sum: tf.math.segment_{prod,min,max,mean} and
-unsorted_segment_{prod,min,max,mean,sqrt_n}, with TF's values for empty segments."""
+"""tf.math's segment prod/min/max/mean/sqrt_n reductions, with TF's empty-segment values."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,4 @@
-"""Moving blocks between space and batch (tf.space_to_batch_nd, tf.batch_to_space,
-required_space_to_batch_paddings) and 3-D patch extraction (tf.extract_volume_patches):
-reshapes, transposes, pads and strided slices, so gradients come from those ops."""
+"""Space/batch block moves (space_to_batch_nd, batch_to_space) and extract_volume_patches."""
 from __future__ import annotations
 
 import builtins
