@@ -59,6 +59,9 @@ def _calls() -> dict:
         "in_top_k": lambda t, p: tx.nn.in_top_k(t, p, 1),
         "in_top_k2": lambda t, p: tx.nn.in_top_k(t, p, 2),
         "softmax_ce_axis0": lambda a, b: tx.nn.softmax_cross_entropy_with_logits(a, b, axis=0),
+        "softmax_ce_rank3_axis1": lambda a, b: tx.nn.softmax_cross_entropy_with_logits(
+            a, b, axis=1),
+        "sparse_ce_rank3": tx.nn.sparse_softmax_cross_entropy_with_logits,
     }
     for pad in ("SAME", "VALID"):
         for b in (0, 1):

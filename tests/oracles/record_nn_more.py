@@ -103,6 +103,12 @@ def cases(tf):
     sy = rng.dirichlet(np.ones(4), 3).T.astype(f32)
     out["softmax_ce_axis0"] = ((sy, sl), lambda a, b: tf.nn.softmax_cross_entropy_with_logits(
         a, b, axis=0))
+    out["sparse_ce_rank3"] = ((rng.integers(0, 5, (2, 3)).astype(np.int64),
+                               rng.standard_normal((2, 3, 5)).astype(f32) * 10),
+                              lambda a, b: tf.nn.sparse_softmax_cross_entropy_with_logits(a, b))
+    out["softmax_ce_rank3_axis1"] = (
+        (rng.dirichlet(np.ones(5), (2, 3)).astype(f32), rng.standard_normal((2, 3, 5)).astype(f32)),
+        lambda a, b: tf.nn.softmax_cross_entropy_with_logits(a, b, axis=1))
     return out
 
 
