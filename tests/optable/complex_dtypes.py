@@ -11,8 +11,8 @@ from . import OpInfo, Sample
 
 C = (tx.complex64, tx.complex128)
 CF = (tx.float32, tx.complex64, tx.complex128)  # ops that also take real tensors
-_SHAPES = [(), (0,), (5,), (2, 3)]
-_PAIRS = [((), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4))]
+_SHAPES = [(), (2, 3)]  # (empty tensors: the reduction samples)
+_PAIRS = [((), (3,)), ((2, 1), (1, 4))]
 _SKIP_GRAD = "complex gradients: tests/ops/test_complex.py checks them against TF 2.21"
 
 
@@ -27,20 +27,25 @@ def carg(rng, shape, dtype: DType, low=-2.0, high=2.0) -> np.ndarray:
     return np.asarray(rng.uniform(low, high, size=shape)).astype(dtype.np_dtype)
 
 
+def _few(seq, dt: DType) -> list:
+    """Every shape for complex64; the last one for the other dtypes (keeps the table fast)."""
+    return list(seq) if dt is tx.complex64 else list(seq)[-1:]
+
+
 def _unary_samples(low=-2.0, high=2.0):
     def samples(rng, dt):
-        return [Sample((carg(rng, s, dt, low, high),)) for s in _SHAPES]
+        return [Sample((carg(rng, s, dt, low, high),)) for s in _few(_SHAPES, dt)]
 
     return samples
 
 
 def _binary_samples(rng, dt):
-    return [Sample((carg(rng, a, dt), carg(rng, b, dt))) for a, b in _PAIRS]
+    return [Sample((carg(rng, a, dt), carg(rng, b, dt))) for a, b in _few(_PAIRS, dt)]
 
 
 def _div_samples(rng, dt):
     out = []
-    for a, b in _PAIRS:
+    for a, b in _few(_PAIRS, dt):
         y = carg(rng, b, dt, 0.5, 2.0) * np.exp(1j * rng.uniform(0, 6.28, size=b))
         out.append(Sample((carg(rng, a, dt), y.astype(dt.np_dtype))))
     return out
