@@ -84,11 +84,44 @@ class DType:
 
     @property
     def min(self):
+        if self.is_complex:  # as TF: complex numbers are not ordered
+            raise TypeError(f"Cannot find minimum value of {self.name}.")
         return _finfo_or_iinfo(self.np_dtype).min
 
     @property
     def max(self):
+        if self.is_complex:
+            raise TypeError(f"Cannot find maximum value of {self.name}.")
         return _finfo_or_iinfo(self.np_dtype).max
+
+    def limits(self, clip_negative: bool = True) -> tuple:
+        """(min, max) as TF's DType.limits; with clip_negative, unsigned dtypes start at 0."""
+        lo, hi = self.min, self.max
+        return (0 if clip_negative and self.is_unsigned else lo), hi
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in "fiuc"
+
+    @property
+    def is_quantized(self) -> bool:
+        return False  # tfx has no quantized dtypes (qint8, ...)
+
+    @property
+    def is_numpy_compatible(self) -> bool:
+        return True
+
+    @property
+    def as_datatype_enum(self) -> int:
+        """TF's DataType enum value (types.proto), for code that switches on it."""
+        return _TF_ENUM[self.name]
+
+    def is_compatible_with(self, other) -> bool:
+        """Whether `other` (a DType, name or numpy dtype) is this dtype (tf.DType's method)."""
+        try:
+            return DType.from_any(other) is self
+        except TypeError:
+            return False
 
     @staticmethod
     def from_short(short: str) -> DType:
@@ -150,6 +183,9 @@ C128 = DType("complex128", "c128", np.complex128, "c", 128)
 
 ALL_DTYPES = (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, BOOL, C64, C128)
 _REAL_OF = {C64: F32, C128: F64}
+_TF_ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
+            "complex64": 8, "int64": 9, "bool": 10, "bfloat16": 14, "uint16": 17,
+            "complex128": 18, "float16": 19, "uint32": 22, "uint64": 23}
 COMPLEX_OF = {F32: C64, F64: C128}
 
 Shape = tuple  # tuple[int | None, ...]: None marks a dimension unknown at trace time

@@ -112,3 +112,9 @@ def test_unsigned_scalars_and_names():
         assert tx.dtypes.as_dtype(n) is getattr(tx.dtypes, n) is getattr(tx, n)
     assert tx.dtypes.as_dtype(np.uint64) is tx.uint64 and tx.dtypes.DType is type(tx.uint16)
     assert tx.uint16.max == 65535 and tx.uint64.min == 0 and tx.uint32.is_unsigned
+    assert tx.int8.limits() == (-128, 127) and tx.uint16.limits() == (0, 65535)
+    assert tx.float16.is_compatible_with("half") and not tx.float16.is_compatible_with(tx.bfloat16)
+    assert tx.complex64.as_datatype_enum == 8 and tx.uint64.as_datatype_enum == 23  # TF's enum
+    assert tx.complex128.is_numeric and not tx.bool.is_numeric and not tx.int8.is_quantized
+    with pytest.raises(TypeError, match="minimum value of complex64"):
+        tx.complex64.min  # noqa: B018  (TF: complex numbers have no order)
