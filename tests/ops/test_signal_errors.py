@@ -76,12 +76,16 @@ def test_unknown_signal_length_is_a_clear_error():
 
 
 def test_conversion_of_non_tensor_inputs():
-    """As TF: numpy/Python values convert to complex64 for the complex transforms (float64
-    arrays included) and integer values to float32 for rfft."""
+    """As TF 2.21: values not yet tensors convert to the transform's preferred dtype, complex64
+    (float64 and complex128 arrays included) or float32 for rfft; tensors keep theirs."""
     assert tx.signal.fft(np.ones(4)).dtype == tx.complex64
+    assert tx.signal.fft2d(np.ones((2, 4), np.complex128)).dtype == tx.complex64
     assert tx.signal.irfft([1.0, 2.0, 3.0]).dtype == tx.float32
+    assert tx.signal.irfft(np.ones(4, np.complex128)).dtype == tx.float32
     assert tx.signal.rfft(np.ones(4, np.int32)).dtype == tx.complex64
-    assert tx.signal.rfft(np.ones(4)).dtype == tx.complex128
+    assert tx.signal.rfft(np.ones((2, 4))).dtype == tx.complex64
+    assert tx.signal.rfft(tx.constant(np.ones(4))).dtype == tx.complex128
+    assert tx.signal.dct(np.ones(4)).dtype == tx.float64  # no preference: float64 stays
 
 
 def test_tensor_arguments_known_at_trace_time():

@@ -19,11 +19,12 @@ _NORMS = ("backward", "forward", "ortho")
 
 
 def _complex_input(x: TensorLike, name: str) -> Tensor:
-    """A complex tensor; Python values and real numpy arrays become complex64, as TF's
-    conversion with its complex64 preference makes them (a real tx.Tensor is an error)."""
+    """A complex tensor. Anything not yet a tensor (Python values, numpy arrays, complex128 and
+    float64 ones included) becomes complex64, as TF's conversion with its complex64 preference
+    makes it; a real tx.Tensor is an error."""
     if not isinstance(x, Tensor):
         a = np.asarray(x)
-        if a.dtype.kind in "biuf":
+        if a.dtype.kind in "biufc":
             x = a.astype(np.complex64)
     t = to_tensor(x, name)
     if not t.dtype.is_complex:
@@ -32,10 +33,11 @@ def _complex_input(x: TensorLike, name: str) -> Tensor:
 
 
 def _real_input(x: TensorLike, name: str) -> Tensor:
-    """A float32/float64 tensor; Python values and integer arrays become float32 (TF)."""
+    """A float32/float64 tensor; anything not yet a tensor (float64 numpy arrays included)
+    becomes float32, as TF's conversion with its float32 preference makes it."""
     if not isinstance(x, Tensor):
         a = np.asarray(x)
-        if a.dtype.kind in "biu":
+        if a.dtype.kind in "biuf":
             x = a.astype(np.float32)
     t = to_tensor(x, name)
     if t.dtype not in COMPLEX_OF:
