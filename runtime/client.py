@@ -163,11 +163,12 @@ def cpp_dispatcher(loaded, name: str, in_sig: list, out_sig: list, device=None):
     It converts numpy arguments in C++, about twice as fast as one `device_put` each from
     Python. Returns a callable `(*args) -> list of buffers`, or None where it can't be used.
 
-    NOTE: only for programs without 64-bit inputs or outputs: without jax's x64 flag the C++
-    path canonicalizes 64-bit host arrays to 32 bits, which would silently change values.
+    NOTE: only for programs without 64-bit (or complex) inputs or outputs: without jax's x64
+    flag the C++ path canonicalizes 64-bit host arrays to 32 bits (complex128 to complex64),
+    which would silently change values.
     Private API (pinned jaxlib): any failure to build it falls back to the plain path.
     """
-    if any(np.dtype(d).itemsize == 8 for _, d in list(in_sig) + list(out_sig)):
+    if any(np.dtype(d).itemsize >= 8 for _, d in list(in_sig) + list(out_sig)):
         return None
     try:
         from jax import tree_util

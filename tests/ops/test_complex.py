@@ -135,6 +135,17 @@ def test_cast_and_parts():
     assert tx.complex128.real_dtype is tx.float64 and tx.complex64.size == 8
 
 
+def test_host_complex128_arguments_keep_their_precision():
+    """numpy complex128 arguments straight into a compiled function (the host-argument path must
+    not canonicalize them to complex64, as jaxlib's C++ dispatch does without x64)."""
+    f = tx.function(lambda x: x * 1.0)
+    a = np.array([1 / 3 + 1j / 7, 1 + 1e-12j])
+    for _ in range(3):  # the first calls trace; later ones take the fast paths
+        got = f(a)
+    assert got.dtype is tx.complex128
+    np.testing.assert_array_equal(got.numpy(), a)
+
+
 def test_printing():
     t = tx.constant(np.array([1 + 2j, -0.5j], np.complex64))
     assert "dtype=complex64" in repr(t) and "1.+2.j" in repr(t)
