@@ -237,6 +237,9 @@ class TraceInterpreter(GraphTracer):
         else:
             t = Tensor(client.device_put(a), TensorType(DType.from_numpy(a.dtype), a.shape))
             v = self.trace.capture(id(t), t, t._type)
+            # still known while tracing (tf.get_static_value of a big constant, segment ids);
+            # results above MAX_CONSTANT_ELEMENTS are never computed from it (emitted)
+            self.known[v] = a
         return Tensor(None, v.type, v, self)
 
 
