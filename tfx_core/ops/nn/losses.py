@@ -75,16 +75,18 @@ def weighted_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike,
 def log_poisson_loss(targets: TensorLike, log_input: TensorLike,
                      compute_full_loss: bool = False, name: str | None = None) -> Tensor:
     """exp(log_input) - targets * log_input, plus (compute_full_loss) Stirling's approximation
-    of log(targets!) for targets > 1: t log t - t + log(2 pi t) / 2 (tf.nn.log_poisson_loss)."""
+    of log(targets!) outside [0, 1]: t log t - t + log(2 pi t) / 2 (tf.nn.log_poisson_loss)."""
     t, c = same_shape_pair("log_poisson_loss", targets, log_input, ("targets", "log_input"))
     loss = M.subtract(M.exp(c), M.multiply(c, t))
     if not compute_full_loss:
         return loss
-    # NOTE: log of a clamped t keeps the unused branch finite, so its gradient is not NaN.
-    safe = M.maximum(t, 1)
+    # As TF: no term for 0 <= t <= 1 (negative targets give NaN). Those t are replaced by 1
+    # inside the logs, so the unused branch stays finite and its gradient is not NaN.
+    small = M.logical_and(M.greater_equal(t, 0), M.less_equal(t, 1))
+    safe = M.where(small, 1.0, t)
     stirling = M.add(M.subtract(M.multiply(safe, M.log(safe)), safe),
                      M.multiply(M.log(M.multiply(safe, 2 * math.pi)), 0.5))
-    return M.add(loss, M.where(M.greater(t, 1), stirling, 0.0))
+    return M.add(loss, M.where(small, 0.0, stirling))
 
 
 def compute_average_loss(per_example_loss: TensorLike, sample_weight: TensorLike = None,
