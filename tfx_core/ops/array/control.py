@@ -125,12 +125,12 @@ def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
     recomputation is traced too, and XLA may merge it with the forward again."""
 
     @functools.wraps(f)
-    def wrapped(*args: Any) -> Any:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not recorders():
-            return f(*args)
+            return f(*args, **kwargs)
         with outside_traces(traces=False):  # the tapes around see one op, not f's insides
             with GradientTape() as probe:  # kept only to learn which Variables f reads
-                y = f(*args)
+                y = f(*args, **kwargs)
             variables = [v for v in probe.watched_variables() if isinstance(v, Variable)]
         del probe
         n = len(args)
@@ -140,7 +140,7 @@ def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
                 xs = list(inputs[:n])
                 with GradientTape() as tape:
                     tape.watch([x for x in tree_util.tree_leaves(xs) if isinstance(x, Tensor)])
-                    again = f(*xs)
+                    again = f(*xs, **kwargs)  # kwargs: Python values, not differentiated
                 sources = [*xs, *variables]
                 grads = tape.gradient(tree_util.tree_leaves(again), sources,
                                       output_gradients=list(dys))
