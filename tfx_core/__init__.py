@@ -74,3 +74,4 @@ newaxis = None
 from tfx_core.ops.math.arithmetic import add_n, realdiv, truncatediv, truncatemod
 from tfx_core.ops.math.special import acos, acosh, asin, asinh, atan, atanh, cosh, sinh
 from tfx_core.ops.sort_ops import cumsum
+from tfx_core.ops.math.ranking import approx_top_k

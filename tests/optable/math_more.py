@@ -227,4 +227,6 @@ ENTRIES = [
            ("sort", "transpose")),
     OpInfo("approx_min_k", tx.math.approx_min_k, _min_k_ref, _k_samples, (tx.float32, tx.int32),
            ("sort", "transpose")),
+    OpInfo("approx_top_k", lambda x, k, **kw: tx.approx_top_k(x, k, is_max_k=False, **kw),
+           _min_k_ref, _k_samples, (tx.float32,), ("sort", "transpose")),
 ]

@@ -152,4 +152,14 @@ def approx_min_k(operand: TensorLike, k: Any, reduction_dimension: Any = -1,
     return _move_back(vals, perm), _move_back(idx, perm)
 
 
+def approx_top_k(input: TensorLike, k: Any, reduction_dimension: Any = -1,  # noqa: A002
+                 recall_target: float = 0.95, is_max_k: bool = True,
+                 reduction_input_size_override: Any = -1, aggregate_to_topk: bool = True,
+                 name: str | None = None) -> tuple:
+    """tf.approx_top_k (the raw op under approx_max_k / approx_min_k): the k largest
+    (`is_max_k`) or smallest values and their int32 indices, computed exactly."""
+    pick = approx_max_k if is_max_k else approx_min_k
+    return pick(input, k, reduction_dimension)
+
+
 __all__ = ["approx_max_k", "approx_min_k", "confusion_matrix", "in_top_k", "invert_permutation"]
