@@ -58,7 +58,8 @@ def is_float(t: TensorType) -> bool:
     return t.dtype.is_inexact
 
 
-# Trait of an op whose vjp already follows TF's complex convention (real, imag, conj, abs, ...).
+# Trait of an op whose vjp already follows TF's complex convention (real, imag, conj, abs, ...,
+# and ops whose vjp backprops through a body: case, while, fusion).
 # Other ops' rules are written for real values; on complex ones they are holomorphic, and
 # TF's gradient is g * conj(f'(z)): the rule applied to conj(g), conjugated (see backprop).
 COMPLEX_VJP = "complex_vjp"
@@ -211,7 +212,9 @@ def backprop(records: Sequence[Record], seeds: Sequence[tuple[Any, Any]],
         else:
             g = cts[0]
         ctx = GradCtx(tuple(r.inputs), tuple(r.outputs), types_in, types_out, needs)
-        if (COMPLEX_VJP not in getattr(r.opdef, "traits", ())
+        # (stand-ins without traits, a compiled call or a custom_gradient, already follow it)
+        traits = getattr(r.opdef, "traits", None)
+        if (traits is not None and COMPLEX_VJP not in traits
                 and any(t.dtype.is_complex for t in types_in)):
             g = tuple(_conj(c) for c in g) if isinstance(g, tuple) else _conj(g)
             in_cts = tuple(None if c is None else _conj(c) for c in rule(ctx, g, **r.attrs))

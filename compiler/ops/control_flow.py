@@ -17,6 +17,7 @@ import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from ..autodiff import COMPLEX_VJP
 from ..interpreters import bind
 from ..ir.graph import Graph, Value, walk
 from ..ir.types import BOOL, I32, TensorType
@@ -93,8 +94,9 @@ def _case_reference(index, *operands, branches: tuple):
     return evaluate_reference(branches[k], operands)
 
 
+# (their vjps backprop through the branches/body, whose ops follow the complex convention)
 case_op = register(OpDef("case", _case_infer, _case_lower, _case_reference, _case_vjp,
-                         frozenset({PURE}), multiple_results=True))
+                         frozenset({PURE, COMPLEX_VJP}), multiple_results=True))
 
 
 # ---------------------------------------------------------------- while
@@ -518,4 +520,4 @@ def _gradient_error(what: str) -> Exception:
 
 
 while_op = register(OpDef("while", _while_infer, _while_lower, _while_reference,
-                          _while_vjp, frozenset({PURE}), multiple_results=True))
+                          _while_vjp, frozenset({PURE, COMPLEX_VJP}), multiple_results=True))

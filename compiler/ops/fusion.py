@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autodiff import COMPLEX_VJP
 from ..ir.graph import Graph, Op, walk
 from ..ir.types import TensorType
 from ..registry import PURE, OpDef, OpTypeError, register
@@ -51,7 +52,7 @@ fusion_op = register(
         lower=_fusion_lower,
         reference=lambda *args, body: evaluate_reference(body, args),
         vjp=_fusion_vjp,
-        traits=frozenset({PURE}),
+        traits=frozenset({PURE, COMPLEX_VJP}),  # the body's ops follow the convention
         multiple_results=True,
     )
 )

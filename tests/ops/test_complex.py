@@ -88,6 +88,35 @@ def test_gradients_match_tf_compiled():
         _check(name, loss, grads)
 
 
+def test_gradients_through_calls_cond_and_while_follow_the_convention():
+    """Ops whose vjp backprops through a body (compiled call under a tape, cond, while_loop)
+    must not conjugate a second time."""
+    v = tx.Variable(np.array([1 + 1j, 2 - 3j], np.complex128))
+    z = tx.constant(np.array([0.5 - 1j, 1j], np.complex128))
+
+    def loss(z):
+        return tx.reduce_sum(tx.abs(z * v))
+
+    def grads(fn):
+        with tx.GradientTape() as tape:
+            tape.watch(z)
+            out = fn(z)
+        return [g.numpy() for g in tape.gradient(out, [z, v])]
+
+    want = grads(loss)
+    np.testing.assert_allclose(want[0], z.numpy() * np.abs(v.numpy()) / np.abs(z.numpy()))
+    paths = {
+        "compiled call": tx.function(loss),
+        "cond": lambda z: tx.cond(tx.constant(True), lambda: loss(z), lambda: 2 * loss(z)),
+        "while": lambda z: tx.while_loop(
+            lambda i, a: i < 2, lambda i, a: (i + 1, a + loss(z) / 2),
+            (0, tx.constant(0.0, tx.float64)))[1],
+    }
+    for name, fn in paths.items():
+        for g, w in zip(grads(fn), want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=name)
+
+
 def test_complex64_gradient_keeps_its_dtype():
     z = tx.Variable(np.array([1 + 1j, 2 - 3j], np.complex64))
     with tx.GradientTape() as tape:
