@@ -11,7 +11,8 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from ... import autodiff as A
 from ...lowering import helpers as H
 from ..common import elementwise_binary
-from .refs import in_f32, special
+from . import refs
+from .refs import in_f32
 
 
 def _c(ctx, v):
@@ -51,9 +52,9 @@ def _zeta_lower(ctx, s, q):
 
 
 _polygamma_lower.takes_ctx = _zeta_lower.takes_ctx = True  # type: ignore[attr-defined]
-polygamma_op = elementwise_binary("polygamma", special("polygamma"), _polygamma_lower, kinds="f",
+polygamma_op = elementwise_binary("polygamma", in_f32(refs.polygamma), _polygamma_lower, kinds="f",
                                   vjp=_polygamma_vjp)
-zeta_op = elementwise_binary("zeta", special("zeta"), _zeta_lower, kinds="f", vjp=_zeta_vjp)
+zeta_op = elementwise_binary("zeta", in_f32(refs.zeta), _zeta_lower, kinds="f", vjp=_zeta_vjp)
 next_after_op = elementwise_binary("next_after", np.nextafter, chlo.next_after, kinds="f",
                                    vjp=lambda ctx, g: (None, None))
 

@@ -16,8 +16,9 @@ from ...ir.types import TensorType
 from ...lowering import helpers as H
 from ...registry import ELEMENTWISE, NOT_DIFFERENTIABLE, PURE, OpDef, register
 from ..common import broadcast_types, check_kind, same_dtype
+from . import refs
 from .emit import Emit, iterate, widened
-from .refs import scipy_special, special
+from .refs import in_f32, scipy_special
 
 _MAX_ITER = 2000  # as XLA's Igamma; each loop stops as soon as every element has converged
 
@@ -208,8 +209,9 @@ def _grad_a_reference(a, x):
     return ((sp.gammainc(a64 + h, x64) - sp.gammainc(a64 - h, x64)) / (2 * h)).astype(a.dtype)
 
 
-igamma_op = _binary_float("igamma", special("gammainc"), _igamma, _igamma_vjp(1))
-igammac_op = _binary_float("igammac", special("gammaincc"), _igammac, _igamma_vjp(-1))
+igamma_op = _binary_float("igamma", in_f32(refs.igamma), _igamma, _igamma_vjp(1))
+igammac_op = _binary_float("igammac", in_f32(lambda a, x: refs.igamma(a, x, upper=True)),
+                           _igammac, _igamma_vjp(-1))
 igamma_grad_a_op = _binary_float("igamma_grad_a", _grad_a_reference, _igamma_grad_a,
                                  NOT_DIFFERENTIABLE)
 
@@ -298,5 +300,5 @@ def _betainc_vjp(ctx, g):
     return None, None, A.mul(g, A.op("exp", A.sub(log_d, lbeta)))
 
 
-betainc_op = register(OpDef("betainc", _betainc_infer, _betainc_lower, special("betainc"),
+betainc_op = register(OpDef("betainc", _betainc_infer, _betainc_lower, in_f32(refs.betainc),
                             A.unbroadcast(_betainc_vjp), frozenset({ELEMENTWISE, PURE})))
