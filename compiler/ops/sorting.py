@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from jaxlib.mlir import ir
+from jaxlib.mlir.dialects import chlo
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from .. import autodiff as A
 from ..ir.types import BOOL, F32, I32, I64, DType, TensorType, dims_compatible
 from ..lowering import helpers as H
-from ..registry import PURE, OpDef, OpTypeError, register
+from ..registry import NOT_DIFFERENTIABLE, PURE, OpDef, OpTypeError, register
 from .common import check_kind
 
 _TRAITS = frozenset({PURE})
@@ -216,6 +217,32 @@ def _sort_vjp(ctx, g, *, axis, descending, stable):
 
 sort_op = register(OpDef("sort", _sort_infer, _sort_lower, _sort_reference, _sort_vjp, _TRAITS,
                          multiple_results=True))
+
+
+# ---------------------------------------------------------------- top_k
+def _top_k_infer(x: TensorType, *, k: int) -> TensorType:
+    check_kind(x, "fiu", "top_k_indices: ")
+    if x.rank < 1 or x.shape[-1] is None or not isinstance(k, int) or not 0 < k <= x.shape[-1]:
+        raise OpTypeError(f"top_k_indices: k must be in [1, {x.shape[-1] if x.rank else 0}] "
+                          f"for {x}, got {k!r}")
+    return TensorType(I32, (*x.shape[:-1], k))
+
+
+def _top_k_lower(ctx, x, *, k):
+    # NOTE: chlo.top_k becomes XLA's TopK (a partial sort): 100x faster on CPU than sorting
+    # the whole axis (XLA:CPU's comparator sort). It orders floats by IEEE total order, so the
+    # caller canonicalizes NaN to +NaN and -0.0 to +0.0 first (tfx_core top_k).
+    _, indices = chlo.top_k(x, k)
+    return indices
+
+
+def _top_k_reference(x, *, k):
+    return sort_order(x, x.ndim - 1, True)[..., :k].astype(np.int32)
+
+
+top_k_indices_op = register(OpDef(
+    "top_k_indices", _top_k_infer, _top_k_lower, _top_k_reference,
+    NOT_DIFFERENTIABLE, _TRAITS))  # integer positions
 
 
 # ---------------------------------------------------------------- segment_sum

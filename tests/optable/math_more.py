@@ -224,7 +224,7 @@ ENTRIES = [
            lambda x: np.asarray(np.all(np.diff(x.reshape(-1)) > 0)), _monotone_samples,
            (tx.float32, tx.int32), ("compare", "reduce_and")),
     OpInfo("approx_max_k", tx.math.approx_max_k, _max_k_ref, _k_samples, (tx.float32, tx.int32),
-           ("sort", "transpose")),
+           ("top_k_indices", "transpose")),
     OpInfo("approx_min_k", tx.math.approx_min_k, _min_k_ref, _k_samples, (tx.float32, tx.int32),
            ("sort", "transpose")),
     OpInfo("approx_top_k", lambda x, k, **kw: tx.approx_top_k(x, k, is_max_k=False, **kw),

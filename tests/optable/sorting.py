@@ -290,7 +290,7 @@ ENTRIES = [
     OpInfo("argsort", tx.argsort, _argsort_ref, _argsort_samples, NUMERIC,
            ops=("sort", "iota")),
     OpInfo("top_k", tx.math.top_k, _top_k_ref, _top_k_samples, NUMERIC,
-           ops=("sort", "iota", "slice"), grad=_TIES),
+           ops=("top_k_indices", "gather"), grad=_TIES),
     OpInfo("unsorted_segment_sum", tx.math.unsorted_segment_sum, _segment_ref,
            _segment_samples, NUMERIC, ops=("segment_sum",), tol=_ACC_TOL),
     OpInfo("segment_sum", _sorted_segment_sum, _sorted_segment_ref, _sorted_segment_samples,

@@ -7,12 +7,15 @@ from typing import Any
 import numpy as np
 
 from compiler.ir.types import I32, I64, DType
+from compiler.ops import cast as CA
 from compiler.ops import constant as C
 from compiler.ops import elementwise as E
 from compiler.ops import shape as S
 from compiler.ops import sorting as SO
+from tfx_core.framework.convert import constant_tensor
 from tfx_core.framework.operands import Tensor, bind, to_tensor
 from tfx_core.ops.arguments import op_error, static_int
+from tfx_core.ops.indexing_ops import gather
 
 TensorLike = Any
 TopKV2 = namedtuple("TopKV2", ["values", "indices"])
@@ -115,12 +118,20 @@ def top_k(input: TensorLike, k: Any = 1, sorted: bool = True,  # noqa: A002
     if it not in (I32, I64):
         raise op_error("top_k", f"index_type must be int32 or int64, got {it.name}", TypeError)
     axis = x.ndim - 1
-    vals, idx = bind(SO.sort_op, x, _iota(x, axis, it, "top_k"), axis=axis, descending=True,
-                     stable=True)
-    if kk != n:
-        end = (None,) * axis + (kk,)
-        kw = {"begin": (None,) * x.ndim, "end": end, "strides": (1,) * x.ndim}
-        vals, idx = bind(S.slice_op, vals, **kw), bind(S.slice_op, idx, **kw)
+    if kk == 0 or x.type.num_elements == 0:  # nothing to choose: empty results of the shape
+        empty = (*x.shape[:-1], kk)
+        return TopKV2(constant_tensor(np.zeros(empty, x.dtype.np_dtype)),
+                      constant_tensor(np.zeros(empty, it.np_dtype)))
+    keys = x
+    if x.dtype.is_floating:  # the TopK primitive orders by IEEE total order: make NaN +NaN
+        # (largest) and -0.0 equal to 0.0 (a tie, lower index first) as TF does
+        zero, nan = (constant_tensor(np.array(v, x.dtype.np_dtype)) for v in (0, np.nan))
+        keys = bind(E.select_op, bind(E.compare_op, x, x, direction="NE"), nan,
+                    bind(E.select_op, bind(E.compare_op, x, zero, direction="EQ"), zero, x))
+    idx = bind(SO.top_k_indices_op, keys, k=kk)
+    vals = gather(x, idx, batch_dims=axis, axis=axis)  # the values themselves (and gradient)
+    if it != I32:
+        idx = bind(CA.convert_op, idx, dtype=it)
     return TopKV2(vals, idx)
 
 
