@@ -1,0 +1,1 @@
+"""tf.image's functions: geometry, color, quality metrics, resizing, crops, augmentations, NMS."""
