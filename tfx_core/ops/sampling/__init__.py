@@ -1,9 +1,9 @@
 """tf.random's samplers beyond uniform/normal: gamma, Poisson, binomial, categorical, shuffle,
 parameterized truncated normal, seed splitting (on threefry bits; see random_ops)."""
 from tfx_core.ops.sampling import experimental
-from tfx_core.ops.sampling.categorical import categorical, shuffle, stateless_categorical
+from tfx_core.ops.sampling.categorical_sampler import categorical, shuffle, stateless_categorical
 from tfx_core.ops.sampling.discrete import poisson, stateless_binomial, stateless_poisson
-from tfx_core.ops.sampling.gamma import gamma, stateless_gamma
+from tfx_core.ops.sampling.gamma_sampler import gamma, stateless_gamma
 from tfx_core.ops.sampling.seeds import Algorithm, create_rng_state, fold_in, split
 from tfx_core.ops.sampling.truncated import stateless_parameterized_truncated_normal
 

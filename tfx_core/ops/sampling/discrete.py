@@ -12,12 +12,23 @@ from tfx_core.framework.operands import Tensor
 from tfx_core.ops import array_ops as A
 from tfx_core.ops import math_ops as M
 from tfx_core.ops.arguments import op_error, static_ints
+from tfx_core.ops.math.arithmetic import xlogy
 from tfx_core.ops.math.special import lgamma
-from tfx_core.ops.sampling.seeds import fits, open_uniform, param, stateful_seed, streams
+from tfx_core.ops.reduction_ops import reduce_sum
+from tfx_core.ops.sampling.seeds import (
+    first_accepted,
+    fits,
+    open_uniform,
+    param,
+    run_compiled,
+    stateful_seed,
+    streams,
+)
+from tfx_core.ops.sort_ops import cumsum
 
 TensorLike = Any
 OUT_DTYPES = (F16, F32, F64, I32, I64)
-# Inversion walks the CDF over k < TERMS: with a mean below 10 the mass beyond 60 is < 1e-25.
+# Inversion sums the CDF over k < TERMS: with a mean below 10 the mass beyond 60 is < 1e-25.
 TERMS = 60
 # A transformed-rejection round accepts with probability > 0.85 at means >= 10: 12 rounds all
 # reject with probability < 1e-10 (such an element keeps the rounded mean).
@@ -45,36 +56,31 @@ def _f64(value: Any, name: str, what: str) -> Tensor:
     return param(t, F64, name, what)
 
 
-def _inversion(shape: tuple, u: Tensor, first: Tensor, ratio) -> Tensor:
-    """The count k with CDF(k-1) < u <= CDF(k): pmf(0) = `first`, pmf(k+1) = pmf(k) *
-    ratio(k), the CDF summed term by term."""
-    pmf, cdf = first, first
-    k = M.cast(M.less(cdf, u), F64)
-    for j in range(TERMS - 1):
-        pmf = M.maximum(M.multiply(pmf, ratio(j)), _c(0.0))
-        cdf = M.add(cdf, pmf)
-        k = M.add(k, M.cast(M.less(cdf, u), F64))
-    return k
+def _inversion(shape: tuple, u: Tensor, log_pmf) -> Tensor:
+    """The count k with CDF(k-1) < u <= CDF(k), the CDF summed over k < TERMS from
+    log_pmf(j), j an float64 [TERMS, 1, ...] tensor of 0..TERMS-1."""
+    j = A.reshape(np.arange(TERMS, dtype=np.float64), (TERMS, *([1] * len(shape))))
+    cdf = cumsum(M.exp(log_pmf(j)), axis=0)
+    return reduce_sum(M.cast(M.less(cdf, u), F64), axis=0)
 
 
 def _rounds(shape: tuple, seeds: tuple, start: Tensor, step) -> Tensor:
-    """The first accepted candidate of ROUNDS rounds: step(u - 1/2, v) -> (k, accepted)."""
+    """The first accepted candidate of ROUNDS rounds: step(u - 1/2, v) -> (k, accepted)
+    on [ROUNDS, *shape] uniforms."""
     u = open_uniform((ROUNDS, *shape), seeds[0], F64)
     v = open_uniform((ROUNDS, *shape), seeds[1], F64)
-    k = start
-    for r in reversed(range(ROUNDS)):
-        cand, ok = step(M.subtract(u[r], _c(0.5)), v[r])
-        k = M.where(ok, cand, k)
-    return k
+    cand, ok = step(M.subtract(u, _c(0.5)), v)
+    return first_accepted(ok, cand, start)
 
 
-def _poisson64(shape: tuple, lam: Tensor, seed: Tensor) -> Tensor:
+def _poisson64(lam: Tensor, seed: Tensor, shape: tuple) -> Tensor:
     s = streams(seed, 3, "poisson")
     lam = A.broadcast_to(lam, shape)
     small = M.less(lam, _c(SMALL_MEAN))
     ls = M.where(small, lam, _c(0.0))  # each branch sees safe parameters
-    low = _inversion(shape, open_uniform(shape, s[0], F64), M.exp(M.negative(ls)),
-                     lambda j: M.divide(ls, _c(j + 1.0)))
+    low = _inversion(shape, open_uniform(shape, s[0], F64),
+                     lambda j: M.subtract(M.subtract(xlogy(j, ls), ls),
+                                          lgamma(M.add(j, _c(1.0)))))
     lb = M.where(small, _c(SMALL_MEAN), lam)
     slam, loglam = M.sqrt(lb), M.log(lb)
     b = M.add(M.multiply(slam, _c(2.53)), _c(0.931))
@@ -101,7 +107,7 @@ def _poisson64(shape: tuple, lam: Tensor, seed: Tensor) -> Tensor:
     return M.where(M.greater_equal(lam, _c(0.0)), out, _c(np.nan))  # TF: NaN for lam < 0
 
 
-def _binomial64(shape: tuple, n: Tensor, p: Tensor, seed: Tensor) -> Tensor:
+def _binomial64(n: Tensor, p: Tensor, seed: Tensor, shape: tuple) -> Tensor:
     s = streams(seed, 3, "binomial")
     n, p = A.broadcast_to(n, shape), A.broadcast_to(p, shape)
     flip = M.greater(p, _c(0.5))  # sample the rarer outcome: q = min(p, 1 - p)
@@ -109,10 +115,17 @@ def _binomial64(shape: tuple, n: Tensor, p: Tensor, seed: Tensor) -> Tensor:
     q = M.minimum(M.maximum(q, _c(0.0)), _c(0.5))
     small = M.less(M.multiply(n, q), _c(SMALL_MEAN))
     qs = M.where(small, q, _c(0.0))
-    odds = M.divide(qs, M.subtract(_c(1.0), qs))
-    first = M.exp(M.multiply(n, M.log1p(M.negative(qs))))
-    low = _inversion(shape, open_uniform(shape, s[0], F64), first,
-                     lambda j: M.multiply(odds, M.divide(M.subtract(n, _c(j)), _c(j + 1.0))))
+    lgn = lgamma(M.add(n, _c(1.0)))
+    l1q = M.log1p(M.negative(qs))
+
+    def log_pmf(j):  # log C(n, j) + j log q + (n - j) log(1 - q); -inf beyond n
+        rest = M.subtract(n, j)
+        lp = M.add(M.subtract(M.subtract(lgn, lgamma(M.add(j, _c(1.0)))),
+                              lgamma(M.add(M.maximum(rest, _c(0.0)), _c(1.0)))),
+                   M.add(xlogy(j, qs), M.multiply(rest, l1q)))
+        return M.where(M.less(rest, _c(0.0)), _c(-np.inf), lp)
+
+    low = _inversion(shape, open_uniform(shape, s[0], F64), log_pmf)
     # BTRS (Hormann 1993) on the elements with n q >= 10 (others get safe stand-ins)
     qb = M.where(small, _c(0.5), q)
     nb = M.where(small, _c(4 * SMALL_MEAN), n)
@@ -158,7 +171,7 @@ def stateless_poisson(shape: Any, seed: TensorLike, lam: TensorLike, dtype: Any 
     dt, dims = _dtype(n, dtype), static_ints(shape, n, "shape")
     lam64 = _f64(lam, n, "lam")
     fits(n, dims, tuple(lam64.shape), "lam")
-    return _out(_poisson64(dims, lam64, streams(seed, 1, n)[0]), dt)
+    return _out(run_compiled(_poisson64, (lam64, streams(seed, 1, n)[0]), (dims,)), dt)
 
 
 def poisson(shape: Any, lam: TensorLike, dtype: Any = F32, seed: Any = None,
@@ -168,7 +181,8 @@ def poisson(shape: Any, lam: TensorLike, dtype: Any = F32, seed: Any = None,
     n = "poisson"
     dt, dims = _dtype(n, dtype), static_ints(shape, n, "shape")
     lam64 = _f64(lam, n, "lam")
-    return _out(_poisson64((*dims, *lam64.shape), lam64, stateful_seed(seed, n)), dt)
+    return _out(run_compiled(_poisson64, (lam64, stateful_seed(seed, n)),
+                             ((*dims, *lam64.shape),)), dt)
 
 
 def stateless_binomial(shape: Any, seed: TensorLike, counts: TensorLike, probs: TensorLike,
@@ -180,4 +194,4 @@ def stateless_binomial(shape: Any, seed: TensorLike, counts: TensorLike, probs: 
     c64, p64 = _f64(counts, n, "counts"), _f64(probs, n, "probs")
     fits(n, dims, tuple(c64.shape), "counts")
     fits(n, dims, tuple(p64.shape), "probs")
-    return _out(_binomial64(dims, c64, p64, streams(seed, 1, n)[0]), dt)
+    return _out(run_compiled(_binomial64, (c64, p64, streams(seed, 1, n)[0]), (dims,)), dt)

@@ -10,7 +10,7 @@ from tfx_core.ops import math_ops as M
 from tfx_core.ops.arguments import op_error
 from tfx_core.ops.array.index_shuffle import random_index_shuffle
 from tfx_core.ops.random_ops import Generator, get_global_generator, set_global_generator
-from tfx_core.ops.sampling.categorical import stateless_shuffle
+from tfx_core.ops.sampling.categorical_sampler import stateless_shuffle
 from tfx_core.ops.sampling.seeds import Algorithm, create_rng_state
 from tfx_core.ops.sampling.seeds import fold_in as stateless_fold_in
 from tfx_core.ops.sampling.seeds import split as stateless_split

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing, recorders
 from compiler.ir.types import F16, F32, F64, DType
 from compiler.ops.special.incomplete import igamma_grad_a_op
 from tfx_core.framework.gradient_tape import stop_gradient
@@ -18,9 +19,11 @@ from tfx_core.ops.math.special import lgamma
 from tfx_core.ops.random_ops import stateless_normal
 from tfx_core.ops.sampling.seeds import (
     broadcast_shape,
+    first_accepted,
     fits,
     open_uniform,
     param,
+    run_compiled,
     stateful_seed,
     streams,
     work_dtype,
@@ -45,7 +48,7 @@ def _c(v: float, w: DType) -> np.ndarray:
     return np.asarray(v, w.np_dtype)
 
 
-def standard_gamma(shape: tuple, alpha: Tensor, seed: Tensor, w: DType) -> Tensor:
+def standard_gamma(alpha: Tensor, seed: Tensor, shape: tuple, w: DType) -> Tensor:
     """Gamma(alpha, 1) samples of `shape` (alpha broadcast to it), in dtype `w`."""
     seeds = streams(seed, 3, "gamma")
     a = A.broadcast_to(alpha, shape)
@@ -55,16 +58,13 @@ def standard_gamma(shape: tuple, alpha: Tensor, seed: Tensor, w: DType) -> Tenso
     c = M.rsqrt(M.multiply(d, _c(9.0, w)))
     z = stateless_normal((ROUNDS, *shape), seeds[0], dtype=w)
     logu = M.log(open_uniform((ROUNDS, *shape), seeds[1], w))
-    x = d  # rounds run last to first, so the first accepted round wins
-    for r in reversed(range(ROUNDS)):
-        t = M.add(M.multiply(c, z[r]), _c(1.0, w))
-        v = M.multiply(M.square(t), t)
-        pos = M.greater(t, _c(0.0, w))
-        logv = M.log(M.where(pos, v, _c(1.0, w)))
-        bound = M.add(M.multiply(M.square(z[r]), _c(0.5, w)),
-                      M.multiply(d, M.add(M.subtract(_c(1.0, w), v), logv)))
-        ok = M.logical_and(pos, M.less(logu[r], bound))
-        x = M.where(ok, M.multiply(d, v), x)
+    t = M.add(M.multiply(c, z), _c(1.0, w))
+    v = M.multiply(M.square(t), t)
+    pos = M.greater(t, _c(0.0, w))
+    logv = M.log(M.where(pos, v, _c(1.0, w)))
+    bound = M.add(M.multiply(M.square(z), _c(0.5, w)),
+                  M.multiply(d, M.add(M.subtract(_c(1.0, w), v), logv)))
+    x = first_accepted(M.logical_and(pos, M.less(logu, bound)), M.multiply(d, v), d)
     # alpha < 1: Gamma(alpha) = Gamma(alpha + 1) * U**(1/alpha), in logs (U**(1/alpha) underflows
     # for tiny alpha; TF then returns the smallest normal number, as below).
     logb = M.divide(M.log(open_uniform(shape, seeds[2], w)), M.where(small, a, _c(1.0, w)))
@@ -91,7 +91,10 @@ def _sample(name: str, shape: tuple, seed: Tensor, alpha: Any, beta: Any,
     w = work_dtype(dt)
     a = param(alpha, dt, name, "alpha")
     aw = a if dt is w else M.cast(a, w)
-    x = _reparameterized(standard_gamma(shape, stop_gradient(aw), seed, w), aw, w)
+    if not is_tracing() and not recorders():  # nothing to differentiate: one compiled call
+        x = run_compiled(standard_gamma, (aw, seed), (tuple(shape), w))
+    else:
+        x = _reparameterized(standard_gamma(stop_gradient(aw), seed, tuple(shape), w), aw, w)
     if beta is not None:
         b = param(beta, dt, name, "beta")
         x = M.divide(x, A.broadcast_to(b if dt is w else M.cast(b, w), shape))

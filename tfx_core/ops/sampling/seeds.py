@@ -3,16 +3,20 @@ per-op streams (a [2] seed split into independent seeds, one per draw)."""
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
 from compiler.ir.types import F32, F64, I32, I64, DType
 from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import array_ops as A
 from tfx_core.ops import math_ops as M
 from tfx_core.ops.arguments import op_error, static_int
 from tfx_core.ops.random_ops import generator_for, stateless_uniform
+from tfx_core.ops.reduction_ops import reduce_any, reduce_sum
+from tfx_core.ops.sort_ops import cumsum
 
 TensorLike = Any
 
@@ -139,8 +143,32 @@ def work_dtype(dtype: DType) -> DType:
     return F64 if dtype is F64 else F32
 
 
+def first_accepted(ok: Tensor, candidates: Tensor, fallback: Tensor) -> Tensor:
+    """Per element, the candidate of the first round (axis 0) whose `ok` is true, else
+    `fallback`: rejection sampling as whole-tensor ops (one small graph, not a loop)."""
+    hits = cumsum(M.cast(ok, I32), axis=0)
+    first = M.logical_and(ok, M.equal(hits, np.asarray(1, np.int32)))
+    picked = reduce_sum(M.where(first, candidates, A.zeros_like(candidates)), axis=0)
+    return M.where(reduce_any(ok, axis=0), picked, fallback)
+
+
 def open_uniform(shape: tuple, seed: Tensor, w: DType) -> Tensor:
     """Uniform in the open interval (0, 1): the [0, 1) grid shifted by half a step."""
     u = stateless_uniform(shape, seed, dtype=w)
     half = 2.0 ** -(53 if w is F64 else 24)
     return M.add(u, np.asarray(half, w.np_dtype))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(body: Any, statics: tuple) -> Any:
+    from tfx_core.polymorphic_function.function import function  # (function imports ops)
+
+    return function(lambda *tensors: body(*tensors, *statics))
+
+
+def run_compiled(body: Any, tensors: tuple, statics: tuple) -> Any:
+    """`body(*tensors, *statics)`: inline under a trace; eagerly as one compiled function per
+    `statics` (a sampler is ~100 ops: one by one each would compile for every new shape)."""
+    if is_tracing():
+        return body(*tensors, *statics)
+    return _compiled(body, statics)(*tensors)
