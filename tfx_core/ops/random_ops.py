@@ -21,6 +21,9 @@ seed 87654321 when unset, as TF), whose first draw equals the stateless op with 
 [global seed, op seed]. Without `set_seed` the global generator starts from OS entropy. The
 generators' states are `tx.Variable`s, so inside `@tx.function` each call advances them without
 retracing.
+
+The other samplers (gamma, Poisson, binomial, categorical, shuffle, parameterized truncated
+normal, split/fold_in) live in tfx_core/ops/sampling/, built on these stateless ops.
 """
 from __future__ import annotations
 
