@@ -95,6 +95,12 @@ def test_errors():
         tx.bitwise.right_shift(tx.constant([1], tx.int32), tx.constant([1], tx.int64))
     with pytest.raises(ValueError, match="last dimension must be 4"):
         tx.bitcast(tx.constant(np.zeros((2, 3), np.uint8)), tx.float32)
+    with pytest.raises(TypeError, match=r"invert: expected an integer tensor.*test_bitwise"):
+        tx.bitwise.invert(tx.constant(1.0))
+    with pytest.raises(TypeError, match="bitwise_and"):
+        tx.bitwise.bitwise_and(tx.constant([1.0]), tx.constant([2.0]))
+    with pytest.raises(TypeError, match="floordiv: expected real"):
+        tx.constant([1j]) // tx.constant([1j])
     with pytest.raises(TypeError, match="bitcast"):
         tx.bitcast(tx.constant([1j]), tx.float64)
     with pytest.raises(TypeError):

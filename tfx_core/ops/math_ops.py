@@ -178,6 +178,11 @@ def _check_integer_divisor(opname: str, y: Tensor) -> None:
             f"{y._type} holds 0){f' ({where})' if where else ''} [Op:{opname}]")
 
 
+def _not_complex(opname: str, x: Tensor, y: Tensor) -> None:
+    if x.dtype.is_complex or y.dtype.is_complex:  # TF has no kernel: there is no floor of z
+        raise op_error(opname, f"expected real tensors, got {x.type} and {y.type}", TypeError)
+
+
 def floordiv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """x // y rounding toward -inf (tf.math.floordiv), for floats and integers.
 
@@ -186,6 +191,7 @@ def floordiv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
             @tx.function XLA's rule applies: x // 0 is -1, as with tf.function(jit_compile)).
     """
     x, y = binary_operands("floordiv", x, y)
+    _not_complex("floordiv", x, y)
     if x.dtype.is_floating:
         return floor(bind(E.div_op, x, y))
     _check_integer_divisor("FloorDiv", y)
@@ -208,6 +214,7 @@ def floormod(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         tx.errors.InvalidArgumentError: eagerly, an integer divisor holding 0 (compiled: x).
     """
     x, y = binary_operands("floormod", x, y)
+    _not_complex("floormod", x, y)
     _check_integer_divisor("FloorMod", y)
     r = bind(E.rem_op, x, y)
     if x.dtype.is_unsigned:
@@ -293,7 +300,8 @@ def _bitwise(opdef, opname: str):
     def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         a, b = binary_operands(opname, x, y)
         if not a.dtype.is_integer:
-            raise TypeError(f"{opname}: expected integer tensors, got {a.type} and {b.type}")
+            raise op_error(opname, f"expected integer tensors, got {a.type} and {b.type}",
+                           TypeError)
         return bind(opdef, a, b)
 
     fn.__name__ = fn.__qualname__ = opname
@@ -310,7 +318,7 @@ def invert(x: TensorLike, name: str | None = None) -> Tensor:
     """Flip every bit of an integer tensor (tf.bitwise.invert)."""
     x = to_tensor(x, "invert")
     if not x.dtype.is_integer:
-        raise TypeError(f"invert: expected an integer tensor, got {x.type}")
+        raise op_error("invert", f"expected an integer tensor, got {x.type}", TypeError)
     return bind(E.not_op, x)
 
 
