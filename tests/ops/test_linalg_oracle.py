@@ -149,3 +149,36 @@ def test_saved_model_with_qr_and_svd_in_a_fresh_process(tmp_path):
     got = report["outputs"][0]
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+
+
+def test_unknown_batch_dims():
+    """A [None, n, n] signature: traced once, right for each batch size; gradients too (those of
+    the loops in expm/sqrtm need static shapes, as every tx.while_loop gradient)."""
+    la = tx.linalg
+
+    @tx.function(input_signature=[tx.TensorSpec([None, 3, 3], tx.float64)])
+    def f(x):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = tx.reduce_sum(la.det(x)) + tx.reduce_sum(la.inv(x)) + tx.reduce_sum(
+                la.qr(x)[1]) + tx.reduce_sum(la.svd(x, compute_uv=False))
+        return la.solve(x, x), la.expm(x), la.diag(la.eigvalsh(x)), tape.gradient(y, x)
+
+    for batch in (2, 4):
+        a = np.random.default_rng(batch).standard_normal((batch, 3, 3))
+        solved, e, d, g = (t.numpy() for t in f(a))
+        np.testing.assert_allclose(solved, np.broadcast_to(np.eye(3), a.shape), atol=1e-10)
+        np.testing.assert_allclose(e, [sl_expm(m) for m in a], rtol=1e-12, atol=1e-12)
+        assert d.shape == a.shape and g.shape == a.shape
+        x = tx.constant(a)
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = tx.reduce_sum(la.det(x)) + tx.reduce_sum(la.inv(x)) + tx.reduce_sum(
+                la.qr(x)[1]) + tx.reduce_sum(la.svd(x, compute_uv=False))
+        np.testing.assert_allclose(g, tape.gradient(y, x).numpy(), rtol=1e-12, atol=1e-12)
+
+
+def sl_expm(m):
+    import scipy.linalg
+
+    return scipy.linalg.expm(m)

@@ -59,9 +59,8 @@ def diag(v: Value) -> Value:
     """[..., n] -> [..., n, n] with v on the diagonal."""
     t = A.type_of(v)
     n = t.shape[-1]
-    col = A.op("expand_dims", v, axes=(t.rank - 1,))  # [..., 1, n]
-    full = A.op("broadcast_to", col, shape=(*t.shape[:-1], n, n))
-    return _keep(full, "EQ", 0)
+    row = A.op("expand_dims", v, axes=(t.rank - 1,))  # [..., 1, n]: select broadcasts it
+    return A.select(_mask(TensorType(t.dtype, (n, n)), "EQ", 0), row, A.const(0, t.dtype))
 
 
 def off_diagonal_reciprocal(x: Value) -> Value:
@@ -81,8 +80,7 @@ def permutation_matrix(perm: Value, dtype: Any) -> Value:
     """P[..., i, j] = (perm[..., i] == j): P @ a takes a's rows in perm's order."""
     t = A.type_of(perm)
     n = t.shape[-1]
-    col = A.op("expand_dims", perm, axes=(t.rank,))  # [..., n, 1]
-    iota = A.op("iota", shape=(*t.shape, n), dimension=t.rank, dtype=I32)
-    hit = A.compare(A.op("broadcast_to", col, shape=(*t.shape, n)), iota, "EQ")
+    col = A.op("expand_dims", perm, axes=(t.rank,))  # [..., n, 1], against [n]: [..., n, n]
+    hit = A.compare(col, A.op("iota", shape=(n,), dimension=0, dtype=I32), "EQ")
     return A.op("convert", hit, dtype=dtype)
 

@@ -106,10 +106,10 @@ def _qr_vjp(ctx, g, *, full_matrices):
     # wide: a = [x, y], r = [u, v] (TF's _QrGradWideMatrix)
     rank = ctx.types_in[0].rank
     lead = (0,) * (rank - 2)
-    bt = ctx.types_in[0].shape[:-2]
+    nones = (None,) * (rank - 2)  # whole batch dims (known or not)
 
     def cols(v, lo, hi, rows):
-        return A.op("slice", v, begin=(*lead, 0, lo), end=(*bt, rows, hi),
+        return A.op("slice", v, begin=(*lead, 0, lo), end=(*nones, rows, hi),
                     strides=(1,) * rank)
 
     y = cols(a, m, n, m)

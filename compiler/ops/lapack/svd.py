@@ -80,11 +80,11 @@ def _svd_vjp(ctx, g, *, full_matrices, compute_uv):
         m, n = n, m
         u, v, gu, gv = v, u, gv, gu
     rank = t.rank
-    bt = t.shape[:-2]
+    nones = (None,) * (rank - 2)  # whole batch dims (known or not)
     lead = (0,) * (rank - 2)
 
     def cols(x, lo, hi, rows):
-        return A.op("slice", x, begin=(*lead, 0, lo), end=(*bt, rows, hi), strides=(1,) * rank)
+        return A.op("slice", x, begin=(*lead, 0, lo), end=(*nones, rows, hi), strides=(1,) * rank)
 
     s_mat = M.diag(s)
     s_sq = A.mul(s, s)

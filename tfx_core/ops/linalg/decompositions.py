@@ -21,8 +21,9 @@ def float_matrix(x: TensorLike, name: str, square: bool = False, dtype: Any = No
     t = to_tensor(x, name, dtype)
     if t.dtype.name not in ("float32", "float64"):
         raise op_error(name, f"expected float32 or float64 matrices, got {t.type}", TypeError)
-    if t.ndim < 2 or None in t.shape:
-        raise op_error(name, f"expected matrices (rank >= 2, known shape), got {t.type}")
+    if t.ndim < 2 or None in t.shape[-2:]:
+        raise op_error(name, f"expected matrices (rank >= 2, known last two dims), got "
+                       f"{t.type}")
     if square and t.shape[-1] != t.shape[-2]:
         raise op_error(name, f"expected square matrices [..., n, n], got {t.type}")
     return t

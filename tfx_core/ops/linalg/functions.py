@@ -13,7 +13,7 @@ from tfx_core.ops.arguments import op_error, static_int
 from tfx_core.ops.linalg import decompositions as D
 from tfx_core.ops.linalg import solvers as SV
 from tfx_core.ops.linalg.structure import diag
-from tfx_core.ops.linalg_ops import diag_part, matmul
+from tfx_core.ops.linalg_ops import matmul
 
 TensorLike = Any
 
@@ -44,7 +44,7 @@ def _scaled(c: float, x: Tensor) -> Tensor:
 def _pade(a: Tensor, m: int) -> tuple[Tensor, Tensor]:
     """(u, v) of the degree-m Padé approximant: exp(a) ~ (v - u)^-1 (v + u)."""
     b = _PADE[m]
-    eye = AO.eye(a.shape[-1], batch_shape=tuple(a.shape[:-2]), dtype=a.dtype)
+    eye = AO.eye(a.shape[-1], dtype=a.dtype)  # broadcast against a's batch dims
     powers = {0: eye, 2: matmul(a, a)}
     for k in range(4, min(m, 7) + 1, 2):
         powers[k] = matmul(powers[k - 2], powers[2])
@@ -112,14 +112,14 @@ def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
         return a
     from tfx_core.ops.control_flow_ops import while_loop
 
-    eye = AO.eye(n, batch_shape=tuple(a.shape[:-2]), dtype=a.dtype)
+    eye = MO.add(AO.zeros_like(a), AO.eye(n, dtype=a.dtype))
     half = to_tensor(0.5, "sqrtm", a.dtype)
     power = to_tensor(-0.5 / n, "sqrtm", a.dtype)
     steps = 12 if a.dtype.name == "float32" else 18  # quadratic convergence after scaling
 
     def step(i: Tensor, m: Tensor, y: Tensor) -> tuple:
         packed, _, perm = D.lu_factor(m)
-        logabs = RO.reduce_sum(MO.log(MO.abs(diag_part(packed))), -1)
+        logabs = RO.reduce_sum(MO.log(MO.abs(SV.diagonal(packed))), -1)
         mu = AO.expand_dims(AO.expand_dims(MO.exp(MO.multiply(logabs, power)), -1), -1)
         mu2 = MO.multiply(mu, mu)
         m_inv = MO.divide(SV.lu_solve(packed, perm, eye), mu2)
@@ -128,7 +128,7 @@ def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
         return MO.add(i, 1), m, y
 
     _, _, y = while_loop(lambda i, m, y: MO.less(i, steps), step,
-                         (to_tensor(0, "sqrtm", "int32"), a, a))
+                         (to_tensor(0, "sqrtm", "int32"), a, a), maximum_iterations=steps)
     return y
 
 

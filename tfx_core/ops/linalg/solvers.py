@@ -16,13 +16,21 @@ from tfx_core.ops import reduction_ops as RO
 from tfx_core.ops.arguments import op_error
 from tfx_core.ops.linalg import decompositions as D
 from tfx_core.ops.linalg.structure import diag, matrix_transpose
-from tfx_core.ops.linalg_ops import band_part, diag_part, matmul
+from tfx_core.ops.linalg_ops import band_part, matmul
 
 TensorLike = Any
 
 
 def _eye_like(a: Tensor) -> Tensor:
-    return AO.eye(a.shape[-1], batch_shape=tuple(a.shape[:-2]), dtype=a.dtype)
+    """Identities shaped like a (batch dims may be unknown until the call)."""
+    return MO.add(AO.zeros_like(a), AO.eye(a.shape[-1], dtype=a.dtype))
+
+
+def diagonal(x: Tensor) -> Tensor:
+    """The main diagonal of square matrices, by a mask (no slice: its gradient works with
+    unknown batch dims)."""
+    n = x.shape[-1]
+    return RO.reduce_sum(MO.where(np.eye(n, dtype=bool), x, AO.zeros_like(x)), -1)
 
 
 def _unit_lower(packed: Tensor) -> Tensor:
@@ -84,14 +92,14 @@ def det(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """Determinants of square matrices (tf.linalg.det)."""
     a = D.float_matrix(input, "det", square=True)
     packed, piv, _ = D.lu_factor(a)
-    return MO.multiply(_pivot_sign(piv, a.dtype), RO.reduce_prod(diag_part(packed), -1))
+    return MO.multiply(_pivot_sign(piv, a.dtype), RO.reduce_prod(diagonal(packed), -1))
 
 
 def slogdet(input: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
     """(sign, log|det|) of square matrices (tf.linalg.slogdet)."""
     a = D.float_matrix(input, "slogdet", square=True)
     packed, piv, _ = D.lu_factor(a)
-    d = diag_part(packed)
+    d = diagonal(packed)
     sign = MO.multiply(_pivot_sign(piv, a.dtype), RO.reduce_prod(MO.sign(d), -1))
     return sign, RO.reduce_sum(MO.log(MO.abs(d)), -1)
 
@@ -100,7 +108,7 @@ def logdet(matrix: TensorLike, name: str | None = None) -> Tensor:
     """log det of Hermitian positive definite matrices, by Cholesky (tf.linalg.logdet)."""
     chol = D.cholesky(D.float_matrix(matrix, "logdet", square=True))
     return MO.multiply(to_tensor(2, "logdet", chol.dtype),
-                       RO.reduce_sum(MO.log(diag_part(chol)), -1))
+                       RO.reduce_sum(MO.log(diagonal(chol)), -1))
 
 
 def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: str | None = None) -> Tensor:
@@ -128,7 +136,8 @@ def lu_solve(lower_upper: TensorLike, perm: TensorLike, rhs: TensorLike,
     if b.shape[-2] != packed.shape[-1]:
         raise op_error("lu_solve", f"rhs {b.type} does not fit {packed.type}")
     packed, b = D.broadcast_batch(packed, b, "lu_solve")
-    p = AO.broadcast_to(p, packed.shape[:-1])
+    if tuple(p.shape) != tuple(packed.shape[:-1]):  # rhs broadcast the batch dims
+        p = AO.broadcast_to(p, packed.shape[:-1])
     return _lu_solve(packed, p, b)
 
 

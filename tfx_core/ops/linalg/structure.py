@@ -58,8 +58,8 @@ def _fit(d: Tensor, length: int, pad: Tensor) -> Tensor:
     if n > length:
         return d[..., :length]
     if n < length:
-        fill = AO.broadcast_to(pad, (*d.shape[:-1], length - n))
-        return AO.concat([d, fill], -1)
+        fill = MO.add(AO.zeros_like(d[..., :1]), AO.zeros((length - n,), d.dtype))
+        return AO.concat([d, MO.add(fill, pad)], -1)
     return d
 
 
@@ -101,8 +101,8 @@ def diag(diagonal: TensorLike, name: str | None = None, k: Any = 0, num_rows: An
     else:  # column j holds d[j]
         v = AO.expand_dims(_fit(d, cols, pad), -2)
     mask = _on_diagonal(rows, cols, k)
-    full = AO.broadcast_to(v, (*d.shape[:-1], rows, cols))
-    return MO.where(mask, full, AO.broadcast_to(pad, full.shape))
+    full = MO.add(v, AO.zeros((rows, cols), d.dtype))  # [..., rows, cols]
+    return MO.where(mask, full, MO.add(AO.zeros_like(full), pad))
 
 
 def set_diag(input: TensorLike, diagonal: TensorLike, name: str | None = None,  # noqa: A002
@@ -122,7 +122,7 @@ def set_diag(input: TensorLike, diagonal: TensorLike, name: str | None = None,  
                        f"{x.type} and k={k}, got {d.type}")
     zero = to_tensor(0, "set_diag", x.dtype)
     v = AO.expand_dims(_fit(d, m, zero), -1) if k >= 0 else AO.expand_dims(_fit(d, n, zero), -2)
-    return MO.where(_on_diagonal(m, n, k), AO.broadcast_to(v, x.shape), x)
+    return MO.where(_on_diagonal(m, n, k), MO.add(v, AO.zeros_like(x)), x)
 
 
 def tensor_diag(diagonal: TensorLike, name: str | None = None) -> Tensor:
