@@ -16,6 +16,7 @@ from tfx_core.ops.image.color import (
     yuv_to_rgb,
 )
 from tfx_core.ops.image.common import convert_image_dtype
+from tfx_core.ops.image.crops import crop_and_resize, extract_glimpse
 from tfx_core.ops.image.geometry import (
     central_crop,
     crop_to_bounding_box,
@@ -38,7 +39,7 @@ from tfx_core.ops.image.metrics import (
 from tfx_core.ops.image.resize import ResizeMethod, resize, resize_with_pad
 
 __all__ = [
-    "ResizeMethod", "resize", "resize_with_pad",
+    "ResizeMethod", "resize", "resize_with_pad", "crop_and_resize", "extract_glimpse",
     "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue", "adjust_saturation",
     "central_crop", "convert_image_dtype", "crop_to_bounding_box", "extract_patches",
     "flip_left_right", "flip_up_down", "grayscale_to_rgb", "hsv_to_rgb", "image_gradients",

@@ -347,3 +347,114 @@ MEASURES = [
 ]
 
 ENTRIES = [*GEOMETRY, *COLOR, *MEASURES]
+
+
+# ---------------------------------------------------------------- resize and crops
+def _jax_resize(method):
+    """jax.image.resize (scale-and-translate kernels with half-pixel centres, like TF2's)."""
+    def ref(x, size, antialias=False):
+        import jax
+        shape = (*x.shape[:-3], *size, x.shape[-1])
+        with jax.enable_x64(True):
+            out = jax.image.resize(x.astype(np.float64), shape, method, antialias=antialias)
+        return np.asarray(out).astype(np.float32)
+    return ref
+
+
+def _nearest(x, size):
+    h, w = x.shape[-3:-1]
+    r = np.minimum(np.floor((np.arange(size[0]) + 0.5) * np.float32(h / size[0])), h - 1)
+    c = np.minimum(np.floor((np.arange(size[1]) + 0.5) * np.float32(w / size[1])), w - 1)
+    return np.take(np.take(x, r.astype(int), -3), c.astype(int), -2)
+
+
+def _resize_samples(*kw):
+    def samples(rng, dt):
+        return [Sample((make_arg(rng, (1, 5, 7, 2), dt, 0, 1), [8, 4]), dict(kw[0])),
+                Sample((make_arg(rng, (6, 5, 1), dt, 0, 1), [3, 9]), dict(kw[-1]))]
+    return samples
+
+
+def _crop_resize_ref(image, boxes, idx, size, method="bilinear", extrapolation_value=0.0):
+    n, (ch, cw) = len(boxes), size
+    h, w = image.shape[1:3]
+    out = np.zeros((n, ch, cw, image.shape[3]), np.float64)
+    for b, (y1, x1, y2, x2) in enumerate(boxes.astype(np.float64)):
+        for i in range(ch):
+            y = y1 * (h - 1) + i * (y2 - y1) * (h - 1) / (ch - 1) if ch > 1 else \
+                0.5 * (y1 + y2) * (h - 1)
+            for j in range(cw):
+                x = x1 * (w - 1) + j * (x2 - x1) * (w - 1) / (cw - 1) if cw > 1 else \
+                    0.5 * (x1 + x2) * (w - 1)
+                if not (0 <= y <= h - 1 and 0 <= x <= w - 1):
+                    out[b, i, j] = extrapolation_value
+                elif method == "nearest":
+                    out[b, i, j] = image[idx[b], int(np.floor(y + 0.5)), int(np.floor(x + 0.5))]
+                else:
+                    t, lft = int(np.floor(y)), int(np.floor(x))
+                    bt, r = min(t + 1, h - 1), min(lft + 1, w - 1)
+                    fy, fx = y - t, x - lft
+                    img = image[idx[b]].astype(np.float64)
+                    out[b, i, j] = ((img[t, lft] * (1 - fx) + img[t, r] * fx) * (1 - fy)
+                                    + (img[bt, lft] * (1 - fx) + img[bt, r] * fx) * fy)
+    return out.astype(np.float32)
+
+
+def _crop_samples(rng, dt):
+    img = make_arg(rng, (2, 5, 6, 2), dt, 0, 1)
+    boxes = np.array([[0.1, 0.2, 0.7, 0.88], [0.9, 0.8, 0.15, 0.1], [-0.3, 0.2, 1.2, 0.55]],
+                     np.float32)
+    idx = np.array([1, 0, 1], np.int32)
+    return [Sample((img, boxes, idx, [3, 4])),
+            Sample((img, boxes, idx, [1, 2]), {"method": "nearest", "extrapolation_value": 0.5})]
+
+
+def _glimpse_ref(x, size, offsets, centered=True, normalized=True, noise="uniform"):
+    n, h, w, _ = x.shape
+    out = np.zeros((n, *size, x.shape[3]), x.dtype)
+    for b, (y, xo) in enumerate(offsets.astype(np.float32)):
+        if normalized:
+            y, xo = y * h, xo * w
+            if centered:
+                y, xo = y / 2 + (h - size[0]) / 2, xo / 2 + (w - size[1]) / 2
+        elif centered:
+            y, xo = y + h / 2, xo + w / 2
+        t, lft = int(y), int(xo)
+        for i in range(size[0]):
+            for j in range(size[1]):
+                if 0 <= t + i < h and 0 <= lft + j < w:
+                    out[b, i, j] = x[b, t + i, lft + j]
+    return out
+
+
+def _glimpse_samples(rng, dt):
+    img = make_arg(rng, (2, 6, 7, 1), dt, 0, 1)
+    off = np.array([[0.2, -0.4], [0.9, 0.5]], np.float32)
+    return [Sample((img, [3, 4], off), {"noise": "zero"}),
+            Sample((img, [2, 3], off * 4), {"normalized": False, "noise": "zero"}),
+            Sample((img, [4, 2], off * 3), {"normalized": False, "centered": False,
+                                            "noise": "zero"})]
+
+
+RESIZE = [
+    _entry("image.resize_bilinear", tx.image.resize, _jax_resize("linear"),
+           _resize_samples({}), tol={"float32": (1e-5, 1e-5)}),
+    _entry("image.resize_bilinear_aa", lambda x, s: tx.image.resize(x, s, antialias=True),
+           lambda x, s: _jax_resize("linear")(x, s, antialias=True),
+           lambda rng, dt: [Sample((make_arg(rng, (9, 11, 1), dt), [4, 5]))],
+           tol={"float32": (1e-5, 1e-5)}),
+    _entry("image.resize_bicubic_aa", lambda x, s: tx.image.resize(x, s, "bicubic", antialias=True),
+           lambda x, s: _jax_resize("cubic")(x, s, antialias=True),
+           lambda rng, dt: [Sample((make_arg(rng, (9, 11, 1), dt), [4, 15]))],
+           tol={"float32": (1e-5, 1e-5)}),
+    _entry("image.resize_lanczos3", lambda x, s: tx.image.resize(x, s, "lanczos3"),
+           _jax_resize("lanczos3"), _resize_samples({}), tol={"float32": (1e-5, 1e-5)}),
+    _entry("image.resize_nearest", lambda x, s: tx.image.resize(x, s, "nearest"), _nearest,
+           _resize_samples({})),
+    _entry("image.crop_and_resize", tx.image.crop_and_resize, _crop_resize_ref, _crop_samples,
+           tol={"float32": (1e-5, 1e-5)}, grad="kinks: box corners"),
+    _entry("image.extract_glimpse", tx.image.extract_glimpse, _glimpse_ref, _glimpse_samples,
+           grad="kinks: the window moves in whole pixels"),
+]
+
+ENTRIES += RESIZE
