@@ -1,5 +1,5 @@
-"""tf.random's samplers beyond uniform/normal: gamma, Poisson, binomial, categorical, shuffle,
-parameterized truncated normal, seed splitting (on threefry bits; see random_ops)."""
+"""tf.random's other samplers (gamma, Poisson, binomial, categorical, shuffle, bounded normal,
+seed splitting): TF's distributions and rules on threefry bits (TF's numbers are Philox's)."""
 from tfx_core.ops.sampling import experimental
 from tfx_core.ops.sampling.categorical_sampler import categorical, shuffle, stateless_categorical
 from tfx_core.ops.sampling.discrete import poisson, stateless_binomial, stateless_poisson

@@ -14,7 +14,7 @@ from tfx_core.ops import array_ops as A
 from tfx_core.ops import math_ops as M
 from tfx_core.ops.arguments import op_error, static_ints
 from tfx_core.ops.math.special import erfc, ndtri
-from tfx_core.ops.sampling.seeds import fits, open_uniform, param, streams
+from tfx_core.ops.sampling.seeds import fits, open_uniform, param, run_compiled, streams
 
 TensorLike = Any
 _NAME = "stateless_parameterized_truncated_normal"
@@ -27,6 +27,25 @@ def _c(v: float) -> np.ndarray:
 def _phi(x: Tensor) -> Tensor:
     """The standard normal CDF, erfc-based: accurate in the lower tail."""
     return M.multiply(erfc(M.multiply(x, _c(-1.0 / math.sqrt(2.0)))), _c(0.5))
+
+
+def _sample64(mu: Tensor, sd: Tensor, lo: Tensor, hi: Tensor, seed: Tensor,
+              dims: tuple) -> Tensor:
+    mu, sd, lo, hi = (A.broadcast_to(p, dims) for p in (mu, sd, lo, hi))
+    a, b = M.divide(M.subtract(lo, mu), sd), M.divide(M.subtract(hi, mu), sd)
+    # sample the mirror image when the interval lies above the mean: its CDF values are small
+    # numbers (exact in floating point) rather than ones close to 1
+    flip = M.greater(a, _c(0.0))
+    a2 = M.where(flip, M.negative(b), a)
+    b2 = M.where(flip, M.negative(a), b)
+    pa, pb = _phi(a2), _phi(b2)
+    u = open_uniform(dims, seed, F64)
+    z = ndtri(M.add(pa, M.multiply(u, M.subtract(pb, pa))))
+    z = M.minimum(M.maximum(z, a2), b2)  # rounding stays inside
+    z = M.where(flip, M.negative(z), z)
+    x = M.add(mu, M.multiply(sd, z))
+    valid = M.logical_and(M.greater(sd, _c(0.0)), M.less(lo, hi))
+    return M.where(valid, x, _c(np.nan))
 
 
 def stateless_parameterized_truncated_normal(shape: Any, seed: TensorLike, means: Any = 0.0,
@@ -49,19 +68,6 @@ def stateless_parameterized_truncated_normal(shape: Any, seed: TensorLike, means
                                                 (minvals, "minvals"), (maxvals, "maxvals"))]
     for p, w in zip(ps, ("means", "stddevs", "minvals", "maxvals")):
         fits(_NAME, dims, tuple(p.shape), w)
-    mu, sd, lo, hi = (A.broadcast_to(M.cast(p, F64), dims) for p in ps)
-    a, b = M.divide(M.subtract(lo, mu), sd), M.divide(M.subtract(hi, mu), sd)
-    # sample the mirror image when the interval lies above the mean: its CDF values are small
-    # numbers (exact in floating point) rather than ones close to 1
-    flip = M.greater(a, _c(0.0))
-    a2 = M.where(flip, M.negative(b), a)
-    b2 = M.where(flip, M.negative(a), b)
-    pa, pb = _phi(a2), _phi(b2)
-    u = open_uniform(dims, streams(seed, 1, _NAME)[0], F64)
-    z = ndtri(M.add(pa, M.multiply(u, M.subtract(pb, pa))))
-    z = M.minimum(M.maximum(z, a2), b2)  # rounding stays inside
-    z = M.where(flip, M.negative(z), z)
-    x = M.add(mu, M.multiply(sd, z))
-    valid = M.logical_and(M.greater(sd, _c(0.0)), M.less(lo, hi))
-    x = M.where(valid, x, _c(np.nan))
+    seed64 = streams(seed, 1, _NAME)[0]
+    x = run_compiled(_sample64, (*(M.cast(p, F64) for p in ps), seed64), (tuple(dims),))
     return M.cast(x, dt)
