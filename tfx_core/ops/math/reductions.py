@@ -59,7 +59,8 @@ def reduce_euclidean_norm(input_tensor: TensorLike, axis: Any = None, keepdims: 
     zero = to_tensor(0, "reduce_euclidean_norm", s.dtype)
     positive = greater(s, zero)
     # sqrt at a masked-out 1, so sqrt's infinite slope at 0 never meets the zero cotangent
-    norm = where(positive, sqrt(where(positive, s, to_tensor(1, "", s.dtype))), zeros_like(s))
+    one = to_tensor(1, "reduce_euclidean_norm", s.dtype)
+    norm = where(positive, sqrt(where(positive, s, one)), zeros_like(s))
     return norm if x.dtype.is_floating else cast(norm, x.dtype)
 
 
