@@ -41,15 +41,30 @@ def adjoint(matrix: TensorLike, name: str | None = None) -> Tensor:
     return matrix_transpose(matrix, conjugate=True)
 
 
-def _single_k(k: Any, name: str) -> int:
+def _k_range(k: Any, name: str) -> tuple[int, int]:
+    """(lowest, highest) diagonal of k: one int, or a pair [lo, hi] naming a band."""
     if isinstance(k, (list, tuple)) or isinstance(k, np.ndarray) and k.ndim:
         ks = [static_int(v, name, "k") for v in (np.asarray(k).tolist() if isinstance(
             k, np.ndarray) else k)]
-        if len(ks) == 1 or len(ks) == 2 and ks[0] == ks[1]:
-            return ks[0]
-        raise op_error(name, f"a band of diagonals (k={list(ks)}) is not supported; pass one "
-                       "int k", NotImplementedError)
-    return static_int(k, name, "k")
+        if len(ks) == 1:
+            return ks[0], ks[0]
+        if len(ks) != 2 or ks[0] > ks[1]:
+            raise op_error(name, f"k must be an int or a pair [lo, hi] with lo <= hi, got {k!r}")
+        return ks[0], ks[1]
+    kk = static_int(k, name, "k")
+    return kk, kk
+
+
+def _aligned(row: Tensor, k: int, length: int, align: str) -> Tensor:
+    """The `length` values of diagonal k in a band row: super-diagonals (k >= 0) follow the
+    first half of `align`, sub-diagonals the second (RIGHT: the row is padded on the left)."""
+    right = align.split("_")[0 if k >= 0 else 1] == "RIGHT"
+    n = row.shape[-1]
+    return row[..., n - length:] if right else row[..., :length]
+
+
+def _diag_length(rows: int, cols: int, k: int) -> int:
+    return min(rows + min(0, k), cols - max(0, k))
 
 
 def _fit(d: Tensor, length: int, pad: Tensor) -> Tensor:
@@ -71,21 +86,26 @@ def _on_diagonal(m: int, n: int, k: int) -> Tensor:
 
 def diag(diagonal: TensorLike, name: str | None = None, k: Any = 0, num_rows: Any = -1,
          num_cols: Any = -1, padding_value: Any = 0, align: str = "RIGHT_LEFT") -> Tensor:
-    """Matrices with `diagonal` on their k-th diagonal, padding_value elsewhere
-    (tf.linalg.diag; one k)."""
+    """Matrices with `diagonal` on their k-th diagonal (k = [lo, hi]: a band, one row of
+    `diagonal` per diagonal from hi down to lo, placed by `align`), padding_value elsewhere
+    (tf.linalg.diag)."""
     d = to_tensor(diagonal, "diag")
     if d.ndim < 1 or d.shape[-1] is None:
         raise op_error("diag", f"diagonal must have rank >= 1 and a known last dim, got {d.type}")
     if align not in _ALIGNS:
         raise op_error("diag", f"align must be one of {_ALIGNS}, got {align!r}")
-    k = _single_k(k, "diag")
+    lo, hi = _k_range(k, "diag")
+    if lo != hi and (d.ndim < 2 or d.shape[-2] != hi - lo + 1):
+        raise op_error("diag", f"a band k=[{lo}, {hi}] needs diagonal [..., {hi - lo + 1}, "
+                       f"max_len], got {d.type}")
     n_d = d.shape[-1]
     rows = static_int(num_rows, "diag", "num_rows")
     cols = static_int(num_cols, "diag", "num_cols")
-    min_rows, min_cols = n_d + max(-k, 0), n_d + max(k, 0)
+    min_rows, min_cols = n_d - min(hi, 0), n_d + max(lo, 0)
+    shown = f"k={k!r}"
     if 0 <= rows < min_rows or 0 <= cols < min_cols:
         raise op_error("diag", f"num_rows={rows}, num_cols={cols} are too small for a diagonal "
-                       f"of {n_d} at k={k}")
+                       f"of {n_d} at {shown}")
     if rows < 0 and cols < 0:
         rows = cols = max(min_rows, min_cols)
     elif rows < 0:
@@ -94,35 +114,62 @@ def diag(diagonal: TensorLike, name: str | None = None, k: Any = 0, num_rows: An
         cols = min_cols
     if rows != min_rows and cols != min_cols:
         raise op_error("diag", f"num_rows={rows}, num_cols={cols} do not fit a diagonal of "
-                       f"{n_d} at k={k} (one of them must be the least that fits)")
+                       f"{n_d} at {shown} (one of them must be the least that fits)")
     pad = to_tensor(padding_value, "diag", d.dtype)
-    if k >= 0:  # row i holds d[i]
-        v = AO.expand_dims(_fit(d, rows, pad), -1)
-    else:  # column j holds d[j]
-        v = AO.expand_dims(_fit(d, cols, pad), -2)
-    mask = _on_diagonal(rows, cols, k)
-    full = MO.add(v, AO.zeros((rows, cols), d.dtype))  # [..., rows, cols]
-    return MO.where(mask, full, MO.add(AO.zeros_like(full), pad))
+    zero = to_tensor(0, "diag", d.dtype)
+    total = None
+    for kk in range(lo, hi + 1):
+        length = _diag_length(rows, cols, kk)
+        if length <= 0:
+            continue
+        vals = d if lo == hi else _aligned(d[..., hi - kk, :], kk, length, align)
+        part = _place(vals, kk, rows, cols, zero)
+        total = part if total is None else MO.add(total, part)
+    if total is None:
+        total = MO.add(AO.zeros_like(d[..., :1]), AO.zeros((rows, cols), d.dtype))
+    rr = np.arange(rows)[:, None]
+    cc = np.arange(cols)[None, :]
+    band = (cc - rr >= lo) & (cc - rr <= hi)
+    return MO.where(band, total, MO.add(AO.zeros_like(total), pad))
+
+
+def _place(vals: Tensor, k: int, rows: int, cols: int, zero: Tensor) -> Tensor:
+    """[..., rows, cols]: vals on diagonal k (row i holds vals[i] above the main diagonal,
+    column j holds vals[j] below it), zero elsewhere."""
+    if k >= 0:
+        v = AO.expand_dims(_fit(vals, rows, zero), -1)
+    else:
+        v = AO.expand_dims(_fit(vals, cols, zero), -2)
+    full = MO.add(v, AO.zeros((rows, cols), vals.dtype))
+    return MO.where(_on_diagonal(rows, cols, k), full, AO.zeros_like(full))
 
 
 def set_diag(input: TensorLike, diagonal: TensorLike, name: str | None = None,  # noqa: A002
              k: Any = 0, align: str = "RIGHT_LEFT") -> Tensor:
-    """`input` with its k-th diagonal replaced by `diagonal` (tf.linalg.set_diag; one k)."""
+    """`input` with its k-th diagonal replaced by `diagonal` (k = [lo, hi]: a band, one row of
+    `diagonal` per diagonal from hi down to lo, placed by `align`) (tf.linalg.set_diag)."""
     x = matrix(input, "set_diag")
     d = to_tensor(diagonal, "set_diag", x.dtype)
     if align not in _ALIGNS:
         raise op_error("set_diag", f"align must be one of {_ALIGNS}, got {align!r}")
-    k = _single_k(k, "set_diag")
+    lo, hi = _k_range(k, "set_diag")
     m, n = x.shape[-2:]
-    if not -m < k < n and m and n:
-        raise op_error("set_diag", f"k={k} must be in ({-m}, {n}) for {x.type}")
-    length = min(m, n - k) if k >= 0 else min(m + k, n)
-    if d.ndim < 1 or d.shape[-1] != length or tuple(d.shape[:-1]) != tuple(x.shape[:-2]):
-        raise op_error("set_diag", f"diagonal must be {list(x.shape[:-2]) + [length]} for "
-                       f"{x.type} and k={k}, got {d.type}")
+    if m and n and not -m < lo <= hi < n:
+        raise op_error("set_diag", f"k={k!r} must be in ({-m}, {n}) for {x.type}")
+    length = _diag_length(m, n, hi) if lo == hi else min(m + min(hi, 0), n - max(lo, 0))
+    want = [*x.shape[:-2], length] if lo == hi else [*x.shape[:-2], hi - lo + 1, length]
+    if list(d.shape) != want:
+        raise op_error("set_diag", f"diagonal must be {want} for {x.type} and k={k!r}, got "
+                       f"{d.type}")
     zero = to_tensor(0, "set_diag", x.dtype)
-    v = AO.expand_dims(_fit(d, m, zero), -1) if k >= 0 else AO.expand_dims(_fit(d, n, zero), -2)
-    return MO.where(_on_diagonal(m, n, k), MO.add(v, AO.zeros_like(x)), x)
+    out = x
+    for kk in range(lo, hi + 1):
+        size = _diag_length(m, n, kk)
+        vals = d if lo == hi else _aligned(d[..., hi - kk, :], kk, size, align)
+        v = AO.expand_dims(_fit(vals, m, zero), -1) if kk >= 0 else \
+            AO.expand_dims(_fit(vals, n, zero), -2)
+        out = MO.where(_on_diagonal(m, n, kk), MO.add(v, AO.zeros_like(x)), out)
+    return out
 
 
 def tensor_diag(diagonal: TensorLike, name: str | None = None) -> Tensor:
