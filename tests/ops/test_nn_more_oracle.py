@@ -318,3 +318,14 @@ def test_with_space_to_batch_is_a_dilated_op(compiled):
     for a, b in zip(via, direct):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(first.numpy(), last.numpy(), rtol=1e-6)
+
+
+def test_softplus_gradient_is_sigmoid_at_the_kink_and_far_out():
+    x = tx.constant([0.0, 2.0, -3.0, 100.0, -100.0, np.inf])
+    for fn in (tx.nn.softplus, tx.math.softplus):
+        with tx.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        np.testing.assert_allclose(tape.gradient(y, x).numpy(),
+                                   [0.5, 1 / (1 + np.exp(-2.0)), 1 / (1 + np.exp(3.0)), 1, 0, 1],
+                                   rtol=1e-6)

@@ -91,7 +91,12 @@ swish = silu
 def softplus(features: TensorLike, name: str | None = None) -> Tensor:
     """log(1 + exp(features)), computed without overflow (tf.nn.softplus)."""
     x = _float(features, "softplus")
-    return M.add(M.maximum(x, 0), M.log1p(M.exp(M.negative(M.abs(x)))))
+    # NOTE: one branch per sign, each fed only values it is safe on (no exp overflow, so no
+    # 0 * inf in the gradient of the branch not taken); the gradient is sigmoid(x) everywhere,
+    # 0.5 at 0 (max(x, 0) + log1p(exp(-|x|)) gave 1 there: both kinks count at the tie)
+    pos = M.greater(x, 0)
+    xp, xn = M.where(pos, x, 0.0), M.where(pos, 0.0, x)
+    return M.where(pos, M.add(xp, M.log1p(M.exp(M.negative(xp)))), M.log1p(M.exp(xn)))
 
 
 # ---------------------------------------------------------------- softmax
