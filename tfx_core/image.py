@@ -36,9 +36,18 @@ from tfx_core.ops.image.metrics import (
     ssim_multiscale,
     total_variation,
 )
+from tfx_core.ops.image.nms import (
+    combined_non_max_suppression,
+    non_max_suppression,
+    non_max_suppression_overlaps,
+    non_max_suppression_padded,
+    non_max_suppression_with_scores,
+)
 from tfx_core.ops.image.resize import ResizeMethod, resize, resize_with_pad
 
 __all__ = [
+    "combined_non_max_suppression", "non_max_suppression", "non_max_suppression_overlaps",
+    "non_max_suppression_padded", "non_max_suppression_with_scores",
     "ResizeMethod", "resize", "resize_with_pad", "crop_and_resize", "extract_glimpse",
     "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue", "adjust_saturation",
     "central_crop", "convert_image_dtype", "crop_to_bounding_box", "extract_patches",

@@ -458,3 +458,86 @@ RESIZE = [
 ]
 
 ENTRIES += RESIZE
+
+
+# ---------------------------------------------------------------- non-max suppression
+def _np_iou(a, b):
+    a0, a1 = np.minimum(a[:2], a[2:]), np.maximum(a[:2], a[2:])
+    b0, b1 = np.minimum(b[:2], b[2:]), np.maximum(b[:2], b[2:])
+    area_a, area_b = np.prod(a1 - a0), np.prod(b1 - b0)
+    if area_a <= 0 or area_b <= 0:
+        return 0.0
+    inter = np.prod(np.maximum(np.minimum(a1, b1) - np.maximum(a0, b0), 0))
+    return inter / (area_a + area_b - inter)
+
+
+def _np_nms(boxes, scores, k, thr, sthr=-np.inf, sigma=0.0):
+    """Greedy NMS, Soft-NMS when sigma > 0: (indices, scores) in pick order."""
+    cur = scores.astype(np.float64).copy()
+    alive = cur > sthr
+    picks, picked_scores = [], []
+    while len(picks) < k and alive.any():
+        i = int(np.argmax(np.where(alive, cur, -np.inf)))
+        picks.append(i)
+        picked_scores.append(cur[i])
+        alive[i] = False
+        for j in np.flatnonzero(alive):
+            o = _np_iou(boxes[i], boxes[j])
+            cur[j] = 0.0 if o > thr else cur[j] * (np.exp(-0.5 * o * o / sigma) if sigma else 1)
+            alive[j] = o <= thr and cur[j] > sthr
+    return np.array(picks, np.int32), np.array(picked_scores, np.float32)
+
+
+def _np_padded(boxes, scores, k, thr, sthr=-np.inf, pad_to_max_output_size=True):
+    picks, _ = _np_nms(boxes, scores, k, thr, sthr)
+    return np.pad(picks, (0, k - len(picks))), np.int32(len(picks))
+
+
+def _np_combined(boxes, scores, per_class, total, thr, sthr=-np.inf):
+    batch, _, q, _ = boxes.shape
+    out = (np.zeros((batch, total, 4), np.float32), np.zeros((batch, total), np.float32),
+           np.zeros((batch, total), np.float32), np.zeros((batch,), np.int32))
+    for b in range(batch):
+        cands = []
+        for c in range(scores.shape[2]):
+            bx = boxes[b, :, 0 if q == 1 else c]
+            picks, sc = _np_nms(bx, scores[b, :, c], per_class, thr, sthr)
+            cands += [(s, bx[i], c) for i, s in zip(picks, sc)]
+        cands.sort(key=lambda t: -t[0])
+        for j, (s, bx, c) in enumerate(cands[:total]):
+            out[0][b, j], out[1][b, j], out[2][b, j] = np.clip(bx, 0, 1), s, c
+        out[3][b] = min(len(cands), total)
+    return out
+
+
+def _nms_boxes(rng, n, lead=()):
+    c = rng.uniform(0, 0.7, (*lead, n, 2))
+    return np.concatenate([c, c + rng.uniform(0.1, 0.4, (*lead, n, 2))], -1).astype(np.float32)
+
+
+def _nms_scores(rng, shape):
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) / np.prod(shape)).astype(
+        np.float32)
+
+
+NMS = [
+    _entry("image.non_max_suppression_padded", tx.image.non_max_suppression_padded, _np_padded,
+           lambda rng, dt: [Sample((_nms_boxes(rng, 10), _nms_scores(rng, (10,)), 7, 0.3),
+                                   {"pad_to_max_output_size": True}),
+                            Sample((_nms_boxes(rng, 8), _nms_scores(rng, (8,)), 4, 0.5, 0.3),
+                                   {"pad_to_max_output_size": True})],
+           grad="integer outputs"),
+    OpInfo("image.non_max_suppression_with_scores", tx.image.non_max_suppression_with_scores,
+           lambda b, s, k, t, st, sigma: _np_nms(b, s, k, t, st, sigma),
+           lambda rng, dt: [Sample((_nms_boxes(rng, 9), _nms_scores(rng, (9,)), 6, 0.7, 0.1,
+                                    0.4))], F32, tol=_TOL, grad="selection",
+           xfail={"compiled": "the result's length depends on values (the padded form "
+                              "compiles)"}),
+    _entry("image.combined_non_max_suppression", tx.image.combined_non_max_suppression,
+           _np_combined,
+           lambda rng, dt: [Sample((_nms_boxes(rng, 6, (2,))[:, :, None], rng.uniform(
+               0, 1, (2, 6, 3)).astype(np.float32), 3, 5, 0.4, 0.2))],
+           grad="selection"),
+]
+
+ENTRIES += NMS
