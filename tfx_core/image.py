@@ -1,4 +1,20 @@
 """`tx.image`: TF's image namespace (tf.image.resize, tf.image.ssim, tf.image.rgb_to_hsv, ...)."""
+from tfx_core.ops.image.augment import (
+    random_brightness,
+    random_contrast,
+    random_crop,
+    random_flip_left_right,
+    random_flip_up_down,
+    random_hue,
+    random_saturation,
+    stateless_random_brightness,
+    stateless_random_contrast,
+    stateless_random_crop,
+    stateless_random_flip_left_right,
+    stateless_random_flip_up_down,
+    stateless_random_hue,
+    stateless_random_saturation,
+)
 from tfx_core.ops.image.color import (
     adjust_brightness,
     adjust_contrast,
@@ -46,6 +62,10 @@ from tfx_core.ops.image.nms import (
 from tfx_core.ops.image.resize import ResizeMethod, resize, resize_with_pad
 
 __all__ = [
+    "random_brightness", "random_contrast", "random_crop", "random_flip_left_right",
+    "random_flip_up_down", "random_hue", "random_saturation", "stateless_random_brightness",
+    "stateless_random_contrast", "stateless_random_crop", "stateless_random_flip_left_right",
+    "stateless_random_flip_up_down", "stateless_random_hue", "stateless_random_saturation",
     "combined_non_max_suppression", "non_max_suppression", "non_max_suppression_overlaps",
     "non_max_suppression_padded", "non_max_suppression_with_scores",
     "ResizeMethod", "resize", "resize_with_pad", "crop_and_resize", "extract_glimpse",
