@@ -15,6 +15,11 @@ from tfx_core.ops.image.augment import (
     stateless_random_hue,
     stateless_random_saturation,
 )
+from tfx_core.ops.image.boxes import (
+    draw_bounding_boxes,
+    sample_distorted_bounding_box,
+    stateless_sample_distorted_bounding_box,
+)
 from tfx_core.ops.image.color import (
     adjust_brightness,
     adjust_contrast,
@@ -62,6 +67,8 @@ from tfx_core.ops.image.nms import (
 from tfx_core.ops.image.resize import ResizeMethod, resize, resize_with_pad
 
 __all__ = [
+    "draw_bounding_boxes", "sample_distorted_bounding_box",
+    "stateless_sample_distorted_bounding_box",
     "random_brightness", "random_contrast", "random_crop", "random_flip_left_right",
     "random_flip_up_down", "random_hue", "random_saturation", "stateless_random_brightness",
     "stateless_random_contrast", "stateless_random_crop", "stateless_random_flip_left_right",

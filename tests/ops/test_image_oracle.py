@@ -12,8 +12,7 @@ from tests.oracles.image_cases import CASES, Arr, Boxes, call, inputs, weights
 
 DATA = np.load(Path(__file__).parents[1] / "oracles" / "image.npz")
 # cases whose tx.image function has not landed yet
-PENDING: set[str] = {
-"draw_bounding_boxes"}
+PENDING: set[str] = set()
 # integer outputs of a float computation may land one step off TF's (rounding of x.5 values)
 OFF_BY_ONE = {"hue_u8", "saturation_u8"}
 

@@ -93,3 +93,45 @@ def test_stateful_draws_differ_between_calls():
 def test_argument_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+BOXES = np.array([[[0.1, 0.2, 0.6, 0.7], [0.3, 0.3, 0.9, 0.8]]], np.float32)
+
+
+def test_sample_distorted_bounding_box_constraints():
+    """Every sampled crop lies in the image, has an aspect ratio and area in range (up to the
+    kernel's rounding to whole pixels) and covers min_object_covered of a box."""
+    f = tx.function(lambda s: tx.image.stateless_sample_distorted_bounding_box(
+        [40, 50, 3], BOXES, s, min_object_covered=0.4, aspect_ratio_range=(0.5, 2.0),
+        area_range=(0.1, 0.6)))
+    pix = np.floor(BOXES[0] * np.float32([40, 50, 40, 50]))  # in float32, as the kernel
+    sizes = set()
+    for s in SEEDS[:30]:
+        begin, size, bbox = (t.numpy() for t in f(s))
+        (y, x, z), (h, w, c) = begin, size
+        assert z == 0 and c == -1 and y >= 0 and x >= 0 and y + h <= 40 and x + w <= 50
+        assert 0.5 - 0.5 / h <= w / h <= 2.0 + 0.5 / h
+        assert 0.1 <= h * w / 2000 <= 0.6
+        inter = [max(0, min(y + h, b[2]) - max(y, b[0])) * max(0, min(x + w, b[3]) - max(x, b[1]))
+                 for b in pix]
+        assert any(i >= 0.4 * (b[2] - b[0]) * (b[3] - b[1]) for i, b in zip(inter, pix))
+        np.testing.assert_allclose(bbox.ravel(), [y / 40, x / 50, (y + h) / 40, (x + w) / 50],
+                                   rtol=1e-6)
+        sizes.add((h, w))
+    assert len(sizes) > 10
+    eager = tx.image.stateless_sample_distorted_bounding_box(
+        [40, 50, 3], BOXES, SEEDS[5], min_object_covered=0.4, aspect_ratio_range=(0.5, 2.0),
+        area_range=(0.1, 0.6))
+    np.testing.assert_array_equal(eager[1].numpy(), f(SEEDS[5])[1].numpy())
+
+
+def test_sample_distorted_bounding_box_falls_back_to_whole_image():
+    begin, size, bbox = tx.image.sample_distorted_bounding_box(
+        [40, 50, 3], BOXES, min_object_covered=1.0, area_range=(0.05, 0.06))
+    assert begin.numpy().tolist() == [0, 0, 0] and size.numpy().tolist() == [40, 50, -1]
+    assert bbox.numpy().ravel().tolist() == [0, 0, 1, 1]
+    with pytest.raises(ValueError, match="use_image_if_no_bounding_boxes"):
+        tx.image.sample_distorted_bounding_box([4, 5, 3], np.zeros((1, 0, 4), np.float32))
+    _, size, _ = tx.image.sample_distorted_bounding_box(
+        [40, 50, 3], np.zeros((1, 0, 4), np.float32), use_image_if_no_bounding_boxes=True)
+    assert size.numpy()[0] <= 40
