@@ -18,9 +18,9 @@ import tfx_core as tx
 API = json.loads((Path(__file__).parent / "data" / "tf_api.json").read_text())
 TARGET = 0.90
 # namespaces still under the target, and the coverage each had when last measured (a ratchet)
-BELOW_TARGET = {"tf.image"}
+BELOW_TARGET: set[str] = set()
 FLOOR = {"tf": 1.0, "tf.math": 1.0, "tf.nn": 1.0, "tf.linalg": 0.97, "tf.random": 1.0,
-         "tf.signal": 1.0, "tf.image": 0.54, "tf.bitwise": 1.0, "tf.dtypes": 1.0}
+         "tf.signal": 1.0, "tf.image": 0.93, "tf.bitwise": 1.0, "tf.dtypes": 1.0}
 
 
 def namespace(name: str):
