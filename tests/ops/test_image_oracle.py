@@ -137,3 +137,22 @@ def _differences(f, x: np.ndarray, eps: float = 1e-3) -> tuple[np.ndarray, np.nd
         out[i] = (fu - fd) / (2 * eps)
         keep[i] = abs((fu - f0) - (f0 - fd)) < 1e-2 * eps * max(1.0, abs(out[i]))
     return out, keep
+
+
+@pytest.mark.parametrize("case_name", ["resize_bicubic_down", "patches_same_rate", "sobel",
+                                       "ssim_map", "contrast", "crop_resize"])
+def test_unknown_batch_under_input_signature(case_name):
+    """Traced once with the batch dim unknown (an input_signature), the functions give TF's
+    outputs."""
+    case = next(c for c in CASES if c.name == case_name)
+    args = inputs(case)
+    is_arr = [_is_arr(c) for c in case.args]
+    arrays = [v for v, a in zip(args, is_arr) if a]
+    specs = [tx.TensorSpec([None, *a.shape[1:]], tx.as_dtype(a.dtype)) for a in arrays]
+
+    def f(*tensors):
+        it = iter(tensors)
+        return call(tx, case, [next(it) if a else v for v, a in zip(args, is_arr)])
+
+    got = tx.function(f, input_signature=specs)(*arrays)
+    np.testing.assert_allclose(got.numpy(), DATA[f"{case.name}__out0"], **_tol(got.numpy()))

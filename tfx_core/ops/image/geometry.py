@@ -143,8 +143,9 @@ def extract_patches(images: TensorLike, sizes: Any, strides: Any, rates: Any, pa
     (row, col, depth) order into the last dim (tf.image.extract_patches)."""
     op = "extract_patches"
     x = image_tensor(op, images, (4,), "images")
-    if None in x.shape:
-        raise op_error(op, f"images must have a shape known at trace time, got {x.type}")
+    if None in x.shape[1:]:
+        raise op_error(op, f"images rows, cols and depth must be known at trace time, got "
+                       f"{x.type}")
     vals = {}
     for what, v in (("sizes", sizes), ("strides", strides), ("rates", rates)):
         vals[what] = static_ints(v, op, what)
@@ -168,6 +169,8 @@ def extract_patches(images: TensorLike, sizes: Any, strides: Any, rates: Any, pa
     x = A.pad(x, [*pads, [0, 0]])
     depth = x.shape[3]
     if 0 in outs:
+        if x.shape[0] is None:
+            raise op_error(op, f"no patches fit in {x.type}, and the batch size is unknown")
         return A.zeros([x.shape[0], *outs, ks[1] * ks[2] * depth], x.dtype)
     taps = []
     for i in builtins.range(ks[1]):
@@ -176,4 +179,4 @@ def extract_patches(images: TensorLike, sizes: Any, strides: Any, rates: Any, pa
             taps.append(x[:, r0:r0 + (outs[0] - 1) * st[1] + 1:st[1],
                           c0:c0 + (outs[1] - 1) * st[2] + 1:st[2], :])
     out = A.stack(taps, axis=3)
-    return A.reshape(out, [x.shape[0], *outs, len(taps) * depth])
+    return A.reshape(out, [-1, *outs, len(taps) * depth])
