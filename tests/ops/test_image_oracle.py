@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tfx_core as tx
+from tests.optable.image import np_nms
 from tests.oracles.image_cases import CASES, Arr, Boxes, call, inputs, weights
 
 DATA = np.load(Path(__file__).parents[1] / "oracles" / "image.npz")
@@ -59,6 +60,20 @@ def _params(cases):
     return [pytest.param(c, m, id=f"{c.name}-{m}") for c in cases
             for m in ("eager", "compiled")
             if m == "eager" or (c.name in COMPILED and c.fn not in EAGER_ONLY)]
+
+
+@pytest.mark.parametrize("sigma,score_threshold", [(0.0, 0.2), (0.3, 0.05), (1.0, -np.inf)])
+def test_nms_with_scores_matches_numpy_greedy(sigma, score_threshold):
+    """Eager (the length depends on values): picks and decayed scores as a plain greedy loop."""
+    rng = np.random.default_rng(int(sigma * 10))
+    c = rng.uniform(0, 0.7, (12, 2))
+    boxes = np.concatenate([c, c + rng.uniform(0.1, 0.4, (12, 2))], 1).astype(np.float32)
+    scores = (rng.permutation(12) / 12 + 0.01).astype(np.float32)
+    idx, sc = tx.image.non_max_suppression_with_scores(boxes, scores, 8, 0.6, score_threshold,
+                                                       sigma)
+    want_idx, want_sc = np_nms(boxes, scores, 8, 0.6, score_threshold, sigma)
+    np.testing.assert_array_equal(idx.numpy(), want_idx)
+    np.testing.assert_allclose(sc.numpy(), want_sc, rtol=1e-5)
 
 
 def test_nms_compiled_needs_padded():

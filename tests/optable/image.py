@@ -471,7 +471,7 @@ def _np_iou(a, b):
     return inter / (area_a + area_b - inter)
 
 
-def _np_nms(boxes, scores, k, thr, sthr=-np.inf, sigma=0.0):
+def np_nms(boxes, scores, k, thr, sthr=-np.inf, sigma=0.0):
     """Greedy NMS, Soft-NMS when sigma > 0: (indices, scores) in pick order."""
     cur = scores.astype(np.float64).copy()
     alive = cur > sthr
@@ -489,7 +489,7 @@ def _np_nms(boxes, scores, k, thr, sthr=-np.inf, sigma=0.0):
 
 
 def _np_padded(boxes, scores, k, thr, sthr=-np.inf, pad_to_max_output_size=True):
-    picks, _ = _np_nms(boxes, scores, k, thr, sthr)
+    picks, _ = np_nms(boxes, scores, k, thr, sthr)
     return np.pad(picks, (0, k - len(picks))), np.int32(len(picks))
 
 
@@ -501,7 +501,7 @@ def _np_combined(boxes, scores, per_class, total, thr, sthr=-np.inf):
         cands = []
         for c in range(scores.shape[2]):
             bx = boxes[b, :, 0 if q == 1 else c]
-            picks, sc = _np_nms(bx, scores[b, :, c], per_class, thr, sthr)
+            picks, sc = np_nms(bx, scores[b, :, c], per_class, thr, sthr)
             cands += [(s, bx[i], c) for i, s in zip(picks, sc)]
         cands.sort(key=lambda t: -t[0])
         for j, (s, bx, c) in enumerate(cands[:total]):
@@ -527,12 +527,6 @@ NMS = [
                             Sample((_nms_boxes(rng, 8), _nms_scores(rng, (8,)), 4, 0.5, 0.3),
                                    {"pad_to_max_output_size": True})],
            grad="integer outputs"),
-    OpInfo("image.non_max_suppression_with_scores", tx.image.non_max_suppression_with_scores,
-           lambda b, s, k, t, st, sigma: _np_nms(b, s, k, t, st, sigma),
-           lambda rng, dt: [Sample((_nms_boxes(rng, 9), _nms_scores(rng, (9,)), 6, 0.7, 0.1,
-                                    0.4))], F32, tol=_TOL, grad="selection",
-           xfail={"compiled": "the result's length depends on values (the padded form "
-                              "compiles)"}),
     _entry("image.combined_non_max_suppression", tx.image.combined_non_max_suppression,
            _np_combined,
            lambda rng, dt: [Sample((_nms_boxes(rng, 6, (2,))[:, :, None], rng.uniform(
