@@ -251,13 +251,18 @@ def _matrix(x: TensorLike, name: str) -> Tensor:
 
 def diag_part(input: TensorLike, name: str | None = None, k: Any = 0,  # noqa: A002
               padding_value: Any = 0, align: str = "RIGHT_LEFT") -> Tensor:
-    """The k-th diagonal of the innermost matrices (tf.linalg.diag_part; one k only)."""
+    """The k-th diagonal of the innermost matrices (tf.linalg.diag_part). `k=(lo, hi)`: the
+    diagonals hi down to lo stacked on axis -2, each padded with `padding_value` to the
+    longest; `align` ("RIGHT_LEFT" ...) says which side superdiagonals (the main one too) and
+    subdiagonals are aligned to."""
     x = _matrix(input, "diag_part")
     if isinstance(k, (list, tuple)):
-        if len(k) != 2 or k[0] != k[1]:
-            raise op_error("diag_part", f"a band of diagonals (k={k!r}) is not supported; pass "
-                        "one int k", NotImplementedError)
-        k = k[0]
+        if len(k) != 2:
+            raise op_error("diag_part", f"k must be an int or a pair (lo, hi), got {k!r}")
+        lo, hi = (static_int(v, "diag_part", "k") for v in k)
+        if lo != hi:
+            return _diag_band(x, lo, hi, padding_value, align)
+        k = lo
     k = static_int(k, "diag_part", "k")
     m, n = x.shape[-2:]
     if m and n and not -m < k < n:
@@ -268,6 +273,27 @@ def diag_part(input: TensorLike, name: str | None = None, k: Any = 0,  # noqa: A
     end = (None,) * (x.ndim - 2) + (r0 + length, c0 + length)
     sq = bind(S.slice_op, x, begin=begin, end=end, strides=(1,) * x.ndim)
     return _diagonal(sq, x.ndim - 2, x.ndim - 1, "diag_part")
+
+
+def _diag_band(x: Tensor, lo: int, hi: int, padding_value: Any, align: str) -> Tensor:
+    from tfx_core.ops.array_ops import pad, stack
+
+    aligns = ("LEFT_LEFT", "LEFT_RIGHT", "RIGHT_LEFT", "RIGHT_RIGHT")
+    if align not in aligns:
+        raise op_error("diag_part", f"align must be one of {list(aligns)}, got {align!r}")
+    m, n = x.shape[-2:]
+    if not (-m < lo <= hi < n):
+        raise op_error("diag_part", f"k=({lo}, {hi}) must satisfy {-m} < lo <= hi < {n} for "
+                    f"{x.type}")
+    lengths = {d: min(m, n - d) if d >= 0 else min(m + d, n) for d in range(lo, hi + 1)}
+    width = max(lengths.values())
+    rows = []
+    for d in range(hi, lo - 1, -1):  # top row: the highest diagonal, as TF
+        side = align.split("_")[0 if d >= 0 else 1]  # RIGHT: padded on the left
+        gap = width - lengths[d]
+        widths = [[0, 0]] * (x.ndim - 2) + [[gap, 0] if side == "RIGHT" else [0, gap]]
+        rows.append(pad(diag_part(x, k=d), widths, constant_values=padding_value))
+    return stack(rows, axis=-2)
 
 
 def band_part(input: TensorLike, num_lower: Any, num_upper: Any,  # noqa: A002
@@ -318,6 +344,22 @@ def _norm_axes(axis: Any, t: Tensor) -> tuple[int, ...] | None:
     return tuple(out)
 
 
+def _spectral_norm(t: Tensor, axes: tuple, keepdims: bool | None) -> Tensor:
+    """The matrix 2-norm: the largest singular value over the pair of `axes`."""
+    from tfx_core.ops.array_ops import expand_dims
+    from tfx_core.ops.linalg.decompositions import svd
+    from tfx_core.ops.reduction_ops import reduce_max
+
+    a0, a1 = (a % t.ndim for a in axes)
+    rest = [d for d in range(t.ndim) if d not in (a0, a1)]
+    m = bind(S.transpose_op, t, perm=(*rest, a0, a1))
+    out = reduce_max(svd(m, compute_uv=False), -1)  # the rest's dims, in order
+    if keepdims:
+        for a in sorted((a0, a1)):
+            out = expand_dims(out, a)
+    return out
+
+
 def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: A002
          keepdims: bool | None = None, name: str | None = None) -> Tensor:
     """Vector or matrix norm (tf.norm, tf.linalg.norm).
@@ -339,8 +381,7 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
     is_num = isinstance(ord, numbers.Real) and not isinstance(ord, bool)
     if matrix:
         if ord == 2 and is_num:
-            raise op_error("norm", "the matrix 2-norm (largest singular value) needs an SVD, "
-                        "which tfx does not have", NotImplementedError)
+            return _spectral_norm(t, axes, keepdims)
         if ord not in ("euclidean", "fro") and not (is_num and ord in (1, np.inf)):
             raise op_error("norm", f"ord must be a matrix norm in ['euclidean', 'fro', 1, inf], "
                         f"got {ord!r}")
