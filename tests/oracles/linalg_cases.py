@@ -90,6 +90,8 @@ CASES = [
     Case("expm_f32", lambda m, a: m.linalg.expm(a), (_m(35, (2, 3, 3), np.float32) * 4,)),
     Case("sqrtm", lambda m, a: m.linalg.sqrtm(a), (_spd(36, 3),), grad=True),
     Case("matrix_square_root", lambda m, a: m.linalg.sqrtm(a), (_well(37, 3),)),
+    Case("sqrtm_negative_eigenvalue", lambda m, a: m.linalg.sqrtm(a),  # no real root: NaN
+         (np.stack([_m(66, (3, 3)) * 4, _well(67, 3)]),)),
     Case("eigvals", lambda m, a: m.sort(m.math.real(m.linalg.eigvals(a))), (_m(38, (4, 4)),)),
     Case("eigh_tridiagonal", lambda m, a, b: m.linalg.eigh_tridiagonal(a, b),
          (_m(39, (4,)), _m(40, (3,)))),

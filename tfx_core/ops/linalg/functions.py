@@ -104,8 +104,8 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
 
 def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """Principal square root of matrices with no eigenvalues on the closed negative real axis,
-    by the determinant-scaled Denman-Beavers iteration (tf.linalg.sqrtm); others: NaN or
-    garbage, as TF's Schur method gives none either."""
+    by the determinant-scaled Denman-Beavers iteration (tf.linalg.sqrtm); the others have no
+    real principal root: NaN, as TF."""
     a = D.float_matrix(input, "sqrtm", square=True)
     n = a.shape[-1]
     if n == 0:
@@ -127,9 +127,13 @@ def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
         m = MO.multiply(half, MO.add(eye, MO.multiply(half, MO.add(MO.multiply(mu2, m), m_inv))))
         return MO.add(i, 1), m, y
 
-    _, _, y = while_loop(lambda i, m, y: MO.less(i, steps), step,
+    _, m, y = while_loop(lambda i, m, y: MO.less(i, steps), step,
                          (to_tensor(0, "sqrtm", "int32"), a, a), maximum_iterations=steps)
-    return y
+    # converged: M = I. Not (a real eigenvalue <= 0, which has no real principal root): NaN,
+    # as TF's Schur-based kernel gives
+    gap = RO.reduce_max(RO.reduce_sum(MO.abs(MO.subtract(m, eye)), -2), -1)
+    bad = AO.expand_dims(AO.expand_dims(MO.logical_not(MO.less(gap, 1e-2)), -1), -1)
+    return MO.where(bad, MO.add(AO.zeros_like(y), float("nan")), y)
 
 
 def eig(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
