@@ -4,7 +4,6 @@ import pytest
 
 import tfx_core as tx
 
-
 # diagonal bands and the matrix 2-norm, values as TF 2.21 gives them (checked once by hand
 # against tf.linalg.diag_part / tf.norm: rows from k=hi down, RIGHT pads on the left)
 BAND_3x5 = {"RIGHT_LEFT": [[3, 9, 15], [2, 8, 14], [1, 7, 13], [6, 12, 9]],
