@@ -21,6 +21,7 @@ from tfx_core.ops.sort_ops import top_k
 
 TensorLike = Any
 _NEG = float("-inf")
+_EAGER_LOOPS: dict = {}  # (max_out, sigma, suppress_equal) -> the compiled greedy loop
 
 
 def box_iou(a: Tensor, b: Tensor) -> Tensor:
@@ -90,6 +91,13 @@ def greedy(overlaps: Tensor, scores: Tensor, max_out: int, threshold: Any, score
         cur = M.where(A.expand_dims(found, -1), decayed, cur)
         return i + 1, cur, idx, sc, count + M.cast(found, I32)
 
+    if not is_tracing():  # eagerly: one compiled call, not max_out Python trips of many ops
+        key = (max_out, sigma, suppress_equal)
+        if key not in _EAGER_LOOPS:
+            from tfx_core.polymorphic_function.function import function  # (it imports ops)
+            _EAGER_LOOPS[key] = function(
+                lambda o, s, t, st: greedy(o, s, max_out, t, st, sigma, suppress_equal))
+        return tuple(_EAGER_LOOPS[key](overlaps, M.cast(scores, F32), thr, sthr))
     start = (A.zeros([], I32), M.cast(scores, F32), idx0, sc0, count0)
     _, _, idx, sc, count = while_loop(lambda i, *_: i < max_out, body, start,
                                       maximum_iterations=max_out)
