@@ -157,7 +157,7 @@ ENTRIES = [
     OpInfo("nn.swish_beta", tx.nn.swish, _f64(_silu), _unary_samples(beta=1.5), FLOATS,
            ops=("multiply", "logistic"), tol=_TRANSCENDENTAL_TOL),
     OpInfo("nn.softplus", tx.nn.softplus, _f64(_softplus), _unary_samples(-40, 40), FLOATS,
-           ops=("maximum", "abs", "negate", "exp", "log1p", "add"), tol=_TRANSCENDENTAL_TOL),
+           ops=("compare", "select", "negate", "exp", "log1p", "add"), tol=_TRANSCENDENTAL_TOL),
     OpInfo("nn.softmax", tx.nn.softmax, _f64(_softmax), _softmax_samples, FLOATS,
            ops=("reduce_max", "subtract", "exp", "reduce_sum", "divide"),
            tol=_TRANSCENDENTAL_TOL),
