@@ -6,7 +6,7 @@ import functools
 # The targets tfx emits (compiler/ops/lapack/custom_call.py lists the same names; a test checks
 # they agree). jax registers every jaxlib LAPACK target with XLA when it is imported; their
 # function pointers into LAPACK are only filled in by `initialize` (it loads scipy's LAPACK).
-FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev")
+FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev", "potrf", "trsm")
 TARGETS = frozenset(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd")
 
 

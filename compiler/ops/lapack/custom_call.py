@@ -17,7 +17,7 @@ from ...registry import OpTypeError
 
 # Every target this package emits (float32 and float64); runtime/lapack.py initializes
 # jaxlib's LAPACK kernels when a module calls one, and docs/format.md lists them.
-FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev")
+FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev", "potrf", "trsm")
 TARGETS = tuple(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd")
 _PREFIX = {F32: "s", F64: "d"}
 
