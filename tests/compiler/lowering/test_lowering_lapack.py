@@ -83,3 +83,12 @@ def test_compiled_triangular_solve_reads_one_triangle(lower, adjoint):
     want = np.linalg.solve(np.swapaxes(w, -1, -2) if adjoint else w, b)
     f = tx.function(lambda x, y: tx.linalg.triangular_solve(x, y, lower=lower, adjoint=adjoint))
     np.testing.assert_allclose(f(a, b).numpy(), want, rtol=1e-10, atol=1e-12)
+
+
+def test_every_lapack_target_is_in_jaxs_stable_list():
+    from jax._src.export import _export
+
+    from compiler.ops.lapack import custom_call
+
+    assert {"lapack_spotrf_ffi", "lapack_dtrsm_ffi"} <= set(custom_call.TARGETS)
+    assert set(custom_call.TARGETS) <= set(_export._CUSTOM_CALL_TARGETS_GUARANTEED_STABLE)
