@@ -83,6 +83,7 @@ def _gamma_ref(shape, seed, alpha, beta=None, dtype=tx.float32):
         x = np.where(ok, d * v, x)
     boost = np.exp(np.log(_open(_stream(s, 2, 3), shape, w)) / np.where(small, a, 1.0))
     x = np.maximum(np.where(small, x * boost, x), np.finfo(np.dtype(w)).tiny)
+    x = np.where(a >= 0, x, np.nan)
     if beta is not None:
         x = x / np.asarray(beta, _np(dtype)).astype(np.float64)
     return x.astype(_np(dtype))
@@ -163,7 +164,8 @@ def _binomial_ref(shape, seed, counts, probs, output_dtype=tx.int32):
 
     x = np.where(small, low, _rounds((_stream(s, 1, 3), _stream(s, 2, 3)), shape,
                                      np.floor(nb * qb), step))
-    return np.where(flip, n - x, x).astype(_np(output_dtype))
+    x = np.where(n > 0, np.where(flip, n - x, x), 0.0)
+    return np.where(np.isnan(n) | np.isnan(p), np.nan, x).astype(_np(output_dtype))
 
 
 def _categorical_ref(logits, num_samples, seed, dtype=tx.int64):
@@ -249,7 +251,7 @@ def _ptn_samples(rng, dtype):
     d = _np(dtype)
     return [
         Sample(((2, 3), S64, np.array(0.0, d), np.array([1.0, 0.5, 1.0], d),
-                np.array([3.0, -np.inf, 1.0], d), np.array([8.0, -5.0, 0.0], d))),
+                np.array([3.0, -np.inf, 1.0], d), np.array([8.0, -5.0, 1.5], d))),
     ]
 
 

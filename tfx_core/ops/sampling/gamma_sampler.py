@@ -69,7 +69,8 @@ def standard_gamma(alpha: Tensor, seed: Tensor, shape: tuple, w: DType) -> Tenso
     # for tiny alpha; TF then returns the smallest normal number, as below).
     logb = M.divide(M.log(open_uniform(shape, seeds[2], w)), M.where(small, a, _c(1.0, w)))
     x = M.where(small, M.multiply(x, M.exp(logb)), x)
-    return M.maximum(x, _c(np.finfo(w.np_dtype).tiny, w))
+    x = M.maximum(x, _c(np.finfo(w.np_dtype).tiny, w))
+    return M.where(M.greater_equal(a, _c(0.0, w)), x, _c(np.nan, w))  # TF: NaN for alpha < 0
 
 
 def _reparameterized(x: Tensor, a: Tensor, w: DType) -> Tensor:

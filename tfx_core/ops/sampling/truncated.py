@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
 from compiler.ir.types import BF16, F16, F32, F64
 from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import array_ops as A
@@ -54,7 +55,8 @@ def stateless_parameterized_truncated_normal(shape: Any, seed: TensorLike, means
                                              name: str | None = None) -> Tensor:
     """Normal(means, stddevs) samples conditioned on [minvals, maxvals], of `shape` (the
     parameters broadcast to it), a function of `seed`. The dtype is the means' (a Python
-    float: float32). NaN where stddevs <= 0 or minvals >= maxvals (TF's rule).
+    float: float32). stddevs <= 0 or minvals >= maxvals: eagerly InvalidArgumentError, as
+    TF; compiled NaN there (XLA cannot raise).
 
     Bounds beyond ~37 standard deviations on the same side of the mean (where the normal
     CDF underflows float64) are not supported: TF switches to exponential rejection there.
@@ -68,6 +70,13 @@ def stateless_parameterized_truncated_normal(shape: Any, seed: TensorLike, means
                                                 (minvals, "minvals"), (maxvals, "maxvals"))]
     for p, w in zip(ps, ("means", "stddevs", "minvals", "maxvals")):
         fits(_NAME, dims, tuple(p.shape), w)
+    if not is_tracing():  # TF refuses invalid parameters; compiled, XLA cannot: NaN there
+        sd, lo, hi = (np.broadcast_to(p.numpy(), dims) for p in ps[1:])
+        bad = ~((sd > 0) & (lo < hi))
+        if bad.any():
+            raise op_error(_NAME, f"Invalid parameters: stddevs must be > 0 and minvals < "
+                           f"maxvals, got stddev {sd[bad][0]}, minval {lo[bad][0]}, maxval "
+                           f"{hi[bad][0]} at {np.argwhere(bad)[0].tolist()}")
     seed64 = streams(seed, 1, _NAME)[0]
     x = run_compiled(_sample64, (*(M.cast(p, F64) for p in ps), seed64), (tuple(dims),))
     return M.cast(x, dt)
