@@ -17,6 +17,6 @@ from . import (  # noqa: F401
     segment,
     shape,
     sorting,
+    special,  # a package: special functions, nan-safe ops
     spectral,
 )
-from . import special  # noqa: E402,F401  (a package: special functions, nan-safe ops)
