@@ -264,26 +264,35 @@ def _segment_lower(ctx, data, ids, *, num_segments):
     acc = out.with_dtype(_acc(td.dtype))
     if num_segments == 0 or td.num_elements == 0:
         return H.splat(0, out)
-    # Out-of-range ids are dropped (TF). StableHLO leaves out-of-bounds scatter indices to the
-    # implementation, so they go to one extra row, sliced off after: only the ids are touched
-    # (masking the data instead read and wrote all of it once more: 2.8x jax's segment_sum)
+    data = H.convert(data, td, td.with_dtype(acc.dtype))
+    kept = segment_scatter(data, ids, td.with_dtype(acc.dtype), ti, num_segments, 0, hlo.add)
+    return H.convert(kept, acc, out)
+
+
+def segment_scatter(data, ids, td: TensorType, ti: TensorType, num_segments: int,
+                    identity: float, combine) -> ir.Value:
+    """Rows of `data` combined per segment id by `combine` (hlo.add, hlo.multiply, ...) into
+    `num_segments` rows starting at `identity`. Out-of-range ids are dropped (TF). StableHLO
+    leaves out-of-bounds scatter indices to the implementation, so they go to one extra row,
+    sliced off after: only the ids are touched (masking the data instead read and wrote all
+    of it once more: 2.8x jax's segment_sum)."""
     valid = hlo.and_(H.compare(ids, H.splat(0, ti), "GE", ti),
                      H.compare(ids, H.splat(num_segments, ti), "LT", ti))
     ids = hlo.select(valid, ids, H.splat(num_segments, ti))
-    data = H.convert(data, td, td.with_dtype(acc.dtype))
-    spill = acc.with_shape((num_segments + 1, *acc.shape[1:]))
+    rows = td.shape[ti.rank:]
+    spill = td.with_shape((num_segments + 1, *rows))
     idx = hlo.reshape(H.ir_type(ti.with_shape((*ti.shape, 1))), ids)
     dnums = hlo.ScatterDimensionNumbers.get(
         update_window_dims=list(range(ti.rank, td.rank)), inserted_window_dims=[0],
         input_batching_dims=[], scatter_indices_batching_dims=[],
         scattered_dims_to_operand_dims=[0], index_vector_dim=ti.rank)
-    op = hlo.ScatterOp([H.ir_type(spill)], [H.splat(0, spill)], idx, [data], dnums)
-    scalar = H.ir_type(TensorType(acc.dtype, ()))
+    op = hlo.ScatterOp([H.ir_type(spill)], [H.splat(identity, spill)], idx, [data], dnums)
+    scalar = H.ir_type(TensorType(td.dtype, ()))
     block = op.regions[0].blocks.append(scalar, scalar)
     with ir.InsertionPoint(block):
-        hlo.return_([hlo.add(*block.arguments)])
-    kept = hlo.slice(op.results[0], [0] * acc.rank, list(acc.shape), [1] * acc.rank)
-    return H.convert(kept, acc, out)
+        hlo.return_([combine(*block.arguments)])
+    n = 1 + len(rows)
+    return hlo.slice(op.results[0], [0] * n, [num_segments, *rows], [1] * n)
 
 
 def _segment_reference(data, ids, *, num_segments):

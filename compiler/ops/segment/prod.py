@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import numpy as np
-from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ... import autodiff as A
-from ...ir.types import BOOL, I64, TensorType, dims_compatible
+from ...ir.types import I64, TensorType, dims_compatible
 from ...lowering import helpers as H
 from ...registry import PURE, OpDef, OpTypeError, register
 from ..common import check_kind
+from ..sorting import segment_scatter
 
 
 def _infer(data: TensorType, ids: TensorType, *, num_segments: int) -> TensorType:
@@ -29,24 +29,7 @@ def _lower(ctx, data, ids, *, num_segments):
     out = ctx.type_out
     if num_segments == 0 or td.num_elements == 0:
         return H.splat(1, out)
-    # Out-of-range ids are dropped: StableHLO leaves out-of-bounds scatter indices to the
-    # implementation, so such rows multiply segment 0 by the identity 1 instead.
-    valid = hlo.and_(H.compare(ids, H.splat(0, ti), "GE", ti),
-                     H.compare(ids, H.splat(num_segments, ti), "LT", ti))
-    ids = hlo.select(valid, ids, H.splat(0, ti))
-    valid = hlo.broadcast_in_dim(H.ir_type(td.with_dtype(BOOL)), valid, list(range(ti.rank)))
-    data = hlo.select(valid, data, H.splat(1, td))
-    idx = hlo.reshape(H.ir_type(ti.with_shape((*ti.shape, 1))), ids)
-    dnums = hlo.ScatterDimensionNumbers.get(
-        update_window_dims=list(range(ti.rank, td.rank)), inserted_window_dims=[0],
-        input_batching_dims=[], scatter_indices_batching_dims=[],
-        scattered_dims_to_operand_dims=[0], index_vector_dim=ti.rank)
-    op = hlo.ScatterOp([H.ir_type(out)], [H.splat(1, out)], idx, [data], dnums)
-    scalar = H.ir_type(TensorType(out.dtype, ()))
-    block = op.regions[0].blocks.append(scalar, scalar)
-    with ir.InsertionPoint(block):
-        hlo.return_([hlo.multiply(*block.arguments)])
-    return op.results[0]
+    return segment_scatter(data, ids, td, ti, num_segments, 1, hlo.multiply)
 
 
 def _reference(data, ids, *, num_segments):
