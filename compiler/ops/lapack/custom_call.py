@@ -40,15 +40,22 @@ def _layouts(types: tuple, matrix_rank: int) -> ir.ArrayAttr:
 
 
 def call(name: str, operands: list, types_in: tuple, types_out: tuple,
-         **chars: str) -> list:
-    """One LAPACK custom call; `chars` are its single-character attributes (mode='V')."""
+         alias: dict | None = None, **chars: str) -> list:
+    """One LAPACK custom call; `chars` are its single-character attributes (mode='V');
+    `alias` {result index: operand index} lets XLA hand the kernel the operand's buffer as
+    that result (the kernels work in place; no copy when the operand is dead afterwards)."""
     u8 = ir.IntegerType.get_unsigned(8)
     config = ir.DictAttr.get({k: ir.IntegerAttr.get(u8, ord(v)) for k, v in chars.items()})
     rank = max(t.rank for t in types_in)
+    tupled = len(types_out) > 1
+    aliases = ir.ArrayAttr.get([
+        hlo.OutputOperandAlias.get([r] if tupled else [], o, [])
+        for r, o in (alias or {}).items()])
     op = hlo.CustomCallOp(
         [H.ir_type(t) for t in types_out], operands, name, has_side_effect=False,
         backend_config=config, api_version=ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 4),
-        operand_layouts=_layouts(types_in, rank), result_layouts=_layouts(types_out, rank))
+        operand_layouts=_layouts(types_in, rank), result_layouts=_layouts(types_out, rank),
+        output_operand_aliases=aliases)
     return list(op.results)
 
 

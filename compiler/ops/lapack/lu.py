@@ -3,10 +3,11 @@ the row permutation they make; the gradient is TF's (square matrices)."""
 from __future__ import annotations
 
 import numpy as np
+from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ... import autodiff as A
-from ...ir.types import I32, TensorType
+from ...ir.types import BOOL, I32, TensorType
 from ...lowering import helpers as H
 from ...registry import PURE, OpDef, register
 from . import custom_call as CC
@@ -25,37 +26,54 @@ def _lu_lower(ctx, a):
     if t.shape[-1] == 0:
         return [a, H.splat(0, piv_t), H.splat(0, piv_t)]
     info_t = TensorType(I32, t.shape[:-2])
-    lu, piv, info = CC.call(CC.target("getrf", t), [a], (t,), (t, piv_t, info_t))
+    lu, piv, info = CC.call(CC.target("getrf", t), [a], (t,), (t, piv_t, info_t),
+                             alias={0: 0})
     piv = hlo.subtract(piv, H.splat(1, piv_t))
     # info > 0 (an exactly singular U) is still a factorization, as TF returns it
     return [CC.nan_where_failed(lu, info, t, info_t, ok="GE"), piv, _permutation(piv, piv_t)]
 
 
+_UNROLL = 8  # swaps per loop iteration
+
+
 def _permutation(piv, t: TensorType):
-    """Apply the row swaps in order to 0..n-1 (unrolled: each swap acts on the last result;
-    one select per swap, the swapped-in value read with a masked sum)."""
+    """The row permutation the swaps (i <-> piv[i], in order) make, without a sequential chain
+    of gathers: row i's final occupant is the one at piv[i] after swaps 0..i-1, i.e.
+    s_0(s_1(...s_{i-1}(piv[i]))) with s_j swapping j and piv[j]. Applying s_j for j = n-2 down
+    to 0 to every position i > j at once is elementwise selects on [..., n]; a loop doing
+    _UNROLL of them per iteration (fully unrolled, XLA fused the chain into every consumer: a
+    gather of b's rows redid it per column, +0.2 ms on solve f32[32,64,64]x[32,64,8])."""
     n, nb = t.shape[-1], t.rank - 1
-    idx = hlo.iota(H.ir_type(t), nb)
-    perm = idx
-    zero = H.splat(0, t)
-    sum_t = TensorType(I32, t.shape[:-1])
-
-    def column(x, i: int):
-        """x[..., i] broadcast along the last dim."""
-        c = hlo.slice(x, [0] * nb + [i], [*t.shape[:-1], i + 1], [1] * t.rank)
-        return hlo.broadcast_in_dim(H.ir_type(t), hlo.reshape(H.ir_type(sum_t), c),
-                                    list(range(nb)))
-
-    for i in range(n):
-        p = column(piv, i)
-        at_p = H.compare(idx, p, "EQ", t)
-        at_i = H.compare(idx, H.splat(i, t), "EQ", t)
-        (total,) = H.reduce([hlo.select(at_p, perm, zero)], [H.splat(0, TensorType(I32, ()))],
-                            [nb], [sum_t], [TensorType(I32, ())],
-                            lambda acc, x: [hlo.add(acc, x)])
-        moved = hlo.broadcast_in_dim(H.ir_type(t), total, list(range(nb)))
-        perm = hlo.select(at_i, moved, hlo.select(at_p, column(perm, i), perm))
-    return perm
+    if n < 2:
+        return piv
+    s_t = TensorType(I32, ())
+    col_t = TensorType(I32, (*t.shape[:-1], 1))
+    trips = -(-(n - 1) // _UNROLL)
+    types = [H.ir_type(s_t), H.ir_type(t), H.ir_type(t)]
+    loop = hlo.WhileOp(types, [H.splat(trips - 1, s_t), piv, piv])
+    cond = loop.regions[0].blocks.append(*types)
+    with ir.InsertionPoint(cond):
+        hlo.return_([H.compare(cond.arguments[0], H.splat(0, s_t), "GE", s_t)])
+    body = loop.regions[1].blocks.append(*types)
+    with ir.InsertionPoint(body):
+        k, q, pv = body.arguments
+        idx = hlo.iota(H.ir_type(t), nb)
+        zero = H.splat(0, s_t)
+        top = hlo.add(hlo.multiply(k, H.splat(_UNROLL, s_t)), H.splat(_UNROLL - 1, s_t))
+        for u in range(_UNROLL):  # j = top - u, highest first; j > n - 2 (the padding): no-op
+            j = hlo.subtract(top, H.splat(u, s_t))
+            p = hlo.dynamic_slice(pv, [zero] * nb + [j], [*t.shape[:-1], 1])
+            p = hlo.broadcast_in_dim(H.ir_type(t), hlo.reshape(H.ir_type(col_t), p),
+                                     list(range(t.rank)))
+            jj = hlo.broadcast_in_dim(H.ir_type(t), j, [])
+            ok = H.compare(j, H.splat(n - 2, s_t), "LE", s_t)
+            after = hlo.and_(H.compare(idx, jj, "GT", t),
+                             hlo.broadcast_in_dim(H.ir_type(TensorType(BOOL, t.shape)), ok, []))
+            to_j = hlo.and_(after, H.compare(q, p, "EQ", t))
+            to_p = hlo.and_(after, H.compare(q, jj, "EQ", t))
+            q = hlo.select(to_j, jj, hlo.select(to_p, p, q))
+        hlo.return_([hlo.subtract(k, H.splat(1, s_t)), q, pv])
+    return loop.results[1]
 
 
 def _lu_reference(a):

@@ -80,7 +80,8 @@ cholesky_op = register(OpDef("cholesky", _cholesky_infer, _cholesky_lower, _chol
 
 
 # ---------------------------------------------------------------- triangular_solve
-def _solve_infer(a: TensorType, b: TensorType, *, lower: bool, adjoint: bool) -> TensorType:
+def _solve_infer(a: TensorType, b: TensorType, *, lower: bool, adjoint: bool,
+                 unit_diagonal: bool = False) -> TensorType:
     check_square(a, "triangular_solve")
     if b.dtype is not a.dtype or b.rank != a.rank or b.shape[:-2] != a.shape[:-2] \
             or b.shape[-2] != a.shape[-1]:
@@ -89,34 +90,40 @@ def _solve_infer(a: TensorType, b: TensorType, *, lower: bool, adjoint: bool) ->
     return b
 
 
-def _solve_lower(ctx, a, b, *, lower, adjoint):
+def _solve_lower(ctx, a, b, *, lower, adjoint, unit_diagonal=False):
     ta, tb = ctx.types_in
     if use_lapack(ctx, ta, tb):  # trsm reads only a's `lower` triangle, as the StableHLO op
-        (x,) = CC.call(CC.target("trsm", ta), [a, b], (ta, tb), (tb,), side="L",
-                       uplo="L" if lower else "U", trans_x="T" if adjoint else "N", diag="N")
+        (x,) = CC.call(CC.target("trsm", ta), [a, b], (ta, tb), (tb,), alias={0: 1}, side="L",
+                       uplo="L" if lower else "U", trans_x="T" if adjoint else "N",
+                       diag="U" if unit_diagonal else "N")
         return x
     trans = hlo.TransposeAttr.get("TRANSPOSE" if adjoint else "NO_TRANSPOSE")
-    return hlo.triangular_solve(a, b, True, bool(lower), False, trans)
+    return hlo.triangular_solve(a, b, True, bool(lower), bool(unit_diagonal), trans)
 
 
-def _solve_reference(a, b, *, lower, adjoint):
+def _solve_reference(a, b, *, lower, adjoint, unit_diagonal=False):
     w = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        k = a.shape[-1]
+        w = np.where(np.eye(k, dtype=bool), np.ones_like(w), w)
     if adjoint:
         w = np.swapaxes(w, -1, -2)
     with np.errstate(all="ignore"):
         return np.linalg.solve(w.astype(np.float64), b.astype(np.float64)).astype(b.dtype)
 
 
-def _solve_vjp(ctx, g, *, lower, adjoint):
+def _solve_vjp(ctx, g, *, lower, adjoint, unit_diagonal=False):
     """TF's MatrixTriangularSolve gradient: solve with the other orientation; a's gradient
-    keeps a's triangle."""
+    keeps a's triangle (the strict one with unit_diagonal: the diagonal is not read)."""
     a, _ = ctx.inputs
     (c,) = ctx.outputs
-    gb = A.op("triangular_solve", a, g, lower=lower, adjoint=not adjoint)
+    unit = {"unit_diagonal": True} if unit_diagonal else {}
+    gb = A.op("triangular_solve", a, g, lower=lower, adjoint=not adjoint, **unit)
     ga = None
     if ctx.needs[0]:
         ga = A.neg(M.mm(c, M.mT(gb)) if adjoint else M.mm(gb, M.mT(c)))
-        ga = M.tril(ga) if lower else M.triu(ga)
+        k = -1 if unit_diagonal else 0
+        ga = M.tril(ga, k) if lower else M.triu(ga, -k)
     return ga, gb if ctx.needs[1] else None
 
 
