@@ -223,5 +223,11 @@ def device_kind(device=None) -> str:
 
 
 def copy_buffer(buf: Buffer) -> Buffer:
-    """A new device buffer with the same contents (so the original can be donated safely)."""
+    """A new device buffer with the same contents and placement (so the original can be
+    donated safely)."""
+    from . import sharding
+
+    placed = sharding.layout_of(buf)
+    if placed is not None:
+        return sharding.put(to_numpy(buf), *placed)
     return device_put(to_numpy(buf))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import client, disk_cache, errors, lapack
+from . import client, disk_cache, errors, lapack, sharding
 from .cache import MEMORY_CACHE
 from .executable import Executable
 from .host_callbacks import CALLBACK_TARGET, HostCallbackSet
@@ -177,6 +177,60 @@ def compile_stablehlo(
                                      f"cache: {type(e).__name__}: {e}")
             stats.disk_seconds = time.perf_counter() - t0
     exe = Executable(name, loaded, out_sig, dev, code_bytes, serialized, callbacks)
+    if key is not None:
+        MEMORY_CACHE.put(key, exe, owner)
+    return exe, stats
+
+
+def compile_sharded(
+    module: bytes | str,
+    out_sig: list[tuple[tuple, np.dtype]],
+    mesh: sharding.MeshSpec,
+    in_specs: list[sharding.Spec],
+    out_specs: list[sharding.Spec | None],
+    *,
+    name: str = "main",
+    cache_key: str | None = None,
+    owner: object = None,
+    measure_chain: Callable[[int], int] | None = None,
+) -> tuple[Executable, CompileStats]:
+    """Compile an SPMD module (its arguments and results annotated with shardings over `mesh`)
+    for every device of the mesh, with XLA's partitioner.
+
+    Args:
+        in_specs: how each argument is split (the module's annotations, for explain()).
+        out_specs: how each result is split, None where the partitioner chose: the chosen
+            one is read back from the compiled program.
+
+    Raises:
+        tx.errors.UnimplementedError: a result split in a way no spec on the mesh names.
+    """
+    lapack.prepare(module)
+    key = (cache_key, "mesh", mesh) if cache_key is not None else None
+    if key is not None:
+        exe = MEMORY_CACHE.get(key, owner)
+        if exe is not None:
+            return exe, CompileStats(0.0, True)
+    _check_chain(name, measure_chain)
+    t0 = time.perf_counter()
+    try:
+        loaded = sharding.compile_for_mesh(module, mesh, sharding.compile_options(mesh))
+    except client.runtime_error_types() as e:
+        raise errors.from_status(e, f"XLA could not compile {name!r} for {mesh.size} "
+                                 "devices") from e
+    COUNTS["xla_compiles"] += 1
+    stats = CompileStats(time.perf_counter() - t0, False)
+    chosen = loaded.get_output_shardings()
+    specs = []
+    for i, ((shape, _), forced) in enumerate(zip(out_sig, out_specs)):
+        spec = forced if forced is not None else \
+            sharding.spec_of_result(chosen[i], mesh, len(shape))
+        if spec is None:
+            raise errors.UnimplementedError(
+                None, None, f"{name!r}: XLA split result {i} over the mesh in a way tfx can't "
+                "name as a layout; give it a layout (relayout the result)")
+        specs.append(spec)
+    exe = Executable(name, loaded, out_sig, mesh=mesh, in_specs=in_specs, out_specs=specs)
     if key is not None:
         MEMORY_CACHE.put(key, exe, owner)
     return exe, stats

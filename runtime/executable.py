@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import client, errors, memory
+from . import client, errors, memory, sharding
 from .host_callbacks import HostCallbackSet
 
 # NOTE: fixed host memory one loaded CPU executable holds besides its serialized code (JIT'd
@@ -23,16 +23,28 @@ class Executable:
     """A loaded XLA executable plus its output handlers (built once, reused every call)."""
 
     __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors",
-                 "_cpp", "nbytes", "_serialized", "callbacks", "__weakref__")
+                 "_cpp", "nbytes", "_serialized", "callbacks", "mesh", "in_specs", "out_specs",
+                 "__weakref__")
 
     def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None,
                  code_bytes: int = 0, serialized: bytes | None = None,
-                 callbacks: HostCallbackSet | None = None):
+                 callbacks: HostCallbackSet | None = None,
+                 mesh: sharding.MeshSpec | None = None, in_specs: Sequence[Any] = (),
+                 out_specs: Sequence[Any] = ()):
         self.name = name
         self.loaded = loaded
         self.out_sig = out_sig
-        self.device = device or client.default_device()
-        self._handlers = client.result_handlers(out_sig, self.device)
+        # an SPMD program runs on every device of `mesh`; its inputs and results are split
+        # over them as `in_specs` / `out_specs` say (runtime.sharding.Spec per array)
+        self.mesh = mesh
+        self.in_specs = tuple(in_specs)
+        self.out_specs = tuple(out_specs)
+        if mesh is not None:
+            self.device = sharding.devices_of(mesh)[0]
+            self._handlers = sharding.result_handlers(out_sig, mesh, self.out_specs)
+        else:
+            self.device = device or client.default_device()
+            self._handlers = client.result_handlers(out_sig, self.device)
         self._execute = loaded.execute_sharded
         self._errors = client.runtime_error_types()
         self._cpp: Any = False  # the C++ dispatcher, built on first host-array call
@@ -43,7 +55,7 @@ class Executable:
         self._serialized = serialized
         self.callbacks = callbacks  # keeps the host callbacks alive as long as the program
         self._guard_memory()
-        if callbacks is not None:
+        if callbacks is not None or mesh is not None:
             self._cpp = None  # the C++ fast path would not wait for the program (below)
         _LIVE.add(self)
 
@@ -81,12 +93,17 @@ class Executable:
             cpp = self._cpp = client.cpp_dispatcher(self.loaded, self.name, in_sig,
                                                     self.out_sig, self.device)
         if cpp is None:
-            return self([a if not isinstance(a, np.ndarray) else client.device_put(a)
-                         for a in args])
+            return self([a if not isinstance(a, np.ndarray) else self._put(a, i)
+                         for i, a in enumerate(args)])
         try:
             return cpp(*args)
         except self._errors as e:
             raise self._failed(e) from e
+
+    def _put(self, a: np.ndarray, i: int) -> Any:
+        if self.mesh is None:
+            return client.device_put(a)
+        return sharding.put(a, self.mesh, self.in_specs[i])
 
     def __call__(self, buffers: Sequence[Any]) -> list[Any]:
         """Run on device buffers; returns device buffers (dispatch is asynchronous)."""
@@ -129,7 +146,8 @@ class Executable:
         return dict(self.loaded.cost_analysis())
 
     def memory_stats(self) -> dict:
-        """Argument/output/temp/alias sizes in bytes of the compiled program."""
+        """Argument/output/temp/alias sizes in bytes of the compiled program (of each device's
+        part, for an SPMD program over a mesh)."""
         s = self.loaded.get_compiled_memory_stats()
         return {
             k: getattr(s, k)

@@ -27,6 +27,7 @@ from tfx_core import summary
 from tfx_core import bitwise, dtypes
 from tfx_core import signal
 from tfx_core import image
+from tfx_core import distribute, experimental
 from tfx_core.signal import fftnd, ifftnd, irfftnd, rfftnd
 from tfx_core.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank
 from tfx_core.debugging import print_ as print  # noqa: A001  (tf.print)

@@ -14,6 +14,8 @@ from ..ir.types import TensorType
 from .chain import SMALL_MODULE_BYTES, count_ops, longest_chain
 from .helpers import ir_type, make_context
 from .options import LoweringOptions
+from .sharding import ShardingPlan, annotate, declare_mesh
+from .sharding import register as register_sdy
 
 
 class LoweringError(RuntimeError):
@@ -32,6 +34,8 @@ class LowerCtx:
     # callable(kind, attrs, operand types) -> index of a host callback the module calls (the
     # runtime builds the Python function from this data: see compiler/ops/debug.py)
     add_host_callback: object = None
+    # the SPMD program's mesh and annotations (None: one device; sharding constraints are no-ops)
+    sharding: ShardingPlan | None = None
 
     @property
     def type_out(self) -> TensorType:
@@ -85,10 +89,11 @@ class _PrivateFunctions:
     regions with the same printed body share a function), called with `func.call`."""
 
     def __init__(self, module: ir.Module, options: LoweringOptions,
-                 callbacks: HostCallbacks | None = None):
+                 callbacks: HostCallbacks | None = None, sharding: ShardingPlan | None = None):
         self.module = module
         self.options = options
         self.callbacks = callbacks
+        self.sharding = sharding
         self.by_body: dict[str, str] = {}  # printed body (without its name) -> symbol
         self.symbols: set[str] = {"main"}
 
@@ -114,7 +119,7 @@ class _PrivateFunctions:
             block = fn.add_entry_block()
             with ir.InsertionPoint(block):
                 func.ReturnOp(emit_ops(body, list(block.arguments), self.options, self,
-                                       self.callbacks))
+                                       self.callbacks, self.sharding))
         return sym
 
 
@@ -131,17 +136,18 @@ class HostCallbacks:
 
 def emit_ops(graph: Graph, operands: list[ir.Value], options: LoweringOptions,
              functions: _PrivateFunctions | None = None,
-             callbacks: HostCallbacks | None = None) -> list[ir.Value]:
+             callbacks: HostCallbacks | None = None,
+             sharding: ShardingPlan | None = None) -> list[ir.Value]:
     """Emit `graph`'s ops at the current insertion point; returns the output ir.Values."""
     call = functions.call if functions is not None else None
     add_callback = callbacks.add if callbacks is not None else None
 
     def nested(g: Graph, args: list[ir.Value]) -> list[ir.Value]:
-        return emit_ops(g, args, options, functions, callbacks)
+        return emit_ops(g, args, options, functions, callbacks, sharding)
 
     def apply(op: Op, args: list[ir.Value]) -> list[ir.Value]:
         ctx = LowerCtx(tuple(v.type for v in op.inputs), tuple(v.type for v in op.outputs),
-                       options, nested, call, add_callback)
+                       options, nested, call, add_callback, sharding)
         try:
             with _location(op):
                 res = op.opdef.lower(ctx, *args, **dict(op.attrs))
@@ -155,7 +161,7 @@ def emit_ops(graph: Graph, operands: list[ir.Value], options: LoweringOptions,
 
 def lower_graph(
     graph: Graph, options: LoweringOptions, donate: tuple[int, ...] = (),
-    context: ir.Context | None = None
+    context: ir.Context | None = None, sharding: ShardingPlan | None = None
 ) -> LoweredModule:
     """Lower a graph with static shapes to a verified StableHLO module.
 
@@ -165,11 +171,17 @@ def lower_graph(
             them, so the caller's compile keys must include `options.cache_key`.
         donate: input positions whose buffers XLA may reuse for outputs.
         context: an MLIR context to use (a fresh one by default).
+        sharding: an SPMD program's mesh and argument/result specs (Shardy annotations); the
+            caller's compile keys must include `sharding.cache_key`.
     """
     ctx = context or make_context()
+    if sharding is not None:
+        register_sdy(ctx)
     with ctx, ir.Location.unknown():
         module = ir.Module.create()
         module.operation.attributes["sym_name"] = ir.StringAttr.get(graph.name or "main")
+        if sharding is not None:
+            declare_mesh(module, sharding.mesh)
         arg_types = [ir_type(t) for t in graph.input_types]
         res_types = [ir_type(t) for t in graph.output_types]
         with ir.InsertionPoint(module.body):
@@ -183,11 +195,14 @@ def lower_graph(
                         for i in range(len(arg_types))
                     ]
                 )
+            if sharding is not None:
+                annotate(fn, sharding, len(arg_types), len(res_types))
             block = fn.add_entry_block()
             callbacks = HostCallbacks()
             with ir.InsertionPoint(block):
                 outs = emit_ops(graph, list(block.arguments), options,
-                                _PrivateFunctions(module, options, callbacks), callbacks)
+                                _PrivateFunctions(module, options, callbacks, sharding),
+                                callbacks, sharding)
                 func.ReturnOp(outs)
         try:
             module.operation.verify()

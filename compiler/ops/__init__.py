@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     reduction,
     segment,
     shape,
+    sharding,
     sorting,
     special,  # a package: special functions, nan-safe ops
     spectral,

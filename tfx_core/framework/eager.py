@@ -12,6 +12,8 @@ from compiler.registry import OpDef
 from compiler.tracing import infer_or_raise
 from runtime import compile_stablehlo
 from tfx_core import config
+from tfx_core.framework.sharded_execution import ACTIVE as MESHES
+from tfx_core.framework.sharded_execution import CONSTRAINT, run_eager_op
 from tfx_core.framework.tensor import Tensor
 
 MAX_EAGER_CACHE = 4096  # distinct (op, attrs, types) executables kept for eager mode
@@ -29,6 +31,8 @@ class EagerInterpreter(Interpreter):
         self.compiles = 0
         # tx.debugging.enable_check_numerics: called with (opdef, output tensors) after each op
         self.output_check: Any = None
+        # ops on tensors split over a mesh: key -> (one-op graph, SPMD executables by layout)
+        self.sharded: dict[tuple, tuple] = {}
 
     def set_output_check(self, check: Any) -> None:
         """Check every op's outputs with `check(opdef, outputs)` (None: stop checking)."""
@@ -41,7 +45,7 @@ class EagerInterpreter(Interpreter):
         self.cache = table
 
     def process(self, opdef: OpDef, args: Sequence[Any], attrs: dict) -> Any:
-        if not attrs and len(args) <= 2:  # the common case, kept short: no sorting, no lists
+        if not attrs and len(args) <= 2 and not MESHES["on"]:  # the common case, kept short
             try:
                 entry = self.cache.get((opdef, (), *[a._type for a in args]))
             except AttributeError:
@@ -67,7 +71,12 @@ class EagerInterpreter(Interpreter):
             entry = self._compile(opdef, args, attrs, key)
         exe, out_types = entry
         ins = [_as_eager(a, opdef)._buf for a in args]
-        bufs = exe(ins)
+        bufs = None
+        if MESHES["on"] or opdef is CONSTRAINT:  # an input may live on a mesh: run it there
+            bufs = run_eager_op(key, opdef, attrs, tuple(a._type for a in args), out_types,
+                                ins, self.sharded)
+        if bufs is None:
+            bufs = exe(ins)
         outs = [Tensor(b, t) for b, t in zip(bufs, out_types)]
         if self.output_check is not None:
             self.output_check(opdef, outs)
@@ -79,7 +88,7 @@ class EagerInterpreter(Interpreter):
         Lets public unary ops dispatch without the bind/process frames (eager hot path).
         """
         entry = self.cache.get((opdef, (), t))
-        if entry is None or self.output_check is not None:
+        if entry is None or self.output_check is not None or MESHES["on"]:
             return None
         exe = entry[0]
         execute, handlers = exe.raw_entry()

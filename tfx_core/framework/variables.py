@@ -13,7 +13,7 @@ import numpy as np
 from compiler.interpreters import current_trace, outside_traces, recorders
 from compiler.ir.types import DType, TensorType, dims_compatible
 from compiler.tracing import user_location
-from runtime import client
+from runtime import client, sharding
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor, TensorShape
 
@@ -74,6 +74,7 @@ class Variable:
 
     _is_variable = True
     __array_priority__ = 100
+    _mesh_layout = None  # (runtime MeshSpec, spec) once placed on a mesh (tx.distribute)
 
     def __init__(self, initial_value: Any = None, trainable: bool = True, name: str | None = None,
                  dtype: Any = None, shape: Any = None, synchronization: Any = None,
@@ -233,7 +234,7 @@ class Variable:
             t._require_eager(f"assigning it to variable {self._name!r}")
             with self._lock:
                 # A new identity: later reads are new tape sources, not the assigned computation.
-                self._tensor = Tensor(t._buf, t._type)
+                self._set_buffer(t._buf)
         return self
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
@@ -275,6 +276,10 @@ class Variable:
             self._tensor = Tensor(client.copy_buffer(t._buf), t._type)
 
     def _set_buffer(self, buf: Any) -> None:
+        placed = self._mesh_layout
+        if placed is not None and sharding.layout_of(buf) != placed:
+            # a Variable placed on a mesh keeps its layout whatever value it is given
+            buf = sharding.put(client.to_numpy(buf), *placed)
         self._tensor = Tensor(buf, self._vtype)
 
     # ------------------------------------------------------------ display

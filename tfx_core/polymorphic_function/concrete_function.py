@@ -18,6 +18,8 @@ from compiler.passes import DEFAULT_PIPELINE, PassManager, PassRecord
 from compiler.specialize import specialize
 from runtime import Executable, client, compile_stablehlo
 from tfx_core import config
+from tfx_core.framework import sharded_execution
+from tfx_core.framework.sharded_execution import ACTIVE as MESHES
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import AssignedVariables
 from tfx_core.polymorphic_function.function_cache import FunctionCache
@@ -43,6 +45,8 @@ class Compiled:
     cache_hit: bool = False  # the in-memory compile cache had it
     disk_hit: bool = False  # loaded from the persistent compile cache (no XLA compile)
     cache_key: str | None = None  # its key in the in-memory compile cache
+    # the same program over meshes of devices: (mesh, input specs, output specs) -> Executable
+    sharded: dict = field(default_factory=dict)
 
 
 class ConcreteFunction:
@@ -213,6 +217,10 @@ class ConcreteFunction:
         for r in self.pass_records:
             ops = f"{r.ops_before} -> {r.ops_after}"
             lines.append(f"  {r.name:<18} {r.seconds * 1e3:9.2f}  {ops:>12}  {r.changed}")
+        if c is not None:
+            for key, exe in c.sharded.items():
+                if key != "has_constraint":
+                    lines.extend(sharded_execution.describe(exe))
         lines.extend(self.tape.describe())
         return "\n".join(lines)
 
@@ -291,7 +299,7 @@ class ConcreteFunction:
     def call_host(self, args: tuple) -> Any:
         """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""
         c = self._single
-        if c is None or self._updates:
+        if c is None or self._updates or MESHES["on"]:
             bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
             return self._run(args, bufs)
         # NOTE: private copies, so a caller mutating its array right after the call can't
@@ -350,8 +358,11 @@ class ConcreteFunction:
             return self._run_assigning(c, ins, bufs)
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
+        exe = c.exe
+        if MESHES["on"]:
+            exe, bufs = self._on_mesh(c, bufs)
         try:
-            return c.exe(bufs)
+            return exe(bufs)
         except TypeError:
             # NOTE: checked only on failure: `None in bufs` would call jax.Array.__eq__ (~1 us).
             self._explain_stale(ins)
@@ -370,8 +381,11 @@ class ConcreteFunction:
         try:
             for i in donated:
                 bufs[base + i] = caps[i]._buf
+            exe = c.exe
+            if MESHES["on"]:
+                exe, bufs = self._on_mesh(c, bufs)
             try:
-                outs = c.exe(bufs)
+                outs = exe(bufs)
             except TypeError:
                 self._explain_stale(ins)
                 raise
@@ -380,6 +394,19 @@ class ConcreteFunction:
         finally:
             assigned.end()
         return outs
+
+    def _on_mesh(self, c: Compiled, bufs: list) -> tuple[Any, list]:
+        """(executable, buffers) for a call whose inputs may live on a mesh of devices: the
+        SPMD program for their layouts, each assigned Variable keeping its own layout."""
+        from runtime.sharding import layout_of, replicated
+
+        forced = [None] * self._n_out
+        for v in self._updates:
+            lay = layout_of(v._buf)
+            forced.append(lay[1] if lay is not None else replicated(len(v.shape)))
+        got = sharded_execution.prepare(self.name, c.optimized, bufs, c.sharded, tuple(forced),
+                                        self._donate, self)
+        return (c.exe, bufs) if got is None else got
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs and self._py_signature is not None:

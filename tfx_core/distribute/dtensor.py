@@ -1,0 +1,48 @@
+"""tx.experimental.dtensor: meshes, layouts and tensors split over devices (TF's names)."""
+from tfx_core.distribute.dtensor_ops import (
+    DVariable,
+    barrier,
+    call_with_layout,
+    check_layout,
+    client_id,
+    copy_to_mesh,
+    default_mesh,
+    device_name,
+    fetch_layout,
+    full_job_name,
+    get_default_mesh,
+    heartbeat_enabled,
+    initialize_accelerator_system,
+    is_dtensor,
+    job_name,
+    jobs,
+    local_devices,
+    num_clients,
+    num_global_devices,
+    num_local_devices,
+    pack,
+    preferred_device_type,
+    relayout,
+    relayout_like,
+    run_on,
+    shutdown_accelerator_system,
+    unpack,
+)
+from tfx_core.distribute.mesh import (
+    MATCH,
+    UNSHARDED,
+    Layout,
+    Mesh,
+    create_distributed_mesh,
+    create_mesh,
+)
+
+__all__ = [
+    "MATCH", "UNSHARDED", "DVariable", "Layout", "Mesh", "barrier", "call_with_layout",
+    "check_layout", "client_id", "copy_to_mesh", "create_distributed_mesh", "create_mesh",
+    "default_mesh", "device_name", "fetch_layout", "full_job_name", "get_default_mesh",
+    "heartbeat_enabled", "initialize_accelerator_system", "is_dtensor", "job_name", "jobs",
+    "local_devices", "num_clients", "num_global_devices", "num_local_devices", "pack",
+    "preferred_device_type", "relayout", "relayout_like", "run_on",
+    "shutdown_accelerator_system", "unpack",
+]
