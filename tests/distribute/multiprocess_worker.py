@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from jaxlib import xla_client as xc
 
-from runtime import client, distributed
+from runtime import client, distributed, process_gather
 
 # generous joining (a loaded machine may start one process seconds after the other; success
 # returns as soon as all joined), short heartbeats (a dead peer is noticed within 3 s)
@@ -80,6 +80,17 @@ def sharded_input():
     return jax.make_array_from_single_device_arrays((32,), sharding, shards)
 
 
+def matrix_on_2d_mesh():
+    """f32[8, 6] = arange, rows split over mesh axis "x" (4), columns over "y" (2)."""
+    devs = distributed.global_devices()
+    mesh = jax.sharding.Mesh(np.array(devs).reshape(4, 2), ("x", "y"))
+    sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("x", "y"))
+    whole = np.arange(48, dtype=np.float32).reshape(8, 6)
+    pieces = [client.device_put(whole[index], d)
+              for d, index in sharding.addressable_devices_indices_map(whole.shape).items()]
+    return jax.make_array_from_single_device_arrays(whole.shape, sharding, pieces)
+
+
 def run(exe, x) -> list[float]:
     outs = exe.execute_sharded([x]).disassemble_into_single_device_arrays()
     return [np.asarray(a).tolist() for a in outs[0]]
@@ -134,6 +145,9 @@ def main() -> None:
         "all_reduce": summed,
         "spmd_sum": run(spmd, x),
         "spmd_hlo_all_reduce": "all-reduce" in spmd.hlo_modules()[0].to_string(),
+        "fully_addressable": x.is_fully_addressable,
+        "gathered": process_gather.host_value(x).tolist(),
+        "gathered_2d": process_gather.host_value(matrix_on_2d_mesh()).tolist(),
         "seconds": time.monotonic() - start,
     }
     print("RESULT " + json.dumps(result), flush=True)

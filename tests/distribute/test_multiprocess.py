@@ -92,6 +92,10 @@ def check_cluster_result(r: dict, process_id: int) -> None:
     assert r["all_reduce"] == [[36.0] * 4] * 4
     assert r["spmd_sum"] == [4 * 36.0] * 4
     assert r["spmd_hlo_all_reduce"]
+    # the whole of an array split over both processes, on each host (all-gathered by XLA)
+    assert not r["fully_addressable"]
+    assert r["gathered"] == [float(i) for i in range(1, 9) for _ in range(4)]
+    assert r["gathered_2d"] == [[6.0 * i + j for j in range(6)] for i in range(8)]
 
 
 def test_two_processes_share_eight_devices_and_reduce_across_them(tmp_path, workers):
