@@ -91,6 +91,35 @@ def matrix_on_2d_mesh():
     return jax.make_array_from_single_device_arrays(whole.shape, sharding, pieces)
 
 
+def regression_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(64, 5)).astype(np.float32),
+            rng.normal(size=(64, 1)).astype(np.float32))
+
+
+def train_data_parallel(steps: int = 5) -> tuple[list[float], list]:
+    """Linear regression by SGD, the batch split over all 8 devices of both processes, the
+    weights a replicated DVariable (tx.experimental.dtensor over the global mesh)."""
+    import tfx_core as tx
+
+    dt = tx.experimental.dtensor
+    mesh = dt.create_distributed_mesh([("batch", 8)])
+    features, labels = regression_data()
+    x = dt.copy_to_mesh(features, dt.Layout(["batch", dt.UNSHARDED], mesh))
+    y = dt.copy_to_mesh(labels, dt.Layout(["batch", dt.UNSHARDED], mesh))
+    w = dt.DVariable(np.zeros((5, 1), np.float32), layout=dt.Layout.replicated(mesh, 2))
+
+    @tx.function
+    def step(x, y):
+        with tx.GradientTape() as tape:
+            loss = tx.reduce_mean(tx.square(tx.matmul(x, w) - y))
+        w.assign_sub(0.1 * tape.gradient(loss, w))
+        return loss
+
+    losses = [float(step(x, y).numpy()) for _ in range(steps)]
+    return losses, w.numpy().tolist()
+
+
 def run(exe, x) -> list[float]:
     outs = exe.execute_sharded([x]).disassemble_into_single_device_arrays()
     return [np.asarray(a).tolist() for a in outs[0]]
@@ -135,7 +164,10 @@ def main() -> None:
                 run(all_reduce, x)
             time.sleep(0.05)
     spmd = compile_global(SPMD_SUM, 1, 8)
+    losses, weights = train_data_parallel() if mode == "tf_config" else (None, None)
     result = {
+        "losses": losses,
+        "weights": weights,
         "process_index": distributed.process_index(),
         "process_count": distributed.process_count(),
         "backend_process_index": client.backend().process_index(),

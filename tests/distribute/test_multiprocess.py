@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,14 +107,33 @@ def test_two_processes_share_eight_devices_and_reduce_across_them(tmp_path, work
         assert w.proc.returncode == 0, w.stderr()[-3000:]
 
 
-def test_tf_config_joins_the_chief_and_a_worker(tmp_path, workers):
+def reference_training(steps: int = 5) -> tuple[list[float], np.ndarray]:
+    """The worker's data-parallel SGD on one host, in numpy."""
+    from tests.distribute.multiprocess_worker import regression_data
+
+    x, y = regression_data()
+    w, losses = np.zeros((5, 1), np.float32), []
+    for _ in range(steps):
+        r = x @ w - y
+        losses.append(float(np.mean(r ** 2)))
+        w = w - 0.1 * (2 * x.T @ r / len(x))
+    return losses, w
+
+
+def test_tf_config_cluster_trains_data_parallel_like_one_host(tmp_path, workers):
     port = free_port()
     cluster = {"chief": [f"localhost:{port}"], "worker": [f"localhost:{free_port()}"]}
     for task in ({"type": "chief", "index": 0}, {"type": "worker", "index": 0}):
         workers.append(Worker(tmp_path, "tf_config", 0, 0, 0,
                               {"cluster": cluster, "task": task}, name=task["type"]))
-    for i, w in enumerate(workers):  # the chief is process 0 and hosts the coordinator
-        check_cluster_result(w.result(), i)
+    results = [w.result() for w in workers]
+    for i, r in enumerate(results):  # the chief is process 0 and hosts the coordinator
+        check_cluster_result(r, i)
+    losses, weights = reference_training()
+    for r in results:  # the batch is split over both processes' devices
+        np.testing.assert_allclose(r["losses"], losses, rtol=1e-5)
+        np.testing.assert_allclose(r["weights"], weights, rtol=1e-5, atol=1e-6)
+    assert results[0]["weights"] == results[1]["weights"]  # replicas stay identical
 
 
 @pytest.mark.parametrize("victim, survivor_mode, expected", [
