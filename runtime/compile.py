@@ -220,11 +220,11 @@ def compile_sharded(
                                  "devices") from e
     COUNTS["xla_compiles"] += 1
     stats = CompileStats(time.perf_counter() - t0, False)
-    chosen = loaded.get_output_shardings()
+    chosen = loaded.get_output_shardings()  # None for a one-device mesh
     specs = []
     for i, ((shape, _), forced) in enumerate(zip(out_sig, out_specs)):
-        spec = forced if forced is not None else \
-            sharding.spec_of_result(chosen[i], mesh, len(shape))
+        spec = forced if forced is not None else sharding.replicated(len(shape)) \
+            if chosen is None else sharding.spec_of_result(chosen[i], mesh, len(shape))
         if spec is None:
             raise errors.UnimplementedError(
                 None, None, f"{name!r}: XLA split result {i} over the mesh in a way tfx can't "

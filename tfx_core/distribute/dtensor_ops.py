@@ -14,7 +14,6 @@ from compiler.interpreters import bind
 from compiler.ops.sharding.constraint import sharding_constraint_op
 from runtime import client, sharding
 from tfx_core.distribute.mesh import Layout, Mesh, device_string, layout_from_runtime
-from tfx_core.framework import sharded_execution
 from tfx_core.framework.convert import convert_to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import Variable, active_trace

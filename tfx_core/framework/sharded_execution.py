@@ -14,6 +14,7 @@ from compiler.ir.printer import print_graph
 from compiler.lowering.sharding import ShardingPlan
 from compiler.lowering.stablehlo import lower_graph
 from compiler.ops.sharding.constraint import sharding_constraint_op
+from compiler.ops.sharding.replicas import replica_map_op
 from runtime import client, sharding
 from runtime.compile import compile_sharded
 from runtime.executable import Executable
@@ -36,7 +37,7 @@ def activate() -> None:
 
 def _constraint_meshes(g: Graph, out: set) -> set:
     for op in g.ops:
-        if op.opdef is sharding_constraint_op:
+        if op.opdef is sharding_constraint_op or op.opdef is replica_map_op:
             attrs = dict(op.attrs)
             names = tuple(n for n, _ in attrs["mesh"])
             sizes = tuple(s for _, s in attrs["mesh"])
@@ -53,6 +54,38 @@ def _nested_graphs(v: Any) -> list[Graph]:
     if isinstance(v, tuple):
         return [g for x in v for g in _nested_graphs(x)]
     return []
+
+
+def needs_mesh(graph: Graph) -> bool:
+    """Whether `graph` has per-replica code (strategy.run), which only a mesh can run."""
+    for op in graph.ops:
+        if op.opdef is replica_map_op:
+            return True
+        for _, v in op.attrs:
+            if any(needs_mesh(g) for g in _nested_graphs(v)):
+                return True
+    return False
+
+
+class MeshOnly:
+    """Stands for the single-device executable of a program only a mesh can run."""
+
+    nbytes = 0
+
+    def __init__(self, name: str):
+        self.name = name
+        self.device = client.default_device()
+
+    def __call__(self, buffers: Any) -> Any:
+        raise InvalidArgumentError(
+            None, None, f"{self.name!r} runs per-replica code (strategy.run) and runs only "
+            "over its strategy's mesh of devices")
+
+    def optimized_hlo(self) -> str:
+        return ""
+
+    def memory_stats(self) -> dict:
+        return {}
 
 
 def program_mesh(name: str, layouts: Sequence[Any], graph: Graph | None) -> Any:
@@ -191,5 +224,5 @@ def describe(exe: Executable) -> list[str]:
 
 CONSTRAINT = sharding_constraint_op
 
-__all__ = ["ACTIVE", "CONSTRAINT", "activate", "collectives", "compile_for_mesh", "describe",
-           "prepare", "program_mesh", "run_eager_op", "to_mesh"]
+__all__ = ["ACTIVE", "CONSTRAINT", "MeshOnly", "activate", "collectives", "compile_for_mesh",
+           "describe", "needs_mesh", "prepare", "program_mesh", "run_eager_op", "to_mesh"]

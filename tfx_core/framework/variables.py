@@ -59,6 +59,11 @@ def _where() -> str:
 _SERIAL = itertools.count()  # creation order: the global order in which variables are locked
 
 
+# Callables placing each new Variable (a tx.distribute strategy's scope pushes one: mirrored
+# on its replicas); the innermost applies.
+VARIABLE_PLACEMENTS: list = []
+
+
 class Variable:
     """A mutable tensor (tf.Variable): assign/assign_add/assign_sub, reads like a tensor.
 
@@ -108,6 +113,8 @@ class Variable:
         self._trainable = bool(trainable)
         base = name if name is not None else "Variable"
         self._name = base if ":" in base else f"{base}:0"
+        if VARIABLE_PLACEMENTS:  # a strategy's scope is open: it places the variable
+            VARIABLE_PLACEMENTS[-1](self)
 
     @staticmethod
     def _initial_tensor(initial_value: Any, dtype: Any, trace: Any) -> Tensor:

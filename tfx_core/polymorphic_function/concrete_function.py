@@ -263,6 +263,12 @@ class ConcreteFunction:
         opt, records = PassManager(self.passes).run(g)
         t2 = time.perf_counter()
         options = config.lowering_options()
+        if sharded_execution.needs_mesh(opt):
+            # per-replica code (strategy.run) runs only as an SPMD program over its mesh:
+            # compiled per input layouts at the call (see _on_mesh)
+            exe = sharded_execution.MeshOnly(self.name)
+            return Compiled(exe, opt.output_types, g, opt, None, records,  # type: ignore
+                            {"passes": t2 - t1}, False, False, None)
         lowered = lower_graph(opt, options, donate=donate)
         bytecode = lowered.bytecode
         t3 = time.perf_counter()

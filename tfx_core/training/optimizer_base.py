@@ -207,6 +207,9 @@ class Optimizer:
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
                           "loss; they are left unchanged.", UserWarning, stacklevel=2)
+        from tfx_core.distribute.replica_context import all_reduce_gradients
+
+        pairs = all_reduce_gradients(pairs)  # inside strategy.run: summed over the replicas
         for _, var in pairs:
             self._ensure_slots(var)
         if nothing_active() and all(type(g) is Tensor and g._buf is not None for g, _ in pairs):
