@@ -12,6 +12,7 @@ import numpy as np
 
 from compiler.ir.types import I64
 from runtime.artifact import DEFAULT_LIMITS, LoadLimits
+from tfx_core.distribute.dtensor_ops import copy_to_mesh, fetch_layout
 from tfx_core.framework.variables import Variable, active_trace
 from tfx_core.training.checkpoint_format import (
     SavedValue,
@@ -264,7 +265,7 @@ class Checkpoint:
             if target is None:
                 target = graph.optimizers[v.slot[0]].get_slot(graph.variables[v.slot[1]],
                                                               v.slot[2])
-            target.assign(v.array)
+            target.assign(_placed_like(target, v.array))
             status._pending.pop(v.key, None)
 
     def __repr__(self) -> str:
@@ -285,6 +286,13 @@ def apply_deferred_restorations() -> None:
                         list(status._pending.values()))
         if status is None or not status._pending:
             _WAITING.discard(ckpt)
+
+
+def _placed_like(var: Variable, array: np.ndarray) -> Any:
+    """`array` split over devices the way `var` is now: a restored Variable keeps its own
+    layout, whatever mesh (or single device) the saved one lived on."""
+    layout = fetch_layout(var)
+    return array if layout is None else copy_to_mesh(array, layout)
 
 
 def _check_fits(path: str | None, value: SavedValue, var: Variable) -> None:
