@@ -43,7 +43,7 @@ class ReplicaContext:
     @property
     def replica_id_in_sync_group(self) -> Any:
         """This replica's index (an int32 tensor inside strategy.run)."""
-        if self.num_replicas_in_sync == 1 or not self._axis:
+        if not self._axis:  # the default context: one replica
             return convert_to_tensor(0)
         return bind(replica_id_op, mesh=self._mesh, axis=self._axis)
 
@@ -55,7 +55,7 @@ class ReplicaContext:
 
         def one(x: Any) -> Any:
             t = convert_to_tensor(x)
-            if n > 1:
+            if self._axis:  # inside strategy.run (one replica or more)
                 t = bind(all_reduce_op, t, mesh=self._mesh, axis=self._axis, reduce="sum")
             if op is ReduceOp.MEAN:
                 from tfx_core.ops.math_ops import divide

@@ -72,9 +72,6 @@ class Strategy:
     """Data parallelism over a 1-D mesh of replicas (the base of TF's strategies here)."""
 
     def __init__(self, mesh: Mesh):
-        from tfx_core.framework.sharded_execution import activate
-
-        activate()  # calls look at their inputs' layouts from now on (also for one replica)
         self._mesh = mesh
         self._run_fns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.extended = StrategyExtended(self)
@@ -127,6 +124,26 @@ class Strategy:
             spec = ((REPLICA_AXIS,),) + ((),) * (t.shape.rank - 1)
             buf = sharding.put(client.to_numpy(t._buf), self._mesh.spec, spec)
             return PerReplica(Tensor(buf, t._type), "split", n)
+
+        return tree_util.tree_map(one, value)
+
+    def place_global_batch(self, value: Any) -> Any:
+        """A global batch (nested tensors) as tensors split over the replicas along their
+        first dimension (replicated when it does not divide), for one global-view SPMD step
+        (how Keras's fit runs under a strategy: XLA's partitioner adds the all-reduces)."""
+        n = self.num_replicas_in_sync
+
+        def one(x: Any) -> Any:
+            if not isinstance(x, (Tensor, np.ndarray)):
+                return x
+            t = convert_to_tensor(x)
+            rank = t.shape.rank
+            split = rank > 0 and t.shape[0] % n == 0
+            spec = (((REPLICA_AXIS,),) if split else ((),)) + ((),) * max(rank - 1, 0)
+            if rank == 0:
+                spec = ()
+            return Tensor(sharding.put(client.to_numpy(t._buf), self._mesh.spec, spec),
+                          t._type)
 
         return tree_util.tree_map(one, value)
 

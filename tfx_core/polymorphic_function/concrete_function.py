@@ -20,6 +20,7 @@ from runtime import Executable, client, compile_stablehlo
 from tfx_core import config
 from tfx_core.framework import sharded_execution
 from tfx_core.framework.sharded_execution import ACTIVE as MESHES
+from tfx_core.framework.sharded_execution import MeshOnly
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import AssignedVariables
 from tfx_core.polymorphic_function.function_cache import FunctionCache
@@ -305,7 +306,7 @@ class ConcreteFunction:
     def call_host(self, args: tuple) -> Any:
         """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""
         c = self._single
-        if c is None or self._updates or MESHES["on"]:
+        if c is None or self._updates or MESHES["on"] or type(c.exe) is MeshOnly:
             bufs = [a._buf if type(a) is Tensor else client.device_put(a) for a in args]
             return self._run(args, bufs)
         # NOTE: private copies, so a caller mutating its array right after the call can't
@@ -365,7 +366,7 @@ class ConcreteFunction:
         if self._captures:
             bufs.extend(t._buf for t in self._captures)
         exe = c.exe
-        if MESHES["on"]:
+        if MESHES["on"] or type(exe) is MeshOnly:
             exe, bufs = self._on_mesh(c, bufs)
         try:
             return exe(bufs)
@@ -388,7 +389,7 @@ class ConcreteFunction:
             for i in donated:
                 bufs[base + i] = caps[i]._buf
             exe = c.exe
-            if MESHES["on"]:
+            if MESHES["on"] or type(exe) is MeshOnly:
                 exe, bufs = self._on_mesh(c, bufs)
             try:
                 outs = exe(bufs)

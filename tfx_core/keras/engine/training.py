@@ -1,6 +1,7 @@
 """`compile`/`fit`/`evaluate`/`predict`: the train step is ONE `@tx.function` per model."""
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,14 @@ class Trainer:
                 steps_per_execution, (int, np.integer)) or steps_per_execution < 1:
             raise ValueError(f"compile: steps_per_execution must be a positive int, got "
                              f"{steps_per_execution!r}")
-        self.optimizer = optimizers.get(optimizer)
+        from tfx_core.distribute.strategy import get_strategy, has_strategy
+
+        # compiled in a tx.distribute strategy's scope: fit/evaluate/predict split each batch
+        # over its replicas (one SPMD step; the variables were mirrored at creation)
+        self._distribute_strategy = get_strategy() if has_strategy() else None
+        with self._distribute_strategy.scope() if self._distribute_strategy is not None \
+                else contextlib.nullcontext():
+            self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.loss_weights = loss_weights
         self.steps_per_execution = int(steps_per_execution)
@@ -176,6 +184,14 @@ class Trainer:
         x, _, _ = _unpack(data)
         return self(x, training=False)
 
+    def _placed(self, batch: Any) -> Any:
+        """The batch split over the replicas of the strategy compile() ran under (as is
+        without one)."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is None or strategy.num_replicas_in_sync == 1:
+            return batch
+        return strategy.place_global_batch(batch)
+
     def _step_function(self, kind: str) -> Any:
         # NOTE: one tx.function per kind, kept across fit/evaluate calls: full batches reuse
         # one executable; a partial last batch traces and compiles once more for its shape.
@@ -248,7 +264,7 @@ class Trainer:
             logs: Any = {}
             for step, batch in enumerate(data.epoch()):
                 cbs.on_train_batch_begin(step)
-                logs = train_fn(batch)
+                logs = train_fn(self._placed(batch))
                 if per_batch:
                     logs = _floats(logs)
                 cbs.on_train_batch_end(step, logs)  # tensors when no callback reads them
@@ -291,7 +307,7 @@ class Trainer:
         logs: dict[str, float] = {}
         for step, batch in enumerate(data.epoch()):
             cbs.on_test_batch_begin(step)
-            logs = _floats(test_fn(batch))
+            logs = _floats(test_fn(self._placed(batch)))
             cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
         return logs
@@ -317,7 +333,7 @@ class Trainer:
         outputs = []
         for step, batch in enumerate(data.epoch()):
             cbs.on_predict_batch_begin(step)
-            out = predict_fn((batch[0],))
+            out = predict_fn(self._placed((batch[0],)))
             outputs.append(out)
             cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
@@ -395,3 +411,4 @@ def _concat(outputs: list[Any]) -> Any:
 
 
 __all__ = ["Trainer"]
+
