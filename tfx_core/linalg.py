@@ -16,6 +16,7 @@ from tfx_core.ops.linalg.functions import (  # noqa: F401
     expm,
     sqrtm,
 )
+from tfx_core.ops.linalg.logm import logm  # noqa: F401
 from tfx_core.ops.linalg.solvers import (  # noqa: F401
     banded_triangular_solve,
     cholesky_solve,

@@ -1,6 +1,6 @@
 """Emitting jaxlib's LAPACK typed-FFI custom calls (XLA:CPU): target names, layouts, attrs.
 
-Facts from jaxlib 0.10.2: targets are `lapack_<s|d><fn>_ffi`; matrices are passed
+Facts from jaxlib 0.10.2: targets are `lapack_<s|d|c|z><fn>_ffi`; matrices are passed
 column-major (layout minor-to-major [r-2, r-1, r-3, ..., 0]), vectors and the per-matrix
 `info` row-major; scalar attributes go in the typed-FFI backend_config dict as ui8 character
 codes (mode 'V'/'N'/'S'/'A', uplo 'L'/'U'); the handlers loop over leading batch dims.
@@ -11,20 +11,24 @@ import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
-from ...ir.types import BOOL, F32, F64, TensorType
+from ...ir.types import BOOL, C64, C128, F32, F64, TensorType
 from ...lowering import helpers as H
 from ...registry import OpTypeError
 
-# Every target this package emits (float32 and float64); runtime/lapack.py initializes
-# jaxlib's LAPACK kernels when a module calls one, and docs/format.md lists them.
+# Every target this package emits: FUNCTIONS for float32/float64 (s, d), COMPLEX_FUNCTIONS for
+# complex64/complex128 (c, z); runtime/lapack.py initializes jaxlib's LAPACK kernels when a
+# module calls one, and docs/format.md lists them.
 FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev", "potrf", "trsm")
-TARGETS = tuple(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd")
-_PREFIX = {F32: "s", F64: "d"}
+COMPLEX_FUNCTIONS = ("getrf", "trsm", "gees")
+TARGETS = (*(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd"),
+           *(f"lapack_{p}{fn}_ffi" for fn in COMPLEX_FUNCTIONS for p in "cz"))
+_PREFIX = {F32: "s", F64: "d", C64: "c", C128: "z"}
 
 
 def target(fn: str, t: TensorType) -> str:
-    if t.dtype not in _PREFIX:
-        raise OpTypeError(f"LAPACK {fn} takes float32 or float64, got {t}")
+    if t.dtype not in _PREFIX or (t.dtype.is_complex and fn not in COMPLEX_FUNCTIONS) or \
+            (not t.dtype.is_complex and fn not in FUNCTIONS):
+        raise OpTypeError(f"LAPACK {fn} does not take {t} here")
     return f"lapack_{_PREFIX[t.dtype]}{fn}_ffi"
 
 

@@ -16,7 +16,7 @@ from .triangular import check_square
 
 
 def _lu_infer(a: TensorType) -> tuple:
-    check_square(a, "lu")
+    check_square(a, "lu", complex_ok=True)
     piv = TensorType(I32, a.shape[:-1])
     return a, piv, piv
 
@@ -78,13 +78,14 @@ def _permutation(piv, t: TensorType):
 
 def _lu_reference(a):
     """Row-by-row Gaussian elimination with LAPACK's pivot choice (first largest |entry|)."""
-    lu = a.astype(np.float64).copy()
+    lu = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
     n = a.shape[-1]
     piv = np.zeros(a.shape[:-1], np.int32)
     for idx in np.ndindex(a.shape[:-2]):
         w = lu[idx]
         for j in range(n):
-            p = j + int(np.argmax(np.abs(w[j:, j])))
+            col = w[j:, j]  # complex: LAPACK's icamax compares |re| + |im|
+            p = j + int(np.argmax(np.abs(col.real) + np.abs(col.imag)))
             piv[idx][j] = p
             w[[j, p]] = w[[p, j]]
             if w[j, j] != 0:

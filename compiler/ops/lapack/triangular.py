@@ -19,9 +19,11 @@ def use_lapack(ctx, *types: TensorType) -> bool:
     return ctx.options.platform == "cpu" and all(0 not in t.shape for t in types)
 
 
-def check_square(t: TensorType, what: str) -> None:
-    if t.dtype.kind != "f" or t.dtype.bits < 32:
-        raise OpTypeError(f"{what} takes float32 or float64 matrices, got {t}")
+def check_square(t: TensorType, what: str, complex_ok: bool = False) -> None:
+    if not ((t.dtype.kind == "f" and t.dtype.bits >= 32) or (complex_ok and t.dtype.is_complex)):
+        kinds = "float32, float64, complex64 or complex128" if complex_ok else \
+            "float32 or float64"
+        raise OpTypeError(f"{what} takes {kinds} matrices, got {t}")
     if t.rank < 2 or t.shape[-1] != t.shape[-2]:
         raise OpTypeError(f"{what} needs square matrices [..., n, n], got {t}")
 
@@ -80,9 +82,12 @@ cholesky_op = register(OpDef("cholesky", _cholesky_infer, _cholesky_lower, _chol
 
 
 # ---------------------------------------------------------------- triangular_solve
+# adjoint=True solves with a's plain transpose, complex too (trsm's 'T', not 'C'): the op stays
+# holomorphic in a, so the real gradient rule holds (compiler/autodiff.py conjugates around
+# it); tf.linalg's conjugating adjoint is conj(a) bound here (tfx_core/ops/linalg).
 def _solve_infer(a: TensorType, b: TensorType, *, lower: bool, adjoint: bool,
                  unit_diagonal: bool = False) -> TensorType:
-    check_square(a, "triangular_solve")
+    check_square(a, "triangular_solve", complex_ok=True)
     if b.dtype is not a.dtype or b.rank != a.rank or b.shape[:-2] != a.shape[:-2] \
             or b.shape[-2] != a.shape[-1]:
         raise OpTypeError(f"triangular_solve: rhs {b} does not fit the matrices {a} (same dtype "
@@ -109,7 +114,8 @@ def _solve_reference(a, b, *, lower, adjoint, unit_diagonal=False):
     if adjoint:
         w = np.swapaxes(w, -1, -2)
     with np.errstate(all="ignore"):
-        return np.linalg.solve(w.astype(np.float64), b.astype(np.float64)).astype(b.dtype)
+        wide = np.complex128 if a.dtype.kind == "c" else np.float64
+        return np.linalg.solve(w.astype(wide), b.astype(wide)).astype(b.dtype)
 
 
 def _solve_vjp(ctx, g, *, lower, adjoint, unit_diagonal=False):

@@ -16,11 +16,18 @@ from tfx_core.ops.arguments import op_error
 TensorLike = Any
 
 
-def float_matrix(x: TensorLike, name: str, square: bool = False, dtype: Any = None) -> Tensor:
-    """x as float32/float64 matrices [..., m, n] with known dims (square if asked)."""
+_COMPLEX = ("complex64", "complex128")
+
+
+def float_matrix(x: TensorLike, name: str, square: bool = False, dtype: Any = None,
+                 complex_ok: bool = False) -> Tensor:
+    """x as float32/float64 (with complex_ok also complex64/complex128) matrices [..., m, n]
+    with known dims (square if asked)."""
     t = to_tensor(x, name, dtype)
-    if t.dtype.name not in ("float32", "float64"):
-        raise op_error(name, f"expected float32 or float64 matrices, got {t.type}", TypeError)
+    if t.dtype.name not in ("float32", "float64", *(_COMPLEX if complex_ok else ())):
+        kinds = "float32, float64, complex64 or complex128" if complex_ok else \
+            "float32 or float64"
+        raise op_error(name, f"expected {kinds} matrices, got {t.type}", TypeError)
     if t.ndim < 2 or None in t.shape[-2:]:
         raise op_error(name, f"expected matrices (rank >= 2, known last two dims), got "
                        f"{t.type}")
@@ -52,13 +59,17 @@ def cholesky(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A00
 def triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True,
                      adjoint: bool = False, name: str | None = None) -> Tensor:
     """x with matrix @ x = rhs (adjoint(matrix) @ x with adjoint=True) for triangular matrices
-    (only the `lower` or upper triangle is read); batch dims broadcast
+    (only the `lower` or upper triangle is read); batch dims broadcast; complex too
     (tf.linalg.triangular_solve)."""
-    a = float_matrix(matrix, "triangular_solve", square=True)
-    b = float_matrix(rhs, "triangular_solve", dtype=a.dtype)
+    a = float_matrix(matrix, "triangular_solve", square=True, complex_ok=True)
+    b = float_matrix(rhs, "triangular_solve", dtype=a.dtype, complex_ok=True)
     if b.shape[-2] != a.shape[-1]:
         raise op_error("triangular_solve", f"rhs {b.type} does not fit matrix {a.type}")
     a, b = broadcast_batch(a, b, "triangular_solve")
+    if adjoint and a.dtype.is_complex:  # TF's adjoint conjugates; the IR op only transposes
+        from tfx_core.ops.math_ops import conj
+
+        a = conj(a)
     return bind(TRI.triangular_solve_op, a, b, lower=bool(lower), adjoint=bool(adjoint))
 
 
@@ -91,17 +102,17 @@ def eigvalsh(tensor: TensorLike, name: str | None = None) -> Tensor:
 
 def lu_factor(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """LAPACK's packed factors, 0-based row swaps and the row permutation they make, of
-    square float matrices."""
+    square float or complex matrices."""
     return tuple(bind(LU.lu_op, a))
 
 
 def lu(input: TensorLike, output_idx_type: Any = None,  # noqa: A002
        name: str | None = None) -> tuple[Tensor, Tensor]:
     """(lu, p): the unit-lower L and upper U packed in one matrix, and the row permutation p
-    with input[p] = L @ U (tf.linalg.lu)."""
+    with input[p] = L @ U (tf.linalg.lu; float or complex)."""
     from tfx_core.ops.math_ops import cast
 
-    a = float_matrix(input, "lu", square=True)
+    a = float_matrix(input, "lu", square=True, complex_ok=True)
     packed, _, p = lu_factor(a)
     if output_idx_type is not None and getattr(output_idx_type, "name", output_idx_type) \
             not in ("int32", "int64"):

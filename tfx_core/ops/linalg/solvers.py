@@ -44,12 +44,14 @@ def _unit_lower(packed: Tensor) -> Tensor:
 
 def _permute_rows(perm: Tensor, b: Tensor, inverse: bool = False) -> Tensor:
     """b's rows in perm's order (P b), or put back (P^T b) with inverse=True."""
-    if not inverse:  # a gather: the one-hot matmul cost solve ~0.1 ms on f32[32,64,8]
+    # a gather: the one-hot matmul cost solve ~0.1 ms on f32[32,64,8] (complex: the matmul,
+    # as the gather's gradient, a scatter-add, takes no complex values)
+    if not inverse and not b.dtype.is_complex:
         from tfx_core.ops.indexing_ops import gather
 
         return gather(b, MO.cast(perm, "int32"), axis=b.ndim - 2, batch_dims=b.ndim - 2)
     p = LM.permutation_matrix(MO.cast(perm, "int32"), b.dtype)
-    return matmul(p, b, transpose_a=True)
+    return matmul(p, b, transpose_a=inverse)
 
 
 def _lu_solve(packed: Tensor, perm: Tensor, b: Tensor, adjoint: bool = False) -> Tensor:
@@ -70,21 +72,30 @@ def _lu_solve(packed: Tensor, perm: Tensor, b: Tensor, adjoint: bool = False) ->
 def solve(matrix: TensorLike, rhs: TensorLike, adjoint: bool = False,
           name: str | None = None) -> Tensor:
     """x with matrix @ x = rhs (adjoint(matrix) @ x with adjoint=True), by LU with partial
-    pivoting (tf.linalg.solve); batch dims broadcast."""
-    a = D.float_matrix(matrix, "solve", square=True)
-    b = D.float_matrix(rhs, "solve", dtype=a.dtype)
+    pivoting (tf.linalg.solve; float or complex); batch dims broadcast."""
+    a = D.float_matrix(matrix, "solve", square=True, complex_ok=True)
+    b = D.float_matrix(rhs, "solve", dtype=a.dtype, complex_ok=True)
     if b.shape[-2] != a.shape[-1]:
         raise op_error("solve", f"rhs {b.type} does not fit matrix {a.type}")
     a, b = D.broadcast_batch(a, b, "solve")
     packed, _, perm = D.lu_factor(a)
-    return _lu_solve(packed, perm, b, adjoint)
+    return _solve_adjoint(packed, perm, b, adjoint)
+
+
+def _solve_adjoint(packed: Tensor, perm: Tensor, b: Tensor, adjoint: bool) -> Tensor:
+    """_lu_solve with TF's adjoint, which conjugates complex matrices: A^H x = b is
+    A^T conj(x) = conj(b)."""
+    if not (adjoint and packed.dtype.is_complex):
+        return _lu_solve(packed, perm, b, adjoint)
+    return MO.conj(_lu_solve(packed, perm, MO.conj(b), True))
 
 
 def inv(input: TensorLike, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
-    """Inverse of square matrices (tf.linalg.inv); singular ones give inf/NaN."""
-    a = D.float_matrix(input, "inv", square=True)
+    """Inverse of square matrices (tf.linalg.inv; float or complex); singular ones give
+    inf/NaN."""
+    a = D.float_matrix(input, "inv", square=True, complex_ok=True)
     packed, _, perm = D.lu_factor(a)
-    return _lu_solve(packed, perm, _eye_like(a), adjoint)
+    return _solve_adjoint(packed, perm, _eye_like(a), adjoint)
 
 
 def _pivot_sign(piv: Tensor, dtype: Any) -> Tensor:
@@ -97,8 +108,8 @@ def _pivot_sign(piv: Tensor, dtype: Any) -> Tensor:
 
 
 def det(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
-    """Determinants of square matrices (tf.linalg.det)."""
-    a = D.float_matrix(input, "det", square=True)
+    """Determinants of square matrices (tf.linalg.det; float or complex)."""
+    a = D.float_matrix(input, "det", square=True, complex_ok=True)
     packed, piv, _ = D.lu_factor(a)
     return MO.multiply(_pivot_sign(piv, a.dtype), RO.reduce_prod(diagonal(packed), -1))
 
@@ -127,7 +138,7 @@ def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: str | None = None) -
 
 
 def _lu_args(lower_upper: TensorLike, perm: TensorLike, name: str) -> tuple[Tensor, Tensor]:
-    packed = D.float_matrix(lower_upper, name, square=True)
+    packed = D.float_matrix(lower_upper, name, square=True, complex_ok=True)
     p = to_tensor(perm, name)
     if not p.dtype.is_integer or tuple(p.shape) != tuple(packed.shape[:-1]):
         raise op_error(name, f"perm must be integers shaped {list(packed.shape[:-1])} for "
@@ -140,7 +151,7 @@ def lu_solve(lower_upper: TensorLike, perm: TensorLike, rhs: TensorLike,
              validate_args: bool = False, name: str | None = None) -> Tensor:
     """x with A x = rhs from tf.linalg.lu's (lower_upper, perm) (tf.linalg.lu_solve)."""
     packed, p = _lu_args(lower_upper, perm, "lu_solve")
-    b = D.float_matrix(rhs, "lu_solve", dtype=packed.dtype)
+    b = D.float_matrix(rhs, "lu_solve", dtype=packed.dtype, complex_ok=True)
     if b.shape[-2] != packed.shape[-1]:
         raise op_error("lu_solve", f"rhs {b.type} does not fit {packed.type}")
     packed, b = D.broadcast_batch(packed, b, "lu_solve")

@@ -1,0 +1,135 @@
+"""Op table: tf.linalg.logm (complex only, as TF) against scipy.linalg.logm, and the complex
+decompositions under it and beside it (triangular_solve, lu, solve, inv, det, lu_solve)
+against numpy; complex gradients checked through real and imaginary parts."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sl
+
+import tfx_core as tx
+from tests.optable import OpInfo, Sample
+
+C = (tx.complex64, tx.complex128)
+C64 = (tx.complex64,)  # composites of ops the table checks in both precisions
+TOL = {"complex64": (2e-4, 2e-5), "complex128": (1e-9, 1e-11),
+       "float32": (2e-4, 2e-5), "float64": (1e-9, 1e-11)}
+LA = tx.linalg
+NO_GRAD = "complex-only entry: the *_parts entries check complex gradients through real inputs"
+
+
+def _c(rng, dt, shape, scale=1.0):
+    z = rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)
+    return (scale * z).astype(dt.np_dtype)
+
+
+def _well(rng, dt, shape):
+    """Well-conditioned (diagonally dominated) complex matrices."""
+    return (_c(rng, dt, shape) + 3 * np.eye(shape[-1])).astype(dt.np_dtype)
+
+
+def _batched(fn):
+    def run(a, *rest):
+        out = [fn(a[i], *[r[i] for r in rest]) for i in np.ndindex(a.shape[:-2])]
+        return np.stack(out).reshape(*a.shape[:-2], *out[0].shape).astype(a.dtype)
+    return run
+
+
+def _logm_samples(rng, dt):
+    # eigenvalues on the negative real axis (-1, exactly: +i*pi as scipy), a Jordan block
+    # (no eigenvector basis), a rotation (eigenvalues +-i) and a stiff triangular one
+    neg = np.triu(_c(rng, dt, (3, 3), 0.5), 1) + np.diag([-1.0, 2.0, 0.5])
+    out = [Sample((_c(rng, dt, (2, 3, 3)) + 2 * np.eye(3, dtype=dt.np_dtype),)),
+           Sample((neg.astype(dt.np_dtype),))]
+    if dt is tx.complex64:
+        out.append(Sample((np.array([[[2, 1], [0, 2]], [[0, -1], [1, 0]], [[50, 3], [0, 0.02]]],
+                                    dt.np_dtype),)))
+    return out
+
+
+def _solve_ref(a, b, adjoint=False):
+    return np.linalg.solve(np.conj(np.swapaxes(a, -1, -2)) if adjoint else a, b)
+
+
+def _tri_ref(a, b, lower=True, adjoint=False):
+    w = np.tril(a) if lower else np.triu(a)
+    return _solve_ref(w, b, adjoint)
+
+
+def _lu_ref(a):
+    def one(x):
+        lu, piv = sl.lu_factor(x)
+        perm = np.arange(x.shape[-1])
+        for i, p in enumerate(piv):
+            perm[[i, p]] = perm[[p, i]]
+        return lu, perm.astype(np.int32)
+    outs = [one(a[i]) for i in np.ndindex(a.shape[:-2])]
+    return (np.stack([o[0] for o in outs]).reshape(a.shape).astype(a.dtype),
+            np.stack([o[1] for o in outs]).reshape(a.shape[:-1]))
+
+
+def _lu_solve_fn(a, b):
+    lu, p = LA.lu(a)
+    return LA.lu_solve(lu, p, b)
+
+
+# complex ops as functions of real parts, so the gradient table checks TF's complex
+# convention (dL/dRe + i dL/dIm) by finite differences on real inputs
+def _parts_fn(op):
+    def fn(ar, ai, br, bi):
+        x = op(tx.complex(ar, ai), tx.complex(br, bi))
+        return tx.math.real(x), tx.math.imag(x)
+    return fn
+
+
+def _parts_ref(op):
+    def ref(ar, ai, br, bi):
+        x = op(ar + 1j * ai, br + 1j * bi)
+        return x.real.astype(ar.dtype), x.imag.astype(ar.dtype)
+    return ref
+
+
+def _parts_samples(rng, dt):
+    ar = (rng.uniform(-1, 1, (2, 3, 3)) + 3 * np.eye(3)).astype(dt.np_dtype)
+    return [Sample((ar, *(rng.uniform(-1, 1, s).astype(dt.np_dtype)
+                          for s in ((2, 3, 3), (2, 3, 2), (2, 3, 2)))))]
+
+
+S = Sample
+ENTRIES = [
+    OpInfo("linalg.logm", LA.logm, _batched(lambda x: sl.logm(x.astype(np.complex128))),
+           _logm_samples, C, ops=("schur", "triangular_solve", "while"),
+           tol={"complex64": (2e-4, 2e-5), "complex128": (1e-9, 1e-11)},
+           grad="no gradient (TF's logm has none)"),
+    OpInfo("linalg.triangular_solve_complex", LA.triangular_solve, _tri_ref,
+           lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)), _c(rng, dt, (2, 3, 2)))),
+                            S((_well(rng, dt, (3, 3)), _c(rng, dt, (3, 2))),
+                              {"lower": False, "adjoint": True})],
+           C, ops=("triangular_solve",), tol=TOL, grad=NO_GRAD),
+    OpInfo("linalg.lu_complex", LA.lu, _lu_ref,
+           lambda rng, dt: [S((_c(rng, dt, (2, 4, 4)),))], C, ops=("lu",), tol=TOL,
+           grad=NO_GRAD),
+    OpInfo("linalg.solve_complex", LA.solve, _solve_ref,
+           lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)), _c(rng, dt, (2, 3, 2)))),
+                            S((_well(rng, dt, (3, 3)), _c(rng, dt, (3, 1))),
+                              {"adjoint": True})],
+           C, ops=("lu", "triangular_solve"), tol=TOL, grad=NO_GRAD),
+    OpInfo("linalg.inv_complex", LA.inv,
+           lambda a, adjoint=False: np.linalg.inv(np.conj(np.swapaxes(a, -1, -2)) if adjoint
+                                                  else a),
+           lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)),)),
+                            S((_well(rng, dt, (3, 3)),), {"adjoint": True})],
+           C64, ops=("lu",), tol=TOL, grad=NO_GRAD),
+    OpInfo("linalg.det_complex", LA.det, lambda a: np.linalg.det(a).astype(a.dtype),
+           lambda rng, dt: [S((_c(rng, dt, (2, 3, 3)),))], C64, ops=("lu",), tol=TOL,
+           grad=NO_GRAD),
+    OpInfo("linalg.lu_solve_complex", _lu_solve_fn, lambda a, b: np.linalg.solve(a, b),
+           lambda rng, dt: [S((_well(rng, dt, (2, 3, 3)), _c(rng, dt, (2, 3, 2))))], C64,
+           ops=("lu",), tol=TOL, grad=NO_GRAD),
+    # gradients of complex solves, through real and imaginary parts
+    OpInfo("linalg.solve_complex_parts", _parts_fn(LA.solve), _parts_ref(np.linalg.solve),
+           _parts_samples, (tx.float32,), ops=("lu", "triangular_solve"), tol=TOL),
+    OpInfo("linalg.triangular_solve_complex_parts",
+           _parts_fn(lambda a, b: LA.triangular_solve(a, b, lower=False, adjoint=True)),
+           _parts_ref(lambda a, b: _tri_ref(a, b, lower=False, adjoint=True)),
+           _parts_samples, (tx.float32,), ops=("triangular_solve",), tol=TOL),
+]
