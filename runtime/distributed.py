@@ -34,7 +34,10 @@ from . import client, errors
 
 DEFAULT_TIMEOUT_SECONDS = 60  # waiting for the coordinator and for every process to register
 DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 10  # a silent peer is declared dead after this (jax: 100)
-DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 30  # the exit barrier waits this long for peers (jax: 300)
+# The exit barrier waits this long for peers still working (a chief writing a checkpoint...);
+# when it runs out jaxlib ends every process, the slow one included, so it stays long (jax's
+# value). A dead peer never makes anyone wait that long: its heartbeats stop first.
+DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 300
 CPU_COLLECTIVES = "gloo"
 _KEY = "tfx/distributed/num_processes/"  # coordination key-value store: each process's count
 

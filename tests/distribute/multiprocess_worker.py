@@ -18,9 +18,10 @@ from jaxlib import xla_client as xc
 
 from runtime import client, distributed, process_gather
 
-# generous joining (a loaded machine may start one process seconds after the other; success
-# returns as soon as all joined), short heartbeats (a dead peer is noticed within 3 s)
-TIMEOUTS = {"timeout_seconds": 30, "heartbeat_timeout_seconds": 3, "shutdown_timeout_seconds": 5}
+# generous joining and exit barrier (a loaded machine may run one process seconds behind the
+# other; both return as soon as every process arrived), short heartbeats (a dead peer is
+# noticed within 3 s)
+TIMEOUTS = {"timeout_seconds": 30, "heartbeat_timeout_seconds": 3, "shutdown_timeout_seconds": 20}
 
 # every device contributes its global position + 1: the sum over 8 devices is 36
 ALL_REDUCE = """
