@@ -161,8 +161,8 @@ def test_errors_name_the_op_and_line():
     assert HERE in str(e.value)
     with pytest.raises(tx.errors.InvalidArgumentError, match="not increasing"):
         tx.math.segment_max([1.0, 2.0, 3.0], [1, 0, 1])
-    with pytest.raises(TypeError, match="segment_mean.*floating"):
-        tx.math.unsorted_segment_mean([1, 2], [0, 1], 2)
+    with pytest.raises(TypeError, match="segment_sqrt_n.*floating"):
+        tx.math.unsorted_segment_sqrt_n([1, 2], [0, 1], 2)  # (TF's mean takes ints, sqrt_n not)
     with pytest.raises(tx.errors.InvalidArgumentError, match="space_to_batch_nd.*multiple"):
         tx.space_to_batch_nd(tx.zeros([1, 5, 2]), [2], [[0, 0]])
     with pytest.raises(tx.errors.InvalidArgumentError, match="searchsorted"):

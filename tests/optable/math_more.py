@@ -206,7 +206,7 @@ ENTRIES = [
                             Sample((_f(rng, (3, 4), dt, -5, 5),), {"axis": 0, "reverse": True}),
                             Sample((_f(rng, (5,), dt, -5, 5),),
                                    {"exclusive": True, "reverse": True})],
-           F32_64, ("cumsum", "log")),
+           F32_64, ("cumlogsumexp",)),
     OpInfo("in_top_k", tx.math.in_top_k, _in_top_k_ref, _in_top_k_samples, INTS,
            ("compare", "reduce_and")),
     OpInfo("confusion_matrix", tx.math.confusion_matrix, _confusion_ref, _confusion_samples,

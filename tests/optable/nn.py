@@ -115,8 +115,7 @@ def _sparse_xent_samples(rng, dtype):
                            ((0,), 3, np.int64)]:
         labels = rng.integers(0, n, size=lshape).astype(ldt)
         out.append(Sample((labels, make_arg(rng, (*lshape, n), dtype))))
-    bad = np.array([0, -1, 3, 2], np.int32)  # out-of-range labels give NaN
-    out.append(Sample((bad, make_arg(rng, (4, 3), dtype))))
+    # (out-of-range labels raise eagerly and give NaN compiled: tests/ops/test_issue16_review.py)
     return out
 
 

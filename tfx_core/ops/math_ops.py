@@ -246,9 +246,10 @@ def round(x: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001
 
 
 def squared_difference(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
-    """Elementwise (x - y)**2 (tf.math.squared_difference)."""
+    """Elementwise (x - y)**2 (tf.math.squared_difference); complex: |x - y|**2 =
+    (x - y) * conj(x - y), as TF's kernel, still of the complex dtype."""
     d = subtract(x, y)
-    return bind(E.mul_op, d, d)
+    return bind(E.mul_op, d, bind(E.conj_op, d) if d.dtype.is_complex else d)
 
 
 def _require_float(x: Tensor, name: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
 from compiler.ir.types import I32, I64, dims_compatible
 from compiler.ops import cast as CA
 from compiler.ops import constant as C
@@ -58,8 +59,11 @@ def relu6(features: TensorLike, name: str | None = None) -> Tensor:
 
 
 def leaky_relu(features: TensorLike, alpha: float = 0.2, name: str | None = None) -> Tensor:
-    """features where positive, else alpha * features (tf.nn.leaky_relu)."""
-    x = _float(features, "leaky_relu")
+    """features where positive, else alpha * features (tf.nn.leaky_relu); integer features
+    become float32 first, as TF's wrapper does."""
+    x = _numeric(features, "leaky_relu")
+    if x.dtype.is_integer:
+        x = M.cast(x, "float32")
     return M.where(M.greater(x, 0), x, M.multiply(x, alpha))
 
 
@@ -142,9 +146,29 @@ def softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike, ax
     return M.negative(R.reduce_sum(prod, ax))
 
 
+def _check_labels(name: str, labels: Tensor, n: int) -> None:
+    """Eagerly, TF's CPU kernel's range check (its XLA kernel, like ours compiled, gives NaN)."""
+    if labels._buf is None or is_tracing():
+        return
+    v = labels.numpy().reshape(-1)
+    bad = v[(v < 0) | (v >= n)]
+    if bad.size:
+        shown = " ".join(str(int(i)) for i in v[:20]) + (" ..." if v.size > 20 else "")
+        raise op_error(name, f"Received a label value of {int(bad[0])} which is outside the "
+                       f"valid range of [0, {n}).  Label values: {shown}")
+
+
 def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike,
                                              name: str | None = None) -> Tensor:
-    """Cross-entropy with integer class labels; out-of-range labels give NaN (tf.nn.sparse_...)."""
+    """Cross-entropy with integer class labels (tf.nn.sparse_softmax_cross_entropy_with_logits).
+
+    Raises:
+        tx.errors.InvalidArgumentError: eagerly, a label outside [0, num_classes) (TF's CPU
+            kernel's error), or logits with no class.
+
+    Inside a tx.function the labels are not known until run time: an out-of-range label gives
+    a NaN loss there (as TF's XLA kernel, `jit_compile=True`, does) instead of raising.
+    """
     name_ = "sparse_softmax_cross_entropy_with_logits"
     logits_t = _float(logits, name_)
     labels_t = to_tensor(labels, name_)
@@ -159,6 +183,9 @@ def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorL
     if n is None:
         raise op_error(name_, f"the number of classes must be known at trace time, got "
                     f"{logits_t.type}")
+    if n == 0:
+        raise op_error(name_, f"must have at least one class, but got logits {logits_t.type}")
+    _check_labels(name_, labels_t, n)
     from tfx_core.ops.array_ops import expand_dims
 
     classes = bind(C.iota_op, shape=(n,), dimension=0, dtype=labels_t.dtype)

@@ -50,8 +50,11 @@ def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike,
 
 def l2_normalize(x: TensorLike, axis: Any = None, epsilon: float = 1e-12,
                  name: str | None = None, dim: Any = None) -> Tensor:
-    """x / sqrt(max(sum(x**2, axis), epsilon)) (tf.math.l2_normalize)."""
+    """x / sqrt(max(sum(|x|**2, axis), epsilon)) (tf.math.l2_normalize); complex x scales by
+    the real norm of its entries' magnitudes, as TF."""
     x = to_tensor(x, "l2_normalize")
     axis = dim if axis is None else axis
-    square_sum = R.reduce_sum(M.square(x), axis, keepdims=True)
-    return x * M.rsqrt(M.maximum(square_sum, epsilon))
+    sq = M.real(M.multiply(x, M.conj(x))) if x.dtype.is_complex else M.square(x)
+    square_sum = R.reduce_sum(sq, axis, keepdims=True)
+    inv = M.rsqrt(M.maximum(square_sum, epsilon))
+    return x * (M.cast(inv, x.dtype) if x.dtype.is_complex else inv)

@@ -139,7 +139,7 @@ def top_k(input: TensorLike, k: Any = 1, sorted: bool = True,  # noqa: A002
 def _segment_args(name: str, data: TensorLike, segment_ids: TensorLike) -> tuple:
     d = to_tensor(data, name)
     ids = to_tensor(segment_ids, name)
-    _check(name, d, "fiu", "a numeric data")
+    _check(name, d, "fiuc", "a numeric data")
     if ids.dtype not in (I32, I64):
         raise op_error(name, f"segment_ids must be int32 or int64, got {ids.type}", TypeError)
     if ids.ndim > d.ndim or any(a is not None and b is not None and a != b
@@ -169,10 +169,14 @@ def segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments: Any = N
     `num_segments` (an extension: a static row count) is given; ids need not be sorted here.
     """
     d, ids = _segment_args("segment_sum", data, segment_ids)
-    if num_segments is None:
-        from tfx_core.polymorphic_function.tracer import get_static_value
+    from tfx_core.polymorphic_function.tracer import get_static_value
 
-        known = get_static_value(ids)
+    known = get_static_value(ids)
+    # ids known now are checked as TF's kernel does (the other sorted segment ops do too)
+    if known is not None and known.size and (known.min() < 0 or np.any(np.diff(known) < 0)):
+        raise op_error("segment_sum", "segment ids are not increasing (or are negative): "
+                       f"{known.tolist()}")
+    if num_segments is None:
         if known is None:
             raise op_error(
                 "segment_sum",

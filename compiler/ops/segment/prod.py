@@ -13,7 +13,7 @@ from ..sorting import segment_scatter
 
 
 def _infer(data: TensorType, ids: TensorType, *, num_segments: int) -> TensorType:
-    check_kind(data, "fiu", "data: ")
+    check_kind(data, "fiuc", "data: ")
     if not ids.dtype.is_integer or ids.dtype.is_unsigned or ids.dtype.bits < 32:
         raise OpTypeError(f"segment_ids must be int32 or int64, got {ids}")
     if isinstance(num_segments, bool) or not isinstance(num_segments, int) or num_segments < 0:

@@ -87,6 +87,9 @@ def _nonzero(x, ctx):
 
 # Gradient rules as TF's math_grad.py writes them (they differ from the derivative of the
 # selected expression where an operand is 0: mul_no_nan's dy at y = 0 is x * g).
+# NOTE: on complex operands autodiff applies them in TF's convention, g * conj(f'(z)) (dL/dx +
+# i dL/dy); TF 2.21's own rules for xlogy, xlog1py, xdivy and mul_no_nan omit the conjugate
+# (only div_no_nan's matches finite differences), so those complex gradients differ from TF's.
 def _xlogy_vjp(ctx, g):
     x, y = ctx.inputs
     return (A.mul(g, A.op("xlogy", _nonzero(x, ctx), y)) if ctx.needs[0] else None,
@@ -120,17 +123,17 @@ def _mul_no_nan_vjp(ctx, g):
 
 xlogy_op = elementwise_binary(
     "xlogy", _ref_zero_where(0, lambda x, y: x * np.log(y)),
-    _zero_where(0, lambda x, y: hlo.multiply(x, hlo.log(y))), kinds="f", vjp=_xlogy_vjp)
+    _zero_where(0, lambda x, y: hlo.multiply(x, hlo.log(y))), kinds="fc", vjp=_xlogy_vjp)
 xlog1py_op = elementwise_binary(
     "xlog1py", _ref_zero_where(0, lambda x, y: x * np.log1p(y)),
-    _zero_where(0, lambda x, y: hlo.multiply(x, hlo.log_plus_one(y))), kinds="f",
+    _zero_where(0, lambda x, y: hlo.multiply(x, hlo.log_plus_one(y))), kinds="fc",
     vjp=_xlog1py_vjp)
 xdivy_op = elementwise_binary(
-    "xdivy", _ref_zero_where(0, np.divide), _zero_where(0, hlo.divide), kinds="f",
+    "xdivy", _ref_zero_where(0, np.divide), _zero_where(0, hlo.divide), kinds="fc",
     vjp=_xdivy_vjp)
 div_no_nan_op = elementwise_binary(
-    "div_no_nan", _ref_zero_where(1, np.divide), _zero_where(1, hlo.divide), kinds="f",
+    "div_no_nan", _ref_zero_where(1, np.divide), _zero_where(1, hlo.divide), kinds="fc",
     vjp=_div_no_nan_vjp)
 mul_no_nan_op = elementwise_binary(
-    "mul_no_nan", _ref_zero_where(1, np.multiply), _zero_where(1, hlo.multiply), kinds="f",
+    "mul_no_nan", _ref_zero_where(1, np.multiply), _zero_where(1, hlo.multiply), kinds="fc",
     vjp=_mul_no_nan_vjp)

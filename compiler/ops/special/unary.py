@@ -68,17 +68,17 @@ def _i1e_vjp(ctx, g):
     return (A.mul(g, A.select(zero, A.op("broadcast_like", _c(ctx, 0.5), x), d)),)
 
 
-acos_op = elementwise_unary("acos", in_f32(np.arccos), chlo.acos, vjp=_acos_vjp)
-asin_op = elementwise_unary("asin", in_f32(np.arcsin), chlo.asin, vjp=_asin_vjp)
-atan_op = elementwise_unary("atan", in_f32(np.arctan), chlo.atan, vjp=_atan_vjp)
-acosh_op = elementwise_unary("acosh", in_f32(np.arccosh), chlo.acosh,
+acos_op = elementwise_unary("acos", in_f32(np.arccos), chlo.acos, kinds="fc", vjp=_acos_vjp)
+asin_op = elementwise_unary("asin", in_f32(np.arcsin), chlo.asin, kinds="fc", vjp=_asin_vjp)
+atan_op = elementwise_unary("atan", in_f32(np.arctan), chlo.atan, kinds="fc", vjp=_atan_vjp)
+acosh_op = elementwise_unary("acosh", in_f32(np.arccosh), chlo.acosh, kinds="fc",
                              vjp=lambda ctx, g: (A.div(g, A.op("sinh", _y(ctx))),))
-asinh_op = elementwise_unary("asinh", in_f32(np.arcsinh), chlo.asinh,
+asinh_op = elementwise_unary("asinh", in_f32(np.arcsinh), chlo.asinh, kinds="fc",
                              vjp=lambda ctx, g: (A.div(g, A.op("cosh", _y(ctx))),))
-atanh_op = elementwise_unary("atanh", in_f32(np.arctanh), chlo.atanh, vjp=_atanh_vjp)
-sinh_op = elementwise_unary("sinh", in_f32(np.sinh), chlo.sinh,
+atanh_op = elementwise_unary("atanh", in_f32(np.arctanh), chlo.atanh, kinds="fc", vjp=_atanh_vjp)
+sinh_op = elementwise_unary("sinh", in_f32(np.sinh), chlo.sinh, kinds="fc",
                             vjp=lambda ctx, g: (A.mul(g, A.op("cosh", _x(ctx))),))
-cosh_op = elementwise_unary("cosh", in_f32(np.cosh), chlo.cosh,
+cosh_op = elementwise_unary("cosh", in_f32(np.cosh), chlo.cosh, kinds="fc",
                             vjp=lambda ctx, g: (A.mul(g, A.op("sinh", _x(ctx))),))
 lgamma_op = elementwise_unary("lgamma", in_f32(refs.lgamma), chlo.lgamma,
                               vjp=lambda ctx, g: (A.mul(g, A.op("digamma", _x(ctx))),))

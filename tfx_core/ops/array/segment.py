@@ -24,12 +24,14 @@ def _static_value(t: Tensor) -> np.ndarray | None:
     return get_static_value(t)
 
 
-def _operands(name: str, data: TensorLike, segment_ids: TensorLike, floats: bool) -> tuple:
+_KINDS = {"f": "a floating-point", "fiu": "a real numeric", "fiuc": "a numeric"}
+
+
+def _operands(name: str, data: TensorLike, segment_ids: TensorLike, kinds: str) -> tuple:
+    """data of the kinds TF's kernel registers (complex: prod, sum and the sorted mean only)."""
     d, ids = to_tensor(data, name), to_tensor(segment_ids, name)
-    kinds = "f" if floats else "fiu"
     if d.dtype.kind not in kinds:
-        what = "a floating-point" if floats else "a numeric"
-        raise op_error(name, f"data must be {what} tensor, got {d.type}", TypeError)
+        raise op_error(name, f"data must be {_KINDS[kinds]} tensor, got {d.type}", TypeError)
     if ids.dtype not in (I32, I64):
         raise op_error(name, f"segment_ids must be int32 or int64, got {ids.type}", TypeError)
     if ids.ndim > d.ndim or any(a is not None and b is not None and a != b
@@ -101,6 +103,8 @@ def _counts(d: Tensor, ids: Tensor, n: int, dtype: DType) -> Tensor:
 
 def _trunc_div(a: Tensor, b: Tensor) -> Tensor:
     """Integer division rounding toward zero (C++'s, which TF's integer segment_mean uses)."""
+    if a.dtype.is_unsigned:  # (no sign: floor is toward zero, and there is no abs/negative)
+        return M.floordiv(a, b)
     q = M.floordiv(M.abs(a), b)
     return M.where(M.less(a, M.cast(0, a.dtype)), M.negative(q), q)
 
@@ -110,7 +114,7 @@ def unsorted_segment_prod(data: TensorLike, segment_ids: TensorLike, num_segment
                           name: str | None = None) -> Tensor:
     """Product of the rows with equal ids into `num_segments` rows; empty segments are 1
     (tf.math.unsorted_segment_prod)."""
-    d, ids = _operands("unsorted_segment_prod", data, segment_ids, False)
+    d, ids = _operands("unsorted_segment_prod", data, segment_ids, "fiuc")
     n = _num_segments("unsorted_segment_prod", ids, num_segments)
     return bind(SP.segment_prod_op, d, ids, num_segments=n)
 
@@ -119,7 +123,7 @@ def unsorted_segment_max(data: TensorLike, segment_ids: TensorLike, num_segments
                          name: str | None = None) -> Tensor:
     """Max of the rows with equal ids; empty segments hold the dtype's lowest finite value
     (tf.math.unsorted_segment_max). Ties share the gradient equally."""
-    d, ids = _operands("unsorted_segment_max", data, segment_ids, False)
+    d, ids = _operands("unsorted_segment_max", data, segment_ids, "fiu")
     n = _num_segments("unsorted_segment_max", ids, num_segments)
     return _scatter_extreme("unsorted_segment_max", d, ids, n, "max")
 
@@ -128,15 +132,16 @@ def unsorted_segment_min(data: TensorLike, segment_ids: TensorLike, num_segments
                          name: str | None = None) -> Tensor:
     """Min of the rows with equal ids; empty segments hold the dtype's largest finite value
     (tf.math.unsorted_segment_min). Ties share the gradient equally."""
-    d, ids = _operands("unsorted_segment_min", data, segment_ids, False)
+    d, ids = _operands("unsorted_segment_min", data, segment_ids, "fiu")
     n = _num_segments("unsorted_segment_min", ids, num_segments)
     return _scatter_extreme("unsorted_segment_min", d, ids, n, "min")
 
 
 def unsorted_segment_mean(data: TensorLike, segment_ids: TensorLike, num_segments: Any,
                           name: str | None = None) -> Tensor:
-    """Mean of the rows with equal ids; empty segments are 0 (tf.math.unsorted_segment_mean)."""
-    d, ids = _operands("unsorted_segment_mean", data, segment_ids, True)
+    """Mean of the rows with equal ids; empty segments are 0 (tf.math.unsorted_segment_mean).
+    Integer data sums in its dtype, then divides as tf.math.truediv (a float32/float64 result)."""
+    d, ids = _operands("unsorted_segment_mean", data, segment_ids, "fiu")
     n = _num_segments("unsorted_segment_mean", ids, num_segments)
     count = M.maximum(_counts(d, ids, n, d.dtype), M.cast(1, d.dtype))
     return M.truediv(unsorted_segment_sum(d, ids, n), count)
@@ -146,7 +151,7 @@ def unsorted_segment_sqrt_n(data: TensorLike, segment_ids: TensorLike, num_segme
                             name: str | None = None) -> Tensor:
     """Sum of the rows with equal ids over sqrt(their count); empty segments are 0
     (tf.math.unsorted_segment_sqrt_n)."""
-    d, ids = _operands("unsorted_segment_sqrt_n", data, segment_ids, True)
+    d, ids = _operands("unsorted_segment_sqrt_n", data, segment_ids, "f")
     n = _num_segments("unsorted_segment_sqrt_n", ids, num_segments)
     count = M.maximum(_counts(d, ids, n, d.dtype), M.cast(1, d.dtype))
     return M.truediv(unsorted_segment_sum(d, ids, n), M.sqrt(count))
@@ -157,14 +162,14 @@ def segment_prod(data: TensorLike, segment_ids: TensorLike, num_segments: Any = 
                  name: str | None = None) -> Tensor:
     """Product per segment of sorted ids; max(ids) + 1 rows, empty segments 1
     (tf.math.segment_prod). `num_segments` (extension) sizes the output for run-time ids."""
-    d, ids = _operands("segment_prod", data, segment_ids, False)
+    d, ids = _operands("segment_prod", data, segment_ids, "fiuc")
     n = _sorted_count("segment_prod", ids, num_segments)
     return bind(SP.segment_prod_op, d, ids, num_segments=n)
 
 
 def _sorted_extreme(name: str, data: TensorLike, segment_ids: TensorLike, num_segments: Any,
                     mode: str) -> Tensor:
-    d, ids = _operands(name, data, segment_ids, False)
+    d, ids = _operands(name, data, segment_ids, "fiu")
     n = _sorted_count(name, ids, num_segments)
     out = _scatter_extreme(name, d, ids, n, mode)
     # sorted segment ops give 0, not the dtype's extreme, for an empty segment (TF)
@@ -188,11 +193,12 @@ def segment_mean(data: TensorLike, segment_ids: TensorLike, num_segments: Any = 
                  name: str | None = None) -> Tensor:
     """Mean per segment of sorted ids; empty segments 0; integer means round toward zero
     (tf.math.segment_mean)."""
-    d, ids = _operands("segment_mean", data, segment_ids, False)
+    d, ids = _operands("segment_mean", data, segment_ids, "fiuc")
     n = _sorted_count("segment_mean", ids, num_segments)
-    count = M.maximum(_counts(d, ids, n, d.dtype), M.cast(1, d.dtype))
+    cdt = d.dtype.real_dtype if d.dtype.is_complex else d.dtype  # (no complex maximum)
+    count = M.cast(M.maximum(_counts(d, ids, n, cdt), M.cast(1, cdt)), d.dtype)
     total = unsorted_segment_sum(d, ids, n)
-    return M.truediv(total, count) if d.dtype.is_floating else _trunc_div(total, count)
+    return M.truediv(total, count) if d.dtype.is_inexact else _trunc_div(total, count)
 
 
 __all__ = [

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.interpreters import is_tracing
+from compiler.ir.types import F32, F64
 from compiler.ops import elementwise as E
 from compiler.ops.special import binary as SB
 from runtime.errors import InternalError, NotFoundError
 from tfx_core.framework.operands import Tensor, binary_operands, bind, to_tensor
 from tfx_core.ops.arguments import op_error
 from tfx_core.ops.math_ops import (
+    cast,
     ceil,
     exp,
     floor,
@@ -29,9 +31,9 @@ def _float_pair(opdef, opname: str, doc: str):
     def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         a, b = binary_operands(opname, x, y)
         for t in (a, b):
-            if not t.dtype.is_floating:
-                raise op_error(opname, f"expected floating tensors, got {a.type} and {b.type}",
-                               TypeError)
+            if not t.dtype.is_inexact:
+                raise op_error(opname, f"expected floating or complex tensors, got {a.type} and "
+                               f"{b.type}", TypeError)
         return bind(opdef, a, b)
 
     fn.__name__ = fn.__qualname__ = opname
@@ -43,8 +45,18 @@ xlogy = _float_pair(SB.xlogy_op, "xlogy", "x * log(y), and 0 where x == 0 even i
 xlog1py = _float_pair(SB.xlog1py_op, "xlog1py",
                       "x * log1p(y), and 0 where x == 0 even if y is -1 or NaN.")
 xdivy = _float_pair(SB.xdivy_op, "xdivy", "x / y, and 0 where x == 0 even if y is 0 or NaN.")
-divide_no_nan = _float_pair(SB.div_no_nan_op, "divide_no_nan",
-                            "x / y, and 0 where y == 0 even if x is NaN or inf.")
+_divide_no_nan = _float_pair(SB.div_no_nan_op, "divide_no_nan", "")
+
+
+def divide_no_nan(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
+    """x / y, and 0 where y == 0 even if x is NaN or inf (tf.math.divide_no_nan). Integer
+    tensors divide in floating point as tf.math.truediv does (8/16-bit -> float32, else
+    float64)."""
+    a, b = binary_operands("divide_no_nan", x, y)
+    if a.dtype is b.dtype and a.dtype.is_integer:
+        target = F64 if a.dtype.bits >= 32 else F32
+        a, b = cast(a, target), cast(b, target)
+    return _divide_no_nan(a, b)
 multiply_no_nan = _float_pair(SB.mul_no_nan_op, "multiply_no_nan",
                               "x * y, and 0 where y == 0 even if x is NaN or inf.")
 
@@ -52,7 +64,10 @@ multiply_no_nan = _float_pair(SB.mul_no_nan_op, "multiply_no_nan",
 def reciprocal_no_nan(x: TensorLike, name: str | None = None) -> Tensor:
     """1 / x, and 0 where x == 0 (tf.math.reciprocal_no_nan)."""
     x = to_tensor(x, "reciprocal_no_nan")
-    return divide_no_nan(to_tensor(1, "reciprocal_no_nan", x.dtype), x)
+    if not x.dtype.is_inexact:  # (no integer promotion here, unlike divide_no_nan: TF's kernel)
+        raise op_error("reciprocal_no_nan", f"expected a floating or complex tensor, got {x.type}",
+                       TypeError)
+    return _divide_no_nan(to_tensor(1, "reciprocal_no_nan", x.dtype), x)
 
 
 def _zero_divisor(opname: str, y: Tensor) -> None:

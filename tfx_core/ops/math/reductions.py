@@ -5,31 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.ir.types import F64, I64, DType
-from compiler.ops import cast as CA
+from compiler.ops import sorting as SO
 from tfx_core.framework.operands import Tensor, bind, to_tensor
-from tfx_core.ops.arguments import op_error
+from tfx_core.ops.arguments import op_error, static_int
 from tfx_core.ops.array_ops import reshape, zeros_like
 from tfx_core.ops.math_ops import (
     add,
     cast,
+    conj,
     greater,
     greater_equal,
-    is_finite,
-    log,
     multiply,
     not_equal,
+    real,
     sqrt,
     where,
 )
-from tfx_core.ops.math_ops import exp as _exp
-from tfx_core.ops.math_ops import subtract as _sub
 from tfx_core.ops.reduction_ops import (
     normalize_axes,
     reduce_all,
-    reduce_max,
     reduce_sum,
 )
-from tfx_core.ops.sort_ops import cumsum
 
 TensorLike = Any
 
@@ -47,40 +43,40 @@ def count_nonzero(input: TensorLike, axis: Any = None, keepdims: bool | None = N
 
 def reduce_euclidean_norm(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
                           name: str | None = None) -> Tensor:
-    """sqrt(sum(x**2)) along `axis` (tf.math.reduce_euclidean_norm). Integers are computed in
-    float64 and truncated back, as TF; the gradient at a zero norm is 0, as TF's."""
+    """sqrt(sum(|x|**2)) along `axis` (tf.math.reduce_euclidean_norm); NaN propagates; complex
+    tensors give a real norm in their own dtype. Integers are computed in float64 and truncated
+    back, as TF; the gradient at a zero norm is 0, as TF's."""
     x = to_tensor(input_tensor, "reduce_euclidean_norm")
     if x.dtype.is_bool:
         raise op_error("reduce_euclidean_norm", f"expected a numeric tensor, got {x.type}",
                        TypeError)
     axes = list(normalize_axes("reduce_euclidean_norm", x, axis))
-    v = x if x.dtype.is_floating else cast(x, F64)
-    s = reduce_sum(multiply(v, v), axis=axes, keepdims=keepdims)
+    v = x if x.dtype.is_inexact else cast(x, F64)
+    sq = real(multiply(v, conj(v))) if v.dtype.is_complex else multiply(v, v)
+    s = reduce_sum(sq, axis=axes, keepdims=keepdims)
     zero = to_tensor(0, "reduce_euclidean_norm", s.dtype)
     positive = greater(s, zero)
-    # sqrt at a masked-out 1, so sqrt's infinite slope at 0 never meets the zero cotangent
+    # sqrt at a masked-out 1, so sqrt's infinite slope at 0 never meets the zero cotangent;
+    # elsewhere s itself: 0, or NaN (which `greater` is false for, and must stay NaN)
     one = to_tensor(1, "reduce_euclidean_norm", s.dtype)
-    norm = where(positive, sqrt(where(positive, s, one)), zeros_like(s))
+    norm = where(positive, sqrt(where(positive, s, one)), s)
     return norm if x.dtype.is_floating else cast(norm, x.dtype)
 
 
 def cumulative_logsumexp(x: TensorLike, axis: Any = 0, exclusive: bool = False,
                          reverse: bool = False, name: str | None = None) -> Tensor:
-    """log(cumsum(exp(x))) along `axis` without overflow (tf.math.cumulative_logsumexp); an
-    exclusive scan starts at -inf.
-
-    The scan runs in float64 around the axis' largest value, so terms vanish only more than
-    ~700 below it (float32 inputs keep their full range).
-    """
+    """log(cumsum(exp(x))) along `axis` (tf.math.cumulative_logsumexp): a scan of
+    log-add-exp, so no term underflows or overflows whatever the spread of `x`; -inf entries
+    add nothing, an exclusive scan starts at -inf."""
     t = to_tensor(x, "cumulative_logsumexp")
     if not t.dtype.is_floating:
         raise op_error("cumulative_logsumexp", f"expected a floating tensor, got {t.type}",
                        TypeError)
-    wide = cast(t, F64)
-    top = reduce_max(wide, axis=axis, keepdims=True)
-    top = bind(CA.stop_gradient_op, where(is_finite(top), top, zeros_like(top)))
-    total = cumsum(_exp(_sub(wide, top)), axis=axis, exclusive=exclusive, reverse=reverse)
-    return cast(add(log(total), top), t.dtype)
+    ax = static_int(axis, "cumulative_logsumexp", "axis")
+    if not -t.ndim <= ax < t.ndim:
+        raise op_error("cumulative_logsumexp", f"axis {ax} is out of range for {t.type}")
+    return bind(SO.cumlogsumexp_op, t, axis=ax % t.ndim, exclusive=bool(exclusive),
+                reverse=bool(reverse))
 
 
 def _monotone(name: str, x: TensorLike, compare) -> Tensor:

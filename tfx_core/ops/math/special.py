@@ -25,10 +25,11 @@ def floating(name: str, *xs: Tensor) -> None:
             raise op_error(name, f"expected floating tensors, got {shown}", TypeError)
 
 
-def _unary(opdef, opname: str, doc: str):
+def _unary(opdef, opname: str, doc: str, complex_ok: bool = False):
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
         x = to_tensor(x, opname)
-        floating(opname, x)
+        if not (complex_ok and x.dtype.is_complex):  # (TF's trig kernels take complex too)
+            floating(opname, x)
         return bind(opdef, x)
 
     fn.__name__ = fn.__qualname__ = opname
@@ -52,14 +53,18 @@ def _nary(opdef, opname: str, doc: str, arity: int = 2):
     return fn
 
 
-acos = _unary(SU.acos_op, "acos", "Elementwise arccosine, NaN outside [-1, 1] (tf.math.acos).")
-asin = _unary(SU.asin_op, "asin", "Elementwise arcsine, NaN outside [-1, 1] (tf.math.asin).")
-atan = _unary(SU.atan_op, "atan", "Elementwise arctangent (tf.math.atan).")
-acosh = _unary(SU.acosh_op, "acosh", "Elementwise inverse hyperbolic cosine (tf.math.acosh).")
-asinh = _unary(SU.asinh_op, "asinh", "Elementwise inverse hyperbolic sine (tf.math.asinh).")
-atanh = _unary(SU.atanh_op, "atanh", "Elementwise inverse hyperbolic tangent (tf.math.atanh).")
-sinh = _unary(SU.sinh_op, "sinh", "Elementwise hyperbolic sine (tf.math.sinh).")
-cosh = _unary(SU.cosh_op, "cosh", "Elementwise hyperbolic cosine (tf.math.cosh).")
+def _trig(opdef, opname: str, doc: str):
+    return _unary(opdef, opname, doc, complex_ok=True)
+
+
+acos = _trig(SU.acos_op, "acos", "Elementwise arccosine, NaN outside [-1, 1] (tf.math.acos).")
+asin = _trig(SU.asin_op, "asin", "Elementwise arcsine, NaN outside [-1, 1] (tf.math.asin).")
+atan = _trig(SU.atan_op, "atan", "Elementwise arctangent (tf.math.atan).")
+acosh = _trig(SU.acosh_op, "acosh", "Elementwise inverse hyperbolic cosine (tf.math.acosh).")
+asinh = _trig(SU.asinh_op, "asinh", "Elementwise inverse hyperbolic sine (tf.math.asinh).")
+atanh = _trig(SU.atanh_op, "atanh", "Elementwise inverse hyperbolic tangent (tf.math.atanh).")
+sinh = _trig(SU.sinh_op, "sinh", "Elementwise hyperbolic sine (tf.math.sinh).")
+cosh = _trig(SU.cosh_op, "cosh", "Elementwise hyperbolic cosine (tf.math.cosh).")
 lgamma = _unary(SU.lgamma_op, "lgamma", "log|Gamma(x)|; inf at the poles (tf.math.lgamma).")
 digamma = _unary(SU.digamma_op, "digamma",
                  "The derivative of lgamma; NaN at the poles (tf.math.digamma).")

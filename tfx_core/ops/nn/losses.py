@@ -11,6 +11,7 @@ from tfx_core.ops import array_ops as A
 from tfx_core.ops import math_ops as M
 from tfx_core.ops import reduction_ops as R
 from tfx_core.ops.arguments import op_error
+from tfx_core.ops.math.arithmetic import divide_no_nan
 from tfx_core.ops.nn.checks import float_tensor, same_shape_pair
 
 TensorLike = Any
@@ -118,7 +119,8 @@ def compute_average_loss(per_example_loss: TensorLike, sample_weight: TensorLike
             and global_batch_size.ndim == 0):
         raise op_error(name_, f"global_batch_size must be an integer scalar, got "
                        f"{global_batch_size!r}", TypeError)
-    return M.divide(R.reduce_sum(loss), M.cast(global_batch_size, loss.dtype))
+    # divide_no_nan, as TF: an empty batch (or global_batch_size 0) averages to 0, not NaN
+    return divide_no_nan(R.reduce_sum(loss), M.cast(global_batch_size, loss.dtype))
 
 
 def scale_regularization_loss(regularization_loss: TensorLike) -> Tensor:

@@ -1,0 +1,79 @@
+"""Inputs for tests/oracles/record_review16.py and tests/ops/test_issue16_review.py: the cases
+where a review of issue 16's ops against TF 2.21 found tfx diverging (complex operands of the
+nan-safe and segment ops, integer promotion, NaN/complex norms, wide-spread logsumexp scans)."""
+from __future__ import annotations
+
+import numpy as np
+
+INF, NAN = np.inf, np.nan
+_ZX = [0, 1 + 2j, 2 - 1j, 0, -0.5 + 0.25j, 3j]
+_ZY = [0, 0.5 + 1j, -1 + 0.7j, NAN, 1.5 - 0.5j, 2]
+_TRIG = [3 + 4j, -1j, 0.5 - 0.5j, -2 + 0j, 2 + 0j, 0.5 + 0j, -0.3 + 1e-3j, 0, 1e3 - 2j]
+_SEG = [1 + 2j, -1j, 2 - 1j, 0.5 + 0.5j, 3, 0]
+_WIDE = [[1.0, -INF, 3.0, 1000.0, -2.0], [-INF, -INF, 2.0, 0.0, 5.0], [-900.0, 0.0, 50.0, -5.0,
+                                                                         -INF]]
+
+# (key, path under tf / tx, positional args, kwargs)
+CASES: list[tuple[str, str, tuple, dict]] = []
+for _dt in (np.complex64, np.complex128):
+    _n = np.dtype(_dt).name
+    _x, _y = np.array(_ZX, _dt), np.array(_ZY, _dt)
+    for _op in ("xlogy", "xlog1py", "divide_no_nan", "multiply_no_nan", "squared_difference"):
+        CASES.append((f"{_op}_{_n}", f"math.{_op}", (_x, _y), {}))
+    CASES.append((f"xdivy_{_n}", "math.xdivy", (_x[[0, 1, 2, 4]], _y[[0, 1, 2, 4]]), {}))
+    CASES.append((f"reciprocal_no_nan_{_n}", "math.reciprocal_no_nan", (_x,), {}))
+    for _op in ("sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh"):
+        CASES.append((f"{_op}_{_n}", f"math.{_op}", (np.array(_TRIG, _dt),), {}))
+    _d, _ids = np.array(_SEG, _dt), np.array([0, 0, 2, 2, 2, 3], np.int32)
+    for _op in ("segment_sum", "segment_prod", "segment_mean"):
+        CASES.append((f"{_op}_{_n}", f"math.{_op}", (_d, _ids), {}))
+    for _op in ("unsorted_segment_sum", "unsorted_segment_prod"):
+        CASES.append((f"{_op}_{_n}", f"math.{_op}", (_d, _ids[::-1].copy(), 5), {}))
+    CASES.append((f"euclidean_norm_{_n}", "math.reduce_euclidean_norm",
+                  (np.array([[3 + 4j, 1j], [0, -2]], _dt),), {"axis": 1}))
+    CASES.append((f"l2_normalize_{_n}", "math.l2_normalize",
+                  (np.array([[3 + 4j, 0], [1j, 1]], _dt),), {"axis": 1}))
+for _dt in (np.int8, np.int32, np.uint8, np.uint32, np.int64):
+    _n = np.dtype(_dt).name
+    _a, _b = np.array([1, 0, 7, 3, 9], _dt), np.array([2, 0, 0, 3, 4], _dt)
+    CASES.append((f"divide_no_nan_{_n}", "math.divide_no_nan", (_a, _b), {}))
+    CASES.append((f"unsorted_segment_mean_{_n}", "math.unsorted_segment_mean",
+                  (_a, np.array([0, 0, 1, 1, 3], np.int32), 4), {}))
+    CASES.append((f"leaky_relu_{_n}", "nn.leaky_relu", (_a,), {"alpha": 0.5}))
+CASES += [
+    ("segment_mean_uint8", "math.segment_mean",
+     (np.array([[1, 2], [4, 7], [5, 6], [9, 0]], np.uint8), np.array([0, 0, 2, 2], np.int32)), {}),
+    ("euclidean_norm_nan", "math.reduce_euclidean_norm",
+     (np.array([[0, 1.5, -2, 0], [3, 0, 0, NAN]], np.float32),), {"axis": 1}),
+    ("euclidean_norm_nan_all", "math.reduce_euclidean_norm",
+     (np.array([[0, 1.5], [3, NAN]], np.float32),), {}),
+    ("compute_average_loss_empty", "nn.compute_average_loss", (np.zeros((0,), np.float32),), {}),
+    ("compute_average_loss_empty_2d", "nn.compute_average_loss",
+     (np.zeros((0, 3), np.float32),), {}),
+]
+for _kw in ({}, {"exclusive": True}, {"reverse": True}, {"exclusive": True, "reverse": True}):
+    _k = "".join(k[0] for k in sorted(_kw))
+    for _dt in (np.float32, np.float64):
+        CASES.append((f"cumulative_logsumexp_{_k}_{np.dtype(_dt).name}",
+                      "math.cumulative_logsumexp", (np.array(_WIDE, _dt),), {"axis": 1, **_kw}))
+
+# gradients of sum(w * f(x)) w.r.t. argument `pos`, where TF's rule is the convention
+# (dL/dRe + i dL/dIm for complex; TF's xlogy/xlog1py/xdivy/mul_no_nan/segment_prod rules miss
+# the conjugate and are checked against finite differences in the test instead)
+_ZG = np.array([0.5 + 1j, 1 + 2j, 2 - 1j, 0.3 - 0.2j], np.complex128)
+_ZH = np.array([1.5 - 0.5j, 0.5 + 1j, -1 + 0.7j, 2 + 0j], np.complex128)
+GRAD_CASES: list[tuple[str, str, tuple, int]] = [
+    ("divide_no_nan_x", "math.divide_no_nan", (_ZG, _ZH), 0),
+    ("divide_no_nan_y", "math.divide_no_nan", (_ZG, _ZH), 1),
+    ("segment_sum", "math.segment_sum", (_ZG, np.array([0, 0, 1, 1], np.int32)), 0),
+    ("segment_mean", "math.segment_mean", (_ZG, np.array([0, 0, 1, 1], np.int32)), 0),
+    ("sinh", "math.sinh", (_ZG,), 0),
+    ("asinh", "math.asinh", (_ZG,), 0),
+    ("atan", "math.atan", (_ZG,), 0),
+    ("euclidean_norm", "math.reduce_euclidean_norm", (_ZG,), 0),
+]
+for _kw in ({}, {"exclusive": True}, {"reverse": True}):
+    _k = "".join(k[0] for k in sorted(_kw))
+    GRAD_CASES.append((f"cumulative_logsumexp_{_k}", "math.cumulative_logsumexp",
+                       (np.array([[1.0, -3.0, 3.0, 700.0, -2.0], [-800.0, 1.0, 2.0, 0.0, 5.0]]),
+                        1, *[_kw.get(k, False) for k in ("exclusive", "reverse")]), 0))
