@@ -1,7 +1,8 @@
 """Multi-process clusters on localhost: two processes x 4 CPU devices find each other through
 jaxlib's coordination service, see 8 global devices and all-reduce across processes (gloo);
-TF_CONFIG joins the same way; a killed peer, a missing coordinator and mismatched process
-counts end in clear errors within bounded time. Worker: tests/distribute/multiprocess_worker.py.
+TF_CONFIG joins the same way and trains data-parallel (dtensor, MultiWorkerMirroredStrategy)
+with one host's losses; a killed peer, a missing coordinator and mismatched process counts end
+in clear errors within bounded time. Worker: tests/distribute/multiprocess_worker.py.
 """
 from __future__ import annotations
 
@@ -130,10 +131,14 @@ def test_tf_config_cluster_trains_data_parallel_like_one_host(tmp_path, workers)
     for i, r in enumerate(results):  # the chief is process 0 and hosts the coordinator
         check_cluster_result(r, i)
     losses, weights = reference_training()
-    for r in results:  # the batch is split over both processes' devices
-        np.testing.assert_allclose(r["losses"], losses, rtol=1e-5)
-        np.testing.assert_allclose(r["weights"], weights, rtol=1e-5, atol=1e-6)
-    assert results[0]["weights"] == results[1]["weights"]  # replicas stay identical
+    # a dtensor mesh and MultiWorkerMirroredStrategy: the batch split over both processes'
+    # devices, the losses of one host, the weights identical on both
+    for how in ("dtensor", "mirrored"):
+        for r in results:
+            got_losses, got_weights = r["trained"][how]
+            np.testing.assert_allclose(got_losses, losses, rtol=1e-5, err_msg=how)
+            np.testing.assert_allclose(got_weights, weights, rtol=1e-5, atol=1e-6, err_msg=how)
+        assert results[0]["trained"][how][1] == results[1]["trained"][how][1], how
 
 
 @pytest.mark.parametrize("victim, survivor_mode, expected", [
