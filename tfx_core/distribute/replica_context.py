@@ -58,9 +58,10 @@ class ReplicaContext:
             if self._axis:  # inside strategy.run (one replica or more)
                 t = bind(all_reduce_op, t, mesh=self._mesh, axis=self._axis, reduce="sum")
             if op is ReduceOp.MEAN:
-                from tfx_core.ops.math_ops import divide
+                from tfx_core.ops.math_ops import cast, divide
 
-                t = divide(t, convert_to_tensor(n, dtype=t.dtype))
+                mean = divide(t, convert_to_tensor(n, dtype=t.dtype))
+                t = mean if mean.dtype == t.dtype else cast(mean, t.dtype)
             return t
 
         return tree_util.tree_map(one, value)

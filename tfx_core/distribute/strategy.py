@@ -121,6 +121,8 @@ class Strategy:
                     None, None, f"a batch of shape {list(t.shape)} does not split over the "
                     f"{n} replicas: the global batch size must be divisible by "
                     "num_replicas_in_sync (batch the dataset with drop_remainder=True)")
+            if t._buf is None:  # traced: strategy.run splits it where the replicas begin
+                return PerReplica(t, "split", n)
             spec = ((REPLICA_AXIS,),) + ((),) * (t.shape.rank - 1)
             buf = sharding.put(client.to_numpy(t._buf), self._mesh.spec, spec)
             return PerReplica(Tensor(buf, t._type), "split", n)
@@ -179,6 +181,12 @@ class Strategy:
         """Per-replica values from `value_fn(ValueContext)` for each replica, stacked."""
         parts = [value_fn(ValueContext(i, self.num_replicas_in_sync))
                  for i in range(self.num_replicas_in_sync)]
+        if active_trace() is not None:
+            from tfx_core.ops.array_ops import stack
+
+            return tree_util.tree_map(
+                lambda *xs: PerReplica(stack([convert_to_tensor(x) for x in xs]), "stacked",
+                                       self.num_replicas_in_sync), *parts)
         stacked = tree_util.tree_map(
             lambda *xs: np.stack([np.asarray(convert_to_tensor(x).numpy()) for x in xs]), *parts)
         return tree_util.tree_map(
