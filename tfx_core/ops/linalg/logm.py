@@ -2,10 +2,12 @@
 inverse scaling and squaring (square roots of the triangular factor, then a Padé approximant)."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
+from compiler.interpreters import is_tracing
 from compiler.ops.lapack import schur as SCHUR
 from compiler.ops.lapack import triangular as TRI
 from tfx_core.framework.operands import Tensor, bind, to_tensor
@@ -77,12 +79,25 @@ def logm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     Schur form a = z t z^H, then inverse scaling and squaring on t: s square roots until
     ||t^(1/2^s) - I||_1 <= 1/4, log(I + X) by Gauss-Legendre quadrature, times 2^s. Singular
     matrices give inf/NaN. No gradient (TF has none)."""
+    a = _complex_matrix(input, "logm")
+    if a.shape[-1] == 0:
+        return a
+    if is_tracing():
+        return _logm(a)
+    return _compiled()(a)  # eagerly: one program, not ~30 op-by-op compiles
+
+
+@functools.cache
+def _compiled() -> Any:
+    from tfx_core.polymorphic_function.function import function  # (function imports ops)
+
+    return function(_logm)
+
+
+def _logm(a: Tensor) -> Tensor:
     from tfx_core.ops.control_flow_ops import while_loop
 
-    a = _complex_matrix(input, "logm")
     n = a.shape[-1]
-    if n == 0:
-        return a
     t, z = bind(SCHUR.schur_op, a)
     offset, eye_mask = _masks(n)
     eye = MO.add(AO.zeros_like(t), AO.eye(n, dtype=a.dtype))
