@@ -93,6 +93,12 @@ def to_numpy(buf: Buffer) -> np.ndarray:
         buf.block_until_ready()
     except _RUNTIME_ERRORS as e:
         raise errors.from_status(e, "the computation of this tensor failed") from e
+    if not buf.is_fully_addressable and not buf.sharding.is_fully_replicated:
+        # split over several processes' devices: gathered by a collective program, which
+        # every process must run too (in the same order)
+        from . import process_gather
+
+        return process_gather.host_value(buf)
     return np.asarray(buf)
 
 
