@@ -42,7 +42,7 @@ def _qr_lower(ctx, a, *, full_matrices):
         eye = identity(qt)
         return [eye, H.splat(0, rt)]
     taus_t = TensorType(t.dtype, (*batch, k))
-    fact, taus = CC.call(CC.target("geqrf", t), [a], (t,), (t, taus_t))
+    fact, taus = CC.call(CC.target("geqrf", t), [a], (t,), (t, taus_t), alias={0: 0})
     cols = qt.shape[-1]
     if cols > n:  # full Q of a tall matrix: orgqr builds m columns from the n reflectors
         pad_t = TensorType(t.dtype, (*batch, m, cols))
@@ -51,7 +51,7 @@ def _qr_lower(ctx, a, *, full_matrices):
     else:
         pad_t = TensorType(t.dtype, (*batch, m, cols))
         h = _slice(fact, t, m, cols)
-    (q,) = CC.call(CC.target("orgqr", t), [h, taus], (pad_t, taus_t), (qt,))
+    (q,) = CC.call(CC.target("orgqr", t), [h, taus], (pad_t, taus_t), (qt,), alias={0: 0})
     r = _slice(fact, t, rt.shape[-2], n) if rt.shape[-2] <= m else fact
     return [q, _triu(r, rt)]
 

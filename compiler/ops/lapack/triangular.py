@@ -52,7 +52,7 @@ def _cholesky_lower(ctx, a):
     # upper one as it was: zeroed below. info != 0 (not positive definite) -> NaN, as XLA's
     # expander gives on the other platforms.
     info_t = TensorType(I32, t.shape[:-2])
-    fact, info = CC.call(CC.target("potrf", t), [a], (t,), (t, info_t), uplo="L")
+    fact, info = CC.call(CC.target("potrf", t), [a], (t,), (t, info_t), alias={0: 0}, uplo="L")
     return lower_tril(CC.nan_where_failed(fact, info, t, info_t), t)
 
 
