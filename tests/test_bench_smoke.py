@@ -28,6 +28,7 @@ NO_JAX_PEER = {"data_pipeline.py", "debugging.py"}  # tfx against itself (no jax
         ("debugging.py", "| | step | vs unchecked |"),
         ("rnn_grad.py", "| model | T | tfx ms | jax ms | tfx/jax |"),
         ("ops.py", "| op | tfx | jax.jit | tfx/jax.jit |"),
+        ("distribute.py", "| step | mesh | tfx | jax.jit | tfx/jax.jit |"),
     ],
 )
 def test_bench_script_quick(script: str, header: str) -> None:
