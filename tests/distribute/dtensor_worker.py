@@ -167,6 +167,37 @@ def _block_grads() -> dict:
             **program_facts(block_grads, *args)}
 
 
+@check("grad_relayout")
+def _grad_relayout() -> dict:
+    # the gradient flows back through relayouts (their cotangents get the same layouts),
+    # inside @tx.function and eagerly
+    def loss_of(x, w):
+        h = dt.relayout(tx.matmul(x, w), dt.Layout(["batch", "model"], MESH2x4))
+        return tx.reduce_sum(tx.tanh(h) * h)
+
+    @tx.function
+    def grads(x, w):
+        with tx.GradientTape() as tape:
+            tape.watch([x, w])
+            loss = loss_of(x, w)
+        return tape.gradient(loss, [x, w])
+
+    x = dt.copy_to_mesh(tx.constant(X), dt.Layout([U, "model"], MESH2x4))
+    w = dt.copy_to_mesh(tx.constant(W), dt.Layout(["model", U], MESH2x4))
+    gx, gw = grads(x, w)
+    with tx.GradientTape() as tape:
+        tape.watch([x, w])
+        loss = loss_of(x, w)
+    ex, ew = tape.gradient(loss, [x, w])
+    h = X.astype(np.float64) @ W.astype(np.float64)
+    dh = np.tanh(h) + h * (1 - np.tanh(h) ** 2)
+    want_x, want_w = dh @ W.T.astype(np.float64), X.T.astype(np.float64) @ dh
+    scale = float(np.abs(want_w).max())
+    return {"fn_err": max(max_err(gx, want_x), max_err(gw, want_w)) / scale,
+            "eager_err": max(max_err(ex, want_x), max_err(ew, want_w)) / scale,
+            "layouts": [specs(gx), specs(gw)], "eager_layouts": [specs(ex), specs(ew)]}
+
+
 # ---------------------------------------------------------------- (c) eager ops, relayout, state
 MESH = dt.create_mesh([("x", 4), ("y", 2)])
 A = np.arange(64, dtype=np.float32).reshape(8, 8)

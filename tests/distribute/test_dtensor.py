@@ -82,6 +82,13 @@ def test_gradients_through_sharded_block(results):
     assert r["collectives"].get("all-reduce", 0) >= 2
 
 
+def test_gradients_through_relayout(results):
+    r = case(results, "grad_relayout")
+    assert r["fn_err"] < 1e-5 and r["eager_err"] < 1e-5
+    # the partitioner picks the gradients' layouts; they stay on the mesh
+    assert all(lay is not None for lay in r["layouts"] + r["eager_layouts"])
+
+
 def test_eager_ops_and_relayout(results):
     r = case(results, "eager")
     assert r["add"] == 0 and r["exp"] < 1e-6 and r["sum0"] == 0 and r["mixed"] == 0
