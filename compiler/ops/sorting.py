@@ -165,7 +165,8 @@ def _cumprod_vjp(ctx, g, *, axis, exclusive, reverse):
 
     Where no zero precedes x_i (in scan order) that is `reverse-cumsum(g * y)_i / x_i`; at the
     first zero it is the same sum with that zero replaced by one (so no 0/0); after the first
-    zero every such product contains it, so the gradient is 0. Exact with zeros, like TF.
+    zero every such product contains it, so the gradient is 0. Exact with zeros (TF 2.21's
+    rule, a safe cumsum(g * y) / x, gives 0 at the first zero instead).
     """
     x, y = ctx.inputs[0], ctx.outputs[0]
     dt = ctx.types_in[0].dtype

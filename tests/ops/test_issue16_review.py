@@ -121,6 +121,23 @@ def test_complex_gradient_follows_the_convention(path, args, pos):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
 
 
+def test_weighted_cross_entropy_gradient_at_zero_logit_is_the_derivative():
+    """The loss is smooth at logit 0 (pos_weight * softplus(-x) for label 1): its slope there
+    is -pos_weight / 2 (TF 2.21's abs/relu pieces give 0; this gave -pos_weight)."""
+    labels = np.array([1.0, 0.0, 0.5])
+
+    def grad(v):
+        with tx.GradientTape() as tape:
+            tape.watch(v)
+            loss = tx.reduce_sum(tx.nn.weighted_cross_entropy_with_logits(labels, v, 2.5))
+        return tape.gradient(loss, v)
+
+    # d/dx [(1 - z) x + (1 + 1.5 z) softplus(-x)] at 0 = (1 - z) - (1 + 1.5 z) / 2
+    want = (1 - labels) - (1 + 1.5 * labels) / 2
+    for g in (grad, tx.function(grad)):
+        np.testing.assert_allclose(g(tx.constant(np.zeros(3))).numpy(), want, rtol=1e-12)
+
+
 def test_sparse_cross_entropy_out_of_range_label_raises_eagerly():
     logits = np.array([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]], np.float32)
     sparse = tx.nn.sparse_softmax_cross_entropy_with_logits

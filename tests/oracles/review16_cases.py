@@ -71,6 +71,9 @@ GRAD_CASES: list[tuple[str, str, tuple, int]] = [
     ("asinh", "math.asinh", (_ZG,), 0),
     ("atan", "math.atan", (_ZG,), 0),
     ("euclidean_norm", "math.reduce_euclidean_norm", (_ZG,), 0),
+    ("selu_at_0", "nn.selu", (np.array([-2.0, 0.0, 1.0]),), 0),
+    ("sigmoid_ce_at_0", "nn.sigmoid_cross_entropy_with_logits",
+     (np.array([1.0, 0.0, 0.3, 1.0]), np.array([0.0, 0.0, 0.0, -2.0])), 1),
 ]
 for _kw in ({}, {"exclusive": True}, {"reverse": True}):
     _k = "".join(k[0] for k in sorted(_kw))

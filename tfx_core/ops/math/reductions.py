@@ -45,7 +45,7 @@ def reduce_euclidean_norm(input_tensor: TensorLike, axis: Any = None, keepdims: 
                           name: str | None = None) -> Tensor:
     """sqrt(sum(|x|**2)) along `axis` (tf.math.reduce_euclidean_norm); NaN propagates; complex
     tensors give a real norm in their own dtype. Integers are computed in float64 and truncated
-    back, as TF; the gradient at a zero norm is 0, as TF's."""
+    back, as TF; the gradient at a zero norm is 0 (TF 2.21's rule, x / norm, gives NaN)."""
     x = to_tensor(input_tensor, "reduce_euclidean_norm")
     if x.dtype.is_bool:
         raise op_error("reduce_euclidean_norm", f"expected a numeric tensor, got {x.type}",

@@ -25,7 +25,8 @@ def selu(features: TensorLike, name: str | None = None) -> Tensor:
     """scale * (x where x > 0, else alpha * (exp(x) - 1)) (tf.nn.selu)."""
     x = float_tensor("selu", features, "features")
     neg = M.multiply(M.expm1(M.minimum(x, 0)), _SELU_ALPHA)  # min: no overflow on the dead side
-    return M.multiply(M.where(M.greater(x, 0), x, neg), _SELU_SCALE)
+    # x >= 0 takes the linear branch, so the gradient at 0 is `scale` (TF's SeluGrad)
+    return M.multiply(M.where(M.greater_equal(x, 0), x, neg), _SELU_SCALE)
 
 
 def softsign(features: TensorLike, name: str | None = None) -> Tensor:
@@ -46,8 +47,12 @@ def l2_loss(t: TensorLike, name: str | None = None) -> Tensor:
     return M.multiply(R.reduce_sum(M.square(x)), 0.5)
 
 
-def _log1p_exp_neg_abs(x: Tensor) -> Tensor:
-    return M.log1p(M.exp(M.negative(M.abs(x))))
+def _softplus_parts(x: Tensor) -> tuple[Tensor, Tensor]:
+    """(max(x, 0), log(1 + exp(-|x|))), each a branch chosen by x >= 0 (as TF writes them), so
+    their sum's gradient at x = 0 is the true derivative of softplus there, 1/2 (abs and max
+    would each give a one-sided 0 or 1)."""
+    pos = M.greater_equal(x, 0)
+    return M.where(pos, x, A.zeros_like(x)), M.log1p(M.exp(M.where(pos, M.negative(x), x)))
 
 
 def sigmoid_cross_entropy_with_logits(labels: TensorLike = None, logits: TensorLike = None,
@@ -56,7 +61,8 @@ def sigmoid_cross_entropy_with_logits(labels: TensorLike = None, logits: TensorL
     (tf.nn.sigmoid_cross_entropy_with_logits)."""
     z, x = same_shape_pair("sigmoid_cross_entropy_with_logits", labels, logits,
                            ("labels", "logits"))
-    return M.add(M.subtract(M.maximum(x, 0), M.multiply(x, z)), _log1p_exp_neg_abs(x))
+    relu, tail = _softplus_parts(x)
+    return M.add(M.subtract(relu, M.multiply(x, z)), tail)
 
 
 def weighted_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike,
@@ -69,7 +75,8 @@ def weighted_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike,
     z, x = same_shape_pair(name_, labels, logits, ("labels", "logits"))
     q = float_tensor(name_, pos_weight, "pos_weight", x.dtype)
     log_weight = M.add(M.multiply(M.subtract(q, 1), z), 1)
-    soft = M.add(_log1p_exp_neg_abs(x), M.maximum(M.negative(x), 0))
+    relu, tail = _softplus_parts(M.negative(x))  # softplus(-x), smooth through 0
+    soft = M.add(tail, relu)
     return M.add(M.multiply(M.subtract(1, z), x), M.multiply(log_weight, soft))
 
 
