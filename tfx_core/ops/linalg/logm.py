@@ -50,6 +50,25 @@ def _one_norm(x: Tensor) -> Tensor:
     return AO.expand_dims(AO.expand_dims(norm, -1), -1)
 
 
+def _principal_sqrt(z: Tensor) -> Tensor:
+    """Principal square root honouring the sign of a zero imaginary part, as TF and scipy:
+    sqrt(-1 + 0j) = i, sqrt(-1 - 0j) = -i (so -I, whose zeros are -0, has log -i*pi).
+    Built from real parts: |z| +- Re z has no cancellation on the side it is used."""
+    re, im = MO.real(z), MO.imag(z)
+    mag = MO.abs(z)
+    half = to_tensor(0.5, "logm", re.dtype)
+    big = MO.sqrt(MO.multiply(half, MO.add(mag, MO.abs(re))))  # the larger part's size
+    zero = AO.zeros_like(re)
+    safe = MO.where(MO.equal(big, zero), AO.ones_like(re), big)
+    small = MO.where(MO.equal(big, zero), zero, MO.divide(MO.abs(im), MO.multiply(2.0, safe)))
+    # the sign bit of im (-0.0 included: 1 / -0.0 = -inf)
+    negative = MO.logical_or(MO.less(im, zero), MO.less(MO.divide(1.0, im), zero))
+    right = MO.greater_equal(re, zero)
+    real = MO.where(right, big, small)
+    imag = MO.where(right, small, big)
+    return MO.complex(real, MO.where(negative, MO.negative(imag), imag))
+
+
 def _triangular_sqrt(t: Tensor, offset: np.ndarray, eye: np.ndarray) -> Tensor:
     """Principal square root r of upper triangular t (Björck-Hammarling): the diagonal first,
     then superdiagonal d from r_ij (r_ii + r_jj) = t_ij - sum_{i<k<j} r_ik r_kj — which is
@@ -57,8 +76,9 @@ def _triangular_sqrt(t: Tensor, offset: np.ndarray, eye: np.ndarray) -> Tensor:
     from tfx_core.ops.control_flow_ops import while_loop
 
     n = offset.shape[0]
-    diag = RO.reduce_sum(MO.where(eye, t, AO.zeros_like(t)), -1)
-    root = MO.sqrt(diag)  # principal: Re >= 0 (sqrt(-1 + 0j) = i, as scipy)
+    # the diagonal by a strided slice (a masked sum would turn -0.0 imaginary parts into +0)
+    diag = AO.reshape(t, (*t.shape[:-2], n * n))[..., ::n + 1]
+    root = _principal_sqrt(diag)
     r = MO.where(eye, AO.expand_dims(root, -2), AO.zeros_like(t))
     denom = MO.add(AO.expand_dims(root, -1), AO.expand_dims(root, -2))  # r_ii + r_jj
     offs = to_tensor(offset, "logm")

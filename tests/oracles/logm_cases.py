@@ -1,0 +1,59 @@
+"""tf.linalg.logm and complex-solve oracle cases, shared by record_logm.py (TF 2.21) and
+tests/ops/test_logm_oracle.py (tfx): a name, a call on a TF-like module `m`, complex inputs, and
+whether the gradient of sum(real(out * w)) is recorded (TF's complex convention)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Case:
+    name: str
+    call: Callable  # (m, *tensors) -> output(s)
+    args: tuple  # numpy inputs
+    grad: bool = False
+
+
+def _c(seed: int, shape: tuple, dt=np.complex128) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)).astype(dt)
+
+
+def _eye(n: int, dt=np.complex128) -> np.ndarray:
+    return np.eye(n, dtype=dt)
+
+
+def weights(name: str, shape: tuple) -> np.ndarray:
+    """Fixed complex weights for a case's gradient."""
+    return _c(sum(map(ord, name)), shape)
+
+
+_TRI_NEG = np.triu(_c(3, (3, 3)), 1) + np.diag([-1.0, 2.0, 0.5])
+
+CASES = [
+    Case("logm_c64", lambda m, a: m.linalg.logm(a), (_c(1, (3, 3), np.complex64)
+                                                      + 2 * _eye(3, np.complex64),)),
+    Case("logm_c128_batch", lambda m, a: m.linalg.logm(a), (_c(2, (2, 4, 4)) + 2 * _eye(4),)),
+    # -1 on the diagonal of a triangular matrix: the Schur form is exact, log gives +i*pi
+    Case("logm_negative_triangular", lambda m, a: m.linalg.logm(a), (_TRI_NEG,)),
+    Case("logm_minus_identity", lambda m, a: m.linalg.logm(a), (-_eye(3),)),
+    Case("logm_rotation", lambda m, a: m.linalg.logm(a),
+         (np.array([[0, -1], [1, 0]], np.complex128),)),
+    Case("logm_jordan", lambda m, a: m.linalg.logm(a),
+         (np.array([[2, 1, 0], [0, 2, 1], [0, 0, 2]], np.complex64),)),
+    Case("solve_adjoint", lambda m, a, b: m.linalg.solve(a, b, adjoint=True),
+         (_c(4, (2, 3, 3)) + 3 * _eye(3), _c(5, (2, 3, 2))), grad=True),
+    Case("solve", lambda m, a, b: m.linalg.solve(a, b),
+         (_c(6, (3, 3), np.complex64) + 3 * _eye(3, np.complex64), _c(7, (3, 2), np.complex64)),
+         grad=True),
+    Case("triangular_solve_adjoint",
+         lambda m, a, b: m.linalg.triangular_solve(a, b, lower=False, adjoint=True),
+         (_c(8, (3, 3)) + 3 * _eye(3), _c(9, (3, 2))), grad=True),
+    Case("inv_adjoint", lambda m, a: m.linalg.inv(a, adjoint=True), (_c(10, (3, 3)) + 3 * _eye(3),),
+         grad=True),
+    Case("det", lambda m, a: m.linalg.det(a), (_c(11, (2, 3, 3)),), grad=True),
+    Case("lu", lambda m, a: m.linalg.lu(a), (_c(12, (4, 4)),)),
+]
