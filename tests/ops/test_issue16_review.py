@@ -177,3 +177,11 @@ def test_segment_sum_checks_known_ids_as_tf(ids):
 def test_dtypes_tf_has_no_kernel_for_still_raise(call):
     with pytest.raises(TypeError):
         call()
+
+
+@pytest.mark.parametrize("value_range", [[10.0, 0.0], [1.0, 1.0]])
+def test_histogram_fixed_width_checks_a_known_range(value_range):
+    with pytest.raises(tx.errors.InvalidArgumentError,
+                       match=r"histogram_fixed_width: value_range should satisfy value_range\[0\] "
+                             r"< value_range\[1\]"):
+        tx.histogram_fixed_width(np.array([0.0, 1.0, 5.0], np.float32), value_range, nbins=3)

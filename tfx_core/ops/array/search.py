@@ -60,6 +60,16 @@ def _range_pair(name: str, values: Tensor, value_range: TensorLike) -> tuple[Ten
     return r[0], r[1]
 
 
+def _check_range(name: str, value_range: TensorLike, v: Tensor) -> None:
+    """TF's kernel check, where the range is known (eagerly, or a constant in a trace)."""
+    from tfx_core.polymorphic_function.tracer import get_static_value  # (tracer imports ops)
+
+    known = get_static_value(to_tensor(value_range, name, v.dtype))
+    if known is not None and not known[0] < known[1]:
+        raise op_error(name, "value_range should satisfy value_range[0] < value_range[1], but "
+                       f"got {known.tolist()}")
+
+
 def histogram_fixed_width_bins(values: TensorLike, value_range: TensorLike, nbins: Any = 100,
                                dtype: Any = I32, name: str | None = None) -> Tensor:
     """The bin of each value among `nbins` equal bins over value_range, values outside clamped
@@ -90,6 +100,7 @@ def histogram_fixed_width(values: TensorLike, value_range: TensorLike, nbins: An
     if n <= 0:
         raise op_error("histogram_fixed_width", f"nbins must be > 0, got {n}")
     lo, hi = _range_pair("histogram_fixed_width", v, value_range)
+    _check_range("histogram_fixed_width", value_range, v)
     step = M.truediv(M.cast(M.subtract(hi, lo), F64), M.cast(n, F64))
     flat = AO.reshape(v, [-1])
     shifted = M.cast(M.subtract(M.maximum(flat, lo), lo), F64)
