@@ -168,4 +168,24 @@ def errors():
     return out
 
 
+@check
+def eager_tape_over_sharded_call():
+    dt = tx.experimental.dtensor
+    mesh = dt.create_mesh([("x", 8)])
+    a_np = np.random.default_rng(2).normal(size=(16, 4)).astype(np.float32)
+    w = tx.Variable(np.ones((4, 3), np.float32))
+
+    @tx.function
+    def f(a):
+        return tx.reduce_sum(tx.tanh(tx.matmul(a, w)))
+
+    grads = []
+    for a in (dt.copy_to_mesh(tx.constant(a_np), dt.Layout(["x", dt.UNSHARDED], mesh)),
+              tx.constant(a_np)):
+        with tx.GradientTape() as tape:
+            y = f(a)
+        grads.append(tape.gradient(y, w).numpy())
+    return {"err": float(np.abs(grads[0] - grads[1]).max())}
+
+
 print("RESULT " + json.dumps(RESULTS))

@@ -71,3 +71,8 @@ def test_clear_errors(results):
     assert "[12, 2]" in r["indivisible"] and "drop_remainder" in r["indivisible"]
     assert r["indivisible"].startswith("InvalidArgumentError")
     assert "SUM" in r["sum_of_plain"]
+
+
+def test_eager_tape_over_a_call_on_a_mesh(results):
+    # the recorded call's backward program runs over the mesh its residuals live on
+    assert case(results, "eager_tape_over_sharded_call")["err"] < 1e-5

@@ -34,7 +34,9 @@ from compiler.ir.graph import walk
 from compiler.ir.types import TensorType
 from compiler.passes import PassManager
 from runtime import client
+from tfx_core.framework import sharded_execution
 from tfx_core.framework.convert import convert_to_tensor
+from tfx_core.framework.sharded_execution import ACTIVE as MESHES
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import Variable
 
@@ -219,8 +221,12 @@ class TapeCall:
         if eager and not any(t.watches(x) for t in others for x in seen):
             bufs = [*self.residuals, *(x._buf for x in saved),
                     *(c._buf if c is not None else plan.zeros(k) for k, c in enumerate(cts))]
-            grads = [Tensor(b, t) for b, t in zip(plan.backward.exe(bufs),
-                                                   plan.backward.out_types)]
+            exe, back = plan.backward.exe, plan.backward
+            if MESHES["on"]:  # residuals may live on a mesh: the SPMD backward for them
+                got = sharded_execution.prepare(self.name, back.optimized, bufs, back.sharded)
+                if got is not None:
+                    exe, bufs = got
+            grads = [Tensor(b, t) for b, t in zip(exe(bufs), back.out_types)]
             self.state.backward_runs += 1
             plan.backward_runs += 1
         else:
