@@ -7,6 +7,7 @@ from tfx_core.ops.indexing_ops import embedding_lookup  # noqa: F401
 from tfx_core.ops.math.ranking import approx_max_k, approx_min_k, in_top_k  # noqa: F401
 from tfx_core.ops.math_ops import sigmoid, tanh  # noqa: F401
 from tfx_core.ops.nn.conv_more import *  # noqa: F403
+from tfx_core.ops.nn.ctc import *  # noqa: F403
 from tfx_core.ops.nn.fractional import *  # noqa: F403
 from tfx_core.ops.nn.isotonic import *  # noqa: F403
 from tfx_core.ops.nn.losses import *  # noqa: F403

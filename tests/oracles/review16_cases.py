@@ -57,6 +57,24 @@ for _kw in ({}, {"exclusive": True}, {"reverse": True}, {"exclusive": True, "rev
         CASES.append((f"cumulative_logsumexp_{_k}_{np.dtype(_dt).name}",
                       "math.cumulative_logsumexp", (np.array(_WIDE, _dt),), {"axis": 1, **_kw}))
 
+_CTC = np.random.default_rng(16).standard_normal((6, 2, 5)).astype(np.float32)
+_CTC_ARGS = (np.array([[1, 2, 2], [3, 0, 0]], np.int32), _CTC, np.array([3, 1], np.int32),
+             np.array([6, 4], np.int32))
+CASES += [
+    ("ctc_loss", "nn.ctc_loss", _CTC_ARGS, {}),
+    ("ctc_loss_blank_last", "nn.ctc_loss", _CTC_ARGS, {"blank_index": -1}),
+    ("ctc_loss_blank_2", "nn.ctc_loss", _CTC_ARGS, {"blank_index": 2}),
+    ("ctc_loss_batch_major", "nn.ctc_loss",
+     (_CTC_ARGS[0], np.ascontiguousarray(_CTC.transpose(1, 0, 2)), *_CTC_ARGS[2:]),
+     {"logits_time_major": False}),
+    ("ctc_loss_repeats_and_empty", "nn.ctc_loss",
+     (np.array([[1, 1, 1], [0, 0, 0]], np.int32), _CTC, np.array([3, 0], np.int32),
+      np.array([5, 6], np.int32)), {}),
+    ("ctc_loss_one_frame", "nn.ctc_loss",
+     (np.array([[1, 1], [2, 0]], np.int32), _CTC[:1], np.array([0, 1], np.int32),
+      np.array([1, 1], np.int32)), {}),
+]
+
 # gradients of sum(w * f(x)) w.r.t. argument `pos`, where TF's rule is the convention
 # (dL/dRe + i dL/dIm for complex; TF's xlogy/xlog1py/xdivy/mul_no_nan/segment_prod rules miss
 # the conjugate and are checked against finite differences in the test instead)
@@ -71,6 +89,8 @@ GRAD_CASES: list[tuple[str, str, tuple, int]] = [
     ("asinh", "math.asinh", (_ZG,), 0),
     ("atan", "math.atan", (_ZG,), 0),
     ("euclidean_norm", "math.reduce_euclidean_norm", (_ZG,), 0),
+    ("ctc_loss", "nn.ctc_loss", _CTC_ARGS, 1),
+    ("ctc_loss_blank_last", "nn.ctc_loss", (*_CTC_ARGS, True, None, -1), 1),
     ("selu_at_0", "nn.selu", (np.array([-2.0, 0.0, 1.0]),), 0),
     ("sigmoid_ce_at_0", "nn.sigmoid_cross_entropy_with_logits",
      (np.array([1.0, 0.0, 0.3, 1.0]), np.array([0.0, 0.0, 0.0, -2.0])), 1),
