@@ -95,10 +95,11 @@ def _triangular_sqrt(t: Tensor, offset: np.ndarray, eye: np.ndarray) -> Tensor:
 
 def logm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """Principal logarithm of complex square matrices [..., M, M] (tf.linalg.logm: complex64
-    or complex128 only, as TF; eigenvalues on the negative real axis get +i*pi, as scipy).
+    or complex128 only, as TF; an eigenvalue on the negative real axis gets +-i*pi by the sign
+    of its zero imaginary part, as TF and scipy).
     Schur form a = z t z^H, then inverse scaling and squaring on t: s square roots until
     ||t^(1/2^s) - I||_1 <= 1/4, log(I + X) by Gauss-Legendre quadrature, times 2^s. Singular
-    matrices give inf/NaN. No gradient (TF has none)."""
+    matrices have no logarithm: huge values (as scipy's) or NaN. No gradient (TF has none)."""
     a = _complex_matrix(input, "logm")
     if a.shape[-1] == 0:
         return a
