@@ -1,5 +1,5 @@
 """Op table: tf.linalg.logm (complex only, as TF) against scipy.linalg.logm, and the complex
-decompositions under it and beside it (triangular_solve, lu, solve, inv, det)
+decompositions under it and beside it (triangular_solve, lu, solve, inv, det, eig, eigvals)
 against numpy; complex gradients checked through real and imaginary parts."""
 from __future__ import annotations
 
@@ -68,6 +68,25 @@ def _lu_ref(a):
             np.stack([o[1] for o in outs]).reshape(a.shape[:-1]))
 
 
+def _eigvals_fn(a):
+    e = LA.eigvals(a)
+    return tx.sort(tx.math.real(e), axis=-1), tx.sort(tx.math.imag(e), axis=-1)
+
+
+def _eigvals_ref(a):
+    e = np.stack([np.linalg.eigvals(a[i]) for i in np.ndindex(a.shape[:-2])]).reshape(
+        a.shape[:-1])
+    rdt = np.float32 if a.dtype == np.complex64 else np.float64
+    return np.sort(e.real, -1).astype(rdt), np.sort(e.imag, -1).astype(rdt)
+
+
+def _eig_residual_fn(a):
+    """|A v - v diag(e)|^2: zero when (e, v) is an eigenpair, whatever the order or phase."""
+    e, v = LA.eig(a)
+    r = tx.matmul(a, v) - v * tx.expand_dims(e, -2)
+    return tx.math.real(r * tx.math.conj(r))
+
+
 # complex ops as functions of real parts, so the gradient table checks TF's complex
 # convention (dL/dRe + i dL/dIm) by finite differences on real inputs
 def _parts_fn(op):
@@ -117,6 +136,12 @@ ENTRIES = [
     OpInfo("linalg.det_complex", LA.det, lambda a: np.linalg.det(a).astype(a.dtype),
            lambda rng, dt: [S((_c(rng, dt, (2, 3, 3)),))], C64, ops=("lu",), tol=TOL,
            grad=NO_GRAD),
+    OpInfo("linalg.eigvals_complex", _eigvals_fn, _eigvals_ref,
+           lambda rng, dt: [S((_c(rng, dt, (2, 4, 4)),))], C, ops=("eig",), tol=TOL,
+           grad=NO_GRAD),
+    OpInfo("linalg.eig_complex", _eig_residual_fn, lambda a: np.zeros(a.shape, np.float32),
+           lambda rng, dt: [S((_c(rng, dt, (3, 3)),))], C64, ops=("eig",),
+           tol={"complex64": (0, 1e-10)}, grad=NO_GRAD),
     # gradients of complex solves, through real and imaginary parts
     OpInfo("linalg.solve_complex_parts", _parts_fn(LA.solve), _parts_ref(np.linalg.solve),
            _parts_samples, (tx.float32,), ops=("lu", "triangular_solve"), tol=TOL),

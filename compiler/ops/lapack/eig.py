@@ -1,8 +1,10 @@
-"""`eig`: LAPACK geev for general real matrices: eigenvalues as (real, imaginary) parts and the
-right eigenvectors (complex, unit norm). No gradient (TF's is for complex inputs only)."""
+"""`eig`: LAPACK geev for general real or complex matrices: eigenvalues as (real, imaginary)
+parts and the right eigenvectors (complex, unit norm). No gradient (TF's is for complex inputs
+only)."""
 from __future__ import annotations
 
 import numpy as np
+from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ...ir.types import COMPLEX_OF, I32, TensorType
 from ...lowering import helpers as H
@@ -12,7 +14,10 @@ from .triangular import check_square
 
 
 def _eig_infer(a: TensorType) -> tuple:
-    check_square(a, "eig")
+    check_square(a, "eig", complex_ok=True)
+    if a.dtype.is_complex:
+        e = TensorType(a.dtype.real_dtype, a.shape[:-1])
+        return e, e, a
     e = TensorType(a.dtype, a.shape[:-1])
     return e, e, TensorType(COMPLEX_OF[a.dtype], a.shape)
 
@@ -23,6 +28,12 @@ def _eig_lower(ctx, a):
     if t.shape[-1] == 0:
         return [H.splat(0, e_t), H.splat(0, e_t), H.splat(0, v_t)]
     info_t = TensorType(I32, t.shape[:-2])
+    if t.dtype.is_complex:  # c/zgeev: complex eigenvalues in one array
+        w_t = TensorType(t.dtype, t.shape[:-1])
+        w, _, vr, info = CC.call(CC.target("geev", t), [a], (t,), (w_t, v_t, v_t, info_t),
+                                 compute_left="N", compute_right="V")
+        w = CC.nan_where_failed(w, info, w_t, info_t)
+        return [hlo.real(w), hlo.imag(w), vr]
     wr, wi, _, vr, info = CC.call(CC.target("geev", t), [a], (t,),
                                   (e_t, e_t, v_t, v_t, info_t), compute_left="N",
                                   compute_right="V")
@@ -36,8 +47,9 @@ def _eig_reference(a):
     for idx in np.ndindex(a.shape[:-2]):
         if a.shape[-1]:
             e[idx], v[idx] = np.linalg.eig(a[idx])
-    cdt = np.complex64 if a.dtype == np.float32 else np.complex128
-    return e.real.astype(a.dtype), e.imag.astype(a.dtype), v.astype(cdt)
+    cdt = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
+    rdt = np.float32 if cdt == np.complex64 else np.float64
+    return e.real.astype(rdt), e.imag.astype(rdt), v.astype(cdt)
 
 
 eig_op = register(OpDef("eig", _eig_infer, _eig_lower, _eig_reference, NOT_DIFFERENTIABLE,

@@ -137,15 +137,16 @@ def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
 
 
 def eig(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
-    """(eigenvalues, right eigenvectors as unit-norm columns) of general real matrices, both
-    complex (tf.linalg.eig; the order LAPACK's geev gives). No gradient."""
-    wr, wi, v = bind(EIG.eig_op, D.float_matrix(tensor, "eig", square=True))
+    """(eigenvalues, right eigenvectors as unit-norm columns) of general real or complex
+    matrices, both complex (tf.linalg.eig; the order LAPACK's geev gives). No gradient."""
+    wr, wi, v = bind(EIG.eig_op, D.float_matrix(tensor, "eig", square=True, complex_ok=True))
     return MO.complex(wr, wi), v
 
 
 def eigvals(tensor: TensorLike, name: str | None = None) -> Tensor:
-    """Eigenvalues (complex) of general real matrices (tf.linalg.eigvals)."""
-    wr, wi, _ = bind(EIG.eig_op, D.float_matrix(tensor, "eigvals", square=True))
+    """Eigenvalues (complex) of general real or complex matrices (tf.linalg.eigvals)."""
+    wr, wi, _ = bind(EIG.eig_op, D.float_matrix(tensor, "eigvals", square=True,
+                                                complex_ok=True))
     return MO.complex(wr, wi)
 
 
