@@ -77,7 +77,8 @@ def _triangular_sqrt(t: Tensor, offset: np.ndarray, eye: np.ndarray) -> Tensor:
 
     n = offset.shape[0]
     # the diagonal by a strided slice (a masked sum would turn -0.0 imaginary parts into +0)
-    diag = AO.reshape(t, (*t.shape[:-2], n * n))[..., ::n + 1]
+    lead = tuple(-1 if d is None else d for d in t.shape[:-2])  # (one unknown batch dim)
+    diag = AO.reshape(t, (*lead, n * n))[..., ::n + 1]
     root = _principal_sqrt(diag)
     r = MO.where(eye, AO.expand_dims(root, -2), AO.zeros_like(t))
     denom = MO.add(AO.expand_dims(root, -1), AO.expand_dims(root, -2))  # r_ii + r_jj
