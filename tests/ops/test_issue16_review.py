@@ -32,6 +32,9 @@ def _check(key: str, got) -> None:
     want = ORACLE[key]
     got = np.asarray(got)
     assert got.dtype == want.dtype and got.shape == want.shape, (key, got.dtype, want.dtype)
+    if key.startswith("bitcast"):  # the same bits, NaN payloads included
+        assert got.tobytes() == want.tobytes(), key
+        return
     np.testing.assert_allclose(got, want, equal_nan=True, err_msg=key, **_tol(want))
 
 

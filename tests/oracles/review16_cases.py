@@ -57,6 +57,17 @@ for _kw in ({}, {"exclusive": True}, {"reverse": True}, {"exclusive": True, "rev
         CASES.append((f"cumulative_logsumexp_{_k}_{np.dtype(_dt).name}",
                       "math.cumulative_logsumexp", (np.array(_WIDE, _dt),), {"axis": 1, **_kw}))
 
+_BITS = np.random.default_rng(5)
+for _src, _dst, _shape in [("complex64", "float32", (3,)), ("complex64", "uint8", (2, 3)),
+                           ("complex64", "int64", (3,)), ("complex128", "complex64", (3,)),
+                           ("float32", "complex64", (3, 2)), ("float64", "complex64", (3,)),
+                           ("uint8", "complex64", (2, 8)), ("complex64", "complex128", (3, 2)),
+                           ("int16", "complex64", (2, 4)), ("complex128", "int8", (2,))]:
+    _v = _BITS.standard_normal((2, *_shape))
+    _arr = (_v[0] + 1j * _v[1] if np.dtype(_src).kind == "c" else
+            _v[0] * (1 if np.dtype(_src).kind == "f" else 50)).astype(_src)
+    CASES.append((f"bitcast_{_src}_{_dst}", "bitcast", (_arr, _dst), {}))
+
 _CTC = np.random.default_rng(16).standard_normal((6, 2, 5)).astype(np.float32)
 _CTC_ARGS = (np.array([[1, 2, 2], [3, 0, 0]], np.int32), _CTC, np.array([3, 1], np.int32),
              np.array([6, 4], np.int32))

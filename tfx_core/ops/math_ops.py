@@ -10,6 +10,7 @@ from compiler.ir.types import F32, F64, DType
 from compiler.ops import bitwise as BW
 from compiler.ops import cast as CA
 from compiler.ops import elementwise as E
+from compiler.ops import shape as S
 from runtime.errors import InvalidArgumentError
 from tfx_core.framework.eager import EAGER
 from tfx_core.framework.operands import Tensor, binary_operands, bind, nary_operands, to_tensor
@@ -399,10 +400,46 @@ def bitcast(input: TensorLike, type: Any, name: str | None = None) -> Tensor:  #
     if x.dtype is dt:
         return x
     for d in (x.dtype, dt):
-        if d.is_bool or d.is_complex:
+        if d.is_bool:
             raise op_error("bitcast", f"cannot bitcast {x.type} to {dt.name}: {d.name} is not "
-                           "supported (real numeric dtypes only)", TypeError)
+                           "supported (numeric dtypes only)", TypeError)
+    if x.dtype.is_complex or dt.is_complex:
+        return _complex_bitcast(x, dt)
     return bind(BW.bitcast_convert_op, x, dtype=dt)
+
+
+def _complex_bitcast(x: Tensor, dt: DType) -> Tensor:
+    """tf.bitcast to or from complex64/complex128 through bytes (XLA's bitcast_convert has no
+    complex types): a complex element is its (real, imag) pair in memory order, as TF's."""
+    if None in x.shape:
+        raise op_error("bitcast", f"bitcasting complex tensors needs a static shape, got {x.type}")
+    shape, bs, bt = tuple(x.shape), x.dtype.size, dt.size
+    if bs < bt and (not shape or shape[-1] != bt // bs):
+        raise op_error("bitcast", f"cannot bitcast {x.type} to {dt.name}: the last dimension "
+                       f"must be {bt // bs} ({dt.name} is {bt} bytes, {x.dtype.name} {bs})")
+    u8 = DType.from_any("uint8")
+
+    def reshape(t: Tensor, dims: tuple) -> Tensor:
+        return bind(S.reshape_op, t, shape=dims)
+
+    if x.dtype.is_complex:  # (real, imag) pairs on a new last axis
+        x = bind(S.concatenate_op, reshape(bind(E.real_op, x), (*shape, 1)),
+                 reshape(bind(E.imag_op, x), (*shape, 1)), axis=len(shape))
+    raw = bind(BW.bitcast_convert_op, x, dtype=u8) if x.dtype.size > 1 else x
+    lead = (*shape, bs // bt) if bs > bt else shape[:-1] if bs < bt else shape
+    raw = reshape(raw, (*lead, bt))  # one row of bytes per output element
+    if not dt.is_complex:
+        out = bind(BW.bitcast_convert_op, raw, dtype=dt)
+        return reshape(out, lead) if bt == 1 else out
+    part = dt.real_dtype
+    pairs = bind(BW.bitcast_convert_op, reshape(raw, (*lead, 2, part.size)), dtype=part)
+    k = len(lead)
+
+    def half(i: int) -> Tensor:
+        return reshape(bind(S.slice_op, pairs, begin=(None,) * k + (i,),
+                            end=(None,) * k + (i + 1,), strides=(1,) * (k + 1)), lead)
+
+    return bind(E.complex_op, half(0), half(1))
 
 
 def _inward(bound, np_dtype: np.dtype, toward: float):
