@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +14,10 @@ from .host_callbacks import HostCallbackSet
 # NOTE: fixed host memory one loaded CPU executable holds besides its serialized code (JIT'd
 # LLVM objects, thunks, handlers), measured at 0.2-0.7 MB RSS each on jaxlib 0.10.2.
 EXECUTABLE_OVERHEAD_BYTES = 256 << 10
+# NOTE: XLA:CPU deadlocks (a collective's rendezvous times out after ~40 s) when too many SPMD
+# calls with collectives are queued without anyone waiting; jax.jit does too (at ~3000 calls,
+# tfx at ~200). A mesh program waits for the call this many calls back before queueing more.
+MAX_SPMD_IN_FLIGHT = 16
 # Programs needing more than this share of the machine check the memory available per call.
 _BIG_SHARE = 4
 
@@ -24,7 +29,7 @@ class Executable:
 
     __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors",
                  "_cpp", "nbytes", "_serialized", "callbacks", "mesh", "in_specs", "out_specs",
-                 "__weakref__")
+                 "_in_flight", "__weakref__")
 
     def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None,
                  code_bytes: int = 0, serialized: bytes | None = None,
@@ -39,9 +44,12 @@ class Executable:
         self.mesh = mesh
         self.in_specs = tuple(in_specs)
         self.out_specs = tuple(out_specs)
+        self._in_flight: deque | None = None
         if mesh is not None:
             self.device = sharding.devices_of(mesh)[0]
             self._handlers = sharding.result_handlers(out_sig, mesh, self.out_specs)
+            if mesh.size > 1 and out_sig:
+                self._in_flight = deque()
         else:
             self.device = device or client.default_device()
             self._handlers = client.result_handlers(out_sig, self.device)
@@ -109,6 +117,8 @@ class Executable:
         """Run on device buffers; returns device buffers (dispatch is asynchronous)."""
         try:
             out = self._execute(buffers).consume_with_handlers(self._handlers)
+            if self._in_flight is not None:
+                self._bound_in_flight(out[0])
             if self.callbacks is not None:
                 # NOTE: a program with prints or assertions finishes before the call returns:
                 # its output is in order with the caller's; a failed assertion raises here
@@ -117,6 +127,12 @@ class Executable:
             return out
         except self._errors as e:
             raise self._failed(e) from e
+
+    def _bound_in_flight(self, out: Any) -> None:
+        q = self._in_flight
+        q.append(out)
+        if len(q) > MAX_SPMD_IN_FLIGHT:
+            q.popleft().block_until_ready()
 
     def run_single(self, buffers: Sequence[Any]) -> Any:
         """`self(buffers)[0]` for one-result programs (the eager hot path)."""

@@ -55,6 +55,14 @@ def _device_by_id() -> dict[int, Any]:
 
 def devices_of(mesh: MeshSpec) -> list:
     by_id = _device_by_id()
+    missing = [i for i in mesh.device_ids if i not in by_id]
+    if missing:
+        from .errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            None, None, f"a mesh {dict(mesh.axes)} on devices {list(mesh.device_ids)} needs "
+            f"devices {missing}, which this process does not have ({len(by_id)} devices: "
+            "e.g. a saved function relayouts onto another machine's mesh)")
     return [by_id[i] for i in mesh.device_ids]
 
 
@@ -105,13 +113,20 @@ def layout_of(buf: Any) -> tuple[MeshSpec, Spec] | None:
     """The mesh and spec of a buffer split over (or replicated on) several devices; None for
     a single-device buffer."""
     sh = getattr(buf, "sharding", None)
-    if not isinstance(sh, jax.sharding.NamedSharding) or sh.mesh.size == 1:
+    if not isinstance(sh, jax.sharding.NamedSharding):
         return None
+    return _named_layout(sh, buf.ndim)
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_layout(sh: jax.sharding.NamedSharding, ndim: int) -> tuple[MeshSpec, Spec] | None:
     m = sh.mesh
+    if m.size == 1:
+        return None
     mesh = MeshSpec(tuple(m.axis_names), tuple(m.devices.shape),
                     tuple(int(d.id) for d in m.devices.flat))
     spec = []
-    for p in tuple(sh.spec) + (None,) * (buf.ndim - len(sh.spec)):
+    for p in tuple(sh.spec) + (None,) * (ndim - len(sh.spec)):
         spec.append(() if p is None else (p,) if isinstance(p, str) else tuple(p))
     return mesh, tuple(spec)
 

@@ -188,4 +188,38 @@ def eager_tape_over_sharded_call():
     return {"err": float(np.abs(grads[0] - grads[1]).max())}
 
 
+@check
+def mesh_hygiene():
+    from runtime import sharding
+
+    dt = tx.experimental.dtensor
+    mesh = dt.create_mesh([("x", 8)])
+    col = dt.Layout([dt.UNSHARDED, "x"], mesh)
+    w = tx.Variable(dt.copy_to_mesh(tx.constant(np.ones((4, 16), np.float32)), col))
+    w.assign(tx.zeros([4, 16]))  # a one-device value: w keeps its layout (as TF's DTensor)
+    opt = tx.optimizers.Adam(0.1)
+    x = dt.copy_to_mesh(tx.constant(np.ones((8, 4), np.float32)),
+                        dt.Layout(["x", dt.UNSHARDED], mesh))
+
+    @tx.function
+    def step(x):
+        with tx.GradientTape() as t:
+            loss = tx.reduce_sum(tx.matmul(x, w) ** 2)
+        opt.apply_gradients([(t.gradient(loss, w), w)])
+        return loss
+
+    # 400 calls with collectives queued without waiting: XLA:CPU deadlocks past ~200 unless
+    # the runtime bounds the calls in flight
+    for _ in range(400):
+        loss = step(x)
+    slots = [dt.fetch_layout(v).sharding_specs for v in opt.variables if len(v.shape) == 2]
+    try:
+        sharding.devices_of(sharding.MeshSpec(("x",), (2,), (0, 99)))
+        missing = "no error"
+    except Exception as e:
+        missing = f"{type(e).__name__}: {e}"
+    return {"w_layout": dt.fetch_layout(w).sharding_specs, "slots": slots,
+            "loss": float(loss), "missing": missing}
+
+
 print("RESULT " + json.dumps(RESULTS))

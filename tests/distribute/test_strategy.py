@@ -76,3 +76,11 @@ def test_clear_errors(results):
 def test_eager_tape_over_a_call_on_a_mesh(results):
     # the recorded call's backward program runs over the mesh its residuals live on
     assert case(results, "eager_tape_over_sharded_call")["err"] < 1e-5
+
+
+def test_mesh_hygiene(results):
+    r = case(results, "mesh_hygiene")
+    assert r["w_layout"] == ["unsharded", "x"]  # kept through an assign of a 1-device value
+    assert r["slots"] == [["unsharded", "x"]] * 2  # Adam's m and v split as their variable
+    assert r["loss"] == 0.0  # 400 queued calls finished (w was assigned zeros)
+    assert r["missing"].startswith("InvalidArgumentError") and "[99]" in r["missing"]

@@ -12,6 +12,7 @@ import numpy as np
 
 from compiler.interpreters import bind
 from compiler.ops.sharding.constraint import sharding_constraint_op
+from compiler.tracing import user_location
 from runtime import client, sharding
 from tfx_core.distribute.mesh import Layout, Mesh, device_string, layout_from_runtime
 from tfx_core.framework.convert import convert_to_tensor
@@ -23,17 +24,23 @@ _DEFAULT = threading.local()
 
 def _check_layout_fits(t: Tensor, layout: Layout, what: str) -> None:
     if not isinstance(layout, Layout):
-        raise TypeError(f"{what}: layout must be a Layout, got {type(layout).__name__}")
+        raise TypeError(f"{what}: layout must be a Layout, got {type(layout).__name__}"
+                        f"{_where()}")
     shape = list(t.shape)
     if layout.rank != len(shape):
         raise ValueError(f"{what}: layout {layout.sharding_specs} has rank {layout.rank}, the "
-                         f"tensor has shape {shape}")
+                         f"tensor ({t.dtype.name}) has shape {shape}{_where()}")
     for i, n in enumerate(shape):
         k = layout.num_shards(i)
         if n is not None and n % k:
             raise ValueError(f"{what}: dimension {i} of shape {shape} (size {n}) is not "
                              f"divisible by mesh dimension {layout.sharding_specs[i]!r} "
-                             f"of size {k}")
+                             f"of size {k}{_where()}")
+
+
+def _where() -> str:
+    loc = user_location()
+    return f" ({loc})" if loc else ""
 
 
 def fetch_layout(tensor: Any) -> Layout | None:

@@ -113,6 +113,9 @@ class Variable:
         self._trainable = bool(trainable)
         base = name if name is not None else "Variable"
         self._name = base if ":" in base else f"{base}:0"
+        placed = sharding.layout_of(value._buf)
+        if placed is not None:  # made from a tensor on a mesh: it stays there (as TF's DTensor)
+            self._mesh_layout = placed
         if VARIABLE_PLACEMENTS:  # a strategy's scope is open: it places the variable
             VARIABLE_PLACEMENTS[-1](self)
 
@@ -338,6 +341,15 @@ def _install_operators() -> None:
 
 
 _install_operators()
+
+
+def place_like(var: Variable, like: Variable) -> None:
+    """Put `var` where `like` is (its mesh and layout, for good), e.g. an optimizer slot next
+    to its variable; nothing for a variable on one device."""
+    placed = like._mesh_layout or sharding.layout_of(like._tensor._buf)
+    if placed is not None and tuple(var._vtype.shape) == tuple(like._vtype.shape):
+        var._mesh_layout = placed
+        var._set_buffer(var._tensor._buf)
 
 
 class AssignedVariables:

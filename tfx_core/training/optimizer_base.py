@@ -17,7 +17,7 @@ from compiler.tracing import user_location
 from tfx_core.framework.convert import constant, convert_to_tensor
 from tfx_core.framework.gradient_tape import GradientTape
 from tfx_core.framework.tensor import Tensor
-from tfx_core.framework.variables import Variable
+from tfx_core.framework.variables import Variable, place_like
 from tfx_core.ops.array_ops import zeros
 from tfx_core.ops.math_ops import cast, clip_by_value, maximum, sqrt, square
 from tfx_core.ops.reduction_ops import reduce_sum
@@ -174,6 +174,7 @@ class Optimizer:
             # NOTE: a callable initial value, so this also works during the first trace.
             slots[slot] = Variable(lambda v=var, s=slot: self._slot_initial_value(s, v),
                                    trainable=False, name=f"{base}_{slot}")
+            place_like(slots[slot], var)  # on var's mesh, split as var is
         # NOTE: the entry keeps `var` alive, so its id cannot be reused by another variable.
         self._slots[id(var)] = (var, slots)
         self._slot_variables.extend(slots.values())
