@@ -414,7 +414,7 @@ ENTRIES = [
     OpInfo("nn.log_poisson_loss", tx.nn.log_poisson_loss, _f64(_poisson), _poisson_samples,
            F32, ops=("exp",), grad="kinks: targets at the t > 1 switch"),
     OpInfo("nn.compute_average_loss", tx.nn.compute_average_loss, _f64(_avg_loss),
-           _avg_loss_samples, F32, ops=("reduce_sum", "divide")),
+           _avg_loss_samples, F32, ops=("reduce_sum", "div_no_nan")),
     OpInfo("nn.scale_regularization_loss", tx.nn.scale_regularization_loss,
            _f64(np.sum), _x((3, 2)), F32, ops=("reduce_sum",)),
     OpInfo("math.zero_fraction", tx.math.zero_fraction, lambda x: np.float32(np.mean(x == 0)),
