@@ -1,6 +1,7 @@
 """Op table: tf.linalg.logm (complex only, as TF) against scipy.linalg.logm, and the complex
-decompositions under it and beside it (triangular_solve, lu, solve, inv, det, eig, eigvals)
-against numpy; complex gradients checked through real and imaginary parts."""
+decompositions under it and beside it (triangular_solve, lu, solve, inv, det, eig, eigvals,
+cholesky, cholesky_solve) against numpy; complex gradients checked through real and imaginary
+parts."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,6 +46,13 @@ def _logm_samples(rng, dt):
               np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]]),
               np.array([[50, 3, 1], [0, 0.02, 1], [0, 0, 1]])]
     return [Sample((np.stack(m).astype(dt.np_dtype),))]
+
+
+def _hpd(rng, dt, shape):
+    """Hermitian positive definite matrices."""
+    a = _c(rng, dt, shape).astype(np.complex128)
+    n = shape[-1]
+    return (a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)).astype(dt.np_dtype)
 
 
 def _solve_ref(a, b, adjoint=False):
@@ -142,6 +150,14 @@ ENTRIES = [
     OpInfo("linalg.eig_complex", _eig_residual_fn, lambda a: np.zeros(a.shape, np.float32),
            lambda rng, dt: [S((_c(rng, dt, (3, 3)),))], C64, ops=("eig",),
            tol={"complex64": (0, 1e-10)}, grad=NO_GRAD),
+    OpInfo("linalg.cholesky_complex", LA.cholesky,
+           lambda a: np.linalg.cholesky(a.astype(np.complex128)).astype(a.dtype),
+           lambda rng, dt: [S((_hpd(rng, dt, (2, 3, 3)),))], C, ops=("cholesky",), tol=TOL,
+           grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
+    OpInfo("linalg.cholesky_solve_complex", lambda a, b: LA.cholesky_solve(LA.cholesky(a), b),
+           lambda a, b: np.linalg.solve(a, b),
+           lambda rng, dt: [S((_hpd(rng, dt, (2, 3, 3)), _c(rng, dt, (2, 3, 2))))], C64,
+           ops=("cholesky", "triangular_solve"), tol=TOL, grad=NO_GRAD),
     # gradients of complex solves, through real and imaginary parts
     OpInfo("linalg.solve_complex_parts", _parts_fn(LA.solve), _parts_ref(np.linalg.solve),
            _parts_samples, (tx.float32,), ops=("lu", "triangular_solve"), tol=TOL),

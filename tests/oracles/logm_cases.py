@@ -26,6 +26,12 @@ def _eye(n: int, dt=np.complex128) -> np.ndarray:
     return np.eye(n, dtype=dt)
 
 
+def _hpd(seed: int, n: int, dt=np.complex128) -> np.ndarray:
+    """Hermitian positive definite."""
+    a = _c(seed, (n, n))
+    return (a @ a.conj().T + n * np.eye(n)).astype(dt)
+
+
 def weights(name: str, shape: tuple) -> np.ndarray:
     """Fixed complex weights for a case's gradient."""
     return _c(sum(map(ord, name)), shape)
@@ -56,4 +62,9 @@ CASES = [
          grad=True),
     Case("det", lambda m, a: m.linalg.det(a), (_c(11, (2, 3, 3)),), grad=True),
     Case("lu", lambda m, a: m.linalg.lu(a), (_c(12, (4, 4)),)),
+    Case("cholesky", lambda m, a: m.linalg.cholesky(a), (_hpd(13, 3),), grad=True),
+    Case("cholesky_c64", lambda m, a: m.linalg.cholesky(a), (_hpd(14, 3, np.complex64),),
+         grad=True),
+    Case("cholesky_solve", lambda m, a, b: m.linalg.cholesky_solve(m.linalg.cholesky(a), b),
+         (_hpd(15, 3), _c(16, (3, 2))), grad=True),
 ]

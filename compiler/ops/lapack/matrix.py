@@ -16,6 +16,12 @@ def mT(x: Value) -> Value:
     return A.op("transpose", x, perm=(*range(r - 2), r - 1, r - 2))
 
 
+def mH(x: Value) -> Value:
+    """The adjoint: swap the last two dims and conjugate complex values."""
+    t = mT(x)
+    return A.op("conj", t) if A.type_of(x).dtype.is_complex else t
+
+
 def mm(a: Value, b: Value) -> Value:
     """Batched a @ b (same batch dims)."""
     r = A.type_of(a).rank

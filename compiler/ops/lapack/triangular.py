@@ -5,6 +5,7 @@ import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ... import autodiff as A
+from ...autodiff import COMPLEX_VJP
 from ...ir.types import I32, TensorType
 from ...lowering import helpers as H
 from ...registry import PURE, OpDef, OpTypeError, register
@@ -40,7 +41,7 @@ def lower_tril(x, t: TensorType):
 
 # ---------------------------------------------------------------- cholesky
 def _cholesky_infer(a: TensorType) -> TensorType:
-    check_square(a, "cholesky")
+    check_square(a, "cholesky", complex_ok=True)
     return a
 
 
@@ -60,25 +61,28 @@ def _cholesky_reference(a):
     out = np.full_like(a, np.nan)
     for idx in np.ndindex(a.shape[:-2]):
         try:  # numpy reads the lower triangle only, as XLA's expander
-            out[idx] = np.linalg.cholesky(np.tril(a[idx]) + np.tril(a[idx], -1).swapaxes(-1, -2))
+            low = np.tril(a[idx], -1)
+            out[idx] = np.linalg.cholesky(np.tril(a[idx]) + np.conj(low).swapaxes(-1, -2))
         except np.linalg.LinAlgError:
             pass
     return out
 
 
 def _cholesky_vjp(ctx, g):
-    """TF's Cholesky gradient (Murray 2016): symmetric, from the lower factor only."""
+    """TF's Cholesky gradient (Murray 2016): Hermitian, from the lower factor only. Written
+    with adjoints for complex factors, so it is TF's complex rule as it stands (COMPLEX_VJP:
+    Cholesky is not holomorphic, the conjugating wrapper would not apply)."""
     (l,) = ctx.outputs
     l_inv = A.op("triangular_solve", l, M.eye_like(l), lower=True, adjoint=False)
-    middle = M.mm(M.mT(l), g)
+    middle = M.mm(M.mH(l), g)
     half = A.const(0.5, ctx.types_out[0].dtype)
     middle = A.sub(M.tril(middle), A.mul(M.diag(M.diag_part(middle)), half))
-    ga = M.mm(M.mm(M.mT(l_inv), middle), l_inv)
-    return (A.mul(A.add(ga, M.mT(ga)), half),)
+    ga = M.mm(M.mm(M.mH(l_inv), middle), l_inv)
+    return (A.mul(A.add(ga, M.mH(ga)), half),)
 
 
 cholesky_op = register(OpDef("cholesky", _cholesky_infer, _cholesky_lower, _cholesky_reference,
-                             _cholesky_vjp, frozenset({PURE})))
+                             _cholesky_vjp, frozenset({PURE, COMPLEX_VJP})))
 
 
 # ---------------------------------------------------------------- triangular_solve

@@ -52,8 +52,8 @@ def broadcast_batch(a: Tensor, b: Tensor, name: str) -> tuple[Tensor, Tensor]:
 
 def cholesky(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """Lower Cholesky factor of symmetric positive definite matrices, read from their lower
-    triangle (tf.linalg.cholesky); not positive definite: NaN."""
-    return bind(TRI.cholesky_op, float_matrix(input, "cholesky", square=True))
+    triangle (tf.linalg.cholesky; float or complex Hermitian); not positive definite: NaN."""
+    return bind(TRI.cholesky_op, float_matrix(input, "cholesky", square=True, complex_ok=True))
 
 
 def triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True,

@@ -131,8 +131,9 @@ def logdet(matrix: TensorLike, name: str | None = None) -> Tensor:
 
 
 def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: str | None = None) -> Tensor:
-    """x with (chol @ chol^T) x = rhs for lower Cholesky factors (tf.linalg.cholesky_solve)."""
-    c = D.float_matrix(chol, "cholesky_solve", square=True)
+    """x with (chol @ chol^H) x = rhs for lower Cholesky factors (tf.linalg.cholesky_solve;
+    float or complex)."""
+    c = D.float_matrix(chol, "cholesky_solve", square=True, complex_ok=True)
     y = D.triangular_solve(c, rhs, lower=True, adjoint=False)
     return D.triangular_solve(c, y, lower=True, adjoint=True)
 
