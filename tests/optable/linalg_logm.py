@@ -1,6 +1,6 @@
 """Op table: tf.linalg.logm (complex only, as TF) against scipy.linalg.logm, and the complex
 decompositions under it and beside it (triangular_solve, lu, solve, inv, det, eig, eigvals,
-cholesky, cholesky_solve) against numpy; complex gradients checked through real and imaginary
+cholesky, cholesky_solve, eigh) against numpy; complex gradients checked through real and imaginary
 parts."""
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ def _hpd(rng, dt, shape):
     a = _c(rng, dt, shape).astype(np.complex128)
     n = shape[-1]
     return (a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)).astype(dt.np_dtype)
+
+
+def _hermitian(rng, dt, shape):
+    a = _c(rng, dt, shape)
+    return (a + np.conj(np.swapaxes(a, -1, -2))).astype(dt.np_dtype)
+
+
+def _eigh_phase_free(a):
+    """(e, |v|^2): free of the eigenvectors' phases; e complex for complex input, as TF."""
+    e, v = LA.eigh(a)
+    return e, tx.math.real(v * tx.math.conj(v))
+
+
+def _eigh_phase_free_ref(a):
+    e, v = np.linalg.eigh(a.astype(np.complex128), UPLO="L")
+    rdt = np.float32 if a.dtype == np.complex64 else np.float64
+    return e.astype(a.dtype), (np.abs(v) ** 2).astype(rdt)
 
 
 def _solve_ref(a, b, adjoint=False):
@@ -158,6 +175,9 @@ ENTRIES = [
            lambda a, b: np.linalg.solve(a, b),
            lambda rng, dt: [S((_hpd(rng, dt, (2, 3, 3)), _c(rng, dt, (2, 3, 2))))], C64,
            ops=("cholesky", "triangular_solve"), tol=TOL, grad=NO_GRAD),
+    OpInfo("linalg.eigh_complex", _eigh_phase_free, _eigh_phase_free_ref,
+           lambda rng, dt: [S((_hermitian(rng, dt, (2, 3, 3)),))], C, ops=("eigh",), tol=TOL,
+           grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
     # gradients of complex solves, through real and imaginary parts
     OpInfo("linalg.solve_complex_parts", _parts_fn(LA.solve), _parts_ref(np.linalg.solve),
            _parts_samples, (tx.float32,), ops=("lu", "triangular_solve"), tol=TOL),

@@ -32,6 +32,15 @@ def _hpd(seed: int, n: int, dt=np.complex128) -> np.ndarray:
     return (a @ a.conj().T + n * np.eye(n)).astype(dt)
 
 
+def _hermitian(seed: int, n: int, dt=np.complex128) -> np.ndarray:
+    a = _c(seed, (n, n))
+    return (a + a.conj().T).astype(dt)
+
+
+def _phase_free(m, e, v):  # (TF gives complex matrices complex eigenvalues)
+    return v * m.math.conj(v) + m.expand_dims(e, -2)
+
+
 def weights(name: str, shape: tuple) -> np.ndarray:
     """Fixed complex weights for a case's gradient."""
     return _c(sum(map(ord, name)), shape)
@@ -63,6 +72,10 @@ CASES = [
     Case("det", lambda m, a: m.linalg.det(a), (_c(11, (2, 3, 3)),), grad=True),
     Case("lu", lambda m, a: m.linalg.lu(a), (_c(12, (4, 4)),)),
     Case("cholesky", lambda m, a: m.linalg.cholesky(a), (_hpd(13, 3),), grad=True),
+    Case("eigvalsh", lambda m, a: m.linalg.eigvalsh(a), (_hermitian(17, 3),), grad=True),
+    # |v|^2 and e: free of the eigenvectors' phases (LAPACK's and Eigen's differ)
+    Case("eigh_phase_free", lambda m, a: _phase_free(m, *m.linalg.eigh(a)),
+         (_hermitian(18, 3, np.complex64),), grad=True),
     Case("cholesky_c64", lambda m, a: m.linalg.cholesky(a), (_hpd(14, 3, np.complex64),),
          grad=True),
     Case("cholesky_solve", lambda m, a, b: m.linalg.cholesky_solve(m.linalg.cholesky(a), b),

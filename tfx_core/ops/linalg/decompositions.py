@@ -89,15 +89,24 @@ def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True
     return tuple(out) if compute_uv else out[0]
 
 
+def _eigh(tensor: TensorLike, name: str) -> tuple[Tensor, Tensor]:
+    e, v = bind(EIGH.eigh_op, float_matrix(tensor, name, square=True, complex_ok=True))
+    if v.dtype.is_complex:  # TF gives complex matrices complex (real-valued) eigenvalues
+        from tfx_core.ops.math_ops import complex as make_complex
+
+        e = make_complex(e, AO.zeros_like(e))
+    return e, v
+
+
 def eigh(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
-    """(eigenvalues ascending, eigenvectors as columns) of self-adjoint matrices, read from
-    their lower triangle (tf.linalg.eigh)."""
-    return tuple(bind(EIGH.eigh_op, float_matrix(tensor, "eigh", square=True)))
+    """(eigenvalues ascending, eigenvectors as columns) of self-adjoint (float or complex
+    Hermitian) matrices, read from their lower triangle (tf.linalg.eigh)."""
+    return _eigh(tensor, "eigh")
 
 
 def eigvalsh(tensor: TensorLike, name: str | None = None) -> Tensor:
     """Eigenvalues (ascending) of self-adjoint matrices (tf.linalg.eigvalsh)."""
-    return bind(EIGH.eigh_op, float_matrix(tensor, "eigvalsh", square=True))[0]
+    return _eigh(tensor, "eigvalsh")[0]
 
 
 def lu_factor(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
