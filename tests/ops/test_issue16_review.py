@@ -210,3 +210,16 @@ def test_ctc_loss_argument_errors_name_the_op():
         tx.nn.ctc_loss(np.zeros((2, 2), np.int32), logits, [1, 1, 1], [4, 4])
     with pytest.raises(tx.errors.InvalidArgumentError, match="ctc_loss: blank_index 3"):
         tx.nn.ctc_loss(np.zeros((2, 2), np.int32), logits, [1, 1], [4, 4], blank_index=3)
+
+
+def test_transpose_conjugate_and_adjoint_conjugate_complex_entries():
+    """tf.transpose(conjugate=True), tf.linalg.matrix_transpose(conjugate=True) and
+    tf.linalg.adjoint conjugate (the flag was ignored: adjoint was a plain transpose)."""
+    z = np.array([[[3 + 4j, -1j], [0.5 - 0.5j, 2]]], np.complex64)
+    want = np.conj(np.swapaxes(z, -1, -2))
+    calls = [lambda a: tx.transpose(a, [0, 2, 1], conjugate=True),
+             lambda a: tx.linalg.matrix_transpose(a, conjugate=True), tx.linalg.adjoint]
+    for call in calls:
+        for fn in (call, tx.function(call)):
+            np.testing.assert_array_equal(fn(z).numpy(), want)
+    np.testing.assert_array_equal(tx.transpose(z.real, conjugate=True).numpy(), z.real.T)

@@ -71,12 +71,14 @@ def reshape(tensor: TensorLike, shape: Any, name: str | None = None) -> Tensor:
 
 def transpose(a: TensorLike, perm: Any = None, conjugate: bool = False,
               name: str | None = None) -> Tensor:
-    """Permute the axes; the default reverses them (tf.transpose)."""
+    """Permute the axes; the default reverses them (tf.transpose). `conjugate` also conjugates
+    complex entries (a no-op for real ones), as TF."""
     x = to_tensor(a, "transpose")
     if perm is None:
         perm = tuple(builtins.range(x.ndim - 1, -1, -1))
     perm = tuple(_axis(p, x.ndim, "transpose") for p in static_ints(perm, "transpose", "perm"))
-    return bind(S.transpose_op, x, perm=perm)
+    out = bind(S.transpose_op, x, perm=perm)
+    return bind(E.conj_op, out) if conjugate and x.dtype.is_complex else out
 
 
 def expand_dims(input: TensorLike, axis: Any, name: str | None = None) -> Tensor:  # noqa: A002
