@@ -7,13 +7,11 @@ errors for bad layouts; gradients through sharded code. One subprocess runs ever
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.distribute.workers import case, run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TOL = 1e-4  # float32 matmuls of 64 terms, summed in another order per device
@@ -21,19 +19,7 @@ TOL = 1e-4  # float32 matmuls of 64 terms, summed in another order per device
 
 @pytest.fixture(scope="module")
 def results() -> dict:
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.distribute.dtensor_worker"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, f"worker failed:\n{proc.stderr[-4000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
-
-
-def case(results: dict, name: str) -> dict:
-    r = results[name]
-    assert "crashed" not in r, r["crashed"]
-    return r
+    return run_worker("tests.distribute.dtensor_worker")
 
 
 @pytest.mark.parametrize("name, layout, collectives", [

@@ -7,16 +7,13 @@ saving side runs once in a subprocess (tests/distribute/sharded_state_worker.py)
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tfx_core as tx
+from tests.distribute.workers import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 U = "unsharded"
@@ -25,14 +22,7 @@ U = "unsharded"
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("sharded_state")
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.distribute.sharded_state_worker",
-                           str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, f"worker failed:\n{proc.stderr[-4000:]}"
-    results = json.loads(lines[-1][len("RESULT "):])
+    results = run_worker("tests.distribute.sharded_state_worker", str(out))
     results["expected"] = dict(np.load(out / "expected.npz"))
     return results
 

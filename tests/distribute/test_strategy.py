@@ -4,33 +4,19 @@ replica context (ids, all_reduce), reduce, Keras fit under scope(), distributed 
 clear errors. One subprocess (tests/distribute/strategy_worker.py) runs the checks."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.distribute.workers import case, run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def results() -> dict:
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.distribute.strategy_worker"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, f"worker failed:\n{proc.stderr[-4000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
-
-
-def case(results: dict, name: str) -> dict:
-    r = results[name]
-    assert "crashed" not in r, r["crashed"]
-    return r
+    return run_worker("tests.distribute.strategy_worker")
 
 
 def test_data_parallel_training_matches_one_device(results):
