@@ -7,7 +7,8 @@ import functools
 # they agree). jax registers every jaxlib LAPACK target with XLA when it is imported; their
 # function pointers into LAPACK are only filled in by `initialize` (it loads scipy's LAPACK).
 FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev", "potrf", "trsm")  # s, d
-COMPLEX_FUNCTIONS = ("getrf", "trsm", "gees", "geev", "potrf", "heevd")  # c, z
+COMPLEX_FUNCTIONS = ("getrf", "trsm", "gees", "geev", "potrf", "heevd", "geqrf",
+                     "ungqr")  # c, z
 TARGETS = frozenset((*(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd"),
                      *(f"lapack_{p}{fn}_ffi" for fn in COMPLEX_FUNCTIONS for p in "cz")))
 

@@ -1,7 +1,7 @@
 """Op table: tf.linalg.logm (complex only, as TF) against scipy.linalg.logm, and the complex
 decompositions under it and beside it (triangular_solve, lu, solve, inv, det, eig, eigvals,
-cholesky, cholesky_solve, eigh) against numpy; complex gradients checked through real and imaginary
-parts."""
+cholesky, cholesky_solve, eigh, qr) against numpy; complex gradients checked through real and
+imaginary parts (and against TF 2.21's in tests/ops/test_logm_oracle.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -70,6 +70,13 @@ def _eigh_phase_free_ref(a):
     e, v = np.linalg.eigh(a.astype(np.complex128), UPLO="L")
     rdt = np.float32 if a.dtype == np.complex64 else np.float64
     return e.astype(a.dtype), (np.abs(v) ** 2).astype(rdt)
+
+
+def _stack2(pairs, a):
+    """[(q, r) per matrix] -> (q, r) with a's batch dims."""
+    batch = a.shape[:-2]
+    return tuple(np.stack([p[k] for p in pairs]).reshape(*batch, *pairs[0][k].shape)
+                 .astype(a.dtype) for k in (0, 1))
 
 
 def _solve_ref(a, b, adjoint=False):
@@ -177,6 +184,15 @@ ENTRIES = [
            ops=("cholesky", "triangular_solve"), tol=TOL, grad=NO_GRAD),
     OpInfo("linalg.eigh_complex", _eigh_phase_free, _eigh_phase_free_ref,
            lambda rng, dt: [S((_hermitian(rng, dt, (2, 3, 3)),))], C, ops=("eigh",), tol=TOL,
+           grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
+    OpInfo("linalg.qr_complex", lambda a, full_matrices=False: tuple(
+               LA.qr(a, full_matrices=full_matrices)),
+           lambda a, full_matrices=False: _stack2(
+               [np.linalg.qr(a[i], mode="complete" if full_matrices else "reduced")
+                for i in np.ndindex(a.shape[:-2])], a),
+           lambda rng, dt: [S((_c(rng, dt, (2, 4, 3)),)), S((_c(rng, dt, (1, 3, 4)),),
+                                                            {"full_matrices": True})],
+           C, ops=("qr",), tol=TOL,
            grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
     # gradients of complex solves, through real and imaginary parts
     OpInfo("linalg.solve_complex_parts", _parts_fn(LA.solve), _parts_ref(np.linalg.solve),

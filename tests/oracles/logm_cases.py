@@ -72,6 +72,9 @@ CASES = [
     Case("det", lambda m, a: m.linalg.det(a), (_c(11, (2, 3, 3)),), grad=True),
     Case("lu", lambda m, a: m.linalg.lu(a), (_c(12, (4, 4)),)),
     Case("cholesky", lambda m, a: m.linalg.cholesky(a), (_hpd(13, 3),), grad=True),
+    Case("qr_tall", lambda m, a: m.linalg.qr(a), (_c(19, (2, 4, 3)),), grad=True),
+    Case("qr_wide", lambda m, a: m.linalg.qr(a)[1], (_c(20, (3, 4), np.complex64),), grad=True),
+    Case("qr_square_r", lambda m, a: m.linalg.qr(a)[1], (_c(21, (3, 3)),), grad=True),
     Case("eigvalsh", lambda m, a: m.linalg.eigvalsh(a), (_hermitian(17, 3),), grad=True),
     # |v|^2 and e: free of the eigenvectors' phases (LAPACK's and Eigen's differ)
     Case("eigh_phase_free", lambda m, a: _phase_free(m, *m.linalg.eigh(a)),

@@ -1,10 +1,11 @@
-"""`qr`: Householder QR through LAPACK geqrf + orgqr, with TF's gradient."""
+"""`qr`: Householder QR through LAPACK geqrf + orgqr (ungqr for complex), with TF's gradient."""
 from __future__ import annotations
 
 import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ... import autodiff as A
+from ...autodiff import COMPLEX_VJP
 from ...ir.types import I32, TensorType
 from ...lowering import helpers as H
 from ...registry import PURE, OpDef, OpTypeError, register
@@ -12,15 +13,17 @@ from . import custom_call as CC
 from . import matrix as M
 
 
-def check_matrix(t: TensorType, what: str) -> None:
-    if t.dtype.kind != "f" or t.dtype.bits < 32:
-        raise OpTypeError(f"{what} takes float32 or float64 matrices, got {t}")
+def check_matrix(t: TensorType, what: str, complex_ok: bool = False) -> None:
+    if not ((t.dtype.kind == "f" and t.dtype.bits >= 32) or (complex_ok and t.dtype.is_complex)):
+        kinds = "float32, float64, complex64 or complex128" if complex_ok else \
+            "float32 or float64"
+        raise OpTypeError(f"{what} takes {kinds} matrices, got {t}")
     if t.rank < 2:
         raise OpTypeError(f"{what} needs matrices [..., m, n], got {t}")
 
 
 def _qr_infer(a: TensorType, *, full_matrices: bool) -> tuple:
-    check_matrix(a, "qr")
+    check_matrix(a, "qr", complex_ok=True)
     *batch, m, n = a.shape
     k = m if full_matrices else min(m, n)
     return TensorType(a.dtype, (*batch, m, k)), TensorType(a.dtype, (*batch, k, n))
@@ -51,7 +54,8 @@ def _qr_lower(ctx, a, *, full_matrices):
     else:
         pad_t = TensorType(t.dtype, (*batch, m, cols))
         h = _slice(fact, t, m, cols)
-    (q,) = CC.call(CC.target("orgqr", t), [h, taus], (pad_t, taus_t), (qt,), alias={0: 0})
+    build = "ungqr" if t.dtype.is_complex else "orgqr"
+    (q,) = CC.call(CC.target(build, t), [h, taus], (pad_t, taus_t), (qt,), alias={0: 0})
     r = _slice(fact, t, rt.shape[-2], n) if rt.shape[-2] <= m else fact
     return [q, _triu(r, rt)]
 
@@ -87,13 +91,14 @@ def _qr_reference(a, *, full_matrices):
 
 
 def _tri_solve_right(x, r):
-    """x @ inv(r)^T for upper-triangular r (TF's _TriangularSolve helper)."""
-    return M.mT(A.op("triangular_solve", r, M.mT(x), lower=False, adjoint=False))
+    """x @ inv(r)^H for upper-triangular r (TF's _TriangularSolve helper)."""
+    return M.mH(A.op("triangular_solve", r, M.mH(x), lower=False, adjoint=False))
 
 
 def _qr_vjp(ctx, g, *, full_matrices):
     """TF's QrGrad (square or tall reduced Q; wide matrices: TF's split into a square
-    block and the rest)."""
+    block and the rest); with adjoints and TF's complex correction, so for complex matrices it
+    is TF's rule as it stands (COMPLEX_VJP: qr is not holomorphic)."""
     (a,) = ctx.inputs
     q, r = ctx.outputs
     dq, dr = g
@@ -115,22 +120,28 @@ def _qr_vjp(ctx, g, *, full_matrices):
     y = cols(a, m, n, m)
     u, dv = cols(r, 0, m, m), cols(dr, m, n, m)
     du = cols(dr, 0, m, m)
-    dq2 = A.add(dq, M.mm(y, M.mT(dv)))
+    dq2 = A.add(dq, M.mm(y, M.mH(dv)))
     dx = _square_or_tall(q, u, dq2, du)
     dy = M.mm(q, dv)
     return (A.op("concatenate", dx, dy, axis=rank - 1),)
 
 
 def _square_or_tall(q, r, dq, dr):
-    qdq = M.mm(M.mT(q), dq)
-    qdq_ = A.sub(qdq, M.mT(qdq))
-    rdr = M.mm(r, M.mT(dr))
-    rdr_ = A.sub(rdr, M.mT(rdr))
+    qdq = M.mm(M.mH(q), dq)
+    qdq_ = A.sub(qdq, M.mH(qdq))
+    rdr = M.mm(r, M.mH(dr))
+    rdr_ = A.sub(rdr, M.mH(rdr))
     low = M.tril(A.add(qdq_, rdr_))
     grad_a = M.mm(q, A.add(dr, _tri_solve_right(low, r)))
     grad_b = _tri_solve_right(A.sub(dq, M.mm(q, qdq)), r)
-    return A.add(grad_a, grad_b)
+    out = A.add(grad_a, grad_b)
+    dt = A.type_of(q).dtype
+    if dt.is_complex:  # TF's correction: the imaginary part of diag(r dr^H - dq^H q)
+        diag = M.diag(M.diag_part(A.sub(rdr, M.mH(qdq))))
+        imag = A.sub(diag, A.op("convert", A.op("real", diag), dtype=dt))
+        out = A.add(out, _tri_solve_right(M.mm(q, M.mH(imag)), r))
+    return out
 
 
-qr_op = register(OpDef("qr", _qr_infer, _qr_lower, _qr_reference, _qr_vjp, frozenset({PURE}),
-                       multiple_results=True))
+qr_op = register(OpDef("qr", _qr_infer, _qr_lower, _qr_reference, _qr_vjp,
+                       frozenset({PURE, COMPLEX_VJP}), multiple_results=True))

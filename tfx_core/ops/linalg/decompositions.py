@@ -77,7 +77,8 @@ def qr(input: TensorLike, full_matrices: bool = False,  # noqa: A002
        name: str | None = None) -> tuple[Tensor, Tensor]:
     """(q, r) with input = q @ r, q orthonormal columns, r upper triangular (tf.linalg.qr;
     Householder signs as LAPACK, like TF)."""
-    return tuple(bind(QR.qr_op, float_matrix(input, "qr"), full_matrices=bool(full_matrices)))
+    return tuple(bind(QR.qr_op, float_matrix(input, "qr", complex_ok=True),
+                      full_matrices=bool(full_matrices)))
 
 
 def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True,
