@@ -8,7 +8,7 @@ import functools
 # function pointers into LAPACK are only filled in by `initialize` (it loads scipy's LAPACK).
 FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev", "potrf", "trsm")  # s, d
 COMPLEX_FUNCTIONS = ("getrf", "trsm", "gees", "geev", "potrf", "heevd", "geqrf",
-                     "ungqr")  # c, z
+                     "ungqr", "gesdd")  # c, z
 TARGETS = frozenset((*(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd"),
                      *(f"lapack_{p}{fn}_ffi" for fn in COMPLEX_FUNCTIONS for p in "cz")))
 

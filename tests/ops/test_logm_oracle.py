@@ -26,7 +26,8 @@ def _run(case, mode):
             outs = list(out) if isinstance(out, (tuple, list)) else [out]
             grads = []
             if case.grad:
-                w = tx.constant(weights(case.name, tuple(outs[0].shape)).astype(
+                w = weights(case.name, tuple(outs[0].shape))
+                w = tx.constant((w if outs[0].dtype.is_complex else w.real).astype(
                     outs[0].dtype.np_dtype))
                 grads = tape.gradient(tx.reduce_sum(tx.math.real(outs[0] * w)), list(ts))
         return outs, list(grads)

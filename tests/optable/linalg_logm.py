@@ -1,6 +1,6 @@
 """Op table: tf.linalg.logm (complex only, as TF) against scipy.linalg.logm, and the complex
 decompositions under it and beside it (triangular_solve, lu, solve, inv, det, eig, eigvals,
-cholesky, cholesky_solve, eigh, qr) against numpy; complex gradients checked through real and
+cholesky, cholesky_solve, eigh, qr, svd) against numpy; complex gradients checked through real and
 imaginary parts (and against TF 2.21's in tests/ops/test_logm_oracle.py)."""
 from __future__ import annotations
 
@@ -77,6 +77,20 @@ def _stack2(pairs, a):
     batch = a.shape[:-2]
     return tuple(np.stack([p[k] for p in pairs]).reshape(*batch, *pairs[0][k].shape)
                  .astype(a.dtype) for k in (0, 1))
+
+
+def _svd_phase_free(a):
+    """(s, |u|^2, |v|^2, u diag(s) v^H): free of the singular vectors' phases."""
+    s, u, v = LA.svd(a)
+    back = tx.matmul(u * tx.expand_dims(tx.cast(s, a.dtype), -2), v, adjoint_b=True)
+    return s, tx.math.real(u * tx.math.conj(u)), tx.math.real(v * tx.math.conj(v)), back
+
+
+def _svd_phase_free_ref(a):
+    u, s, vt = np.linalg.svd(a.astype(np.complex128), full_matrices=False)
+    rdt = np.float32 if a.dtype == np.complex64 else np.float64
+    return (s.astype(rdt), (np.abs(u) ** 2).astype(rdt),
+            (np.abs(np.conj(np.swapaxes(vt, -1, -2))) ** 2).astype(rdt), a.copy())
 
 
 def _solve_ref(a, b, adjoint=False):
@@ -193,6 +207,10 @@ ENTRIES = [
            lambda rng, dt: [S((_c(rng, dt, (2, 4, 3)),)), S((_c(rng, dt, (1, 3, 4)),),
                                                             {"full_matrices": True})],
            C, ops=("qr",), tol=TOL,
+           grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
+    OpInfo("linalg.svd_complex", _svd_phase_free, _svd_phase_free_ref,
+           lambda rng, dt: [S((_c(rng, dt, (2, 4, 3)),)), S((_c(rng, dt, (3, 4)),))], C,
+           ops=("svd",), tol=TOL,
            grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
     # gradients of complex solves, through real and imaginary parts
     OpInfo("linalg.solve_complex_parts", _parts_fn(LA.solve), _parts_ref(np.linalg.solve),

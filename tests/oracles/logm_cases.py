@@ -41,6 +41,13 @@ def _phase_free(m, e, v):  # (TF gives complex matrices complex eigenvalues)
     return v * m.math.conj(v) + m.expand_dims(e, -2)
 
 
+def _svd_phase_free(m, a, full):
+    s, u, v = m.linalg.svd(a, full_matrices=full)
+    k = min(a.shape[-2:])
+    absq = [w[..., :k] * m.math.conj(w[..., :k]) for w in (u, v)]
+    return m.concat([absq[0], absq[1], m.expand_dims(m.cast(s, a.dtype), 0)], 0)
+
+
 def weights(name: str, shape: tuple) -> np.ndarray:
     """Fixed complex weights for a case's gradient."""
     return _c(sum(map(ord, name)), shape)
@@ -75,6 +82,12 @@ CASES = [
     Case("qr_tall", lambda m, a: m.linalg.qr(a), (_c(19, (2, 4, 3)),), grad=True),
     Case("qr_wide", lambda m, a: m.linalg.qr(a)[1], (_c(20, (3, 4), np.complex64),), grad=True),
     Case("qr_square_r", lambda m, a: m.linalg.qr(a)[1], (_c(21, (3, 3)),), grad=True),
+    Case("svd_values", lambda m, a: m.linalg.svd(a, compute_uv=False), (_c(22, (2, 3, 4)),),
+         grad=True),
+    # s and |u|^2, |v|^2: free of the singular vectors' phases
+    Case("svd_tall", lambda m, a: _svd_phase_free(m, a, False), (_c(23, (4, 3)),), grad=True),
+    Case("svd_wide_full", lambda m, a: _svd_phase_free(m, a, True),
+         (_c(24, (3, 4), np.complex64),), grad=True),
     Case("eigvalsh", lambda m, a: m.linalg.eigvalsh(a), (_hermitian(17, 3),), grad=True),
     # |v|^2 and e: free of the eigenvectors' phases (LAPACK's and Eigen's differ)
     Case("eigh_phase_free", lambda m, a: _phase_free(m, *m.linalg.eigh(a)),

@@ -27,7 +27,8 @@ def main() -> None:
             out = case.call(tf, *ts)
             outs = list(out) if isinstance(out, (tuple, list)) else [out]
             if case.grad:
-                w = tf.constant(weights(case.name, tuple(outs[0].shape)).astype(
+                w = weights(case.name, tuple(outs[0].shape))
+                w = tf.constant((w if outs[0].dtype.is_complex else w.real).astype(
                     outs[0].dtype.as_numpy_dtype))
                 loss = tf.reduce_sum(tf.math.real(outs[0] * w))
         for i, o in enumerate(outs):

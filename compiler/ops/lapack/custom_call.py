@@ -20,7 +20,7 @@ from ...registry import OpTypeError
 # module calls one, and docs/format.md lists them.
 FUNCTIONS = ("geqrf", "orgqr", "gesdd", "syevd", "getrf", "geev", "potrf", "trsm")
 COMPLEX_FUNCTIONS = ("getrf", "trsm", "gees", "geev", "potrf", "heevd", "geqrf",
-                     "ungqr")
+                     "ungqr", "gesdd")
 TARGETS = (*(f"lapack_{p}{fn}_ffi" for fn in FUNCTIONS for p in "sd"),
            *(f"lapack_{p}{fn}_ffi" for fn in COMPLEX_FUNCTIONS for p in "cz"))
 _PREFIX = {F32: "s", F64: "d", C64: "c", C128: "z"}

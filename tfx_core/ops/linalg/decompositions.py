@@ -85,7 +85,8 @@ def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True
         name: str | None = None) -> Any:
     """Singular values s (descending), and with compute_uv (s, u, v) where
     tensor = u @ diag(s) @ v^T (tf.linalg.svd)."""
-    out = bind(SVD.svd_op, float_matrix(tensor, "svd"), full_matrices=bool(full_matrices),
+    out = bind(SVD.svd_op, float_matrix(tensor, "svd", complex_ok=True),
+               full_matrices=bool(full_matrices),
                compute_uv=bool(compute_uv))
     return tuple(out) if compute_uv else out[0]
 
