@@ -57,6 +57,18 @@ for _kw in ({}, {"exclusive": True}, {"reverse": True}, {"exclusive": True, "rev
         CASES.append((f"cumulative_logsumexp_{_k}_{np.dtype(_dt).name}",
                       "math.cumulative_logsumexp", (np.array(_WIDE, _dt),), {"axis": 1, **_kw}))
 
+_ZM = np.array([[3 + 4j, -1j, 0.5 - 0.5j], [2, 1 + 1j, -3j]], np.complex64)
+CASES += [
+    ("norm_complex", "norm", (_ZM,), {}),
+    ("norm_complex_ord1", "norm", (_ZM,), {"ord": 1}),
+    ("norm_complex_ord2_axis", "norm", (_ZM,), {"ord": 2, "axis": 1}),
+    ("norm_complex_inf", "norm", (_ZM,), {"ord": np.inf}),
+    ("norm_complex_fro", "norm", (_ZM,), {"ord": "fro", "axis": [0, 1]}),
+    ("norm_complex_matrix_1", "norm", (_ZM,), {"ord": 1, "axis": [0, 1]}),
+    ("reduce_variance_complex", "math.reduce_variance", (_ZM,), {"axis": 1}),
+    ("reduce_std_complex", "math.reduce_std", (_ZM.astype(np.complex128),), {}),
+]
+
 _BITS = np.random.default_rng(5)
 for _src, _dst, _shape in [("complex64", "float32", (3,)), ("complex64", "uint8", (2, 3)),
                            ("complex64", "int64", (3,)), ("complex128", "complex64", (3,)),

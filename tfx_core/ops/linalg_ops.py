@@ -370,7 +370,8 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
     from tfx_core.ops.reduction_ops import reduce_max, reduce_sum
 
     t = to_tensor(tensor, "norm")
-    if t.dtype.is_complex:  # the norm of the magnitudes (real), as TF
+    complex_in = t.dtype if t.dtype.is_complex else None
+    if complex_in is not None:  # the norm of the magnitudes, as TF
         from tfx_core.ops.math_ops import abs as _magnitude
 
         t = _magnitude(t)
@@ -391,6 +392,8 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
     red = list(range(t.ndim)) if axes is None else list(axes)
     if ord in ("euclidean", "fro") or ord == 2:
         out = M.sqrt(reduce_sum(M.multiply(t, t), red, keepdims=True))
+        if complex_in is not None:  # TF 2.21 returns these (only) in the complex dtype
+            out = M.cast(out, complex_in)
     else:
         a = M.abs(t)
         if ord == 1:

@@ -151,20 +151,27 @@ def _floating(name: str, x: Tensor) -> None:
 # ---------------------------------------------------------------- moments
 def reduce_variance(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
                     name: str | None = None) -> Tensor:
-    """Population variance across `axis` (tf.math.reduce_variance); floating tensors only."""
+    """Population variance across `axis` (tf.math.reduce_variance); floating tensors, and
+    complex ones, whose variance is the real mean of |x - mean|**2 (as TF)."""
     x = to_tensor(input_tensor, "reduce_variance")
-    _floating("reduce_variance", x)
+    if not x.dtype.is_complex:
+        _floating("reduce_variance", x)
     axes = normalize_axes("reduce_variance", x, axis)
     mean = reduce_mean(x, axes, keepdims=True)
     d = bind(E.sub_op, x, mean)
-    return reduce_mean(bind(E.mul_op, d, d), axes, keepdims=bool(keepdims))
+    if x.dtype.is_complex:
+        sq = bind(E.real_op, bind(E.mul_op, d, bind(E.conj_op, d)))
+    else:
+        sq = bind(E.mul_op, d, d)
+    return reduce_mean(sq, axes, keepdims=bool(keepdims))
 
 
 def reduce_std(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
     """Population standard deviation across `axis` (tf.math.reduce_std)."""
     x = to_tensor(input_tensor, "reduce_std")
-    _floating("reduce_std", x)
+    if not x.dtype.is_complex:  # (complex: the real root of the real variance, as TF)
+        _floating("reduce_std", x)
     return bind(E.sqrt_op, reduce_variance(x, axis, keepdims))
 
 
