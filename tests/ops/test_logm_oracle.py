@@ -45,6 +45,10 @@ def _params():
 
 @pytest.mark.parametrize("case,mode", list(_params()))
 def test_matches_tf(case, mode):
+    if f"{case.name}__error" in ORACLE:  # TF refuses these inputs: tfx too
+        with pytest.raises((TypeError, ValueError)):
+            _run(case, mode)
+        return
     outs, grads = _run(case, mode)
     rtol, atol = TOL[case.args[0].dtype.type]
     for i, got in enumerate(outs):

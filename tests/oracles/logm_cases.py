@@ -88,6 +88,17 @@ CASES = [
     Case("svd_tall", lambda m, a: _svd_phase_free(m, a, False), (_c(23, (4, 3)),), grad=True),
     Case("svd_wide_full", lambda m, a: _svd_phase_free(m, a, True),
          (_c(24, (3, 4), np.complex64),), grad=True),
+    Case("slogdet", lambda m, a: m.linalg.slogdet(a), (_c(25, (2, 3, 3)),)),
+    Case("logdet", lambda m, a: m.linalg.logdet(a), (_hpd(26, 3),), grad=True),
+    Case("lstsq_tall", lambda m, a, b: m.linalg.lstsq(a, b), (_c(27, (4, 3)), _c(28, (4, 2))),
+         grad=True),
+    Case("lstsq_wide_reg", lambda m, a, b: m.linalg.lstsq(a, b, l2_regularizer=0.5),
+         (_c(29, (2, 4), np.complex64), _c(30, (2, 1), np.complex64)), grad=True),
+    Case("lstsq_qr", lambda m, a, b: m.linalg.lstsq(a, b, fast=False),
+         (_c(31, (4, 3)), _c(32, (4, 2)))),  # (TF has no gradient for fast=False)
+    Case("pinv", lambda m, a: m.linalg.pinv(a), (_c(33, (2, 4, 3)),), grad=True),
+    Case("matrix_rank", lambda m, a: m.linalg.matrix_rank(a),
+         (np.stack([_c(34, (3, 3)), np.outer(_c(35, (3,)), _c(36, (3,)))]),)),
     Case("eigvalsh", lambda m, a: m.linalg.eigvalsh(a), (_hermitian(17, 3),), grad=True),
     # |v|^2 and e: free of the eigenvectors' phases (LAPACK's and Eigen's differ)
     Case("eigh_phase_free", lambda m, a: _phase_free(m, *m.linalg.eigh(a)),

@@ -4,6 +4,7 @@ tests/ops/test_logm_oracle.py.
 Run once: `python -m tests.oracles.record_logm` writes tests/oracles/logm.npz (plain arrays, no
 pickles): per case of logm_cases.CASES `<case>__out<i>` and, for grad cases, `<case>__grad<j>`
 (the gradient of sum(real(out0 * weights)) with respect to input j, TF's complex convention),
+or `<case>__error` (the class of the error TF raises for it),
 and `real_input_error`: the class TF raises for tf.linalg.logm of a float32 matrix.
 """
 from __future__ import annotations
@@ -21,6 +22,11 @@ def main() -> None:
     arrays: dict[str, np.ndarray] = {"tf_version": np.array(tf.__version__)}
     for case in CASES:
         ts = [tf.constant(a) for a in case.args]
+        try:
+            case.call(tf, *ts)
+        except (TypeError, ValueError, tf.errors.OpError) as e:  # TF refuses: so must tfx
+            arrays[f"{case.name}__error"] = np.array(type(e).__name__)
+            continue
         with tf.GradientTape() as tape:
             for t in ts:
                 tape.watch(t)

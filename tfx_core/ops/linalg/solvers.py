@@ -115,19 +115,23 @@ def det(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
 
 
 def slogdet(input: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-    """(sign, log|det|) of square matrices (tf.linalg.slogdet)."""
-    a = D.float_matrix(input, "slogdet", square=True)
+    """(sign, log|det|) of square matrices (tf.linalg.slogdet; complex: sign is det's phase
+    and log|det| keeps the complex dtype, as TF)."""
+    a = D.float_matrix(input, "slogdet", square=True, complex_ok=True)
     packed, piv, _ = D.lu_factor(a)
     d = diagonal(packed)
     sign = MO.multiply(_pivot_sign(piv, a.dtype), RO.reduce_prod(MO.sign(d), -1))
-    return sign, RO.reduce_sum(MO.log(MO.abs(d)), -1)
+    log_abs = RO.reduce_sum(MO.log(MO.abs(d)), -1)
+    return sign, (MO.cast(log_abs, a.dtype) if a.dtype.is_complex else log_abs)
 
 
 def logdet(matrix: TensorLike, name: str | None = None) -> Tensor:
-    """log det of Hermitian positive definite matrices, by Cholesky (tf.linalg.logdet)."""
-    chol = D.cholesky(D.float_matrix(matrix, "logdet", square=True))
-    return MO.multiply(to_tensor(2, "logdet", chol.dtype),
-                       RO.reduce_sum(MO.log(diagonal(chol)), -1))
+    """log det of Hermitian positive definite matrices, by Cholesky (tf.linalg.logdet; real
+    for complex matrices, as TF)."""
+    chol = D.cholesky(D.float_matrix(matrix, "logdet", square=True, complex_ok=True))
+    d = diagonal(chol)
+    d = MO.real(d) if d.dtype.is_complex else d
+    return MO.multiply(to_tensor(2, "logdet", d.dtype), RO.reduce_sum(MO.log(d), -1))
 
 
 def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: str | None = None) -> Tensor:
@@ -180,14 +184,14 @@ def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: Any = 0.0, fast: 
     """Least-squares (or minimum-norm) x for matrix @ x ~ rhs (tf.linalg.lstsq): fast=True
     solves the (regularized) normal equations by Cholesky, fast=False uses QR (no
     regularizer)."""
-    a = D.float_matrix(matrix, "lstsq")
-    b = D.float_matrix(rhs, "lstsq", dtype=a.dtype)
+    a = D.float_matrix(matrix, "lstsq", complex_ok=True)
+    b = D.float_matrix(rhs, "lstsq", dtype=a.dtype, complex_ok=True)
     if b.shape[-2] != a.shape[-2]:
         raise op_error("lstsq", f"rhs {b.type} does not fit matrix {a.type}")
     m, n = a.shape[-2:]
     lam = to_tensor(l2_regularizer, "lstsq", a.dtype)
     if fast:
-        at = matrix_transpose(a)
+        at = matrix_transpose(a, conjugate=True)
         if m >= n:
             gram = MO.add(matmul(at, a), MO.multiply(lam, _eye_like(matmul(at, a))))
             return cholesky_solve(D.cholesky(gram), matmul(at, b))
@@ -195,12 +199,12 @@ def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: Any = 0.0, fast: 
         return matmul(at, cholesky_solve(D.cholesky(gram), b))
     from tfx_core.polymorphic_function.tracer import get_static_value
 
-    if get_static_value(lam) is None or float(get_static_value(lam)) != 0.0:
+    if get_static_value(lam) is None or np.any(np.asarray(get_static_value(lam)) != 0):
         raise op_error("lstsq", "fast=False takes no l2_regularizer (as TF)")
-    if m >= n:  # a = q r: x = r^-1 q^T b
+    if m >= n:  # a = q r: x = r^-1 q^H b
         q, r = D.qr(a)
-        return D.triangular_solve(r, matmul(q, b, transpose_a=True), lower=False)
-    q, r = D.qr(matrix_transpose(a))  # a^T = q r: x = q r^-T b
+        return D.triangular_solve(r, matmul(q, b, adjoint_a=True), lower=False)
+    q, r = D.qr(matrix_transpose(a, conjugate=True))  # a^H = q r: x = q r^-H b
     return matmul(q, D.triangular_solve(r, b, lower=False, adjoint=True))
 
 
@@ -208,12 +212,12 @@ def pinv(a: TensorLike, rcond: Any = None, validate_args: bool = False,
          name: str | None = None) -> Tensor:
     """Moore-Penrose pseudo-inverse by SVD; singular values <= rcond * max(s) are dropped
     (default rcond: 10 * max(m, n) * eps, as TF) (tf.linalg.pinv)."""
-    x = D.float_matrix(a, "pinv")
+    x = D.float_matrix(a, "pinv")  # (TF's pinv takes no complex matrices)
     m, n = x.shape[-2:]
     if rcond is None:
         rcond = 10.0 * max(m, n) * float(np.finfo(x.dtype.np_dtype).eps)
     s, u, v = D.svd(x)
-    cutoff = MO.multiply(to_tensor(rcond, "pinv", x.dtype), RO.reduce_max(s, -1, keepdims=True))
+    cutoff = MO.multiply(to_tensor(rcond, "pinv", s.dtype), RO.reduce_max(s, -1, keepdims=True))
     keep = MO.greater(s, cutoff)
     safe = MO.where(keep, s, AO.ones_like(s))
     s_inv = MO.where(keep, MO.reciprocal(safe), AO.zeros_like(s))
@@ -224,14 +228,14 @@ def matrix_rank(a: TensorLike, tol: Any = None, validate_args: bool = False,
                 name: str | None = None) -> Tensor:
     """Number of singular values above tol (default: eps * max(m, n) * max(s), as TF)
     (tf.linalg.matrix_rank); int32."""
-    x = D.float_matrix(a, "matrix_rank")
+    x = D.float_matrix(a, "matrix_rank")  # (nor its matrix_rank)
     s = D.svd(x, compute_uv=False)
     if tol is None:
         eps = float(np.finfo(x.dtype.np_dtype).eps) * max(x.shape[-2:])
-        tol = MO.multiply(to_tensor(eps, "matrix_rank", x.dtype),
+        tol = MO.multiply(to_tensor(eps, "matrix_rank", s.dtype),
                           RO.reduce_max(s, -1, keepdims=True))
     else:
-        tol = AO.expand_dims(to_tensor(tol, "matrix_rank", x.dtype), -1)
+        tol = AO.expand_dims(to_tensor(tol, "matrix_rank", s.dtype), -1)
     return RO.reduce_sum(MO.cast(MO.greater(s, tol), "int32"), -1)
 
 
