@@ -234,8 +234,8 @@ def _scatter_infer(x: TensorType, idx: TensorType, upd: TensorType, *, update_wi
     same_dtype(x, upd)
     if mode not in SCATTER_MODES:
         raise OpTypeError(f"mode={mode!r} must be one of {SCATTER_MODES}")
-    if mode != "update":
-        check_kind(x, "fiu", f"mode={mode!r}: ")
+    if mode != "update":  # (complex values add, but have no order for max/min)
+        check_kind(x, "fiuc" if mode == "add" else "fiu", f"mode={mode!r}: ")
     batch = _index_vector(idx, index_vector_dim, len(scatter_dims_to_operand_dims),
                           "scatter_dims_to_operand_dims")
     _dims(inserted_window_dims, "inserted_window_dims", x.rank, x, sort=True)

@@ -68,6 +68,12 @@ CASES += [
     ("reduce_variance_complex", "math.reduce_variance", (_ZM,), {"axis": 1}),
     ("reduce_std_complex", "math.reduce_std", (_ZM.astype(np.complex128),), {}),
 ]
+_SI = np.array([[0, 0], [0, 0], [1, 2]], np.int32)
+_SU = np.array([9j, 1, 2 - 1j], np.complex64)
+CASES += [
+    ("tensor_scatter_nd_add_complex", "tensor_scatter_nd_add", (_ZM, _SI, _SU), {}),
+    ("tensor_scatter_nd_sub_complex", "tensor_scatter_nd_sub", (_ZM, _SI, _SU), {}),
+]
 
 _BITS = np.random.default_rng(5)
 for _src, _dst, _shape in [("complex64", "float32", (3,)), ("complex64", "uint8", (2, 3)),

@@ -153,7 +153,10 @@ def _tensor_scatter(mode: str, opname: str, doc: str):
            name: str | None = None) -> Tensor:
         t, u = nary_operands(opname, tensor, updates)
         i = _indices(indices, opname)
-        if mode != "update" and not (t.dtype.is_floating or t.dtype.is_integer):
+        # TF's add/sub kernels take complex tensors too; max/min need an order
+        numeric = t.dtype.is_floating or t.dtype.is_integer or (
+            t.dtype.is_complex and mode in ("add", "sub"))
+        if mode != "update" and not numeric:
             raise op_error(opname, f"expected a numeric tensor, got {t.type}", TypeError)
         if mode == "sub":  # NOTE: 0 - u wraps like TF for unsigned; -u keeps -0.0 for floats
             u = M.subtract(0, u) if u.dtype.is_unsigned else M.negative(u)
