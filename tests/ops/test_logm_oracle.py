@@ -14,7 +14,7 @@ import tfx_core as tx
 from tests.oracles.logm_cases import CASES, weights
 
 ORACLE = np.load(Path(__file__).parents[1] / "oracles" / "logm.npz")
-TOL = {np.complex64: (2e-5, 2e-5), np.complex128: (1e-10, 1e-10)}
+TOL = {np.complex64: (2e-5, 2e-5), np.complex128: (1e-10, 1e-10), np.float64: (1e-10, 1e-10)}
 
 
 def _run(case, mode):

@@ -48,6 +48,11 @@ def _svd_phase_free(m, a, full):
     return m.concat([absq[0], absq[1], m.expand_dims(m.cast(s, a.dtype), 0)], 0)
 
 
+def _power_sums(m, e):
+    return m.stack([m.reduce_sum(e, -1), m.reduce_sum(e * e, -1), m.reduce_sum(e * e * e, -1)],
+                   -1)
+
+
 def weights(name: str, shape: tuple) -> np.ndarray:
     """Fixed complex weights for a case's gradient."""
     return _c(sum(map(ord, name)), shape)
@@ -99,6 +104,15 @@ CASES = [
     Case("pinv", lambda m, a: m.linalg.pinv(a), (_c(33, (2, 4, 3)),), grad=True),
     Case("matrix_rank", lambda m, a: m.linalg.matrix_rank(a),
          (np.stack([_c(34, (3, 3)), np.outer(_c(35, (3,)), _c(36, (3,)))]),)),
+    # power sums of the eigenvalues (TF's Eigen and LAPACK order them differently)
+    Case("eigvals", lambda m, a: _power_sums(m, m.linalg.eigvals(a)), (_c(37, (2, 3, 3)),),
+         grad=True),
+    Case("eigvals_real", lambda m, a: _power_sums(m, m.linalg.eigvals(a)),
+         (np.random.default_rng(38).uniform(-1, 1, (3, 3)),), grad=True),
+    # sum_j |v_ij|^2 e_j: free of the eigenvectors' phases and order
+    Case("eig_phase_free", lambda m, a: (lambda e, v: m.reduce_sum(
+        v * m.math.conj(v) * m.expand_dims(e, -2), -1))(*m.linalg.eig(a)),
+         (_c(39, (3, 3), np.complex64),), grad=True),
     Case("eigvalsh", lambda m, a: m.linalg.eigvalsh(a), (_hermitian(17, 3),), grad=True),
     # |v|^2 and e: free of the eigenvectors' phases (LAPACK's and Eigen's differ)
     Case("eigh_phase_free", lambda m, a: _phase_free(m, *m.linalg.eigh(a)),

@@ -1,15 +1,17 @@
 """`eig`: LAPACK geev for general real or complex matrices: eigenvalues as (real, imaginary)
-parts and the right eigenvectors (complex, unit norm). No gradient (TF's is for complex inputs
-only)."""
+parts and the right eigenvectors (complex, unit norm), with TF's gradient."""
 from __future__ import annotations
 
 import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from ... import autodiff as A
+from ...autodiff import COMPLEX_VJP
 from ...ir.types import COMPLEX_OF, I32, TensorType
 from ...lowering import helpers as H
-from ...registry import NOT_DIFFERENTIABLE, PURE, OpDef, register
+from ...registry import PURE, OpDef, register
 from . import custom_call as CC
+from . import matrix as M
 from .triangular import check_square
 
 
@@ -52,5 +54,33 @@ def _eig_reference(a):
     return e.real.astype(rdt), e.imag.astype(rdt), v.astype(cdt)
 
 
-eig_op = register(OpDef("eig", _eig_infer, _eig_lower, _eig_reference, NOT_DIFFERENTIABLE,
-                        frozenset({PURE}), multiple_results=True))
+def _solve(a, b):
+    """a^-1 b by the lu op and two triangular solves (inside a gradient rule)."""
+    packed, _, perm = A.op("lu", a)
+    pb = M.mm(M.permutation_matrix(perm, A.type_of(b).dtype), b)
+    y = A.op("triangular_solve", packed, pb, lower=True, adjoint=False, unit_diagonal=True)
+    return A.op("triangular_solve", packed, y, lower=False, adjoint=False)
+
+
+def _eig_vjp(ctx, g):
+    """TF's Eig gradient, in TF's complex convention (COMPLEX_VJP): with e = wr + i wi,
+    V^-H (diag(ge) + conj(F) * (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H, F_ij = 1/(e_j - e_i)
+    off the diagonal; real inputs get its real part (TF casts it)."""
+    (a,) = ctx.inputs
+    wr, wi, v = ctx.outputs
+    gwr, gwi, gv = g
+    e, ge = A.op("complex", wr, wi), A.op("complex", gwr, gwi)
+    ct = A.type_of(v).dtype
+    rank = A.type_of(e).rank
+    diff = A.sub(A.op("expand_dims", e, axes=(rank - 1,)), A.op("expand_dims", e, axes=(rank,)))
+    f = A.op("conj", M.off_diagonal_reciprocal(diff))
+    vt = M.mH(v)
+    vgv = M.mm(vt, gv)
+    keep = M.diag(A.op("convert", A.op("real", M.diag_part(vgv)), dtype=ct))
+    mid = A.add(M.diag(ge), A.mul(f, A.sub(vgv, M.mm(M.mm(vt, v), keep))))
+    grad_a = _solve(vt, M.mm(mid, vt))
+    return (grad_a if ctx.types_in[0].dtype.is_complex else A.op("real", grad_a),)
+
+
+eig_op = register(OpDef("eig", _eig_infer, _eig_lower, _eig_reference, _eig_vjp,
+                        frozenset({PURE, COMPLEX_VJP}), multiple_results=True))

@@ -138,7 +138,7 @@ def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
 
 def eig(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
     """(eigenvalues, right eigenvectors as unit-norm columns) of general real or complex
-    matrices, both complex (tf.linalg.eig; the order LAPACK's geev gives). No gradient."""
+    matrices, both complex (tf.linalg.eig; the order LAPACK's geev gives), with TF's gradient."""
     wr, wi, v = bind(EIG.eig_op, D.float_matrix(tensor, "eig", square=True, complex_ok=True))
     return MO.complex(wr, wi), v
 
