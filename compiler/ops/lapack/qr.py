@@ -15,7 +15,7 @@ from . import matrix as M
 
 def check_matrix(t: TensorType, what: str, complex_ok: bool = False) -> None:
     if not ((t.dtype.kind == "f" and t.dtype.bits >= 32) or (complex_ok and t.dtype.is_complex)):
-        kinds = "float32, float64, complex64 or complex128" if complex_ok else \
+        kinds = "float32 or float64 (or complex64/complex128)" if complex_ok else \
             "float32 or float64"
         raise OpTypeError(f"{what} takes {kinds} matrices, got {t}")
     if t.rank < 2:

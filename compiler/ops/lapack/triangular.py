@@ -22,7 +22,7 @@ def use_lapack(ctx, *types: TensorType) -> bool:
 
 def check_square(t: TensorType, what: str, complex_ok: bool = False) -> None:
     if not ((t.dtype.kind == "f" and t.dtype.bits >= 32) or (complex_ok and t.dtype.is_complex)):
-        kinds = "float32, float64, complex64 or complex128" if complex_ok else \
+        kinds = "float32 or float64 (or complex64/complex128)" if complex_ok else \
             "float32 or float64"
         raise OpTypeError(f"{what} takes {kinds} matrices, got {t}")
     if t.rank < 2 or t.shape[-1] != t.shape[-2]:

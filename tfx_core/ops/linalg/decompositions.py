@@ -25,7 +25,7 @@ def float_matrix(x: TensorLike, name: str, square: bool = False, dtype: Any = No
     with known dims (square if asked)."""
     t = to_tensor(x, name, dtype)
     if t.dtype.name not in ("float32", "float64", *(_COMPLEX if complex_ok else ())):
-        kinds = "float32, float64, complex64 or complex128" if complex_ok else \
+        kinds = "float32 or float64 (or complex64/complex128)" if complex_ok else \
             "float32 or float64"
         raise op_error(name, f"expected {kinds} matrices, got {t.type}", TypeError)
     if t.ndim < 2 or None in t.shape[-2:]:
