@@ -133,6 +133,19 @@ def _eig_residual_fn(a):
     return tx.math.real(r * tx.math.conj(r))
 
 
+def _power_sums_fn(a):
+    """Re and Im of sum(e), sum(e^2), sum(e^3): smooth and free of the eigenvalues' order."""
+    e = LA.eigvals(a)
+    p = tx.stack([tx.reduce_sum(e ** k, -1) for k in (1, 2, 3)], -1)
+    return tx.math.real(p), tx.math.imag(p)
+
+
+def _power_sums_ref(a):
+    e = np.linalg.eigvals(a.astype(np.float64))
+    p = np.stack([np.sum(e ** k, -1) for k in (1, 2, 3)], -1)
+    return p.real.astype(a.dtype), p.imag.astype(a.dtype)
+
+
 # complex ops as functions of real parts, so the gradient table checks TF's complex
 # convention (dL/dRe + i dL/dIm) by finite differences on real inputs
 def _parts_fn(op):
@@ -213,6 +226,10 @@ ENTRIES = [
            ops=("svd",), tol=TOL,
            grad=NO_GRAD + " (and tests/ops/test_logm_oracle.py against TF's)"),
     # gradients of complex solves, through real and imaginary parts
+    # eig's gradient on real input, by finite differences of order-free power sums
+    OpInfo("linalg.eigvals_power_sums", _power_sums_fn, _power_sums_ref,
+           lambda rng, dt: [S((rng.uniform(-1, 1, (2, 3, 3)).astype(dt.np_dtype),))],
+           (tx.float32,), ops=("eig",), tol=TOL),
     OpInfo("linalg.triangular_solve_complex_parts",
            _parts_fn(lambda a, b: LA.triangular_solve(a, b, lower=False, adjoint=True)),
            _parts_ref(lambda a, b: _tri_ref(a, b, lower=False, adjoint=True)),
