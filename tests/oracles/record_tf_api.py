@@ -30,7 +30,7 @@ STRING = re.compile(r"(^|_)(string|strings|as_string|substr|regex|unicode)(_|$)|
 RAGGED_SPARSE = re.compile(r"ragged|_sparse$|^Ragged|^Sparse|IndexedSlices")
 QUANTIZED = re.compile(r"^q(u)?int\d+$|quantize|^QUANTIZED")
 CODECS = re.compile(r"^(decode|encode)_|^extract_jpeg_shape$|^is_jpeg$")
-SAMPLERS_CTC = re.compile(r"candidate_sampler|^ctc_|^compute_accidental_hits$|"
+SAMPLERS_CTC = re.compile(r"candidate_sampler|^ctc_\w*decoder$|^compute_accidental_hits$|"
                           r"^(sampled_softmax_loss|nce_loss)$")
 LINEAR_OPERATOR = re.compile(r"^LinearOperator")
 

@@ -86,7 +86,9 @@ def gather(params: TensorLike, indices: TensorLike, validate_indices: Any = None
                 collapsed_slice_dims=(ax,), operand_batching_dims=tuple(range(bd)),
                 start_indices_batching_dims=tuple(range(bd)), start_index_map=(ax,),
                 index_vector_dim=i.ndim,
-                slice_sizes=tuple(1 if d == ax or d < bd else None for d in range(p.ndim)))
+                # an empty batch (or axis) takes a 0-wide slice: XLA needs sizes <= the dim
+                slice_sizes=tuple((1 if p.shape[d] != 0 else 0) if d == ax or d < bd else None
+                                  for d in range(p.ndim)))
 
 
 def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: Any = 0,

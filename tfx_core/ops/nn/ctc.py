@@ -10,10 +10,12 @@ from compiler.ir.types import I32
 from tfx_core.framework.operands import Tensor, to_tensor
 from tfx_core.ops import array_ops as A
 from tfx_core.ops import math_ops as M
+from tfx_core.ops import reduction_ops as R
 from tfx_core.ops.arguments import op_error
 from tfx_core.ops.control_flow_ops import scan
 from tfx_core.ops.indexing_ops import gather
 from tfx_core.ops.nn_ops import log_softmax
+from tfx_core.ops.sort_ops import cumsum
 
 TensorLike = Any
 
@@ -123,4 +125,33 @@ def ctc_loss(labels: TensorLike, logits: TensorLike, label_length: TensorLike,
     return M.negative(_logsumexp(last, before))
 
 
-__all__ = ["ctc_loss"]
+def ctc_unique_labels(labels: TensorLike, name: str | None = None) -> list[Tensor]:
+    """Per batch row, the distinct labels in order of first appearance (padded with 0) and
+    each position's index among them (tf.nn.ctc_unique_labels): [unique, idx (int32)].
+
+    Pairwise comparisons along the row (static shapes, no data-dependent sizes), so it
+    compiles and runs the same eagerly."""
+    name_ = "ctc_unique_labels"
+    x = to_tensor(labels, name_)
+    if x.shape.rank != 2 or not x.dtype.is_integer:
+        raise op_error(name_, f"labels must be a [batch, max_label_length] integer tensor, "
+                       f"got {x.type}")
+    n = x.shape[1]
+    if n is None:
+        raise op_error(name_, "max_label_length must be known at trace time")
+    same = M.equal(A.expand_dims(x, 2), A.expand_dims(x, 1))  # [b, j, k]: x[j] == x[k]
+    earlier = to_tensor(np.tril(np.ones((n, n), bool), -1), name_)  # k < j
+    first = M.logical_not(R.reduce_any(M.logical_and(same, earlier), axis=2))  # [b, j]
+    slot = cumsum(M.cast(first, I32), axis=1) - 1  # where each first occurrence goes
+    # a position's index is the slot of its label's first occurrence (the smallest k)
+    owner = R.argmax(M.cast(M.logical_and(same, A.expand_dims(first, 1)), I32), axis=2,
+                     output_type=I32)
+    idx = gather(slot, owner, batch_dims=1)
+    onto = M.logical_and(A.expand_dims(first, 1),
+                         M.equal(A.expand_dims(slot, 1),
+                                 A.reshape(A.range(n, dtype=I32), [1, n, 1])))  # [b, p, j]
+    unique = R.reduce_sum(M.multiply(M.cast(onto, x.dtype), A.expand_dims(x, 1)), axis=2)
+    return [unique, idx]
+
+
+__all__ = ["ctc_loss", "ctc_unique_labels"]
