@@ -302,11 +302,11 @@ ENTRIES = [
            lambda rng, dt: [S((_mat(rng, dt, (2, 4, 4)),))], F, ops=("lu",), tol=TOL),
     OpInfo("linalg.eigvals", _eigvals_fn, _f64(_eigvals_ref),
            lambda rng, dt: [S((_mat(rng, dt, (2, 4, 4)),))], F, ops=("eig",), tol=TOL,
-           grad="no gradient (TF's eig gradient is for complex inputs)"),
+           grad="complex outputs: checked through eigenvalue power sums in linalg_logm.py"),
     OpInfo("linalg.eig", _eig_residual_fn, lambda a: np.zeros(a.shape, a.dtype),
            lambda rng, dt: [S((_mat(rng, dt, (3, 3)),))], F32, ops=("eig",),
            tol={"float32": (0, 1e-10), "float64": (0, 1e-24)},
-           grad="no gradient (TF's eig gradient is for complex inputs)"),
+           grad="complex outputs: checked through eigenvalue power sums in linalg_logm.py"),
     # solvers
     OpInfo("linalg.solve", LA.solve,
            lambda a, b, adjoint=False: np.linalg.solve(np.swapaxes(a, -1, -2) if adjoint else a,
