@@ -72,6 +72,11 @@ CASES = {
                  _attrs(((3, 0, 1, 2), (3, 0, 1, 2), (2, 3, 0, 1)))),
 }
 
+# --quick (the smoke test) runs one case per code path: conv1 (NHWC: every prototype and TF;
+# extra row by an output row), conv1_dw (a gradient layout: extra row by a kernel row) and the
+# CNN. conv2_dw's extra-row prototype alone takes seconds a call.
+QUICK = ("conv1", "conv1_dw", "cnn")
+
 
 # ---------------------------------------------------------------- jax prototypes
 def jconv(x, w, a):
@@ -300,9 +305,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--budget", type=float, default=60.0, help="ms per candidate per round")
     ap.add_argument("--no-tf", action="store_true")
-    ap.add_argument("--cases", default=",".join([*CASES, "cnn"]))
+    ap.add_argument("--cases", default=None, help="default: all; --quick: " + ",".join(QUICK))
     args = ap.parse_args()
     rounds, budget = (2, 1.0) if args.quick else (args.rounds, args.budget)
+    cases = args.cases or ",".join(QUICK if args.quick else [*CASES, "cnn"])
     tf = None
     if not args.no_tf:
         try:
@@ -313,7 +319,7 @@ def main() -> None:
           f"tfx auto rule: compiler/lowering/conv_formulations.py\n")
     print(HEADER)
     print("|---|---|---:|---:|---:|")
-    for case in args.cases.split(","):
+    for case in cases.split(","):
         cands, first, ref = candidates(case, tf)
         check(cands, ref)
         ms = measure(cands, rounds, budget / 1e3)
