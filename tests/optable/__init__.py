@@ -14,7 +14,7 @@ import ml_dtypes
 import numpy as np
 
 import tfx_core as tx
-from compiler.ir.types import DType
+from compiler.ir.types import ALL_DTYPES, DType
 
 
 @dataclass
@@ -80,6 +80,21 @@ SIGNED = (tx.int8, tx.int16, tx.int32, tx.int64)
 INTS = (*SIGNED, tx.uint8)
 NUMERIC = (*FLOATS, *INTS)
 ALL = (*NUMERIC, tx.bool)
+PRIMARY = (tx.float32, tx.int32, tx.bool)
+
+
+def trim(samples: list, dtype: DType, keep: tuple[int, ...] = (), k: int = 2) -> list:
+    """Suite-time policy: every sample for a primary dtype (float32, int32, bool; also the
+    dtype tests/framework/test_grad_numerics.py differentiates); any other dtype gets the
+    samples at `keep` (0-d, empty, special values: where dtypes can differ) plus `k` of the
+    rest rotated by the dtype, so each case still runs in several dtypes."""
+    if dtype in PRIMARY:
+        return list(samples)
+    keep = tuple(j % len(samples) for j in keep)
+    rest = [x for j, x in enumerate(samples) if j not in keep]
+    i = ALL_DTYPES.index(dtype)
+    return [samples[j] for j in keep] + [rest[(i + j) % len(rest)]
+                                         for j in range(min(k, len(rest)))]
 
 # Shapes every elementwise op is tried on: 0-d, empty, vector, matrix, 3-d.
 SHAPES = [(), (0,), (5,), (2, 3), (2, 1, 4)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 import tfx_core as tx
-from tests.optable import FLOATS, OpInfo, Sample, make_arg
+from tests.optable import FLOATS, OpInfo, Sample, make_arg, trim
 from tests.optable.random_ops import _uniform_ref
 
 
@@ -18,11 +18,13 @@ def _dropout_ref(x, rate, seed, noise_shape=None):
 
 def _dropout_samples(rng, dtype):
     seed = np.array([3, 4], np.int32)
-    return [Sample((make_arg(rng, (4, 6), dtype), 0.5, seed)),
+    # float32 every sample; other dtypes noise_shape, the specials and one rotated (`trim`)
+    return trim([Sample((make_arg(rng, (4, 6), dtype), 0.5, seed)),
             Sample((make_arg(rng, (3, 5, 2), dtype), 0.2, np.array([9, -1], np.int64))),
             Sample((make_arg(rng, (4, 6), dtype), 0.75, seed), {"noise_shape": (4, 1)}),
             Sample((make_arg(rng, (5,), dtype), 0.0, seed)),  # rate 0: x itself
-            Sample((np.array([np.nan, np.inf, -np.inf, 1.0] * 4, dtype.np_dtype), 0.5, seed))]
+            Sample((np.array([np.nan, np.inf, -np.inf, 1.0] * 4, dtype.np_dtype), 0.5, seed))],
+                dtype, keep=(2, 4), k=1)
 
 
 ENTRIES = [
