@@ -284,11 +284,13 @@ TAPE_HEADER = ("| model | tfx under tape | tfx op by op (before) | TF graph | tf
                "tfx/jax |")
 
 
-def tape_table(steps: int, no_tf: bool) -> None:
-    """Median ms per step of the eager-tape pattern, and the ratios."""
+def tape_table(steps: int, no_tf: bool, quick: bool = False) -> None:
+    """Median ms per step of the eager-tape pattern, and the ratios (--quick: one warm-up call,
+    one round, one op-by-op step: the smoke test only needs the table)."""
+    warm, rounds = (1, 1) if quick else (3, 2)
     print()
     print(f"Compiled model under an eager GradientTape + eager SGD update; median of {steps} "
-          "steps (ms), best of 2 rounds")
+          f"steps (ms), best of {rounds} round(s)")
     print()
     print(TAPE_HEADER)
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -299,11 +301,11 @@ def tape_table(steps: int, no_tf: bool) -> None:
             runs[mode] = None if no_tf else tf_tape_step(kind, mode)
         for run in runs.values():
             if run is not None:
-                for _ in range(3):  # compile, and warm up
+                for _ in range(warm):  # compile, and warm up
                     run()
         best = {k: float("nan") for k in runs}
-        op_steps = max(3, steps // 10)  # the old path is slow: fewer steps
-        for _ in range(2):
+        op_steps = 1 if quick else max(3, steps // 10)  # the old path is slow: fewer steps
+        for _ in range(rounds):
             for k, run in runs.items():
                 if run is None:
                     continue
@@ -353,8 +355,9 @@ def main() -> None:
     params, x, y = make_data()
 
     makers = {"tfx": tfx_step, "jax": jax_step, "tf": (lambda p: None) if args.no_tf else tf_step}
-    # One warm-up of each framework pays process-level start-up (not reported).
-    for make in makers.values():
+    # One warm-up of each framework pays process-level start-up (not reported; --quick skips
+    # it, so its first calls include that start-up).
+    for make in () if args.quick else makers.values():
         first_call(make, params, x, y)
 
     firsts, runs, losses = {}, {}, {}
@@ -363,7 +366,8 @@ def main() -> None:
         if runs[name] is not None:
             losses[name] = [runs[name](x, y) for _ in range(3)]
     step_t = {}
-    for _ in range(2):  # interleave rounds so drifting machine load hits everyone alike
+    rounds = 1 if args.quick else 2
+    for _ in range(rounds):  # interleave rounds so drifting machine load hits everyone alike
         for name, run in runs.items():
             if run is not None:
                 t = steady(run, x, y, steps)
@@ -372,7 +376,7 @@ def main() -> None:
         step_t.setdefault(name, float("nan"))
 
     print(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, SGD; median of {steps} steps, "
-          "best of 2 rounds")
+          f"best of {rounds} round(s)")
     print()
     print(HEADER)
     print("|---|---|---|---|---|---|")
@@ -385,7 +389,7 @@ def main() -> None:
     print()
     shown = {k: ", ".join(f"{v:.5f}" for v in vs) for k, vs in losses.items()}
     print("losses of steps 2-4 (same data and weights):", shown)
-    tape_table(steps, args.no_tf)
+    tape_table(steps, args.no_tf, args.quick)
 
 
 if __name__ == "__main__":
