@@ -123,10 +123,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only-frameworks", action="store_true")
     args = parser.parse_args()
-    frameworks(1024 if args.quick else 60000, 3 if args.quick else 4, args.quick)
+    # --quick (the smoke test): 2 batches, 2 epochs (a first and one steady), 1 later epoch
+    frameworks(256 if args.quick else 60000, 2 if args.quick else 4, args.quick)
     if args.only_frameworks:
         return
-    epochs = 2 if args.quick else 10
+    epochs = 1 if args.quick else 10
     x, y = _data()
     bs = 128
 
@@ -171,7 +172,7 @@ def main() -> None:
     xb, yb = tx.constant(x[:bs]), tx.constant(y[:bs])
     float(step(xb, yb))
     times = []
-    for _ in range(50 if not args.quick else 5):
+    for _ in range(50 if not args.quick else 2):
         t0 = time.perf_counter()
         float(step(xb, yb))
         times.append(time.perf_counter() - t0)
