@@ -102,7 +102,8 @@ def test_different_seeds_differ(kind):
             assert common < 10, (kind, i, j, common)
 
 
-@pytest.mark.parametrize("shape", [(), (0,), (3, 0, 2), (1,), (2, 3, 4)])
+# 0-d, empty, 3-d: the op table (tests/optable/random_ops.py) also draws (1,), (5,) and (4, 0)
+@pytest.mark.parametrize("shape", [(), (3, 0, 2), (2, 3, 4)])
 def test_shapes_and_dtypes(shape):
     for dt in (tx.float16, tx.bfloat16, tx.float32, tx.float64):
         for fn in STATELESS.values():
