@@ -236,14 +236,21 @@ report(lambda: tx.matmul(a, tx.transpose(a)).numpy())
 
 
 def test_integer_division_by_zero_raises_eagerly_as_tf():
-    for op in ("a // b", "a % b", "tx.math.floordiv(a, b)", "tx.math.floormod(a, b)"):
-        got, _ = child(f"""
+    ops = ("a // b", "a % b", "tx.math.floordiv(a, b)", "tx.math.floormod(a, b)")
+    calls = "\n".join(f"    report(lambda: ({op}).numpy())" for op in ops)
+    got, _ = child(f"""
+import contextlib, io
 import tfx_core as tx
 a, b = tx.constant([7, -7, 3]), tx.constant([2, 0, 1])
-report(lambda: ({op}).numpy())
+out = io.StringIO()
+with contextlib.redirect_stdout(out):  # one process for the four: one report line each
+{calls}
+print(json.dumps([json.loads(line) for line in out.getvalue().splitlines()]))
 """)
-        assert got["error"] == "InvalidArgumentError" and "ValueError" in got["mro"]
-        assert "integer division by zero" in got["message"] and "<string>:" in got["message"]
+    assert len(got) == len(ops)
+    for op, r in zip(ops, got):
+        assert r["error"] == "InvalidArgumentError" and "ValueError" in r["mro"], (op, r)
+        assert "integer division by zero" in r["message"] and "<string>:" in r["message"], op
 
 
 @pytest.mark.parametrize("dtype", ["datetime64[D]", "float128", "[('a', 'f4'), ('b', 'i4')]",
