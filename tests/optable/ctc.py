@@ -30,5 +30,5 @@ def _samples(rng, dtype):
 
 ENTRIES = [
     OpInfo("nn.ctc_unique_labels", lambda x: tuple(tx.nn.ctc_unique_labels(x)), _ref, _samples,
-           (tx.int32, tx.int64), ops=("equal", "cumsum", "argmax"), grad=GRAD_ZERO),
+           (tx.int32, tx.int64), ops=("compare", "cumsum", "argmax"), grad=GRAD_ZERO),
 ]
