@@ -14,14 +14,23 @@ tfx's per-stage split comes from `get_concrete_function(...).timings`; JAX's fro
 (`jit(f).trace(...)`, `.lower()`, `.compile()`) in separate fresh rounds, so its stages do not
 add up exactly to its first-call wall time.
 
-Usage: python bench/first_call.py [--quick] [--rounds R]
+Eager first use (issue 18): the first eager training steps of an MLP 784-128-10 (batch 32, SGD,
+GradientTape) in FRESH processes (bench/_eager_first_use.py), tfx vs TF eager vs JAX eager (op
+by op, no jit): steps 1, 2 and steady (median of steps 3-10), "cold" with TFX_CACHE_DIR (and
+jax's persistent cache) pointing to an empty directory, "warm" in a second fresh process with
+the same directory. Medians over --eager-repeats process pairs, frameworks alternating. Skipped
+by --quick (each process costs seconds of imports).
+
+Usage: python bench/first_call.py [--quick] [--rounds R] [--eager-repeats N] [--no-eager]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -119,6 +128,63 @@ def tf_round(tf, args) -> float:
     return time.perf_counter() - t0
 
 
+EAGER = ("tfx", "tf", "jax")
+EAGER_LABEL = {"tfx": "tfx eager", "tf": "TF eager", "jax": "JAX eager (no jit)"}
+
+
+def eager_process(which: str, cache: str) -> dict[str, float]:
+    env = dict(os.environ, TFX_CACHE_DIR=os.path.join(cache, "tfx"),
+               BENCH_JAX_CACHE=os.path.join(cache, "jax"))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_eager_first_use.py")
+    out = subprocess.run([sys.executable, script, which], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    rows = dict(line.split(" ", 1) for line in out.splitlines() if line.startswith(("im", "lo")))
+    steps = [float(line.split()[2]) for line in out.splitlines() if line.startswith("step ")]
+    return {"import": float(rows["import"]), "loss0": float(rows["loss0"]), "1": steps[0],
+            "2": steps[1], "steady": statistics.median(steps[2:])}
+
+
+def np_mlp_loss() -> float:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _eager_first_use as efu
+
+    d = {k: v.astype(np.float64) if v.dtype == np.float32 else v for k, v in efu.data().items()}
+    z = np.maximum(d["x"] @ d["w1"] + d["b1"], 0) @ d["w2"] + d["b2"]
+    z = z - z.max(-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    return float(-logp[np.arange(32), d["y"]].mean())
+
+
+def eager_first_use(repeats: int, frameworks: tuple[str, ...]) -> None:
+    want = np_mlp_loss()
+    res: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(repeats):
+        for which in frameworks:  # alternating: load drift hits every framework alike
+            with tempfile.TemporaryDirectory() as d:
+                for kind in ("cold", "warm"):
+                    r = eager_process(which, d)
+                    if abs(r["loss0"] - want) > 1e-4 * abs(want):
+                        raise SystemExit(f"eager {which}: loss {r['loss0']} != numpy {want}")
+                    res.setdefault((which, kind), []).append(r)
+    med = {k: {f: statistics.median(r[f] for r in v) for f in v[0]} for k, v in res.items()}
+    print()
+    print(f"# eager first use: MLP 784-128-10 train step (batch 32, SGD), fresh processes, "
+          f"median of {repeats}; ms; ratios tfx / peer")
+    print()
+    cols = ["cache", "step"] + [EAGER_LABEL[w] for w in frameworks]
+    cols += [f"tfx/{EAGER_LABEL[w]}" for w in frameworks[1:]] + ["best peer"]
+    print("| " + " | ".join(cols) + " |")
+    print("|---" * len(cols) + "|")
+    for kind in ("cold", "warm"):
+        for step in ("import", "1", "2", "steady"):
+            vals = [med[(w, kind)][step] for w in frameworks]
+            best = min(zip(vals[1:], frameworks[1:]), default=(0, None))[1]
+            print(f"| {kind} | {'step ' + step if step != 'import' else 'import (not a step)'}"
+                  f" | " + " | ".join(ms(v) for v in vals) + " | " +
+                  " | ".join(f"{vals[0] / v:.2f}×" for v in vals[1:]) +
+                  f" | {EAGER_LABEL.get(best, '—')} |")
+
+
 def ms(v: float | None) -> str:
     return "—" if v is None else f"{v * 1e3:.2f}"
 
@@ -128,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 round after warm-up (smoke test)")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--no-tf", action="store_true", help="skip TensorFlow even if installed")
+    ap.add_argument("--eager-repeats", type=int, default=3)
+    ap.add_argument("--no-eager", action="store_true", help="skip the eager first-use table")
     args = ap.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 5)
 
@@ -206,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(cold {ms(cold_tf)} ms)")
     print("jax stages are from separate AOT rounds (jit(f).trace/.lower/.compile); "
           "tfx stages from ConcreteFunction.timings of the timed call")
+    if not (args.quick or args.no_eager):
+        eager_first_use(args.eager_repeats, EAGER if tf is not None else ("tfx", "jax"))
     return 0
 
 

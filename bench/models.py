@@ -206,7 +206,8 @@ def make_tf(jit: bool):
         if tf is None:
             return None
         vs = {k: tf.Variable(v) for k, v in params.items()}
-        f = tf.function(lambda *a: model(tf, vs, *a), jit_compile=jit)
+        # no Python control flow on tensors here; autograph mis-converts the nested helpers
+        f = tf.function(lambda *a: model(tf, vs, *a), jit_compile=jit, autograph=False)
         xt = [tf.constant(a) for a in data]
         return lambda: f(*xt), lambda out: out.numpy()  # CPU tensors: ready once returned
 
