@@ -34,7 +34,7 @@ demo: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 
-# Long fuzzing runs (make test runs a few hundred cases of each): random programs eager vs
+# Long fuzzing runs (make test runs 120-300 fixed-seed cases of each): random programs eager vs
 # compiled vs numpy, then mutated saved models loaded in worker processes. Findings -> JSON.
 fuzz: $(DEV_STAMP)
 	$(BIN)/python -m tests.fuzz.differential --n $(N) --seed $(SEED) --out fuzz-differential.json
