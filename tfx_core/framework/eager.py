@@ -6,6 +6,7 @@ from typing import Any
 
 from compiler.interpreters import Interpreter, set_eager_interpreter
 from compiler.ir.graph import GraphBuilder, freeze_attrs
+from compiler.ir.printer import print_graph
 from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.registry import OpDef
@@ -103,9 +104,14 @@ class EagerInterpreter(Interpreter):
         if self._lowering is None:  # the first compile: ask for the platform only now
             self.use_options(config.lowering_options())
         options, table = self._lowering
-        lowered = lower_graph(b.build(outs), options)
+        graph = b.build(outs)
+        lowered = lower_graph(graph, options)
         out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
-        exe, _ = compile_stablehlo(lowered.bytecode, out_sig, name=opdef.name)
+        # keyed by the one-op program itself, so the persistent compile cache serves eager ops
+        # across processes (a fresh notebook's first steps) as it serves functions
+        key_text = f"eager\n{print_graph(graph)}\n{options.cache_key}"
+        exe, _ = compile_stablehlo(lowered.bytecode, out_sig, name=opdef.name,
+                                   cache_key=key_text, owner=self)
         self.compiles += 1
         entry = (exe, out_types)
         if len(table) >= MAX_EAGER_CACHE:  # NOTE: rare; an LRU would tax every hit
