@@ -15,7 +15,7 @@ from .host_callbacks import HostCallbackSet
 # LLVM objects, thunks, handlers), measured at 0.2-0.7 MB RSS each on jaxlib 0.10.2.
 EXECUTABLE_OVERHEAD_BYTES = 256 << 10
 # NOTE: XLA:CPU deadlocks (a collective's rendezvous times out after ~40 s) when too many SPMD
-# calls with collectives are queued without anyone waiting; jax.jit does too (at ~3000 calls,
+# calls with collectives are queued without anyone waiting; JAX's own jitted calls do too (at ~3000,
 # tfx at ~200). A mesh program waits for the call this many calls back before queueing more.
 MAX_SPMD_IN_FLIGHT = 16
 # Programs needing more than this share of the machine check the memory available per call.
