@@ -31,15 +31,12 @@ os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from _report import fmt, ratio  # noqa: E402
+from _report import fmt, median_call_time, ratio  # noqa: E402
 from jax.sharding import NamedSharding, PartitionSpec  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
@@ -178,17 +175,7 @@ def agree(got: list[np.ndarray], want: list[np.ndarray], what: str) -> None:
             raise SystemExit(f"{what} disagrees with its reference (max rel err {err:.2e})")
 
 
-def timed_round(call: Callable, wait: Callable, n: int) -> float:
-    times = []
-    gc.disable()
-    try:
-        for _ in range(n):
-            t0 = time.perf_counter()
-            wait(call())
-            times.append(time.perf_counter() - t0)
-    finally:
-        gc.enable()
-    return statistics.median(times)
+timed_round = median_call_time
 
 
 def bench_block(quick: bool, grad: bool, calls: int, rounds: int) -> dict[str, float]:

@@ -28,7 +28,6 @@ Usage: python bench/models.py [--quick] [--calls N] [--rounds R]
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import statistics
 import subprocess
@@ -45,7 +44,7 @@ from scipy import special  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _convnets as cv  # noqa: E402
-from _report import fmt, ratio  # noqa: E402
+from _report import fmt, median_call_time, ratio  # noqa: E402
 
 import tfx_core as tx  # noqa: E402
 from runtime import cache as rt_cache  # noqa: E402
@@ -258,17 +257,7 @@ def first_call(make, model, params, x):
     return time.perf_counter() - t0, (call, wait, np.asarray(out))
 
 
-def steady(call, wait, n: int) -> float:
-    times = []
-    gc.disable()
-    try:
-        for _ in range(n):
-            t0 = time.perf_counter()
-            wait(call())
-            times.append(time.perf_counter() - t0)
-    finally:
-        gc.enable()
-    return statistics.median(times)
+steady = median_call_time
 
 
 def rel_err(got: np.ndarray, want: np.ndarray) -> float:
