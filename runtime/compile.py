@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import client, disk_cache, errors, lapack, sharding
+from . import client, disk_cache, errors, lapack, sharding, tiered
 from .cache import MEMORY_CACHE
 from .executable import Executable
 from .host_callbacks import CALLBACK_TARGET, HostCallbackSet
@@ -52,6 +52,7 @@ class CompileStats:
     cache_hit: bool = False
     disk_hit: bool = False
     disk_seconds: float = 0.0
+    tiered: bool = False  # a quick program now; the tuned one compiles in the background
 
 
 def persistent_key(module: bytes | str, device, options_bytes: bytes) -> str:
@@ -100,6 +101,8 @@ def compile_stablehlo(
     owner: object = None,
     host_callbacks: tuple = (),
     module_object: object = None,
+    xla_options: dict | None = None,
+    quick_module: bytes | str | None = None,
 ) -> tuple[Executable, CompileStats]:
     """Compile (or fetch from a cache) a StableHLO module for one device.
 
@@ -116,6 +119,12 @@ def compile_stablehlo(
         host_callbacks: the module's host callbacks as data ((kind, attrs, operand types) per
             index: prints, assertions); such programs need `module_object` (the ir.Module) and
             never use the persistent cache (a serialized executable can't carry callbacks).
+        xla_options: XLA debug options for this compile ({name: value}); they join the
+            persistent key, and callers' `cache_key` must tell them apart.
+        quick_module: the same function lowered to compile faster (and run slower). When
+            `module` is in no cache and tiered compilation is on, this one is compiled now
+            and `module` on a background thread, which then upgrades the returned
+            executable in place (runtime/tiered.py); `stats.tiered` says so.
 
     Raises:
         tx.errors.ResourceExhaustedError: the chain is too long for XLA's compiler; other
@@ -133,7 +142,7 @@ def compile_stablehlo(
         exe = MEMORY_CACHE.get(key, owner)
         if exe is not None:
             return exe, CompileStats(0.0, True)
-    opts = client.compile_options(device=dev)
+    opts = client.compile_options(xla_options, device=dev)
     disk = disk_cache.default_cache() if key is not None and not host_callbacks else None
     dkey = persistent_key(module, dev, client.compile_options_bytes(opts)) if disk else ""
     loaded = None
@@ -153,6 +162,10 @@ def compile_stablehlo(
             else:
                 COUNTS["disk_loads"] += 1
                 stats = CompileStats(0.0, False, True, time.perf_counter() - t0)
+    if loaded is None and quick_module is not None and key is not None and not host_callbacks \
+            and tiered.enabled():
+        return _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner,
+                               disk, dkey, measure_chain)
     if loaded is None:
         _check_chain(name, measure_chain)
         t0 = time.perf_counter()
@@ -179,6 +192,38 @@ def compile_stablehlo(
     exe = Executable(name, loaded, out_sig, dev, code_bytes, serialized, callbacks)
     if key is not None:
         MEMORY_CACHE.put(key, exe, owner)
+    return exe, stats
+
+
+def _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner, disk, dkey,
+                    measure_chain) -> tuple[Executable, CompileStats]:
+    """Compile `quick_module` now; `module` in the background, then upgrade in place."""
+    _check_chain(name, measure_chain)
+    t0 = time.perf_counter()
+    try:
+        quick = client.compile_and_load(quick_module, dev, opts)
+    except client.runtime_error_types() as e:
+        raise errors.from_status(e, f"XLA could not compile {name!r}") from e
+    COUNTS["xla_compiles"] += 1
+    stats = CompileStats(time.perf_counter() - t0, False, tiered=True)
+    exe = Executable(name, quick, out_sig, dev)
+    MEMORY_CACHE.put(key, exe, owner)  # later lookups get this object, upgraded when ready
+
+    def compile_tuned() -> tuple:
+        loaded = client.compile_and_load(module, dev, opts)
+        COUNTS["xla_compiles"] += 1
+        blob = None
+        if disk is not None:  # the tuned program is the one a later process should load
+            try:
+                blob = client.serialize_executable(loaded)
+                disk.put(dkey, blob)
+            except Exception as e:  # never fail a compile because of the cache
+                disk_cache.warn_once(f"tfx: could not serialize an executable for the "
+                                     f"compile cache: {type(e).__name__}: {e}")
+        return loaded, blob
+
+    exe.defer(lambda outputs: tiered.submit(compile_tuned, lambda tuned: exe.upgrade(*tuned),
+                                            wait_for=outputs))
     return exe, stats
 
 

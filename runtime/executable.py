@@ -29,7 +29,8 @@ class Executable:
 
     __slots__ = ("name", "loaded", "out_sig", "_handlers", "_execute", "device", "_errors",
                  "_cpp", "nbytes", "_serialized", "callbacks", "mesh", "in_specs", "out_specs",
-                 "_in_flight", "__weakref__")
+                 "_in_flight", "generation", "_deferred", "_watchers",
+                 "__weakref__")
 
     def __init__(self, name: str, loaded: Any, out_sig: list[tuple[tuple, np.dtype]], device=None,
                  code_bytes: int = 0, serialized: bytes | None = None,
@@ -54,6 +55,10 @@ class Executable:
             self.device = device or client.default_device()
             self._handlers = client.result_handlers(out_sig, self.device)
         self._execute = loaded.execute_sharded
+        self.generation = 0  # bumped by upgrade()
+        # tiered compilation: started by the first run (given its outputs, to wait for them)
+        self._deferred: Any = None
+        self._watchers: list | None = None  # weak methods told about an upgrade
         self._errors = client.runtime_error_types()
         self._cpp: Any = False  # the C++ dispatcher, built on first host-array call
         # what keeping this executable costs (the in-memory compile cache's byte bound)
@@ -66,6 +71,41 @@ class Executable:
         if callbacks is not None or mesh is not None:
             self._cpp = None  # the C++ fast path would not wait for the program (below)
         _LIVE.add(self)
+
+    def defer(self, job: Any) -> None:
+        """Call `job(outputs)` after this program's first run is dispatched (`job(None)` when a
+        hot path takes an entry first): tiered compilation starts the tuned compile there, so
+        it does not compete with compiling, or (it waits for `outputs`) running, this one."""
+        self._deferred = job
+
+    def on_upgrade(self, method: Any) -> None:
+        """Call the bound `method()` (held weakly) when `upgrade` swaps the program: for hot
+        paths that keep this object's entries (they must fetch them again)."""
+        if self._watchers is None:
+            self._watchers = []
+        self._watchers.append(weakref.WeakMethod(method))
+
+    def _start_deferred(self, outputs: Any) -> None:
+        job, self._deferred = self._deferred, None
+        if job is not None:
+            job(outputs)
+
+    def upgrade(self, loaded: Any, serialized: bytes | None = None) -> None:
+        """Run `loaded` from the next call on: the same program compiled better (tiered
+        compilation, runtime/tiered.py). Calls already queued finish on the old one. Hot
+        paths that keep `raw_entry`/`host_entry`/`direct_entry` results register with
+        `on_upgrade` to fetch them again."""
+        self.loaded = loaded
+        self._serialized = serialized
+        self.nbytes = len(serialized or b"") + EXECUTABLE_OVERHEAD_BYTES
+        self._execute = loaded.execute_sharded
+        self._cpp = False if self.callbacks is None and self.mesh is None else None
+        self._guard_memory()  # may wrap _execute (and drop the C++ path) again
+        self.generation += 1
+        for ref in self._watchers or ():
+            method = ref()
+            if method is not None:
+                method()
 
     def _guard_memory(self) -> None:
         """Refuse (or check per call) a program whose outputs and temporaries can't fit."""
@@ -96,17 +136,29 @@ class Executable:
 
     def call_host(self, args: Sequence[Any], in_sig: list) -> list[Any]:
         """Run with a mix of device buffers and numpy arrays (converted on the way in)."""
-        cpp = self._cpp
-        if cpp is False:
-            cpp = self._cpp = client.cpp_dispatcher(self.loaded, self.name, in_sig,
-                                                    self.out_sig, self.device)
+        cpp = self.host_entry(in_sig)
         if cpp is None:
             return self([a if not isinstance(a, np.ndarray) else self._put(a, i)
                          for i, a in enumerate(args)])
         try:
-            return cpp(*args)
+            out = cpp(*args)
         except self._errors as e:
             raise self._failed(e) from e
+        if self._deferred is not None:
+            self._start_deferred(out)
+        return out
+
+    def host_entry(self, in_sig: list) -> Any:
+        """The C++ dispatcher `call_host` uses (built on first use), or None where there is
+        none: `(*buffers or numpy arrays) -> list of buffers`, without this object's error
+        translation. For callers' hot paths that fall back to `call_host` when it raises."""
+        if self._deferred is not None:
+            self._start_deferred(None)
+        cpp = self._cpp
+        if cpp is False:
+            cpp = self._cpp = client.cpp_dispatcher(self.loaded, self.name, in_sig,
+                                                    self.out_sig, self.device)
+        return cpp
 
     def _put(self, a: np.ndarray, i: int) -> Any:
         if self.mesh is None:
@@ -124,6 +176,8 @@ class Executable:
                 # its output is in order with the caller's; a failed assertion raises here
                 for b in out:
                     b.block_until_ready()
+            if self._deferred is not None:
+                self._start_deferred(out)
             return out
         except self._errors as e:
             raise self._failed(e) from e
@@ -145,6 +199,17 @@ class Executable:
         """(execute, result handlers): `execute(buffers).consume_with_handlers(handlers)` runs
         the program without this object's error translation. For callers' hot paths that keep
         it and fall back to calling the Executable when anything raises."""
+        if self._deferred is not None:
+            self._start_deferred(None)
+        return self._execute, self._handlers
+
+    def direct_entry(self) -> tuple[Any, Any] | None:
+        """`raw_entry()` where running it is all that calling this object does (no host
+        callbacks to wait for, no SPMD calls in flight to bound); None otherwise."""
+        if self._deferred is not None:
+            self._start_deferred(None)
+        if self.callbacks is not None or self._in_flight is not None:
+            return None
         return self._execute, self._handlers
 
     def serialize(self) -> bytes:

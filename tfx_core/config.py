@@ -1,14 +1,17 @@
 """`tx.config`: debugging switches, devices and the optimizer's pass options (tf.config)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import types
 import warnings
 from typing import Any
 
+from compiler.lowering import conv_formulations
 from compiler.lowering.options import CONV_FORMULATIONS, LoweringOptions
+from compiler.lowering.stablehlo import lower_graph
 from compiler.passes import DEFAULT_PIPELINE, PIPELINE_ORDER
-from runtime import client, disk_cache
+from runtime import client, disk_cache, tiered
 from runtime import compile as runtime_compile
 from runtime.cache import MEMORY_CACHE
 
@@ -156,6 +159,34 @@ def lowering_options() -> LoweringOptions:
         options = LoweringOptions(client.backend().platform, mode)
         _LOWERING_OPTIONS[0] = options
     return options
+
+
+def set_tiered_compilation(enabled: bool) -> bool:
+    """Whether a function whose convolutions lower to rewrites (faster to run, slower to
+    compile) first compiles the plain lowering and swaps the tuned program in once a background
+    compile finishes (runtime/tiered.py); returns the previous setting. On by default
+    (`TFX_TIERED_COMPILATION=0` turns it off). The two programs differ only in rounding order."""
+    return tiered.set_enabled(enabled)
+
+
+def get_tiered_compilation() -> bool:
+    return tiered.enabled()
+
+
+def wait_for_background_compiles(timeout: float | None = None) -> bool:
+    """Block until the tuned programs being compiled in the background are in use (True), or
+    `timeout` seconds passed (False). For benchmarks that must time the tuned code."""
+    return tiered.wait(timeout)
+
+
+def quick_lowering(graph: Any, options: LoweringOptions, donate: tuple = ()) -> bytes | None:
+    """The plain lowering of `graph` to compile first, or None when tiering does not apply
+    (off, or the rule lowers every convolution plainly anyway)."""
+    if not tiered.enabled() or options.conv_formulation != "auto" \
+            or not conv_formulations.rewrites_in(graph, options):
+        return None
+    plain = dataclasses.replace(options, conv_formulation="direct")
+    return lower_graph(graph, plain, donate=donate).bytecode
 
 
 # ---------------------------------------------------------------- tx.config.optimizer

@@ -31,6 +31,7 @@ import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
+from ..ir.graph import Graph
 from ..ir.types import F32, TensorType
 from . import helpers as H
 from .options import LoweringOptions
@@ -107,6 +108,29 @@ def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
             and _eigen_ok(tl, tr, out, a)):
         return "eigen"
     return "direct"
+
+
+def rewrites_in(graph: Graph, options: LoweringOptions) -> int:
+    """How many convolutions of `graph` (nested regions included) lower to a rewrite, not to a
+    plain convolution, under `options`. Each rewrite adds loop kernels that XLA:CPU compiles
+    for 15-30 ms: tiered compilation (runtime/tiered.py) compiles such a program plain first."""
+    if options.conv_formulation == "direct":
+        return 0
+    count = 0
+    for op in graph.ops:
+        for _, v in op.attrs:
+            count += sum(rewrites_in(g, options) for g in _regions(v))
+        if op.name == "convolution":
+            tl, tr = (v.type for v in op.inputs)
+            if choose(options, tl, tr, op.outputs[0].type, op.attr_dict) != "direct":
+                count += 1
+    return count
+
+
+def _regions(v) -> list[Graph]:
+    if isinstance(v, Graph):
+        return [v]
+    return [g for b in v for g in _regions(b)] if isinstance(v, tuple) else []
 
 
 # ---------------------------------------------------------------- emitters

@@ -281,7 +281,8 @@ class ConcreteFunction:
         exe, stats = compile_stablehlo(bytecode, out_sig, name=self.name, cache_key=key,
                                        measure_chain=lowered.longest_chain, owner=self,
                                        host_callbacks=lowered.host_callbacks,
-                                       module_object=lowered.module)
+                                       module_object=lowered.module,
+                                       quick_module=config.quick_lowering(opt, options, donate))
         timings = {"passes": t2 - t1, "lower": t3 - t2, "xla": stats.xla_seconds}
         if stats.disk_seconds:
             timings["disk_load" if stats.disk_hit else "disk_write"] = stats.disk_seconds
