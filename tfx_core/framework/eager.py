@@ -5,19 +5,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from compiler.interpreters import Interpreter, set_eager_interpreter
-from compiler.ir.graph import GraphBuilder, freeze_attrs
+from compiler.ir.graph import Graph, GraphBuilder, freeze_attrs
 from compiler.ir.printer import print_graph
 from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.registry import OpDef
 from compiler.tracing import infer_or_raise
-from runtime import compile_stablehlo
+from runtime import Executable, compile_stablehlo
 from tfx_core import config
 from tfx_core.framework.sharded_execution import ACTIVE as MESHES
 from tfx_core.framework.sharded_execution import CONSTRAINT, run_eager_op
 from tfx_core.framework.tensor import Tensor
 
 MAX_EAGER_CACHE = 4096  # distinct (op, attrs, types) executables kept for eager mode
+# XLA options for eager programs, by platform. XLA:CPU's older loop emitters compile a small
+# program in about half the time of its MLIR fusion emitters (measured: 15-22 ms against
+# 29-33 ms per one-op program), with the same results and run times (bench/README.md, issue 18).
+EAGER_XLA_OPTIONS: dict[str, dict] = {"cpu": {"xla_cpu_use_fusion_emitters": False}}
+# Programs whose every value has at most this many elements also skip LLVM's optimizations
+# (xla_backend_optimization_level=0: ~10 ms per compile instead of 15-40 ms): on such sizes the
+# unoptimized loops cost a few microseconds per call; on larger ones they run 3-5x slower.
+SMALL_PROGRAM_ELEMENTS = 1024
 
 
 class EagerInterpreter(Interpreter):
@@ -101,23 +109,44 @@ class EagerInterpreter(Interpreter):
         b = GraphBuilder(f"eager_{opdef.name}")
         ins = [b.add_input(t) for t in in_types]
         outs = b.add_op(opdef, ins, freeze_attrs(attrs), None, out_types)
+        entry = (self.compile_graph(b.build(outs), opdef.name), out_types)
+        self.store(key, entry)
+        return entry
+
+    def compile_graph(self, graph: Graph, name: str) -> Executable:
+        """Compile a graph with static shapes under the current lowering options (a one-op
+        program, or a tape's backward pass), through the persistent compile cache."""
         if self._lowering is None:  # the first compile: ask for the platform only now
             self.use_options(config.lowering_options())
-        options, table = self._lowering
-        graph = b.build(outs)
+        options = self._lowering[0]
         lowered = lower_graph(graph, options)
-        out_sig = [(t.shape, t.dtype.np_dtype) for t in out_types]
-        # keyed by the one-op program itself, so the persistent compile cache serves eager ops
+        out_sig = [(v.type.shape, v.type.dtype.np_dtype) for v in graph.outputs]
+        xla = EAGER_XLA_OPTIONS.get(options.platform)
+        if xla is not None and options.platform == "cpu" and _largest(graph) <= \
+                SMALL_PROGRAM_ELEMENTS:
+            xla = {**xla, "xla_backend_optimization_level": 0}
+        # keyed by the program itself, so the persistent compile cache serves eager ops
         # across processes (a fresh notebook's first steps) as it serves functions
-        key_text = f"eager\n{print_graph(graph)}\n{options.cache_key}"
-        exe, _ = compile_stablehlo(lowered.bytecode, out_sig, name=opdef.name,
-                                   cache_key=key_text, owner=self)
+        key_text = f"eager\n{print_graph(graph)}\n{options.cache_key}\n{xla}"
+        exe, _ = compile_stablehlo(lowered.bytecode, out_sig, name=name,
+                                   cache_key=key_text, owner=self, xla_options=xla)
         self.compiles += 1
-        entry = (exe, out_types)
+        return exe
+
+    def store(self, key: tuple, entry: tuple) -> None:
+        """Keep `entry` under `key` in the current options' table (`cache.get` finds it)."""
+        if self._lowering is None:
+            self.use_options(config.lowering_options())
+        table = self._lowering[1]
         if len(table) >= MAX_EAGER_CACHE:  # NOTE: rare; an LRU would tax every hit
             table.clear()
         table[key] = entry
-        return entry
+
+
+def _largest(graph: Graph) -> int:
+    """The most elements any value of `graph` has."""
+    types = [*graph.input_types, *(v.type for o in graph.ops for v in o.outputs)]
+    return max((t.num_elements or 0 for t in types), default=0)
 
 
 def _as_eager(a: Any, opdef: OpDef) -> Tensor:

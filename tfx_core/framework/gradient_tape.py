@@ -28,6 +28,7 @@ from compiler.ops import cast as CA
 from compiler.registry import NOT_DIFFERENTIABLE
 from compiler.tracing import user_location
 from runtime import client
+from tfx_core.framework import tape_program
 from tfx_core.framework.operands import to_tensor
 from tfx_core.framework.tensor import Tensor
 from tfx_core.framework.variables import Variable
@@ -208,7 +209,8 @@ class GradientTape:
             target_ids = {id(t) for t in targets}
             wanted = [t for ts in per_source for t in ts
                       if id(t) in self._tracked or id(t) in target_ids]
-            acc = autodiff.backprop(self._records, seeds, wanted)
+            # eagerly: one compiled program per tape structure (op by op when unusual)
+            acc = tape_program.backprop(self._records, seeds, wanted)
             out = [self._combine(s, ts, acc, unconnected) for s, ts in zip(src_leaves, per_source)]
         finally:
             if was_recording:
