@@ -94,6 +94,9 @@ class ConcreteFunction:
         self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
         # calls under an eager GradientTape: their programs and what happened to them
         self.tape = TapeState(opaque_gradients, baked)
+        # the hot paths' precomputed entries (see run_tensors/run_host): False until known
+        self._direct: Any = False
+        self._host: Any = False
 
     # ------------------------------------------------------------ introspection
     @property
@@ -155,6 +158,7 @@ class ConcreteFunction:
             raise ValueError(f"{self.name}: only a function of static input shapes has one "
                              "executable to adopt")
         self._single = compiled
+        self._direct = self._host = False
 
     @property
     def num_outputs(self) -> int:
@@ -303,6 +307,86 @@ class ConcreteFunction:
         except AttributeError:  # numpy arrays among the arguments
             return self.call_host(args)
         return self._run(args, bufs)
+
+    # ------------------------------------------------------------ hot paths
+    # NOTE: `Function.__call__` keys positional calls by argument types and calls one of these
+    # two directly: they skip the general path's layers (and its per-call checks, decided once
+    # here), and fall back to it for anything unusual: meshes, assigned Variables, programs with
+    # host callbacks, shapes not yet compiled, and every error (which the general path reports).
+    def run_tensors(self, args: tuple) -> Any:
+        """A positional call of eager tensors (exactly this function's explicit inputs)."""
+        d = self._direct
+        if d is False:
+            d = self._direct = self._direct_entry()
+        if not d or MESHES["on"]:
+            return self.call_tensors(args)
+        execute, handlers, caps, out_type = d
+        try:
+            n = len(args)  # NOTE: spelled out for one or two, as in Function.__call__
+            bufs = ([args[0]._buf, args[1]._buf] if n == 2 else [args[0]._buf] if n == 1
+                    else [a._buf for a in args])
+            if caps:
+                bufs += [t._buf for t in caps]
+            outs = execute(bufs).consume_with_handlers(handlers)
+        except Exception:  # noqa: BLE001 (a stale tensor, an XLA error: said by the slow path)
+            return self.call_tensors(args)
+        if out_type is not None:
+            return Tensor(outs[0], out_type)
+        return self._outputs(self._single, outs)
+
+    def run_host(self, args: tuple) -> Any:
+        """A positional call of eager tensors and numpy arrays (numpy converted in C++)."""
+        h = self._host
+        if h is False:
+            h = self._host = self._host_entry()
+        if not h or MESHES["on"]:
+            return self.call_host(args)
+        cpp, caps, out_type = h
+        # NOTE: private copies, so a caller mutating its array right after the call can't
+        # race the asynchronous execution (XLA may alias host memory on CPU).
+        if len(args) == 2:  # NOTE: spelled out for two, as in Function.__call__
+            a, b = args
+            ins = [a._buf if type(a) is Tensor else np.array(a),
+                   b._buf if type(b) is Tensor else np.array(b)]
+        else:
+            ins = [a._buf if type(a) is Tensor else np.array(a) for a in args]
+        if caps:
+            ins += [t._buf for t in caps]
+        try:
+            outs = cpp(*ins)
+        except Exception:  # noqa: BLE001 (reported by the general path)
+            return self.call_host(args)
+        if out_type is not None:
+            return Tensor(outs[0], out_type)
+        return self._outputs(self._single, outs)
+
+    def _direct_entry(self) -> tuple | bool | None:
+        """(execute, handlers, captures, the one output's type or None) for run_tensors; None
+        when it has no plain executable to run directly, False until it is compiled."""
+        c = self._single
+        if c is None or self._assigned is not None or type(c.exe) is MeshOnly:
+            return False if c is None else None  # not compiled yet: decide after it is
+        entry = c.exe.direct_entry()
+        if entry is None:
+            return None
+        c.exe.on_upgrade(self._forget_entries)  # tiered compilation swaps the program later
+        return (*entry, tuple(self._captures), c.out_types[0] if self._single_output else None)
+
+    def _forget_entries(self) -> None:
+        """The executable was upgraded (runtime/tiered.py): fetch the hot paths' entries anew."""
+        self._direct = self._host = False
+
+    def _host_entry(self) -> tuple | bool | None:
+        """(C++ dispatcher, captures, the one output's type or None) for run_host; None where
+        there is none, False until compiled."""
+        c = self._single
+        if c is None or self._assigned is not None or type(c.exe) is MeshOnly:
+            return False if c is None else None
+        cpp = c.exe.host_entry(self._in_sig)
+        if cpp is None:
+            return None
+        c.exe.on_upgrade(self._forget_entries)
+        return cpp, tuple(self._captures), c.out_types[0] if self._single_output else None
 
     def call_host(self, args: tuple) -> Any:
         """Fast path for positional tensors and numpy arrays (converted in C++ when possible)."""

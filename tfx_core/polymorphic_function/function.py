@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from jax import tree_util
+from numpy import ndarray
 
 from compiler.interpreters import is_tracing, nothing_active, outside_traces
 from compiler.ir.types import TensorType
@@ -25,7 +26,6 @@ from tfx_core.polymorphic_function.concrete_function import ConcreteFunction
 from tfx_core.polymorphic_function.function_cache import (
     FunctionCache,
     RetracingWarning,
-    fast_key,
     user_stacklevel,
 )
 from tfx_core.polymorphic_function.signature import (
@@ -113,15 +113,28 @@ class Function:
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and nothing_active() and not config.functions_run_eagerly():
-            # Fast path: every argument a tensor, keyed by types alone (no pytree walk).
-            try:
-                cf = self._function_cache.fast.get(tuple([a._type for a in args]))
-                if cf is not None:
-                    return cf.call_tensors(args)
-            except AttributeError:  # numpy arrays among the tensors
-                cf = self._function_cache.fast.get(fast_key(args))
-                if cf is not None:
-                    return cf.call_host(args)
+            # Fast path: positional tensors and numpy arrays keyed by their types alone (no
+            # pytree walk): function_cache.fast_key spelled inline, None for what it refuses
+            # (never a key). NOTE: a comprehension is one more Python frame, a measurable part
+            # of a call of a few us: one or two arguments, the common calls, are spelled out.
+            n = len(args)
+            if n == 2:
+                a, b = args
+                key: tuple = (
+                    a._type if type(a) is Tensor else (a.dtype, a.shape) if type(a) is ndarray
+                    else None,
+                    b._type if type(b) is Tensor else (b.dtype, b.shape) if type(b) is ndarray
+                    else None)
+            elif n == 1:
+                a = args[0]
+                key = (a._type if type(a) is Tensor else (a.dtype, a.shape)
+                       if type(a) is ndarray else None,)
+            else:
+                key = tuple([a._type if type(a) is Tensor else (a.dtype, a.shape)
+                             if type(a) is ndarray else None for a in args])
+            run = self._function_cache.fast.get(key)
+            if run is not None:
+                return run(args)
         return self._call_slow(args, kwargs)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
@@ -149,11 +162,8 @@ class Function:
         """A call while an eager GradientTape records: compiled and recorded as one op whose
         gradient is a second executable (tape_call); op by op where that can't be sound."""
         cf = None
-        if not kwargs:
-            try:
-                cf = self._function_cache.fast.get(tuple([a._type for a in args]))
-            except AttributeError:
-                pass
+        if not kwargs and all(type(a) is Tensor for a in args):
+            cf = self._function_cache.fast_function(tuple([a._type for a in args]))
         if cf is not None:
             ins = args
         else:

@@ -49,8 +49,9 @@ class _Shapes(dict):
 class FunctionCache:
     """The caches of one tx.function, and of the ConcreteFunctions it traces.
 
-    * `fast`: positional calls of tensors / numpy arrays, keyed by their types alone (read
-      without a lock by `Function.__call__`);
+    * `fast`: positional calls of tensors / numpy arrays, keyed by their types alone (see
+      `fast_key`; read without a lock by `Function.__call__`): the ConcreteFunction's
+      `run_tensors` or `run_host`, so a hit is one call;
     * traces by full call key `(treedef, *leaf keys)`, and by reduce_retracing's relaxed key;
     * the trace of an `input_signature`;
     * each ConcreteFunction's executables, one per concrete input shape;
@@ -64,7 +65,7 @@ class FunctionCache:
 
     def __init__(self, name: str):
         self.name = name
-        self.fast: dict[Any, ConcreteFunction] = {}  # a _RecencyDict once bounded
+        self.fast: dict[Any, Callable[[tuple], Any]] = {}  # a _RecencyDict once bounded
         self._traces: dict[Any, ConcreteFunction] = {}
         self._relaxed: dict[Any, ConcreteFunction] = {}
         self._live: dict[int, ConcreteFunction] = {}  # distinct traced functions, oldest first
@@ -110,17 +111,25 @@ class FunctionCache:
         """Let later positional calls like `args` (all tensors or arrays) find `cf` by types."""
         if cf.num_tensor_inputs != len(args):
             return
+        key = fast_key(args)
+        if key is None:
+            return
         if all(type(a) is Tensor and a._buf is not None for a in args):
-            key = tuple(a._type for a in args)
+            run = cf.run_tensors
+        elif any(type(a) is Tensor and a._buf is None for a in args):
+            return
         else:
-            key = fast_key(args)
-            if key is None:
-                return
-        if self.fast.get(key) is cf:
+            run = cf.run_host
+        if self.fast_function(key) is cf:
             return
         with self._lock:
             if id(cf) in self._live or cf is self._signature:  # not evicted meanwhile
-                self.fast[key] = cf
+                self.fast[key] = run
+
+    def fast_function(self, key: Any) -> ConcreteFunction | None:
+        """The ConcreteFunction the fast table holds for `key` (see `fast_key`), or None."""
+        run = self.fast.get(key)
+        return None if run is None else run.__self__
 
     def concrete_functions(self) -> list[ConcreteFunction]:
         """The traces kept now, the input_signature's first, then oldest first."""
@@ -172,9 +181,11 @@ class FunctionCache:
     def _drop(self, victim: ConcreteFunction) -> None:
         del self._live[id(victim)]
         self._last_use.pop(id(victim), None)
-        for table in (self._traces, self.fast, self._relaxed):
+        for table in (self._traces, self._relaxed):
             for k in [k for k, v in table.items() if v is victim]:
                 del table[k]
+        for k in [k for k, run in self.fast.items() if run.__self__ is victim]:
+            del self.fast[k]
 
     # ------------------------------------------------------------ executables per shape
     def executable(self, owner: ConcreteFunction, shapes: tuple,
@@ -308,14 +319,18 @@ class _RecencyDict(dict):
         self._owner = owner
 
     def get(self, key: Any, default: Any = None) -> Any:
-        cf = dict.get(self, key, default)
-        if cf is not None:
-            self._owner.touch(cf)
-        return cf
+        run = dict.get(self, key, default)
+        if run is not None:
+            self._owner.touch(run.__self__)
+        return run
 
 
 def fast_key(args: tuple) -> tuple | None:
-    """Fast-path key of positional tensors and numpy arrays (None: take the slow path)."""
+    """Fast-path key of positional tensors and numpy arrays (None: take the slow path).
+
+    NOTE: `Function.__call__` computes the same key inline (one comprehension, no call), with
+    None for what this refuses; a key holding None is never stored.
+    """
     key = []
     for a in args:
         if type(a) is Tensor:
