@@ -146,3 +146,37 @@ def test_run_functions_eagerly_bypasses_the_fast_table():
     finally:
         tx.config.run_functions_eagerly(False)
     assert len(seen) == n + 1
+
+
+@pytest.fixture
+def bounded():
+    before = tx.config.get_compile_cache_limits()["max_traces_per_function"]
+    yield tx.config.set_compile_cache_limits
+    tx.config.set_compile_cache_limits(max_traces_per_function=before)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_last_call_memo_goes_with_an_evicted_trace(bounded, n):
+    f = tx.function(lambda *xs: xs[0] * 2.0)
+    x, z = tx.ones([2]), tx.ones([3])
+    f(*[x] * n)
+    f(*[x] * n)  # a fast-table hit: remembered as the last call
+    last = f._function_cache.last1 if n == 1 else f._function_cache.last2
+    assert last[-1] is not None and last[0] is x._type
+    bounded(max_traces_per_function=1)
+    f(*[z] * n)  # the second trace: the bound starts, and evicts the first
+    np.testing.assert_array_equal(f(*[x] * n).numpy(), [2.0, 2.0])
+    assert f.experimental_get_tracing_count() == 3  # traced again, not run from the memo
+
+
+def test_last_call_memo_tells_equal_types_apart_from_new_ones():
+    f = tx.function(lambda x, y: x - y)
+    a, b = tx.constant([5.0, 6.0]), tx.constant([1.0, 1.0])
+    for _ in range(2):
+        np.testing.assert_array_equal(f(a, b).numpy(), [4.0, 5.0])
+    c = tx.constant([[1.0]])
+    np.testing.assert_array_equal(f(c, c).numpy(), [[0.0]])  # another signature: traced
+    np.testing.assert_array_equal(f(a, b).numpy(), [4.0, 5.0])
+    np.testing.assert_array_equal(f(tx.constant([2.0, 2.0]), b).numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(f(a.numpy(), b).numpy(), [4.0, 5.0])
+    assert f.experimental_get_tracing_count() == 2  # f32[2] (tensors or numpy), f32[1,1]

@@ -46,6 +46,11 @@ class _Shapes(dict):
         self.evictions = 0
 
 
+_UNSET = object()  # no argument's type is this
+_NO_CALL1 = (_UNSET, None)
+_NO_CALL2 = (_UNSET, _UNSET, None)
+
+
 class FunctionCache:
     """The caches of one tx.function, and of the ConcreteFunctions it traces.
 
@@ -74,7 +79,12 @@ class FunctionCache:
         self._bound: dict[int, tuple[Callable[[], Any], Any]] = {}
         self._pending: dict[Any, _Pending] = {}
         self._lock = threading.Lock()
-        self._bounded = False
+        self.bounded = False  # max_traces_per_function applies (fast-table hits are recorded)
+        # The last fast-table hit of one / two tensors: (argument types..., run), matched by
+        # identity in Function.__call__ before any hashing. Only while unbounded (a hit here
+        # records no use); reset whenever the fast table loses or changes an entry.
+        self.last1: tuple = _NO_CALL1
+        self.last2: tuple = _NO_CALL2
         self._tick = 0  # recency clock (races between threads only blur the order)
         self._last_use: dict[int, int] = {}
         self._evictions = 0
@@ -83,7 +93,7 @@ class FunctionCache:
     def lookup(self, key: Any) -> ConcreteFunction | None:
         """The trace for a full call key, or None."""
         cf = self._traces.get(key)
-        if cf is not None and self._bounded:
+        if cf is not None and self.bounded:
             self.touch(cf)
         return cf
 
@@ -125,6 +135,11 @@ class FunctionCache:
         with self._lock:
             if id(cf) in self._live or cf is self._signature:  # not evicted meanwhile
                 self.fast[key] = run
+                self.forget_last()
+
+    def forget_last(self) -> None:
+        """Drop the memo of the last fast-table hits (`last1`, `last2`)."""
+        self.last1, self.last2 = _NO_CALL1, _NO_CALL2
 
     def fast_function(self, key: Any) -> ConcreteFunction | None:
         """The ConcreteFunction the fast table holds for `key` (see `fast_key`), or None."""
@@ -140,7 +155,7 @@ class FunctionCache:
     def _store_trace(self, key: Any, cf: ConcreteFunction) -> str | None:
         self._traces[key] = cf
         if id(cf) in self._live:  # reduce_retracing reused a trace
-            if self._bounded:
+            if self.bounded:
                 self.touch(cf)
             return None
         self._live[id(cf)] = cf
@@ -160,9 +175,10 @@ class FunctionCache:
         limit = config.max_traces_per_function()
         if limit is None:
             return None
-        if not self._bounded:  # from now on fast-path hits record their use too
+        if not self.bounded:  # from now on fast-path hits record their use too
             self.fast = _RecencyDict(self.fast, self)
-            self._bounded = True
+            self.bounded = True
+            self.forget_last()
         self.touch(cf)
         message = None
         while len(self._live) > limit:
@@ -186,6 +202,7 @@ class FunctionCache:
                 del table[k]
         for k in [k for k, run in self.fast.items() if run.__self__ is victim]:
             del self.fast[k]
+        self.forget_last()
 
     # ------------------------------------------------------------ executables per shape
     def executable(self, owner: ConcreteFunction, shapes: tuple,
