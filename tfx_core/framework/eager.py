@@ -1,12 +1,14 @@
 """The eager executor: each op is a one-op graph, lowered and compiled once per signature."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from compiler.interpreters import Interpreter, set_eager_interpreter
-from compiler.ir.graph import Graph, GraphBuilder, freeze_attrs
+from compiler.ir.graph import ConstArray, Graph, GraphBuilder, freeze_attrs
 from compiler.ir.printer import print_graph
+from compiler.lowering.helpers import make_context
 from compiler.lowering.options import LoweringOptions
 from compiler.lowering.stablehlo import lower_graph
 from compiler.registry import OpDef
@@ -22,10 +24,26 @@ MAX_EAGER_CACHE = 4096  # distinct (op, attrs, types) executables kept for eager
 # program in about half the time of its MLIR fusion emitters (measured: 15-22 ms against
 # 29-33 ms per one-op program), with the same results and run times (bench/README.md, issue 18).
 EAGER_XLA_OPTIONS: dict[str, dict] = {"cpu": {"xla_cpu_use_fusion_emitters": False}}
-# Programs whose every value has at most this many elements also skip LLVM's optimizations
-# (xla_backend_optimization_level=0: ~10 ms per compile instead of 15-40 ms): on such sizes the
-# unoptimized loops cost a few microseconds per call; on larger ones they run 3-5x slower.
+# A one-op program of an exact op (one IEEE operation per element, a comparison, a sum or data
+# movement: the same bits at any optimization level), whose every value has at most this many
+# real elements, also skips LLVM's optimizations (xla_backend_optimization_level=0: ~9 ms per
+# compile instead of 15-25): on such sizes its unoptimized loop costs a few microseconds per
+# call, on larger ones it runs 3-10x slower. Not for other ops: with LLVM's optimizations off
+# math functions round differently (lgamma, tanh: measured).
 SMALL_PROGRAM_ELEMENTS = 1024
+EXACT_OPS = frozenset((
+    "add", "subtract", "multiply", "divide", "negate", "maximum", "minimum", "abs", "sign",
+    "sqrt", "floor", "ceil", "round_nearest_even", "compare", "select", "and", "or", "not", "xor",
+    "shift_left", "shift_right", "is_finite", "convert", "bitcast_convert", "stop_gradient",
+    "iota", "constant", "reshape", "expand_dims", "squeeze", "transpose", "broadcast_to",
+    "broadcast_like", "concatenate", "slice", "pad", "reverse", "tile", "dynamic_slice",
+    "dynamic_update_slice", "gather", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod",
+    "reduce_and", "reduce_or"))
+# Eager programs share one MLIR context per thread (making one costs ~0.4 ms a program) for this
+# many lowerings; a context keeps what it uniqued, so programs with big constants get their own.
+CONTEXT_USES = 2000
+SHARED_CONST_ELEMENTS = 64
+_CONTEXTS = threading.local()
 
 
 class EagerInterpreter(Interpreter):
@@ -119,11 +137,10 @@ class EagerInterpreter(Interpreter):
         if self._lowering is None:  # the first compile: ask for the platform only now
             self.use_options(config.lowering_options())
         options = self._lowering[0]
-        lowered = lower_graph(graph, options)
+        lowered = lower_graph(graph, options, context=_context(graph))
         out_sig = [(v.type.shape, v.type.dtype.np_dtype) for v in graph.outputs]
         xla = EAGER_XLA_OPTIONS.get(options.platform)
-        if xla is not None and options.platform == "cpu" and _largest(graph) <= \
-                SMALL_PROGRAM_ELEMENTS:
+        if xla is not None and options.platform == "cpu" and _small_and_exact(graph):
             xla = {**xla, "xla_backend_optimization_level": 0}
         # keyed by the program itself, so the persistent compile cache serves eager ops
         # across processes (a fresh notebook's first steps) as it serves functions
@@ -143,10 +160,31 @@ class EagerInterpreter(Interpreter):
         table[key] = entry
 
 
-def _largest(graph: Graph) -> int:
-    """The most elements any value of `graph` has."""
-    types = [*graph.input_types, *(v.type for o in graph.ops for v in o.outputs)]
-    return max((t.num_elements or 0 for t in types), default=0)
+def _context(graph: Graph) -> Any:
+    """This thread's shared MLIR context, or None (a fresh one) when `graph` holds a big
+    constant or a region."""
+    for o in graph.ops:
+        for _, a in o.attrs:
+            if isinstance(a, Graph) or (isinstance(a, ConstArray)
+                                        and a.array.size > SHARED_CONST_ELEMENTS) or \
+                    (isinstance(a, tuple) and any(isinstance(x, Graph) for x in a)):
+                return None
+    uses = getattr(_CONTEXTS, "uses", CONTEXT_USES)
+    if uses >= CONTEXT_USES:
+        _CONTEXTS.context, uses = make_context(), 0
+    _CONTEXTS.uses = uses + 1
+    return _CONTEXTS.context
+
+
+def _small_and_exact(graph: Graph) -> bool:
+    """One exact op on real values of at most SMALL_PROGRAM_ELEMENTS elements (see EXACT_OPS;
+    complex products would round differently once LLVM contracts them)."""
+    if len(graph.ops) != 1 or graph.ops[0].name not in EXACT_OPS:
+        return False
+    for t in [*graph.input_types, *(v.type for v in graph.outputs)]:
+        if t.dtype.is_complex or (t.num_elements or 0) > SMALL_PROGRAM_ELEMENTS:
+            return False
+    return True
 
 
 def _as_eager(a: Any, opdef: OpDef) -> Tensor:
