@@ -343,17 +343,17 @@ class ConcreteFunction:
             return self.call_host(args)
         cpp, caps, out_type = h
         # NOTE: private copies, so a caller mutating its array right after the call can't
-        # race the asynchronous execution (XLA may alias host memory on CPU).
-        if len(args) == 2:  # NOTE: spelled out for two, as in Function.__call__
-            a, b = args
-            ins = [a._buf if type(a) is Tensor else np.array(a),
-                   b._buf if type(b) is Tensor else np.array(b)]
-        else:
-            ins = [a._buf if type(a) is Tensor else np.array(a) for a in args]
-        if caps:
-            ins += [t._buf for t in caps]
+        # race the asynchronous execution (XLA aliases aligned host memory on CPU).
         try:
-            outs = cpp(*ins)
+            if len(args) == 2 and not caps:  # NOTE: spelled out, as in Function.__call__
+                a, b = args
+                outs = cpp(a._buf if type(a) is Tensor else a.copy(),
+                           b._buf if type(b) is Tensor else b.copy())
+            else:
+                ins = [a._buf if type(a) is Tensor else a.copy() for a in args]
+                if caps:
+                    ins += [t._buf for t in caps]
+                outs = cpp(*ins)
         except Exception:  # noqa: BLE001 (reported by the general path)
             return self.call_host(args)
         if out_type is not None:
