@@ -156,7 +156,7 @@ def build(tf) -> tuple[list[Candidate], list[tuple]]:
                                    err_msg=key)
 
     rows = [  # (label, candidate key prefix, target tfx/jax ratio)
-        ("compiled `x*y+1`, tensors in", "compiled/tensor", 1.5),
+        ("compiled `x*y+1`, tensors in", "compiled/tensor", 1.1),  # issue 18 (was 1.5)
         ("compiled `x*y+1`, numpy in", "compiled/numpy", 1.5),
         ("eager `exp(x)`", "eager_exp", 1.0),
         ("eager `x + y`", "eager_add", 1.0),
@@ -227,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {label} | {fmt(t_tx)} | {fmt(t_jax)} | **{ratio:.2f}×** | {tgt} {mark} "
                   f"| {fmt(t_np)} | {fmt(t_tf)} |")
     print()
-    print("ratio = tfx µs / jax µs (lower is better). targets: compiled call within 1.5x of "
-          "jax.jit; eager op faster than JAX eager.")
+    print("ratio = tfx µs / jax µs (lower is better). targets: compiled call within 1.1x of "
+          "jax.jit on tensors and 1.5x on numpy arrays (tfx copies each array first: jax.jit "
+          "lets XLA alias it); eager op faster than JAX eager.")
     if misses:
         print("targets missed: " + "; ".join(misses))
     else:
