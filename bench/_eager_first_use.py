@@ -5,7 +5,8 @@
 MLP 784-128-10 (relu, mean sparse softmax cross-entropy), batch 32, SGD lr 0.1, one step =
 forward + gradients (GradientTape; jax.value_and_grad op by op, no jit) + weight update, waited
 on. Prints "import <s>" and "step <i> <s>" lines, then "loss0 <value>" (the first step's loss,
-which the parent checks against numpy). tfx's persistent compile cache follows TFX_CACHE_DIR;
+which the parent checks against numpy); tfx also prints "programs1 <XLA compiles> <disk cache
+loads>" for its first step. tfx's persistent compile cache follows TFX_CACHE_DIR;
 jax's follows BENCH_JAX_CACHE when set (min compile time 0, so eager op programs are cached).
 """
 from __future__ import annotations
@@ -92,6 +93,11 @@ def main(which: str) -> None:
         print(f"step {i} {time.perf_counter() - t:.6f}")
         if i == 1:
             print(f"loss0 {loss!r}")
+            if which == "tfx":
+                from runtime.compile import counts
+
+                c = counts()
+                print(f"programs1 {c['xla_compiles']} {c['disk_loads']}")
 
 
 if __name__ == "__main__":

@@ -138,10 +138,13 @@ def eager_process(which: str, cache: str) -> dict[str, float]:
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_eager_first_use.py")
     out = subprocess.run([sys.executable, script, which], env=env, capture_output=True,
                          text=True, check=True).stdout
-    rows = dict(line.split(" ", 1) for line in out.splitlines() if line.startswith(("im", "lo")))
+    rows = dict(line.split(" ", 1) for line in out.splitlines()
+                if line.startswith(("im", "lo", "pr")))
     steps = [float(line.split()[2]) for line in out.splitlines() if line.startswith("step ")]
+    programs = [int(n) for n in rows.get("programs1", "0 0").split()]
     return {"import": float(rows["import"]), "loss0": float(rows["loss0"]), "1": steps[0],
-            "2": steps[1], "steady": statistics.median(steps[2:])}
+            "2": steps[1], "steady": statistics.median(steps[2:]), "compiles": programs[0],
+            "loads": programs[1]}
 
 
 def np_mlp_loss() -> float:
@@ -183,6 +186,11 @@ def eager_first_use(repeats: int, frameworks: tuple[str, ...]) -> None:
                   f" | " + " | ".join(ms(v) for v in vals) + " | " +
                   " | ".join(f"{vals[0] / v:.2f}×" for v in vals[1:]) +
                   f" | {EAGER_LABEL.get(best, '—')} |")
+    if "tfx" in frameworks:
+        cold, warm = med[("tfx", "cold")], med[("tfx", "warm")]
+        print(f"\ntfx, the process up to the end of step 1: cold {cold['compiles']:.0f} XLA "
+              f"compiles; warm {warm['compiles']:.0f} compiles and {warm['loads']:.0f} "
+              "executables loaded from the disk cache")
 
 
 def ms(v: float | None) -> str:
