@@ -306,7 +306,17 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=60.0, help="ms per candidate per round")
     ap.add_argument("--no-tf", action="store_true")
     ap.add_argument("--cases", default=None, help="default: all; --quick: " + ",".join(QUICK))
+    ap.add_argument("--sweep", action="store_true",
+                    help="every formulation of fwd/dx/dw convs at convnet shapes (SWEEP)")
+    ap.add_argument("--dtypes", default="f32,bf16", help="--sweep: f32 and/or bf16")
+    ap.add_argument("--only", default=None, help="--sweep: comma-separated parts of conv names")
     args = ap.parse_args()
+    if args.sweep:
+        print(f"jax {jax.__version__}, {os.cpu_count()} CPUs, {args.rounds} rounds x "
+              f"~{args.budget:g} ms; ratios to direct; load {os.getloadavg()}\n", flush=True)
+        sweep(args.rounds, args.budget / 1e3, args.dtypes.split(","), args.only)
+        print(f"\nload {os.getloadavg()}")
+        return
     rounds, budget = (2, 1.0) if args.quick else (args.rounds, args.budget)
     cases = args.cases or ",".join(QUICK if args.quick else [*CASES, "cnn"])
     tf = None
@@ -329,6 +339,105 @@ def main() -> None:
             print(f"| {case} | {name} | {ms[name]:.3f} | {ms[name] / base:.2f} | {fc} |",
                   flush=True)
     print("\ntfx/jax: candidate ms / jax.jit ms for the same case (lower is better).")
+
+
+# ---------------------------------------------------------------- the sweep (--sweep)
+# (name, N, H=W, C_in, C_out, kernel, stride): convnet layers, N*OH*OW from ~500 to ~33k.
+SWEEP = [
+    ("cnn conv1", 32, 32, 3, 32, 3, 1), ("s16 16-32", 32, 16, 16, 32, 3, 1),
+    ("cnn conv2", 32, 16, 32, 64, 3, 1), ("s8 16-32", 32, 8, 16, 32, 3, 1),
+    ("s16 64-64", 16, 16, 64, 64, 3, 1), ("res 64-64", 8, 56, 64, 64, 3, 1),
+    ("s8 128-128", 32, 8, 128, 128, 3, 1), ("s28 128-128", 8, 28, 128, 128, 3, 1),
+    ("s14 256-256", 16, 14, 256, 256, 3, 1),
+    ("train conv1 /2", 32, 32, 3, 32, 3, 2), ("train conv2 /2", 32, 16, 32, 64, 3, 2),
+    ("train conv3 /2", 32, 8, 64, 128, 3, 2), ("s56 64-128 /2", 8, 56, 64, 128, 3, 2),
+    ("s28 128-256 /2", 8, 28, 128, 256, 3, 2),
+    ("1x1 s56 64-256", 8, 56, 64, 256, 1, 1), ("1x1 s28 128-128", 16, 28, 128, 128, 1, 1),
+    ("1x1 s16 32-64", 32, 16, 32, 64, 1, 1), ("1x1 s14 256-256", 16, 14, 256, 256, 1, 1),
+    ("1x1 s56 64-128 /2", 8, 56, 64, 128, 1, 2), ("1x1 s28 128-256 /2", 16, 28, 128, 256, 1, 2),
+    ("c3 s16 3-32", 8, 16, 3, 32, 3, 1), ("c3 s32 3-16 /2", 8, 32, 3, 16, 3, 2),
+    ("c3 s64 3-32 /2", 16, 64, 3, 32, 3, 2), ("1x1 s8 64-64", 32, 8, 64, 64, 1, 1),
+    ("s56 32-64 /2", 8, 56, 32, 64, 3, 2), ("s56 64-128 /2 n16", 16, 56, 64, 128, 3, 2),
+    ("s28 64-128 /2", 8, 28, 64, 128, 3, 2),
+]
+MODES = ("direct", "im2col", "eigen", "im2col_t")
+
+
+def _same(size: int, k: int, s: int) -> tuple[int, tuple[int, int]]:
+    out = -(-size // s)
+    total = max((out - 1) * s + k - size, 0)
+    return out, (total // 2, total - total // 2)
+
+
+def sweep_convs(n, hw, c, k, ks, s) -> dict[str, tuple[tuple, tuple, dict]]:
+    """The forward conv (NHWC/HWIO, SAME) and the two convs its vjp emits (compiler/ops/conv.py
+    `_conv_vjp`: dx by `conv_transpose_lhs`, dw with batch and features swapped): name ->
+    (lhs shape, rhs shape, attrs)."""
+    o, (lo, hi) = _same(hw, ks, s)
+    pad = ((lo, hi), (lo, hi))
+    fwd = dict(window_strides=(s, s), padding=pad, lhs_dilation=(1, 1), rhs_dilation=(1, 1),
+               dimension_numbers=NHWC, feature_group_count=1, batch_group_count=1)
+    pl = ks - 1 - lo
+    dx_pad = (pl, (hw - 1) + ks - pl - ((o - 1) * s + 1))
+    dx = {**fwd, "window_strides": (1, 1), "padding": (dx_pad, dx_pad), "lhs_dilation": (s, s),
+          "dimension_numbers": ((0, 3, 1, 2), (2, 3, 0, 1), (0, 3, 1, 2))}
+    dw_pad = (lo, (ks - 1) + (o - 1) * s + 1 - hw - lo)
+    dw = {**fwd, "window_strides": (1, 1), "padding": (dw_pad, dw_pad), "rhs_dilation": (s, s),
+          "dimension_numbers": ((3, 0, 1, 2), (3, 0, 1, 2), (2, 3, 0, 1))}
+    return {"fwd": ((n, hw, hw, c), (ks, ks, c, k), fwd),
+            "dx": ((n, o, o, k), (ks, ks, c, k), dx),
+            "dw": ((n, hw, hw, c), (n, o, o, k), dw)}
+
+
+def sweep(rounds: int, budget_s: float, dtypes: list[str], only: str | None) -> None:
+    """Every exact formulation of every sweep conv, forced through tfx, against the plain one."""
+    from compiler.ir.types import BF16, F32, TensorType
+    from compiler.lowering import conv_formulations as cf
+    from compiler.lowering.options import LoweringOptions
+
+    tx.config.set_tiered_compilation(False)  # steady state of the forced formulation
+    rng = np.random.default_rng(0)
+    print("| conv | pass | dtype | N*OH*OW | direct ms | im2col | eigen | im2col_t | auto | best |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---|---|")
+    for name, n, hw, c, k, ks, s in SWEEP:
+        if only and not any(o in name for o in only.split(",")):
+            continue
+        for dt in dtypes:
+            for pas, (sl, sr, a) in sweep_convs(n, hw, c, k, ks, s).items():
+                ddt = {"f32": F32, "bf16": BF16}[dt]
+                xn = rng.standard_normal(sl).astype(np.float32)
+                wn = (rng.standard_normal(sr) / np.sqrt(np.prod(sr[:-1]))).astype(np.float32)
+                x, w = tx.cast(tx.constant(xn), dt.replace("f", "float")), tx.cast(
+                    tx.constant(wn), dt.replace("f", "float"))
+                opts = LoweringOptions("cpu", "auto")
+                call_t = [TensorType(ddt, sl), TensorType(ddt, sr)]
+                out_t = TensorType(ddt, tuple(bind(convolution_op, tx.constant(
+                    np.zeros(sl, np.float32)), tx.constant(np.zeros(sr, np.float32)),
+                    **a).shape))
+                auto = cf.choose(opts, *call_t, out_t, a)
+                cands, ref = [], None
+                for mode in MODES:
+                    if cf.choose(LoweringOptions("cpu", mode), *call_t, out_t, a) != mode \
+                            and mode != "direct":
+                        continue
+                    if (mode == "im2col") == (pas == "dw") and mode in ("im2col", "im2col_t"):
+                        continue  # patches over a window of N*OH*OW positions: never
+                    call, _ = tfx_fn(mode, lambda x, w, a=a: bind(convolution_op, x, w, **a),
+                                     x, w)
+                    got = np.asarray(tx.cast(call(), "float32").numpy(), np.float64)
+                    if ref is None:
+                        ref = got
+                    err = np.abs(got - ref).max() / (np.abs(ref).max() or 1.0)
+                    if not err < (1e-4 if dt == "f32" else 1e-2):
+                        raise AssertionError(f"{name} {pas} {dt} {mode}: error {err:.2e}")
+                    cands.append((mode, call, lambda r: r._buf.block_until_ready()))
+                ms = measure(cands, rounds, budget_s)
+                base = ms["direct"]
+                cols = [f"{ms[m] / base:.2f}" if m in ms else "-" for m in MODES[1:]]
+                best = min(ms, key=ms.get)
+                m = n * (-(-hw // s)) ** 2
+                print(f"| {name} | {pas} | {dt} | {m} | {base:.3f} | {' | '.join(cols)} "
+                      f"| {auto} | {best} |", flush=True)
 
 
 if __name__ == "__main__":

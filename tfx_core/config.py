@@ -133,7 +133,8 @@ def set_conv_formulation(mode: str) -> str:
 
     "auto" (the default, or `TFX_CONV_FORMULATION` in the environment) applies the rule measured
     on XLA:CPU (compiler/lowering/conv_formulations.py), "direct" always emits
-    stablehlo.convolution, "im2col" and "eigen" force that formulation wherever it is exact.
+    stablehlo.convolution, "im2col", "eigen" and "im2col_t" force that formulation wherever it
+    is exact.
     Compile keys include it: eager ops and functions compiled from now on use it, a
     ConcreteFunction compiled before keeps its executable.
     """

@@ -1,27 +1,36 @@
 """Faster StableHLO for `convolution` on XLA:CPU (jaxlib 0.10.2), and the measured rule choosing it.
 
 XLA:CPU runs a 2-D f32 convolution with more than 16 input or output features on YNNPACK, on
-one core. Two exact rewrites use every core:
+one core, and a filter gradient (a convolution whose window is the whole dY) slower still.
+Three exact rewrites use every core:
 
 * ``im2col``: pad once; per spatial dim (last first) the shifted slices concatenated on the
   channel axis (XLA fuses each level into one loop kernel), then one
-  ``[N*OH*OW, KH*KW*C] x [KH*KW*C, K]`` dot_general. Pays only for few input channels.
+  ``[N*OH*OW, KH*KW*C] x [KH*KW*C, K]`` dot_general. Pays only for few input channels; for a
+  1x1 kernel it is just that dot (a strided slice first for stride 2).
 * ``eigen``: the same convolution with one more row of padding, its extra output row sliced
   off: YNNPACK declines a convolution whose output is taller than its input, so XLA runs its
   multithreaded Eigen kernel. Filter gradients stay plain convolutions (much slower there).
+* ``im2col_t``: the patches over the (small) OUTPUT window, contracted with the kernel over its
+  (large) window: for a filter gradient, patches ``[N*OH*OW, KH*KW*C]^T x dY [N*OH*OW, K]``.
 
-Rule (``choose`` under "auto"), on XLA:CPU of a jaxlib in MEASURED_JAXLIB only: f32, 2 spatial
-dims, a 3x3 kernel, stride 1, no dilation, no groups, no negative padding and N*OH*OW >=
-MIN_POSITIONS; then ``im2col`` if C_in <= 3 and C_out <= 16, or C_in == 3 and C_out <= 32;
-``eigen`` if C_in >= 16, C_out >= 24, not both >= 96, and the output is as tall as the input
-(SAME); anything else stays a plain convolution.
+Rule (``choose`` under "auto"), on XLA:CPU of a jaxlib in MEASURED_JAXLIB only, f32 or bf16
+(which runs in f32), 2 spatial dims, no groups, no lhs dilation, no negative low padding:
+
+* a filter gradient (the window wider than the output) of a 1x1 conv, N*OH*OW >=
+  DW_DOT_MIN_POSITIONS: ``im2col_t``; other filter gradients stay plain;
+* else (stride <= 2, no rhs dilation, N*OH*OW >= MIN_POSITIONS): a 1x1 kernel: ``im2col``; a
+  3x3 kernel with C_in <= 3 and C_out <= 16, or C_in == 3 and C_out <= 32: ``im2col``; f32,
+  stride 1, N*OH*OW >= EIGEN_MIN_POSITIONS, C_in >= 16, C_out >= 24, not both >= 96 and the
+  output as tall as the input (SAME): ``eigen``; anything else stays a plain convolution.
 
 Why, and the measurements behind every threshold: bench/README.md, "conv_formulations.py"
 (``bench/conv_formulations.py`` reproduces them).
 
 The formulation is the caller's `LoweringOptions.conv_formulation` ("auto" applies the rule,
-"direct" always emits stablehlo.convolution, "im2col"/"eigen" force that rewrite wherever it is
-exact); users switch it with tx.config.set_conv_formulation or ``TFX_CONV_FORMULATION``.
+"direct" always emits stablehlo.convolution, "im2col"/"eigen"/"im2col_t" force that rewrite
+wherever it is exact); users switch it with tx.config.set_conv_formulation or
+``TFX_CONV_FORMULATION``.
 """
 from __future__ import annotations
 
@@ -32,12 +41,18 @@ from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..ir.graph import Graph
-from ..ir.types import F32, TensorType
+from ..ir.types import BF16, F32, TensorType
 from . import helpers as H
 from .options import LoweringOptions
 
 MEASURED_JAXLIB = ("0.10.2",)  # the rule describes this XLA; on another jaxlib: plain conv
-MIN_POSITIONS = 8192  # N*OH*OW: below, the savings are microseconds and compiling costs ms
+AUTO_DTYPES = (F32, BF16)  # bf16 convs run in f32 (compiler/ops/conv.py): the same kernels
+# N*OH*OW below which a rewrite is not used: the smallest size measured to win (1x1: 0.70x,
+# C_in 3: 0.51-0.88x at 2048). Tiered compilation (runtime/tiered.py) compiles the rewrite in
+# the background, so its extra compile time (15-30 ms a loop kernel) no longer sets this.
+MIN_POSITIONS = 2048
+EIGEN_MIN_POSITIONS = 8192  # eigen was measured from here on (2048: 1.8-2.5x slower)
+DW_DOT_MIN_POSITIONS = 3072  # 1x1 filter gradients: bf16 at 2048 lost (1.16x), 3136 won
 IM2COL_MAX_C_IN = 3  # and C_out <= 16 (XLA's own conv), or C_in == 3 and C_out <= 32 (YNNPACK)
 EIGEN_MIN_C_IN, EIGEN_MIN_C_OUT = 16, 24  # fewer features: Eigen loses (up to 5x at C_out 3)
 EIGEN_MAX_BOTH = 96  # C_in and C_out both >= 96: YNNPACK is as fast (it threads those)
@@ -67,6 +82,13 @@ def _im2col_ok(tl, tr, out, a) -> bool:
             and all(d for d in tl.shape + tr.shape + out.shape))
 
 
+def _im2col_t_ok(tl, tr, out, a) -> bool:
+    """im2col_t reads only the windows it needs: a cropping (negative) high padding is fine,
+    as in the filter gradient of a stride-2 1x1 conv over an even input."""
+    return _im2col_ok(tl, tr, out, {**a, "padding": tuple((lo, max(hi, 0))
+                                                           for lo, hi in a["padding"])})
+
+
 def _eigen_ok(tl, tr, out, a) -> bool:
     """Whether one more output row makes the output taller than the input, so XLA:CPU's
     YNNPACK matcher declines the conv (and runs XLA's Eigen conv): true for stride-1 SAME-like
@@ -90,21 +112,38 @@ def choose(options: LoweringOptions, tl: TensorType, tr: TensorType, out: Tensor
         return "im2col" if _im2col_ok(tl, tr, out, attrs) else "direct"
     if mode == "eigen":
         return "eigen" if _eigen_ok(tl, tr, out, attrs) else "direct"
+    if mode == "im2col_t":
+        return "im2col_t" if _im2col_t_ok(tl, tr, out, attrs) else "direct"
     return _auto(options, tl, tr, out, attrs)
 
 
 def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
-    if not (_measured(options) and tl.dtype is F32 and tr.dtype is F32 and tl.rank == 4
-            and all(s == 1 for s in a["window_strides"]) and all(d == 1 for d in a["rhs_dilation"])
-            and _im2col_ok(tl, tr, out, a)):
+    if not (_measured(options) and tl.dtype in AUTO_DTYPES and tr.dtype is tl.dtype
+            and tl.rank == 4 and _im2col_t_ok(tl, tr, out, a)):
         return "direct"
     n, c, k, in_sp, k_sp, out_sp = _geometry(tl, tr, out, a["dimension_numbers"])
-    if k_sp != (3, 3) or n * math.prod(out_sp) < MIN_POSITIONS:
+    strides = a["window_strides"]
+    if all(w > o for w, o in zip(k_sp, out_sp)):
+        # a window wider than the output: a filter gradient (`_conv_vjp`: the input with batch
+        # and features swapped, so c is the forward batch, and dY as the kernel). Of a 1x1
+        # conv XLA runs it 2-9x slower than im2col_t's one dot; of a 3x3 conv im2col_t is
+        # mixed (0.63-1.9x, no size or channel pattern), so those stay plain.
+        if (out_sp == (1, 1) and all(s == 1 for s in strides)
+                and c * math.prod(k_sp) >= DW_DOT_MIN_POSITIONS):
+            return "im2col_t"
         return "direct"
-    forward = all(s > 3 for s in in_sp)  # the kernel smaller than the input: not a filter grad
-    if forward and c <= IM2COL_MAX_C_IN and (k <= 16 or (c == 3 and k <= 32)):
-        return "im2col"
-    if (c >= EIGEN_MIN_C_IN and k >= EIGEN_MIN_C_OUT and min(c, k) < EIGEN_MAX_BOTH
+    if (any(s > 2 for s in strides) or any(d != 1 for d in a["rhs_dilation"])
+            or not _im2col_ok(tl, tr, out, a) or n * math.prod(out_sp) < MIN_POSITIONS):
+        return "direct"
+    if k_sp == (1, 1):
+        return "im2col"  # a 1x1 conv (stride 1 or 2) as one dot: 0.43-0.90x
+    if k_sp != (3, 3):
+        return "direct"
+    if c <= IM2COL_MAX_C_IN and (k <= 16 or (c == 3 and k <= 32)):
+        return "im2col"  # strides 1 and 2, f32 and bf16: 0.42-0.88x
+    if (tl.dtype is F32 and all(s == 1 for s in strides)
+            and n * math.prod(out_sp) >= EIGEN_MIN_POSITIONS and c >= EIGEN_MIN_C_IN
+            and k >= EIGEN_MIN_C_OUT and min(c, k) < EIGEN_MAX_BOTH
             and _eigen_ok(tl, tr, out, a)):
         return "eigen"
     return "direct"
@@ -139,6 +178,8 @@ def emit(how: str, lhs: ir.Value, rhs: ir.Value, tl: TensorType, tr: TensorType,
     """The convolution as formulation `how` (types are the working, post-conversion ones)."""
     if how == "im2col":
         return _im2col(lhs, rhs, tl, tr, out, attrs)
+    if how == "im2col_t":
+        return _im2col_t(lhs, rhs, tl, tr, out, attrs)
     if how == "eigen":
         return _eigen(lhs, rhs, tl, tr, out, attrs)
     return convolution(lhs, rhs, out, **attrs)
@@ -244,3 +285,57 @@ def _eigen(lhs, rhs, tl, tr, out, a) -> ir.Value:
     y = convolution(lhs, rhs, out.with_shape(tuple(big)),
                     **{**a, "padding": ((lo, hi + a["window_strides"][0]), *rest)})
     return hlo.slice(y, [0] * out.rank, list(out.shape), [1] * out.rank)
+
+
+def _im2col_t(lhs, rhs, tl, tr, out, a) -> ir.Value:
+    """Patches over the (small) OUTPUT window, contracted with the kernel over its input
+    features and (large) window: one ``[I*Q, P*B]^T x [I*Q, O]`` dot_general.
+
+    That is a filter gradient's natural shape: its "kernel" is the output cotangent (Q = the
+    forward's N*OH*OW positions, I = the forward batch), its output the forward's small kernel
+    (P = KH*KW). out[b, o, p] = sum over i, q of lhs[b, i, p*stride + q*rhs_dilation] *
+    rhs[o, i, q]: the im2col patch construction with the window and output roles swapped
+    (slices of the kernel's extent stepping by the rhs dilation, one per output position,
+    offset by the stride), concatenated on the lhs batch axis, last spatial dim first.
+    """
+    ls, rs, os_ = a["dimension_numbers"]
+    ns = len(ls) - 2
+    strides, dil = a["window_strides"], a["rhs_dilation"]
+    x, tx = _transpose(lhs, tl, (ls[1], *ls[2:], ls[0]))  # [I, *S, B]
+    b = tx.shape[-1]
+    low = [0, *(lo for lo, _ in a["padding"]), 0]
+    high = [0, *(max(hi, 0) for _, hi in a["padding"]), 0]  # no slice reads past a crop
+    if any(low) or any(high):
+        x = hlo.pad(x, H.splat(0, TensorType(tx.dtype, ())), low, high, [0] * (ns + 2))
+        tx = tx.with_shape(tuple(d + lo + hi for d, lo, hi in zip(tx.shape, low, high)))
+    k_sp = tuple(tr.shape[d] for d in rs[2:])
+    out_sp = tuple(out.shape[d] for d in os_[2:])
+    for i in reversed(range(ns)):  # "channel" order (p_0, ..., p_last, b)
+        steps = [1] * (ns + 2)
+        steps[1 + i] = dil[i]
+        cols = []
+        for p in range(out_sp[i]):
+            start = [0] * (ns + 2)
+            start[1 + i] = p * strides[i]
+            limit = list(tx.shape)
+            limit[1 + i] = start[1 + i] + (k_sp[i] - 1) * dil[i] + 1
+            cols.append(hlo.slice(x, start, limit, steps))
+        x = cols[0] if len(cols) == 1 else hlo.concatenate(cols, ns + 1)
+        shape = list(tx.shape)
+        shape[1 + i] = k_sp[i]
+        tx = tx.with_shape((*shape[:-1], shape[-1] * len(cols)))
+    depth, positions, o = tr.shape[rs[1]] * math.prod(k_sp), math.prod(out_sp), tr.shape[rs[0]]
+    p2, _ = _reshape(x, tx, (depth, positions * b))
+    w, tw = _transpose(rhs, tr, (rs[1], *rs[2:], rs[0]))  # [I, *Q, O]
+    w2, _ = _reshape(w, tw, (depth, o))
+    dn = hlo.DotDimensionNumbers.get(
+        lhs_batching_dimensions=[], rhs_batching_dimensions=[],
+        lhs_contracting_dimensions=[0], rhs_contracting_dimensions=[0])
+    yt = TensorType(tx.dtype, (positions * b, o))
+    y = hlo.dot_general(H.ir_type(yt), p2, w2, dn, precision_config=_highest())
+    y, yt = _reshape(y, yt, (*out_sp, b, o))  # [*P, B, O]
+    perm = [0] * (ns + 2)
+    perm[os_[0]], perm[os_[1]] = ns, ns + 1
+    for i in range(ns):
+        perm[os_[2 + i]] = i
+    return _transpose(y, yt, tuple(perm))[0]

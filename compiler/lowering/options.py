@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # How `convolution` lowers (compiler/lowering/conv_formulations.py): "auto" applies the rule
-# measured on XLA:CPU, "direct" always emits stablehlo.convolution, "im2col" and "eigen" force
-# that rewrite wherever it is exact (else direct).
-CONV_FORMULATIONS = ("auto", "direct", "im2col", "eigen")
+# measured on XLA:CPU, "direct" always emits stablehlo.convolution, "im2col", "eigen" and
+# "im2col_t" force that rewrite wherever it is exact (else direct).
+CONV_FORMULATIONS = ("auto", "direct", "im2col", "eigen", "im2col_t")
 
 
 @dataclass(frozen=True)

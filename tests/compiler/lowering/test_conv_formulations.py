@@ -81,7 +81,9 @@ def _check(y: np.ndarray, lhs: np.ndarray, rhs: np.ndarray, a: dict) -> None:
 def _emitted(text: str) -> str:
     has_conv, has_dot = "stablehlo.convolution" in text, "stablehlo.dot_general" in text
     assert has_conv != has_dot, text
-    return "im2col" if has_dot else ("eigen" if "stablehlo.slice" in text else "direct")
+    if has_dot:
+        return "im2col_t" if "contracting_dims = [0] x [0]" in text else "im2col"
+    return "eigen" if "stablehlo.slice" in text else "direct"
 
 
 # ---------------------------------------------------------------- each formulation, exactly
@@ -135,6 +137,27 @@ def test_eigen_matches_reference(case):
     assert _emitted(text) == "eigen"
     assert "pad = [[1, 2]," in text or "pad = [[2, 3]," in text, text  # one more row of padding
     _check(y, lhs, rhs, a)
+
+
+DW = ((3, 0, 1, 2), (3, 0, 1, 2), (2, 3, 0, 1))  # `_conv_vjp`'s filter gradient of NHWC/HWIO
+IM2COL_T_CASES = {  # (N, C, K, spatial, kernel, attrs); for DW: N = C_in, C = batch, K = C_out
+    "dw_3x3": (3, 2, 4, (6, 6), (6, 6), _attrs(dims=DW)),
+    "dw_3x3_stride2": (3, 2, 4, (9, 9), (5, 5), _attrs(dims=DW, rhs_dilation=(2, 2))),
+    "dw_1x1": (3, 2, 4, (5, 5), (5, 5), _attrs(dims=DW, padding=((0, 0), (0, 0)))),
+    "dw_1x1_stride2_crop": (3, 2, 4, (6, 6), (3, 3), _attrs(dims=DW, padding=((0, -1), (0, -1)),
+                                                            rhs_dilation=(2, 2))),
+    "forward_nchw_strided": (2, 3, 4, (7, 6), (3, 2), _attrs(dims=NCHW, strides=(2, 1))),
+}
+
+
+@pytest.mark.parametrize("case", IM2COL_T_CASES)
+def test_im2col_t_matches_reference_compiled_and_eager(case):
+    n, c, k, sp, ks, a = IM2COL_T_CASES[case]
+    lhs, rhs = _operands(f"im2col_t/{case}", n, c, k, sp, ks, a)
+    y, text = _compiled("im2col_t", lhs, rhs, a)
+    assert _emitted(text) == "im2col_t"
+    _check(y, lhs, rhs, a)
+    _check(bind(convolution_op, tx.constant(lhs), tx.constant(rhs), **a).numpy(), lhs, rhs, a)
 
 
 FALLBACK_CASES = {  # a forced formulation that does not apply emits the plain convolution
@@ -200,7 +223,19 @@ RULE_CASES = {  # (N, C_in, C_out, spatial, extra) -> formulation under "auto"
                              "eigen"),
     "im2col_c1_k16": ((8, 1, 16, (32, 32)), {}, "im2col"),
     "im2col_c3_k16_edge_positions": ((8, 3, 16, (32, 32)), {}, "im2col"),  # 8192 positions
-    "im2col_below_positions": ((7, 3, 32, (32, 32)), {}, "direct"),
+    "im2col_edge_positions": ((2, 3, 32, (32, 32)), {}, "im2col"),  # 2048 positions
+    "im2col_below_positions": ((1, 3, 32, (32, 63)), {}, "direct"),  # 2016
+    "im2col_c3_stride2": ((32, 3, 32, (32, 32)), dict(a=_attrs(strides=(2, 2),
+                                                               padding=((0, 1), (0, 1)))),
+                          "im2col"),
+    "1x1": ((8, 64, 256, (56, 56)), dict(ks=(1, 1), a=_attrs(padding=((0, 0), (0, 0)))),
+            "im2col"),
+    "1x1_stride2": ((8, 64, 128, (56, 56)), dict(ks=(1, 1), a=_attrs(
+        strides=(2, 2), padding=((0, 0), (0, 0)))), "im2col"),
+    "1x1_stride3": ((8, 64, 128, (56, 56)), dict(ks=(1, 1), a=_attrs(
+        strides=(3, 3), padding=((0, 0), (0, 0)))), "direct"),
+    "1x1_below_positions": ((1, 64, 64, (32, 63)), dict(ks=(1, 1), a=_attrs(
+        padding=((0, 0), (0, 0)))), "direct"),
     "im2col_c3_k33": ((32, 3, 33, (32, 32)), {}, "direct"),  # YNNPACK's fast range
     "im2col_c2_k24": ((32, 2, 24, (32, 32)), {}, "direct"),  # YNNPACK fast for C_in < 3
     "im2col_c4": ((32, 4, 16, (32, 32)), {}, "direct"),
@@ -219,7 +254,10 @@ RULE_CASES = {  # (N, C_in, C_out, spatial, extra) -> formulation under "auto"
                    "direct"),
     "f64": ((32, 32, 64, (32, 32)), dict(dtype=F64), "direct"),
     "f16": ((32, 32, 64, (32, 32)), dict(dtype=F16), "direct"),
-    "bf16": ((32, 3, 32, (32, 32)), dict(dtype=BF16), "direct"),
+    "bf16_im2col": ((32, 3, 32, (32, 32)), dict(dtype=BF16), "im2col"),
+    "bf16_1x1": ((32, 32, 64, (16, 16)), dict(dtype=BF16, ks=(1, 1),
+                                              a=_attrs(padding=((0, 0), (0, 0)))), "im2col"),
+    "bf16_no_eigen": ((32, 32, 64, (32, 32)), dict(dtype=BF16), "direct"),  # mixed: 0.85-1.9x
     "filter_grad": None,  # below
 }
 
@@ -240,6 +278,19 @@ def test_rule_leaves_filter_gradients_alone():
     out = TensorType(F32, (3, 3, 32, 64))
     for mode in ("auto", "eigen"):
         assert CF.choose(_cpu(mode), tl, tr, out, a) == "direct"
+
+
+@pytest.mark.parametrize("n, s, stride, pad, want", [
+    (8, 56, 1, 0, "im2col_t"), (16, 28, 2, -1, "im2col_t"),  # 25088 / 3136 positions
+    (2, 32, 1, 0, "direct")])  # 2048 positions: bf16 lost there
+def test_rule_turns_1x1_filter_gradients_into_one_dot(n, s, stride, pad, want):
+    """The filter gradient of a 1x1 conv (x with batch and features swapped, dY as the kernel)
+    runs 2-9x faster as im2col_t's patches-transposed dot; f32 and bf16."""
+    o = -(-s // stride)
+    a = _attrs(dims=DW, padding=((0, pad), (0, pad)), rhs_dilation=(stride, stride))
+    for dt in (F32, BF16):
+        tl, tr = TensorType(dt, (n, s, s, 64)), TensorType(dt, (n, o, o, 128))
+        assert CF.choose(_cpu(), tl, tr, TensorType(dt, (1, 1, 64, 128)), a) == want
 
 
 def test_rule_is_off_on_an_unmeasured_jaxlib(monkeypatch):
@@ -268,8 +319,9 @@ def test_rule_cases_compile_and_match_at_full_size(case):
 
 
 def test_rule_edge_compiles_just_inside_and_outside():
-    for (n, c, k), want in (((8, 3, 16), "im2col"), ((7, 3, 16), "direct"),
-                            ((8, 16, 24), "eigen"), ((8, 16, 23), "direct")):
+    for (n, c, k), want in (((2, 3, 16), "im2col"), ((1, 3, 16), "direct"),
+                            ((8, 16, 24), "eigen"), ((8, 16, 23), "direct"),
+                            ((7, 16, 24), "direct")):
         a = _attrs()
         lhs, rhs = _operands(f"edge/{n}/{c}/{k}", n, c, k, (32, 32), (3, 3), a)
         y, text = _compiled("auto", lhs, rhs, a)
@@ -410,3 +462,41 @@ def test_eager_compile_keys_include_the_lowering_options():
     tx.nn.conv2d(x, w, 1, "SAME")
     assert EAGER.compiles == after
     np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n, s, stride", [(16, 16, 1), (16, 32, 2)])
+def test_1x1_gradients_under_the_rule_match_jax(n, s, stride):
+    """A 1x1 conv's forward (im2col: one dot) and filter gradient (im2col_t) under "auto",
+    compiled, against jax.grad in float64."""
+    rng = _rng(f"grad1x1/{n}/{s}/{stride}")
+    xn = rng.standard_normal((n, s, s, 8)).astype(np.float32)
+    wn = (rng.standard_normal((1, 1, 8, 16)) / np.sqrt(8)).astype(np.float32)
+    rn = rng.standard_normal((n, s // stride, s // stride, 16)).astype(np.float32)
+    tx.config.set_conv_formulation("auto")
+
+    @tx.function
+    def grads(x, w, r):
+        with tx.GradientTape() as tape:
+            tape.watch([x, w])
+            y = tx.nn.conv2d(x, w, stride, "SAME")
+            loss = tx.reduce_sum(y * r)
+        return [y, *tape.gradient(loss, [x, w])]
+
+    args = (tx.constant(xn), tx.constant(wn), tx.constant(rn))
+    text = grads.experimental_get_compiler_ir(*args)("stablehlo")
+    assert "contracting_dims = [0] x [0]" in text and "contracting_dims = [1] x [0]" in text
+    y, gx, gw = grads(*args)
+
+    def conv(x, w):
+        return jax.lax.conv_general_dilated(x, w, (stride, stride), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                            precision="highest")
+
+    with jax.enable_x64(True):
+        x64, w64 = xn.astype(np.float64), wn.astype(np.float64)
+        jy = conv(x64, w64)
+        jx, jw = jax.grad(lambda x, w: (conv(x, w) * rn).sum(), (0, 1))(x64, w64)
+    for got, want in ((y, jy), (gx, jx), (gw, jw)):
+        want = np.asarray(want)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-4,
+                                   atol=1e-4 * max(1.0, np.abs(want).max()))
