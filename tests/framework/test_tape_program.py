@@ -166,3 +166,35 @@ def test_small_eager_programs_round_like_large_ones(name):
         small = fn(*[tx.constant(a) for a in args]).numpy()
         big = fn(*[tx.constant(np.tile(a, 400)) for a in args]).numpy()[:len(x)]
         np.testing.assert_array_equal(small, big)
+
+
+@pytest.mark.parametrize("name,attrs", [
+    ("reduce_sum", {"axes": (1,), "keepdims": False}), ("reduce_prod", {"axes": (0,),
+                                                                       "keepdims": True}),
+    ("reduce_max", {"axes": (1,), "keepdims": False}), ("divide", {}), ("sqrt", {}),
+    ("multiply", {}), ("subtract", {})])
+def test_exact_ops_same_bits_without_llvm_optimizations(name, attrs, monkeypatch):
+    """The ops compiled at opt level 0 on small shapes give the bits the optimized build does."""
+    from compiler.registry import REGISTRY
+    from tfx_core.framework import eager
+
+    rng = np.random.default_rng(3)
+    a = (rng.random((24, 40)) + 0.5).astype(np.float32)
+    b = (rng.random((24, 40)) + 0.5).astype(np.float32)
+    opdef = REGISTRY[name]
+    args = [tx.constant(a)] if name in ("reduce_sum", "reduce_prod", "reduce_max", "sqrt") \
+        else [tx.constant(a), tx.constant(b)]
+    seen = []
+    real = eager.compile_stablehlo
+
+    def spy(*a, **k):
+        seen.append((k.get("xla_options") or {}).get("xla_backend_optimization_level"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(eager, "compile_stablehlo", spy)
+    outs = []
+    for limit in (eager.SMALL_PROGRAM_ELEMENTS, 0):  # opt level 0, then the optimized build
+        monkeypatch.setattr(eager, "SMALL_PROGRAM_ELEMENTS", limit)
+        outs.append(eager.EagerInterpreter().process(opdef, args, attrs).numpy())
+    assert seen == [0, None]
+    np.testing.assert_array_equal(outs[0], outs[1])

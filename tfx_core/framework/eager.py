@@ -22,7 +22,7 @@ from tfx_core.framework.tensor import Tensor
 MAX_EAGER_CACHE = 4096  # distinct (op, attrs, types) executables kept for eager mode
 # XLA options for eager programs, by platform. XLA:CPU's older loop emitters compile a small
 # program in about half the time of its MLIR fusion emitters (measured: 15-22 ms against
-# 29-33 ms per one-op program), with the same results and run times (bench/README.md, issue 18).
+# 29-33 ms per one-op program), with the same results and run times (issue 18).
 EAGER_XLA_OPTIONS: dict[str, dict] = {"cpu": {"xla_cpu_use_fusion_emitters": False}}
 # A one-op program of an exact op (one IEEE operation per element, a comparison, a sum or data
 # movement: the same bits at any optimization level), whose every value has at most this many
