@@ -180,3 +180,36 @@ def test_last_call_memo_tells_equal_types_apart_from_new_ones():
     np.testing.assert_array_equal(f(tx.constant([2.0, 2.0]), b).numpy(), [1.0, 1.0])
     np.testing.assert_array_equal(f(a.numpy(), b).numpy(), [4.0, 5.0])
     assert f.experimental_get_tracing_count() == 2  # f32[2] (tensors or numpy), f32[1,1]
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: (x + 1.0, x * 2.0),
+    lambda x: [x + 1.0, x * 2.0],
+    lambda x: (x + 1.0, [x * 2.0]),
+    lambda x: (x + 1.0, None),
+    lambda x: (),
+    lambda x: [],
+], ids=["tuple", "list", "nested", "with-none", "empty-tuple", "empty-list"])
+def test_output_structures_match_the_python_function(make):
+    f = tx.function(make)
+    x = np.array([1.0, 2.0], np.float32)
+    want = make(x)
+    for arg in (tx.constant(x), tx.constant(x), x, x):
+        got = f(arg)
+        assert type(got) is type(want) and len(got) == len(want)
+        for g, w in zip(got, want):
+            if isinstance(w, list):
+                assert type(g) is list
+                np.testing.assert_array_equal(g[0].numpy(), w[0])
+            elif w is None:
+                assert g is None
+            else:
+                np.testing.assert_array_equal(g.numpy(), w)
+
+
+def test_python_scalar_and_dict_arguments_use_the_full_key():
+    f = tx.function(lambda d, k: d["a"] * k + d["b"])
+    a, b = tx.constant([1.0, 2.0]), tx.constant([0.5, 0.5])
+    for k in (2.0, 2.0, 3.0, 3.0):
+        np.testing.assert_array_equal(f({"a": a, "b": b}, k).numpy(), [k + 0.5, 2 * k + 0.5])
+    assert f.experimental_get_tracing_count() == 2  # one per Python value of k

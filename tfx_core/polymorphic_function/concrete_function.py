@@ -91,6 +91,11 @@ class ConcreteFunction:
         self._cache = cache if cache is not None else FunctionCache(name)
         self._py_signature = py_signature  # so keyword calls can be canonicalized
         self._single_output = out_tree.num_leaves == 1 and out_tree.num_nodes == 1
+        # a flat tuple or list of results is built directly (tree_unflatten costs more)
+        flat = out_tree.num_leaves
+        self._flat_output = (tuple if out_tree == tree_util.tree_structure((0,) * flat)
+                             else list if out_tree == tree_util.tree_structure([0] * flat)
+                             else None)
         self._in_sig = [(t.shape, t.dtype.np_dtype) for t in graph.input_types]
         # calls under an eager GradientTape: their programs and what happened to them
         self.tape = TapeState(opaque_gradients, baked)
@@ -297,8 +302,11 @@ class ConcreteFunction:
     def call_leaves(self, leaves: list) -> Any:
         """Run on a flattened call's leaves (static leaves are ignored: they were traced)."""
         ins = [leaves[i] for i in self._tensor_idx]
-        bufs = [x._buf if type(x) is Tensor else _to_buffer(x, self.name) for x in ins]
-        return self._run(ins, bufs)
+        for x in ins:
+            if type(x) is not Tensor:
+                bufs = [x._buf if type(x) is Tensor else _to_buffer(x, self.name) for x in ins]
+                return self._run(ins, bufs)
+        return self.run_tensors(ins)  # eager tensors (or stale symbolic ones: it says so)
 
     def call_tensors(self, args: tuple) -> Any:
         """Fast path: positional eager tensors (or numpy arrays) for the tensor leaves."""
@@ -365,7 +373,8 @@ class ConcreteFunction:
         when it has no plain executable to run directly, False until it is compiled."""
         c = self._single
         if c is None or self._assigned is not None or type(c.exe) is MeshOnly:
-            return False if c is None else None  # not compiled yet: decide after it is
+            # not compiled yet: decide after it is (never, for an executable per shape)
+            return False if c is None and self._static else None
         entry = c.exe.direct_entry()
         if entry is None:
             return None
@@ -381,7 +390,7 @@ class ConcreteFunction:
         there is none, False until compiled."""
         c = self._single
         if c is None or self._assigned is not None or type(c.exe) is MeshOnly:
-            return False if c is None else None
+            return False if c is None and self._static else None
         cpp = c.exe.host_entry(self._in_sig)
         if cpp is None:
             return None
@@ -415,6 +424,8 @@ class ConcreteFunction:
         """The function's results (tensors, in output order) in its output structure."""
         if self._single_output:
             return results[0]
+        if self._flat_output is not None:
+            return self._flat_output(results)
         return tree_util.tree_unflatten(self._out_tree, results)
 
     def call_inputs(self, ins: Sequence[Any]) -> Any:
@@ -432,9 +443,10 @@ class ConcreteFunction:
         """Device buffers -> Tensors in the function's output structure."""
         if self._single_output:
             return Tensor(outs[0], c.out_types[0])
-        n = self._n_out
-        return tree_util.tree_unflatten(self._out_tree,
-                                        [Tensor(b, t) for b, t in zip(outs[:n], c.out_types)])
+        results = [Tensor(b, t) for b, t in zip(outs[:self._n_out], c.out_types)]
+        if self._flat_output is not None:
+            return self._flat_output(results)
+        return tree_util.tree_unflatten(self._out_tree, results)
 
     def _run(self, ins: Sequence[Any], bufs: list) -> Any:
         c = self._single

@@ -112,7 +112,9 @@ class Function:
 
     # ------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and nothing_active() and not config.functions_run_eagerly():
+        if not nothing_active() or config.functions_run_eagerly():
+            return self._call_slow(args, kwargs)  # a trace or tape is active, or debug mode
+        if not kwargs:
             # Fast path: positional tensors and numpy arrays keyed by their types alone (no
             # pytree walk): function_cache.fast_key spelled inline, None for what it refuses
             # (never a key). NOTE: a comprehension is one more Python frame, a measurable part
@@ -152,7 +154,9 @@ class Function:
                                             if type(a) is ndarray else None for a in args]))
                 if run is not None:
                     return run(args)
-        return self._call_slow(args, kwargs)
+        # no trace, no tape, not debug mode: the full call key
+        cf, leaves = self._concrete(args, kwargs)
+        return cf.call_leaves(leaves)
 
     def _call_slow(self, args: tuple, kwargs: dict) -> Any:
         if config.functions_run_eagerly() or is_tracing():

@@ -94,8 +94,9 @@ def flatten_call(fname: str, tree: Any) -> tuple[list, Any, tuple]:
     sight (their fields become leaves), which is the only case that flattens a second time.
     """
     leaves, treedef = flatten_arguments(fname, tree)
-    try:  # the common case: every leaf type has a LEAF_KEY rule
-        return leaves, treedef, (treedef, *[LEAF_KEY[type(x)](x) for x in leaves])
+    try:  # the common case: every leaf type has a LEAF_KEY rule (a tensor's spelled inline)
+        return leaves, treedef, (treedef, *[x._type if type(x) is Tensor else
+                                            LEAF_KEY[type(x)](x) for x in leaves])
     except KeyError:
         pass
     while _register_dataclasses(leaves):
