@@ -15,11 +15,13 @@ Three exact rewrites use every core:
   (large) window: for a filter gradient, patches ``[N*OH*OW, KH*KW*C]^T x dY [N*OH*OW, K]``.
 
 Rule (``choose`` under "auto"), on XLA:CPU of a jaxlib in MEASURED_JAXLIB only, f32 or bf16
-(which runs in f32), 2 spatial dims, no groups, no lhs dilation, no negative low padding:
+(which runs in f32), 2 spatial dims, no groups, no lhs dilation (but see 1x1), no negative
+low padding:
 
 * a filter gradient (the window wider than the output) of a 1x1 conv, N*OH*OW >=
   DW_DOT_MIN_POSITIONS: ``im2col_t``; other filter gradients stay plain;
-* else (stride <= 2, no rhs dilation, N*OH*OW >= MIN_POSITIONS): a 1x1 kernel: ``im2col``; a
+* else (stride <= 2, no rhs dilation, N*OH*OW >= MIN_POSITIONS): a 1x1 kernel: ``im2col``
+  (also over an lhs-dilated input at stride 1: a strided 1x1 conv's input gradient); a
   3x3 kernel with C_in <= 3 and C_out <= 16, or C_in == 3 and C_out <= 32: ``im2col``; f32,
   stride 1, N*OH*OW >= EIGEN_MIN_POSITIONS, C_in >= 16, C_out >= 24, not both >= 96 and the
   output as tall as the input (SAME): ``eigen``; anything else stays a plain convolution.
@@ -76,17 +78,31 @@ def _geometry(tl: TensorType, tr: TensorType, out: TensorType, dimension_numbers
 
 
 def _im2col_ok(tl, tr, out, a) -> bool:
-    """im2col is exact for any window without lhs dilation, groups or negative padding."""
-    return (all(d == 1 for d in a["lhs_dilation"]) and a["feature_group_count"] == 1
-            and a["batch_group_count"] == 1 and all(lo >= 0 and hi >= 0 for lo, hi in a["padding"])
-            and all(d for d in tl.shape + tr.shape + out.shape))
+    """im2col is exact for any window without lhs dilation, groups or negative padding; and
+    for a 1x1 kernel at stride 1 with any lhs dilation and padding (the input gradient of a
+    strided 1x1 conv: a dot, then interior padding)."""
+    if not (a["feature_group_count"] == 1 and a["batch_group_count"] == 1
+            and all(d for d in tl.shape + tr.shape + out.shape)):
+        return False
+    if _scattered_dot(tr, a):
+        return True
+    return (all(d == 1 for d in a["lhs_dilation"])
+            and all(lo >= 0 and hi >= 0 for lo, hi in a["padding"]))
+
+
+def _scattered_dot(tr, a) -> bool:
+    """A 1x1 kernel at stride 1 over a dilated lhs: each output is a dot of one input point
+    or zero."""
+    rs = a["dimension_numbers"][1]
+    return (any(d != 1 for d in a["lhs_dilation"]) and all(s == 1 for s in a["window_strides"])
+            and all(tr.shape[d] == 1 for d in rs[2:]))
 
 
 def _im2col_t_ok(tl, tr, out, a) -> bool:
     """im2col_t reads only the windows it needs: a cropping (negative) high padding is fine,
     as in the filter gradient of a stride-2 1x1 conv over an even input."""
-    return _im2col_ok(tl, tr, out, {**a, "padding": tuple((lo, max(hi, 0))
-                                                           for lo, hi in a["padding"])})
+    return all(d == 1 for d in a["lhs_dilation"]) and _im2col_ok(
+        tl, tr, out, {**a, "padding": tuple((lo, max(hi, 0)) for lo, hi in a["padding"])})
 
 
 def _eigen_ok(tl, tr, out, a) -> bool:
@@ -119,7 +135,7 @@ def choose(options: LoweringOptions, tl: TensorType, tr: TensorType, out: Tensor
 
 def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
     if not (_measured(options) and tl.dtype in AUTO_DTYPES and tr.dtype is tl.dtype
-            and tl.rank == 4 and _im2col_t_ok(tl, tr, out, a)):
+            and tl.rank == 4):
         return "direct"
     n, c, k, in_sp, k_sp, out_sp = _geometry(tl, tr, out, a["dimension_numbers"])
     strides = a["window_strides"]
@@ -128,7 +144,7 @@ def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
         # and features swapped, so c is the forward batch, and dY as the kernel). Of a 1x1
         # conv XLA runs it 2-9x slower than im2col_t's one dot; of a 3x3 conv im2col_t is
         # mixed (0.63-1.9x, no size or channel pattern), so those stay plain.
-        if (out_sp == (1, 1) and all(s == 1 for s in strides)
+        if (out_sp == (1, 1) and all(s == 1 for s in strides) and _im2col_t_ok(tl, tr, out, a)
                 and c * math.prod(k_sp) >= DW_DOT_MIN_POSITIONS):
             return "im2col_t"
         return "direct"
@@ -136,7 +152,7 @@ def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
             or not _im2col_ok(tl, tr, out, a) or n * math.prod(out_sp) < MIN_POSITIONS):
         return "direct"
     if k_sp == (1, 1):
-        return "im2col"  # a 1x1 conv (stride 1 or 2) as one dot: 0.43-0.90x
+        return "im2col"  # a 1x1 conv or its input gradient as one dot: 0.43-0.99x
     if k_sp != (3, 3):
         return "direct"
     if c <= IM2COL_MAX_C_IN and (k <= 16 or (c == 3 and k <= 32)):
@@ -233,6 +249,16 @@ def _im2col(lhs, rhs, tl, tr, out, a) -> ir.Value:
     """
     ls, rs, os_ = a["dimension_numbers"]
     ns = len(ls) - 2
+    if _scattered_dot(tr, a):  # the dot of the undilated lhs, then the dilation and padding
+        plain = {**a, "lhs_dilation": (1,) * ns, "padding": ((0, 0),) * ns}
+        small = list(out.shape)
+        for i in range(ns):
+            small[os_[2 + i]] = tl.shape[ls[2 + i]]
+        y = _im2col(lhs, rhs, tl, tr, out.with_shape(tuple(small)), plain)
+        low, high, interior = [0] * out.rank, [0] * out.rank, [0] * out.rank
+        for i, ((lo, hi), d) in enumerate(zip(a["padding"], a["lhs_dilation"])):
+            low[os_[2 + i]], high[os_[2 + i]], interior[os_[2 + i]] = lo, hi, d - 1
+        return hlo.pad(y, H.splat(0, TensorType(out.dtype, ())), low, high, interior)
     strides, dil = a["window_strides"], a["rhs_dilation"]
     x, tx = _transpose(lhs, tl, (ls[0], *ls[2:], ls[1]))  # [N, *S, C]
     n = tx.shape[0]

@@ -97,6 +97,9 @@ IM2COL_CASES = {  # name: (N, C, K, spatial, kernel, attrs)
     "odd_layouts": (2, 3, 4, (5, 6), (3, 3), _attrs(dims=((1, 3, 0, 2), (2, 0, 3, 1),
                                                           (3, 0, 2, 1)))),
     "1x1": (2, 7, 3, (4, 4), (1, 1), _attrs(padding=((0, 0), (0, 0)))),
+    "1x1_stride2": (2, 7, 3, (5, 6), (1, 1), _attrs(padding=((0, 0), (0, 0)), strides=(2, 2))),
+    "1x1_lhs_dilated": (2, 5, 3, (4, 3), (1, 1), _attrs(padding=((0, 1), (2, -1)),
+                                                        lhs_dilation=(2, 3))),
     "1d": (2, 3, 4, (9,), (3,), _attrs(dims=((0, 2, 1), (2, 1, 0), (0, 2, 1)),
                                        padding=((1, 1),), strides=(1,), rhs_dilation=(1,),
                                        lhs_dilation=(1,))),
@@ -114,6 +117,7 @@ def test_im2col_matches_reference(case):
     y, text = _compiled("im2col", lhs, rhs, a)
     assert _emitted(text) == "im2col"
     _check(y, lhs, rhs, a)
+    _check(bind(convolution_op, tx.constant(lhs), tx.constant(rhs), **a).numpy(), lhs, rhs, a)
 
 
 EIGEN_CASES = {
@@ -291,6 +295,17 @@ def test_rule_turns_1x1_filter_gradients_into_one_dot(n, s, stride, pad, want):
     for dt in (F32, BF16):
         tl, tr = TensorType(dt, (n, s, s, 64)), TensorType(dt, (n, o, o, 128))
         assert CF.choose(_cpu(), tl, tr, TensorType(dt, (1, 1, 64, 128)), a) == want
+
+
+def test_rule_turns_a_strided_1x1_input_gradient_into_one_dot():
+    """dx of a stride-2 1x1 conv: a 1x1 conv over dY dilated by 2 -> the dot of the undilated
+    dY, then interior padding (0.43-0.79x); im2col_t does not take lhs dilation."""
+    a = _attrs(dims=((0, 3, 1, 2), (2, 3, 0, 1), (0, 3, 1, 2)), padding=((0, 1), (0, 1)),
+               lhs_dilation=(2, 2))
+    tl, tr = TensorType(F32, (8, 28, 28, 128)), TensorType(F32, (1, 1, 64, 128))
+    out = TensorType(F32, (8, 56, 56, 64))
+    assert CF.choose(_cpu(), tl, tr, out, a) == "im2col"
+    assert CF.choose(_cpu("im2col_t"), tl, tr, out, a) == "direct"
 
 
 def test_rule_is_off_on_an_unmeasured_jaxlib(monkeypatch):
