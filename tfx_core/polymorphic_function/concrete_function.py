@@ -327,6 +327,9 @@ class ConcreteFunction:
         if d is False:
             d = self._direct = self._direct_entry()
         if not d or MESHES["on"]:
+            c = self._single
+            if c is not None and self._assigned is not None:  # a step assigning Variables
+                return self._outputs(c, self._run_assigning(c, args, [a._buf for a in args]))
             return self.call_tensors(args)
         execute, handlers, caps, out_type = d
         try:
