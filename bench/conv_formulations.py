@@ -19,7 +19,8 @@ when a neighbour takes one, so compare within one run. First-call (compile) time
 for jax.jit and for tfx direct vs auto (fresh functions, compile caches off or cleared).
 
 Usage: python bench/conv_formulations.py [--quick] [--rounds R] [--budget MS] [--no-tf]
-                                         [--cases conv1,conv2,conv2_dx,conv2_dw,conv1_dw,cnn]
+                                         [--cases conv1,conv2,conv2_dx,conv2_dw,conv1_dw,cnn,
+                                                  bottleneck_train] [--sweep]
 """
 from __future__ import annotations
 
@@ -176,6 +177,7 @@ def tfx_fn(mode: str, fn: Callable, *args) -> tuple[Callable, float]:
         t0 = time.perf_counter()
         f(*args)._buf.block_until_ready()
         first = (time.perf_counter() - t0) * 1e3
+        tx.config.wait_for_background_compiles()  # steady state: the tuned program (tiering)
     finally:
         tx.config.set_conv_formulation(prev)
     return (lambda: f(*args)), first
@@ -210,6 +212,54 @@ def cnn_tf(tf):
     return f
 
 
+# ---------------------------------------------------------------- a bottleneck's train step
+# ResNet bottleneck, 8x56x56x64: 1x1 64->64, 3x3 64->64, 1x1 64->256, + a 1x1 64->256
+# projection, relu between; loss = sum(out * r); the step's result: the four filter gradients
+# (flattened, concatenated). Exercises the 1x1 rules (dot forward / dx, im2col_t dw).
+BOTTLENECK = [(1, 64, 64), (3, 64, 64), (1, 64, 256), (1, 64, 256)]
+
+
+def bottleneck_params(rng):
+    x = rng.standard_normal((8, 56, 56, 64), np.float32)
+    ws = [(rng.standard_normal((k, k, c, o)) / np.sqrt(k * k * c)).astype(np.float32)
+          for k, c, o in BOTTLENECK]
+    return [x, *ws, rng.standard_normal((8, 56, 56, 256), np.float32)]
+
+
+def bottleneck_jax(x, w1, w2, w3, wp, r):
+    def loss(ws):
+        c = lambda h, w: lax.conv_general_dilated(  # noqa: E731
+            h, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        h = jax.nn.relu(c(x, ws[0]))
+        h = jax.nn.relu(c(h, ws[1]))
+        return (jax.nn.relu(c(h, ws[2]) + c(x, ws[3])) * r).sum()
+    return jnp.concatenate([g.ravel() for g in jax.grad(loss)([w1, w2, w3, wp])])
+
+
+def bottleneck_tfx(x, w1, w2, w3, wp, r):
+    ws = [w1, w2, w3, wp]
+    with tx.GradientTape() as tape:
+        tape.watch(ws)
+        h = tx.nn.relu(tx.nn.conv2d(x, w1, 1, "SAME"))
+        h = tx.nn.relu(tx.nn.conv2d(h, w2, 1, "SAME"))
+        y = tx.nn.relu(tx.nn.conv2d(h, w3, 1, "SAME") + tx.nn.conv2d(x, wp, 1, "SAME"))
+        loss = tx.reduce_sum(y * r)
+    return tx.concat([tx.reshape(g, [-1]) for g in tape.gradient(loss, ws)], 0)
+
+
+def bottleneck_tf(tf):
+    def f(x, w1, w2, w3, wp, r):
+        ws = [w1, w2, w3, wp]
+        with tf.GradientTape() as tape:
+            tape.watch(ws)
+            h = tf.nn.relu(tf.nn.conv2d(x, w1, 1, "SAME"))
+            h = tf.nn.relu(tf.nn.conv2d(h, w2, 1, "SAME"))
+            y = tf.nn.relu(tf.nn.conv2d(h, w3, 1, "SAME") + tf.nn.conv2d(x, wp, 1, "SAME"))
+            loss = tf.reduce_sum(y * r)
+        return tf.concat([tf.reshape(g, [-1]) for g in tape.gradient(loss, ws)], 0)
+    return f
+
+
 # ---------------------------------------------------------------- candidates per case
 def candidates(case: str, tf) -> tuple[list[tuple[str, Callable, Callable]], dict, np.ndarray]:
     """[(name, call, block)], {name: first call ms}, and the reference result."""
@@ -218,6 +268,24 @@ def candidates(case: str, tf) -> tuple[list[tuple[str, Callable, Callable]], dic
     blk_j = lambda r: r.block_until_ready()  # noqa: E731
     blk_t = lambda r: r._buf.block_until_ready()  # noqa: E731
     blk_tf = lambda r: r.numpy()  # noqa: E731
+    if case == "bottleneck_train":
+        ps = bottleneck_params(rng)
+        js = [jax.device_put(p) for p in ps]
+        ts = [tx.constant(p) for p in ps]
+        first["jax.jit"] = jax_first_call(bottleneck_jax, *js)
+        base = jax.jit(bottleneck_jax)
+        ref = np.asarray(base(*js))
+        cands.append(("jax.jit", lambda: base(*js), blk_j))
+        for mode in ("direct", "auto"):
+            call, first[f"tfx {mode}"] = tfx_fn(mode, bottleneck_tfx, *ts)
+            cands.append((f"tfx {mode}", call, blk_t))
+        if tf is not None:
+            tps = [tf.constant(p) for p in ps]
+            g = tf.function(bottleneck_tf(tf))
+            gx = tf.function(bottleneck_tf(tf), jit_compile=True)
+            cands.append(("tf.function", lambda: g(*tps), blk_tf))
+            cands.append(("tf.function(jit_compile)", lambda: gx(*tps), blk_tf))
+        return cands, first, ref
     if case == "cnn":
         ps = cnn_params(rng)
         js = [jax.device_put(p) for p in ps]
@@ -318,7 +386,8 @@ def main() -> None:
         print(f"\nload {os.getloadavg()}")
         return
     rounds, budget = (2, 1.0) if args.quick else (args.rounds, args.budget)
-    cases = args.cases or ",".join(QUICK if args.quick else [*CASES, "cnn"])
+    every = [*CASES, "cnn", "bottleneck_train"]
+    cases = args.cases or ",".join(QUICK if args.quick else every)
     tf = None
     if not args.no_tf:
         try:
