@@ -345,8 +345,8 @@ class _RecencyDict(dict):
 def fast_key(args: tuple) -> tuple | None:
     """Fast-path key of positional tensors and numpy arrays (None: take the slow path).
 
-    NOTE: `Function.__call__` computes the same key inline (one comprehension, no call), with
-    None for what this refuses; a key holding None is never stored.
+    NOTE: `Function.__call__` computes the same key inline (no call), with None for what this
+    refuses; a key holding None is never stored.
     """
     key = []
     for a in args:
