@@ -319,8 +319,9 @@ class ConcreteFunction:
     # ------------------------------------------------------------ hot paths
     # NOTE: `Function.__call__` keys positional calls by argument types and calls one of these
     # two directly: they skip the general path's layers (and its per-call checks, decided once
-    # here), and fall back to it for anything unusual: meshes, assigned Variables, programs with
-    # host callbacks, shapes not yet compiled, and every error (which the general path reports).
+    # here), and fall back to it for anything unusual: meshes, programs with host callbacks,
+    # shapes not yet compiled, and every error (which the general path reports). A function
+    # assigning Variables goes straight to its assigning run (their locks, donation).
     def run_tensors(self, args: tuple) -> Any:
         """A positional call of eager tensors (exactly this function's explicit inputs)."""
         d = self._direct
