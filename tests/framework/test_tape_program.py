@@ -179,8 +179,8 @@ def test_exact_ops_same_bits_without_llvm_optimizations(name, attrs, monkeypatch
     from tfx_core.framework import eager
 
     rng = np.random.default_rng(3)
-    a = (rng.random((24, 40)) + 0.5).astype(np.float32)
-    b = (rng.random((24, 40)) + 0.5).astype(np.float32)
+    a = (rng.random((32, 128)) + 0.5).astype(np.float32)
+    b = (rng.random((32, 128)) + 0.5).astype(np.float32)
     opdef = REGISTRY[name]
     args = [tx.constant(a)] if name in ("reduce_sum", "reduce_prod", "reduce_max", "sqrt") \
         else [tx.constant(a), tx.constant(b)]

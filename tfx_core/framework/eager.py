@@ -27,10 +27,10 @@ EAGER_XLA_OPTIONS: dict[str, dict] = {"cpu": {"xla_cpu_use_fusion_emitters": Fal
 # A one-op program of an exact op (one IEEE operation per element, a comparison, a sum or data
 # movement: the same bits at any optimization level), whose every value has at most this many
 # real elements, also skips LLVM's optimizations (xla_backend_optimization_level=0: ~9 ms per
-# compile instead of 15-25): on such sizes its unoptimized loop costs a few microseconds per
-# call, on larger ones it runs 3-10x slower. Not for other ops: with LLVM's optimizations off
-# math functions round differently (lgamma, tanh: measured).
-SMALL_PROGRAM_ELEMENTS = 1024
+# compile instead of 15-25): at these sizes its unoptimized loop costs at most ~8 us more per
+# call (an add at 32x128: 23 against 15 us), larger ones run 3-10x slower. Not for other ops:
+# with LLVM's optimizations off, math functions round differently (lgamma, tanh: measured).
+SMALL_PROGRAM_ELEMENTS = 4096
 EXACT_OPS = frozenset((
     "add", "subtract", "multiply", "divide", "negate", "maximum", "minimum", "abs", "sign",
     "sqrt", "floor", "ceil", "round_nearest_even", "compare", "select", "and", "or", "not", "xor",
