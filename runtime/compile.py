@@ -165,7 +165,7 @@ def compile_stablehlo(
     if loaded is None and quick_module is not None and key is not None and not host_callbacks \
             and tiered.enabled():
         return _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner,
-                               disk, dkey, measure_chain)
+                               disk, dkey, measure_chain, xla_options)
     if loaded is None:
         _check_chain(name, measure_chain)
         t0 = time.perf_counter()
@@ -196,12 +196,14 @@ def compile_stablehlo(
 
 
 def _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner, disk, dkey,
-                    measure_chain) -> tuple[Executable, CompileStats]:
-    """Compile `quick_module` now; `module` in the background, then upgrade in place."""
+                    measure_chain, xla_options) -> tuple[Executable, CompileStats]:
+    """Compile `quick_module` now (with XLA's default options: `xla_options` tune `module`);
+    `module` in the background, then upgrade in place."""
     _check_chain(name, measure_chain)
     t0 = time.perf_counter()
     try:
-        quick = client.compile_and_load(quick_module, dev, opts)
+        quick = client.compile_and_load(quick_module, dev,
+                                        client.compile_options(device=dev) if xla_options else opts)
     except client.runtime_error_types() as e:
         raise errors.from_status(e, f"XLA could not compile {name!r}") from e
     COUNTS["xla_compiles"] += 1

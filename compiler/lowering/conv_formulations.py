@@ -182,6 +182,45 @@ def rewrites_in(graph: Graph, options: LoweringOptions) -> int:
     return count
 
 
+# XLA:CPU's library fusions but YNNPACK's convolutions: every conv of the program runs on XLA's
+# multithreaded Eigen kernel instead of YNNPACK's single-threaded one.
+_YNN_NO_CONVS = ",".join(f"LIBRARY_FUSION_TYPE_{t}" for t in ("DOT", "ELTWISE", "REDUCE",
+                                                                 "INDIVIDUAL_DOT"))
+EIGEN_DW_MIN_POSITIONS = 8192  # forward N*OH*OW of the 3x3 filter gradient that asks for it
+
+
+def xla_options(graph: Graph, options: LoweringOptions) -> dict[str, str]:
+    """XLA compile options the whole program should be compiled with ({} almost always).
+
+    A 3x3 stride-1 filter gradient of >= EIGEN_DW_MIN_POSITIONS positions runs 1.7-5x faster on
+    XLA's Eigen conv than on YNNPACK (0.18-0.46x; the conv per-shape rewrites can't reach it:
+    im2col_t lost there), and the program's other convs lose little or win there (forward
+    0.56-0.89x, input gradient 0.52-1.03x): measured in bench/README.md, "conv_formulations.py".
+    A compile option covers the whole program, so it is decided per program."""
+    if options.conv_formulation != "auto" or not _measured(options):
+        return {}
+    for op in _convolutions(graph):
+        tl, tr = (v.type for v in op.inputs)
+        out, a = op.outputs[0].type, op.attr_dict
+        if not (tl.is_static and tr.is_static and tl.rank == 4 and tl.dtype in AUTO_DTYPES):
+            continue
+        _, c, _, _, k_sp, out_sp = _geometry(tl, tr, out, a["dimension_numbers"])
+        if (out_sp == (3, 3) and all(w > o for w, o in zip(k_sp, out_sp))
+                and all(d == 1 for d in a["rhs_dilation"]) and a["feature_group_count"] == 1
+                and a["batch_group_count"] == 1 and c * math.prod(k_sp) >= EIGEN_DW_MIN_POSITIONS):
+            return {"xla_cpu_experimental_ynn_fusion_type": _YNN_NO_CONVS}
+    return {}
+
+
+def _convolutions(graph: Graph):
+    for op in graph.ops:
+        for _, v in op.attrs:
+            for g in _regions(v):
+                yield from _convolutions(g)
+        if op.name == "convolution":
+            yield op
+
+
 def _regions(v) -> list[Graph]:
     if isinstance(v, Graph):
         return [v]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import func
@@ -11,6 +11,7 @@ from jaxlib.mlir.dialects import func
 from ..ir.graph import Graph, Op, walk
 from ..ir.printer import print_graph
 from ..ir.types import TensorType
+from . import conv_formulations
 from .chain import SMALL_MODULE_BYTES, count_ops, longest_chain
 from .helpers import ir_type, make_context
 from .options import LoweringOptions
@@ -50,6 +51,9 @@ class LoweredModule:
     context: ir.Context
     # (kind, attrs, operand types) per host callback index, in index order
     host_callbacks: tuple = ()
+    # XLA compile options the program asks for (conv_formulations.xla_options): the caller
+    # compiles with them; they follow from the graph and options, so compile keys cover them
+    xla_options: dict = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -208,4 +212,5 @@ def lower_graph(
             module.operation.verify()
         except ir.MLIRError as e:
             raise LoweringError(f"StableHLO for {graph.name!r} did not verify: {e}") from e
-    return LoweredModule(module, ctx, tuple(callbacks.specs))
+    return LoweredModule(module, ctx, tuple(callbacks.specs),
+                         conv_formulations.xla_options(graph, options))

@@ -17,6 +17,7 @@ from jax import tree_util
 from compiler.ir.printer import print_graph
 from compiler.lowering.portable import to_portable
 from runtime.artifact import ArtifactError, LoadLimits, array_to_npy, write_artifact
+from tfx_core import config
 from tfx_core.export.load import Leaf, Loaded, compiled_for, load, stablehlo_lowering_tag
 from tfx_core.framework.tensor_spec import TensorSpec
 from tfx_core.framework.variables import Variable
@@ -158,6 +159,7 @@ def save(obj: Any, path: str, signatures: Any = None, include_compiled: bool = F
                 entry["stablehlo"] = member
                 entry["stablehlo_lowering"] = stablehlo_lowering_tag()
             if include_compiled:
+                config.wait_for_background_compiles()  # bundle the tuned program (tiering)
                 member = f"compiled/{k}.xla"
                 members[member] = c.exe.serialize()
                 entry["compiled"] = {"member": member, **compiled_for(c.exe.device)}

@@ -291,6 +291,7 @@ class ConcreteFunction:
                                        measure_chain=lowered.longest_chain, owner=self,
                                        host_callbacks=lowered.host_callbacks,
                                        module_object=lowered.module,
+                                       xla_options=lowered.xla_options,
                                        quick_module=config.quick_lowering(opt, options, donate))
         timings = {"passes": t2 - t1, "lower": t3 - t2, "xla": stats.xla_seconds}
         if stats.disk_seconds:

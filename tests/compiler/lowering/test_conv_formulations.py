@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -515,3 +516,34 @@ def test_1x1_gradients_under_the_rule_match_jax(n, s, stride):
         want = np.asarray(want)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-4,
                                    atol=1e-4 * max(1.0, np.abs(want).max()))
+
+
+def test_a_large_3x3_filter_gradient_compiles_its_program_without_ynnpack_convs():
+    """The per-program XLA option (conv_formulations.xla_options): asked for by a 3x3 stride-1
+    filter gradient of >= EIGEN_DW_MIN_POSITIONS positions, and the gradient stays exact."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 32, 32, 4)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 4, 4)).astype(np.float32)
+
+    @tx.function
+    def grad(x, w):
+        with tx.GradientTape() as tape:
+            tape.watch(w)
+            y = tx.reduce_sum(tx.nn.conv2d(x, w, 1, "SAME") ** 2)
+        return tape.gradient(y, w)
+
+    xt, wt = tx.constant(x), tx.constant(w)
+    got = grad(xt, wt).numpy()
+    tx.config.wait_for_background_compiles()
+    (c,) = grad.get_concrete_function(xt, wt).executables.values()
+    assert c.lowered.xla_options == {
+        "xla_cpu_experimental_ynn_fusion_type": CF._YNN_NO_CONVS}
+    assert "convolution(" in c.exe.optimized_hlo()  # XLA's own (Eigen) conv, not YNNPACK's
+    want = jax.grad(lambda w: jnp.sum(jax.lax.conv_general_dilated(
+        x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        precision="highest") ** 2))(w)
+    np.testing.assert_allclose(got, np.asarray(want), rtol=2e-4, atol=2e-3)
+    small = tx.function(lambda x: tx.nn.conv2d(x, wt, 1, "SAME"))
+    small(xt[:1])
+    (c,) = small.get_concrete_function(xt[:1]).executables.values()
+    assert c.lowered.xla_options == {}  # a forward conv alone never asks for it
