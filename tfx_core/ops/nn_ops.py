@@ -14,6 +14,7 @@ from tfx_core.framework.operands import Tensor, binary_operands, bind, to_tensor
 from tfx_core.ops import math_ops as M
 from tfx_core.ops import reduction_ops as R
 from tfx_core.ops.arguments import axis_values, op_error
+from tfx_core.polymorphic_function.eager_composite import composite
 
 TensorLike = Any
 
@@ -113,17 +114,25 @@ def _shift(x: Tensor, ax: int) -> Tensor:
 def softmax(logits: TensorLike, axis: int | None = None, name: str | None = None) -> Tensor:
     """exp(logits) / sum(exp(logits)) along `axis` (default -1), max-shifted (tf.nn.softmax)."""
     x = _float(logits, "softmax")
-    ax = _axis("softmax", x, axis)
-    e = M.exp(M.subtract(x, _shift(x, ax)))
-    return M.divide(e, R.reduce_sum(e, ax, keepdims=True))
+    return _softmax(x, axis=_axis("softmax", x, axis))
+
+
+@composite("softmax")
+def _softmax(x: Tensor, axis: int) -> Tensor:
+    e = M.exp(M.subtract(x, _shift(x, axis)))
+    return M.divide(e, R.reduce_sum(e, axis, keepdims=True))
 
 
 def log_softmax(logits: TensorLike, axis: int | None = None, name: str | None = None) -> Tensor:
     """logits - log(sum(exp(logits))) along `axis`, max-shifted (tf.nn.log_softmax)."""
     x = _float(logits, "log_softmax")
-    ax = _axis("log_softmax", x, axis)
-    s = M.subtract(x, _shift(x, ax))
-    return M.subtract(s, M.log(R.reduce_sum(M.exp(s), ax, keepdims=True)))
+    return _log_softmax(x, axis=_axis("log_softmax", x, axis))
+
+
+@composite("log_softmax")
+def _log_softmax(x: Tensor, axis: int) -> Tensor:
+    s = M.subtract(x, _shift(x, axis))
+    return M.subtract(s, M.log(R.reduce_sum(M.exp(s), axis, keepdims=True)))
 
 
 def softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike, axis: int = -1,
@@ -141,9 +150,12 @@ def softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike, ax
     ):
         raise op_error(
             name_, f"labels and logits shapes differ: {labels_t.type} vs {logits_t.type}")
-    ax = _axis(name_, logits_t, axis)
-    prod = M.multiply(labels_t, log_softmax(logits_t, ax))
-    return M.negative(R.reduce_sum(prod, ax))
+    return _softmax_xent(labels_t, logits_t, axis=_axis(name_, logits_t, axis))
+
+
+@composite("softmax_cross_entropy_with_logits")
+def _softmax_xent(labels: Tensor, logits: Tensor, axis: int) -> Tensor:
+    return M.negative(R.reduce_sum(M.multiply(labels, _log_softmax(logits, axis=axis)), axis))
 
 
 def _check_labels(name: str, labels: Tensor, n: int) -> None:
@@ -186,13 +198,19 @@ def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorL
     if n == 0:
         raise op_error(name_, f"must have at least one class, but got logits {logits_t.type}")
     _check_labels(name_, labels_t, n)
+    return _sparse_xent(labels_t, logits_t)
+
+
+@composite("sparse_softmax_cross_entropy_with_logits")
+def _sparse_xent(labels: Tensor, logits: Tensor) -> Tensor:
     from tfx_core.ops.array_ops import expand_dims
 
-    classes = bind(C.iota_op, shape=(n,), dimension=0, dtype=labels_t.dtype)
-    one_hot = M.equal(expand_dims(labels_t, -1), classes)
-    picked = M.where(one_hot, log_softmax(logits_t), 0)
+    n = logits.shape[-1]
+    classes = bind(C.iota_op, shape=(n,), dimension=0, dtype=labels.dtype)
+    one_hot = M.equal(expand_dims(labels, -1), classes)
+    picked = M.where(one_hot, _log_softmax(logits, axis=logits.ndim - 1), 0)
     loss = M.negative(R.reduce_sum(picked, -1))
-    valid = M.logical_and(M.greater_equal(labels_t, 0), M.less(labels_t, n))
+    valid = M.logical_and(M.greater_equal(labels, 0), M.less(labels, n))
     return M.where(valid, loss, math.nan)
 
 
