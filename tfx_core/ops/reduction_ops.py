@@ -12,6 +12,7 @@ from compiler.ops import elementwise as E
 from compiler.ops import reduction as R
 from tfx_core.framework.operands import Tensor, bind, to_tensor
 from tfx_core.ops.arguments import axis_values, op_error
+from tfx_core.polymorphic_function.eager_composite import composite
 
 TensorLike = Any
 
@@ -84,8 +85,7 @@ def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = Fal
     _check("reduce_mean", x, "fiuc", "a numeric")
     axes = normalize_axes("reduce_mean", x, axis)
     if x.dtype.is_inexact:
-        total = bind(R.reduce_sum_op, x, axes=axes, keepdims=bool(keepdims))
-        return bind(E.div_op, total, _count(x, axes, x.dtype))
+        return _float_mean(x, axes=axes, keepdims=bool(keepdims))
     # Integers accumulate in int64 as TF does (int8 [100, 100, -7] has mean 64, not a wrapped
     # sum); an empty reduction is 0, as in TF, not XLA's x / 0 = -1.
     # (uint64 accumulates in uint64: its values do not fit int64)
@@ -95,6 +95,12 @@ def reduce_mean(input_tensor: TensorLike, axis: Any = None, keepdims: bool = Fal
     count = bind(E.max_op, _count(x, axes, acc), to_tensor(1, "reduce_mean", acc))
     mean = bind(E.div_op, total, count)
     return mean if x.dtype is acc else bind(CA.convert_op, mean, dtype=x.dtype)
+
+
+@composite("reduce_mean")
+def _float_mean(x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    total = bind(R.reduce_sum_op, x, axes=axes, keepdims=keepdims)
+    return bind(E.div_op, total, _count(x, axes, x.dtype))
 
 
 def reduce_logsumexp(input_tensor: TensorLike, axis: Any = None, keepdims: bool = False,
