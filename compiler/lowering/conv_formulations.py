@@ -277,6 +277,30 @@ def _reshape(x: ir.Value, t: TensorType, shape: tuple) -> tuple[ir.Value, Tensor
     return (x if t2.shape == t.shape else hlo.reshape(H.ir_type(t2), x)), t2
 
 
+def _shifted_levels(x: ir.Value, tx: TensorType, shifts: tuple, shift_step: tuple,
+                    take: tuple, take_step: tuple) -> tuple[ir.Value, TensorType]:
+    """Patches of `x` [N, *S, C], one spatial dim at a time (last first): `shifts[i]` slices
+    starting every `shift_step[i]`, each `take[i]` elements every `take_step[i]`, concatenated
+    on the channel axis (im2col: shifts = the window, take = the output; im2col_t: the other
+    way round). XLA:CPU fuses each level (slices + one concatenate) into one loop kernel."""
+    ns = len(shifts)
+    for i in reversed(range(ns)):
+        steps = [1] * (ns + 2)
+        steps[1 + i] = take_step[i]
+        cols = []
+        for p in range(shifts[i]):
+            start = [0] * (ns + 2)
+            start[1 + i] = p * shift_step[i]
+            limit = list(tx.shape)
+            limit[1 + i] = start[1 + i] + (take[i] - 1) * take_step[i] + 1
+            cols.append(hlo.slice(x, start, limit, steps))
+        x = cols[0] if len(cols) == 1 else hlo.concatenate(cols, ns + 1)
+        shape = list(tx.shape)
+        shape[1 + i] = take[i]
+        tx = tx.with_shape((*shape[:-1], shape[-1] * len(cols)))
+    return x, tx
+
+
 def _im2col(lhs, rhs, tl, tr, out, a) -> ir.Value:
     """Patches [N*OH*OW, KH*KW*C] times the kernel as [KH*KW*C, K]: one dot_general.
 
@@ -308,21 +332,8 @@ def _im2col(lhs, rhs, tl, tr, out, a) -> ir.Value:
         tx = tx.with_shape(tuple(d + lo + hi for d, lo, hi in zip(tx.shape, low, high)))
     k_sp = tuple(tr.shape[d] for d in rs[2:])
     out_sp = tuple(out.shape[d] for d in os_[2:])
-    for i in reversed(range(ns)):  # channel order (k_0, ..., k_last, c): the kernel's reshape
-        shape = list(tx.shape)
-        shape[1 + i] = out_sp[i]
-        steps = [1] * (ns + 2)
-        steps[1 + i] = strides[i]
-        cols = []
-        for o in range(k_sp[i]):
-            start = [0] * (ns + 2)
-            start[1 + i] = o * dil[i]
-            limit = list(tx.shape)
-            limit[1 + i] = start[1 + i] + (out_sp[i] - 1) * strides[i] + 1
-            cols.append(hlo.slice(x, start, limit, steps))
-        x = cols[0] if len(cols) == 1 else hlo.concatenate(cols, ns + 1)
-        tx = tx.with_shape((*shape[:-1], shape[-1] * len(cols)))
-    patches, pt = x, tx
+    # channel order (k_0, ..., k_last, c): the kernel's reshape
+    patches, pt = _shifted_levels(x, tx, k_sp, dil, out_sp, strides)
     depth, m, k = pt.shape[-1], n * math.prod(out_sp), tr.shape[rs[0]]
     p2, _ = _reshape(patches, pt, (m, depth))
     w, tw = _transpose(rhs, tr, (*rs[2:], rs[1], rs[0]))  # [*K, I, O]
@@ -375,20 +386,7 @@ def _im2col_t(lhs, rhs, tl, tr, out, a) -> ir.Value:
         tx = tx.with_shape(tuple(d + lo + hi for d, lo, hi in zip(tx.shape, low, high)))
     k_sp = tuple(tr.shape[d] for d in rs[2:])
     out_sp = tuple(out.shape[d] for d in os_[2:])
-    for i in reversed(range(ns)):  # "channel" order (p_0, ..., p_last, b)
-        steps = [1] * (ns + 2)
-        steps[1 + i] = dil[i]
-        cols = []
-        for p in range(out_sp[i]):
-            start = [0] * (ns + 2)
-            start[1 + i] = p * strides[i]
-            limit = list(tx.shape)
-            limit[1 + i] = start[1 + i] + (k_sp[i] - 1) * dil[i] + 1
-            cols.append(hlo.slice(x, start, limit, steps))
-        x = cols[0] if len(cols) == 1 else hlo.concatenate(cols, ns + 1)
-        shape = list(tx.shape)
-        shape[1 + i] = k_sp[i]
-        tx = tx.with_shape((*shape[:-1], shape[-1] * len(cols)))
+    x, tx = _shifted_levels(x, tx, out_sp, strides, k_sp, dil)  # "channels" (p_0, ..., b)
     depth, positions, o = tr.shape[rs[1]] * math.prod(k_sp), math.prod(out_sp), tr.shape[rs[0]]
     p2, _ = _reshape(x, tx, (depth, positions * b))
     w, tw = _transpose(rhs, tr, (rs[1], *rs[2:], rs[0]))  # [I, *Q, O]
