@@ -103,6 +103,7 @@ def compile_stablehlo(
     module_object: object = None,
     xla_options: dict | None = None,
     quick_module: bytes | str | None = None,
+    alternative: tuple | None = None,
 ) -> tuple[Executable, CompileStats]:
     """Compile (or fetch from a cache) a StableHLO module for one device.
 
@@ -125,6 +126,9 @@ def compile_stablehlo(
             `module` is in no cache and tiered compilation is on, this one is compiled now
             and `module` on a background thread, which then upgrades the returned
             executable in place (runtime/tiered.py); `stats.tiered` says so.
+        alternative: (module, xla_options): the same function lowered another way. With
+            tiering, the background compiles it too and keeps whichever of the two runs the
+            first call's inputs faster (cached under `module`'s keys).
 
     Raises:
         tx.errors.ResourceExhaustedError: the chain is too long for XLA's compiler; other
@@ -165,7 +169,7 @@ def compile_stablehlo(
     if loaded is None and quick_module is not None and key is not None and not host_callbacks \
             and tiered.enabled():
         return _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner,
-                               disk, dkey, measure_chain, xla_options)
+                               disk, dkey, measure_chain, xla_options, alternative)
     if loaded is None:
         _check_chain(name, measure_chain)
         t0 = time.perf_counter()
@@ -196,7 +200,7 @@ def compile_stablehlo(
 
 
 def _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner, disk, dkey,
-                    measure_chain, xla_options) -> tuple[Executable, CompileStats]:
+                    measure_chain, xla_options, alternative) -> tuple[Executable, CompileStats]:
     """Compile `quick_module` now (with XLA's default options: `xla_options` tune `module`);
     `module` in the background, then upgrade in place."""
     _check_chain(name, measure_chain)
@@ -211,9 +215,14 @@ def _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner, 
     exe = Executable(name, quick, out_sig, dev)
     MEMORY_CACHE.put(key, exe, owner)  # later lookups get this object, upgraded when ready
 
-    def compile_tuned() -> tuple:
+    def compile_tuned(inputs: list | None) -> tuple:
         loaded = client.compile_and_load(module, dev, opts)
         COUNTS["xla_compiles"] += 1
+        if alternative is not None and inputs is not None:
+            other = client.compile_and_load(alternative[0], dev,
+                                            client.compile_options(alternative[1], device=dev))
+            COUNTS["xla_compiles"] += 1
+            loaded = tiered.faster(loaded, other, inputs)
         blob = None
         if disk is not None:  # the tuned program is the one a later process should load
             try:
@@ -224,8 +233,9 @@ def _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner, 
                                      f"compile cache: {type(e).__name__}: {e}")
         return loaded, blob
 
-    exe.defer(lambda outputs: tiered.submit(compile_tuned, lambda tuned: exe.upgrade(*tuned),
-                                            wait_for=outputs))
+    exe.defer(lambda outputs, inputs: tiered.submit(
+        lambda: compile_tuned(inputs if alternative is not None else None),
+        lambda tuned: exe.upgrade(*tuned), wait_for=outputs))
     return exe, stats
 
 

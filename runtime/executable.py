@@ -73,9 +73,10 @@ class Executable:
         _LIVE.add(self)
 
     def defer(self, job: Any) -> None:
-        """Call `job(outputs)` after this program's first run is dispatched (`job(None)` when a
-        hot path takes an entry first): tiered compilation starts the tuned compile there, so
-        it does not compete with compiling, or (it waits for `outputs`) running, this one."""
+        """Call `job(outputs, inputs)` after this program's first run is dispatched (inputs:
+        its device buffers when it ran on them; `job(None, None)` when a hot path takes an
+        entry first): tiered compilation starts the tuned compile there, so it does not compete
+        with compiling, or (it waits for `outputs`) running, this one."""
         self._deferred = job
 
     def on_upgrade(self, method: Any) -> None:
@@ -85,10 +86,10 @@ class Executable:
             self._watchers = []
         self._watchers.append(weakref.WeakMethod(method))
 
-    def _start_deferred(self, outputs: Any) -> None:
+    def _start_deferred(self, outputs: Any, inputs: Any = None) -> None:
         job, self._deferred = self._deferred, None
         if job is not None:
-            job(outputs)
+            job(outputs, inputs)
 
     def upgrade(self, loaded: Any, serialized: bytes | None = None) -> None:
         """Run `loaded` from the next call on: the same program compiled better (tiered
@@ -177,7 +178,7 @@ class Executable:
                 for b in out:
                     b.block_until_ready()
             if self._deferred is not None:
-                self._start_deferred(out)
+                self._start_deferred(out, buffers)
             return out
         except self._errors as e:
             raise self._failed(e) from e

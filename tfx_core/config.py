@@ -190,6 +190,16 @@ def quick_lowering(graph: Any, options: LoweringOptions, donate: tuple = ()) -> 
     return lower_graph(graph, plain, donate=donate).bytecode
 
 
+def alternative_lowering(graph: Any, options: LoweringOptions, donate: tuple = ()) -> tuple | None:
+    """(module, XLA options) of `graph` lowered another way that may run faster, for tiered
+    compilation to time against the rule's (conv_formulations.eigen_convs), or None."""
+    if not tiered.enabled() or not conv_formulations.eigen_convs(graph, options):
+        return None
+    lowered = lower_graph(graph, dataclasses.replace(options, eigen_by_option=True),
+                          donate=donate)
+    return lowered.bytecode, lowered.xla_options
+
+
 # ---------------------------------------------------------------- tx.config.optimizer
 # TF's Grappler option names that map onto our passes.
 _TF_NAMES = {"arithmetic_optimization": "simplify", "layout_optimizer": "layout",

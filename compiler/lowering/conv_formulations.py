@@ -36,6 +36,7 @@ wherever it is exact); users switch it with tx.config.set_conv_formulation or
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -161,7 +162,7 @@ def _auto(options: LoweringOptions, tl, tr, out, a) -> str:
             and n * math.prod(out_sp) >= EIGEN_MIN_POSITIONS and c >= EIGEN_MIN_C_IN
             and k >= EIGEN_MIN_C_OUT and min(c, k) < EIGEN_MAX_BOTH
             and _eigen_ok(tl, tr, out, a)):
-        return "eigen"
+        return "direct" if options.eigen_by_option else "eigen"
     return "direct"
 
 
@@ -199,6 +200,8 @@ def xla_options(graph: Graph, options: LoweringOptions) -> dict[str, str]:
     A compile option covers the whole program, so it is decided per program."""
     if options.conv_formulation != "auto" or not _measured(options):
         return {}
+    if options.eigen_by_option and eigen_convs(graph, options):
+        return {"xla_cpu_experimental_ynn_fusion_type": _YNN_NO_CONVS}
     for op in _convolutions(graph):
         tl, tr = (v.type for v in op.inputs)
         out, a = op.outputs[0].type, op.attr_dict
@@ -210,6 +213,23 @@ def xla_options(graph: Graph, options: LoweringOptions) -> dict[str, str]:
                 and a["batch_group_count"] == 1 and c * math.prod(k_sp) >= EIGEN_DW_MIN_POSITIONS):
             return {"xla_cpu_experimental_ynn_fusion_type": _YNN_NO_CONVS}
     return {}
+
+
+def eigen_convs(graph: Graph, options: LoweringOptions) -> int:
+    """How many convolutions of `graph` the rule gives the `eigen` rewrite (under `options`
+    without eigen_by_option); 0 when some convolution stays plain (YNNPACK's, which the
+    program-wide option would take from it) or the formulation is not "auto".
+
+    Such a program has an alternative: plain convolutions, YNNPACK's convolution type off.
+    Which wins depends on what XLA's YNNPACK fusions then take (measured: a ResNet block 14.0
+    against eigen's 15.0 ms, it runs as one YNNPACK graph; the CNN of bench/models.py 11.2
+    against 7.8): tiered compilation times both (runtime/tiered.py)."""
+    if options.conv_formulation != "auto":
+        return 0
+    plain = dataclasses.replace(options, eigen_by_option=False)
+    how = [choose(plain, op.inputs[0].type, op.inputs[1].type, op.outputs[0].type,
+                  op.attr_dict) for op in _convolutions(graph)]
+    return 0 if "direct" in how else how.count("eigen")
 
 
 def _convolutions(graph: Graph):

@@ -17,10 +17,15 @@ class LoweringOptions:
     Attributes:
         platform: the XLA platform the module is compiled for ("cpu", "cuda", "rocm", "tpu").
         conv_formulation: one of CONV_FORMULATIONS.
+        eigen_by_option: under "auto", where the rule picks the `eigen` rewrite, emit the plain
+            convolution and have the program compiled with YNNPACK's convolution type off
+            (conv_formulations.xla_options). An alternative lowering that tiered compilation
+            times against the rule's own on the first call's inputs (runtime/tiered.py).
     """
 
     platform: str
     conv_formulation: str = "auto"
+    eigen_by_option: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.platform, str) or not self.platform:
@@ -33,4 +38,5 @@ class LoweringOptions:
     @property
     def cache_key(self) -> str:
         """These options as text, for compile-cache keys."""
-        return f"platform={self.platform} conv_formulation={self.conv_formulation}"
+        return (f"platform={self.platform} conv_formulation={self.conv_formulation}"
+                + (" eigen_by_option" if self.eigen_by_option else ""))

@@ -101,3 +101,40 @@ def test_a_failed_background_compile_keeps_the_quick_program():
     tiered.submit(broken, upgraded.append)
     assert tiered.wait(timeout=60)
     assert tiered.COUNTS["failed"] == failed + 1 and not upgraded
+
+
+def test_an_eigen_program_is_timed_against_its_alternative(fresh):
+    """Convolutions the rule gives the eigen rewrite: the background compiles the rewrite and
+    the alternative lowering (plain convs, YNNPACK's conv type off), times both on the first
+    call's inputs and keeps the faster; either way the results stay the convolution's."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, 32, 32, 16)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 16, 24)).astype(np.float32)
+    wt = tx.constant(w)
+    f = tx.function(lambda x: tx.nn.relu(tx.nn.conv2d(x, wt, strides=1, padding="SAME")))
+    timed = tiered.COUNTS["timed"]
+    xt = tx.constant(x)
+    want = np.maximum(_reference(x, w), 0)
+    np.testing.assert_allclose(f(xt).numpy(), want, rtol=1e-4, atol=1e-3)
+    assert tx.config.wait_for_background_compiles(timeout=120)
+    assert tiered.COUNTS["timed"] == timed + 1 and _exe(f, xt).generation == 1
+    np.testing.assert_allclose(f(xt).numpy(), want, rtol=1e-4, atol=1e-3)
+
+
+def test_faster_keeps_the_quicker_program_and_the_first_when_inputs_are_gone():
+    from runtime import client
+
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((256, 256)).astype(np.float32)
+    cheap = tx.function(lambda m: m + 1.0)
+    costly = tx.function(lambda m: tx.foldl(lambda acc, _: tx.matmul(acc, m) * 1e-3,
+                                            tx.range(60), initializer=m) + 1.0)
+    m = tx.constant(a)
+    cheap(m), costly(m)
+    fast, slow = (next(iter(g.get_concrete_function(m).executables.values())).exe.loaded
+                  for g in (cheap, costly))
+    assert tiered.faster(slow, fast, [m._buf]) is fast
+    assert tiered.faster(fast, slow, [m._buf]) is fast
+    gone = client.device_put(a)
+    gone.delete()
+    assert tiered.faster(slow, fast, [gone]) is slow  # can't time: the rule's program stays
