@@ -24,6 +24,7 @@ import ast
 import dis
 import inspect
 import textwrap
+import threading
 import warnings
 import weakref
 from collections.abc import Callable
@@ -282,12 +283,18 @@ class _Converted:
         return out
 
 
+_CONVERTING = threading.RLock()
+
+
 def convert(fn: Callable) -> _Converted | None:
     """The converted function's factory, or None if fn has no control flow to convert (or no
     source: REPL lambdas, builtins)."""
     if fn in _CACHE:
         return _CACHE[fn]
-    result = _convert(fn)
+    # NOTE: CPython 3.11's ast module is not thread-safe (gh-106905: two threads converting
+    # at once get "SystemError: AST constructor recursion depth mismatch"): one at a time.
+    with _CONVERTING:
+        result = _convert(fn)
     try:
         _CACHE[fn] = result
     except TypeError:
