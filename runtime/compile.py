@@ -102,8 +102,8 @@ def compile_stablehlo(
     host_callbacks: tuple = (),
     module_object: object = None,
     xla_options: dict | None = None,
-    quick_module: bytes | str | None = None,
-    alternative: tuple | None = None,
+    quick_module: bytes | str | Callable[[], bytes | None] | None = None,
+    alternative: tuple | Callable[[], tuple | None] | None = None,
 ) -> tuple[Executable, CompileStats]:
     """Compile (or fetch from a cache) a StableHLO module for one device.
 
@@ -129,6 +129,8 @@ def compile_stablehlo(
         alternative: (module, xla_options): the same function lowered another way. With
             tiering, the background compiles it too and keeps whichever of the two runs the
             first call's inputs faster (cached under `module`'s keys).
+        Both may be given as functions returning them (or None): called only when `module`
+        is in no cache, so a cache hit lowers nothing more.
 
     Raises:
         tx.errors.ResourceExhaustedError: the chain is too long for XLA's compiler; other
@@ -168,8 +170,11 @@ def compile_stablehlo(
                 stats = CompileStats(0.0, False, True, time.perf_counter() - t0)
     if loaded is None and quick_module is not None and key is not None and not host_callbacks \
             and tiered.enabled():
-        return _compile_tiered(module, quick_module, out_sig, name, dev, opts, key, owner,
-                               disk, dkey, measure_chain, xla_options, alternative)
+        quick = quick_module() if callable(quick_module) else quick_module
+        if quick is not None:
+            alt = alternative() if callable(alternative) else alternative
+            return _compile_tiered(module, quick, out_sig, name, dev, opts, key, owner,
+                                   disk, dkey, measure_chain, xla_options, alt)
     if loaded is None:
         _check_chain(name, measure_chain)
         t0 = time.perf_counter()

@@ -292,9 +292,11 @@ class ConcreteFunction:
                                        host_callbacks=lowered.host_callbacks,
                                        module_object=lowered.module,
                                        xla_options=lowered.xla_options,
-                                       quick_module=config.quick_lowering(opt, options, donate),
-                                       alternative=config.alternative_lowering(opt, options,
-                                                                               donate))
+                                       # lowered only when the program is in no cache
+                                       quick_module=lambda: config.quick_lowering(
+                                           opt, options, donate),
+                                       alternative=lambda: config.alternative_lowering(
+                                           opt, options, donate))
         timings = {"passes": t2 - t1, "lower": t3 - t2, "xla": stats.xla_seconds}
         if stats.disk_seconds:
             timings["disk_load" if stats.disk_hit else "disk_write"] = stats.disk_seconds
